@@ -1,0 +1,18 @@
+namespace KvAspire.Client.Commands;
+
+public enum CommandKind
+{
+    Create,
+    Read,
+    Update,
+    Delete,
+}
+
+/// <summary>A validated command, ready to send.</summary>
+public sealed record ClientCommand(CommandKind Kind, string Key, string? Value = null, long? ExpectedVersion = null)
+{
+    public string Name => Kind.ToString().ToLowerInvariant();
+
+    /// <summary>How the command is shown beside its answer: the command word and the key.</summary>
+    public string Label => $"{Name} {Key}";
+}

@@ -1,0 +1,133 @@
+using System.Globalization;
+using System.Text;
+using KvAspire.Configuration;
+
+namespace KvAspire.Client.Commands;
+
+/// <summary>What a line or a list of words asks for.</summary>
+public abstract record ParsedInput
+{
+    public sealed record Send(ClientCommand Command) : ParsedInput;
+    public sealed record Invalid(string Error) : ParsedInput;
+    public sealed record Help : ParsedInput;
+    public sealed record Exit : ParsedInput;
+    public sealed record Empty : ParsedInput;
+}
+
+/// <summary>
+/// The command language of the console and of one-shot mode, checked before anything is sent:
+/// <c>create &lt;key&gt; &lt;value&gt;</c>, <c>read &lt;key&gt;</c>,
+/// <c>update &lt;key&gt; &lt;value&gt; [expected-version]</c>, <c>delete &lt;key&gt; [expected-version]</c>,
+/// <c>help</c>, <c>sair</c>/<c>exit</c>/<c>quit</c>. Command words are case-insensitive. A value is the
+/// rest of the words joined by one space, or one quoted word kept exactly; in update, a last unquoted
+/// word that is an integer (with a value before it) is the expected version.
+/// </summary>
+public sealed class CommandParser(int maxValueBytes)
+{
+    public const string Usage =
+        """
+          create <key> <value>              add a key (fails if it exists)
+          read <key>                        show a key's value and version
+          update <key> <value> [version]    replace a value (only at that version, if given)
+          delete <key> [version]            remove a key (only at that version, if given)
+          help                              show this menu
+          sair | exit | quit                leave
+        A value is the rest of the line; quote it to keep it exactly: update k "room 101"
+        """;
+
+    public ParsedInput ParseLine(string line)
+    {
+        var tokens = Token.Split(line, out var error);
+        return tokens is null ? new ParsedInput.Invalid(error!) : Parse(tokens);
+    }
+
+    /// <summary>Words from a shell, already unquoted by it: each is one word.</summary>
+    public ParsedInput ParseWords(IReadOnlyList<string> words) =>
+        Parse(words.Select(w => new Token(w, Quoted: w.Any(char.IsWhiteSpace))).ToList());
+
+    public ParsedInput Parse(IReadOnlyList<Token> tokens)
+    {
+        if (tokens.Count == 0)
+            return new ParsedInput.Empty();
+        var word = tokens[0].Text.ToLowerInvariant();
+        var args = tokens.Skip(1).ToList();
+        return word switch
+        {
+            "create" => ParseCreate(args),
+            "read" => ParseRead(args),
+            "update" => ParseUpdate(args),
+            "delete" => ParseDelete(args),
+            "help" or "menu" or "?" => new ParsedInput.Help(),
+            "sair" or "exit" or "quit" => new ParsedInput.Exit(),
+            _ => new ParsedInput.Invalid($"unknown command '{tokens[0].Text}'; the commands are create, read, update, delete, help, sair"),
+        };
+    }
+
+    private ParsedInput ParseCreate(List<Token> args)
+    {
+        if (args.Count < 2)
+            return new ParsedInput.Invalid("create needs a key and a value: create <key> <value>");
+        return Build(CommandKind.Create, args[0].Text, JoinValue(args.Skip(1)), null);
+    }
+
+    private ParsedInput ParseRead(List<Token> args)
+    {
+        if (args.Count != 1)
+            return new ParsedInput.Invalid("read needs exactly one key: read <key>");
+        return Build(CommandKind.Read, args[0].Text, null, null);
+    }
+
+    private ParsedInput ParseUpdate(List<Token> args)
+    {
+        if (args.Count < 2)
+            return new ParsedInput.Invalid("update needs a key and a value: update <key> <value> [expected-version]");
+        var valueTokens = args.Skip(1).ToList();
+        long? version = null;
+        var last = valueTokens[^1];
+        if (valueTokens.Count > 1 && !last.Quoted && LooksLikeInteger(last.Text))
+        {
+            if (ParseVersion(last.Text) is not { } parsed)
+                return BadVersion(last.Text);
+            version = parsed;
+            valueTokens.RemoveAt(valueTokens.Count - 1);
+        }
+        return Build(CommandKind.Update, args[0].Text, JoinValue(valueTokens), version);
+    }
+
+    private ParsedInput ParseDelete(List<Token> args)
+    {
+        if (args.Count is < 1 or > 2)
+            return new ParsedInput.Invalid("delete needs a key and at most a version: delete <key> [expected-version]");
+        long? version = null;
+        if (args.Count == 2)
+        {
+            if (ParseVersion(args[1].Text) is not { } parsed)
+                return BadVersion(args[1].Text);
+            version = parsed;
+        }
+        return Build(CommandKind.Delete, args[0].Text, null, version);
+    }
+
+    private ParsedInput Build(CommandKind kind, string key, string? value, long? version)
+    {
+        if (key.Length == 0)
+            return new ParsedInput.Invalid("the key is empty");
+        var keyBytes = Encoding.UTF8.GetByteCount(key);
+        if (keyBytes > ClusterTopology.MaxKeyBytes)
+            return new ParsedInput.Invalid($"the key is {keyBytes} bytes; the limit is {ClusterTopology.MaxKeyBytes}");
+        if (value is not null && Encoding.UTF8.GetByteCount(value) is var valueBytes && valueBytes > maxValueBytes)
+            return new ParsedInput.Invalid($"the value is {valueBytes} bytes; the limit is {maxValueBytes}");
+        return new ParsedInput.Send(new ClientCommand(kind, key, value, version));
+    }
+
+    private static string JoinValue(IEnumerable<Token> tokens) => string.Join(' ', tokens.Select(t => t.Text));
+
+    private static bool LooksLikeInteger(string text) =>
+        text.Length > 0 && text.TrimStart('-', '+').Length > 0 && text.TrimStart('-', '+').All(char.IsAsciiDigit);
+
+    private static long? ParseVersion(string text) =>
+        long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var version) && version >= 1 ? version : null;
+
+    private static ParsedInput.Invalid BadVersion(string text) =>
+        new($"'{text}' is not a version: a version is a whole number from 1 up");
+}

@@ -1,0 +1,106 @@
+using System.Text;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using KvAspire.Client.Commands;
+using KvAspire.V1;
+
+namespace KvAspire.Client.Connection;
+
+/// <summary>
+/// The client's link to the cluster: one gRPC channel per known node, opened once and kept for the whole
+/// session. A command goes to the node that answered last; when a node is unavailable the next one is
+/// tried, with the same request id, so a retried write is applied at most once.
+/// </summary>
+public sealed class KvConnection : IDisposable
+{
+    private readonly string[] _addresses;
+    private readonly GrpcChannel[] _channels;
+    private readonly TimeSpan _timeout;
+    private readonly string _clientId = Guid.NewGuid().ToString("N");
+    private long _sequence;
+    private int _preferred;
+
+    public KvConnection(IReadOnlyList<string> nodes, TimeSpan timeout)
+    {
+        _addresses = nodes.Select(NormalizeAddress).ToArray();
+        // A channel connects on its first call and then stays open: one per node for the whole session.
+        _channels = _addresses.Select(address => GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = null,
+            MaxSendMessageSize = null,
+        })).ToArray();
+        _timeout = timeout;
+    }
+
+    public IReadOnlyList<string> Addresses => _addresses;
+
+    /// <summary>"host:port" or a full http(s) URL, as a URL.</summary>
+    public static string NormalizeAddress(string node) =>
+        node.Contains("://", StringComparison.Ordinal) ? node.TrimEnd('/') : $"http://{node}";
+
+    public async Task<Reply> ExecuteAsync(ClientCommand command, CancellationToken cancellationToken = default)
+    {
+        var requestId = command.Kind == CommandKind.Read
+            ? null
+            : new RequestId { ClientId = _clientId, Sequence = (ulong)Interlocked.Increment(ref _sequence) };
+
+        Reply? last = null;
+        var first = Volatile.Read(ref _preferred);
+        for (var attempt = 0; attempt < _addresses.Length; attempt++)
+        {
+            var index = (first + attempt) % _addresses.Length;
+            last = await SendAsync(index, command, requestId, cancellationToken);
+            if (last.Status != StatusCode.Unavailable)
+            {
+                Volatile.Write(ref _preferred, index);
+                return last;
+            }
+        }
+        return last!;
+    }
+
+    private async Task<Reply> SendAsync(int index, ClientCommand command, RequestId? id, CancellationToken cancellationToken)
+    {
+        var client = new KeyValue.KeyValueClient(_channels[index]);
+        var options = new CallOptions(deadline: DateTime.UtcNow + _timeout, cancellationToken: cancellationToken);
+        var node = _addresses[index];
+        try
+        {
+            switch (command.Kind)
+            {
+                case CommandKind.Read:
+                    var read = await client.ReadAsync(new ReadRequest { Key = command.Key }, options);
+                    return new Reply(StatusCode.OK, Value: read.Value.ToStringUtf8(), Version: read.Version,
+                        TimestampUnixMs: read.TimestampUnixMs, Hops: read.Hops, Node: node);
+                case CommandKind.Create:
+                    return ToReply(await client.CreateAsync(new CreateRequest { Key = command.Key, Value = Bytes(command.Value), Id = id }, options), node);
+                case CommandKind.Update:
+                    var update = new UpdateRequest { Key = command.Key, Value = Bytes(command.Value), Id = id };
+                    if (command.ExpectedVersion is { } updateVersion)
+                        update.ExpectedVersion = updateVersion;
+                    return ToReply(await client.UpdateAsync(update, options), node);
+                default:
+                    var delete = new DeleteRequest { Key = command.Key, Id = id };
+                    if (command.ExpectedVersion is { } deleteVersion)
+                        delete.ExpectedVersion = deleteVersion;
+                    return ToReply(await client.DeleteAsync(delete, options), node);
+            }
+        }
+        catch (RpcException e)
+        {
+            return new Reply(e.StatusCode, Error: string.IsNullOrEmpty(e.Status.Detail) ? e.StatusCode.ToString() : e.Status.Detail, Node: node);
+        }
+    }
+
+    private static ByteString Bytes(string? value) => ByteString.CopyFrom(value ?? "", Encoding.UTF8);
+
+    private static Reply ToReply(WriteReply reply, string node) =>
+        new(StatusCode.OK, Version: reply.Version, TimestampUnixMs: reply.TimestampUnixMs, Hops: reply.Hops, Node: node);
+
+    public void Dispose()
+    {
+        foreach (var channel in _channels)
+            channel.Dispose();
+    }
+}

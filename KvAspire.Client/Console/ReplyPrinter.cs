@@ -1,0 +1,93 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using KvAspire.Client.Commands;
+using KvAspire.Client.Connection;
+
+namespace KvAspire.Client.Console;
+
+/// <summary>
+/// Writes answers as text (successes to standard output, errors to standard error) or as one JSON
+/// object per line. Safe to call from several threads: each answer is written whole.
+/// </summary>
+public sealed class ReplyPrinter(TextWriter output, TextWriter errors, bool json)
+{
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    private readonly Lock _lock = new();
+
+    /// <summary>Prints the answer to <paramref name="command"/>; <paramref name="tag"/> names it in the console.</summary>
+    public void Print(ClientCommand command, Reply reply, string? tag = null)
+    {
+        var text = json ? Json(command, reply, tag) : Text(command, reply, tag);
+        lock (_lock)
+            (json || reply.IsOk ? output : errors).WriteLine(text);
+    }
+
+    public void PrintError(string message, string? tag = null)
+    {
+        var text = json
+            ? JsonSerializer.Serialize(new JsonAnswer(tag, null, null, false, "InvalidInput", message), JsonOptions)
+            : tag is null ? $"error: {message}" : $"[{tag}] error: {message}";
+        lock (_lock)
+            (json ? output : errors).WriteLine(text);
+    }
+
+    public void PrintLine(string text)
+    {
+        lock (_lock)
+            output.WriteLine(text);
+    }
+
+    public void PrintPrompt(string prompt)
+    {
+        if (json)
+            return;
+        lock (_lock)
+        {
+            output.Write(prompt);
+            output.Flush();
+        }
+    }
+
+    private static string Text(ClientCommand command, Reply reply, string? tag)
+    {
+        var prefix = tag is null ? "" : $"[{tag}] ";
+        if (!reply.IsOk)
+            return $"{prefix}error {reply.Status}: {reply.Error}";
+        var when = DateTimeOffset.FromUnixTimeMilliseconds(reply.TimestampUnixMs).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'");
+        var detail = $"version {reply.Version}, {when}, hops {reply.Hops}";
+        return command.Kind switch
+        {
+            CommandKind.Read => $"{prefix}{reply.Value} ({detail})",
+            CommandKind.Delete => $"{prefix}deleted {command.Key} ({detail})",
+            _ => $"{prefix}ok {command.Key} ({detail})",
+        };
+    }
+
+    private static string Json(ClientCommand command, Reply reply, string? tag) =>
+        JsonSerializer.Serialize(new JsonAnswer(
+            tag, command.Name, command.Key, reply.IsOk,
+            reply.IsOk ? null : reply.Status.ToString(), reply.Error,
+            command.Kind == CommandKind.Read && reply.IsOk ? reply.Value : null,
+            reply.IsOk ? reply.Version : null,
+            reply.IsOk ? reply.TimestampUnixMs : null,
+            reply.IsOk ? reply.Hops : null,
+            reply.Node), JsonOptions);
+
+    private sealed record JsonAnswer(
+        string? Tag,
+        string? Command,
+        string? Key,
+        bool Ok,
+        string? Code = null,
+        string? Error = null,
+        string? Value = null,
+        long? Version = null,
+        long? TimestampUnixMs = null,
+        int? Hops = null,
+        string? Node = null);
+}

@@ -1,0 +1,110 @@
+using System.CommandLine;
+using KvAspire.Client.Commands;
+using KvAspire.Client.Connection;
+using KvAspire.Client.Console;
+using KvAspire.Configuration;
+
+var nodeOption = new Option<string[]>("--node")
+{
+    Description = "A node's gRPC address, host:port (repeat for several; tried in order when one is unavailable)",
+    Arity = ArgumentArity.ZeroOrMore,
+};
+var clusterOption = new Option<string?>("--cluster")
+{
+    Description = "Topology file whose nodes to use when no --node is given (default: cluster.json here, if present)",
+};
+var jsonOption = new Option<bool>("--json") { Description = "Print one JSON object per answer" };
+var drainOption = new Option<double>("--drain-seconds")
+{
+    Description = "Interactive mode: how long answers are still shown after sair/exit/quit",
+    DefaultValueFactory = _ => 5,
+};
+var timeoutOption = new Option<double>("--timeout-seconds")
+{
+    Description = "Deadline of each request",
+    DefaultValueFactory = _ => 10,
+};
+var maxValueOption = new Option<int?>("--max-value-bytes")
+{
+    Description = "Largest value accepted before sending (default: the topology's MaxValueBytes, else 1 MiB)",
+};
+var wordsArgument = new Argument<string[]>("command")
+{
+    Description = "A command to run once (create, read, update, delete); without one, the interactive console starts",
+    Arity = ArgumentArity.ZeroOrMore,
+};
+
+var root = new RootCommand(
+    $"KvAspire client: create, read, update and delete keys on a KvAspire cluster.{Environment.NewLine}{CommandParser.Usage}")
+{
+    nodeOption, clusterOption, jsonOption, drainOption, timeoutOption, maxValueOption, wordsArgument,
+};
+
+// Parse errors are invalid input (exit 2), which System.CommandLine would report as 1.
+var parse = root.Parse(args);
+if (parse.Errors.Count > 0)
+{
+    foreach (var error in parse.Errors)
+        Console.Error.WriteLine($"error: {error.Message}");
+    Console.Error.WriteLine("see --help");
+    return ExitCodes.InvalidInput;
+}
+root.SetAction((options, _) => RunAsync(options));
+return await parse.InvokeAsync();
+
+async Task<int> RunAsync(ParseResult options)
+{
+    var json = options.GetValue(jsonOption);
+    var printer = new ReplyPrinter(Console.Out, Console.Error, json);
+
+    ClusterTopology? topology = null;
+    var nodes = options.GetValue(nodeOption) ?? [];
+    var clusterPath = options.GetValue(clusterOption);
+    try
+    {
+        if (clusterPath is not null || (nodes.Length == 0 && File.Exists("cluster.json")))
+            topology = TopologyLoader.Load(clusterPath ?? "cluster.json");
+    }
+    catch (TopologyException e)
+    {
+        printer.PrintError(e.Message);
+        return ExitCodes.InvalidInput;
+    }
+    if (nodes.Length == 0)
+        nodes = topology?.Nodes.Select(n => $"{n.Host}:{n.GrpcPort}").ToArray() ?? [];
+    if (nodes.Length == 0)
+    {
+        printer.PrintError("no node to talk to: give --node host:port or --cluster <cluster.json>");
+        return ExitCodes.InvalidInput;
+    }
+
+    var timeout = options.GetValue(timeoutOption);
+    var drain = options.GetValue(drainOption);
+    if (timeout <= 0 || drain < 0)
+    {
+        printer.PrintError("--timeout-seconds must be above 0 and --drain-seconds at least 0");
+        return ExitCodes.InvalidInput;
+    }
+
+    var parser = new CommandParser(options.GetValue(maxValueOption) ?? topology?.MaxValueBytes ?? 1024 * 1024);
+    using var connection = new KvConnection(nodes, TimeSpan.FromSeconds(timeout));
+    var words = options.GetValue(wordsArgument) ?? [];
+    if (words.Length == 0)
+        return new InteractiveSession(connection, parser, printer, Console.In, TimeSpan.FromSeconds(drain)).Run();
+
+    switch (parser.ParseWords(words))
+    {
+        case ParsedInput.Send send:
+            var reply = await connection.ExecuteAsync(send.Command);
+            printer.Print(send.Command, reply);
+            return reply.ExitCode;
+        case ParsedInput.Invalid invalid:
+            printer.PrintError(invalid.Error);
+            return ExitCodes.InvalidInput;
+        case ParsedInput.Help:
+            printer.PrintLine(CommandParser.Usage);
+            return ExitCodes.Success;
+        default:
+            return ExitCodes.Success;
+    }
+}

@@ -1,0 +1,52 @@
+using System.Diagnostics;
+using Google.Protobuf;
+using Grpc.Core;
+using KvAspire.Node.Pipeline;
+using KvAspire.Node.Storage;
+using KvAspire.Node.Telemetry;
+using KvAspire.V1;
+
+namespace KvAspire.Node.Api;
+
+/// <summary>The public gRPC API. Each handler validates, queues in F1, awaits the answer and maps it.</summary>
+public sealed class KeyValueService(RequestValidator validator, IntakeQueue intake, NodeTelemetry telemetry) : KeyValue.KeyValueBase
+{
+    public override async Task<WriteReply> Create(CreateRequest request, ServerCallContext context) =>
+        ToWriteReply(await ExecuteAsync(validator.Create(request), context));
+
+    public override async Task<ReadReply> Read(ReadRequest request, ServerCallContext context)
+    {
+        var result = await ExecuteAsync(RequestValidator.Read(request), context);
+        return new ReadReply
+        {
+            Value = UnsafeByteOperations.UnsafeWrap(result.Value),
+            Version = result.Version,
+            TimestampUnixMs = result.TimestampUnixMs,
+        };
+    }
+
+    public override async Task<WriteReply> Update(UpdateRequest request, ServerCallContext context) =>
+        ToWriteReply(await ExecuteAsync(validator.Update(request), context));
+
+    public override async Task<WriteReply> Delete(DeleteRequest request, ServerCallContext context) =>
+        ToWriteReply(await ExecuteAsync(RequestValidator.Delete(request), context));
+
+    private async Task<OperationResult> ExecuteAsync(KvCommand command, ServerCallContext context)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var result = await intake.ExecuteAsync(command, context.CancellationToken);
+            telemetry.RecordOperation(command.Kind, result.Code.ToString(), Stopwatch.GetElapsedTime(started));
+            return StatusMapping.EnsureOk(result);
+        }
+        catch (IOException e)
+        {
+            telemetry.RecordOperation(command.Kind, "Unavailable", Stopwatch.GetElapsedTime(started));
+            throw StatusMapping.Unavailable(e);
+        }
+    }
+
+    private static WriteReply ToWriteReply(OperationResult result) =>
+        new() { Version = result.Version, TimestampUnixMs = result.TimestampUnixMs };
+}

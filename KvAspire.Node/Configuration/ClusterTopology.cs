@@ -1,0 +1,43 @@
+namespace KvAspire.Configuration;
+
+/// <summary>One node of the topology: replica <see cref="Replica"/> of ring position <see cref="Position"/>.</summary>
+public sealed record NodeInfo(string Name, int Position, int Replica, string Host, int GrpcPort, int RaftPort)
+{
+    public string GrpcAddress => $"http://{Host}:{GrpcPort}";
+    public string HttpAddress => $"http://{Host}:{RaftPort}";
+}
+
+/// <summary>
+/// The validated contents of <c>cluster.json</c>: an immutable value, replaced whole, never edited.
+/// </summary>
+public sealed record ClusterTopology(
+    string SourcePath,
+    int IdBits,
+    int Replicas,
+    int SnapshotIntervalSeconds,
+    string DataDirectory,
+    int MaxValueBytes,
+    int QueueCapacity,
+    IReadOnlyList<NodeInfo> Nodes)
+{
+    public const int MaxKeyBytes = 1024;
+
+    public int Positions => Nodes.Select(n => n.Position).Distinct().Count();
+
+    public NodeInfo GetNode(string name) =>
+        Nodes.FirstOrDefault(n => string.Equals(n.Name, name, StringComparison.Ordinal))
+        ?? throw new TopologyException(
+            $"{SourcePath}: unknown node name '{name}'; the nodes are {string.Join(", ", Nodes.Select(n => n.Name))}");
+
+    /// <summary>
+    /// <c>&lt;DataDirectory&gt;/&lt;Name&gt;</c>, a relative DataDirectory being relative to the topology file.
+    /// </summary>
+    public string DataDirectoryOf(NodeInfo node)
+    {
+        var baseDirectory = Path.GetDirectoryName(Path.GetFullPath(SourcePath)) ?? ".";
+        return Path.GetFullPath(Path.Combine(baseDirectory, DataDirectory, node.Name));
+    }
+}
+
+/// <summary>The topology file is missing, malformed or inconsistent; the message says where and why.</summary>
+public sealed class TopologyException(string message) : Exception(message);

@@ -1,0 +1,33 @@
+namespace KvAspire.Node.Storage;
+
+public enum OperationKind : byte
+{
+    Create = 1,
+    Update = 2,
+    Delete = 3,
+    Read = 4,
+}
+
+/// <summary>Names one write of one client; a retried write carries the same id.</summary>
+public readonly record struct ClientRequestId(string ClientId, ulong Sequence);
+
+/// <summary>
+/// An operation on the map as a client asked for it. Writes are logged and applied exactly as written
+/// here, so everything that decides their outcome must be in this value (the timestamp included, in
+/// <see cref="LogEntry"/>).
+/// </summary>
+public sealed record KvCommand(
+    OperationKind Kind,
+    string Key,
+    ReadOnlyMemory<byte> Value = default,
+    long? ExpectedVersion = null,
+    ClientRequestId? RequestId = null)
+{
+    public bool IsWrite => Kind != OperationKind.Read;
+}
+
+/// <summary>
+/// A write in the order the node committed it. <see cref="Index"/> is its place in that order (the Raft
+/// index once the position is replicated; <see cref="Term"/> is 0 until then).
+/// </summary>
+public sealed record LogEntry(long Index, long Term, long TimestampUnixMs, KvCommand Command);

@@ -1,0 +1,74 @@
+namespace KvAspire.Node.Storage;
+
+/// <summary>
+/// F2's file: <c>log.X</c>, kept open, written only at its end. A batch of records is one write and one
+/// fsync, so writes that arrive together share the cost of making them durable.
+/// </summary>
+public sealed class OperationLog : IDisposable
+{
+    private readonly FileStream _file;
+    private byte[] _buffer = new byte[64 * 1024];
+
+    private OperationLog(string path, FileStream file)
+    {
+        Path = path;
+        _file = file;
+    }
+
+    public string Path { get; }
+
+    public long Length => _file.Length;
+
+    public static string FileName(long number) => $"log.{number}";
+
+    /// <summary>
+    /// Opens a log for appending after its first <paramref name="validLength"/> bytes (what a scan found
+    /// good; anything after is cut off). A new or empty log gets its header, durably.
+    /// </summary>
+    public static OperationLog Open(string path, long validLength)
+    {
+        var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
+        try
+        {
+            if (validLength < LogRecordFormat.FileHeaderSize)
+            {
+                file.SetLength(0);
+                Span<byte> header = stackalloc byte[LogRecordFormat.FileHeaderSize];
+                LogRecordFormat.WriteFileHeader(header);
+                file.Write(header);
+                file.Flush(flushToDisk: true);
+                FileSync.Directory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
+            }
+            else if (file.Length != validLength)
+            {
+                file.SetLength(validLength);
+                file.Flush(flushToDisk: true);
+            }
+            file.Seek(0, SeekOrigin.End);
+            return new OperationLog(path, file);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Appends the entries and returns once they are on disk.</summary>
+    public void Append(IReadOnlyList<LogEntry> entries)
+    {
+        var size = 0;
+        foreach (var entry in entries)
+            size += LogRecordFormat.RecordSize(entry);
+        if (_buffer.Length < size)
+            _buffer = new byte[Math.Max(size, _buffer.Length * 2)];
+
+        var offset = 0;
+        foreach (var entry in entries)
+            offset += LogRecordFormat.WriteRecord(entry, _buffer.AsSpan(offset));
+        _file.Write(_buffer, 0, offset);
+        _file.Flush(flushToDisk: true);
+    }
+
+    public void Dispose() => _file.Dispose();
+}

@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using KvAspire.Node.Pipeline;
+using KvAspire.Node.Storage;
+
+namespace KvAspire.Node.Telemetry;
+
+/// <summary>The node's own traces and metrics: one ActivitySource and one Meter, both named <see cref="Name"/>.</summary>
+public sealed class NodeTelemetry
+{
+    public const string Name = "KvAspire.Node";
+
+    public static readonly ActivitySource ActivitySource = new(Name);
+
+    private static readonly double[] LatencyBucketsMs = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500];
+
+    private readonly Counter<long> _operations;
+    private readonly Histogram<double> _duration;
+
+    public NodeTelemetry(IMeterFactory meterFactory, PipelineQueues queues)
+    {
+        var meter = meterFactory.Create(Name);
+        _operations = meter.CreateCounter<long>("kvaspire.operations", "{operation}",
+            "Operations answered, by operation and result");
+        _duration = meter.CreateHistogram("kvaspire.operation.duration", "ms",
+            "Time from a request's arrival to its answer",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBucketsMs });
+        meter.CreateObservableGauge("kvaspire.queue.depth", () => new[]
+        {
+            new Measurement<int>(queues.F1.Reader.Count, new KeyValuePair<string, object?>("queue", "F1")),
+            new Measurement<int>(queues.F2.Reader.Count, new KeyValuePair<string, object?>("queue", "F2")),
+            new Measurement<int>(queues.F3.Reader.Count, new KeyValuePair<string, object?>("queue", "F3")),
+        }, "{command}", "Commands waiting in each pipeline queue");
+    }
+
+    public void RecordOperation(OperationKind kind, string result, TimeSpan elapsed)
+    {
+        var tags = new TagList { { "operation", OperationName(kind) }, { "result", result } };
+        _operations.Add(1, tags);
+        _duration.Record(elapsed.TotalMilliseconds, tags);
+    }
+
+    /// <summary>A span for one stage of a command's path, parented to the request that queued it.</summary>
+    public static Activity? StartStage(string stage, Command command)
+    {
+        var activity = ActivitySource.StartActivity($"{stage} {OperationName(command.Operation.Kind)}", ActivityKind.Internal, command.TraceContext);
+        if (activity is not null && command.Entry is { } entry)
+            activity.SetTag("kvaspire.index", entry.Index);
+        return activity;
+    }
+
+    public static string OperationName(OperationKind kind) => kind switch
+    {
+        OperationKind.Create => "create",
+        OperationKind.Read => "read",
+        OperationKind.Update => "update",
+        OperationKind.Delete => "delete",
+        _ => "unknown",
+    };
+}
