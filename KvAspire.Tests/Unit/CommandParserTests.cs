@@ -1,0 +1,94 @@
+extern alias client;
+using client::KvAspire.Client.Commands;
+
+namespace KvAspire.Tests.Unit;
+
+[Trait("Category", "Unit")]
+public sealed class CommandParserTests
+{
+    private readonly CommandParser _parser = new(maxValueBytes: 32);
+
+    private ClientCommand Sent(string line) => Assert.IsType<ParsedInput.Send>(_parser.ParseLine(line)).Command;
+
+    private string Error(string line) => Assert.IsType<ParsedInput.Invalid>(_parser.ParseLine(line)).Error;
+
+    [Theory]
+    [InlineData("create a 1", CommandKind.Create, "a", "1", null)]
+    [InlineData("CREATE k hello   big world", CommandKind.Create, "k", "hello big world", null)]
+    [InlineData("create k \"  spaced  exactly \"", CommandKind.Create, "k", "  spaced  exactly ", null)]
+    [InlineData("create 'my key' 'it''s'", CommandKind.Create, "my key", "it s", null)]
+    [InlineData("Read a", CommandKind.Read, "a", null, null)]
+    [InlineData("update a x 1", CommandKind.Update, "a", "x", 1L)]
+    [InlineData("update k new text 3", CommandKind.Update, "k", "new text", 3L)]
+    [InlineData("update k \"room 101\"", CommandKind.Update, "k", "room 101", null)]
+    [InlineData("update k room \"101\"", CommandKind.Update, "k", "room 101", null)]
+    [InlineData("update k 5", CommandKind.Update, "k", "5", null)]
+    [InlineData("update k \"say \\\"hi\\\"\"", CommandKind.Update, "k", "say \"hi\"", null)]
+    [InlineData("delete a", CommandKind.Delete, "a", null, null)]
+    [InlineData("DELETE a 12", CommandKind.Delete, "a", null, 12L)]
+    public void Parses_a_valid_line(string line, CommandKind kind, string key, string? value, long? version)
+    {
+        Assert.Equal(new ClientCommand(kind, key, value, version), Sent(line));
+    }
+
+    [Theory]
+    [InlineData("frobnicate", "unknown command 'frobnicate'")]
+    [InlineData("create a", "create needs a key and a value")]
+    [InlineData("create", "create needs a key and a value")]
+    [InlineData("read", "read needs exactly one key")]
+    [InlineData("read a b", "read needs exactly one key")]
+    [InlineData("update a", "update needs a key and a value")]
+    [InlineData("update a x 0", "'0' is not a version")]
+    [InlineData("update a x -2", "'-2' is not a version")]
+    [InlineData("update a x 99999999999999999999", "is not a version")]
+    [InlineData("delete", "delete needs a key and at most a version")]
+    [InlineData("delete a 1 2", "delete needs a key and at most a version")]
+    [InlineData("delete a x", "'x' is not a version")]
+    [InlineData("delete a 1.5", "'1.5' is not a version")]
+    [InlineData("read \"\"", "the key is empty")]
+    [InlineData("create k \"unclosed", "unclosed \" quote")]
+    [InlineData("create k 123456789012345678901234567890123", "the value is 33 bytes; the limit is 32")]
+    public void Rejects_an_invalid_line_saying_why(string line, string expected)
+    {
+        Assert.Contains(expected, Error(line));
+    }
+
+    [Fact]
+    public void Rejects_a_key_over_1_KiB()
+    {
+        Assert.Contains("the key is 1025 bytes; the limit is 1024", Error($"read {new string('k', 1025)}"));
+        Assert.Equal(1024, Sent($"read {new string('k', 1024)}").Key.Length);
+    }
+
+    [Theory]
+    [InlineData("sair")]
+    [InlineData("EXIT")]
+    [InlineData("quit")]
+    public void Exit_words_end_the_session(string line)
+    {
+        Assert.IsType<ParsedInput.Exit>(_parser.ParseLine(line));
+    }
+
+    [Fact]
+    public void Blank_lines_and_help_are_not_commands()
+    {
+        Assert.IsType<ParsedInput.Empty>(_parser.ParseLine("   "));
+        Assert.IsType<ParsedInput.Help>(_parser.ParseLine("HELP"));
+    }
+
+    [Fact]
+    public void Shell_words_keep_a_word_with_spaces_exactly()
+    {
+        var send = Assert.IsType<ParsedInput.Send>(_parser.ParseWords(["update", "k", "room 101"]));
+
+        Assert.Equal(new ClientCommand(CommandKind.Update, "k", "room 101"), send.Command);
+    }
+
+    [Fact]
+    public void Shell_words_take_a_final_integer_as_the_version()
+    {
+        var send = Assert.IsType<ParsedInput.Send>(_parser.ParseWords(["update", "k", "new", "text", "3"]));
+
+        Assert.Equal(new ClientCommand(CommandKind.Update, "k", "new text", 3), send.Command);
+    }
+}

@@ -1,0 +1,132 @@
+using System.Text;
+using KvAspire.Node.Storage;
+
+namespace KvAspire.Tests.Unit;
+
+[Trait("Category", "Unit")]
+public sealed class KvMapTests
+{
+    private readonly KvMap _map = new();
+    private long _index;
+
+    private OperationResult Apply(OperationKind kind, string key, string? value = null, long? expected = null, ClientRequestId? id = null) =>
+        _map.Apply(new LogEntry(++_index, 0, 1000 + _index, new KvCommand(kind, key, Encoding.UTF8.GetBytes(value ?? ""), expected, id)));
+
+    [Fact]
+    public void Create_then_read_gives_version_1_and_the_commit_timestamp()
+    {
+        var created = Apply(OperationKind.Create, "a", "1");
+        var read = _map.Read("a");
+
+        Assert.Equal(new OperationResult(ResultCode.Ok, 1, 1001), created);
+        Assert.Equal(ResultCode.Ok, read.Code);
+        Assert.Equal("1", Encoding.UTF8.GetString(read.Value.Span));
+        Assert.Equal(1, read.Version);
+        Assert.Equal(1001, read.TimestampUnixMs);
+    }
+
+    [Fact]
+    public void Create_of_an_existing_key_is_already_exists_and_changes_nothing()
+    {
+        Apply(OperationKind.Create, "a", "1");
+        var again = Apply(OperationKind.Create, "a", "2");
+
+        Assert.Equal(ResultCode.AlreadyExists, again.Code);
+        Assert.Equal("1", Encoding.UTF8.GetString(_map.Read("a").Value.Span));
+    }
+
+    [Fact]
+    public void Read_of_a_missing_key_is_not_found()
+    {
+        Assert.Equal(ResultCode.NotFound, _map.Read("nope").Code);
+    }
+
+    [Fact]
+    public void Update_increments_the_version_and_checks_the_expected_one()
+    {
+        Apply(OperationKind.Create, "a", "1");
+
+        Assert.Equal(2, Apply(OperationKind.Update, "a", "x", expected: 1).Version);
+        var stale = Apply(OperationKind.Update, "a", "y", expected: 1);
+        Assert.Equal(3, Apply(OperationKind.Update, "a", "z").Version);
+
+        Assert.Equal(ResultCode.VersionMismatch, stale.Code);
+        Assert.Equal(2, stale.Version);
+        Assert.Equal("z", Encoding.UTF8.GetString(_map.Read("a").Value.Span));
+    }
+
+    [Theory]
+    [InlineData(OperationKind.Update)]
+    [InlineData(OperationKind.Delete)]
+    public void Update_or_delete_of_a_missing_key_is_not_found(OperationKind kind)
+    {
+        Assert.Equal(ResultCode.NotFound, Apply(kind, "nope", "v").Code);
+        Assert.Equal(0, _map.Count);
+    }
+
+    [Fact]
+    public void Delete_removes_the_key_and_checks_the_expected_version()
+    {
+        Apply(OperationKind.Create, "a", "1");
+
+        Assert.Equal(ResultCode.VersionMismatch, Apply(OperationKind.Delete, "a", expected: 7).Code);
+        Assert.Equal(ResultCode.Ok, Apply(OperationKind.Delete, "a", expected: 1).Code);
+        Assert.Equal(ResultCode.NotFound, _map.Read("a").Code);
+        Assert.Equal(1, Apply(OperationKind.Create, "a", "again").Version);
+    }
+
+    [Fact]
+    public void A_retried_request_id_returns_the_first_result_without_applying_twice()
+    {
+        var id = new ClientRequestId("client", 5);
+        Apply(OperationKind.Create, "a", "1");
+
+        var first = Apply(OperationKind.Update, "a", "x", id: id);
+        var retry = Apply(OperationKind.Update, "a", "x", id: id);
+
+        Assert.Equal(first, retry);
+        Assert.Equal(2, _map.Read("a").Version);
+    }
+
+    [Fact]
+    public void A_retried_failure_is_remembered_too()
+    {
+        var id = new ClientRequestId("client", 1);
+        Apply(OperationKind.Create, "a", "1");
+
+        var first = Apply(OperationKind.Create, "a", "2", id: id);
+        Apply(OperationKind.Delete, "a");
+        var retry = Apply(OperationKind.Create, "a", "2", id: id);
+
+        Assert.Equal(ResultCode.AlreadyExists, retry.Code);
+        Assert.Equal(first, retry);
+        Assert.Equal(ResultCode.NotFound, _map.Read("a").Code);
+    }
+
+    [Fact]
+    public void A_request_older_than_the_remembered_window_is_refused_rather_than_applied()
+    {
+        for (ulong sequence = 1; sequence <= KvMap.RememberedResultsPerClient + 1; sequence++)
+            Apply(OperationKind.Create, $"k{sequence}", "v", id: new ClientRequestId("c", sequence));
+
+        var tooOld = Apply(OperationKind.Create, "k1-again", "v", id: new ClientRequestId("c", 1));
+        var stillKnown = Apply(OperationKind.Create, "k2", "other", id: new ClientRequestId("c", 2));
+
+        Assert.Equal(ResultCode.RequestTooOld, tooOld.Code);
+        Assert.Equal(ResultCode.NotFound, _map.Read("k1-again").Code);
+        Assert.Equal(ResultCode.Ok, stillKnown.Code);
+    }
+
+    [Fact]
+    public void Entries_at_or_below_the_applied_index_are_skipped()
+    {
+        var entry = new LogEntry(1, 0, 5, new KvCommand(OperationKind.Create, "a", "1"u8.ToArray()));
+        _map.Apply(entry);
+
+        var replayed = _map.Apply(entry with { Command = entry.Command with { Key = "b" } });
+
+        Assert.False(replayed.IsOk);
+        Assert.Equal(1, _map.Count);
+        Assert.Equal(1, _map.AppliedIndex);
+    }
+}

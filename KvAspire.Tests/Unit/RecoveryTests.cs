@@ -1,0 +1,143 @@
+using System.Text;
+using KvAspire.Node.Storage;
+using KvAspire.Tests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace KvAspire.Tests.Unit;
+
+/// <summary>Replay of <c>log.0</c>: order, idempotence, torn tails cut off, corruption refused.</summary>
+[Trait("Category", "Unit")]
+public sealed class RecoveryTests : IDisposable
+{
+    private readonly TempDirectory _directory = new();
+
+    private string LogPath => _directory.File(OperationLog.FileName(0));
+
+    public void Dispose() => _directory.Dispose();
+
+    private static LogEntry Entry(long index, OperationKind kind, string key, string value = "") =>
+        new(index, 0, 1000 + index, new KvCommand(kind, key, Encoding.UTF8.GetBytes(value)));
+
+    private void WriteLog(params LogEntry[] entries)
+    {
+        using var log = OperationLog.Open(LogPath, File.Exists(LogPath) ? new FileInfo(LogPath).Length : 0);
+        log.Append(entries);
+    }
+
+    private RecoveredState Recover()
+    {
+        var state = Recovery.Run(_directory.Path, NullLogger.Instance);
+        state.Log.Dispose();
+        return state;
+    }
+
+    private static string ValueOf(RecoveredState state, string key) => Encoding.UTF8.GetString(state.Map.Read(key).Value.Span);
+
+    [Fact]
+    public void An_empty_directory_recovers_an_empty_map_and_creates_the_log()
+    {
+        var state = Recover();
+
+        Assert.Equal(0, state.Map.Count);
+        Assert.Equal(0, state.LastIndex);
+        Assert.Equal(LogRecordFormat.FileHeaderSize, new FileInfo(LogPath).Length);
+    }
+
+    [Fact]
+    public void Replay_applies_every_record_in_order()
+    {
+        WriteLog(Entry(1, OperationKind.Create, "a", "1"), Entry(2, OperationKind.Update, "a", "2"));
+        WriteLog(Entry(3, OperationKind.Create, "b", "x"), Entry(4, OperationKind.Delete, "b"), Entry(5, OperationKind.Create, "c", "y"));
+
+        var state = Recover();
+
+        Assert.Equal(5, state.LastIndex);
+        Assert.Equal(1005, state.LastTimestampUnixMs);
+        Assert.Equal("2", ValueOf(state, "a"));
+        Assert.Equal(2, state.Map.Read("a").Version);
+        Assert.Equal(ResultCode.NotFound, state.Map.Read("b").Code);
+        Assert.Equal("y", ValueOf(state, "c"));
+    }
+
+    [Fact]
+    public void Recovering_twice_gives_the_same_state_and_appends_continue_after_it()
+    {
+        WriteLog(Entry(1, OperationKind.Create, "a", "1"));
+        var first = Recover();
+        var second = Recover();
+        WriteLog(Entry(2, OperationKind.Update, "a", "2"));
+        var third = Recover();
+
+        Assert.Equal((first.LastIndex, first.Map.Count), (second.LastIndex, second.Map.Count));
+        Assert.Equal(2, third.LastIndex);
+        Assert.Equal("2", ValueOf(third, "a"));
+    }
+
+    public static TheoryData<string, Func<byte[], byte[]>> TornTails => new()
+    {
+        { "last record cut short", bytes => bytes[..^3] },
+        { "one garbage byte appended", bytes => [.. bytes, 0x5A] },
+        { "a header's worth of zeros appended", bytes => [.. bytes, .. new byte[40]] },
+        { "last record's payload damaged", bytes => { var copy = (byte[])bytes.Clone(); copy[^2] ^= 0xFF; return copy; } },
+        { "half a record header appended", bytes => [.. bytes, 0x10, 0x00, 0x00] },
+    };
+
+    [Theory]
+    [MemberData(nameof(TornTails))]
+    public void A_torn_tail_is_cut_off_and_everything_before_it_kept(string damage, Func<byte[], byte[]> tear)
+    {
+        WriteLog(Entry(1, OperationKind.Create, "a", "1"), Entry(2, OperationKind.Create, "b", "2"));
+        var intact = File.ReadAllBytes(LogPath);
+        WriteLog(Entry(3, OperationKind.Create, "c", "3"));
+        var withThird = File.ReadAllBytes(LogPath);
+        var torn = tear(damage.StartsWith("last record") ? withThird : intact);
+        File.WriteAllBytes(LogPath, torn);
+
+        var state = Recover();
+
+        Assert.Equal("1", ValueOf(state, "a"));
+        Assert.Equal("2", ValueOf(state, "b"));
+        Assert.Equal(ResultCode.NotFound, state.Map.Read("c").Code);
+        Assert.Equal(2, state.LastIndex);
+        Assert.Equal(intact, File.ReadAllBytes(LogPath));
+    }
+
+    [Fact]
+    public void A_damaged_record_with_good_records_after_it_stops_recovery()
+    {
+        WriteLog(Entry(1, OperationKind.Create, "a", "1"));
+        var firstRecordEnd = new FileInfo(LogPath).Length;
+        WriteLog(Entry(2, OperationKind.Create, "b", "2"), Entry(3, OperationKind.Create, "c", "3"));
+        var bytes = File.ReadAllBytes(LogPath);
+        bytes[firstRecordEnd + LogRecordFormat.RecordHeaderSize + 2] ^= 0xFF;
+        File.WriteAllBytes(LogPath, bytes);
+
+        var error = Assert.Throws<LogCorruptException>(Recover);
+
+        Assert.Contains($"offset {firstRecordEnd} fails its checksum, with data after it", error.Message);
+        Assert.Equal(bytes, File.ReadAllBytes(LogPath));
+    }
+
+    [Fact]
+    public void A_damaged_length_with_data_after_it_stops_recovery()
+    {
+        WriteLog(Entry(1, OperationKind.Create, "a", "1"), Entry(2, OperationKind.Create, "b", "2"));
+        var bytes = File.ReadAllBytes(LogPath);
+        bytes[LogRecordFormat.FileHeaderSize] ^= 0x40;
+        File.WriteAllBytes(LogPath, bytes);
+
+        var error = Assert.Throws<LogCorruptException>(Recover);
+
+        Assert.Contains("damaged record header", error.Message);
+    }
+
+    [Fact]
+    public void A_file_that_is_not_a_log_stops_recovery()
+    {
+        File.WriteAllText(LogPath, "this is not a KvAspire log at all");
+
+        var error = Assert.Throws<LogCorruptException>(Recover);
+
+        Assert.Contains("bad magic", error.Message);
+    }
+}

@@ -1,0 +1,93 @@
+using KvAspire.Configuration;
+
+namespace KvAspire.Tests.Unit;
+
+[Trait("Category", "Unit")]
+public sealed class TopologyTests
+{
+    private const string Valid = """
+        { "Cluster": { "IdBits": 16, "Replicas": 3, "SnapshotIntervalSeconds": 5, "DataDirectory": "d",
+          "Nodes": [
+            { "Name": "p0r0", "Position": 0, "Host": "127.0.0.1", "GrpcPort": 7000, "RaftPort": 7100 },
+            { "Name": "p0r1", "Position": 0, "Host": "127.0.0.1", "GrpcPort": 7001, "RaftPort": 7101 },
+            { "Name": "p0r2", "Position": 0, "Host": "127.0.0.1", "GrpcPort": 7002, "RaftPort": 7102 } ] } }
+        """;
+
+    [Fact]
+    public void Reads_a_valid_file()
+    {
+        var topology = TopologyLoader.Parse(Valid, "/etc/kv/cluster.json");
+
+        Assert.Equal(16, topology.IdBits);
+        Assert.Equal(3, topology.Replicas);
+        Assert.Equal(1, topology.Positions);
+        Assert.Equal([0, 1, 2], topology.Nodes.Select(n => n.Replica));
+        var node = topology.GetNode("p0r1");
+        Assert.Equal("http://127.0.0.1:7001", node.GrpcAddress);
+        Assert.Equal("/etc/kv/d/p0r1", topology.DataDirectoryOf(node));
+    }
+
+    [Fact]
+    public void Fills_defaults_for_optional_fields()
+    {
+        var topology = TopologyLoader.Parse("""
+            { "Cluster": { "Replicas": 1, "Nodes": [ { "Name": "a", "Position": 0, "Host": "h", "GrpcPort": 1, "RaftPort": 2 } ] } }
+            """, "c.json");
+
+        Assert.Equal(64, topology.IdBits);
+        Assert.Equal(1024 * 1024, topology.MaxValueBytes);
+        Assert.Equal("data", topology.DataDirectory);
+    }
+
+    [Theory]
+    [InlineData("\"IdBits\": 16", "\"IdBits\": 0", "IdBits must be between 1 and 64")]
+    [InlineData("\"IdBits\": 16", "\"IdBits\": 65", "IdBits must be between 1 and 64")]
+    [InlineData("\"IdBits\": 16", "\"IdBits\": \"x\"", "Cluster.IdBits must be an integer")]
+    [InlineData("\"Name\": \"p0r1\"", "\"Name\": \"p0r0\"", "duplicate node name 'p0r0'")]
+    [InlineData("\"GrpcPort\": 7001", "\"GrpcPort\": 7000", "duplicate port 7000 on 127.0.0.1: p0r0.GrpcPort and p0r1.GrpcPort")]
+    [InlineData("\"RaftPort\": 7102", "\"RaftPort\": 7000", "duplicate port 7000")]
+    [InlineData("\"GrpcPort\": 7002", "\"GrpcPort\": 70000", "outside 1..65535")]
+    [InlineData("\"Host\": \"127.0.0.1\", \"GrpcPort\": 7001,", "\"GrpcPort\": 7001,", "Cluster.Nodes[1] is missing the required field \"Host\"")]
+    [InlineData("\"Position\": 0, \"Host\": \"127.0.0.1\", \"GrpcPort\": 7002", "\"Host\": \"127.0.0.1\", \"GrpcPort\": 7002", "Cluster.Nodes[2] is missing the required field \"Position\"")]
+    [InlineData("\"Replicas\": 3", "\"Replicas\": 2", "node 'p0r2' is replica 2, but Replicas is 2")]
+    [InlineData("\"Name\": \"p0r2\", \"Position\": 0", "\"Name\": \"p0r2\", \"Position\": 1", "position 0 has 2 node(s), but Replicas is 3")]
+    [InlineData("\"Cluster\"", "\"Clusters\"", "missing the \"Cluster\" object")]
+    [InlineData("\"Nodes\": [", "\"Nodes\": 3, \"X\": [", "Nodes is missing or not an array")]
+    [InlineData("} ] } }", "} ", "not valid JSON")]
+    public void Rejects_an_invalid_file_saying_why(string find, string replace, string expected)
+    {
+        Assert.Contains(find, Valid);
+        var error = Assert.Throws<TopologyException>(() => TopologyLoader.Parse(Valid.Replace(find, replace), "cluster.json"));
+
+        Assert.Contains(expected, error.Message);
+        Assert.StartsWith("cluster.json: ", error.Message);
+    }
+
+    [Fact]
+    public void An_unknown_node_name_lists_the_known_ones()
+    {
+        var topology = TopologyLoader.Parse(Valid, "cluster.json");
+
+        var error = Assert.Throws<TopologyException>(() => topology.GetNode("p9r9"));
+
+        Assert.Contains("unknown node name 'p9r9'", error.Message);
+        Assert.Contains("p0r0, p0r1, p0r2", error.Message);
+    }
+
+    [Fact]
+    public void A_missing_file_is_a_topology_error()
+    {
+        var error = Assert.Throws<TopologyException>(() => TopologyLoader.Load("/nonexistent/cluster.json"));
+        Assert.Contains("cannot read the topology file", error.Message);
+    }
+
+    [Fact]
+    public void The_repository_default_is_one_node()
+    {
+        var topology = TopologyLoader.Load(Support.Paths.RepositoryFile("cluster.json"));
+
+        var node = Assert.Single(topology.Nodes);
+        Assert.Equal("p0r0", node.Name);
+        Assert.Equal(1, topology.Replicas);
+    }
+}
