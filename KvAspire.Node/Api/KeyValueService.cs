@@ -9,6 +9,7 @@ using KvAspire.V1;
 namespace KvAspire.Node.Api;
 
 /// <summary>The public gRPC API. Each handler validates, queues in F1, awaits the answer and maps it.</summary>
+[BindServiceMethod(typeof(KeyValueBinding), nameof(KeyValueBinding.BindService))]
 public sealed class KeyValueService(RequestValidator validator, IntakeQueue intake, NodeTelemetry telemetry) : KeyValue.KeyValueBase
 {
     public override async Task<WriteReply> Create(CreateRequest request, ServerCallContext context) =>

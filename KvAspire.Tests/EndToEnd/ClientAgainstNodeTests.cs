@@ -1,0 +1,148 @@
+using System.Text.Json;
+using KvAspire.Tests.Support;
+
+namespace KvAspire.Tests.EndToEnd;
+
+/// <summary>The client console, one-shot and interactive, against a real node process.</summary>
+[Trait("Category", "EndToEnd")]
+public sealed class ClientAgainstNodeTests : IAsyncLifetime
+{
+    private readonly TempDirectory _directory = new();
+    private TestTopology _topology = null!;
+    private NodeProcess _node = null!;
+
+    public async Task InitializeAsync()
+    {
+        _topology = TestTopology.SingleNode(_directory, maxValueBytes: 64);
+        _node = await NodeProcess.StartAsync(_topology);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _node.DisposeAsync();
+        _directory.Dispose();
+    }
+
+    private Task<ClientRun> Client(params string[] words) =>
+        ClientProcess.RunAsync(["--node", _topology.GrpcAddress, .. words]);
+
+    private async Task<JsonElement> ClientJson(params string[] words)
+    {
+        var run = await Client(["--json", .. words]);
+        return JsonDocument.Parse(run.Output).RootElement;
+    }
+
+    [Fact]
+    public async Task One_shot_commands_give_the_documented_answers_and_exit_codes()
+    {
+        Assert.Equal(0, (await Client("create", "a", "1")).ExitCode);
+
+        var exists = await Client("create", "a", "2");
+        Assert.Equal(1, exists.ExitCode);
+        Assert.Contains("already exists", exists.Errors);
+
+        var read = await Client("read", "a");
+        Assert.Equal(0, read.ExitCode);
+        Assert.StartsWith("1 (version 1,", read.Output);
+
+        var updated = await Client("update", "a", "x", "1");
+        Assert.Equal(0, updated.ExitCode);
+        Assert.Contains("version 2", updated.Output);
+
+        var stale = await Client("UPDATE", "a", "y", "1");
+        Assert.Equal(1, stale.ExitCode);
+        Assert.Contains("is at version 2, not 1", stale.Errors);
+
+        Assert.Equal(0, (await Client("delete", "a")).ExitCode);
+        var gone = await Client("read", "a");
+        Assert.Equal(1, gone.ExitCode);
+        Assert.Contains("not found", gone.Errors);
+
+        var unknown = await Client("frobnicate");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("unknown command 'frobnicate'", unknown.Errors);
+    }
+
+    [Fact]
+    public async Task Json_output_carries_value_version_and_hops()
+    {
+        var created = await ClientJson("create", "greeting", "hello", "big", "world");
+        var read = await ClientJson("read", "greeting");
+        var failed = await ClientJson("create", "greeting", "again");
+
+        Assert.True(created.GetProperty("ok").GetBoolean());
+        Assert.Equal(1, created.GetProperty("version").GetInt64());
+        Assert.Equal("hello big world", read.GetProperty("value").GetString());
+        Assert.Equal(1, read.GetProperty("version").GetInt64());
+        Assert.Equal(0, read.GetProperty("hops").GetInt32());
+        Assert.Equal(created.GetProperty("timestampUnixMs").GetInt64(), read.GetProperty("timestampUnixMs").GetInt64());
+        Assert.False(failed.GetProperty("ok").GetBoolean());
+        Assert.Equal("AlreadyExists", failed.GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task Invalid_input_exits_2_with_a_message_and_changes_nothing()
+    {
+        Assert.Equal(0, (await Client("create", "k", "original")).ExitCode);
+        var logLength = new FileInfo(Path.Combine(_topology.DataDirectory, "log.0")).Length;
+
+        var cases = new (string[] Words, string Message)[]
+        {
+            (["create", "", "v"], "the key is empty"),
+            (["update", new string('k', 1025), "v"], "the key is 1025 bytes; the limit is 1024"),
+            (["update", "k", new string('v', 65)], "the value is 65 bytes; the limit is 64"),
+            (["update", "k", "v", "0"], "'0' is not a version"),
+            (["delete", "k", "abc"], "'abc' is not a version"),
+            (["read"], "read needs exactly one key"),
+            (["--timeout-seconds", "x", "read", "k"], "x"),
+        };
+        foreach (var (words, message) in cases)
+        {
+            var run = await Client(words);
+            Assert.True(run.ExitCode == 2, $"{string.Join(' ', words)} exited {run.ExitCode}: {run.Output} {run.Errors}");
+            Assert.Contains(message, run.Errors);
+        }
+
+        var read = await ClientJson("read", "k");
+        Assert.Equal("original", read.GetProperty("value").GetString());
+        Assert.Equal(1, read.GetProperty("version").GetInt64());
+        Assert.Equal(logLength, new FileInfo(Path.Combine(_topology.DataDirectory, "log.0")).Length);
+    }
+
+    [Fact]
+    public async Task An_unreachable_node_exits_3()
+    {
+        await _node.KillAsync();
+
+        var run = await ClientProcess.RunAsync(["--node", _topology.GrpcAddress, "--timeout-seconds", "5", "read", "a"]);
+
+        Assert.Equal(3, run.ExitCode);
+        Assert.Contains("Unavailable", run.Errors);
+    }
+
+    [Fact]
+    public async Task The_console_prints_every_answer_tagged_and_drains_after_sair()
+    {
+        const int writes = 200;
+        var lines = Enumerable.Range(0, writes).Select(i => $"create key{i} value {i}")
+            .Append("read key7")
+            .Append("bogus")
+            .Append("sair")
+            .Append("create after-sair never-sent");
+
+        var run = await ClientProcess.RunAsync(["--node", _topology.GrpcAddress, "--drain-seconds", "2"], lines);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("create <key> <value>", run.Output);
+        for (var i = 0; i < writes; i++)
+            Assert.Contains($"[{i + 1} create key{i}] ok key{i} (version 1,", run.Output);
+        Assert.Contains($"[{writes + 1} read key7] value 7 (version 1,", run.Output);
+        Assert.Contains("unknown command 'bogus'", run.Errors);
+        Assert.Contains("leaving: answers still arriving are shown for 2 s", run.Output);
+        Assert.DoesNotContain("after-sair", run.Output);
+        Assert.True(run.Elapsed >= TimeSpan.FromSeconds(2), $"the client ended after {run.Elapsed}, before its 2 s drain");
+
+        var late = await ClientJson("read", "after-sair");
+        Assert.Equal("NotFound", late.GetProperty("code").GetString());
+    }
+}

@@ -1,0 +1,44 @@
+using System.Diagnostics;
+
+namespace KvAspire.Tests.Support;
+
+/// <summary>What a run of the client printed and returned.</summary>
+public sealed record ClientRun(int ExitCode, string Output, string Errors, TimeSpan Elapsed);
+
+/// <summary>Runs the built client as a user would, optionally feeding its standard input.</summary>
+public static class ClientProcess
+{
+    public static async Task<ClientRun> RunAsync(IEnumerable<string> arguments, IEnumerable<string>? inputLines = null)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Paths.ClientDll);
+        foreach (var argument in arguments)
+            start.ArgumentList.Add(argument);
+
+        var stopwatch = Stopwatch.StartNew();
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        foreach (var line in inputLines ?? [])
+            await process.StandardInput.WriteLineAsync(line);
+        process.StandardInput.Close();
+
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"the client did not exit within 60 s: {await output} {await errors}");
+        }
+        return new ClientRun(process.ExitCode, await output, await errors, stopwatch.Elapsed);
+    }
+}

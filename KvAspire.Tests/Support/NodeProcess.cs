@@ -1,0 +1,96 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace KvAspire.Tests.Support;
+
+/// <summary>A real node process started from the built node, its output kept for failure messages.</summary>
+public sealed class NodeProcess : IAsyncDisposable
+{
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
+
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output = new();
+
+    private NodeProcess(Process process)
+    {
+        _process = process;
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public string Output => string.Join(Environment.NewLine, _output);
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Starts the node without waiting for it to serve.</summary>
+    public static NodeProcess Launch(string clusterPath, string nodeName)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { Paths.NodeDll, "--cluster", clusterPath, "--node", nodeName })
+            start.ArgumentList.Add(argument);
+        return new NodeProcess(Process.Start(start)!);
+    }
+
+    /// <summary>Starts the node and returns once its health endpoint answers.</summary>
+    public static async Task<NodeProcess> StartAsync(TestTopology topology)
+    {
+        var node = Launch(topology.Path, TestTopology.NodeName);
+        await node.WaitHealthyAsync(topology.RaftPort, TimeSpan.FromSeconds(60));
+        return node;
+    }
+
+    private async Task WaitHealthyAsync(int httpPort, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < timeout)
+        {
+            if (_process.HasExited)
+                throw new InvalidOperationException($"the node exited with code {_process.ExitCode}:{Environment.NewLine}{Output}");
+            try
+            {
+                using var response = await Http.GetAsync($"http://127.0.0.1:{httpPort}/health");
+                if (response.IsSuccessStatusCode)
+                    return;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                // Not listening yet: it opens its ports only after replaying its log.
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"the node was not healthy within {timeout}:{Environment.NewLine}{Output}");
+    }
+
+    /// <summary>Waits for the process to end by itself (a refused start, say).</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cancel.Token);
+        return _process.ExitCode;
+    }
+
+    /// <summary>kill -9: no shutdown code runs, as in a crash.</summary>
+    public async Task KillAsync()
+    {
+        if (_process.HasExited)
+            return;
+        _process.Kill(entireProcessTree: true);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _process.WaitForExitAsync(cancel.Token);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process.Dispose();
+    }
+}
