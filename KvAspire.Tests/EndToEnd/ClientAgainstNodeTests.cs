@@ -7,24 +7,16 @@ namespace KvAspire.Tests.EndToEnd;
 [Trait("Category", "EndToEnd")]
 public sealed class ClientAgainstNodeTests : IAsyncLifetime
 {
-    private readonly TempDirectory _directory = new();
-    private TestTopology _topology = null!;
-    private NodeProcess _node = null!;
+    private SingleNode _cluster = null!;
 
-    public async Task InitializeAsync()
-    {
-        _topology = TestTopology.SingleNode(_directory, maxValueBytes: 64);
-        _node = await NodeProcess.StartAsync(_topology);
-    }
+    private TestTopology Topology => _cluster.Topology;
 
-    public async Task DisposeAsync()
-    {
-        await _node.DisposeAsync();
-        _directory.Dispose();
-    }
+    public async Task InitializeAsync() => _cluster = await SingleNode.StartAsync(maxValueBytes: 64);
+
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
     private Task<ClientRun> Client(params string[] words) =>
-        ClientProcess.RunAsync(["--node", _topology.GrpcAddress, .. words]);
+        ClientProcess.RunAsync(["--node", Topology.GrpcAddress, .. words]);
 
     private async Task<JsonElement> ClientJson(params string[] words)
     {
@@ -84,7 +76,7 @@ public sealed class ClientAgainstNodeTests : IAsyncLifetime
     public async Task Invalid_input_exits_2_with_a_message_and_changes_nothing()
     {
         Assert.Equal(0, (await Client("create", "k", "original")).ExitCode);
-        var logLength = new FileInfo(Path.Combine(_topology.DataDirectory, "log.0")).Length;
+        var logLength = new FileInfo(Path.Combine(Topology.DataDirectory, "log.0")).Length;
 
         var cases = new (string[] Words, string Message)[]
         {
@@ -106,15 +98,15 @@ public sealed class ClientAgainstNodeTests : IAsyncLifetime
         var read = await ClientJson("read", "k");
         Assert.Equal("original", read.GetProperty("value").GetString());
         Assert.Equal(1, read.GetProperty("version").GetInt64());
-        Assert.Equal(logLength, new FileInfo(Path.Combine(_topology.DataDirectory, "log.0")).Length);
+        Assert.Equal(logLength, new FileInfo(Path.Combine(Topology.DataDirectory, "log.0")).Length);
     }
 
     [Fact]
     public async Task An_unreachable_node_exits_3()
     {
-        await _node.KillAsync();
+        await _cluster.Process.KillAsync();
 
-        var run = await ClientProcess.RunAsync(["--node", _topology.GrpcAddress, "--timeout-seconds", "5", "read", "a"]);
+        var run = await ClientProcess.RunAsync(["--node", Topology.GrpcAddress, "--timeout-seconds", "5", "read", "a"]);
 
         Assert.Equal(3, run.ExitCode);
         Assert.Contains("Unavailable", run.Errors);
@@ -133,7 +125,7 @@ public sealed class ClientAgainstNodeTests : IAsyncLifetime
             .Append("sair")
             .Append("create after-sair never-sent");
 
-        var run = await ClientProcess.RunAsync(["--node", _topology.GrpcAddress, "--drain-seconds", "2"], lines);
+        var run = await ClientProcess.RunAsync(["--node", Topology.GrpcAddress, "--drain-seconds", "2"], lines);
 
         Assert.Equal(0, run.ExitCode);
         Assert.Contains("create <key> <value>", run.Output);

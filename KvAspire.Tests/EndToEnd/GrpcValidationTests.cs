@@ -11,25 +11,21 @@ namespace KvAspire.Tests.EndToEnd;
 [Trait("Category", "EndToEnd")]
 public sealed class GrpcValidationTests : IAsyncLifetime
 {
-    private readonly TempDirectory _directory = new();
-    private TestTopology _topology = null!;
-    private NodeProcess _node = null!;
+    private SingleNode _cluster = null!;
     private GrpcChannel _channel = null!;
     private KeyValue.KeyValueClient _kv = null!;
 
     public async Task InitializeAsync()
     {
-        _topology = TestTopology.SingleNode(_directory, maxValueBytes: 100);
-        _node = await NodeProcess.StartAsync(_topology);
-        _channel = GrpcChannel.ForAddress($"http://{_topology.GrpcAddress}");
+        _cluster = await SingleNode.StartAsync(maxValueBytes: 100);
+        _channel = GrpcChannel.ForAddress($"http://{_cluster.Topology.GrpcAddress}");
         _kv = new KeyValue.KeyValueClient(_channel);
     }
 
     public async Task DisposeAsync()
     {
         _channel.Dispose();
-        await _node.DisposeAsync();
-        _directory.Dispose();
+        await _cluster.DisposeAsync();
     }
 
     private static RequestId Id(ulong sequence) => new() { ClientId = "grpc-test", Sequence = sequence };
