@@ -53,9 +53,11 @@ builder.Services.AddSingleton<IntakeQueue>();
 builder.Services.AddSingleton<DurabilityGate>();
 builder.Services.AddSingleton<RequestValidator>();
 builder.Services.AddSingleton<NodeTelemetry>();
-builder.Services.AddHostedService<Dispatcher>();
-builder.Services.AddHostedService<LogWorker>();
+// Hosted services stop in reverse order: the dispatcher stops first and closes the queues behind it,
+// which lets the log and apply workers finish every request already accepted.
 builder.Services.AddHostedService<ApplyWorker>();
+builder.Services.AddHostedService<LogWorker>();
+builder.Services.AddHostedService<Dispatcher>();
 
 var app = builder.Build();
 var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KvAspire.Node");

@@ -6,14 +6,14 @@ namespace KvAspire.Node.Pipeline;
 
 /// <summary>
 /// The single reader of F3: applies each command to the map in queue order and hands its answer to the
-/// durability gate.
+/// durability gate. It runs until F3 is closed and empty.
 /// </summary>
 public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered, DurabilityGate gate) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var map = recovered.Map;
-        await foreach (var command in queues.F3.Reader.ReadAllAsync(stoppingToken))
+        await foreach (var command in queues.F3.Reader.ReadAllAsync(CancellationToken.None))
         {
             using var activity = NodeTelemetry.StartStage("apply", command);
             if (command.Entry is { } entry)

@@ -7,6 +7,8 @@ namespace KvAspire.Node.Pipeline;
 /// The single reader of F1. It gives each write its index and commit timestamp (so that the log and the
 /// map see the same order and replay reproduces the same results), then copies writes to F2 and every
 /// request to F3. Reads skip F2: the log holds only what changes the map.
+/// On shutdown F1 is closed to new requests; what it holds still goes through, then F2 and F3 close, so
+/// the workers behind them finish every accepted request before the node stops.
 /// </summary>
 public sealed class Dispatcher(PipelineQueues queues, RecoveredState recovered, TimeProvider clock) : BackgroundService
 {
@@ -14,16 +16,30 @@ public sealed class Dispatcher(PipelineQueues queues, RecoveredState recovered, 
     {
         var lastIndex = recovered.LastIndex;
         var lastTimestamp = recovered.LastTimestampUnixMs;
-        await foreach (var command in queues.F1.Reader.ReadAllAsync(stoppingToken))
+        try
         {
-            if (command.Operation.IsWrite)
+            await foreach (var command in queues.F1.Reader.ReadAllAsync(CancellationToken.None))
             {
-                // Commit timestamps never go backwards, even if the wall clock does.
-                lastTimestamp = Math.Max(lastTimestamp, clock.GetUtcNow().ToUnixTimeMilliseconds());
-                command.Entry = new LogEntry(++lastIndex, 0, lastTimestamp, command.Operation);
-                await queues.F2.Writer.WriteAsync(command, stoppingToken);
+                if (command.Operation.IsWrite)
+                {
+                    // Commit timestamps never go backwards, even if the wall clock does.
+                    lastTimestamp = Math.Max(lastTimestamp, clock.GetUtcNow().ToUnixTimeMilliseconds());
+                    command.Entry = new LogEntry(++lastIndex, 0, lastTimestamp, command.Operation);
+                    await queues.F2.Writer.WriteAsync(command, CancellationToken.None);
+                }
+                await queues.F3.Writer.WriteAsync(command, CancellationToken.None);
             }
-            await queues.F3.Writer.WriteAsync(command, stoppingToken);
         }
+        finally
+        {
+            queues.F2.Writer.TryComplete();
+            queues.F3.Writer.TryComplete();
+        }
+    }
+
+    public override Task StopAsync(CancellationToken cancellationToken)
+    {
+        queues.F1.Writer.TryComplete();
+        return base.StopAsync(cancellationToken);
     }
 }

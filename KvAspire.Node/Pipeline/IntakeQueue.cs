@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Threading.Channels;
 using KvAspire.Node.Storage;
 
 namespace KvAspire.Node.Pipeline;
@@ -6,10 +7,21 @@ namespace KvAspire.Node.Pipeline;
 /// <summary>The handlers' side of F1: queue a request (waiting while F1 is full) and await its answer.</summary>
 public sealed class IntakeQueue(PipelineQueues queues)
 {
+    /// <exception cref="NodeStoppingException">The node has stopped taking requests.</exception>
     public async Task<OperationResult> ExecuteAsync(KvCommand operation, CancellationToken cancellationToken)
     {
         var command = new Command(operation, Activity.Current?.Context ?? default);
-        await queues.F1.Writer.WriteAsync(command, cancellationToken);
+        try
+        {
+            await queues.F1.Writer.WriteAsync(command, cancellationToken);
+        }
+        catch (ChannelClosedException)
+        {
+            throw new NodeStoppingException();
+        }
         return await command.Result.WaitAsync(cancellationToken);
     }
 }
+
+/// <summary>The node is shutting down: the request was not queued and changed nothing.</summary>
+public sealed class NodeStoppingException() : IOException("the node is shutting down; the request was not applied");

@@ -8,6 +8,7 @@ namespace KvAspire.Node.Pipeline;
 /// <summary>
 /// The single reader of F2: appends writes to the log. Whatever has queued up while the previous sync
 /// ran goes out as one batch with one fsync (group commit), then the gate releases those answers.
+/// It runs until F2 is closed and empty, so accepted writes are synced even during shutdown.
 /// </summary>
 public sealed class LogWorker(
     PipelineQueues queues,
@@ -22,7 +23,7 @@ public sealed class LogWorker(
     {
         var reader = queues.F2.Reader;
         var batch = new List<LogEntry>(MaxBatch);
-        while (await reader.WaitToReadAsync(stoppingToken))
+        while (await reader.WaitToReadAsync(CancellationToken.None))
         {
             batch.Clear();
             while (batch.Count < MaxBatch && reader.TryRead(out var command))

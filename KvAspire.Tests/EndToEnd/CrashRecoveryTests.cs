@@ -7,7 +7,7 @@ using KvAspire.Tests.Support;
 
 namespace KvAspire.Tests.EndToEnd;
 
-/// <summary>kill -9 a node under load and restart it: every acknowledged write is back.</summary>
+/// <summary>Stop a node under load (kill -9, or SIGTERM) and restart it: every acknowledged write is back.</summary>
 [Trait("Category", "EndToEnd")]
 public sealed class CrashRecoveryTests : IDisposable
 {
@@ -15,8 +15,10 @@ public sealed class CrashRecoveryTests : IDisposable
 
     public void Dispose() => _directory.Dispose();
 
-    [Fact]
-    public async Task Every_acknowledged_write_survives_kill_9_during_writes()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Every_acknowledged_write_survives_a_stop_during_writes(bool kill9)
     {
         var topology = TestTopology.SingleNode(_directory);
         var acknowledged = new ConcurrentDictionary<string, long>();
@@ -30,7 +32,10 @@ public sealed class CrashRecoveryTests : IDisposable
             var target = acknowledged.Count + 1500;
             var writers = Enumerable.Range(0, 32).Select(w => WriteUntilUnavailableAsync(connection, $"r{round}w{w}", acknowledged)).ToList();
             await WaitUntilAsync(() => acknowledged.Count >= target, TimeSpan.FromSeconds(60));
-            await node.KillAsync();
+            if (kill9)
+                await node.KillAsync();
+            else
+                Assert.Equal(0, await node.StopAsync());
             await Task.WhenAll(writers).WaitAsync(TimeSpan.FromSeconds(30));
         }
 

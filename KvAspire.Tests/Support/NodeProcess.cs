@@ -78,6 +78,14 @@ public sealed class NodeProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>SIGTERM, as Aspire and service managers stop a process; returns its exit code.</summary>
+    public async Task<int> StopAsync()
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString()]))
+            await kill.WaitForExitAsync();
+        return await WaitForExitAsync(TimeSpan.FromSeconds(60));
+    }
+
     /// <summary>kill -9: no shutdown code runs, as in a crash.</summary>
     public async Task KillAsync()
     {
