@@ -90,7 +90,8 @@ async Task<int> RunAsync(ParseResult options)
     using var connection = new KvConnection(nodes, TimeSpan.FromSeconds(timeout));
     var words = options.GetValue(wordsArgument) ?? [];
     if (words.Length == 0)
-        return new InteractiveSession(connection, parser, printer, Console.In, TimeSpan.FromSeconds(drain)).Run();
+        return new InteractiveSession(connection, parser, printer, Console.In, TimeSpan.FromSeconds(drain),
+            showPrompt: !Console.IsInputRedirected).Run();
 
     switch (parser.ParseWords(words))
     {

@@ -73,13 +73,27 @@ catch (LogCorruptException e)
     NodeLog.LogCorrupt(logger, e.Message);
     return 1;
 }
+catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+{
+    NodeLog.CannotStart(logger, $"the data directory {dataDirectory} cannot be used: {e.Message}");
+    return 1;
+}
 app.Lifetime.ApplicationStopped.Register(recovered.Log.Dispose);
 
 app.MapGrpcService<KeyValueService>().RequireHost($"*:{node.GrpcPort}");
 app.MapDefaultEndpoints(requireHost: $"*:{node.RaftPort}");
 
+try
+{
+    await app.StartAsync();
+}
+catch (IOException e)
+{
+    NodeLog.CannotStart(logger, $"cannot listen on {node.GrpcAddress} and {node.HttpAddress}: {e.Message}");
+    return 1;
+}
 NodeLog.Serving(logger, node.Name, node.Position, node.Replica, node.GrpcAddress, node.HttpAddress, dataDirectory);
-await app.RunAsync();
+await app.WaitForShutdownAsync();
 return 0;
 
 static void Listen(KestrelServerOptions kestrel, string host, int port, HttpProtocols protocols)

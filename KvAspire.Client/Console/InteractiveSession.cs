@@ -16,7 +16,8 @@ public sealed class InteractiveSession(
     CommandParser parser,
     ReplyPrinter printer,
     TextReader input,
-    TimeSpan drain)
+    TimeSpan drain,
+    bool showPrompt)
 {
     private readonly BlockingCollection<(ClientCommand Command, Reply Reply, string Tag)> _answers = new();
     private readonly CancellationTokenSource _readerEnded = new();
@@ -39,7 +40,8 @@ public sealed class InteractiveSession(
         printer.PrintLine(CommandParser.Usage);
         while (true)
         {
-            printer.PrintPrompt("kv> ");
+            if (showPrompt)
+                printer.PrintPrompt("kv> ");
             var line = input.ReadLine();
             if (line is null)
                 break;

@@ -28,7 +28,7 @@ public sealed class KvMap
     public OperationResult Apply(LogEntry entry)
     {
         if (entry.Index <= AppliedIndex)
-            return new OperationResult(ResultCode.RequestTooOld, Detail: $"entry {entry.Index} was already applied");
+            return new OperationResult(ResultCode.AlreadyApplied, Detail: $"entry {entry.Index} was already applied");
         AppliedIndex = entry.Index;
 
         var command = entry.Command;

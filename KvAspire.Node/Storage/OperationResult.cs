@@ -9,6 +9,8 @@ public enum ResultCode
     VersionMismatch,
     /// <summary>A retried write whose first result is no longer remembered.</summary>
     RequestTooOld,
+    /// <summary>An entry at or below the map's applied index: replayed twice, and skipped.</summary>
+    AlreadyApplied,
 }
 
 public readonly record struct OperationResult(

@@ -17,6 +17,9 @@ public static partial class NodeLog
     [LoggerMessage(4, LogLevel.Critical, "The operation log is corrupt; refusing to start rather than serve wrong data: {Reason}")]
     public static partial void LogCorrupt(ILogger logger, string reason);
 
+    [LoggerMessage(6, LogLevel.Critical, "Cannot start: {Reason}")]
+    public static partial void CannotStart(ILogger logger, string reason);
+
     [LoggerMessage(5, LogLevel.Critical, "Writing the operation log failed; stopping the node, no write after this is acknowledged")]
     public static partial void LogWriteFailed(ILogger logger, Exception exception);
 }

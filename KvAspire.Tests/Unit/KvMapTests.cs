@@ -125,7 +125,7 @@ public sealed class KvMapTests
 
         var replayed = _map.Apply(entry with { Command = entry.Command with { Key = "b" } });
 
-        Assert.False(replayed.IsOk);
+        Assert.Equal(ResultCode.AlreadyApplied, replayed.Code);
         Assert.Equal(1, _map.Count);
         Assert.Equal(1, _map.AppliedIndex);
     }
