@@ -53,20 +53,23 @@ builder.Services.AddSingleton<IntakeQueue>();
 builder.Services.AddSingleton<DurabilityGate>();
 builder.Services.AddSingleton<RequestValidator>();
 builder.Services.AddSingleton<NodeTelemetry>();
-// Hosted services stop in reverse order: the dispatcher stops first and closes the queues behind it,
-// which lets the log and apply workers finish every request already accepted.
+builder.Services.AddSingleton<Snapshotter>();
+builder.Services.AddSingleton<Dispatcher>();
+// Hosted services stop in reverse order: snapshots stop first, then the dispatcher closes the queues
+// behind it, which lets the log and apply workers finish every request already accepted.
 builder.Services.AddHostedService<ApplyWorker>();
 builder.Services.AddHostedService<LogWorker>();
-builder.Services.AddHostedService<Dispatcher>();
+builder.Services.AddHostedService(services => services.GetRequiredService<Dispatcher>());
+builder.Services.AddHostedService<SnapshotScheduler>();
 
 var app = builder.Build();
 var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KvAspire.Node");
 
-// Replay the log before any port opens: nothing is served from a map that is not yet whole.
-RecoveredState recovered;
+// Load the snapshot and replay the logs before any port opens: nothing is served from a map that is
+// not yet whole.
 try
 {
-    recovered = app.Services.GetRequiredService<RecoveredState>();
+    app.Services.GetRequiredService<RecoveredState>();
 }
 catch (LogCorruptException e)
 {
@@ -78,7 +81,6 @@ catch (Exception e) when (e is IOException or UnauthorizedAccessException)
     NodeLog.CannotStart(logger, $"the data directory {dataDirectory} cannot be used: {e.Message}");
     return 1;
 }
-app.Lifetime.ApplicationStopped.Register(recovered.Log.Dispose);
 
 app.MapGrpcService<KeyValueService>().RequireHost($"*:{node.GrpcPort}");
 app.MapDefaultEndpoints(requireHost: $"*:{node.RaftPort}");

@@ -6,20 +6,40 @@ namespace KvAspire.Node.Pipeline;
 
 /// <summary>
 /// The single reader of F3: applies each command to the map in queue order and hands its answer to the
-/// durability gate. It runs until F3 is closed and empty.
+/// durability gate. At a snapshot marker it freezes the map (a point-in-time view, no copy) for the
+/// snapshotter and keeps applying; once the snapshot is written it folds the writes made meanwhile back
+/// in. It runs until F3 is closed and empty.
 /// </summary>
-public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered, DurabilityGate gate) : BackgroundService
+public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered, DurabilityGate gate, Snapshotter snapshotter) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var map = recovered.Map;
-        await foreach (var command in queues.F3.Reader.ReadAllAsync(CancellationToken.None))
+        Task? writing = null;
+        await foreach (var item in queues.F3.Reader.ReadAllAsync(CancellationToken.None))
         {
-            using var activity = NodeTelemetry.StartStage("apply", command);
-            if (command.Entry is { } entry)
-                gate.Release(command, map.Apply(entry), entry.Index);
-            else
-                gate.Release(command, map.Read(command.Operation.Key), map.AppliedIndex);
+            if (item is SnapshotMarker marker)
+            {
+                if (writing is not null)
+                    await writing;
+                map.Thaw();
+                writing = snapshotter.WriteAsync(marker, map.Freeze());
+                continue;
+            }
+
+            var command = (Command)item;
+            using (NodeTelemetry.StartStage("apply", command))
+            {
+                if (command.Entry is { } entry)
+                    gate.Release(command, map.Apply(entry), entry.Index);
+                else
+                    gate.Release(command, map.Read(command.Operation.Key), map.AppliedIndex);
+            }
+            if (writing is { IsCompleted: true })
+            {
+                map.Thaw();
+                writing = null;
+            }
         }
     }
 }

@@ -7,7 +7,7 @@ namespace KvAspire.Node.Pipeline;
 /// One request on its way through the pipeline: the operation, the trace it belongs to, its place in
 /// the node's order once the dispatcher gives it one (writes only), and the caller's pending answer.
 /// </summary>
-public sealed class Command(KvCommand operation, ActivityContext traceContext)
+public sealed class Command(KvCommand operation, ActivityContext traceContext) : PipelineItem
 {
     private readonly TaskCompletionSource<OperationResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

@@ -6,14 +6,16 @@ using Microsoft.Extensions.Logging;
 namespace KvAspire.Node.Pipeline;
 
 /// <summary>
-/// The single reader of F2: appends writes to the log. Whatever has queued up while the previous sync
-/// ran goes out as one batch with one fsync (group commit), then the gate releases those answers.
+/// The single reader of F2: appends writes to the current <c>log.X</c>. Whatever has queued up while the
+/// previous sync ran goes out as one batch with one fsync (group commit), then the gate releases those
+/// answers. Snapshot marker X ends the batch before it, then new writes go to <c>log.X</c>.
 /// It runs until F2 is closed and empty, so accepted writes are synced even during shutdown.
 /// </summary>
 public sealed class LogWorker(
     PipelineQueues queues,
     RecoveredState recovered,
     DurabilityGate gate,
+    NodeTelemetry telemetry,
     IHostApplicationLifetime lifetime,
     ILogger<LogWorker> logger) : BackgroundService
 {
@@ -21,25 +23,46 @@ public sealed class LogWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var log = recovered.Log;
         var reader = queues.F2.Reader;
         var batch = new List<LogEntry>(MaxBatch);
-        while (await reader.WaitToReadAsync(CancellationToken.None))
+        try
         {
-            batch.Clear();
-            while (batch.Count < MaxBatch && reader.TryRead(out var command))
-                batch.Add(command.Entry!);
-            try
+            while (await reader.WaitToReadAsync(CancellationToken.None))
             {
-                recovered.Log.Append(batch);
+                SnapshotMarker? marker = null;
+                batch.Clear();
+                while (batch.Count < MaxBatch && marker is null && reader.TryRead(out var item))
+                {
+                    if (item is Command command)
+                        batch.Add(command.Entry!);
+                    else
+                        marker = (SnapshotMarker)item;
+                }
+                if (batch.Count > 0)
+                {
+                    log.Append(batch);
+                    gate.MarkDurable(batch[^1].Index);
+                }
+                if (marker is not null)
+                {
+                    var next = OperationLog.Open(recovered.DataDirectory, marker.Number, 0);
+                    log.Dispose();
+                    log = next;
+                    marker.MarkRotated();
+                }
+                telemetry.RecordLogSize(log.Length);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                NodeLog.LogWriteFailed(logger, e);
-                gate.Fail(new IOException("the node cannot write its operation log", e));
-                lifetime.StopApplication();
-                return;
-            }
-            gate.MarkDurable(batch[^1].Index);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            NodeLog.LogWriteFailed(logger, e);
+            gate.Fail(new IOException("the node cannot write its operation log", e));
+            lifetime.StopApplication();
+        }
+        finally
+        {
+            log.Dispose();
         }
     }
 }

@@ -9,17 +9,18 @@ namespace KvAspire.Node.Pipeline;
 /// F1: every request, from handlers to the dispatcher.
 /// F2: writes, from the dispatcher to the log writer.
 /// F3: every request, from the dispatcher to the map, in F1's order.
+/// Snapshot markers go through all three, at their place in the order.
 /// </summary>
 public sealed class PipelineQueues(ClusterTopology topology)
 {
-    public Channel<Command> F1 { get; } = Create(topology.QueueCapacity, singleWriter: false);
+    public Channel<PipelineItem> F1 { get; } = Create(topology.QueueCapacity, singleWriter: false);
 
-    public Channel<Command> F2 { get; } = Create(topology.QueueCapacity, singleWriter: true);
+    public Channel<PipelineItem> F2 { get; } = Create(topology.QueueCapacity, singleWriter: true);
 
-    public Channel<Command> F3 { get; } = Create(topology.QueueCapacity, singleWriter: true);
+    public Channel<PipelineItem> F3 { get; } = Create(topology.QueueCapacity, singleWriter: true);
 
-    private static Channel<Command> Create(int capacity, bool singleWriter) =>
-        Channel.CreateBounded<Command>(new BoundedChannelOptions(capacity)
+    private static Channel<PipelineItem> Create(int capacity, bool singleWriter) =>
+        Channel.CreateBounded<PipelineItem>(new BoundedChannelOptions(capacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
             SingleReader = true,

@@ -9,24 +9,27 @@ public sealed class OperationLog : IDisposable
     private readonly FileStream _file;
     private byte[] _buffer = new byte[64 * 1024];
 
-    private OperationLog(string path, FileStream file)
+    private OperationLog(long number, string path, FileStream file)
     {
+        Number = number;
         Path = path;
         _file = file;
     }
+
+    /// <summary>X of <c>log.X</c>.</summary>
+    public long Number { get; }
 
     public string Path { get; }
 
     public long Length => _file.Length;
 
-    public static string FileName(long number) => $"log.{number}";
-
     /// <summary>
-    /// Opens a log for appending after its first <paramref name="validLength"/> bytes (what a scan found
-    /// good; anything after is cut off). A new or empty log gets its header, durably.
+    /// Opens <c>log.X</c> for appending after its first <paramref name="validLength"/> bytes (what a scan
+    /// found good; anything after is cut off). A new or empty log gets its header, durably.
     /// </summary>
-    public static OperationLog Open(string path, long validLength)
+    public static OperationLog Open(string directory, long number, long validLength)
     {
+        var path = System.IO.Path.Combine(directory, DataFiles.LogName(number));
         var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
         try
         {
@@ -37,7 +40,7 @@ public sealed class OperationLog : IDisposable
                 LogRecordFormat.WriteFileHeader(header);
                 file.Write(header);
                 file.Flush(flushToDisk: true);
-                FileSync.Directory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
+                FileSync.Directory(directory);
             }
             else if (file.Length != validLength)
             {
@@ -45,7 +48,7 @@ public sealed class OperationLog : IDisposable
                 file.Flush(flushToDisk: true);
             }
             file.Seek(0, SeekOrigin.End);
-            return new OperationLog(path, file);
+            return new OperationLog(number, path, file);
         }
         catch
         {

@@ -8,8 +8,26 @@ public static partial class NodeLog
     [LoggerMessage(1, LogLevel.Information, "Node {Node} (position {Position}, replica {Replica}) serving gRPC on {GrpcAddress}, health on {HttpAddress}, data in {DataDirectory}")]
     public static partial void Serving(ILogger logger, string node, int position, int replica, string grpcAddress, string httpAddress, string dataDirectory);
 
-    [LoggerMessage(2, LogLevel.Information, "Recovered from {Path}: {Records} records replayed, {Keys} keys, last index {LastIndex}, in {ElapsedMs:F1} ms")]
-    public static partial void Recovered(ILogger logger, string path, long records, int keys, long lastIndex, double elapsedMs);
+    [LoggerMessage(2, LogLevel.Information, "Recovered {DataDirectory}: {Keys} keys, last index {LastIndex}, writing to {ActiveLog}, in {ElapsedMs:F1} ms")]
+    public static partial void Recovered(ILogger logger, string dataDirectory, int keys, long lastIndex, string activeLog, double elapsedMs);
+
+    [LoggerMessage(7, LogLevel.Information, "Loaded {Snapshot}: {Keys} keys up to index {LastIndex} in {ElapsedMs:F1} ms")]
+    public static partial void SnapshotLoaded(ILogger logger, string snapshot, int keys, long lastIndex, double elapsedMs);
+
+    [LoggerMessage(8, LogLevel.Warning, "{Snapshot} cannot be used ({Reason}); falling back to the previous snapshot and its logs")]
+    public static partial void SnapshotUnusable(ILogger logger, string snapshot, string reason);
+
+    [LoggerMessage(9, LogLevel.Information, "Replayed {Log}: {Records} records, now at index {LastIndex}, in {ElapsedMs:F1} ms")]
+    public static partial void LogReplayed(ILogger logger, string log, long records, long lastIndex, double elapsedMs);
+
+    [LoggerMessage(10, LogLevel.Information, "Removed {File}, an unfinished snapshot left by a crash")]
+    public static partial void UnfinishedSnapshotRemoved(ILogger logger, string file);
+
+    [LoggerMessage(11, LogLevel.Information, "Wrote {Snapshot}: {Keys} keys up to index {LastIndex}, {SizeBytes} bytes, in {ElapsedMs:F1} ms; removed {Removed}")]
+    public static partial void SnapshotWritten(ILogger logger, string snapshot, int keys, long lastIndex, long sizeBytes, double elapsedMs, string removed);
+
+    [LoggerMessage(12, LogLevel.Error, "Writing {Snapshot} failed; the logs still hold every write, the next snapshot will try again")]
+    public static partial void SnapshotFailed(ILogger logger, string snapshot, Exception exception);
 
     [LoggerMessage(3, LogLevel.Warning, "Torn tail in {Path} ({Reason}): cut off everything after byte {ValidLength}; those writes were never acknowledged")]
     public static partial void TornTailCut(ILogger logger, string path, string reason, long validLength);

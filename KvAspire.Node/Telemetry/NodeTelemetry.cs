@@ -16,8 +16,12 @@ public sealed class NodeTelemetry
 
     private readonly Counter<long> _operations;
     private readonly Histogram<double> _duration;
+    private readonly Counter<long> _snapshots;
+    private readonly Histogram<double> _snapshotDuration;
+    private readonly Histogram<long> _snapshotSize;
+    private long _logBytes;
 
-    public NodeTelemetry(IMeterFactory meterFactory, PipelineQueues queues)
+    public NodeTelemetry(IMeterFactory meterFactory, PipelineQueues queues, RecoveredState recovered)
     {
         var meter = meterFactory.Create(Name);
         _operations = meter.CreateCounter<long>("kvaspire.operations", "{operation}",
@@ -31,6 +35,22 @@ public sealed class NodeTelemetry
             new Measurement<int>(queues.F2.Reader.Count, new KeyValuePair<string, object?>("queue", "F2")),
             new Measurement<int>(queues.F3.Reader.Count, new KeyValuePair<string, object?>("queue", "F3")),
         }, "{command}", "Commands waiting in each pipeline queue");
+        _snapshots = meter.CreateCounter<long>("kvaspire.snapshots", "{snapshot}", "Snapshots written");
+        _snapshotDuration = meter.CreateHistogram<double>("kvaspire.snapshot.duration", "ms", "Time to write a snapshot");
+        _snapshotSize = meter.CreateHistogram<long>("kvaspire.snapshot.size", "By", "Size of each snapshot written");
+        meter.CreateObservableGauge("kvaspire.log.size", () => Volatile.Read(ref _logBytes), "By",
+            "Bytes in the current log, written since the last snapshot started");
+        meter.CreateObservableGauge("kvaspire.recovery.duration", () => recovered.Duration.TotalMilliseconds, "ms",
+            "Time the last start spent loading its snapshot and replaying its logs");
+    }
+
+    public void RecordLogSize(long bytes) => Volatile.Write(ref _logBytes, bytes);
+
+    public void RecordSnapshot(TimeSpan elapsed, long sizeBytes)
+    {
+        _snapshots.Add(1);
+        _snapshotDuration.Record(elapsed.TotalMilliseconds);
+        _snapshotSize.Record(sizeBytes);
     }
 
     public void RecordOperation(OperationKind kind, string result, TimeSpan elapsed)

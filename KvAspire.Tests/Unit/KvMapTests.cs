@@ -106,7 +106,7 @@ public sealed class KvMapTests
     [Fact]
     public void A_request_older_than_the_remembered_window_is_refused_rather_than_applied()
     {
-        for (ulong sequence = 1; sequence <= KvMap.RememberedResultsPerClient + 1; sequence++)
+        for (ulong sequence = 1; sequence <= ClientResults.Capacity + 1; sequence++)
             Apply(OperationKind.Create, $"k{sequence}", "v", id: new ClientRequestId("c", sequence));
 
         var tooOld = Apply(OperationKind.Create, "k1-again", "v", id: new ClientRequestId("c", 1));

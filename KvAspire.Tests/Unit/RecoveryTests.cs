@@ -11,7 +11,7 @@ public sealed class RecoveryTests : IDisposable
 {
     private readonly TempDirectory _directory = new();
 
-    private string LogPath => _directory.File(OperationLog.FileName(0));
+    private string LogPath => _directory.File(DataFiles.LogName(0));
 
     public void Dispose() => _directory.Dispose();
 
@@ -20,7 +20,7 @@ public sealed class RecoveryTests : IDisposable
 
     private void WriteLog(params LogEntry[] entries)
     {
-        using var log = OperationLog.Open(LogPath, File.Exists(LogPath) ? new FileInfo(LogPath).Length : 0);
+        using var log = OperationLog.Open(_directory.Path, 0, File.Exists(LogPath) ? new FileInfo(LogPath).Length : 0);
         log.Append(entries);
     }
 

@@ -1,0 +1,50 @@
+namespace KvAspire.Node.Storage;
+
+/// <summary>
+/// One client's most recent write results, oldest forgotten first, so that a retried write returns its
+/// first result. Part of the map's state: snapshotted and rebuilt by replay like the values.
+/// </summary>
+public sealed class ClientResults
+{
+    /// <summary>How many of a client's most recent write results are remembered for retries.</summary>
+    public const int Capacity = 256;
+
+    private readonly Dictionary<ulong, OperationResult> _results = new();
+    private readonly Queue<ulong> _order = new();
+
+    /// <summary>The highest sequence forgotten so far, or null if none yet; anything at or below it is too old.</summary>
+    public ulong? ForgottenUpTo { get; private set; }
+
+    /// <summary>Remembered results, oldest first.</summary>
+    public IEnumerable<(ulong Sequence, OperationResult Result)> Results => _order.Select(s => (s, _results[s]));
+
+    public int Count => _order.Count;
+
+    public bool TryGet(ulong sequence, out OperationResult result) => _results.TryGetValue(sequence, out result);
+
+    public bool IsForgotten(ulong sequence) => sequence <= ForgottenUpTo;
+
+    public void Remember(ulong sequence, OperationResult result)
+    {
+        _results[sequence] = result;
+        _order.Enqueue(sequence);
+        if (_order.Count <= Capacity)
+            return;
+        var oldest = _order.Dequeue();
+        _results.Remove(oldest);
+        ForgottenUpTo = ForgottenUpTo is { } forgotten ? Math.Max(forgotten, oldest) : oldest;
+    }
+
+    public ClientResults Copy() => Restore(ForgottenUpTo, Results);
+
+    public static ClientResults Restore(ulong? forgottenUpTo, IEnumerable<(ulong Sequence, OperationResult Result)> results)
+    {
+        var restored = new ClientResults { ForgottenUpTo = forgottenUpTo };
+        foreach (var (sequence, result) in results)
+        {
+            restored._results[sequence] = result;
+            restored._order.Enqueue(sequence);
+        }
+        return restored;
+    }
+}

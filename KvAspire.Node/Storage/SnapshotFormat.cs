@@ -1,0 +1,165 @@
+using System.Text;
+
+namespace KvAspire.Node.Storage;
+
+/// <summary>The snapshot is unreadable, cut short or fails its checksum: it must not be loaded.</summary>
+public sealed class SnapshotCorruptException(string message) : Exception(message);
+
+/// <summary>
+/// The layout of <c>snap.X</c>, all integers little-endian:
+/// <code>
+/// header:  | magic "KVSN" | format version u16 | reserved u16 | snapshot number i64 | last index i64 |
+///          | last term i64 | last timestamp unix ms i64 | value count i64 | client count i64 |
+/// values:  | key length u16 | key UTF-8 | version i64 | timestamp i64 | value length u32 | value |   × value count
+/// clients: | id length u16 | id UTF-8 | has forgotten u8 | forgotten up to u64 | result count u16 |
+///          | results: sequence u64 | code u8 | version i64 | timestamp i64 | detail length u16 | detail |   × client count
+/// trailer: | CRC-32 of every byte before it u32 |
+/// </code>
+/// Values and results are written in the map's order and the counts are checked on reading, so a
+/// snapshot cut short anywhere, or damaged anywhere, fails to load rather than loading wrong.
+/// </summary>
+public static class SnapshotFormat
+{
+    public const ushort FormatVersion = 1;
+    private static ReadOnlySpan<byte> Magic => "KVSN"u8;
+    private const int BufferSize = 1 << 20;
+
+    public static void Write(Stream destination, long number, MapSnapshot snapshot)
+    {
+        var checksummed = new Crc32Stream(destination);
+        using (var writer = new BinaryWriter(new BufferedStream(checksummed, BufferSize), Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(Magic);
+            writer.Write(FormatVersion);
+            writer.Write((ushort)0);
+            writer.Write(number);
+            writer.Write(snapshot.LastIndex);
+            writer.Write(snapshot.LastTerm);
+            writer.Write(snapshot.LastTimestampUnixMs);
+            writer.Write((long)snapshot.Values.Count);
+            writer.Write((long)snapshot.Clients.Count);
+            foreach (var (key, stored) in snapshot.Values)
+            {
+                WriteString(writer, key);
+                writer.Write(stored.Version);
+                writer.Write(stored.TimestampUnixMs);
+                writer.Write(stored.Value.Length);
+                writer.Write(stored.Value.Span);
+            }
+            foreach (var (id, client) in snapshot.Clients)
+            {
+                WriteString(writer, id);
+                writer.Write(client.ForgottenUpTo.HasValue);
+                writer.Write(client.ForgottenUpTo ?? 0);
+                writer.Write(checked((ushort)client.Count));
+                foreach (var (sequence, result) in client.Results)
+                {
+                    writer.Write(sequence);
+                    writer.Write((byte)result.Code);
+                    writer.Write(result.Version);
+                    writer.Write(result.TimestampUnixMs);
+                    WriteString(writer, result.Detail ?? "");
+                }
+            }
+        }
+        Span<byte> trailer = stackalloc byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(trailer, checksummed.Checksum);
+        destination.Write(trailer);
+    }
+
+    /// <summary>Reads a whole snapshot of <paramref name="length"/> bytes; returns its number and state.</summary>
+    public static (long Number, MapSnapshot Snapshot) Read(Stream source, long length)
+    {
+        if (length < 4)
+            throw new SnapshotCorruptException($"only {length} bytes: no header");
+        var checksummed = new Crc32Stream(source, length - 4);
+        try
+        {
+            using var reader = new BinaryReader(new BufferedStream(checksummed, BufferSize), Encoding.UTF8, leaveOpen: true);
+            if (!reader.ReadBytes(4).AsSpan().SequenceEqual(Magic))
+                throw new SnapshotCorruptException("not a KvAspire snapshot (bad magic)");
+            var version = reader.ReadUInt16();
+            if (version != FormatVersion)
+                throw new SnapshotCorruptException($"snapshot format version {version} is not supported (expected {FormatVersion})");
+            reader.ReadUInt16();
+            var number = reader.ReadInt64();
+            var lastIndex = reader.ReadInt64();
+            var lastTerm = reader.ReadInt64();
+            var lastTimestamp = reader.ReadInt64();
+            var valueCount = reader.ReadInt64();
+            var clientCount = reader.ReadInt64();
+            if (valueCount < 0 || clientCount < 0 || valueCount > length || clientCount > length)
+                throw new SnapshotCorruptException($"impossible counts ({valueCount} values, {clientCount} clients)");
+
+            var values = new Dictionary<string, StoredValue>((int)valueCount, StringComparer.Ordinal);
+            for (var i = 0L; i < valueCount; i++)
+            {
+                var key = ReadString(reader);
+                var entryVersion = reader.ReadInt64();
+                var timestamp = reader.ReadInt64();
+                var valueLength = reader.ReadInt32();
+                if (valueLength < 0 || valueLength > length)
+                    throw new SnapshotCorruptException($"value {i} claims {valueLength} bytes");
+                var value = reader.ReadBytes(valueLength);
+                if (value.Length != valueLength)
+                    throw new EndOfStreamException();
+                values[key] = new StoredValue(value, entryVersion, timestamp);
+            }
+
+            var clients = new Dictionary<string, ClientResults>((int)clientCount, StringComparer.Ordinal);
+            for (var i = 0L; i < clientCount; i++)
+            {
+                var id = ReadString(reader);
+                var hasForgotten = reader.ReadBoolean();
+                var forgottenUpTo = reader.ReadUInt64();
+                var resultCount = reader.ReadUInt16();
+                var results = new List<(ulong, OperationResult)>(resultCount);
+                for (var r = 0; r < resultCount; r++)
+                {
+                    var sequence = reader.ReadUInt64();
+                    var code = (ResultCode)reader.ReadByte();
+                    var resultVersion = reader.ReadInt64();
+                    var resultTimestamp = reader.ReadInt64();
+                    var detail = ReadString(reader);
+                    results.Add((sequence, new OperationResult(code, resultVersion, resultTimestamp, Detail: detail.Length == 0 ? null : detail)));
+                }
+                clients[id] = ClientResults.Restore(hasForgotten ? forgottenUpTo : null, results);
+            }
+
+            if (reader.Read(new byte[1], 0, 1) != 0)
+                throw new SnapshotCorruptException("bytes after the last client");
+            Span<byte> trailer = stackalloc byte[4];
+            source.ReadExactly(trailer);
+            var expected = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+            if (expected != checksummed.Checksum)
+                throw new SnapshotCorruptException("checksum mismatch");
+            return (number, new MapSnapshot(lastIndex, lastTerm, lastTimestamp, values, clients));
+        }
+        catch (EndOfStreamException)
+        {
+            throw new SnapshotCorruptException("cut short");
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new SnapshotCorruptException("a key is not valid UTF-8");
+        }
+    }
+
+    private static void WriteString(BinaryWriter writer, string text)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        writer.Write(checked((ushort)bytes.Length));
+        writer.Write(bytes);
+    }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private static string ReadString(BinaryReader reader)
+    {
+        var length = reader.ReadUInt16();
+        var bytes = reader.ReadBytes(length);
+        if (bytes.Length != length)
+            throw new EndOfStreamException();
+        return StrictUtf8.GetString(bytes);
+    }
+}

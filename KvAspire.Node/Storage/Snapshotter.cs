@@ -1,0 +1,38 @@
+using System.Diagnostics;
+using KvAspire.Node.Pipeline;
+using KvAspire.Node.Telemetry;
+using Microsoft.Extensions.Logging;
+
+namespace KvAspire.Node.Storage;
+
+/// <summary>
+/// Writes a frozen view of the map to <c>snap.X</c> in the background, then applies retention: only the
+/// last 3 logs and 3 snapshots stay. Writes and reads go on meanwhile.
+/// </summary>
+public sealed class Snapshotter(RecoveredState recovered, NodeTelemetry telemetry, ILogger<Snapshotter> logger)
+{
+    public Task WriteAsync(SnapshotMarker marker, MapSnapshot view) => Task.Run(async () =>
+    {
+        var name = DataFiles.SnapshotName(marker.Number);
+        try
+        {
+            // snap.X may appear only once log.X exists, so that recovery from snap.X finds the writes after it.
+            await marker.Rotated;
+            var started = Stopwatch.GetTimestamp();
+            var size = SnapshotFile.Write(recovered.DataDirectory, marker.Number, view);
+            var removed = DataFiles.Expired(DataFiles.List(recovered.DataDirectory), marker.Number).ToList();
+            foreach (var expired in removed)
+                File.Delete(Path.Combine(recovered.DataDirectory, expired));
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            telemetry.RecordSnapshot(elapsed, size);
+            NodeLog.SnapshotWritten(logger, name, view.Values.Count, view.LastIndex, size, elapsed.TotalMilliseconds,
+                removed.Count == 0 ? "nothing" : string.Join(", ", removed));
+            marker.MarkWritten(view.LastIndex);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            NodeLog.SnapshotFailed(logger, name, e);
+            marker.Fail(e);
+        }
+    });
+}

@@ -1,0 +1,102 @@
+using System.Text;
+using KvAspire.Node.Storage;
+
+namespace KvAspire.Tests.Unit;
+
+[Trait("Category", "Unit")]
+public sealed class SnapshotFormatTests
+{
+    private static MapSnapshot Sample()
+    {
+        var map = new KvMap();
+        var index = 0L;
+        void Apply(OperationKind kind, string key, string value, ClientRequestId? id = null) =>
+            map.Apply(new LogEntry(++index, 2, 1000 + index, new KvCommand(kind, key, Encoding.UTF8.GetBytes(value), null, id)));
+
+        Apply(OperationKind.Create, "a", "1");
+        Apply(OperationKind.Create, "ключ 🔑", new string('v', 5000), new ClientRequestId("c1", 1));
+        Apply(OperationKind.Create, "a", "dup", new ClientRequestId("c1", 2));
+        Apply(OperationKind.Update, "a", "", new ClientRequestId("c2", 9));
+        for (ulong s = 1; s <= ClientResults.Capacity + 3; s++)
+            Apply(OperationKind.Create, $"many{s}", "x", new ClientRequestId("c3", s));
+        return map.Freeze();
+    }
+
+    private static byte[] Encode(MapSnapshot snapshot, long number = 7)
+    {
+        using var stream = new MemoryStream();
+        SnapshotFormat.Write(stream, number, snapshot);
+        return stream.ToArray();
+    }
+
+    private static (long Number, MapSnapshot Snapshot) Decode(byte[] bytes) =>
+        SnapshotFormat.Read(new MemoryStream(bytes), bytes.Length);
+
+    [Fact]
+    public void A_snapshot_decodes_to_the_state_it_encodes()
+    {
+        var original = Sample();
+
+        var (number, decoded) = Decode(Encode(original));
+
+        Assert.Equal(7, number);
+        Assert.Equal((original.LastIndex, original.LastTerm, original.LastTimestampUnixMs), (decoded.LastIndex, decoded.LastTerm, decoded.LastTimestampUnixMs));
+        Assert.Equal(original.Values.Count, decoded.Values.Count);
+        foreach (var (key, value) in original.Values)
+        {
+            var copy = decoded.Values[key];
+            Assert.Equal((value.Version, value.TimestampUnixMs), (copy.Version, copy.TimestampUnixMs));
+            Assert.Equal(value.Value.ToArray(), copy.Value.ToArray());
+        }
+        Assert.Equal(original.Clients.Keys.Order(), decoded.Clients.Keys.Order());
+        foreach (var (id, client) in original.Clients)
+        {
+            Assert.Equal(client.ForgottenUpTo, decoded.Clients[id].ForgottenUpTo);
+            Assert.Equal(client.Results, decoded.Clients[id].Results);
+        }
+    }
+
+    [Fact]
+    public void A_restored_map_answers_retries_and_refuses_forgotten_ones_as_the_original_did()
+    {
+        var restored = KvMap.Restore(Decode(Encode(Sample())).Snapshot);
+        var next = restored.AppliedIndex;
+
+        var retry = restored.Apply(new LogEntry(++next, 2, 5000, new KvCommand(OperationKind.Create, "a", "dup"u8.ToArray(), null, new ClientRequestId("c1", 2))));
+        var forgotten = restored.Apply(new LogEntry(++next, 2, 5001, new KvCommand(OperationKind.Create, "new", "x"u8.ToArray(), null, new ClientRequestId("c3", 1))));
+
+        Assert.Equal(ResultCode.AlreadyExists, retry.Code);
+        Assert.Equal("key 'a' already exists", retry.Detail);
+        Assert.Equal(ResultCode.RequestTooOld, forgotten.Code);
+        Assert.Equal(ResultCode.NotFound, restored.Read("new").Code);
+    }
+
+    [Fact]
+    public void A_snapshot_cut_short_anywhere_is_refused()
+    {
+        var bytes = Encode(Sample());
+
+        for (var length = 0; length < bytes.Length; length += Math.Max(1, length / 7))
+            Assert.Throws<SnapshotCorruptException>(() => Decode(bytes[..length]));
+        Assert.Throws<SnapshotCorruptException>(() => Decode(bytes[..^1]));
+    }
+
+    [Fact]
+    public void A_damaged_byte_anywhere_is_refused()
+    {
+        var bytes = Encode(Sample());
+
+        for (var i = 0; i < bytes.Length; i += 97)
+        {
+            var damaged = (byte[])bytes.Clone();
+            damaged[i] ^= 0x01;
+            Assert.Throws<SnapshotCorruptException>(() => Decode(damaged));
+        }
+    }
+
+    [Fact]
+    public void Bytes_after_the_end_are_refused()
+    {
+        Assert.Throws<SnapshotCorruptException>(() => Decode([.. Encode(Sample()), 0]));
+    }
+}
