@@ -25,12 +25,13 @@ public sealed class TestTopology
 
     public string DataDirectory => System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, "data", NodeName);
 
-    public static TestTopology SingleNode(TempDirectory directory, int maxValueBytes = 1024 * 1024)
+    public static TestTopology SingleNode(TempDirectory directory, int maxValueBytes = 1024 * 1024, int snapshotIntervalSeconds = 30)
     {
         var (grpcPort, raftPort) = (FreePort(), FreePort());
         var path = directory.File("cluster.json");
         File.WriteAllText(path, $$"""
             { "Cluster": { "IdBits": 64, "Replicas": 1, "DataDirectory": "data", "MaxValueBytes": {{maxValueBytes}},
+              "SnapshotIntervalSeconds": {{snapshotIntervalSeconds}},
               "Nodes": [ { "Name": "{{NodeName}}", "Position": 0, "Host": "127.0.0.1", "GrpcPort": {{grpcPort}}, "RaftPort": {{raftPort}} } ] } }
             """);
         return new TestTopology(path, grpcPort, raftPort);
