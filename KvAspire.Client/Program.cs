@@ -2,6 +2,7 @@ using System.CommandLine;
 using KvAspire.Client.Commands;
 using KvAspire.Client.Connection;
 using KvAspire.Client.Console;
+using KvAspire.Client.Load;
 using KvAspire.Configuration;
 
 var nodeOption = new Option<string[]>("--node")
@@ -28,6 +29,20 @@ var maxValueOption = new Option<int?>("--max-value-bytes")
 {
     Description = "Largest value accepted before sending (default: the topology's MaxValueBytes, else 1 MiB)",
 };
+var clientsOption = new Option<int>("--clients")
+{
+    Description = "load: concurrent callers",
+    DefaultValueFactory = _ => 64,
+};
+var valueSizeOption = new Option<int>("--value-size")
+{
+    Description = "load: bytes per value",
+    DefaultValueFactory = _ => 256,
+};
+var keyPrefixOption = new Option<string?>("--key-prefix")
+{
+    Description = "load: prefix of the keys created (default: load-<random>-)",
+};
 var wordsArgument = new Argument<string[]>("command")
 {
     Description = "A command to run once (create, read, update, delete); without one, the interactive console starts",
@@ -37,7 +52,8 @@ var wordsArgument = new Argument<string[]>("command")
 var root = new RootCommand(
     $"KvAspire client: create, read, update and delete keys on a KvAspire cluster.{Environment.NewLine}{CommandParser.Usage}")
 {
-    nodeOption, clusterOption, jsonOption, drainOption, timeoutOption, maxValueOption, wordsArgument,
+    nodeOption, clusterOption, jsonOption, drainOption, timeoutOption, maxValueOption,
+    clientsOption, valueSizeOption, keyPrefixOption, wordsArgument,
 };
 
 // Parse errors are invalid input (exit 2), which System.CommandLine would report as 1.
@@ -105,6 +121,19 @@ async Task<int> RunAsync(ParseResult options)
         case ParsedInput.Help:
             printer.PrintLine(CommandParser.Usage);
             return ExitCodes.Success;
+        case ParsedInput.Load load:
+            var clients = options.GetValue(clientsOption);
+            var valueSize = options.GetValue(valueSizeOption);
+            if (clients < 1 || valueSize < 0 || valueSize > parser.MaxValueBytes)
+            {
+                printer.PrintError($"--clients must be at least 1 and --value-size between 0 and {parser.MaxValueBytes}");
+                return ExitCodes.InvalidInput;
+            }
+            var prefix = options.GetValue(keyPrefixOption) ?? $"load-{Guid.NewGuid().ToString("N")[..6]}-";
+            Console.Error.WriteLine($"creating {load.Count:N0} keys '{prefix}0'… of {valueSize} B from {clients} clients");
+            var report = await new LoadRunner(connection, Console.Error).CreateKeysAsync(load.Count, clients, valueSize, prefix);
+            printer.PrintLoad(report);
+            return report.Failures.Count == 0 ? ExitCodes.Success : ExitCodes.Unavailable;
         default:
             return ExitCodes.Success;
     }

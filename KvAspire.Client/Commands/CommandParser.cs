@@ -12,6 +12,7 @@ public abstract record ParsedInput
     public sealed record Help : ParsedInput;
     public sealed record Exit : ParsedInput;
     public sealed record Empty : ParsedInput;
+    public sealed record Load(long Count) : ParsedInput;
 }
 
 /// <summary>
@@ -24,6 +25,8 @@ public abstract record ParsedInput
 /// </summary>
 public sealed class CommandParser(int maxValueBytes)
 {
+    public int MaxValueBytes => maxValueBytes;
+
     public const string Usage =
         """
           create <key> <value>              add a key (fails if it exists)
@@ -32,6 +35,7 @@ public sealed class CommandParser(int maxValueBytes)
           delete <key> [version]            remove a key (only at that version, if given)
           help                              show this menu
           sair | exit | quit                leave
+          load <count>                      (one-shot only) create count new keys, see --clients, --value-size
         A value is the rest of the line; quote it to keep it exactly: update k "room 101"
         """;
 
@@ -59,6 +63,7 @@ public sealed class CommandParser(int maxValueBytes)
             "delete" => ParseDelete(args),
             "help" or "menu" or "?" => new ParsedInput.Help(),
             "sair" or "exit" or "quit" => new ParsedInput.Exit(),
+            "load" => ParseLoad(args),
             _ => new ParsedInput.Invalid($"unknown command '{tokens[0].Text}'; the commands are create, read, update, delete, help, sair"),
         };
     }
@@ -107,6 +112,11 @@ public sealed class CommandParser(int maxValueBytes)
         }
         return Build(CommandKind.Delete, args[0].Text, null, version);
     }
+
+    private static ParsedInput ParseLoad(List<Token> args) =>
+        args.Count == 1 && long.TryParse(args[0].Text, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count >= 1
+            ? new ParsedInput.Load(count)
+            : new ParsedInput.Invalid("load needs a number of keys from 1 up: load <count>");
 
     private ParsedInput Build(CommandKind kind, string key, string? value, long? version)
     {

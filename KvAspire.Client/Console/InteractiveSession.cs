@@ -60,6 +60,9 @@ public sealed class InteractiveSession(
                 case ParsedInput.Help:
                     printer.PrintLine(CommandParser.Usage);
                     break;
+                case ParsedInput.Load:
+                    printer.PrintError("load runs from the command line, not the console: KvAspire.Client load <count>");
+                    break;
             }
         }
         printer.PrintLine($"leaving: answers still arriving are shown for {drain.TotalSeconds:0.#} s");

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using KvAspire.Client.Commands;
 using KvAspire.Client.Connection;
+using KvAspire.Client.Load;
 
 namespace KvAspire.Client.Console;
 
@@ -34,6 +35,23 @@ public sealed class ReplyPrinter(TextWriter output, TextWriter errors, bool json
             : tag is null ? $"error: {message}" : $"[{tag}] error: {message}";
         lock (_lock)
             (json ? output : errors).WriteLine(text);
+    }
+
+    public void PrintLoad(LoadReport report)
+    {
+        var text = json
+            ? JsonSerializer.Serialize(new
+            {
+                command = "load", ok = report.Failures.Count == 0, created = report.Created,
+                seconds = report.Elapsed.TotalSeconds, opsPerSecond = report.OpsPerSecond,
+                p50Ms = report.P50, p99Ms = report.P99, p999Ms = report.P999, maxMs = report.Max,
+                failures = report.Failures.ToDictionary(f => f.Key.ToString(), f => f.Value),
+            }, JsonOptions)
+            : $"created {report.Created:N0} keys in {report.Elapsed.TotalSeconds:F1} s: {report.OpsPerSecond:N0} ops/s, " +
+              $"latency p50 {report.P50:F2} ms, p99 {report.P99:F2} ms, p99.9 {report.P999:F2} ms, max {report.Max:F2} ms" +
+              (report.Failures.Count == 0 ? "" : $"; failures: {string.Join(", ", report.Failures.Select(f => $"{f.Key} {f.Value}"))}");
+        lock (_lock)
+            output.WriteLine(text);
     }
 
     public void PrintLine(string text)

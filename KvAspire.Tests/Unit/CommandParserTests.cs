@@ -48,6 +48,10 @@ public sealed class CommandParserTests
     [InlineData("read \"\"", "the key is empty")]
     [InlineData("create k \"unclosed", "unclosed \" quote")]
     [InlineData("create k 123456789012345678901234567890123", "the value is 33 bytes; the limit is 32")]
+    [InlineData("load", "load needs a number of keys from 1 up")]
+    [InlineData("load 0", "load needs a number of keys from 1 up")]
+    [InlineData("load many", "load needs a number of keys from 1 up")]
+    [InlineData("load 5 6", "load needs a number of keys from 1 up")]
     public void Rejects_an_invalid_line_saying_why(string line, string expected)
     {
         Assert.Contains(expected, Error(line));
@@ -74,6 +78,12 @@ public sealed class CommandParserTests
     {
         Assert.IsType<ParsedInput.Empty>(_parser.ParseLine("   "));
         Assert.IsType<ParsedInput.Help>(_parser.ParseLine("HELP"));
+    }
+
+    [Fact]
+    public void Load_takes_a_count()
+    {
+        Assert.Equal(new ParsedInput.Load(1_000_000), _parser.ParseWords(["LOAD", "1000000"]));
     }
 
     [Fact]
