@@ -6,6 +6,8 @@ namespace KvAspire.Node.Storage;
 /// </summary>
 public static class SnapshotFile
 {
+    private const long BytesPerSync = 8 * 1024 * 1024;
+
     /// <summary>Writes snapshot <paramref name="number"/> durably; returns its size in bytes.</summary>
     public static long Write(string directory, long number, MapSnapshot snapshot)
     {
@@ -14,8 +16,9 @@ public static class SnapshotFile
         long size;
         using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
         {
-            SnapshotFormat.Write(file, number, snapshot);
-            file.Flush(flushToDisk: true);
+            var paced = new PacedSyncStream(file, BytesPerSync);
+            SnapshotFormat.Write(paced, number, snapshot);
+            paced.Flush();
             size = file.Length;
         }
         File.Move(temporary, path, overwrite: true);

@@ -147,8 +147,11 @@ public static class SnapshotFormat
 
     private static void WriteString(BinaryWriter writer, string text)
     {
-        var bytes = Encoding.UTF8.GetBytes(text);
-        writer.Write(checked((ushort)bytes.Length));
+        // Keys are at most 1 KiB, so the bytes nearly always fit on the stack: no garbage per key.
+        var length = Encoding.UTF8.GetByteCount(text);
+        var bytes = length <= 4096 ? stackalloc byte[length] : new byte[length];
+        Encoding.UTF8.GetBytes(text, bytes);
+        writer.Write(checked((ushort)length));
         writer.Write(bytes);
     }
 

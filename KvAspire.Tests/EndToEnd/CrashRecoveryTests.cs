@@ -17,7 +17,8 @@ public sealed class CrashRecoveryTests : IDisposable
     [InlineData(false)]
     public async Task Every_acknowledged_write_survives_a_stop_during_writes(bool kill9)
     {
-        var topology = TestTopology.SingleNode(_directory);
+        // Snapshots every 2 s, so the stops land at random moments relative to them too.
+        var topology = TestTopology.SingleNode(_directory, snapshotIntervalSeconds: 2);
         var writes = new AcknowledgedWrites();
 
         for (var round = 0; round < 3; round++)

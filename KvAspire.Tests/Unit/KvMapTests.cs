@@ -129,4 +129,33 @@ public sealed class KvMapTests
         Assert.Equal(1, _map.Count);
         Assert.Equal(1, _map.AppliedIndex);
     }
+
+    [Fact]
+    public void A_frozen_view_keeps_the_state_of_its_moment_while_writes_and_retries_go_on()
+    {
+        var id = new ClientRequestId("client", 1);
+        Apply(OperationKind.Create, "a", "1", id: id);
+        Apply(OperationKind.Create, "b", "2");
+
+        var view = _map.Freeze();
+        Apply(OperationKind.Update, "a", "changed");
+        Apply(OperationKind.Delete, "b");
+        Apply(OperationKind.Create, "c", "3", id: new ClientRequestId("client", 2));
+        var retry = Apply(OperationKind.Create, "a", "1", id: id);
+
+        Assert.Equal(2, view.LastIndex);
+        Assert.Equal(["a", "b"], view.Values.Keys.Order());
+        Assert.Equal(1, view.Values["a"].Version);
+        Assert.Equal([1UL], view.Clients["client"].Results.Select(r => r.Sequence));
+        Assert.Equal(ResultCode.Ok, retry.Code);
+        Assert.Equal(2, _map.Read("a").Version);
+        Assert.Equal(ResultCode.NotFound, _map.Read("b").Code);
+
+        _map.Thaw();
+
+        Assert.Equal(2, _map.Count);
+        Assert.Equal("changed", Encoding.UTF8.GetString(_map.Read("a").Value.Span));
+        Assert.Equal(ResultCode.Ok, Apply(OperationKind.Create, "x", "y", id: new ClientRequestId("client", 2)).Code);
+        Assert.Equal(ResultCode.NotFound, _map.Read("x").Code);
+    }
 }
