@@ -1,7 +1,6 @@
 using System.Text;
 using KvAspire.Node.Storage;
 using KvAspire.Tests.Support;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace KvAspire.Tests.Unit;
 
@@ -9,7 +8,7 @@ namespace KvAspire.Tests.Unit;
 [Trait("Category", "Unit")]
 public sealed class RecoveryTests : IDisposable
 {
-    private readonly TempDirectory _directory = new();
+    private readonly NodeDataDirectory _directory = new();
 
     private string LogPath => _directory.File(DataFiles.LogName(0));
 
@@ -24,12 +23,7 @@ public sealed class RecoveryTests : IDisposable
         log.Append(entries);
     }
 
-    private RecoveredState Recover()
-    {
-        var state = Recovery.Run(_directory.Path, NullLogger.Instance);
-        state.Log.Dispose();
-        return state;
-    }
+    private RecoveredState Recover() => _directory.Recover();
 
     private static string ValueOf(RecoveredState state, string key) => Encoding.UTF8.GetString(state.Map.Read(key).Value.Span);
 

@@ -1,7 +1,6 @@
 using System.Text;
 using KvAspire.Node.Storage;
 using KvAspire.Tests.Support;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace KvAspire.Tests.Unit;
 
@@ -9,7 +8,7 @@ namespace KvAspire.Tests.Unit;
 [Trait("Category", "Unit")]
 public sealed class SnapshotRecoveryTests : IDisposable
 {
-    private readonly TempDirectory _directory = new();
+    private readonly NodeDataDirectory _directory = new();
     private readonly KvMap _live = new();
     private long _index;
 
@@ -38,12 +37,7 @@ public sealed class SnapshotRecoveryTests : IDisposable
         _live.Thaw();
     }
 
-    private RecoveredState Recover()
-    {
-        var state = Recovery.Run(_directory.Path, NullLogger.Instance);
-        state.Log.Dispose();
-        return state;
-    }
+    private RecoveredState Recover() => _directory.Recover();
 
     private void AssertHoldsEverythingWritten(RecoveredState state)
     {
