@@ -26,6 +26,7 @@ public sealed class LogWorker(
         var log = recovered.Log;
         var reader = queues.F2.Reader;
         var batch = new List<LogEntry>(MaxBatch);
+        telemetry.RecordLogSize(log.Length);
         try
         {
             while (await reader.WaitToReadAsync(CancellationToken.None))
