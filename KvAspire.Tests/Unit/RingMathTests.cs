@@ -1,0 +1,92 @@
+using KvAspire.Ring;
+
+namespace KvAspire.Tests.Unit;
+
+[Trait("Category", "Unit")]
+public sealed class RingMathTests
+{
+    [Theory]
+    [InlineData(64, 1, new[] { 0xFFFF_FFFF_FFFF_FFFFUL })]
+    [InlineData(64, 4, new[] { 0xFFFF_FFFF_FFFF_FFFFUL, 0xBFFF_FFFF_FFFF_FFFFUL, 0x7FFF_FFFF_FFFF_FFFFUL, 0x3FFF_FFFF_FFFF_FFFFUL })]
+    [InlineData(64, 3, new[] { 0xFFFF_FFFF_FFFF_FFFFUL, 0xAAAA_AAAA_AAAA_AAAAUL, 0x5555_5555_5555_5555UL })]
+    [InlineData(4, 3, new[] { 15UL, 10UL, 5UL })]
+    [InlineData(3, 8, new[] { 7UL, 6UL, 5UL, 4UL, 3UL, 2UL, 1UL, 0UL })]
+    [InlineData(1, 2, new[] { 1UL, 0UL })]
+    [InlineData(10, 7, new[] { 1023UL, 877UL, 731UL, 585UL, 439UL, 293UL, 147UL })]
+    public void Position_ids_fall_by_the_floor_of_2_to_the_m_over_N(int idBits, int positions, ulong[] expected)
+    {
+        var ring = new RingMath(idBits, positions);
+
+        Assert.Equal(expected, Enumerable.Range(0, positions).Select(ring.PositionId));
+    }
+
+    [Theory]
+    [InlineData("", 64, 0xDA39_A3EE_5E6B_4B0DUL)]
+    [InlineData("abc", 64, 0xA999_3E36_4706_816AUL)]
+    [InlineData("abc", 8, 0xA9UL)]
+    [InlineData("abc", 1, 1UL)]
+    public void A_key_id_is_the_top_m_bits_of_the_first_8_bytes_of_its_SHA1(string key, int idBits, ulong expected)
+    {
+        Assert.Equal(expected, new RingMath(idBits, 1).KeyId(key));
+    }
+
+    [Theory]
+    [InlineData(15UL, 0)]
+    [InlineData(11UL, 0)]
+    [InlineData(10UL, 1)]
+    [InlineData(6UL, 1)]
+    [InlineData(5UL, 2)]
+    [InlineData(0UL, 2)]
+    public void A_position_owns_from_after_the_next_id_up_to_its_own(ulong id, int owner)
+    {
+        Assert.Equal(owner, new RingMath(4, 3).Owner(id));
+    }
+
+    [Fact]
+    public void Ownership_edges_hold_at_64_bits_with_N_not_a_power_of_two()
+    {
+        var ring = new RingMath(64, 3);
+
+        for (var position = 0; position < 3; position++)
+        {
+            var id = ring.PositionId(position);
+            Assert.Equal(position, ring.Owner(id));
+            if (position < 2)
+                Assert.Equal(position + 1, ring.Owner(ring.PositionId(position + 1)));
+            Assert.Equal(position, ring.Owner(ring.Range(position).AfterId is { } after ? after + 1 : 0));
+        }
+        Assert.Equal(2, ring.Owner(0));
+        Assert.Equal(0, ring.Owner(ulong.MaxValue));
+    }
+
+    [Fact]
+    public void Ranges_cover_the_ring_once()
+    {
+        var ring = new RingMath(10, 7);
+
+        var owned = new int[ring.MaxId + 1];
+        for (var position = 0; position < ring.Positions; position++)
+        {
+            var (after, upTo) = ring.Range(position);
+            for (var id = after.HasValue ? after.Value + 1 : 0; id <= upTo; id++)
+                owned[id]++;
+        }
+
+        Assert.All(owned, count => Assert.Equal(1, count));
+        for (ulong id = 0; id <= ring.MaxId; id++)
+        {
+            var (after, upTo) = ring.Range(ring.Owner(id));
+            Assert.True(id <= upTo && (after is null || id > after), $"id {id}");
+        }
+    }
+
+    [Theory]
+    [InlineData(0, 1)]
+    [InlineData(65, 1)]
+    [InlineData(2, 5)]
+    [InlineData(1, 3)]
+    public void Impossible_rings_are_refused(int idBits, int positions)
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RingMath(idBits, positions));
+    }
+}
