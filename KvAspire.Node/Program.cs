@@ -2,6 +2,7 @@ using System.Net;
 using KvAspire.Configuration;
 using KvAspire.Node.Api;
 using KvAspire.Node.Pipeline;
+using KvAspire.Node.Ring;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -54,11 +55,14 @@ builder.Services.AddSingleton<DurabilityGate>();
 builder.Services.AddSingleton<RequestValidator>();
 builder.Services.AddSingleton<NodeTelemetry>();
 builder.Services.AddSingleton<Snapshotter>();
+builder.Services.AddSingleton<LocalRing>();
+builder.Services.AddSingleton<PeerClients>();
 builder.Services.AddSingleton<Dispatcher>();
 // Hosted services stop in reverse order: snapshots stop first, then the dispatcher closes the queues
-// behind it, which lets the log and apply workers finish every request already accepted.
+// behind it, which lets the forwarder, log and apply workers finish every request already accepted.
 builder.Services.AddHostedService<ApplyWorker>();
 builder.Services.AddHostedService<LogWorker>();
+builder.Services.AddHostedService<Forwarder>();
 builder.Services.AddHostedService(services => services.GetRequiredService<Dispatcher>());
 builder.Services.AddHostedService<SnapshotScheduler>();
 

@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using System.Globalization;
 using Google.Protobuf;
 using Grpc.Core;
 using KvAspire.Node.Pipeline;
+using KvAspire.Node.Ring;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
 using KvAspire.V1;
@@ -23,6 +25,7 @@ public sealed class KeyValueService(RequestValidator validator, IntakeQueue inta
             Value = UnsafeByteOperations.UnsafeWrap(result.Value),
             Version = result.Version,
             TimestampUnixMs = result.TimestampUnixMs,
+            Hops = result.Hops,
         };
     }
 
@@ -37,7 +40,7 @@ public sealed class KeyValueService(RequestValidator validator, IntakeQueue inta
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var result = await intake.ExecuteAsync(command, context.CancellationToken);
+            var result = await intake.ExecuteAsync(command, HopsSoFar(context), context.CancellationToken);
             telemetry.RecordOperation(command.Kind, result.Code.ToString(), Stopwatch.GetElapsedTime(started));
             return StatusMapping.EnsureOk(result);
         }
@@ -46,8 +49,17 @@ public sealed class KeyValueService(RequestValidator validator, IntakeQueue inta
             telemetry.RecordOperation(command.Kind, "Unavailable", Stopwatch.GetElapsedTime(started));
             throw StatusMapping.Unavailable(e);
         }
+        catch (RpcException e)
+        {
+            // Answered by another position, or it could not be reached.
+            telemetry.RecordOperation(command.Kind, e.StatusCode.ToString(), Stopwatch.GetElapsedTime(started));
+            throw;
+        }
     }
 
+    private static int HopsSoFar(ServerCallContext context) =>
+        int.TryParse(context.RequestHeaders.GetValue(PeerClients.HopsHeader), NumberStyles.None, CultureInfo.InvariantCulture, out var hops) ? hops : 0;
+
     private static WriteReply ToWriteReply(OperationResult result) =>
-        new() { Version = result.Version, TimestampUnixMs = result.TimestampUnixMs };
+        new() { Version = result.Version, TimestampUnixMs = result.TimestampUnixMs, Hops = result.Hops };
 }

@@ -4,16 +4,23 @@ using KvAspire.Node.Storage;
 namespace KvAspire.Node.Pipeline;
 
 /// <summary>
-/// One request on its way through the pipeline: the operation, the trace it belongs to, its place in
-/// the node's order once the dispatcher gives it one (writes only), and the caller's pending answer.
+/// One request on its way through the pipeline: the operation, the trace it belongs to, how many
+/// servers forwarded it here, where its key lives, its place in the node's order once the dispatcher
+/// gives it one (owned writes only), and the caller's pending answer.
 /// </summary>
-public sealed class Command(KvCommand operation, ActivityContext traceContext) : PipelineItem
+public sealed class Command(KvCommand operation, ActivityContext traceContext, int hopsSoFar = 0) : PipelineItem
 {
     private readonly TaskCompletionSource<OperationResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public KvCommand Operation { get; } = operation;
 
     public ActivityContext TraceContext { get; } = traceContext;
+
+    /// <summary>Server-to-server forwards before this node: 0 when a client sent it here.</summary>
+    public int HopsSoFar { get; } = hopsSoFar;
+
+    /// <summary>Set by the dispatcher: the key's identifier and the position that owns it.</summary>
+    public (ulong KeyId, int Owner) Route { get; set; }
 
     /// <summary>Set by the dispatcher for a write: its index and commit timestamp.</summary>
     public LogEntry? Entry { get; set; }

@@ -1,16 +1,18 @@
+using KvAspire.Node.Ring;
 using KvAspire.Node.Storage;
 using Microsoft.Extensions.Hosting;
 
 namespace KvAspire.Node.Pipeline;
 
 /// <summary>
-/// The single reader of F1. It gives each write its index and commit timestamp (so that the log and the
-/// map see the same order and replay reproduces the same results), then copies writes to F2 and every
-/// request to F3. Reads skip F2: the log holds only what changes the map. Snapshot markers go to both.
-/// On shutdown F1 is closed to new requests; what it holds still goes through, then F2 and F3 close, so
-/// the workers behind them finish every accepted request before the node stops.
+/// The single reader of F1 (R-RING-2). A request for a key of another position goes to F4. For its own
+/// keys it gives each write its index and commit timestamp (so that the log and the map see the same
+/// order and replay reproduces the same results), then copies writes to F2 and every request to F3.
+/// Reads skip F2: the log holds only what changes the map. Snapshot markers go to F2 and F3.
+/// On shutdown F1 is closed to new requests; what it holds still goes through, then F2, F3 and F4
+/// close, so the workers behind them finish every accepted request before the node stops.
 /// </summary>
-public sealed class Dispatcher(PipelineQueues queues, RecoveredState recovered, TimeProvider clock) : BackgroundService
+public sealed class Dispatcher(PipelineQueues queues, LocalRing ring, RecoveredState recovered, TimeProvider clock) : BackgroundService
 {
     private long _lastIndex = recovered.LastIndex;
 
@@ -24,6 +26,15 @@ public sealed class Dispatcher(PipelineQueues queues, RecoveredState recovered, 
         {
             await foreach (var item in queues.F1.Reader.ReadAllAsync(CancellationToken.None))
             {
+                if (item is Command command)
+                {
+                    command.Route = ring.Locate(command.Operation.Key);
+                    if (command.Route.Owner != ring.Position)
+                    {
+                        await queues.F4.Writer.WriteAsync(command, CancellationToken.None);
+                        continue;
+                    }
+                }
                 switch (item)
                 {
                     case Command { Operation.IsWrite: true } write:
@@ -44,6 +55,7 @@ public sealed class Dispatcher(PipelineQueues queues, RecoveredState recovered, 
         {
             queues.F2.Writer.TryComplete();
             queues.F3.Writer.TryComplete();
+            queues.F4.Writer.TryComplete();
         }
     }
 

@@ -8,9 +8,9 @@ namespace KvAspire.Node.Pipeline;
 public sealed class IntakeQueue(PipelineQueues queues)
 {
     /// <exception cref="NodeStoppingException">The node has stopped taking requests.</exception>
-    public async Task<OperationResult> ExecuteAsync(KvCommand operation, CancellationToken cancellationToken)
+    public async Task<OperationResult> ExecuteAsync(KvCommand operation, int hopsSoFar, CancellationToken cancellationToken)
     {
-        var command = new Command(operation, Activity.Current?.Context ?? default);
+        var command = new Command(operation, Activity.Current?.Context ?? default, hopsSoFar);
         try
         {
             await queues.F1.Writer.WriteAsync(command, cancellationToken);

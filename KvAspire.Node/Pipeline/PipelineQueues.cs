@@ -8,8 +8,9 @@ namespace KvAspire.Node.Pipeline;
 /// handlers) and each with one reader, which keeps arrival order.
 /// F1: every request, from handlers to the dispatcher.
 /// F2: writes, from the dispatcher to the log writer.
-/// F3: every request, from the dispatcher to the map, in F1's order.
-/// Snapshot markers go through all three, at their place in the order.
+/// F3: every owned request, from the dispatcher to the map, in F1's order.
+/// F4: requests for keys of other positions, from the dispatcher to the forwarder.
+/// Snapshot markers go through F1, F2 and F3, at their place in the order.
 /// </summary>
 public sealed class PipelineQueues(ClusterTopology topology)
 {
@@ -18,6 +19,8 @@ public sealed class PipelineQueues(ClusterTopology topology)
     public Channel<PipelineItem> F2 { get; } = Create(topology.QueueCapacity, singleWriter: true);
 
     public Channel<PipelineItem> F3 { get; } = Create(topology.QueueCapacity, singleWriter: true);
+
+    public Channel<PipelineItem> F4 { get; } = Create(topology.QueueCapacity, singleWriter: true);
 
     private static Channel<PipelineItem> Create(int capacity, bool singleWriter) =>
         Channel.CreateBounded<PipelineItem>(new BoundedChannelOptions(capacity)

@@ -18,7 +18,8 @@ public readonly record struct OperationResult(
     long Version = 0,
     long TimestampUnixMs = 0,
     ReadOnlyMemory<byte> Value = default,
-    string? Detail = null)
+    string? Detail = null,
+    int Hops = 0)
 {
     public bool IsOk => Code == ResultCode.Ok;
 }

@@ -34,6 +34,7 @@ public sealed class NodeTelemetry
             new Measurement<int>(queues.F1.Reader.Count, new KeyValuePair<string, object?>("queue", "F1")),
             new Measurement<int>(queues.F2.Reader.Count, new KeyValuePair<string, object?>("queue", "F2")),
             new Measurement<int>(queues.F3.Reader.Count, new KeyValuePair<string, object?>("queue", "F3")),
+            new Measurement<int>(queues.F4.Reader.Count, new KeyValuePair<string, object?>("queue", "F4")),
         }, "{command}", "Commands waiting in each pipeline queue");
         _snapshots = meter.CreateCounter<long>("kvaspire.snapshots", "{snapshot}", "Snapshots written");
         _snapshotDuration = meter.CreateHistogram<double>("kvaspire.snapshot.duration", "ms", "Time to write a snapshot");
@@ -66,6 +67,21 @@ public sealed class NodeTelemetry
         var activity = ActivitySource.StartActivity($"{stage} {OperationName(command.Operation.Kind)}", ActivityKind.Internal, command.TraceContext);
         if (activity is not null && command.Entry is { } entry)
             activity.SetTag("kvaspire.index", entry.Index);
+        return activity;
+    }
+
+    /// <summary>A client span for one forward, parented to the request that queued it.</summary>
+    public static Activity? StartForward(Command command, int nextPosition, string nextNode)
+    {
+        var activity = ActivitySource.StartActivity($"forward {OperationName(command.Operation.Kind)}", ActivityKind.Client, command.TraceContext);
+        if (activity is not null)
+        {
+            activity.SetTag("kvaspire.key_id", command.Route.KeyId.ToString("x16", System.Globalization.CultureInfo.InvariantCulture));
+            activity.SetTag("kvaspire.owner_position", command.Route.Owner);
+            activity.SetTag("kvaspire.hop", command.HopsSoFar + 1);
+            activity.SetTag("kvaspire.next_position", nextPosition);
+            activity.SetTag("kvaspire.next_node", nextNode);
+        }
         return activity;
     }
 

@@ -40,12 +40,13 @@ public sealed class NodeProcess : IAsyncDisposable
         return new NodeProcess(Process.Start(start)!);
     }
 
-    /// <summary>Starts the node and returns once its health endpoint answers.</summary>
-    public static async Task<NodeProcess> StartAsync(TestTopology topology)
+    /// <summary>Starts a node (the first one by default) and returns once its health endpoint answers.</summary>
+    public static async Task<NodeProcess> StartAsync(TestTopology topology, TestNode? node = null)
     {
-        var node = Launch(topology.Path, TestTopology.NodeName);
-        await node.WaitHealthyAsync(topology.RaftPort, TimeSpan.FromSeconds(60));
-        return node;
+        node ??= topology.Nodes[0];
+        var process = Launch(topology.Path, node.Name);
+        await process.WaitHealthyAsync(node.RaftPort, TimeSpan.FromSeconds(60));
+        return process;
     }
 
     private async Task WaitHealthyAsync(int httpPort, TimeSpan timeout)

@@ -3,44 +3,71 @@ using System.Net.Sockets;
 
 namespace KvAspire.Tests.Support;
 
-/// <summary>A <c>cluster.json</c> of one node on free loopback ports, written into a test's own directory.</summary>
+/// <summary>One node of a test topology: position i is node <c>p{i}r0</c>.</summary>
+public sealed record TestNode(string Name, int Position, int GrpcPort, int RaftPort)
+{
+    public string GrpcAddress => $"127.0.0.1:{GrpcPort}";
+}
+
+/// <summary>A <c>cluster.json</c> of one node per position on free loopback ports, in a test's own directory.</summary>
 public sealed class TestTopology
 {
-    private TestTopology(string path, int grpcPort, int raftPort)
+    private TestTopology(string path, IReadOnlyList<TestNode> nodes)
     {
         Path = path;
-        GrpcPort = grpcPort;
-        RaftPort = raftPort;
+        Nodes = nodes;
     }
 
     public const string NodeName = "p0r0";
 
     public string Path { get; }
 
-    public int GrpcPort { get; }
+    public IReadOnlyList<TestNode> Nodes { get; }
 
-    public int RaftPort { get; }
+    /// <summary>The first node's ports and files: all there is in a one-node topology.</summary>
+    public int GrpcPort => Nodes[0].GrpcPort;
 
-    public string GrpcAddress => $"127.0.0.1:{GrpcPort}";
+    public int RaftPort => Nodes[0].RaftPort;
 
-    public string DataDirectory => System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, "data", NodeName);
+    public string GrpcAddress => Nodes[0].GrpcAddress;
 
-    public static TestTopology SingleNode(TempDirectory directory, int maxValueBytes = 1024 * 1024, int snapshotIntervalSeconds = 30)
+    public string DataDirectory => DataDirectoryOf(Nodes[0]);
+
+    public string DataDirectoryOf(TestNode node) =>
+        System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, "data", node.Name);
+
+    public static TestTopology SingleNode(TempDirectory directory, int maxValueBytes = 1024 * 1024, int snapshotIntervalSeconds = 30) =>
+        Ring(directory, 1, maxValueBytes, snapshotIntervalSeconds);
+
+    public static TestTopology Ring(TempDirectory directory, int positions, int maxValueBytes = 1024 * 1024, int snapshotIntervalSeconds = 30)
     {
-        var (grpcPort, raftPort) = (FreePort(), FreePort());
+        var ports = FreePorts(2 * positions);
+        var nodes = Enumerable.Range(0, positions).Select(i => new TestNode($"p{i}r0", i, ports[2 * i], ports[2 * i + 1])).ToList();
         var path = directory.File("cluster.json");
+        var entries = string.Join(",\n", nodes.Select(n =>
+            $$"""    { "Name": "{{n.Name}}", "Position": {{n.Position}}, "Host": "127.0.0.1", "GrpcPort": {{n.GrpcPort}}, "RaftPort": {{n.RaftPort}} }"""));
         File.WriteAllText(path, $$"""
             { "Cluster": { "IdBits": 64, "Replicas": 1, "DataDirectory": "data", "MaxValueBytes": {{maxValueBytes}},
               "SnapshotIntervalSeconds": {{snapshotIntervalSeconds}},
-              "Nodes": [ { "Name": "{{NodeName}}", "Position": 0, "Host": "127.0.0.1", "GrpcPort": {{grpcPort}}, "RaftPort": {{raftPort}} } ] } }
+              "Nodes": [
+            {{entries}}
+              ] } }
             """);
-        return new TestTopology(path, grpcPort, raftPort);
+        return new TestTopology(path, nodes);
     }
 
-    private static int FreePort()
+    /// <summary>Distinct free ports: all are held open until all are chosen.</summary>
+    private static int[] FreePorts(int count)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+        try
+        {
+            listeners.ForEach(l => l.Start());
+            return listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        }
+        finally
+        {
+            listeners.ForEach(l => l.Stop());
+        }
     }
 }

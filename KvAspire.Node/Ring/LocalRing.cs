@@ -1,0 +1,37 @@
+using KvAspire.Configuration;
+using KvAspire.Ring;
+
+namespace KvAspire.Node.Ring;
+
+/// <summary>
+/// This node's view of the ring, built once from the topology: the ring math, the position it serves,
+/// its finger table and the nodes of every position. Immutable.
+/// </summary>
+public sealed class LocalRing
+{
+    public LocalRing(ClusterTopology topology, NodeInfo self)
+    {
+        Ids = new RingMath(topology.IdBits, topology.Positions);
+        Position = self.Position;
+        Fingers = new FingerTable(self.Position, topology.Positions);
+        NodesByPosition = topology.Nodes.GroupBy(n => n.Position).OrderBy(g => g.Key)
+            .Select(g => (IReadOnlyList<NodeInfo>)g.OrderBy(n => n.Replica).ToList()).ToList();
+    }
+
+    public RingMath Ids { get; }
+
+    /// <summary>The position this node serves.</summary>
+    public int Position { get; }
+
+    public FingerTable Fingers { get; }
+
+    /// <summary>The nodes of each position, by replica number.</summary>
+    public IReadOnlyList<IReadOnlyList<NodeInfo>> NodesByPosition { get; }
+
+    /// <summary>Where <paramref name="key"/> lives: its identifier and the position that owns it.</summary>
+    public (ulong KeyId, int Owner) Locate(string key)
+    {
+        var id = Ids.KeyId(key);
+        return (id, Ids.Owner(id));
+    }
+}

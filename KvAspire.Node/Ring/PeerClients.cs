@@ -1,0 +1,73 @@
+using System.Collections.Frozen;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using KvAspire.Configuration;
+using KvAspire.Node.Storage;
+using KvAspire.V1;
+
+namespace KvAspire.Node.Ring;
+
+/// <summary>
+/// gRPC channels to the other nodes, one each, opened once. A forward uses the public API, exactly as a
+/// client would (R-RPC-1), and tells the next node how many hops the request has taken in a header.
+/// </summary>
+public sealed class PeerClients : IDisposable
+{
+    /// <summary>Request header: server-to-server forwards so far.</summary>
+    public const string HopsHeader = "kvaspire-hops";
+
+    private readonly FrozenDictionary<string, GrpcChannel> _channels;
+
+    public PeerClients(ClusterTopology topology, NodeInfo self)
+    {
+        _channels = topology.Nodes.Where(n => n.Name != self.Name).ToFrozenDictionary(n => n.Name, n =>
+            GrpcChannel.ForAddress(n.GrpcAddress, new GrpcChannelOptions
+            {
+                HttpHandler = new SocketsHttpHandler
+                {
+                    // A node that is down must fail fast, not hold the request until its deadline.
+                    ConnectTimeout = TimeSpan.FromSeconds(1),
+                    EnableMultipleHttp2Connections = true,
+                },
+                MaxReceiveMessageSize = null,
+                MaxSendMessageSize = null,
+            }));
+    }
+
+    /// <summary>Sends <paramref name="operation"/> to <paramref name="node"/>; the answer's hops include this forward.</summary>
+    public async Task<OperationResult> SendAsync(NodeInfo node, KvCommand operation, int hopsSoFar, DateTime deadline)
+    {
+        var client = new KeyValue.KeyValueClient(_channels[node.Name]);
+        var options = new CallOptions(new Metadata { { HopsHeader, (hopsSoFar + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) } }, deadline);
+        var id = operation.RequestId is { } requestId ? new RequestId { ClientId = requestId.ClientId, Sequence = requestId.Sequence } : null;
+        var value = UnsafeByteOperations.UnsafeWrap(operation.Value);
+        switch (operation.Kind)
+        {
+            case OperationKind.Read:
+                var read = await client.ReadAsync(new ReadRequest { Key = operation.Key }, options);
+                return new OperationResult(ResultCode.Ok, read.Version, read.TimestampUnixMs, read.Value.Memory, Hops: read.Hops + 1);
+            case OperationKind.Create:
+                return Written(await client.CreateAsync(new CreateRequest { Key = operation.Key, Value = value, Id = id }, options));
+            case OperationKind.Update:
+                var update = new UpdateRequest { Key = operation.Key, Value = value, Id = id };
+                if (operation.ExpectedVersion is { } updateVersion)
+                    update.ExpectedVersion = updateVersion;
+                return Written(await client.UpdateAsync(update, options));
+            default:
+                var delete = new DeleteRequest { Key = operation.Key, Id = id };
+                if (operation.ExpectedVersion is { } deleteVersion)
+                    delete.ExpectedVersion = deleteVersion;
+                return Written(await client.DeleteAsync(delete, options));
+        }
+    }
+
+    private static OperationResult Written(WriteReply reply) =>
+        new(ResultCode.Ok, reply.Version, reply.TimestampUnixMs, Hops: reply.Hops + 1);
+
+    public void Dispose()
+    {
+        foreach (var channel in _channels.Values)
+            channel.Dispose();
+    }
+}

@@ -1,0 +1,148 @@
+extern alias client;
+using System.Text;
+using client::KvAspire.Client.Commands;
+using client::KvAspire.Client.Connection;
+using Grpc.Core;
+using KvAspire.Ring;
+using KvAspire.Tests.Support;
+
+namespace KvAspire.Tests.EndToEnd;
+
+/// <summary>A ring of 8 real node processes, one per position (R-RING-1..4): routing, ownership, a position down.</summary>
+[Trait("Category", "EndToEnd")]
+public sealed class RingTests : IAsyncLifetime
+{
+    private const int Positions = 8;
+
+    private readonly TempDirectory _directory = new();
+    private readonly RingMath _ring = new(64, Positions);
+    private TestTopology _topology = null!;
+    private NodeProcess[] _nodes = [];
+    private KvConnection[] _connections = [];
+
+    public async Task InitializeAsync()
+    {
+        _topology = TestTopology.Ring(_directory, Positions);
+        _nodes = await Task.WhenAll(_topology.Nodes.Select(n => NodeProcess.StartAsync(_topology, n)));
+        _connections = _topology.Nodes.Select(n => new KvConnection([n.GrpcAddress], TimeSpan.FromSeconds(10))).ToArray();
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var connection in _connections)
+            connection.Dispose();
+        await Task.WhenAll(_nodes.Select(n => n.DisposeAsync().AsTask()));
+        _directory.Dispose();
+    }
+
+    /// <summary>The hops the routing simulation predicts from <paramref name="start"/> to <paramref name="owner"/>.</summary>
+    private static int ExpectedHops(int start, int owner)
+    {
+        var hops = 0;
+        for (var at = start; at != owner; hops++)
+            at = new FingerTable(at, Positions).NextHop(owner);
+        return hops;
+    }
+
+    private static ClientCommand Create(string key, string value) => new(CommandKind.Create, key, value);
+
+    private static ClientCommand Read(string key) => new(CommandKind.Read, key);
+
+    [Fact]
+    public async Task Every_key_is_served_through_every_node_with_the_predicted_hops_and_stored_only_on_its_owner()
+    {
+        var keys = Enumerable.Range(0, 48).Select(i => $"<ring-key-{i}>").ToList();
+        for (var i = 0; i < keys.Count; i++)
+        {
+            var created = await _connections[i % Positions].ExecuteAsync(Create(keys[i], $"value {i}"));
+            Assert.True(created.IsOk, $"{keys[i]}: {created.Status} {created.Error}");
+            Assert.Equal(ExpectedHops(i % Positions, _ring.OwnerOfKey(keys[i])), created.Hops);
+        }
+
+        foreach (var key in keys)
+        {
+            var owner = _ring.OwnerOfKey(key);
+            for (var start = 0; start < Positions; start++)
+            {
+                var read = await _connections[start].ExecuteAsync(Read(key));
+                Assert.True(read.IsOk, $"{key} through p{start}r0: {read.Status} {read.Error}");
+                Assert.Equal(ExpectedHops(start, owner), read.Hops);
+            }
+        }
+        Assert.Contains(keys, k => Enumerable.Range(0, Positions).Any(start => ExpectedHops(start, _ring.OwnerOfKey(k)) == 2));
+
+        for (var i = 0; i < keys.Count; i++)
+        {
+            var logs = _topology.Nodes.Select(n => Directory.GetFiles(_topology.DataDirectoryOf(n), "log.*")
+                .Any(f => File.ReadAllBytes(f).AsSpan().IndexOf(Encoding.UTF8.GetBytes(keys[i])) >= 0)).ToArray();
+            Assert.Equal(Enumerable.Range(0, Positions).Select(p => p == _ring.OwnerOfKey(keys[i])), logs);
+        }
+    }
+
+    [Fact]
+    public async Task Updates_and_deletes_through_any_node_reach_the_owner()
+    {
+        const string key = "moving-target";
+        var owner = _ring.OwnerOfKey(key);
+        var others = Enumerable.Range(0, Positions).Where(p => p != owner).ToList();
+
+        Assert.True((await _connections[others[0]].ExecuteAsync(Create(key, "v1"))).IsOk);
+        var updated = await _connections[others[1]].ExecuteAsync(new ClientCommand(CommandKind.Update, key, "v2", 1));
+        var stale = await _connections[others[2]].ExecuteAsync(new ClientCommand(CommandKind.Update, key, "v3", 1));
+        var read = await _connections[owner].ExecuteAsync(Read(key));
+        var deleted = await _connections[others[3]].ExecuteAsync(new ClientCommand(CommandKind.Delete, key, null, 2));
+        var gone = await _connections[others[4]].ExecuteAsync(Read(key));
+
+        Assert.Equal(2, updated.Version);
+        Assert.Equal(StatusCode.FailedPrecondition, stale.Status);
+        Assert.Contains("is at version 2, not 1", stale.Error);
+        Assert.Equal(("v2", 2L, 0), (read.Value, read.Version, read.Hops));
+        Assert.True(deleted.IsOk);
+        Assert.Equal(StatusCode.NotFound, gone.Status);
+    }
+
+    [Fact]
+    public async Task A_position_that_is_down_fails_its_keys_cleanly_and_has_them_again_after_restart()
+    {
+        const int down = 5;
+        var keys = Enumerable.Range(0, 200).Select(i => $"restart-{i}").ToList();
+        foreach (var key in keys)
+            Assert.True((await _connections[0].ExecuteAsync(Create(key, key))).IsOk);
+        var itsKeys = keys.Where(k => _ring.OwnerOfKey(k) == down).ToList();
+        var otherKeys = keys.Where(k => _ring.OwnerOfKey(k) != down).ToList();
+        Assert.NotEmpty(itsKeys);
+
+        await _nodes[down].KillAsync();
+        for (var start = 0; start < Positions; start++)
+        {
+            if (start == down)
+                continue;
+            var started = DateTime.UtcNow;
+            var failed = await _connections[start].ExecuteAsync(Read(itsKeys[0]));
+            Assert.Equal(StatusCode.Unavailable, failed.Status);
+            Assert.Contains($"position {down} (p{down}r0", failed.Error);
+            Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(5), "a forward to a node that is down must not hang");
+        }
+        // Keys of the other positions are still served, except along routes that pass through the down node.
+        foreach (var key in otherKeys.Where(k => ExpectedRouteAvoids(0, _ring.OwnerOfKey(k), down)))
+            Assert.True((await _connections[0].ExecuteAsync(Read(key))).IsOk, key);
+
+        _nodes[down] = await NodeProcess.StartAsync(_topology, _topology.Nodes[down]);
+        foreach (var key in itsKeys)
+        {
+            var read = await _connections[(down + 1) % Positions].ExecuteAsync(Read(key));
+            Assert.True(read.IsOk, $"{key}: {read.Status} {read.Error}");
+            Assert.Equal(key, read.Value);
+        }
+    }
+
+    private static bool ExpectedRouteAvoids(int start, int owner, int avoided)
+    {
+        for (var at = start; at != owner; at = new FingerTable(at, Positions).NextHop(owner))
+        {
+            if (at == avoided)
+                return false;
+        }
+        return owner != avoided;
+    }
+}
