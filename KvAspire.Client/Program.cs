@@ -78,7 +78,7 @@ async Task<int> RunAsync(ParseResult options)
     var clusterPath = options.GetValue(clusterOption);
     try
     {
-        if (clusterPath is not null || (nodes.Length == 0 && File.Exists("cluster.json")))
+        if (clusterPath is not null || File.Exists("cluster.json"))
             topology = TopologyLoader.Load(clusterPath ?? "cluster.json");
     }
     catch (TopologyException e)
@@ -105,8 +105,9 @@ async Task<int> RunAsync(ParseResult options)
     var parser = new CommandParser(options.GetValue(maxValueOption) ?? topology?.MaxValueBytes ?? 1024 * 1024);
     using var connection = new KvConnection(nodes, TimeSpan.FromSeconds(timeout));
     var words = options.GetValue(wordsArgument) ?? [];
+    var ring = topology is null ? null : new RingReport(topology, printer);
     if (words.Length == 0)
-        return new InteractiveSession(connection, parser, printer, Console.In, TimeSpan.FromSeconds(drain),
+        return new InteractiveSession(connection, parser, printer, ring, Console.In, TimeSpan.FromSeconds(drain),
             showPrompt: !Console.IsInputRedirected).Run();
 
     switch (parser.ParseWords(words))
@@ -121,6 +122,13 @@ async Task<int> RunAsync(ParseResult options)
         case ParsedInput.Help:
             printer.PrintLine(CommandParser.Usage);
             return ExitCodes.Success;
+        case ParsedInput.Ring or ParsedInput.WhereIs when ring is null:
+            printer.PrintError(RingReport.NeedsTopology);
+            return ExitCodes.InvalidInput;
+        case ParsedInput.Ring:
+            return await ring.ShowAsync();
+        case ParsedInput.WhereIs whereIs:
+            return ring.WhereIs(whereIs.Key);
         case ParsedInput.Load load:
             var clients = options.GetValue(clientsOption);
             var valueSize = options.GetValue(valueSizeOption);

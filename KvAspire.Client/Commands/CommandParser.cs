@@ -13,6 +13,8 @@ public abstract record ParsedInput
     public sealed record Exit : ParsedInput;
     public sealed record Empty : ParsedInput;
     public sealed record Load(long Count) : ParsedInput;
+    public sealed record Ring : ParsedInput;
+    public sealed record WhereIs(string Key) : ParsedInput;
 }
 
 /// <summary>
@@ -33,6 +35,8 @@ public sealed class CommandParser(int maxValueBytes)
           read <key>                        show a key's value and version
           update <key> <value> [version]    replace a value (only at that version, if given)
           delete <key> [version]            remove a key (only at that version, if given)
+          ring                              positions, their ids and ranges, nodes, which are up
+          whereis <key>                     the key's id and the position that owns it
           help                              show this menu
           sair | exit | quit                leave
           load <count>                      (one-shot only) create count new keys, see --clients, --value-size
@@ -64,7 +68,11 @@ public sealed class CommandParser(int maxValueBytes)
             "help" or "menu" or "?" => new ParsedInput.Help(),
             "sair" or "exit" or "quit" => new ParsedInput.Exit(),
             "load" => ParseLoad(args),
-            _ => new ParsedInput.Invalid($"unknown command '{tokens[0].Text}'; the commands are create, read, update, delete, help, sair"),
+            "ring" when args.Count == 0 => new ParsedInput.Ring(),
+            "ring" => new ParsedInput.Invalid("ring takes no arguments"),
+            "whereis" when args.Count == 1 && args[0].Text.Length > 0 => new ParsedInput.WhereIs(args[0].Text),
+            "whereis" => new ParsedInput.Invalid("whereis needs exactly one key: whereis <key>"),
+            _ => new ParsedInput.Invalid($"unknown command '{tokens[0].Text}'; the commands are create, read, update, delete, ring, whereis, help, sair"),
         };
     }
 

@@ -15,6 +15,7 @@ public sealed class InteractiveSession(
     KvConnection connection,
     CommandParser parser,
     ReplyPrinter printer,
+    RingReport? ring,
     TextReader input,
     TimeSpan drain,
     bool showPrompt)
@@ -59,6 +60,15 @@ public sealed class InteractiveSession(
                     break;
                 case ParsedInput.Help:
                     printer.PrintLine(CommandParser.Usage);
+                    break;
+                case ParsedInput.Ring or ParsedInput.WhereIs when ring is null:
+                    printer.PrintError(RingReport.NeedsTopology);
+                    break;
+                case ParsedInput.Ring:
+                    ring.ShowAsync().GetAwaiter().GetResult();
+                    break;
+                case ParsedInput.WhereIs whereIs:
+                    ring.WhereIs(whereIs.Key);
                     break;
                 case ParsedInput.Load:
                     printer.PrintError("load runs from the command line, not the console: KvAspire.Client load <count>");

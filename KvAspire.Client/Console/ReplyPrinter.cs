@@ -54,6 +54,16 @@ public sealed class ReplyPrinter(TextWriter output, TextWriter errors, bool json
             output.WriteLine(text);
     }
 
+    /// <summary>Prints <paramref name="text"/>, or <paramref name="jsonValue"/> as JSON (nothing when it is null).</summary>
+    public void PrintResult(string text, object? jsonValue)
+    {
+        if (json && jsonValue is null)
+            return;
+        var line = json ? JsonSerializer.Serialize(jsonValue, JsonOptions) : text;
+        lock (_lock)
+            output.WriteLine(line);
+    }
+
     public void PrintLine(string text)
     {
         lock (_lock)

@@ -123,6 +123,13 @@ public sealed class RingTests : IAsyncLifetime
             Assert.Contains($"position {down} (p{down}r0", failed.Error);
             Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(5), "a forward to a node that is down must not hang");
         }
+        var ring = await ClientProcess.RunAsync(["--cluster", _topology.Path, "ring"]);
+        Assert.Equal(0, ring.ExitCode);
+        for (var position = 0; position < Positions; position++)
+            Assert.Contains($"p{position}r0 {_topology.Nodes[position].GrpcAddress} {(position == down ? "DOWN" : "up")}", ring.Output);
+        var whereIs = await ClientProcess.RunAsync(["--cluster", _topology.Path, "whereis", itsKeys[0]]);
+        Assert.Contains($"owner position {down}: p{down}r0", whereIs.Output);
+
         // Keys of the other positions are still served, except along routes that pass through the down node.
         foreach (var key in otherKeys.Where(k => ExpectedRouteAvoids(0, _ring.OwnerOfKey(k), down)))
             Assert.True((await _connections[0].ExecuteAsync(Read(key))).IsOk, key);

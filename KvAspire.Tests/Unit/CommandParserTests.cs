@@ -48,6 +48,9 @@ public sealed class CommandParserTests
     [InlineData("read \"\"", "the key is empty")]
     [InlineData("create k \"unclosed", "unclosed \" quote")]
     [InlineData("create k 123456789012345678901234567890123", "the value is 33 bytes; the limit is 32")]
+    [InlineData("ring x", "ring takes no arguments")]
+    [InlineData("whereis", "whereis needs exactly one key")]
+    [InlineData("whereis a b", "whereis needs exactly one key")]
     [InlineData("load", "load needs a number of keys from 1 up")]
     [InlineData("load 0", "load needs a number of keys from 1 up")]
     [InlineData("load many", "load needs a number of keys from 1 up")]
@@ -78,6 +81,13 @@ public sealed class CommandParserTests
     {
         Assert.IsType<ParsedInput.Empty>(_parser.ParseLine("   "));
         Assert.IsType<ParsedInput.Help>(_parser.ParseLine("HELP"));
+    }
+
+    [Fact]
+    public void Ring_and_whereis_are_commands()
+    {
+        Assert.IsType<ParsedInput.Ring>(_parser.ParseLine("RING"));
+        Assert.Equal(new ParsedInput.WhereIs("my key"), _parser.ParseLine("whereis 'my key'"));
     }
 
     [Fact]

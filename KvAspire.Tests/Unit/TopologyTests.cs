@@ -82,12 +82,12 @@ public sealed class TopologyTests
     }
 
     [Fact]
-    public void The_repository_default_is_one_node()
+    public void The_repository_default_is_4_positions_of_1_replica()
     {
         var topology = TopologyLoader.Load(Support.Paths.RepositoryFile("cluster.json"));
 
-        var node = Assert.Single(topology.Nodes);
-        Assert.Equal("p0r0", node.Name);
+        Assert.Equal(["p0r0", "p1r0", "p2r0", "p3r0"], topology.Nodes.Select(n => n.Name));
+        Assert.Equal(4, topology.Positions);
         Assert.Equal(1, topology.Replicas);
     }
 }
