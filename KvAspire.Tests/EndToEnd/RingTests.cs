@@ -15,6 +15,7 @@ public sealed class RingTests : IAsyncLifetime
     private const int Positions = 8;
 
     private readonly TempDirectory _directory = new();
+    private readonly OtlpTraceReceiver _traces = new();
     private readonly RingMath _ring = new(64, Positions);
     private TestTopology _topology = null!;
     private NodeProcess[] _nodes = [];
@@ -23,7 +24,7 @@ public sealed class RingTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _topology = TestTopology.Ring(_directory, Positions);
-        _nodes = await Task.WhenAll(_topology.Nodes.Select(n => NodeProcess.StartAsync(_topology, n)));
+        _nodes = await Task.WhenAll(_topology.Nodes.Select(n => NodeProcess.StartAsync(_topology, n, _traces.EnvironmentFor(n.Name))));
         _connections = _topology.Nodes.Select(n => new KvConnection([n.GrpcAddress], TimeSpan.FromSeconds(10))).ToArray();
     }
 
@@ -32,6 +33,7 @@ public sealed class RingTests : IAsyncLifetime
         foreach (var connection in _connections)
             connection.Dispose();
         await Task.WhenAll(_nodes.Select(n => n.DisposeAsync().AsTask()));
+        _traces.Dispose();
         _directory.Dispose();
     }
 
@@ -77,6 +79,37 @@ public sealed class RingTests : IAsyncLifetime
                 .Any(f => File.ReadAllBytes(f).AsSpan().IndexOf(Encoding.UTF8.GetBytes(keys[i])) >= 0)).ToArray();
             Assert.Equal(Enumerable.Range(0, Positions).Select(p => p == _ring.OwnerOfKey(keys[i])), logs);
         }
+    }
+
+    [Fact]
+    public async Task A_request_that_crosses_2_positions_is_one_trace_with_a_span_on_each_of_the_3_nodes()
+    {
+        var (key, start, owner) = Enumerable.Range(0, 1000).Select(i => $"traced-{i}")
+            .SelectMany(k => Enumerable.Range(0, Positions).Select(s => (Key: k, Start: s, Owner: _ring.OwnerOfKey(k))))
+            .First(c => ExpectedHops(c.Start, c.Owner) == 2);
+        var middle = new FingerTable(start, Positions).NextHop(owner);
+
+        var created = await _connections[start].ExecuteAsync(Create(key, "traced"));
+        Assert.Equal(2, created.Hops);
+
+        // The first node's forward span names the trace; wait until all three nodes have exported theirs.
+        string? traceId = null;
+        await Wait.UntilAsync(() =>
+        {
+            traceId ??= _traces.Spans.FirstOrDefault(s => s.Service == $"p{start}r0" && s.Name == "forward create")?.TraceId;
+            return traceId is not null && _traces.Spans.Count(s => s.TraceId == traceId) >= 5 &&
+                   _traces.Spans.Any(s => s.TraceId == traceId && s.Service == $"p{owner}r0" && s.Name == "apply create");
+        }, TimeSpan.FromSeconds(30), "the spans of the traced request");
+
+        var trace = _traces.Spans.Where(s => s.TraceId == traceId).ToList();
+        var servers = trace.Where(s => s.Name.EndsWith("/kvaspire.v1.KeyValue/Create", StringComparison.Ordinal)).ToList();
+        Assert.Equal(new[] { start, middle, owner }.Select(p => $"p{p}r0").Order(), servers.Select(s => s.Service).Order());
+        var forwards = trace.Where(s => s.Name == "forward create").OrderBy(s => s.Attributes["kvaspire.hop"]).ToList();
+        Assert.Equal([$"p{start}r0", $"p{middle}r0"], forwards.Select(f => f.Service));
+        Assert.All(forwards, f => Assert.Equal(owner.ToString(), f.Attributes["kvaspire.owner_position"]));
+        Assert.Equal(["1", "2"], forwards.Select(f => f.Attributes["kvaspire.hop"]));
+        Assert.Equal(_ring.KeyId(key).ToString("x16"), forwards[0].Attributes["kvaspire.key_id"]);
+        Assert.Single(trace, s => s.ParentSpanId.Length == 0);
     }
 
     [Fact]

@@ -27,7 +27,7 @@ public sealed class NodeProcess : IAsyncDisposable
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Starts the node without waiting for it to serve.</summary>
-    public static NodeProcess Launch(string clusterPath, string nodeName)
+    public static NodeProcess Launch(string clusterPath, string nodeName, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -35,16 +35,18 @@ public sealed class NodeProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            start.Environment[name] = value;
         foreach (var argument in new[] { Paths.NodeDll, "--cluster", clusterPath, "--node", nodeName })
             start.ArgumentList.Add(argument);
         return new NodeProcess(Process.Start(start)!);
     }
 
     /// <summary>Starts a node (the first one by default) and returns once its health endpoint answers.</summary>
-    public static async Task<NodeProcess> StartAsync(TestTopology topology, TestNode? node = null)
+    public static async Task<NodeProcess> StartAsync(TestTopology topology, TestNode? node = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         node ??= topology.Nodes[0];
-        var process = Launch(topology.Path, node.Name);
+        var process = Launch(topology.Path, node.Name, environment);
         await process.WaitHealthyAsync(node.RaftPort, TimeSpan.FromSeconds(60));
         return process;
     }
