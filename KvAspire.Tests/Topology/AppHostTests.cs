@@ -1,46 +1,75 @@
-extern alias client;
 extern alias apphost;
+extern alias client;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using client::KvAspire.Client.Commands;
 using client::KvAspire.Client.Connection;
+using Grpc.Core;
+using KvAspire.Ring;
 using KvAspire.Tests.Support;
 
 namespace KvAspire.Tests.Topology;
 
-/// <summary>The AppHost's topology, started by Aspire testing, serves requests.</summary>
+/// <summary>The AppHost's topology, a ring of 4 positions started by Aspire testing, serves the whole key space.</summary>
 [Trait("Category", "Aspire")]
 [Collection(AspireCollection.Name)]
 public sealed class AppHostTests : IDisposable
 {
+    private const int Positions = 4;
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
 
-    private readonly TempDirectory _directory = new();
+    private readonly Support.TempDirectory _directory = new();
 
     public void Dispose() => _directory.Dispose();
 
     [Fact]
-    public async Task The_apphost_starts_the_node_of_cluster_json_and_it_serves_a_create_and_a_read()
+    public async Task The_ring_of_cluster_json_starts_under_aspire_and_serves_every_key_through_every_node()
     {
-        var topology = TestTopology.SingleNode(_directory);
+        var topology = TestTopology.Ring(_directory, Positions);
+        var ring = new RingMath(64, Positions);
         using var cancel = new CancellationTokenSource(StartTimeout);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<apphost::Projects.KvAspire_AppHost>(
             [$"--ClusterFile={topology.Path}"], cancel.Token);
 
-        Assert.Contains(builder.Resources, r => r.Name == TestTopology.NodeName);
+        Assert.All(topology.Nodes, node => Assert.Contains(builder.Resources, r => r.Name == node.Name));
         await using var app = await builder.BuildAsync(cancel.Token);
         try
         {
             await app.StartAsync(cancel.Token);
-            await app.ResourceNotifications.WaitForResourceHealthyAsync(TestTopology.NodeName, cancel.Token);
+            await Task.WhenAll(topology.Nodes.Select(n => app.ResourceNotifications.WaitForResourceHealthyAsync(n.Name, cancel.Token)));
+            var connections = topology.Nodes.Select(n => new KvConnection([n.GrpcAddress], TimeSpan.FromSeconds(10))).ToArray();
 
-            using var connection = new KvConnection([topology.GrpcAddress], TimeSpan.FromSeconds(10));
-            var created = await connection.ExecuteAsync(new ClientCommand(CommandKind.Create, "aspire", "works"), cancel.Token);
-            var read = await connection.ExecuteAsync(new ClientCommand(CommandKind.Read, "aspire"), cancel.Token);
+            var keys = Enumerable.Range(0, 16).Select(i => $"aspire-{i}").ToList();
+            for (var i = 0; i < keys.Count; i++)
+            {
+                var created = await connections[i % Positions].ExecuteAsync(new ClientCommand(CommandKind.Create, keys[i], $"value {i}"), cancel.Token);
+                Assert.True(created.IsOk, $"{keys[i]}: {created.Status} {created.Error}");
+                for (var start = 0; start < Positions; start++)
+                {
+                    var read = await connections[start].ExecuteAsync(new ClientCommand(CommandKind.Read, keys[i]), cancel.Token);
+                    Assert.Equal($"value {i}", read.Value);
+                    Assert.Equal(start == ring.OwnerOfKey(keys[i]) ? 0 : 1, read.Hops);
+                }
+            }
 
-            Assert.True(created.IsOk, $"{created.Status}: {created.Error}");
-            Assert.Equal("works", read.Value);
-            Assert.Equal(1, read.Version);
-            Assert.True(File.Exists(Path.Combine(topology.DataDirectory, "log.0")), "the node keeps its log in its own data directory");
+            // Stop one position from Aspire: its keys fail cleanly, then come back with it.
+            const int down = 2;
+            var itsKey = keys.First(k => ring.OwnerOfKey(k) == down);
+            await app.ResourceCommands.ExecuteCommandAsync(topology.Nodes[down].Name, "stop", cancel.Token);
+            await app.ResourceNotifications.WaitForResourceAsync(topology.Nodes[down].Name, KnownResourceStates.TerminalStates, cancel.Token);
+            var failed = await connections[0].ExecuteAsync(new ClientCommand(CommandKind.Read, itsKey), cancel.Token);
+            Assert.Equal(StatusCode.Unavailable, failed.Status);
+            Assert.Contains($"position {down}", failed.Error);
+
+            await app.ResourceCommands.ExecuteCommandAsync(topology.Nodes[down].Name, "start", cancel.Token);
+            await app.ResourceNotifications.WaitForResourceHealthyAsync(topology.Nodes[down].Name, WaitBehavior.WaitOnResourceUnavailable, cancel.Token);
+            var back = await connections[0].ExecuteAsync(new ClientCommand(CommandKind.Read, itsKey), cancel.Token);
+            Assert.True(back.IsOk, $"{back.Status} {back.Error}");
+            Assert.Equal(1, back.Hops);
+
+            foreach (var connection in connections)
+                connection.Dispose();
         }
         finally
         {
