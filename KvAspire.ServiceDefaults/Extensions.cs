@@ -17,6 +17,7 @@ public static class Extensions
 {
     public const string HealthPath = "/health";
     public const string AlivePath = "/alive";
+    private const string GrpcClientSource = "Grpc.Net.Client";
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -46,7 +47,9 @@ public static class Extensions
                     aspnet.Filter = context =>
                         !context.Request.Path.StartsWithSegments(HealthPath) &&
                         !context.Request.Path.StartsWithSegments(AlivePath))
-                .AddHttpClientInstrumentation());
+                .AddHttpClientInstrumentation()
+                // grpc-dotnet's own client span, so that a forward's HTTP request nests under it.
+                .AddSource(GrpcClientSource));
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {

@@ -97,8 +97,9 @@ public sealed class RingTests : IAsyncLifetime
         await Wait.UntilAsync(() =>
         {
             traceId ??= _traces.Spans.FirstOrDefault(s => s.Service == $"p{start}r0" && s.Name == "forward create")?.TraceId;
-            return traceId is not null && _traces.Spans.Count(s => s.TraceId == traceId) >= 5 &&
-                   _traces.Spans.Any(s => s.TraceId == traceId && s.Service == $"p{owner}r0" && s.Name == "apply create");
+            var spans = _traces.Spans.Where(s => s.TraceId == traceId).ToList();
+            return spans.Any(s => s.Service == $"p{owner}r0" && s.Name == "apply create") &&
+                   spans.All(s => s.ParentSpanId.Length == 0 || spans.Any(p => p.SpanId == s.ParentSpanId));
         }, TimeSpan.FromSeconds(30), "the spans of the traced request");
 
         var trace = _traces.Spans.Where(s => s.TraceId == traceId).ToList();
@@ -110,6 +111,7 @@ public sealed class RingTests : IAsyncLifetime
         Assert.Equal(["1", "2"], forwards.Select(f => f.Attributes["kvaspire.hop"]));
         Assert.Equal(_ring.KeyId(key).ToString("x16"), forwards[0].Attributes["kvaspire.key_id"]);
         Assert.Single(trace, s => s.ParentSpanId.Length == 0);
+        Assert.All(trace.Where(s => s.ParentSpanId.Length > 0), s => Assert.Contains(trace, p => p.SpanId == s.ParentSpanId));
     }
 
     [Fact]
