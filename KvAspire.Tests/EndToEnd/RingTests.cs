@@ -1,5 +1,4 @@
 extern alias client;
-using System.Text;
 using client::KvAspire.Client.Commands;
 using client::KvAspire.Client.Connection;
 using Grpc.Core;
@@ -73,12 +72,8 @@ public sealed class RingTests : IAsyncLifetime
         }
         Assert.Contains(keys, k => Enumerable.Range(0, Positions).Any(start => ExpectedHops(start, _ring.OwnerOfKey(k)) == 2));
 
-        for (var i = 0; i < keys.Count; i++)
-        {
-            var logs = _topology.Nodes.Select(n => Directory.GetFiles(_topology.DataDirectoryOf(n), "log.*")
-                .Any(f => File.ReadAllBytes(f).AsSpan().IndexOf(Encoding.UTF8.GetBytes(keys[i])) >= 0)).ToArray();
-            Assert.Equal(Enumerable.Range(0, Positions).Select(p => p == _ring.OwnerOfKey(keys[i])), logs);
-        }
+        foreach (var key in keys)
+            Assert.Equal([_topology.Nodes[_ring.OwnerOfKey(key)]], _topology.NodesWhoseLogsContain(key));
     }
 
     [Fact]

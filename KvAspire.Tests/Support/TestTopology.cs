@@ -36,6 +36,11 @@ public sealed class TestTopology
     public string DataDirectoryOf(TestNode node) =>
         System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, "data", node.Name);
 
+    /// <summary>The nodes whose <c>log.*</c> files hold <paramref name="key"/>'s bytes: where it was written.</summary>
+    public IEnumerable<TestNode> NodesWhoseLogsContain(string key) =>
+        Nodes.Where(n => Directory.GetFiles(DataDirectoryOf(n), "log.*")
+            .Any(f => File.ReadAllBytes(f).AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(key)) >= 0));
+
     public static TestTopology SingleNode(TempDirectory directory, int maxValueBytes = 1024 * 1024, int snapshotIntervalSeconds = 30) =>
         Ring(directory, 1, maxValueBytes, snapshotIntervalSeconds);
 

@@ -40,7 +40,7 @@ public sealed class AppHostTests : IDisposable
             await Task.WhenAll(topology.Nodes.Select(n => app.ResourceNotifications.WaitForResourceHealthyAsync(n.Name, cancel.Token)));
             var connections = topology.Nodes.Select(n => new KvConnection([n.GrpcAddress], TimeSpan.FromSeconds(10))).ToArray();
 
-            var keys = Enumerable.Range(0, 16).Select(i => $"aspire-{i}").ToList();
+            var keys = Enumerable.Range(0, 16).Select(i => $"<aspire-{i}>").ToList();
             for (var i = 0; i < keys.Count; i++)
             {
                 var created = await connections[i % Positions].ExecuteAsync(new ClientCommand(CommandKind.Create, keys[i], $"value {i}"), cancel.Token);
@@ -51,7 +51,18 @@ public sealed class AppHostTests : IDisposable
                     Assert.Equal($"value {i}", read.Value);
                     Assert.Equal(start == ring.OwnerOfKey(keys[i]) ? 0 : 1, read.Hops);
                 }
+                var updated = await connections[(i + 1) % Positions].ExecuteAsync(new ClientCommand(CommandKind.Update, keys[i], "updated", 1), cancel.Token);
+                Assert.Equal(2, updated.Version);
+                if (i % 2 == 1)
+                {
+                    Assert.True((await connections[(i + 2) % Positions].ExecuteAsync(new ClientCommand(CommandKind.Delete, keys[i], null, 2), cancel.Token)).IsOk);
+                    Assert.Equal(StatusCode.NotFound, (await connections[(i + 3) % Positions].ExecuteAsync(new ClientCommand(CommandKind.Read, keys[i]), cancel.Token)).Status);
+                }
             }
+
+            // Each key was written only into its owner's log.
+            foreach (var key in keys)
+                Assert.Equal([topology.Nodes[ring.OwnerOfKey(key)]], topology.NodesWhoseLogsContain(key));
 
             // Stop one position from Aspire: its keys fail cleanly, then come back with it.
             const int down = 2;
