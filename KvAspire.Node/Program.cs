@@ -1,11 +1,8 @@
-using System.Net;
 using KvAspire.Configuration;
+using KvAspire.Node;
 using KvAspire.Node.Api;
-using KvAspire.Node.Pipeline;
-using KvAspire.Node.Ring;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -27,44 +24,7 @@ catch (TopologyException e)
 var dataDirectory = topology.DataDirectoryOf(node);
 
 builder.AddServiceDefaults();
-builder.Services.AddOpenTelemetry()
-    .WithTracing(tracing => tracing.AddSource(NodeTelemetry.Name))
-    .WithMetrics(metrics => metrics.AddMeter(NodeTelemetry.Name));
-
-// Everything the node listens on comes from the topology: gRPC (HTTP/2) and, on RaftPort, HTTP/1.1
-// for health now and Raft later (cleartext Kestrel cannot serve both protocols on one port).
-builder.WebHost.ConfigureKestrel(kestrel =>
-{
-    Listen(kestrel, node.Host, node.GrpcPort, HttpProtocols.Http2);
-    Listen(kestrel, node.Host, node.RaftPort, HttpProtocols.Http1);
-});
-builder.Services.AddGrpc(grpc =>
-{
-    // Room for a value over the limit to arrive and be refused with INVALID_ARGUMENT, not cut off.
-    grpc.MaxReceiveMessageSize = Math.Max(4 * 1024 * 1024, 2 * topology.MaxValueBytes + 64 * 1024);
-});
-
-builder.Services.AddSingleton(topology);
-builder.Services.AddSingleton(node);
-builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddSingleton(services =>
-    Recovery.Run(dataDirectory, services.GetRequiredService<ILoggerFactory>().CreateLogger("KvAspire.Node.Recovery")));
-builder.Services.AddSingleton<PipelineQueues>();
-builder.Services.AddSingleton<IntakeQueue>();
-builder.Services.AddSingleton<DurabilityGate>();
-builder.Services.AddSingleton<RequestValidator>();
-builder.Services.AddSingleton<NodeTelemetry>();
-builder.Services.AddSingleton<Snapshotter>();
-builder.Services.AddSingleton<LocalRing>();
-builder.Services.AddSingleton<PeerClients>();
-builder.Services.AddSingleton<Dispatcher>();
-// Hosted services stop in reverse order: snapshots stop first, then the dispatcher closes the queues
-// behind it, which lets the forwarder, log and apply workers finish every request already accepted.
-builder.Services.AddHostedService<ApplyWorker>();
-builder.Services.AddHostedService<LogWorker>();
-builder.Services.AddHostedService<Forwarder>();
-builder.Services.AddHostedService(services => services.GetRequiredService<Dispatcher>());
-builder.Services.AddHostedService<SnapshotScheduler>();
+builder.AddKvNode(topology, node);
 
 var app = builder.Build();
 var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KvAspire.Node");
@@ -101,13 +61,3 @@ catch (IOException e)
 NodeLog.Serving(logger, node.Name, node.Position, node.Replica, node.GrpcAddress, node.HttpAddress, dataDirectory);
 await app.WaitForShutdownAsync();
 return 0;
-
-static void Listen(KestrelServerOptions kestrel, string host, int port, HttpProtocols protocols)
-{
-    if (IPAddress.TryParse(host, out var address))
-        kestrel.Listen(address, port, listen => listen.Protocols = protocols);
-    else if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
-        kestrel.ListenLocalhost(port, listen => listen.Protocols = protocols);
-    else
-        kestrel.ListenAnyIP(port, listen => listen.Protocols = protocols);
-}

@@ -1,0 +1,69 @@
+using System.Net;
+using KvAspire.Configuration;
+using KvAspire.Node.Api;
+using KvAspire.Node.Pipeline;
+using KvAspire.Node.Ring;
+using KvAspire.Node.Storage;
+using KvAspire.Node.Telemetry;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace KvAspire.Node;
+
+/// <summary>Everything a node is made of, registered in one place from its topology entry.</summary>
+public static class NodeServices
+{
+    public static WebApplicationBuilder AddKvNode(this WebApplicationBuilder builder, ClusterTopology topology, NodeInfo node)
+    {
+        builder.Services.AddOpenTelemetry()
+            .WithTracing(tracing => tracing.AddSource(NodeTelemetry.Name))
+            .WithMetrics(metrics => metrics.AddMeter(NodeTelemetry.Name));
+
+        // Everything the node listens on comes from the topology: gRPC (HTTP/2) and, on RaftPort,
+        // HTTP/1.1 for health now and Raft later (cleartext Kestrel cannot serve both on one port).
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            Listen(kestrel, node.Host, node.GrpcPort, HttpProtocols.Http2);
+            Listen(kestrel, node.Host, node.RaftPort, HttpProtocols.Http1);
+        });
+        builder.Services.AddGrpc(grpc =>
+        {
+            // Room for a value over the limit to arrive and be refused with INVALID_ARGUMENT, not cut off.
+            grpc.MaxReceiveMessageSize = Math.Max(4 * 1024 * 1024, 2 * topology.MaxValueBytes + 64 * 1024);
+        });
+
+        var dataDirectory = topology.DataDirectoryOf(node);
+        var services = builder.Services;
+        services.AddSingleton(topology);
+        services.AddSingleton(node);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(provider =>
+            Recovery.Run(dataDirectory, provider.GetRequiredService<ILoggerFactory>().CreateLogger("KvAspire.Node.Recovery")));
+        services.AddSingleton<PipelineQueues>();
+        services.AddSingleton<IntakeQueue>();
+        services.AddSingleton<DurabilityGate>();
+        services.AddSingleton<RequestValidator>();
+        services.AddSingleton<NodeTelemetry>();
+        services.AddSingleton<Snapshotter>();
+        services.AddSingleton<LocalRing>();
+        services.AddSingleton<PeerClients>();
+        services.AddSingleton<Dispatcher>();
+        // Hosted services stop in reverse order: snapshots stop first, then the dispatcher closes the
+        // queues behind it, which lets the forwarder, log and apply workers finish every accepted request.
+        services.AddHostedService<ApplyWorker>();
+        services.AddHostedService<LogWorker>();
+        services.AddHostedService<Forwarder>();
+        services.AddHostedService(provider => provider.GetRequiredService<Dispatcher>());
+        services.AddHostedService<SnapshotScheduler>();
+        return builder;
+    }
+
+    private static void Listen(KestrelServerOptions kestrel, string host, int port, HttpProtocols protocols)
+    {
+        if (IPAddress.TryParse(host, out var address))
+            kestrel.Listen(address, port, listen => listen.Protocols = protocols);
+        else if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
+            kestrel.ListenLocalhost(port, listen => listen.Protocols = protocols);
+        else
+            kestrel.ListenAnyIP(port, listen => listen.Protocols = protocols);
+    }
+}
