@@ -9,6 +9,12 @@ public sealed class ClientResults
     /// <summary>How many of a client's most recent write results are remembered for retries.</summary>
     public const int Capacity = 256;
 
+    /// <summary>A client silent for this long (in commit time) is forgotten, so the table does not grow forever.</summary>
+    public static readonly TimeSpan ForgetAfter = TimeSpan.FromHours(1);
+
+    /// <summary>Commit timestamp of the latest write that carried this client's id.</summary>
+    public long LastSeenUnixMs { get; set; }
+
     private readonly Dictionary<ulong, OperationResult> _results = new();
     private readonly Queue<ulong> _order = new();
 
@@ -35,11 +41,11 @@ public sealed class ClientResults
         ForgottenUpTo = ForgottenUpTo is { } forgotten ? Math.Max(forgotten, oldest) : oldest;
     }
 
-    public ClientResults Copy() => Restore(ForgottenUpTo, Results);
+    public ClientResults Copy() => Restore(LastSeenUnixMs, ForgottenUpTo, Results);
 
-    public static ClientResults Restore(ulong? forgottenUpTo, IEnumerable<(ulong Sequence, OperationResult Result)> results)
+    public static ClientResults Restore(long lastSeenUnixMs, ulong? forgottenUpTo, IEnumerable<(ulong Sequence, OperationResult Result)> results)
     {
-        var restored = new ClientResults { ForgottenUpTo = forgottenUpTo };
+        var restored = new ClientResults { LastSeenUnixMs = lastSeenUnixMs, ForgottenUpTo = forgottenUpTo };
         foreach (var (sequence, result) in results)
         {
             restored._results[sequence] = result;

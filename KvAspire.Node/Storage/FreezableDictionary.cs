@@ -89,4 +89,15 @@ public sealed class FreezableDictionary<TValue>
         }
         _delta = null;
     }
+
+    /// <summary>Removes every entry whose value matches <paramref name="match"/>.</summary>
+    public void RemoveWhere(Func<TValue, bool> match)
+    {
+        var current = _delta is null
+            ? _base
+            : _base.Where(pair => !_delta.ContainsKey(pair.Key))
+                .Concat(_delta.Where(pair => !pair.Value.Removed).Select(pair => KeyValuePair.Create(pair.Key, pair.Value.Value)));
+        foreach (var key in current.Where(pair => match(pair.Value)).Select(pair => pair.Key).ToList())
+            Remove(key);
+    }
 }

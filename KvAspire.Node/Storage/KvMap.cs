@@ -9,10 +9,16 @@ namespace KvAspire.Node.Storage;
 /// </summary>
 public sealed class KvMap
 {
+    /// <summary>Every this many entries (by index, so every replica at the same point) silent clients are forgotten.</summary>
+    public const long SweepInterval = 4096;
+
     private readonly FreezableDictionary<StoredValue> _values = new();
     private readonly FreezableDictionary<ClientResults> _clients = new();
 
     public int Count => _values.Count;
+
+    /// <summary>Clients whose recent results are remembered.</summary>
+    public int ClientCount => _clients.Count;
 
     /// <summary>Index of the last entry applied; entries at or below it are skipped, so replay is idempotent.</summary>
     public long AppliedIndex { get; private set; }
@@ -38,12 +44,16 @@ public sealed class KvMap
         AppliedTerm = entry.Term;
         LastTimestampUnixMs = Math.Max(LastTimestampUnixMs, entry.TimestampUnixMs);
 
+        if (entry.Index % SweepInterval == 0)
+            ForgetSilentClients(entry.TimestampUnixMs);
+
         var command = entry.Command;
         if (command.RequestId is not { } id)
             return Execute(command, entry.TimestampUnixMs);
 
         if (!_clients.TryGetForUpdate(id.ClientId, client => client.Copy(), out var client))
             _clients.Set(id.ClientId, client = new ClientResults());
+        client.LastSeenUnixMs = Math.Max(client.LastSeenUnixMs, entry.TimestampUnixMs);
         if (client.TryGet(id.Sequence, out var first))
             return first;
         if (client.IsForgotten(id.Sequence))
@@ -53,6 +63,17 @@ public sealed class KvMap
         var result = Execute(command, entry.TimestampUnixMs);
         client.Remember(id.Sequence, result);
         return result;
+    }
+
+    /// <summary>
+    /// Drops the results of clients with no write for <see cref="ClientResults.ForgetAfter"/> of commit time:
+    /// a retry that late is treated as a new write. Decided only by the entries, so replay and every
+    /// replica forget the same clients at the same index.
+    /// </summary>
+    private void ForgetSilentClients(long now)
+    {
+        var cutoff = now - (long)ClientResults.ForgetAfter.TotalMilliseconds;
+        _clients.RemoveWhere(client => client.LastSeenUnixMs < cutoff);
     }
 
     /// <summary>The state as of now, for a snapshot; valid until <see cref="Thaw"/>.</summary>

@@ -11,16 +11,17 @@ public sealed class SnapshotCorruptException(string message) : Exception(message
 /// header:  | magic "KVSN" | format version u16 | reserved u16 | snapshot number i64 | last index i64 |
 ///          | last term i64 | last timestamp unix ms i64 | value count i64 | client count i64 |
 /// values:  | key length u16 | key UTF-8 | version i64 | timestamp i64 | value length u32 | value |   × value count
-/// clients: | id length u16 | id UTF-8 | has forgotten u8 | forgotten up to u64 | result count u16 |
+/// clients: | id length u16 | id UTF-8 | last seen unix ms i64 | has forgotten u8 | forgotten up to u64 | result count u16 |
 ///          | results: sequence u64 | code u8 | version i64 | timestamp i64 | detail length u16 | detail |   × client count
 /// trailer: | CRC-32 of every byte before it u32 |
 /// </code>
 /// Values and results are written in the map's order and the counts are checked on reading, so a
 /// snapshot cut short anywhere, or damaged anywhere, fails to load rather than loading wrong.
+/// Version 1 had no "last seen" per client; it is read with the snapshot's last timestamp instead.
 /// </summary>
 public static class SnapshotFormat
 {
-    public const ushort FormatVersion = 1;
+    public const ushort FormatVersion = 2;
     private static ReadOnlySpan<byte> Magic => "KVSN"u8;
     private const int BufferSize = 1 << 20;
 
@@ -49,6 +50,7 @@ public static class SnapshotFormat
             foreach (var (id, client) in snapshot.Clients)
             {
                 WriteString(writer, id);
+                writer.Write(client.LastSeenUnixMs);
                 writer.Write(client.ForgottenUpTo.HasValue);
                 writer.Write(client.ForgottenUpTo ?? 0);
                 writer.Write(checked((ushort)client.Count));
@@ -79,8 +81,8 @@ public static class SnapshotFormat
             if (!reader.ReadBytes(4).AsSpan().SequenceEqual(Magic))
                 throw new SnapshotCorruptException("not a KvAspire snapshot (bad magic)");
             var version = reader.ReadUInt16();
-            if (version != FormatVersion)
-                throw new SnapshotCorruptException($"snapshot format version {version} is not supported (expected {FormatVersion})");
+            if (version is not (1 or FormatVersion))
+                throw new SnapshotCorruptException($"snapshot format version {version} is not supported (expected 1 or {FormatVersion})");
             reader.ReadUInt16();
             var number = reader.ReadInt64();
             var lastIndex = reader.ReadInt64();
@@ -110,6 +112,7 @@ public static class SnapshotFormat
             for (var i = 0L; i < clientCount; i++)
             {
                 var id = ReadString(reader);
+                var lastSeen = version >= 2 ? reader.ReadInt64() : lastTimestamp;
                 var hasForgotten = reader.ReadBoolean();
                 var forgottenUpTo = reader.ReadUInt64();
                 var resultCount = reader.ReadUInt16();
@@ -123,7 +126,7 @@ public static class SnapshotFormat
                     var detail = ReadString(reader);
                     results.Add((sequence, new OperationResult(code, resultVersion, resultTimestamp, Detail: detail.Length == 0 ? null : detail)));
                 }
-                clients[id] = ClientResults.Restore(hasForgotten ? forgottenUpTo : null, results);
+                clients[id] = ClientResults.Restore(lastSeen, hasForgotten ? forgottenUpTo : null, results);
             }
 
             if (reader.Read(new byte[1], 0, 1) != 0)

@@ -158,4 +158,27 @@ public sealed class KvMapTests
         Assert.Equal(ResultCode.Ok, Apply(OperationKind.Create, "x", "y", id: new ClientRequestId("client", 2)).Code);
         Assert.Equal(ResultCode.NotFound, _map.Read("x").Code);
     }
+
+    [Fact]
+    public void Clients_silent_for_an_hour_are_forgotten_at_the_next_sweep_and_active_ones_kept()
+    {
+        var hour = (long)ClientResults.ForgetAfter.TotalMilliseconds;
+        OperationResult At(long index, long timestamp, string key, string client, ulong sequence) =>
+            _map.Apply(new LogEntry(index, 0, timestamp, new KvCommand(OperationKind.Create, key, "v"u8.ToArray(), null, new ClientRequestId(client, sequence))));
+
+        var first = At(1, 0, "old-key", "silent", 1);
+        At(2, hour, "new-key", "active", 1);
+        for (var index = 3L; index < KvMap.SweepInterval; index++)
+            _map.Apply(new LogEntry(index, 0, hour + 1, new KvCommand(OperationKind.Create, $"filler{index}", default)));
+        Assert.Equal(2, _map.ClientCount);
+
+        _map.Apply(new LogEntry(KvMap.SweepInterval, 0, hour + 1, new KvCommand(OperationKind.Create, "sweep", default)));
+        Assert.Equal(1, _map.ClientCount);
+        var lateRetry = At(KvMap.SweepInterval + 1, hour + 2, "old-key", "silent", 1);
+
+        Assert.Equal(ResultCode.Ok, first.Code);
+        Assert.Equal(ResultCode.AlreadyExists, lateRetry.Code);
+        Assert.Equal(2, _map.ClientCount);
+        Assert.Equal(ResultCode.Ok, At(KvMap.SweepInterval + 2, hour + 3, "new-key", "active", 1).Code);
+    }
 }
