@@ -44,6 +44,7 @@ public sealed class InteractiveSession(
             if (showPrompt)
                 printer.PrintPrompt("kv> ");
             var line = input.ReadLine();
+            printer.PromptAnswered();
             if (line is null)
                 break;
             var parsed = parser.ParseLine(line);

@@ -19,13 +19,13 @@ public sealed class ReplyPrinter(TextWriter output, TextWriter errors, bool json
     };
 
     private readonly Lock _lock = new();
+    private string? _shownPrompt;
 
     /// <summary>Prints the answer to <paramref name="command"/>; <paramref name="tag"/> names it in the console.</summary>
     public void Print(ClientCommand command, Reply reply, string? tag = null)
     {
         var text = json ? Json(command, reply, tag) : Text(command, reply, tag);
-        lock (_lock)
-            (json || reply.IsOk ? output : errors).WriteLine(text);
+        WriteLine(json || reply.IsOk ? output : errors, text);
     }
 
     public void PrintError(string message, string? tag = null)
@@ -33,8 +33,7 @@ public sealed class ReplyPrinter(TextWriter output, TextWriter errors, bool json
         var text = json
             ? JsonSerializer.Serialize(new JsonAnswer(tag, null, null, false, "InvalidInput", message), JsonOptions)
             : tag is null ? $"error: {message}" : $"[{tag}] error: {message}";
-        lock (_lock)
-            (json ? output : errors).WriteLine(text);
+        WriteLine(json ? output : errors, text);
     }
 
     public void PrintLoad(LoadReport report)
@@ -50,8 +49,7 @@ public sealed class ReplyPrinter(TextWriter output, TextWriter errors, bool json
             : $"created {report.Created:N0} keys in {report.Elapsed.TotalSeconds:F1} s: {report.OpsPerSecond:N0} ops/s, " +
               $"latency p50 {report.P50:F2} ms, p99 {report.P99:F2} ms, p99.9 {report.P999:F2} ms, max {report.Max:F2} ms" +
               (report.Failures.Count == 0 ? "" : $"; failures: {string.Join(", ", report.Failures.Select(f => $"{f.Key} {f.Value}"))}");
-        lock (_lock)
-            output.WriteLine(text);
+        WriteLine(output, text);
     }
 
     /// <summary>Prints <paramref name="text"/>, or <paramref name="jsonValue"/> as JSON (nothing when it is null).</summary>
@@ -60,16 +58,15 @@ public sealed class ReplyPrinter(TextWriter output, TextWriter errors, bool json
         if (json && jsonValue is null)
             return;
         var line = json ? JsonSerializer.Serialize(jsonValue, JsonOptions) : text;
-        lock (_lock)
-            output.WriteLine(line);
+        WriteLine(output, line);
     }
 
     public void PrintLine(string text)
     {
-        lock (_lock)
-            output.WriteLine(text);
+        WriteLine(output, text);
     }
 
+    /// <summary>Shows the console's prompt; answers printed while it is shown go above it.</summary>
     public void PrintPrompt(string prompt)
     {
         if (json)
@@ -77,6 +74,33 @@ public sealed class ReplyPrinter(TextWriter output, TextWriter errors, bool json
         lock (_lock)
         {
             output.Write(prompt);
+            output.Flush();
+            _shownPrompt = prompt;
+        }
+    }
+
+    /// <summary>The user ended the line after the prompt: the cursor is at the start of a new line.</summary>
+    public void PromptAnswered()
+    {
+        lock (_lock)
+            _shownPrompt = null;
+    }
+
+    private void WriteLine(TextWriter target, string text)
+    {
+        lock (_lock)
+        {
+            if (_shownPrompt is null)
+            {
+                target.WriteLine(text);
+                return;
+            }
+            // Clear the prompt's line, print the answer, then show the prompt again below it.
+            output.Write("\r\u001b[K");
+            output.Flush();
+            target.WriteLine(text);
+            target.Flush();
+            output.Write(_shownPrompt);
             output.Flush();
         }
     }
