@@ -19,8 +19,8 @@ public sealed class Command(KvCommand operation, ActivityContext traceContext, i
     /// <summary>Server-to-server forwards before this node: 0 when a client sent it here.</summary>
     public int HopsSoFar { get; } = hopsSoFar;
 
-    /// <summary>Set by the dispatcher: the key's identifier and the position that owns it.</summary>
-    public (ulong KeyId, int Owner) Route { get; set; }
+    /// <summary>The key's identifier and the position that owns it.</summary>
+    public (ulong KeyId, int Owner) Route { get; init; }
 
     /// <summary>Set by the dispatcher for a write: its index and commit timestamp.</summary>
     public LogEntry? Entry { get; set; }

@@ -26,14 +26,10 @@ public sealed class Dispatcher(PipelineQueues queues, LocalRing ring, RecoveredS
         {
             await foreach (var item in queues.F1.Reader.ReadAllAsync(CancellationToken.None))
             {
-                if (item is Command command)
+                if (item is Command { Route.Owner: var owner } command && owner != ring.Position)
                 {
-                    command.Route = ring.Locate(command.Operation.Key);
-                    if (command.Route.Owner != ring.Position)
-                    {
-                        await queues.F4.Writer.WriteAsync(command, CancellationToken.None);
-                        continue;
-                    }
+                    await queues.F4.Writer.WriteAsync(command, CancellationToken.None);
+                    continue;
                 }
                 switch (item)
                 {

@@ -1,16 +1,23 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using KvAspire.Node.Ring;
 using KvAspire.Node.Storage;
 
 namespace KvAspire.Node.Pipeline;
 
-/// <summary>The handlers' side of F1: queue a request (waiting while F1 is full) and await its answer.</summary>
-public sealed class IntakeQueue(PipelineQueues queues)
+/// <summary>
+/// The handlers' side of F1: locate the key on the ring (hashing here, on the handlers' threads, keeps
+/// the single dispatcher thread light), queue the request (waiting while F1 is full) and await its answer.
+/// </summary>
+public sealed class IntakeQueue(PipelineQueues queues, LocalRing ring)
 {
     /// <exception cref="NodeStoppingException">The node has stopped taking requests.</exception>
     public async Task<OperationResult> ExecuteAsync(KvCommand operation, int hopsSoFar, CancellationToken cancellationToken)
     {
-        var command = new Command(operation, Activity.Current?.Context ?? default, hopsSoFar);
+        var command = new Command(operation, Activity.Current?.Context ?? default, hopsSoFar)
+        {
+            Route = ring.Locate(operation.Key),
+        };
         try
         {
             await queues.F1.Writer.WriteAsync(command, cancellationToken);
