@@ -41,7 +41,35 @@ var valueSizeOption = new Option<int>("--value-size")
 };
 var keyPrefixOption = new Option<string?>("--key-prefix")
 {
-    Description = "load: prefix of the keys created (default: load-<random>-)",
+    Description = "load, bench: prefix of the keys (default: load-<random>- for load, bench- for bench)",
+};
+var workloadOption = new Option<string>("--workload")
+{
+    Description = "bench: A (50% reads, 50% updates), B (95/5), C (reads), read, write",
+    DefaultValueFactory = _ => "A",
+};
+var distributionOption = new Option<string?>("--distribution")
+{
+    Description = "bench: zipfian or uniform key choice (default: zipfian for A, B, C; uniform for read, write)",
+};
+var keysOption = new Option<long>("--keys")
+{
+    Description = "bench: keys to preload and work on",
+    DefaultValueFactory = _ => 10_000,
+};
+var durationOption = new Option<double>("--duration")
+{
+    Description = "bench: seconds to measure",
+    DefaultValueFactory = _ => 10,
+};
+var opsOption = new Option<long?>("--ops")
+{
+    Description = "bench: operations to measure, instead of a duration",
+};
+var warmupOption = new Option<double>("--warmup")
+{
+    Description = "bench: seconds of unmeasured work before measuring",
+    DefaultValueFactory = _ => 2,
 };
 var wordsArgument = new Argument<string[]>("command")
 {
@@ -53,7 +81,8 @@ var root = new RootCommand(
     $"KvAspire client: create, read, update and delete keys on a KvAspire cluster.{Environment.NewLine}{CommandParser.Usage}")
 {
     nodeOption, clusterOption, jsonOption, drainOption, timeoutOption, maxValueOption,
-    clientsOption, valueSizeOption, keyPrefixOption, wordsArgument,
+    clientsOption, valueSizeOption, keyPrefixOption, workloadOption, distributionOption, keysOption,
+    durationOption, opsOption, warmupOption, wordsArgument,
 };
 
 // Parse errors are invalid input (exit 2), which System.CommandLine would report as 1.
@@ -110,7 +139,8 @@ async Task<int> RunAsync(ParseResult options)
         return new InteractiveSession(connection, parser, printer, ring, Console.In, TimeSpan.FromSeconds(drain),
             showPrompt: !Console.IsInputRedirected).Run();
 
-    switch (parser.ParseWords(words))
+    var parsed = parser.ParseWords(words);
+    switch (parsed)
     {
         case ParsedInput.Send send:
             var reply = await connection.ExecuteAsync(send.Command);
@@ -129,20 +159,64 @@ async Task<int> RunAsync(ParseResult options)
             return await ring.ShowAsync();
         case ParsedInput.WhereIs whereIs:
             return ring.WhereIs(whereIs.Key);
-        case ParsedInput.Load load:
-            var clients = options.GetValue(clientsOption);
-            var valueSize = options.GetValue(valueSizeOption);
-            if (clients < 1 || valueSize < 0 || valueSize > parser.MaxValueBytes)
-            {
-                printer.PrintError($"--clients must be at least 1 and --value-size between 0 and {parser.MaxValueBytes}");
-                return ExitCodes.InvalidInput;
-            }
-            var prefix = options.GetValue(keyPrefixOption) ?? $"load-{Guid.NewGuid().ToString("N")[..6]}-";
-            Console.Error.WriteLine($"creating {load.Count:N0} keys '{prefix}0'… of {valueSize} B from {clients} clients");
-            var report = await new LoadRunner(connection, Console.Error).CreateKeysAsync(load.Count, clients, valueSize, prefix);
-            printer.PrintLoad(report);
-            return report.Failures.Count == 0 ? ExitCodes.Success : ExitCodes.Unavailable;
+        case ParsedInput.Load or ParsedInput.Bench:
+            return await RunLoadAsync(parsed, options, parser.MaxValueBytes, nodes, connection, printer);
         default:
             return ExitCodes.Success;
+    }
+}
+
+async Task<int> RunLoadAsync(ParsedInput parsed, ParseResult options, int maxValueBytes, string[] nodes, KvConnection connection, ReplyPrinter printer)
+{
+    var clients = options.GetValue(clientsOption);
+    var valueSize = options.GetValue(valueSizeOption);
+    if (clients < 1 || valueSize < 0 || valueSize > maxValueBytes)
+    {
+        printer.PrintError($"--clients must be at least 1 and --value-size between 0 and {maxValueBytes}");
+        return ExitCodes.InvalidInput;
+    }
+
+    LoadReport report;
+    if (parsed is ParsedInput.Load load)
+    {
+        var prefix = options.GetValue(keyPrefixOption) ?? $"load-{Guid.NewGuid().ToString("N")[..6]}-";
+        var value = new string('x', valueSize);
+        Console.Error.WriteLine($"creating {load.Count:N0} keys '{prefix}0'… of {valueSize} B from {clients} clients");
+        report = await new LoadDriver(Console.Error).RunAsync(clients, load.Count, null,
+            (ticket, _) => connection.ExecuteAsync(new ClientCommand(CommandKind.Create, prefix + ticket, value)), "keys");
+        printer.PrintReport("load", $"{load.Count} creates of {valueSize} B, {clients} clients", report);
+        return report.Failures.Count == 0 ? ExitCodes.Success : ExitCodes.Unavailable;
+    }
+
+    var workload = Workload.Find(options.GetValue(workloadOption)!);
+    var distribution = options.GetValue(distributionOption);
+    var keys = options.GetValue(keysOption);
+    var duration = options.GetValue(durationOption);
+    var ops = options.GetValue(opsOption);
+    var warmup = options.GetValue(warmupOption);
+    if (workload is null || distribution is not (null or "zipfian" or "uniform") || keys < 1 || duration <= 0 || ops < 1 || warmup < 0)
+    {
+        printer.PrintError("bench needs --workload A|B|C|read|write, --distribution zipfian|uniform, --keys ≥ 1, --duration > 0, --ops ≥ 1, --warmup ≥ 0");
+        return ExitCodes.InvalidInput;
+    }
+    var zipfian = distribution is null ? workload.ZipfianByDefault : distribution == "zipfian";
+    var targets = nodes.Select(n => new KvConnection([n], connection.Timeout)).ToList();
+    try
+    {
+        var bench = new BenchOptions(workload, zipfian, keys, valueSize, clients, TimeSpan.FromSeconds(duration), ops,
+            TimeSpan.FromSeconds(warmup), options.GetValue(keyPrefixOption) ?? "bench-");
+        report = await new Benchmark(targets, Console.Error).RunAsync(bench);
+        printer.PrintReport("bench",
+            $"workload {workload.Name} {(zipfian ? "zipfian" : "uniform")}, {keys} keys x {valueSize} B, {clients} clients, {nodes.Length} node(s)", report);
+        return report.Failures.Count == 0 ? ExitCodes.Success : ExitCodes.Unavailable;
+    }
+    catch (InvalidOperationException e)
+    {
+        printer.PrintError(e.Message);
+        return ExitCodes.Unavailable;
+    }
+    finally
+    {
+        targets.ForEach(t => t.Dispose());
     }
 }

@@ -13,6 +13,7 @@ public abstract record ParsedInput
     public sealed record Exit : ParsedInput;
     public sealed record Empty : ParsedInput;
     public sealed record Load(long Count) : ParsedInput;
+    public sealed record Bench : ParsedInput;
     public sealed record Ring : ParsedInput;
     public sealed record WhereIs(string Key) : ParsedInput;
 }
@@ -40,6 +41,7 @@ public sealed class CommandParser(int maxValueBytes)
           help                              show this menu
           sair | exit | quit                leave
           load <count>                      (one-shot only) create count new keys, see --clients, --value-size
+          bench                             (one-shot only) YCSB-style benchmark, see --workload, --duration
         A value is the rest of the line; quote it to keep it exactly: update k "room 101"
         """;
 
@@ -68,6 +70,8 @@ public sealed class CommandParser(int maxValueBytes)
             "help" or "menu" or "?" => new ParsedInput.Help(),
             "sair" or "exit" or "quit" => new ParsedInput.Exit(),
             "load" => ParseLoad(args),
+            "bench" when args.Count == 0 => new ParsedInput.Bench(),
+            "bench" => new ParsedInput.Invalid("bench takes options, not words: bench --workload A --clients 64 …"),
             "ring" when args.Count == 0 => new ParsedInput.Ring(),
             "ring" => new ParsedInput.Invalid("ring takes no arguments"),
             "whereis" when args.Count == 1 && args[0].Text.Length > 0 => new ParsedInput.WhereIs(args[0].Text),

@@ -35,6 +35,9 @@ public sealed class KvConnection : IDisposable
 
     public IReadOnlyList<string> Addresses => _addresses;
 
+    /// <summary>The deadline of each request.</summary>
+    public TimeSpan Timeout => _timeout;
+
     /// <summary>"host:port" or a full http(s) URL, as a URL.</summary>
     public static string NormalizeAddress(string node) =>
         node.Contains("://", StringComparison.Ordinal) ? node.TrimEnd('/') : $"http://{node}";

@@ -71,8 +71,8 @@ public sealed class InteractiveSession(
                 case ParsedInput.WhereIs whereIs:
                     ring.WhereIs(whereIs.Key);
                     break;
-                case ParsedInput.Load:
-                    printer.PrintError("load runs from the command line, not the console: KvAspire.Client load <count>");
+                case ParsedInput.Load or ParsedInput.Bench:
+                    printer.PrintError("load and bench run from the command line, not the console");
                     break;
             }
         }

@@ -102,6 +102,22 @@ public sealed class ClientAgainstNodeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Bench_preloads_runs_a_workload_and_reports_percentiles()
+    {
+        var run = await Client("--json", "--clients", "4", "--value-size", "32", "--keys", "200", "--workload", "B",
+            "--duration", "1", "--warmup", "0", "bench");
+        var report = JsonDocument.Parse(run.Output).RootElement;
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.True(report.GetProperty("ok").GetBoolean());
+        Assert.True(report.GetProperty("succeeded").GetInt64() > 100, run.Output);
+        Assert.True(report.GetProperty("p99Ms").GetDouble() >= report.GetProperty("p50Ms").GetDouble());
+        Assert.Contains("preloading 200 keys", run.Errors);
+        var preloaded = await ClientJson("read", "bench-199");
+        Assert.Equal(32, preloaded.GetProperty("value").GetString()!.Length);
+    }
+
+    [Fact]
     public async Task An_unreachable_node_exits_3()
     {
         await _cluster.Process.KillAsync();

@@ -51,6 +51,7 @@ public sealed class CommandParserTests
     [InlineData("ring x", "ring takes no arguments")]
     [InlineData("whereis", "whereis needs exactly one key")]
     [InlineData("whereis a b", "whereis needs exactly one key")]
+    [InlineData("bench now", "bench takes options, not words")]
     [InlineData("load", "load needs a number of keys from 1 up")]
     [InlineData("load 0", "load needs a number of keys from 1 up")]
     [InlineData("load many", "load needs a number of keys from 1 up")]

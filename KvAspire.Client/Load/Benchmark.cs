@@ -1,0 +1,51 @@
+using Grpc.Core;
+using KvAspire.Client.Commands;
+using KvAspire.Client.Connection;
+
+namespace KvAspire.Client.Load;
+
+public sealed record BenchOptions(Workload Workload, bool Zipfian, long Keys, int ValueBytes, int Clients, TimeSpan Duration, long? Ops, TimeSpan Warmup, string KeyPrefix);
+
+/// <summary>
+/// A YCSB-style benchmark over the public API: preload <c>Keys</c> keys (those already there are kept),
+/// run the workload for the warm-up without measuring, then measure it for the duration or number of
+/// operations. Callers are spread over the target nodes, one channel each.
+/// </summary>
+public sealed class Benchmark(IReadOnlyList<KvConnection> targets, TextWriter progress)
+{
+    public async Task<LoadReport> RunAsync(BenchOptions options)
+    {
+        var value = new string('x', options.ValueBytes);
+        var driver = new LoadDriver(progress);
+        KvConnection Target(int client) => targets[client % targets.Count];
+
+        progress.WriteLine($"preloading {options.Keys:N0} keys of {options.ValueBytes} B");
+        var preload = await driver.RunAsync(options.Clients, options.Keys, null, async (ticket, client) =>
+        {
+            var reply = await Target(client).ExecuteAsync(new ClientCommand(CommandKind.Create, options.KeyPrefix + ticket, value));
+            return reply.Status == StatusCode.AlreadyExists ? reply with { Status = StatusCode.OK } : reply;
+        }, "keys");
+        if (preload.Failures.Count > 0)
+            throw new InvalidOperationException($"preload failed: {string.Join(", ", preload.Failures.Select(f => $"{f.Key} {f.Value}"))}");
+
+        var chooser = new KeyChooser(options.Keys, options.Zipfian);
+        var randoms = Enumerable.Range(0, options.Clients).Select(c => new Random(c)).ToArray();
+        Task<Reply> Operation(long ticket, int client)
+        {
+            var random = randoms[client];
+            var key = options.KeyPrefix + chooser.Next(random);
+            var command = options.Workload.NextIsRead(random)
+                ? new ClientCommand(CommandKind.Read, key)
+                : new ClientCommand(CommandKind.Update, key, value);
+            return Target(client).ExecuteAsync(command);
+        }
+
+        if (options.Warmup > TimeSpan.Zero)
+        {
+            progress.WriteLine($"warming up for {options.Warmup.TotalSeconds:0.#} s");
+            await driver.RunAsync(options.Clients, null, options.Warmup, Operation, "ops");
+        }
+        progress.WriteLine($"workload {options.Workload.Name} ({options.Workload.ReadFraction:P0} reads, {(options.Zipfian ? "zipfian" : "uniform")}), {options.Clients} clients");
+        return await driver.RunAsync(options.Clients, options.Ops, options.Ops is null ? options.Duration : null, Operation, "ops");
+    }
+}
