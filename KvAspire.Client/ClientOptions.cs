@@ -93,11 +93,23 @@ public static class ClientOptions
         Arity = ArgumentArity.ZeroOrMore,
     };
 
+    public static readonly Option<string> TargetOption = new("--target")
+    {
+        Description = "bench: the store to drive, kvaspire (--node/--cluster) or etcd (--endpoints)",
+        DefaultValueFactory = _ => "kvaspire",
+    };
+
+    public static readonly Option<string[]> EndpointsOption = new("--endpoints")
+    {
+        Description = "bench --target etcd: etcd members' client URLs (repeat for several)",
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+
     public static RootCommand CreateRoot() => new(
         $"KvAspire client: create, read, update and delete keys on a KvAspire cluster.{Environment.NewLine}{CommandParser.Usage}")
     {
         NodeOption, ClusterOption, JsonOption, DrainOption, TimeoutOption, MaxValueOption,
         ClientsOption, ValueSizeOption, KeyPrefixOption, WorkloadOption, DistributionOption, KeysOption,
-        DurationOption, OpsOption, WarmupOption, WordsArgument,
+        DurationOption, OpsOption, WarmupOption, TargetOption, EndpointsOption, WordsArgument,
     };
 }

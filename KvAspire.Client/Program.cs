@@ -123,14 +123,28 @@ async Task<int> RunLoadAsync(ParsedInput parsed, ParseResult options, int maxVal
         return ExitCodes.InvalidInput;
     }
     var zipfian = distribution is null ? workload.ZipfianByDefault : distribution == "zipfian";
-    var targets = nodes.Select(n => new KvConnection([n], connection.Timeout)).ToList();
+    var endpoints = options.GetValue(EndpointsOption) ?? [];
+    List<IBenchTarget> targets;
+    switch (options.GetValue(TargetOption))
+    {
+        case "kvaspire":
+            targets = nodes.Select(n => (IBenchTarget)new KvAspireTarget(new KvConnection([n], connection.Timeout))).ToList();
+            break;
+        case "etcd" when endpoints.Length > 0:
+            targets = endpoints.Select(e => (IBenchTarget)new EtcdTarget(e, connection.Timeout)).ToList();
+            nodes = endpoints;
+            break;
+        default:
+            printer.PrintError("--target is kvaspire or etcd, and etcd needs --endpoints");
+            return ExitCodes.InvalidInput;
+    }
     try
     {
         var bench = new BenchOptions(workload, zipfian, keys, valueSize, clients, TimeSpan.FromSeconds(duration), ops,
             TimeSpan.FromSeconds(warmup), options.GetValue(KeyPrefixOption) ?? "bench-");
         report = await new Benchmark(targets, Console.Error).RunAsync(bench);
         printer.PrintReport("bench",
-            $"workload {workload.Name} {(zipfian ? "zipfian" : "uniform")}, {keys} keys x {valueSize} B, {clients} clients, {nodes.Length} node(s)", report);
+            $"{options.GetValue(TargetOption)} workload {workload.Name} {(zipfian ? "zipfian" : "uniform")}, {keys} keys x {valueSize} B, {clients} clients, {nodes.Length} endpoint(s)", report);
         return report.Failures.Count == 0 ? ExitCodes.Success : ExitCodes.Unavailable;
     }
     catch (InvalidOperationException e)

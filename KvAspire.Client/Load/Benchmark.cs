@@ -1,5 +1,4 @@
 using Grpc.Core;
-using KvAspire.Client.Commands;
 using KvAspire.Client.Connection;
 
 namespace KvAspire.Client.Load;
@@ -9,20 +8,20 @@ public sealed record BenchOptions(Workload Workload, bool Zipfian, long Keys, in
 /// <summary>
 /// A YCSB-style benchmark over the public API: preload <c>Keys</c> keys (those already there are kept),
 /// run the workload for the warm-up without measuring, then measure it for the duration or number of
-/// operations. Callers are spread over the target nodes, one channel each.
+/// operations. Callers are spread over the targets (nodes or etcd members), one channel each.
 /// </summary>
-public sealed class Benchmark(IReadOnlyList<KvConnection> targets, TextWriter progress)
+public sealed class Benchmark(IReadOnlyList<IBenchTarget> targets, TextWriter progress)
 {
     public async Task<LoadReport> RunAsync(BenchOptions options)
     {
         var value = new string('x', options.ValueBytes);
         var driver = new LoadDriver(progress);
-        KvConnection Target(int client) => targets[client % targets.Count];
+        IBenchTarget Target(int client) => targets[client % targets.Count];
 
         progress.WriteLine($"preloading {options.Keys:N0} keys of {options.ValueBytes} B");
         var preload = await driver.RunAsync(options.Clients, options.Keys, null, async (ticket, client) =>
         {
-            var reply = await Target(client).ExecuteAsync(new ClientCommand(CommandKind.Create, options.KeyPrefix + ticket, value));
+            var reply = await Target(client).CreateAsync(options.KeyPrefix + ticket, value);
             return reply.Status == StatusCode.AlreadyExists ? reply with { Status = StatusCode.OK } : reply;
         }, "keys");
         if (preload.Failures.Count > 0)
@@ -34,10 +33,7 @@ public sealed class Benchmark(IReadOnlyList<KvConnection> targets, TextWriter pr
         {
             var random = randoms[client];
             var key = options.KeyPrefix + chooser.Next(random);
-            var command = options.Workload.NextIsRead(random)
-                ? new ClientCommand(CommandKind.Read, key)
-                : new ClientCommand(CommandKind.Update, key, value);
-            return Target(client).ExecuteAsync(command);
+            return options.Workload.NextIsRead(random) ? Target(client).ReadAsync(key) : Target(client).UpdateAsync(key, value);
         }
 
         if (options.Warmup > TimeSpan.Zero)
