@@ -9,11 +9,14 @@ public sealed class OperationLog : IDisposable
     private readonly FileStream _file;
     private byte[] _buffer = new byte[64 * 1024];
 
+    private long _length;
+
     private OperationLog(long number, string path, FileStream file)
     {
         Number = number;
         Path = path;
         _file = file;
+        _length = file.Length;
     }
 
     /// <summary>X of <c>log.X</c>.</summary>
@@ -21,7 +24,8 @@ public sealed class OperationLog : IDisposable
 
     public string Path { get; }
 
-    public long Length => _file.Length;
+    /// <summary>Bytes in the file, kept here so that reading it costs no system call.</summary>
+    public long Length => _length;
 
     /// <summary>
     /// Opens <c>log.X</c> for appending after its first <paramref name="validLength"/> bytes (what a scan
@@ -70,6 +74,7 @@ public sealed class OperationLog : IDisposable
         foreach (var entry in entries)
             offset += LogRecordFormat.WriteRecord(entry, _buffer.AsSpan(offset));
         _file.Write(_buffer, 0, offset);
+        _length += offset;
         _file.Flush(flushToDisk: true);
     }
 

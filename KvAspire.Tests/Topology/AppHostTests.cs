@@ -34,11 +34,12 @@ public sealed class AppHostTests : IDisposable
 
         Assert.All(topology.Nodes, node => Assert.Contains(builder.Resources, r => r.Name == node.Name));
         await using var app = await builder.BuildAsync(cancel.Token);
+        KvConnection[] connections = [];
         try
         {
             await app.StartAsync(cancel.Token);
             await Task.WhenAll(topology.Nodes.Select(n => app.ResourceNotifications.WaitForResourceHealthyAsync(n.Name, cancel.Token)));
-            var connections = topology.Nodes.Select(n => new KvConnection([n.GrpcAddress], TimeSpan.FromSeconds(10))).ToArray();
+            connections = topology.Nodes.Select(n => new KvConnection([n.GrpcAddress], TimeSpan.FromSeconds(10))).ToArray();
 
             var keys = Enumerable.Range(0, 16).Select(i => $"<aspire-{i}>").ToList();
             for (var i = 0; i < keys.Count; i++)
@@ -78,12 +79,11 @@ public sealed class AppHostTests : IDisposable
             var back = await connections[0].ExecuteAsync(new ClientCommand(CommandKind.Read, itsKey), cancel.Token);
             Assert.True(back.IsOk, $"{back.Status} {back.Error}");
             Assert.Equal(1, back.Hops);
-
-            foreach (var connection in connections)
-                connection.Dispose();
         }
         finally
         {
+            foreach (var connection in connections)
+                connection.Dispose();
             await app.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(1));
         }
     }
