@@ -1,7 +1,12 @@
 using System.Net;
+using Microsoft.AspNetCore.Connections;
+using DotNext.Net.Cluster.Consensus.Raft;
+using DotNext.Net.Cluster.Consensus.Raft.Http;
+using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using KvAspire.Configuration;
 using KvAspire.Node.Api;
 using KvAspire.Node.Pipeline;
+using KvAspire.Node.Replication;
 using KvAspire.Node.Ring;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
@@ -19,9 +24,11 @@ public static class NodeServices
             .WithMetrics(metrics => metrics.AddMeter(NodeTelemetry.Name));
 
         // Everything the node listens on comes from the topology: gRPC (HTTP/2) and, on RaftPort,
-        // HTTP/1.1 for health now and Raft later (cleartext Kestrel cannot serve both on one port).
+        // HTTP/1.1 for Raft, health and status (cleartext Kestrel cannot serve both on one port).
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            // A snapshot sent to a replica that is far behind is one request body, as large as the map.
+            kestrel.Limits.MaxRequestBodySize = null;
             Listen(kestrel, node.Host, node.GrpcPort, HttpProtocols.Http2);
             Listen(kestrel, node.Host, node.RaftPort, HttpProtocols.Http1);
         });
@@ -47,6 +54,8 @@ public static class NodeServices
         services.AddSingleton<LocalRing>();
         services.AddSingleton<PeerClients>();
         services.AddSingleton<Dispatcher>();
+        services.AddSingleton<RaftGroup>();
+        services.AddSingleton<ReplicationPath>();
         // Hosted services stop in reverse order: snapshots stop first, then the dispatcher closes the
         // queues behind it, which lets the forwarder, log and apply workers finish every accepted request.
         services.AddHostedService<ApplyWorker>();
@@ -54,7 +63,39 @@ public static class NodeServices
         services.AddHostedService<Forwarder>();
         services.AddHostedService(provider => provider.GetRequiredService<Dispatcher>());
         services.AddHostedService<SnapshotScheduler>();
+        AddRaft(builder, topology, node, dataDirectory);
         return builder;
+    }
+
+    /// <summary>
+    /// This node's Raft group: the replicas of its position, static membership, Raft's write-ahead log in
+    /// <c>raft/</c> under the data directory. Registered after the pipeline's workers, so Raft starts
+    /// once they run (it re-applies committed entries while starting) and stops before them.
+    /// </summary>
+    private static void AddRaft(WebApplicationBuilder builder, ClusterTopology topology, NodeInfo node, string dataDirectory)
+    {
+        var members = topology.Nodes.Where(n => n.Position == node.Position).Select(RaftGroup.AddressOf).ToList();
+        builder.Services
+            .UseInMemoryConfigurationStorage(configuration =>
+            {
+                foreach (var member in members)
+                    configuration.Add(new UriEndPoint(member));
+            })
+            .UseStateMachine<KvStateMachine>(new WriteAheadLog.Options
+            {
+                Location = Path.Combine(dataDirectory, "raft"),
+                // The default page is 4 KiB, one open mapped file each: far too many files under load.
+                ChunkSize = 1024 * 1024,
+            })
+            .ConfigureLocalNode(raft =>
+            {
+                raft.PublicEndPoint = RaftGroup.AddressOf(node);
+                // The members are known from the topology; none of them forms a group on its own.
+                raft.ColdStart = false;
+                raft.LowerElectionTimeout = topology.ElectionTimeoutMs;
+                raft.UpperElectionTimeout = 2 * topology.ElectionTimeoutMs;
+                raft.RequestTimeout = TimeSpan.FromMilliseconds(topology.ElectionTimeoutMs);
+            });
     }
 
     private static void Listen(KestrelServerOptions kestrel, string host, int port, HttpProtocols protocols)

@@ -1,6 +1,8 @@
 using KvAspire.Configuration;
 using KvAspire.Node;
+using DotNext.Net.Cluster.Consensus.Raft.Http;
 using KvAspire.Node.Api;
+using KvAspire.Node.Replication;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
 
@@ -23,7 +25,7 @@ catch (TopologyException e)
 }
 var dataDirectory = topology.DataDirectoryOf(node);
 
-builder.AddServiceDefaults();
+builder.AddServiceDefaults(untracedPaths: RaftGroup.Path);
 builder.AddKvNode(topology, node);
 
 var app = builder.Build();
@@ -46,6 +48,7 @@ catch (Exception e) when (e is IOException or UnauthorizedAccessException)
     return 1;
 }
 
+app.UseConsensusProtocolHandler();
 app.MapGrpcService<KeyValueService>().RequireHost($"*:{node.GrpcPort}");
 app.MapDefaultEndpoints(requireHost: $"*:{node.RaftPort}");
 

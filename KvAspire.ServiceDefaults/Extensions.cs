@@ -19,15 +19,19 @@ public static class Extensions
     public const string AlivePath = "/alive";
     private const string GrpcClientSource = "Grpc.Net.Client";
 
-    public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    /// <param name="untracedPaths">
+    /// Request paths left out of traces besides the health probes, such as a consensus protocol's
+    /// heartbeats, which would bury the requests worth reading.
+    /// </param>
+    public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder, params string[] untracedPaths) where TBuilder : IHostApplicationBuilder
     {
-        builder.ConfigureOpenTelemetry();
+        builder.ConfigureOpenTelemetry([HealthPath, AlivePath, .. untracedPaths]);
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
         return builder;
     }
 
-    public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    private static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder, string[] untracedPaths) where TBuilder : IHostApplicationBuilder
     {
         builder.Logging.AddOpenTelemetry(logging =>
         {
@@ -43,11 +47,10 @@ public static class Extensions
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddAspNetCoreInstrumentation(aspnet =>
-                    // Health probes every few seconds would bury the requests worth reading.
-                    aspnet.Filter = context =>
-                        !context.Request.Path.StartsWithSegments(HealthPath) &&
-                        !context.Request.Path.StartsWithSegments(AlivePath))
-                .AddHttpClientInstrumentation()
+                    aspnet.Filter = context => !untracedPaths.Any(path => context.Request.Path.StartsWithSegments(path)))
+                .AddHttpClientInstrumentation(http =>
+                    http.FilterHttpRequestMessage = request =>
+                        request.RequestUri is not { } uri || !untracedPaths.Any(path => uri.AbsolutePath.StartsWith(path, StringComparison.Ordinal)))
                 // grpc-dotnet's own client span, so that a forward's HTTP request nests under it.
                 .AddSource(GrpcClientSource));
 

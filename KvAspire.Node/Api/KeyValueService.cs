@@ -40,7 +40,8 @@ public sealed class KeyValueService(RequestValidator validator, IntakeQueue inta
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var result = await intake.ExecuteAsync(command, HopsSoFar(context), context.CancellationToken);
+            var handedToLeader = context.RequestHeaders.GetValue(PeerClients.ToLeaderHeader) is not null;
+            var result = await intake.ExecuteAsync(command, HopsSoFar(context), handedToLeader, context.CancellationToken);
             telemetry.RecordOperation(command.Kind, result.Code.ToString(), Stopwatch.GetElapsedTime(started));
             return StatusMapping.EnsureOk(result);
         }

@@ -18,6 +18,7 @@ public sealed record ClusterTopology(
     string DataDirectory,
     int MaxValueBytes,
     int QueueCapacity,
+    int ElectionTimeoutMs,
     IReadOnlyList<NodeInfo> Nodes)
 {
     public const int MaxKeyBytes = 1024;

@@ -52,6 +52,7 @@ public static class TopologyLoader
             var dataDirectory = fields.String(cluster, "DataDirectory", SectionName, defaultValue: "data");
             var maxValueBytes = fields.Int(cluster, "MaxValueBytes", SectionName, defaultValue: 1024 * 1024);
             var queueCapacity = fields.Int(cluster, "QueueCapacity", SectionName, defaultValue: 8192);
+            var electionTimeoutMs = fields.Int(cluster, "ElectionTimeoutMs", SectionName, defaultValue: 600);
 
             if (!cluster.TryGetProperty("Nodes", out var nodesElement) || nodesElement.ValueKind != JsonValueKind.Array)
                 throw new TopologyException($"{sourcePath}: {SectionName}.Nodes is missing or not an array");
@@ -73,7 +74,7 @@ public static class TopologyLoader
             }
 
             var topology = new ClusterTopology(sourcePath, idBits, replicas, snapshotSeconds, dataDirectory,
-                maxValueBytes, queueCapacity, NumberReplicas(nodes));
+                maxValueBytes, queueCapacity, electionTimeoutMs, NumberReplicas(nodes));
             Validate(topology);
             return topology;
         }
@@ -106,6 +107,8 @@ public static class TopologyLoader
             throw new TopologyException($"{file}: MaxValueBytes must be at least 1, not {t.MaxValueBytes}");
         if (t.QueueCapacity < 1)
             throw new TopologyException($"{file}: QueueCapacity must be at least 1, not {t.QueueCapacity}");
+        if (t.ElectionTimeoutMs is < 50 or > 60_000)
+            throw new TopologyException($"{file}: ElectionTimeoutMs must be between 50 and 60000, not {t.ElectionTimeoutMs}");
         if (t.Nodes.Count == 0)
             throw new TopologyException($"{file}: Nodes is empty; a cluster needs at least one node");
 

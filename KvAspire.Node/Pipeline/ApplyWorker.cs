@@ -8,7 +8,7 @@ namespace KvAspire.Node.Pipeline;
 /// The single reader of F3: applies each command to the map in queue order and hands its answer to the
 /// durability gate. At a snapshot marker it freezes the map (a point-in-time view, no copy) for the
 /// snapshotter and keeps applying; once the snapshot is written it folds the writes made meanwhile back
-/// in. It runs until F3 is closed and empty, and a snapshot under way is finished.
+/// in. A marker that installs the leader's snapshot replaces the map first. It runs until F3 is closed and empty, and a snapshot under way is finished.
 /// </summary>
 public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered, DurabilityGate gate, Snapshotter snapshotter) : BackgroundService
 {
@@ -23,6 +23,8 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
                 if (writing is not null)
                     await writing;
                 map.Thaw();
+                if (marker.Install is { } installed)
+                    map = KvMap.Restore(installed);
                 writing = snapshotter.WriteAsync(marker, map.Freeze());
                 continue;
             }

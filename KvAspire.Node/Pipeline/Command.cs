@@ -5,10 +5,10 @@ namespace KvAspire.Node.Pipeline;
 
 /// <summary>
 /// One request on its way through the pipeline: the operation, the trace it belongs to, how many
-/// servers forwarded it here, where its key lives, its place in the node's order once the dispatcher
-/// gives it one (owned writes only), and the caller's pending answer.
+/// servers forwarded it here, where its key lives, its place in the committed order once Raft gives it
+/// one (owned writes only), and the caller's pending answer.
 /// </summary>
-public sealed class Command(KvCommand operation, ActivityContext traceContext, int hopsSoFar = 0) : PipelineItem
+public sealed class Command(KvCommand operation, ActivityContext traceContext, int hopsSoFar = 0, bool handedToLeader = false) : PipelineItem
 {
     private readonly TaskCompletionSource<OperationResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -19,10 +19,13 @@ public sealed class Command(KvCommand operation, ActivityContext traceContext, i
     /// <summary>Server-to-server forwards before this node: 0 when a client sent it here.</summary>
     public int HopsSoFar { get; } = hopsSoFar;
 
+    /// <summary>A follower of this position sent it here as to the leader: it is not handed on again.</summary>
+    public bool HandedToLeader { get; } = handedToLeader;
+
     /// <summary>The key's identifier and the position that owns it.</summary>
     public (ulong KeyId, int Owner) Route { get; init; }
 
-    /// <summary>Set by the dispatcher for a write: its index and commit timestamp.</summary>
+    /// <summary>Set once a write is committed: its Raft index and term and its commit timestamp.</summary>
     public LogEntry? Entry { get; set; }
 
     public Task<OperationResult> Result => _completion.Task;

@@ -12,9 +12,9 @@ namespace KvAspire.Node.Pipeline;
 public sealed class IntakeQueue(PipelineQueues queues, LocalRing ring)
 {
     /// <exception cref="NodeStoppingException">The node has stopped taking requests.</exception>
-    public async Task<OperationResult> ExecuteAsync(KvCommand operation, int hopsSoFar, CancellationToken cancellationToken)
+    public async Task<OperationResult> ExecuteAsync(KvCommand operation, int hopsSoFar, bool handedToLeader, CancellationToken cancellationToken)
     {
-        var command = new Command(operation, Activity.Current?.Context ?? default, hopsSoFar)
+        var command = new Command(operation, Activity.Current?.Context ?? default, hopsSoFar, handedToLeader)
         {
             Route = ring.Locate(operation.Key),
         };

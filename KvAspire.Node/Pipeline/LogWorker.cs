@@ -51,6 +51,9 @@ public sealed class LogWorker(
                     log.Dispose();
                     log = next;
                     marker.MarkRotated();
+                    // A snapshot from the leader holds only committed writes: reads of it need not wait for a sync here.
+                    if (marker.Install is { } installed)
+                        gate.MarkDurable(installed.LastIndex);
                 }
                 telemetry.RecordLogSize(log.Length);
             }

@@ -17,6 +17,9 @@ public sealed class PeerClients : IDisposable
     /// <summary>Request header: server-to-server forwards so far.</summary>
     public const string HopsHeader = "kvaspire-hops";
 
+    /// <summary>Request header: a follower handed this write to the leader of its own position.</summary>
+    public const string ToLeaderHeader = "kvaspire-to-leader";
+
     private readonly FrozenDictionary<string, GrpcChannel> _channels;
 
     public PeerClients(ClusterTopology topology, NodeInfo self)
@@ -36,34 +39,46 @@ public sealed class PeerClients : IDisposable
     }
 
     /// <summary>Sends <paramref name="operation"/> to <paramref name="node"/>; the answer's hops include this forward.</summary>
-    public async Task<OperationResult> SendAsync(NodeInfo node, KvCommand operation, int hopsSoFar, DateTime deadline)
+    public Task<OperationResult> SendAsync(NodeInfo node, KvCommand operation, int hopsSoFar, DateTime deadline) =>
+        SendAsync(node, operation, new Metadata { { HopsHeader, Text(hopsSoFar + 1) } }, 1, deadline);
+
+    /// <summary>
+    /// Hands a write to <paramref name="leader"/>, the leader of this node's own position: not a ring hop,
+    /// so the hop count goes on unchanged.
+    /// </summary>
+    public Task<OperationResult> SendToLeaderAsync(NodeInfo leader, KvCommand operation, int hopsSoFar, DateTime deadline) =>
+        SendAsync(leader, operation, new Metadata { { HopsHeader, Text(hopsSoFar) }, { ToLeaderHeader, "1" } }, 0, deadline);
+
+    private static string Text(int hops) => hops.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private async Task<OperationResult> SendAsync(NodeInfo node, KvCommand operation, Metadata headers, int addedHops, DateTime deadline)
     {
         var client = new KeyValue.KeyValueClient(_channels[node.Name]);
-        var options = new CallOptions(new Metadata { { HopsHeader, (hopsSoFar + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) } }, deadline);
+        var options = new CallOptions(headers, deadline);
         var id = operation.RequestId is { } requestId ? new RequestId { ClientId = requestId.ClientId, Sequence = requestId.Sequence } : null;
         var value = UnsafeByteOperations.UnsafeWrap(operation.Value);
         switch (operation.Kind)
         {
             case OperationKind.Read:
                 var read = await client.ReadAsync(new ReadRequest { Key = operation.Key }, options);
-                return new OperationResult(ResultCode.Ok, read.Version, read.TimestampUnixMs, read.Value.Memory, Hops: read.Hops + 1);
+                return new OperationResult(ResultCode.Ok, read.Version, read.TimestampUnixMs, read.Value.Memory, Hops: read.Hops + addedHops);
             case OperationKind.Create:
-                return Written(await client.CreateAsync(new CreateRequest { Key = operation.Key, Value = value, Id = id }, options));
+                return Written(await client.CreateAsync(new CreateRequest { Key = operation.Key, Value = value, Id = id }, options), addedHops);
             case OperationKind.Update:
                 var update = new UpdateRequest { Key = operation.Key, Value = value, Id = id };
                 if (operation.ExpectedVersion is { } updateVersion)
                     update.ExpectedVersion = updateVersion;
-                return Written(await client.UpdateAsync(update, options));
+                return Written(await client.UpdateAsync(update, options), addedHops);
             default:
                 var delete = new DeleteRequest { Key = operation.Key, Id = id };
                 if (operation.ExpectedVersion is { } deleteVersion)
                     delete.ExpectedVersion = deleteVersion;
-                return Written(await client.DeleteAsync(delete, options));
+                return Written(await client.DeleteAsync(delete, options), addedHops);
         }
     }
 
-    private static OperationResult Written(WriteReply reply) =>
-        new(ResultCode.Ok, reply.Version, reply.TimestampUnixMs, Hops: reply.Hops + 1);
+    private static OperationResult Written(WriteReply reply, int addedHops) =>
+        new(ResultCode.Ok, reply.Version, reply.TimestampUnixMs, Hops: reply.Hops + addedHops);
 
     public void Dispose()
     {

@@ -81,6 +81,18 @@ public static class LogRecordFormat
         return RecordHeaderSize + offset;
     }
 
+    /// <summary>
+    /// A write not yet placed in the order, as a Raft entry's body: a record's payload with index and term 0
+    /// (the entry's own index and term replace them when it is committed).
+    /// </summary>
+    public static ReadOnlyMemory<byte> EncodeCommand(long timestampUnixMs, KvCommand command)
+    {
+        var entry = new LogEntry(0, 0, timestampUnixMs, command);
+        var record = new byte[RecordSize(entry)];
+        WriteRecord(entry, record);
+        return record.AsMemory(RecordHeaderSize);
+    }
+
     /// <summary>Reads a record header; false when its length is damaged or impossible.</summary>
     public static bool TryReadRecordHeader(ReadOnlySpan<byte> header, out int payloadLength, out uint checksum)
     {

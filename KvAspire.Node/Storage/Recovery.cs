@@ -5,7 +5,9 @@ using Microsoft.Extensions.Logging;
 namespace KvAspire.Node.Storage;
 
 /// <summary>What a node holds once its files are read: the map, the open log, and where the order stands.</summary>
+/// <param name="SnapshotNumber">The X of the loaded <c>snap.X</c>, or -1 without one.</param>
 /// <param name="SnapshotIndex">The last index the loaded snapshot holds, or 0 without one.</param>
+/// <param name="SnapshotTerm">The Raft term of that last index, or 0 without one.</param>
 /// <param name="NextSnapshotNumber">The X of the next <c>snap.X</c>: above every number ever used here.</param>
 public sealed record RecoveredState(
     string DataDirectory,
@@ -13,7 +15,9 @@ public sealed record RecoveredState(
     OperationLog Log,
     long LastIndex,
     long LastTimestampUnixMs,
+    long SnapshotNumber,
     long SnapshotIndex,
+    long SnapshotTerm,
     long NextSnapshotNumber,
     TimeSpan Duration);
 
@@ -37,7 +41,7 @@ public static class Recovery
         }
 
         var (map, snapshotNumber) = LoadNewestSnapshot(dataDirectory, files, logger);
-        var snapshotIndex = map.AppliedIndex;
+        var (snapshotIndex, snapshotTerm) = (map.AppliedIndex, map.AppliedTerm);
         var firstLog = Math.Max(snapshotNumber, 0);
         var logs = files.Logs.Where(n => n >= firstLog).ToList();
         CheckLogsAreWhole(dataDirectory, files, snapshotNumber, firstLog, logs);
@@ -58,7 +62,7 @@ public static class Recovery
         var duration = Stopwatch.GetElapsedTime(started);
         NodeLog.Recovered(logger, dataDirectory, map.Count, map.AppliedIndex, DataFiles.LogName(activeNumber), duration.TotalMilliseconds);
         return new RecoveredState(dataDirectory, map, log, map.AppliedIndex, map.LastTimestampUnixMs,
-            snapshotIndex,
+            snapshotNumber, snapshotIndex, snapshotTerm,
             Math.Max(files.HighestNumber, activeNumber) + 1, duration);
     }
 
@@ -101,12 +105,8 @@ public static class Recovery
     {
         var started = Stopwatch.GetTimestamp();
         var name = DataFiles.LogName(number);
-        var scan = LogReader.Scan(Path.Combine(directory, name), entry =>
-        {
-            if (entry.Index > map.AppliedIndex + 1)
-                throw new LogCorruptException($"{name}: entries {map.AppliedIndex + 1} to {entry.Index - 1} are missing");
-            map.Apply(entry);
-        });
+        // Indexes may skip: Raft's own entries (elections' no-ops, membership) never reach the log.
+        var scan = LogReader.Scan(Path.Combine(directory, name), entry => map.Apply(entry));
         NodeLog.LogReplayed(logger, name, scan.Records, map.AppliedIndex, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return scan;
     }

@@ -27,7 +27,7 @@ public sealed class Snapshotter(RecoveredState recovered, NodeTelemetry telemetr
             telemetry.RecordSnapshot(elapsed, size);
             NodeLog.SnapshotWritten(logger, name, view.Values.Count, view.LastIndex, size, elapsed.TotalMilliseconds,
                 removed.Count == 0 ? "nothing" : string.Join(", ", removed));
-            marker.MarkWritten(view.LastIndex);
+            marker.MarkWritten(view.LastIndex, view.LastTerm);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -40,4 +40,16 @@ public static partial class NodeLog
 
     [LoggerMessage(5, LogLevel.Critical, "Writing the operation log failed; stopping the node, no write after this is acknowledged")]
     public static partial void LogWriteFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(13, LogLevel.Warning, "Raft entry {Index} ({Length} bytes) is not a KvAspire write; skipped")]
+    public static partial void EntrySkipped(ILogger logger, long index, long length);
+
+    [LoggerMessage(14, LogLevel.Error, "Applying Raft entry {Index} failed; skipped so that Raft keeps applying")]
+    public static partial void ApplyFailed(ILogger logger, long index, Exception exception);
+
+    [LoggerMessage(15, LogLevel.Information, "Installed the leader's snapshot as {Snapshot}: {Keys} keys up to index {LastIndex}, term {Term}")]
+    public static partial void SnapshotInstalled(ILogger logger, string snapshot, int keys, long lastIndex, long term);
+
+    [LoggerMessage(16, LogLevel.Information, "Position {Position}: leader is now {Leader} (term {Term})")]
+    public static partial void LeaderChanged(ILogger logger, int position, string leader, long term);
 }

@@ -1,0 +1,184 @@
+using System.Buffers;
+using DotNext.IO;
+using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+using KvAspire.Node.Pipeline;
+using KvAspire.Node.Storage;
+using KvAspire.Node.Telemetry;
+using Microsoft.Extensions.Logging;
+using RaftEntry = DotNext.Net.Cluster.Consensus.Raft.StateMachine.LogEntry;
+
+namespace KvAspire.Node.Replication;
+
+/// <summary>
+/// Where Raft hands over committed entries (R-REP-2): each one, in commit order, goes to F2 (<c>log.X</c>)
+/// and F3 (the map) with its Raft index and term. On the leader, the entry's context is the waiting
+/// client's command, which then gets the entry's result. Snapshot markers are placed in the same stream,
+/// so <c>snap.X</c> is a point of the committed order, and they are Raft's snapshots: the write-ahead log
+/// is compacted up to the newest one, and a replica too far behind receives it.
+/// Never throws from <see cref="ApplyAsync"/>: Raft would stop applying on this node until a restart.
+/// </summary>
+public sealed class KvStateMachine : IStateMachine
+{
+    private readonly PipelineQueues _queues;
+    private readonly string _directory;
+    private readonly ILogger<KvStateMachine> _logger;
+
+    // ApplyAsync and the snapshot scheduler both write F2 and F3; this keeps their items in one order.
+    private readonly SemaphoreSlim _order = new(1, 1);
+    private long _appliedIndex;
+    private long _appliedTerm;
+    private long _lastTimestamp;
+    private long _nextSnapshotNumber;
+    private volatile StoredSnapshot? _snapshot;
+
+    public KvStateMachine(PipelineQueues queues, RecoveredState recovered, ILogger<KvStateMachine> logger)
+    {
+        _queues = queues;
+        _directory = recovered.DataDirectory;
+        _logger = logger;
+        _appliedIndex = recovered.LastIndex;
+        _appliedTerm = recovered.Map.AppliedTerm;
+        _lastTimestamp = recovered.LastTimestampUnixMs;
+        _nextSnapshotNumber = recovered.NextSnapshotNumber;
+        if (recovered.SnapshotNumber >= 0)
+        {
+            _snapshot = new StoredSnapshot(_directory, recovered.SnapshotNumber, recovered.SnapshotIndex,
+                recovered.SnapshotTerm, Task.CompletedTask);
+        }
+
+        // The logs replayed past the snapshot may hold entries Raft's own log no longer has (it trusts
+        // only what it checkpointed). Announcing a snapshot at the replayed index keeps Raft from giving
+        // those indexes to new entries; the snapshot itself is written in the background.
+        if (recovered.LastIndex > recovered.SnapshotIndex)
+        {
+            var marker = new SnapshotMarker(_nextSnapshotNumber++);
+            if (!_queues.F2.Writer.TryWrite(marker) || !_queues.F3.Writer.TryWrite(marker))
+                throw new InvalidOperationException("the pipeline must be empty when the state machine starts");
+            _snapshot = new StoredSnapshot(_directory, marker.Number, _appliedIndex, _appliedTerm, marker.Written);
+            _ = KeepWhenWrittenAsync(marker);
+        }
+    }
+
+    public ISnapshot? Snapshot => _snapshot;
+
+    /// <summary>The index of the last entry handed to the pipeline.</summary>
+    public long AppliedIndex => Volatile.Read(ref _appliedIndex);
+
+    public async ValueTask<long> ApplyAsync(RaftEntry entry, CancellationToken token)
+    {
+        try
+        {
+            if (entry.IsSnapshot)
+                return await InstallAsync(entry, token);
+            if (entry.Index <= _appliedIndex)
+                return entry.Index; // replayed from the logs already: apply is idempotent by index
+            var decoded = entry.TryGetPayload(out var payload) && !payload.IsEmpty ? Decode(payload) : null;
+            if (decoded is null)
+            {
+                // Raft's own entries (a new leader's no-op, membership) and anything undecodable: nothing to apply.
+                if (!payload.IsEmpty)
+                    NodeLog.EntrySkipped(_logger, entry.Index, payload.Length);
+                Volatile.Write(ref _appliedIndex, entry.Index);
+                return entry.Index;
+            }
+
+            // Commit timestamps never go backwards: the same rule on every replica gives the same values.
+            _lastTimestamp = Math.Max(_lastTimestamp, decoded.TimestampUnixMs);
+            var committed = decoded with { Index = entry.Index, Term = entry.Term, TimestampUnixMs = _lastTimestamp };
+            var command = entry.Context is Command { Operation.RequestId: var id } waiting && id == committed.Command.RequestId
+                ? waiting
+                : new Command(committed.Command, default);
+            command.Entry = committed;
+            await EnqueueAsync(command);
+            _appliedTerm = entry.Term;
+            Volatile.Write(ref _appliedIndex, entry.Index);
+            return entry.Index;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            NodeLog.ApplyFailed(_logger, entry.Index, e);
+            return entry.Index;
+        }
+    }
+
+    public ValueTask ReclaimGarbageAsync(long watermark, CancellationToken token) =>
+        ValueTask.CompletedTask; // snap.X retention is by count (R-SNAP-1), done after each snapshot
+
+    /// <summary>
+    /// Places snapshot marker X after the last applied entry, or returns null when nothing was applied
+    /// since the newest snapshot.
+    /// </summary>
+    public async Task<SnapshotMarker?> StartSnapshotAsync(CancellationToken token)
+    {
+        await _order.WaitAsync(token);
+        try
+        {
+            if (_snapshot is { } newest && newest.Index >= _appliedIndex)
+                return null;
+            var marker = new SnapshotMarker(_nextSnapshotNumber++);
+            await WriteInOrderAsync(marker);
+            _ = KeepWhenWrittenAsync(marker);
+            return marker;
+        }
+        finally
+        {
+            _order.Release();
+        }
+    }
+
+    private static Storage.LogEntry? Decode(ReadOnlySequence<byte> payload) =>
+        payload.IsSingleSegment
+            ? LogRecordFormat.DecodePayload(payload.FirstSpan)
+            : LogRecordFormat.DecodePayload(payload.ToArray());
+
+    private async Task EnqueueAsync(PipelineItem item)
+    {
+        await _order.WaitAsync(CancellationToken.None);
+        try
+        {
+            await WriteInOrderAsync(item);
+        }
+        finally
+        {
+            _order.Release();
+        }
+    }
+
+    private async Task WriteInOrderAsync(PipelineItem item)
+    {
+        await _queues.F2.Writer.WriteAsync(item, CancellationToken.None);
+        await _queues.F3.Writer.WriteAsync(item, CancellationToken.None);
+    }
+
+    /// <summary>The leader sent its snapshot: the map becomes that state, written here as the next snap.X.</summary>
+    private async ValueTask<long> InstallAsync(RaftEntry entry, CancellationToken token)
+    {
+        var bytes = await entry.ToByteArrayAsync(token: token);
+        MapSnapshot received;
+        using (var stream = new MemoryStream(bytes, writable: false))
+            received = SnapshotFormat.Read(stream, bytes.Length).Snapshot;
+        var marker = new SnapshotMarker(_nextSnapshotNumber++, received);
+        await EnqueueAsync(marker);
+        var (index, term) = await marker.Written;
+        _lastTimestamp = received.LastTimestampUnixMs;
+        _appliedTerm = term;
+        Volatile.Write(ref _appliedIndex, index);
+        _snapshot = new StoredSnapshot(_directory, marker.Number, index, term, Task.CompletedTask);
+        NodeLog.SnapshotInstalled(_logger, DataFiles.SnapshotName(marker.Number), received.Values.Count, index, term);
+        return entry.Index;
+    }
+
+    private async Task KeepWhenWrittenAsync(SnapshotMarker marker)
+    {
+        try
+        {
+            var (index, term) = await marker.Written;
+            if (_snapshot is not { } current || current.Number <= marker.Number)
+                _snapshot = new StoredSnapshot(_directory, marker.Number, index, term, Task.CompletedTask);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Logged by the snapshotter; the previous snapshot stays the one Raft knows.
+        }
+    }
+}
