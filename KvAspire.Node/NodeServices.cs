@@ -19,6 +19,9 @@ public static class NodeServices
 {
     public static WebApplicationBuilder AddKvNode(this WebApplicationBuilder builder, ClusterTopology topology, NodeInfo node)
     {
+        // Raft talks several times a second on every node: per-request logs would bury everything else.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Routing.EndpointMiddleware", LogLevel.Warning);
         builder.Services.AddOpenTelemetry()
             .WithTracing(tracing => tracing.AddSource(NodeTelemetry.Name))
             .WithMetrics(metrics => metrics.AddMeter(NodeTelemetry.Name));
@@ -56,6 +59,7 @@ public static class NodeServices
         services.AddSingleton<Dispatcher>();
         services.AddSingleton<RaftGroup>();
         services.AddSingleton<ReplicationPath>();
+        services.AddSingleton<GroupStatus>();
         // Hosted services stop in reverse order: snapshots stop first, then the dispatcher closes the
         // queues behind it, which lets the forwarder, log and apply workers finish every accepted request.
         services.AddHostedService<ApplyWorker>();

@@ -51,6 +51,9 @@ catch (Exception e) when (e is IOException or UnauthorizedAccessException)
 app.UseConsensusProtocolHandler();
 app.MapGrpcService<KeyValueService>().RequireHost($"*:{node.GrpcPort}");
 app.MapDefaultEndpoints(requireHost: $"*:{node.RaftPort}");
+app.MapGet(GroupStatus.Path, (GroupStatus status) => status.Report()).RequireHost($"*:{node.RaftPort}");
+// Created now so that it sees Raft's first leader change.
+app.Services.GetRequiredService<GroupStatus>();
 
 try
 {

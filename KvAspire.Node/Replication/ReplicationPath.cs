@@ -12,12 +12,16 @@ namespace KvAspire.Node.Replication;
 /// the entry is committed and applied; a follower hands the write to its leader over gRPC (an internal hop,
 /// not a ring hop). A read first passes a linearizable read barrier (a follower asks the leader how far
 /// the log is committed), then goes into F3 behind every entry committed before it.
-/// Requests run side by side; each ends within <see cref="Timeout"/> with a result or UNAVAILABLE.
+/// Requests run side by side; each ends within <see cref="Timeout"/> with a result or UNAVAILABLE, tried
+/// again meanwhile (with backoff) while the group has no leader or the leader cannot be reached.
 /// </summary>
 public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, PipelineQueues queues, PeerClients peers, TimeProvider clock)
 {
     /// <summary>How long a request may wait for a leader, a commit or a read barrier.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
+
+    private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(20);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromMilliseconds(400);
 
     private readonly HashSet<Task> _inFlight = [];
 
@@ -40,30 +44,27 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, Pipeline
     private async Task ExecuteAsync(Command command)
     {
         using var timeout = new CancellationTokenSource(Timeout, clock);
+        var deadline = clock.GetUtcNow().UtcDateTime + Timeout;
+        var backoff = FirstBackoff;
+        Exception? lastFailure = null;
         try
         {
-            if (!command.Operation.IsWrite)
+            // A leader change or a replica down is brief: try again until the deadline (a write carries
+            // its request id, so a second try never applies it twice). A write handed over by a follower
+            // is tried once: the follower, which knows its own deadline, does the retrying.
+            while (true)
             {
-                await raft.ApplyReadBarrierAsync(timeout.Token);
-                await queues.F3.Writer.WriteAsync(command, CancellationToken.None);
-            }
-            else if (raft.Leader is { IsRemote: false })
-            {
-                await ProposeAsync(command, timeout.Token);
-            }
-            else if (command.HandedToLeader)
-            {
-                throw new RpcException(new Status(StatusCode.Unavailable,
-                    $"{group.Self.Name} is not the leader of position {group.Self.Position} (leader: {(raft.Leader is { } leader ? group.NodeOf(leader.EndPoint).Name : "none yet")}); retry"));
-            }
-            else
-            {
-                var leader = await raft.WaitForLeaderAsync(Timeout, timeout.Token);
-                if (!leader.IsRemote)
-                    await ProposeAsync(command, timeout.Token);
-                else
-                    command.Complete(await peers.SendToLeaderAsync(group.NodeOf(leader.EndPoint), command.Operation, command.HopsSoFar,
-                        clock.GetUtcNow().UtcDateTime + Timeout));
+                try
+                {
+                    await AttemptAsync(command, deadline, timeout.Token);
+                    return;
+                }
+                catch (Exception e) when (IsWorthRetrying(e) && !command.HandedToLeader && !timeout.IsCancellationRequested)
+                {
+                    lastFailure = e;
+                }
+                await Task.Delay(backoff, clock, timeout.Token);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
             }
         }
         catch (RpcException e)
@@ -72,7 +73,8 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, Pipeline
         }
         catch (OperationCanceledException)
         {
-            command.Fail(Unavailable($"position {group.Self.Position} did not answer within {Timeout.TotalSeconds:F0} s (no leader or no quorum)"));
+            command.Fail(Unavailable($"position {group.Self.Position} did not answer within {Timeout.TotalSeconds:F0} s " +
+                                     $"(no leader or no quorum){(lastFailure is null ? "" : $": {lastFailure.Message}")}"));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -81,6 +83,31 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, Pipeline
             command.Fail(Unavailable($"position {group.Self.Position}: {e.Message}"));
         }
     }
+
+    private async Task AttemptAsync(Command command, DateTime deadline, CancellationToken cancellationToken)
+    {
+        if (!command.Operation.IsWrite)
+        {
+            await raft.ApplyReadBarrierAsync(cancellationToken);
+            await queues.F3.Writer.WriteAsync(command, CancellationToken.None);
+            return;
+        }
+        var leader = raft.Leader;
+        if (leader is null && !command.HandedToLeader)
+            leader = await raft.WaitForLeaderAsync(Timeout, cancellationToken);
+        if (leader is { IsRemote: false })
+            await ProposeAsync(command, cancellationToken);
+        else if (command.HandedToLeader)
+            throw Unavailable($"{group.Self.Name} is not the leader of position {group.Self.Position} " +
+                              $"(leader: {(leader is null ? "none yet" : group.NodeOf(leader.EndPoint).Name)}); retry");
+        else
+            command.Complete(await peers.SendToLeaderAsync(group.NodeOf(leader!.EndPoint), command.Operation, command.HopsSoFar, deadline));
+    }
+
+    /// <summary>Failures that a moment later, or on the next leader, may not happen again.</summary>
+    private static bool IsWorthRetrying(Exception e) =>
+        e is RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded }
+        || e is not (RpcException or OperationCanceledException);
 
     private async Task ProposeAsync(Command command, CancellationToken cancellationToken)
     {

@@ -1,0 +1,60 @@
+using System.Diagnostics.Metrics;
+using DotNext.Net.Cluster;
+using DotNext.Net.Cluster.Consensus.Raft;
+using KvAspire.Node.Telemetry;
+using Microsoft.Extensions.Logging;
+
+namespace KvAspire.Node.Replication;
+
+/// <summary>What <c>GET /status</c> answers: this node's view of its Raft group.</summary>
+public sealed record GroupStatusReport(
+    string Node,
+    int Position,
+    string Role,
+    string? Leader,
+    long Term,
+    long CommitIndex,
+    long AppliedIndex);
+
+/// <summary>
+/// Who leads this node's position, as this node sees it: logged at each change, published as metrics
+/// (<c>kvaspire.raft.leader</c> is 1 on the leader, so the dashboard shows which replica leads) and
+/// served at <c>/status</c> for the client's <c>ring</c> command.
+/// </summary>
+public sealed class GroupStatus
+{
+    public const string Path = "/status";
+
+    private readonly IRaftCluster _raft;
+    private readonly RaftGroup _group;
+    private readonly KvStateMachine _stateMachine;
+
+    public GroupStatus(IRaftCluster raft, RaftGroup group, KvStateMachine stateMachine, IMeterFactory meterFactory, ILogger<GroupStatus> logger)
+    {
+        _raft = raft;
+        _group = group;
+        _stateMachine = stateMachine;
+        raft.LeaderChanged += (_, leader) =>
+            NodeLog.LeaderChanged(logger, group.Self.Position, leader is null ? "none" : group.NodeOf(leader.EndPoint).Name, raft.Term);
+
+        var meter = meterFactory.Create(NodeTelemetry.Name);
+        meter.CreateObservableGauge("kvaspire.raft.leader", () => raft.Leader is { IsRemote: false } ? 1 : 0, "{leader}",
+            "1 while this node leads its position's Raft group");
+        meter.CreateObservableGauge("kvaspire.raft.term", () => raft.Term, "{term}", "This node's current Raft term");
+        meter.CreateObservableGauge("kvaspire.raft.commit_index", () => raft.AuditTrail.LastCommittedEntryIndex, "{entry}",
+            "The last Raft index this node knows to be committed");
+    }
+
+    public GroupStatusReport Report()
+    {
+        var leader = _raft.Leader;
+        return new GroupStatusReport(
+            _group.Self.Name,
+            _group.Self.Position,
+            leader is null ? "candidate" : leader.IsRemote ? "follower" : "leader",
+            leader is null ? null : _group.NodeOf(leader.EndPoint).Name,
+            _raft.Term,
+            _raft.AuditTrail.LastCommittedEntryIndex,
+            _stateMachine.AppliedIndex);
+    }
+}
