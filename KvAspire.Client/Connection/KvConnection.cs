@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using Google.Protobuf;
 using Grpc.Core;
@@ -10,10 +11,14 @@ namespace KvAspire.Client.Connection;
 /// <summary>
 /// The client's link to the cluster: one gRPC channel per known node, opened once and kept for the whole
 /// session. A command goes to the node that answered last; when a node is unavailable the next one is
-/// tried, with the same request id, so a retried write is applied at most once.
+/// tried, with the same request id, so a retried write is applied at most once; when all are, the round
+/// is repeated after a growing pause until the request's deadline.
 /// </summary>
 public sealed class KvConnection : IDisposable
 {
+    private static readonly TimeSpan FirstPause = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan MaxPause = TimeSpan.FromSeconds(1);
+
     private readonly string[] _addresses;
     private readonly GrpcChannel[] _channels;
     private readonly TimeSpan _timeout;
@@ -48,19 +53,29 @@ public sealed class KvConnection : IDisposable
             ? null
             : new RequestId { ClientId = _clientId, Sequence = (ulong)Interlocked.Increment(ref _sequence) };
 
-        Reply? last = null;
-        var first = Volatile.Read(ref _preferred);
-        for (var attempt = 0; attempt < _addresses.Length; attempt++)
+        // Every node unavailable is often a moment's state (a leader being elected, a node restarting):
+        // go round the nodes again after a growing pause, for as long as one request's deadline.
+        var started = Stopwatch.StartNew();
+        var pause = FirstPause;
+        while (true)
         {
-            var index = (first + attempt) % _addresses.Length;
-            last = await SendAsync(index, command, requestId, cancellationToken);
-            if (last.Status != StatusCode.Unavailable)
+            Reply? last = null;
+            var first = Volatile.Read(ref _preferred);
+            for (var attempt = 0; attempt < _addresses.Length; attempt++)
             {
-                Volatile.Write(ref _preferred, index);
-                return last;
+                var index = (first + attempt) % _addresses.Length;
+                last = await SendAsync(index, command, requestId, cancellationToken);
+                if (last.Status != StatusCode.Unavailable)
+                {
+                    Volatile.Write(ref _preferred, index);
+                    return last;
+                }
             }
+            if (started.Elapsed + pause >= _timeout)
+                return last!;
+            await Task.Delay(pause, cancellationToken);
+            pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, MaxPause.Ticks));
         }
-        return last!;
     }
 
     private async Task<Reply> SendAsync(int index, ClientCommand command, RequestId? id, CancellationToken cancellationToken)

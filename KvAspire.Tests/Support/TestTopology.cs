@@ -3,13 +3,18 @@ using System.Net.Sockets;
 
 namespace KvAspire.Tests.Support;
 
-/// <summary>One node of a test topology: position i is node <c>p{i}r0</c>.</summary>
-public sealed record TestNode(string Name, int Position, int GrpcPort, int RaftPort)
+/// <summary>One node of a test topology: replica j of position i is node <c>p{i}r{j}</c>.</summary>
+public sealed record TestNode(string Name, int Position, int Replica, int GrpcPort, int RaftPort)
 {
     public string GrpcAddress => $"127.0.0.1:{GrpcPort}";
+
+    public string StatusAddress => $"http://127.0.0.1:{RaftPort}/status";
 }
 
-/// <summary>A <c>cluster.json</c> of one node per position on free loopback ports, in a test's own directory.</summary>
+/// <summary>
+/// A <c>cluster.json</c> of <c>replicas</c> nodes per position on free loopback ports, in a test's own
+/// directory; nodes are listed by position, then replica.
+/// </summary>
 public sealed class TestTopology
 {
     private TestTopology(string path, IReadOnlyList<TestNode> nodes)
@@ -36,6 +41,8 @@ public sealed class TestTopology
     public string DataDirectoryOf(TestNode node) =>
         System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, "data", node.Name);
 
+    public IEnumerable<TestNode> ReplicasOf(int position) => Nodes.Where(n => n.Position == position);
+
     /// <summary>The nodes whose <c>log.*</c> files hold <paramref name="key"/>'s bytes: where it was written.</summary>
     public IEnumerable<TestNode> NodesWhoseLogsContain(string key) =>
         Nodes.Where(n => Directory.GetFiles(DataDirectoryOf(n), "log.*")
@@ -44,15 +51,20 @@ public sealed class TestTopology
     public static TestTopology SingleNode(TempDirectory directory, int maxValueBytes = 1024 * 1024, int snapshotIntervalSeconds = 30) =>
         Ring(directory, 1, maxValueBytes, snapshotIntervalSeconds);
 
-    public static TestTopology Ring(TempDirectory directory, int positions, int maxValueBytes = 1024 * 1024, int snapshotIntervalSeconds = 30)
+    public static TestTopology Ring(TempDirectory directory, int positions, int maxValueBytes = 1024 * 1024,
+        int snapshotIntervalSeconds = 30, int replicas = 1)
     {
-        var ports = FreePorts(2 * positions);
-        var nodes = Enumerable.Range(0, positions).Select(i => new TestNode($"p{i}r0", i, ports[2 * i], ports[2 * i + 1])).ToList();
+        var ports = FreePorts(2 * positions * replicas);
+        var nodes = Enumerable.Range(0, positions * replicas).Select(n =>
+        {
+            var (i, j) = (n / replicas, n % replicas);
+            return new TestNode($"p{i}r{j}", i, j, ports[2 * n], ports[2 * n + 1]);
+        }).ToList();
         var path = directory.File("cluster.json");
         var entries = string.Join(",\n", nodes.Select(n =>
             $$"""    { "Name": "{{n.Name}}", "Position": {{n.Position}}, "Host": "127.0.0.1", "GrpcPort": {{n.GrpcPort}}, "RaftPort": {{n.RaftPort}} }"""));
         File.WriteAllText(path, $$"""
-            { "Cluster": { "IdBits": 64, "Replicas": 1, "DataDirectory": "data", "MaxValueBytes": {{maxValueBytes}},
+            { "Cluster": { "IdBits": 64, "Replicas": {{replicas}}, "DataDirectory": "data", "MaxValueBytes": {{maxValueBytes}},
               "SnapshotIntervalSeconds": {{snapshotIntervalSeconds}},
               "Nodes": [
             {{entries}}

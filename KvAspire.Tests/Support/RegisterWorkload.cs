@@ -1,0 +1,172 @@
+extern alias client;
+using System.Collections.Concurrent;
+using client::KvAspire.Client.Commands;
+using client::KvAspire.Client.Connection;
+using Grpc.Core;
+
+namespace KvAspire.Tests.Support;
+
+/// <summary>A key as a client knows it: present with a value and version, or absent.</summary>
+public readonly record struct KeyState(bool Exists, string? Value, long Version)
+{
+    public static readonly KeyState Absent = new(false, null, 0);
+
+    public override string ToString() => Exists ? $"'{Value}' at version {Version}" : "absent";
+}
+
+/// <summary>
+/// Concurrent clients creating, reading, updating and deleting keys through every node, each client the
+/// only writer of its own keys, so that it knows what each key must hold: every answer is checked
+/// against that. A write whose answer never came may or may not have happened; the key is left alone
+/// until any late copy of the write has had time to land (the nodes give up after 5 s, a forward
+/// after another 5), then a read must show one of the two states, and the client goes on from it.
+/// A lost write, a write applied twice (a version too far) or a stale read is a violation.
+/// </summary>
+public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int clients, int keysPerClient)
+{
+    private static readonly TimeSpan LateWriteWindow = TimeSpan.FromSeconds(12);
+    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly KeyRegister[][] _keys = Enumerable.Range(0, clients)
+        .Select(c => Enumerable.Range(0, keysPerClient).Select(k => new KeyRegister($"rolling-{c}-{k}")).ToArray())
+        .ToArray();
+
+    private long _acknowledged;
+    private long _reads;
+    private long _unanswered;
+
+    public ConcurrentQueue<string> Violations { get; } = new();
+
+    public long Acknowledged => Interlocked.Read(ref _acknowledged);
+
+    public long Reads => Interlocked.Read(ref _reads);
+
+    public long Unanswered => Interlocked.Read(ref _unanswered);
+
+    public Task RunAsync(CancellationToken stop) =>
+        Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(() => ClientAsync(c, stop))));
+
+    /// <summary>After the run: every key, read through every node, is what its client last knew.</summary>
+    public async Task VerifyAsync()
+    {
+        var latest = _keys.SelectMany(k => k).Select(k => k.QuietUntil).Max();
+        if (latest > DateTime.UtcNow)
+            await Task.Delay(latest - DateTime.UtcNow);
+        for (var start = 0; start < addresses.Count; start++)
+        {
+            using var connection = new KvConnection([addresses[start]], RequestTimeout);
+            foreach (var key in _keys.SelectMany(k => k))
+            {
+                var reply = await connection.ExecuteAsync(new ClientCommand(CommandKind.Read, key.Name));
+                if (Observed(reply) is not { } seen)
+                    Violations.Enqueue($"final read of {key.Name} through {addresses[start]} failed: {reply.Status} {reply.Error}");
+                else if (!key.Possible.Contains(seen))
+                    Violations.Enqueue($"final read of {key.Name} through {addresses[start]} returned {seen}; expected {string.Join(" or ", key.Possible)}");
+                else
+                    key.Possible = [seen];
+            }
+        }
+    }
+
+    private async Task ClientAsync(int client, CancellationToken stop)
+    {
+        // Each client starts at a different node, so requests enter everywhere and many are forwarded.
+        using var connection = new KvConnection([.. addresses.Skip(client % addresses.Count), .. addresses.Take(client % addresses.Count)], RequestTimeout);
+        var random = new Random(client);
+        var keys = _keys[client];
+        var written = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            var now = DateTime.UtcNow;
+            var ready = keys.Where(k => k.QuietUntil <= now).ToArray();
+            if (ready.Length == 0)
+            {
+                await Task.Delay(100, CancellationToken.None);
+                continue;
+            }
+            var key = ready[random.Next(ready.Length)];
+            if (key.Possible.Count > 1)
+            {
+                await ResolveAsync(connection, key);
+                continue;
+            }
+
+            var state = key.Possible[0];
+            var value = $"{client}.{written++}";
+            var (command, next) = state.Exists
+                ? random.NextDouble() switch
+                {
+                    < 0.40 => (new ClientCommand(CommandKind.Read, key.Name), state),
+                    < 0.75 => (new ClientCommand(CommandKind.Update, key.Name, value, state.Version), new KeyState(true, value, state.Version + 1)),
+                    < 0.90 => (new ClientCommand(CommandKind.Update, key.Name, value), new KeyState(true, value, state.Version + 1)),
+                    _ => (new ClientCommand(CommandKind.Delete, key.Name, null, state.Version), KeyState.Absent),
+                }
+                : (new ClientCommand(CommandKind.Create, key.Name, value), new KeyState(true, value, 1));
+            var reply = await connection.ExecuteAsync(command, CancellationToken.None);
+            Judge(key, command, reply, state, next);
+        }
+    }
+
+    private void Judge(KeyRegister key, ClientCommand command, Reply reply, KeyState before, KeyState after)
+    {
+        if (reply.Status is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Cancelled)
+        {
+            Interlocked.Increment(ref _unanswered);
+            if (command.Kind != CommandKind.Read)
+            {
+                key.Possible = [before, after];
+                key.QuietUntil = DateTime.UtcNow + LateWriteWindow;
+            }
+            return;
+        }
+
+        if (command.Kind == CommandKind.Read)
+        {
+            Interlocked.Increment(ref _reads);
+            if (Observed(reply) != before)
+                Violations.Enqueue($"read {key.Name} returned {Describe(reply)}; the last acknowledged write left it {before}");
+            return;
+        }
+
+        var expected = after.Exists ? after.Version : before.Version;
+        if (!reply.IsOk || reply.Version != expected)
+        {
+            Violations.Enqueue($"{command.Label} on {before}: {Describe(reply)}, expected ok at version {expected}");
+            return;
+        }
+        Interlocked.Increment(ref _acknowledged);
+        key.Possible = [after];
+    }
+
+    private async Task ResolveAsync(KvConnection connection, KeyRegister key)
+    {
+        var reply = await connection.ExecuteAsync(new ClientCommand(CommandKind.Read, key.Name), CancellationToken.None);
+        if (Observed(reply) is not { } seen)
+            return;
+        Interlocked.Increment(ref _reads);
+        if (key.Possible.Contains(seen))
+            key.Possible = [seen];
+        else
+            Violations.Enqueue($"read {key.Name} after an unanswered write returned {seen}; expected {string.Join(" or ", key.Possible)}");
+    }
+
+    private static KeyState? Observed(Reply reply) => reply.Status switch
+    {
+        StatusCode.OK => new KeyState(true, reply.Value, reply.Version),
+        StatusCode.NotFound => KeyState.Absent,
+        _ => null,
+    };
+
+    private static string Describe(Reply reply) =>
+        Observed(reply)?.ToString() ?? $"{reply.Status} ({reply.Error})";
+
+    private sealed class KeyRegister(string name)
+    {
+        public string Name { get; } = name;
+
+        /// <summary>One state when known; two after a write whose answer never came.</summary>
+        public List<KeyState> Possible { get; set; } = [KeyState.Absent];
+
+        public DateTime QuietUntil { get; set; }
+    }
+}
