@@ -14,7 +14,9 @@ foreach (var node in topology.Nodes)
         .WithArgs("--cluster", clusterFile, "--node", node.Name)
         .WithEndpoint(port: node.GrpcPort, targetPort: node.GrpcPort, scheme: "http", name: "grpc", isProxied: false)
         .WithHttpEndpoint(port: node.RaftPort, targetPort: node.RaftPort, name: "http", isProxied: false)
-        .WithHttpHealthCheck("/health", endpointName: "http");
+        .WithHttpHealthCheck("/health", endpointName: "http")
+        // Who leads the node's position, in which term: a link on the dashboard (and the kvaspire.raft.leader metric).
+        .WithUrl($"{node.HttpAddress}/status", "Raft status");
 }
 
 builder.Build().Run();

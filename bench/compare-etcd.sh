@@ -5,8 +5,8 @@
 #
 #   bench/compare-etcd.sh [seconds per run = 10]
 #
-# KvAspire runs the positions × replicas of KVASPIRE_TOPOLOGY (default: one position, one replica —
-# replication is not built yet, so until it is, this compares one KvAspire node with three etcd members).
+# KvAspire runs the positions × replicas of KVASPIRE_TOPOLOGY (default: one position × 3 replicas, one
+# Raft group, like the 3-member etcd cluster).
 # Needs etcd (Debian: etcd-server), curl and python3. Everything runs in a temporary directory and is
 # stopped and removed at the end.
 set -euo pipefail
@@ -31,8 +31,10 @@ client_dll="$root/KvAspire.Client/bin/Release/net10.0/KvAspire.Client.dll"
 topology=${KVASPIRE_TOPOLOGY:-$work/cluster.json}
 if [ -z "${KVASPIRE_TOPOLOGY:-}" ]; then
   cat > "$topology" <<JSON
-{ "Cluster": { "IdBits": 64, "Replicas": 1, "DataDirectory": "data", "SnapshotIntervalSeconds": 30,
-  "Nodes": [ { "Name": "p0r0", "Position": 0, "Host": "127.0.0.1", "GrpcPort": 7600, "RaftPort": 7700 } ] } }
+{ "Cluster": { "IdBits": 64, "Replicas": 3, "DataDirectory": "data", "SnapshotIntervalSeconds": 30,
+  "Nodes": [ { "Name": "p0r0", "Position": 0, "Host": "127.0.0.1", "GrpcPort": 7600, "RaftPort": 7700 },
+             { "Name": "p0r1", "Position": 0, "Host": "127.0.0.1", "GrpcPort": 7601, "RaftPort": 7701 },
+             { "Name": "p0r2", "Position": 0, "Host": "127.0.0.1", "GrpcPort": 7602, "RaftPort": 7702 } ] } }
 JSON
 fi
 mapfile -t nodes < <(python3 -c "import json,sys; [print(n['Name'], n['Host'], n['GrpcPort'], n['RaftPort']) for n in json.load(open(sys.argv[1]))['Cluster']['Nodes']]" "$topology")
@@ -56,7 +58,7 @@ for m in 1 2 3; do
 done
 for node in "${nodes[@]}"; do
   read -r name host grpc http <<<"$node"
-  until curl -sf -o /dev/null "http://$host:$http/health"; do sleep 0.1; done
+  until curl -sf "http://$host:$http/status" | grep -q '"leader":"'; do sleep 0.1; done
 done
 until ETCDCTL_API=3 etcdctl --endpoints 127.0.0.1:2379 endpoint health >/dev/null 2>&1; do sleep 0.1; done
 
@@ -71,7 +73,7 @@ run() { # $1 target name, $2 workload, $3 clients; prints "ops p50 p99"
 }
 
 printf "\n%-10s %-8s | %10s %8s %8s | %10s %8s %8s | %7s\n" workload clients "KvAspire/s" p50 p99 "etcd/s" p50 p99 ratio
-for spec in "write 64" "read 64" "A 64" "B 64" "write 1"; do
+for spec in "write 64" "read 64" "A 64" "B 64" "write 1" "read 1"; do
   read -r workload clients <<<"$spec"
   read -r k_ops k_p50 k_p99 <<<"$(run kvaspire "$workload" "$clients")"
   read -r e_ops e_p50 e_p99 <<<"$(run etcd "$workload" "$clients")"

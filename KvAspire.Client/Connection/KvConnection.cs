@@ -12,12 +12,13 @@ namespace KvAspire.Client.Connection;
 /// The client's link to the cluster: one gRPC channel per known node, opened once and kept for the whole
 /// session. A command goes to the node that answered last; when a node is unavailable the next one is
 /// tried, with the same request id, so a retried write is applied at most once; when all are, the round
-/// is repeated after a growing pause until the request's deadline.
+/// is repeated after a growing pause for a few seconds.
 /// </summary>
 public sealed class KvConnection : IDisposable
 {
     private static readonly TimeSpan FirstPause = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxPause = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan RetryFor = TimeSpan.FromSeconds(3);
 
     private readonly string[] _addresses;
     private readonly GrpcChannel[] _channels;
@@ -53,8 +54,8 @@ public sealed class KvConnection : IDisposable
             ? null
             : new RequestId { ClientId = _clientId, Sequence = (ulong)Interlocked.Increment(ref _sequence) };
 
-        // Every node unavailable is often a moment's state (a leader being elected, a node restarting):
-        // go round the nodes again after a growing pause, for as long as one request's deadline.
+        // Every node unavailable is often a moment's state (a node restarting, a leader being elected,
+        // which the nodes themselves already wait out): go round again after a growing pause, for a while.
         var started = Stopwatch.StartNew();
         var pause = FirstPause;
         while (true)
@@ -71,7 +72,7 @@ public sealed class KvConnection : IDisposable
                     return last;
                 }
             }
-            if (started.Elapsed + pause >= _timeout)
+            if (started.Elapsed + pause >= RetryFor || started.Elapsed + pause >= _timeout)
                 return last!;
             await Task.Delay(pause, cancellationToken);
             pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, MaxPause.Ticks));

@@ -1,19 +1,24 @@
 using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
 using KvAspire.Configuration;
 using KvAspire.Client.Connection;
+using KvAspire.Node.Replication;
 using KvAspire.Ring;
 
 namespace KvAspire.Client.Console;
 
 /// <summary>
 /// The <c>ring</c> and <c>whereis</c> commands: computed from the topology file with the same ring math
-/// the nodes use, so any tool can tell where a key lives. <c>ring</c> also asks each node's health.
+/// the nodes use, so any tool can tell where a key lives. <c>ring</c> also asks each node for its view of
+/// its Raft group: which replica leads each position, in which term.
 /// </summary>
 public sealed class RingReport(ClusterTopology topology, ReplyPrinter printer)
 {
     public const string NeedsTopology = "ring and whereis need the topology file: --cluster <cluster.json>";
 
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(1) };
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private readonly RingMath _ring = new(topology.IdBits, topology.Positions);
 
@@ -30,22 +35,29 @@ public sealed class RingReport(ClusterTopology topology, ReplyPrinter printer)
 
     public async Task<int> ShowAsync()
     {
-        var health = await Task.WhenAll(topology.Nodes.Select(async n => (n.Name, Up: await IsUpAsync(n))));
-        var up = health.ToDictionary(h => h.Name, h => h.Up);
+        var answers = await Task.WhenAll(topology.Nodes.Select(async n => (n.Name, Status: await StatusAsync(n))));
+        var status = answers.ToDictionary(a => a.Name, a => a.Status);
         printer.PrintResult($"{_ring.Positions} positions, {topology.IdBits}-bit ids, {topology.Replicas} replica(s) each", null);
         for (var position = 0; position < _ring.Positions; position++)
         {
             var (after, upTo) = _ring.Range(position);
             var range = after is { } a ? $"({Hex(a)}, {Hex(upTo)}]" : $"[{Hex(0)}, {Hex(upTo)}] (wraps around)";
             var nodes = NodesOf(position);
+            var leader = nodes.Select(n => status[n.Name]).FirstOrDefault(s => s?.Role == "leader");
             printer.PrintResult(
                 $"position {position}  id {Hex(_ring.PositionId(position))}  owns {range}  " +
-                string.Join(", ", nodes.Select(n => $"{n.Name} {n.Host}:{n.GrpcPort} {(up[n.Name] ? "up" : "DOWN")}")),
+                (leader is null ? "no leader  " : $"leader {leader.Node} (term {leader.Term})  ") +
+                string.Join(", ", nodes.Select(n => $"{n.Name} {n.Host}:{n.GrpcPort} {status[n.Name]?.Role ?? "DOWN"}")),
                 new
                 {
                     command = "ring", position, id = Hex(_ring.PositionId(position)),
                     after = after is { } x ? Hex(x) : null, upTo = Hex(upTo),
-                    nodes = nodes.Select(n => new { name = n.Name, address = $"{n.Host}:{n.GrpcPort}", up = up[n.Name] }),
+                    leader = leader?.Node, term = leader?.Term,
+                    nodes = nodes.Select(n => new
+                    {
+                        name = n.Name, address = $"{n.Host}:{n.GrpcPort}", up = status[n.Name] is not null,
+                        role = status[n.Name]?.Role, term = status[n.Name]?.Term, appliedIndex = status[n.Name]?.AppliedIndex,
+                    }),
                 });
         }
         return ExitCodes.Success;
@@ -54,16 +66,15 @@ public sealed class RingReport(ClusterTopology topology, ReplyPrinter printer)
     private List<NodeInfo> NodesOf(int position) =>
         topology.Nodes.Where(n => n.Position == position).OrderBy(n => n.Replica).ToList();
 
-    private static async Task<bool> IsUpAsync(NodeInfo node)
+    private static async Task<GroupStatusReport?> StatusAsync(NodeInfo node)
     {
         try
         {
-            using var response = await Http.GetAsync($"{node.HttpAddress}/health");
-            return response.IsSuccessStatusCode;
+            return await Http.GetFromJsonAsync<GroupStatusReport>($"{node.HttpAddress}/status", Json);
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
         {
-            return false;
+            return null;
         }
     }
 

@@ -6,16 +6,6 @@ using Microsoft.Extensions.Logging;
 
 namespace KvAspire.Node.Replication;
 
-/// <summary>What <c>GET /status</c> answers: this node's view of its Raft group.</summary>
-public sealed record GroupStatusReport(
-    string Node,
-    int Position,
-    string Role,
-    string? Leader,
-    long Term,
-    long CommitIndex,
-    long AppliedIndex);
-
 /// <summary>
 /// Who leads this node's position, as this node sees it: logged at each change, published as metrics
 /// (<c>kvaspire.raft.leader</c> is 1 on the leader, so the dashboard shows which replica leads) and

@@ -7,11 +7,12 @@ using KvAspire.Node.Storage;
 namespace KvAspire.Node.Replication;
 
 /// <summary>
-/// What happens to a request for a key this position owns (R-REP-2, R-REP-3). The leader proposes a write
-/// to its Raft group with the waiting command as the entry's context, so the command gets the result once
-/// the entry is committed and applied; a follower hands the write to its leader over gRPC (an internal hop,
-/// not a ring hop). A read first passes a linearizable read barrier (a follower asks the leader how far
-/// the log is committed), then goes into F3 behind every entry committed before it.
+/// What happens to a request for a key this position owns (R-REP-2, R-REP-3), on the group's leader: a
+/// write is proposed to Raft with the waiting command as the entry's context, so the command gets the
+/// result once the entry is committed and applied; a read passes a linearizable read barrier, then goes
+/// into F3 behind every entry committed before it. A follower hands both to its leader over gRPC (an
+/// internal hop, not a ring hop): DotNext's follower-side barrier asks the leader for its commit index
+/// without the leader confirming it still leads, which a leader unaware of its successor answers stale.
 /// Requests run side by side; each ends within <see cref="Timeout"/> with a result or UNAVAILABLE, tried
 /// again meanwhile (with backoff) while the group has no leader or the leader cannot be reached.
 /// </summary>
@@ -86,17 +87,11 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, Pipeline
 
     private async Task AttemptAsync(Command command, DateTime deadline, CancellationToken cancellationToken)
     {
-        if (!command.Operation.IsWrite)
-        {
-            await raft.ApplyReadBarrierAsync(cancellationToken);
-            await queues.F3.Writer.WriteAsync(command, CancellationToken.None);
-            return;
-        }
         var leader = raft.Leader;
         if (leader is null && !command.HandedToLeader)
             leader = await raft.WaitForLeaderAsync(Timeout, cancellationToken);
         if (leader is { IsRemote: false })
-            await ProposeAsync(command, cancellationToken);
+            await ExecuteAsLeaderAsync(command, cancellationToken);
         else if (command.HandedToLeader)
             throw Unavailable($"{group.Self.Name} is not the leader of position {group.Self.Position} " +
                               $"(leader: {(leader is null ? "none yet" : group.NodeOf(leader.EndPoint).Name)}); retry");
@@ -104,19 +99,27 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, Pipeline
             command.Complete(await peers.SendToLeaderAsync(group.NodeOf(leader!.EndPoint), command.Operation, command.HopsSoFar, deadline));
     }
 
-    /// <summary>Failures that a moment later, or on the next leader, may not happen again.</summary>
-    private static bool IsWorthRetrying(Exception e) =>
-        e is RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded }
-        || e is not (RpcException or OperationCanceledException);
-
-    private async Task ProposeAsync(Command command, CancellationToken cancellationToken)
+    private async Task ExecuteAsLeaderAsync(Command command, CancellationToken cancellationToken)
     {
+        if (!command.Operation.IsWrite)
+        {
+            // ReadIndex: a heartbeat round confirms this node still leads, and every entry it holds is
+            // applied, so the map, read behind them in F3, shows every write acknowledged anywhere before.
+            await raft.ApplyReadBarrierAsync(cancellationToken);
+            await queues.F3.Writer.WriteAsync(command, CancellationToken.None);
+            return;
+        }
         // The leader's clock proposes the commit timestamp; the state machine keeps it from going backwards.
         var payload = LogRecordFormat.EncodeCommand(clock.GetUtcNow().ToUnixTimeMilliseconds(), command.Operation);
         await raft.ReplicateAsync(payload, command, cancellationToken);
         // Committed and handed to F3: the answer follows once the log worker has synced it.
         await command.Result.WaitAsync(cancellationToken);
     }
+
+    /// <summary>Failures that a moment later, or on the next leader, may not happen again.</summary>
+    private static bool IsWorthRetrying(Exception e) =>
+        e is RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded }
+        || e is not (RpcException or OperationCanceledException);
 
     private static RpcException Unavailable(string detail) => new(new Status(StatusCode.Unavailable, detail));
 }

@@ -158,7 +158,7 @@ public sealed class RingTests : IAsyncLifetime
         var ring = await ClientProcess.RunAsync(["--cluster", _topology.Path, "ring"]);
         Assert.Equal(0, ring.ExitCode);
         for (var position = 0; position < Positions; position++)
-            Assert.Contains($"p{position}r0 {_topology.Nodes[position].GrpcAddress} {(position == down ? "DOWN" : "up")}", ring.Output);
+            Assert.Contains($"p{position}r0 {_topology.Nodes[position].GrpcAddress} {(position == down ? "DOWN" : "leader")}", ring.Output);
         var whereIs = await ClientProcess.RunAsync(["--cluster", _topology.Path, "whereis", itsKeys[0]]);
         Assert.Contains($"owner position {down}: p{down}r0", whereIs.Output);
 

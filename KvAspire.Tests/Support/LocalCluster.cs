@@ -1,18 +1,11 @@
-using System.Net.Http.Json;
-using System.Text.Json;
-using KvAspire.Node.Replication;
-
 namespace KvAspire.Tests.Support;
 
 /// <summary>
 /// Every node of a test topology as a real process on loopback, each of which can be stopped (SIGTERM),
-/// killed (kill -9) and started again, with each node's view of its Raft group from <c>/status</c>.
+/// killed (kill -9) and started again.
 /// </summary>
 public sealed class LocalCluster : IAsyncDisposable
 {
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     private readonly Dictionary<string, NodeProcess?> _processes;
 
     private LocalCluster(TestTopology topology, IEnumerable<NodeProcess> processes)
@@ -55,47 +48,18 @@ public sealed class LocalCluster : IAsyncDisposable
         _processes[node.Name] = await NodeProcess.StartAsync(Topology, node);
     }
 
-    /// <summary>The node's view of its group, or null when it does not answer.</summary>
-    public static async Task<GroupStatusReport?> StatusAsync(TestNode node)
+    public Task<TestNode> WaitForLeaderAsync(int position, TimeSpan timeout) =>
+        GroupProbe.WaitForLeaderAsync(Topology.ReplicasOf(position), timeout);
+
+    public async Task WaitCaughtUpAsync(TestNode node, TimeSpan timeout)
     {
         try
         {
-            return await Http.GetFromJsonAsync<GroupStatusReport>(node.StatusAddress, Json);
+            await GroupProbe.WaitCaughtUpAsync(node, Topology.ReplicasOf(node.Position), timeout);
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
+        catch (TimeoutException e)
         {
-            return null;
-        }
-    }
-
-    /// <summary>The replica of <paramref name="position"/> that says it leads, once one does.</summary>
-    public async Task<TestNode> WaitForLeaderAsync(int position, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            foreach (var node in Topology.ReplicasOf(position))
-            {
-                if (await StatusAsync(node) is { Role: "leader" })
-                    return node;
-            }
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"position {position} had no leader within {timeout}");
-            await Task.Delay(50);
-        }
-    }
-
-    /// <summary>Waits until <paramref name="node"/> has applied everything its leader had applied when the wait began.</summary>
-    public async Task WaitCaughtUpAsync(TestNode node, TimeSpan timeout)
-    {
-        var leader = await WaitForLeaderAsync(node.Position, timeout);
-        var target = (await StatusAsync(leader))?.AppliedIndex ?? 0;
-        var deadline = DateTime.UtcNow + timeout;
-        while (await StatusAsync(node) is not { Leader: not null } status || status.AppliedIndex < target)
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"{node.Name} did not apply up to index {target} within {timeout}:{Environment.NewLine}{OutputOf(node)}");
-            await Task.Delay(50);
+            throw new TimeoutException($"{e.Message}:{Environment.NewLine}{OutputOf(node)}", e);
         }
     }
 

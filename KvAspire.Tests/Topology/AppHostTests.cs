@@ -11,22 +11,26 @@ using KvAspire.Tests.Support;
 
 namespace KvAspire.Tests.Topology;
 
-/// <summary>The AppHost's topology, a ring of 4 positions started by Aspire testing, serves the whole key space.</summary>
+/// <summary>
+/// A ring of 2 positions × 3 replicas started by the AppHost under Aspire testing: every node serves every
+/// key; a leader stopped from Aspire is replaced and writes go on; once back, it catches up.
+/// </summary>
 [Trait("Category", "Aspire")]
 [Collection(AspireCollection.Name)]
 public sealed class AppHostTests : IDisposable
 {
-    private const int Positions = 4;
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
+    private const int Positions = 2;
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
+    private static readonly TimeSpan ElectionTimeout = TimeSpan.FromSeconds(30);
 
     private readonly Support.TempDirectory _directory = new();
 
     public void Dispose() => _directory.Dispose();
 
     [Fact]
-    public async Task The_ring_of_cluster_json_starts_under_aspire_and_serves_every_key_through_every_node()
+    public async Task A_replicated_ring_starts_under_aspire_serves_every_key_through_every_node_and_survives_a_leader_stop()
     {
-        var topology = TestTopology.Ring(_directory, Positions);
+        var topology = TestTopology.Ring(_directory, Positions, replicas: 3);
         var ring = new RingMath(64, Positions);
         using var cancel = new CancellationTokenSource(StartTimeout);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<apphost::Projects.KvAspire_AppHost>(
@@ -41,44 +45,57 @@ public sealed class AppHostTests : IDisposable
             await Task.WhenAll(topology.Nodes.Select(n => app.ResourceNotifications.WaitForResourceHealthyAsync(n.Name, cancel.Token)));
             connections = topology.Nodes.Select(n => new KvConnection([n.GrpcAddress], TimeSpan.FromSeconds(10))).ToArray();
 
-            var keys = Enumerable.Range(0, 16).Select(i => $"<aspire-{i}>").ToList();
+            // CRUD through every node: a key's own replicas answer it directly, the others forward it once.
+            var keys = Enumerable.Range(0, 12).Select(i => $"<aspire-{i}>").ToList();
             for (var i = 0; i < keys.Count; i++)
             {
-                var created = await connections[i % Positions].ExecuteAsync(new ClientCommand(CommandKind.Create, keys[i], $"value {i}"), cancel.Token);
+                var created = await connections[i % connections.Length].ExecuteAsync(new ClientCommand(CommandKind.Create, keys[i], $"value {i}"), cancel.Token);
                 Assert.True(created.IsOk, $"{keys[i]}: {created.Status} {created.Error}");
-                for (var start = 0; start < Positions; start++)
+                for (var n = 0; n < connections.Length; n++)
                 {
-                    var read = await connections[start].ExecuteAsync(new ClientCommand(CommandKind.Read, keys[i]), cancel.Token);
+                    var read = await connections[n].ExecuteAsync(new ClientCommand(CommandKind.Read, keys[i]), cancel.Token);
                     Assert.Equal($"value {i}", read.Value);
-                    Assert.Equal(start == ring.OwnerOfKey(keys[i]) ? 0 : 1, read.Hops);
+                    Assert.Equal(topology.Nodes[n].Position == ring.OwnerOfKey(keys[i]) ? 0 : 1, read.Hops);
                 }
-                var updated = await connections[(i + 1) % Positions].ExecuteAsync(new ClientCommand(CommandKind.Update, keys[i], "updated", 1), cancel.Token);
+                var updated = await connections[(i + 1) % connections.Length].ExecuteAsync(new ClientCommand(CommandKind.Update, keys[i], "updated", 1), cancel.Token);
                 Assert.Equal(2, updated.Version);
                 if (i % 2 == 1)
                 {
-                    Assert.True((await connections[(i + 2) % Positions].ExecuteAsync(new ClientCommand(CommandKind.Delete, keys[i], null, 2), cancel.Token)).IsOk);
-                    Assert.Equal(StatusCode.NotFound, (await connections[(i + 3) % Positions].ExecuteAsync(new ClientCommand(CommandKind.Read, keys[i]), cancel.Token)).Status);
+                    Assert.True((await connections[(i + 2) % connections.Length].ExecuteAsync(new ClientCommand(CommandKind.Delete, keys[i], null, 2), cancel.Token)).IsOk);
+                    Assert.Equal(StatusCode.NotFound, (await connections[(i + 3) % connections.Length].ExecuteAsync(new ClientCommand(CommandKind.Read, keys[i]), cancel.Token)).Status);
                 }
             }
 
-            // Each key was written only into its owner's log.
+            // Each key is in the logs of its own position's three replicas, and nowhere else.
             foreach (var key in keys)
-                Assert.Equal([topology.Nodes[ring.OwnerOfKey(key)]], topology.NodesWhoseLogsContain(key));
+                Assert.Equal(topology.ReplicasOf(ring.OwnerOfKey(key)), topology.NodesWhoseLogsContain(key));
 
-            // Stop one position from Aspire: its keys fail cleanly, then come back with it.
-            const int down = 2;
-            var itsKey = keys.First(k => ring.OwnerOfKey(k) == down);
-            await app.ResourceCommands.ExecuteCommandAsync(topology.Nodes[down].Name, "stop", cancel.Token);
-            await app.ResourceNotifications.WaitForResourceAsync(topology.Nodes[down].Name, KnownResourceStates.TerminalStates, cancel.Token);
-            var failed = await connections[0].ExecuteAsync(new ClientCommand(CommandKind.Read, itsKey), cancel.Token);
-            Assert.Equal(StatusCode.Unavailable, failed.Status);
-            Assert.Contains($"position {down}", failed.Error);
+            // Stop position 0's leader from Aspire: another replica takes over and writes go on through every other node.
+            var group = topology.ReplicasOf(0).ToList();
+            var leader = await GroupProbe.WaitForLeaderAsync(group, ElectionTimeout);
+            await app.ResourceCommands.ExecuteCommandAsync(leader.Name, "stop", cancel.Token);
+            await app.ResourceNotifications.WaitForResourceAsync(leader.Name, KnownResourceStates.TerminalStates, cancel.Token);
+            var whileDown = Enumerable.Range(0, 200).Select(i => $"<while-down-{i}>").Where(k => ring.OwnerOfKey(k) == 0).Take(8).ToList();
+            for (var i = 0; i < whileDown.Count; i++)
+            {
+                var through = topology.Nodes.Where(n => n != leader).ElementAt(i % (topology.Nodes.Count - 1));
+                var created = await connections[through.Position * 3 + through.Replica].ExecuteAsync(new ClientCommand(CommandKind.Create, whileDown[i], $"while down {i}"), cancel.Token);
+                Assert.True(created.IsOk, $"{whileDown[i]} through {through.Name}: {created.Status} {created.Error}");
+            }
+            var newLeader = await GroupProbe.WaitForLeaderAsync(group.Where(n => n != leader), ElectionTimeout);
+            Assert.NotEqual(leader, newLeader);
 
-            await app.ResourceCommands.ExecuteCommandAsync(topology.Nodes[down].Name, "start", cancel.Token);
-            await app.ResourceNotifications.WaitForResourceHealthyAsync(topology.Nodes[down].Name, WaitBehavior.WaitOnResourceUnavailable, cancel.Token);
-            var back = await connections[0].ExecuteAsync(new ClientCommand(CommandKind.Read, itsKey), cancel.Token);
-            Assert.True(back.IsOk, $"{back.Status} {back.Error}");
-            Assert.Equal(1, back.Hops);
+            // Back again, the old leader catches up and answers from its own map what the group holds.
+            await app.ResourceCommands.ExecuteCommandAsync(leader.Name, "start", cancel.Token);
+            await app.ResourceNotifications.WaitForResourceHealthyAsync(leader.Name, WaitBehavior.WaitOnResourceUnavailable, cancel.Token);
+            await GroupProbe.WaitCaughtUpAsync(leader, group, ElectionTimeout);
+            var backConnection = connections[leader.Position * 3 + leader.Replica];
+            for (var i = 0; i < whileDown.Count; i++)
+            {
+                var read = await backConnection.ExecuteAsync(new ClientCommand(CommandKind.Read, whileDown[i]), cancel.Token);
+                Assert.Equal($"while down {i}", read.Value);
+                Assert.Equal(0, read.Hops);
+            }
         }
         finally
         {

@@ -82,12 +82,15 @@ public sealed class TopologyTests
     }
 
     [Fact]
-    public void The_repository_default_is_4_positions_of_1_replica()
+    public void The_repository_default_is_4_positions_of_3_replicas()
     {
         var topology = TopologyLoader.Load(Support.Paths.RepositoryFile("cluster.json"));
 
-        Assert.Equal(["p0r0", "p1r0", "p2r0", "p3r0"], topology.Nodes.Select(n => n.Name));
+        Assert.Equal(
+            from position in Enumerable.Range(0, 4) from replica in Enumerable.Range(0, 3) select $"p{position}r{replica}",
+            topology.Nodes.Select(n => n.Name));
         Assert.Equal(4, topology.Positions);
-        Assert.Equal(1, topology.Replicas);
+        Assert.Equal(3, topology.Replicas);
+        Assert.Equal(topology.Nodes.Select((n, i) => (7000 + i, 7100 + i)), topology.Nodes.Select(n => (n.GrpcPort, n.RaftPort)));
     }
 }

@@ -1,0 +1,171 @@
+using System.Text;
+using DotNext.Net.Cluster.Consensus.Raft;
+using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+using KvAspire.Configuration;
+using KvAspire.Node.Pipeline;
+using KvAspire.Node.Replication;
+using KvAspire.Node.Storage;
+using KvAspire.Tests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
+using LogEntry = KvAspire.Node.Storage.LogEntry;
+
+namespace KvAspire.Tests.Unit;
+
+/// <summary>
+/// <see cref="KvStateMachine"/> behind a real DotNext write-ahead log, in process: committed entries come out
+/// in F2 and F3 in commit order with their Raft index and term; Raft's own entries, undecodable entries and
+/// entries already replayed from <c>log.X</c> come out as nothing; a snapshot from the leader becomes the
+/// map's state and Raft's snapshot.
+/// </summary>
+[Trait("Category", "Unit")]
+public sealed class StateMachineTests : IAsyncDisposable
+{
+    private readonly TempDirectory _directory = new();
+    private readonly NodeDataDirectory _data = new();
+    private readonly PipelineQueues _queues;
+    private KvStateMachine? _stateMachine;
+    private WriteAheadLog? _wal;
+
+    public StateMachineTests()
+    {
+        _queues = new PipelineQueues(TopologyLoader.Load(TestTopology.SingleNode(_directory).Path));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_wal is not null)
+            await _wal.DisposeAsync();
+        _data.Dispose();
+        _directory.Dispose();
+    }
+
+    private async Task<WriteAheadLog> OpenAsync()
+    {
+        _stateMachine = new KvStateMachine(_queues, _data.Recover(), NullLogger<KvStateMachine>.Instance);
+        _wal = new WriteAheadLog(new WriteAheadLog.Options { Location = _data.File("raft") }, _stateMachine);
+        await _wal.InitializeAsync();
+        return _wal;
+    }
+
+    private static ReadOnlyMemory<byte> Payload(KvCommand command) => LogRecordFormat.EncodeCommand(1000, command);
+
+    private static KvCommand Create(string key, string client = "c", ulong sequence = 1) =>
+        new(OperationKind.Create, key, Encoding.UTF8.GetBytes("v"), RequestId: new ClientRequestId(client, sequence));
+
+    private static async Task<long> CommitAsync(WriteAheadLog wal, ReadOnlyMemory<byte> payload, long term = 1, object? context = null)
+    {
+        var index = await wal.AppendAsync(new BinaryLogEntry { Content = payload, Term = term, Context = context });
+        await wal.CommitAsync(index);
+        await wal.WaitForApplyAsync(index);
+        return index;
+    }
+
+    private List<PipelineItem> Drain(bool log)
+    {
+        var items = new List<PipelineItem>();
+        while ((log ? _queues.F2 : _queues.F3).Reader.TryRead(out var item))
+            items.Add(item);
+        return items;
+    }
+
+    [Fact]
+    public async Task Committed_writes_reach_the_log_and_the_map_in_commit_order_with_their_index_and_term()
+    {
+        var wal = await OpenAsync();
+        await CommitAsync(wal, Payload(Create("a", sequence: 1)), term: 2);
+        await CommitAsync(wal, Payload(Create("b", sequence: 2)), term: 3);
+
+        var logged = Drain(log: true).Cast<Command>().Select(c => c.Entry!).ToList();
+        var applied = Drain(log: false).Cast<Command>().Select(c => c.Entry!).ToList();
+        Assert.Equal(logged, applied);
+        Assert.Equal([("a", 1L, 2L), ("b", 2L, 3L)], applied.Select(e => (e.Command.Key, e.Index, e.Term)));
+        Assert.Equal(2, _stateMachine!.AppliedIndex);
+    }
+
+    [Fact]
+    public async Task The_waiting_command_is_the_one_answered_only_when_its_request_id_matches()
+    {
+        var wal = await OpenAsync();
+        var waiting = new Command(Create("a", sequence: 7), default);
+        var stale = new Command(Create("a", sequence: 8), default);
+        await CommitAsync(wal, Payload(Create("a", sequence: 7)), context: waiting);
+        await CommitAsync(wal, Payload(Create("b", sequence: 9)), context: stale);
+
+        var applied = Drain(log: false).Cast<Command>().ToList();
+        Assert.Same(waiting, applied[0]);
+        Assert.Equal(1, waiting.Entry!.Index);
+        Assert.NotSame(stale, applied[1]);
+        Assert.Null(stale.Entry);
+    }
+
+    [Fact]
+    public async Task Raft_entries_of_its_own_and_undecodable_entries_are_skipped_without_throwing()
+    {
+        var wal = await OpenAsync();
+        await CommitAsync(wal, ReadOnlyMemory<byte>.Empty);
+        await CommitAsync(wal, new byte[] { 1, 2, 3, 4 });
+        await CommitAsync(wal, Encoding.UTF8.GetBytes("not a command at all, but long enough to look like one............"));
+        var last = await CommitAsync(wal, Payload(Create("after")));
+
+        Assert.Equal(["after"], Drain(log: false).Cast<Command>().Select(c => c.Operation.Key));
+        Assert.Equal(last, _stateMachine!.AppliedIndex);
+    }
+
+    [Fact]
+    public async Task Commit_timestamps_never_go_backwards()
+    {
+        var wal = await OpenAsync();
+        await CommitAsync(wal, LogRecordFormat.EncodeCommand(5000, Create("a", sequence: 1)));
+        await CommitAsync(wal, LogRecordFormat.EncodeCommand(4000, Create("b", sequence: 2)));
+
+        Assert.Equal([5000L, 5000L], Drain(log: false).Cast<Command>().Select(c => c.Entry!.TimestampUnixMs));
+    }
+
+    [Fact]
+    public async Task Entries_already_replayed_from_the_logs_are_not_applied_again_and_raft_is_told_of_them()
+    {
+        using (var log = OperationLog.Open(_data.Path, 0, 0))
+        {
+            log.Append([
+                new LogEntry(1, 1, 1000, Create("a", sequence: 1)),
+                new LogEntry(2, 1, 1000, Create("b", sequence: 2)),
+            ]);
+        }
+
+        var wal = await OpenAsync();
+
+        // The replayed state is announced as Raft's snapshot, so Raft gives the next entry index 3.
+        Assert.Equal(2, _stateMachine!.Snapshot!.Index);
+        Assert.IsType<SnapshotMarker>(Assert.Single(Drain(log: false)));
+        var next = await CommitAsync(wal, Payload(Create("c", sequence: 3)));
+        Assert.Equal(3, next);
+        Assert.Equal([("c", 3L)], Drain(log: false).Cast<Command>().Select(c => (c.Operation.Key, c.Entry!.Index)));
+    }
+
+    [Fact]
+    public async Task A_snapshot_from_the_leader_becomes_the_map_and_raft_s_snapshot()
+    {
+        var wal = await OpenAsync();
+        var leaderMap = new KvMap();
+        for (var i = 1; i <= 5; i++)
+            leaderMap.Apply(new LogEntry(i, 4, 2000 + i, Create($"k{i}", sequence: (ulong)i)));
+        using var leaderFiles = new TempDirectory();
+        SnapshotFile.Write(leaderFiles.Path, 9, leaderMap.Freeze());
+        var sent = new StoredSnapshot(leaderFiles.Path, 9, 5, 4, Task.CompletedTask);
+
+        var installing = wal.AppendAsync(sent, 5).AsTask();
+        var marker = (SnapshotMarker)await _queues.F2.Reader.ReadAsync();
+        Assert.Same(marker, await _queues.F3.Reader.ReadAsync());
+        Assert.Equal(5, marker.Install!.LastIndex);
+        Assert.Equal(["k1", "k2", "k3", "k4", "k5"], marker.Install.Values.Keys.Order());
+        marker.MarkRotated();
+        marker.MarkWritten(5, 4);
+        await installing;
+
+        Assert.Equal((5L, 4L), (_stateMachine!.Snapshot!.Index, _stateMachine.Snapshot.Term));
+        Assert.Equal(5, _stateMachine.AppliedIndex);
+        var next = await CommitAsync(wal, Payload(Create("after", sequence: 6)), term: 4);
+        Assert.Equal(6, next);
+        Assert.Equal(6, Drain(log: false).Cast<Command>().Single().Entry!.Index);
+    }
+}
