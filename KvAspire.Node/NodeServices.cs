@@ -57,7 +57,6 @@ public static class NodeServices
         services.AddSingleton<LocalRing>();
         services.AddSingleton<PeerClients>();
         services.AddSingleton<Dispatcher>();
-        services.AddSingleton<RaftGroup>();
         services.AddSingleton<ReplicationPath>();
         services.AddSingleton<GroupStatus>();
         // Hosted services stop in reverse order: snapshots stop first, then the dispatcher closes the
@@ -67,7 +66,7 @@ public static class NodeServices
         services.AddHostedService<Forwarder>();
         services.AddHostedService(provider => provider.GetRequiredService<Dispatcher>());
         services.AddHostedService<SnapshotScheduler>();
-        AddRaft(builder, topology, node, dataDirectory);
+        AddRaft(builder, new RaftGroup(topology, node), topology.ElectionTimeoutMs, dataDirectory);
         return builder;
     }
 
@@ -76,14 +75,14 @@ public static class NodeServices
     /// <c>raft/</c> under the data directory. Registered after the pipeline's workers, so Raft starts
     /// once they run (it re-applies committed entries while starting) and stops before them.
     /// </summary>
-    private static void AddRaft(WebApplicationBuilder builder, ClusterTopology topology, NodeInfo node, string dataDirectory)
+    private static void AddRaft(WebApplicationBuilder builder, RaftGroup group, int electionTimeoutMs, string dataDirectory)
     {
-        var members = topology.Nodes.Where(n => n.Position == node.Position).Select(RaftGroup.AddressOf).ToList();
         builder.Services
+            .AddSingleton(group)
             .UseInMemoryConfigurationStorage(configuration =>
             {
-                foreach (var member in members)
-                    configuration.Add(new UriEndPoint(member));
+                foreach (var member in group.Members)
+                    configuration.Add(new UriEndPoint(RaftGroup.AddressOf(member)));
             })
             .UseStateMachine<KvStateMachine>(new WriteAheadLog.Options
             {
@@ -93,12 +92,11 @@ public static class NodeServices
             })
             .ConfigureLocalNode(raft =>
             {
-                raft.PublicEndPoint = RaftGroup.AddressOf(node);
+                raft.PublicEndPoint = RaftGroup.AddressOf(group.Self);
                 // The members are known from the topology; none of them forms a group on its own.
                 raft.ColdStart = false;
-                raft.LowerElectionTimeout = topology.ElectionTimeoutMs;
-                raft.UpperElectionTimeout = 2 * topology.ElectionTimeoutMs;
-                raft.RequestTimeout = TimeSpan.FromMilliseconds(topology.ElectionTimeoutMs);
+                raft.LowerElectionTimeout = electionTimeoutMs;
+                raft.UpperElectionTimeout = 2 * electionTimeoutMs;
             });
     }
 

@@ -27,6 +27,7 @@ public sealed class KvStateMachine : IStateMachine
     private readonly SemaphoreSlim _order = new(1, 1);
     private long _appliedIndex;
     private long _appliedTerm;
+    private long _lastWriteIndex;
     private long _lastTimestamp;
     private long _nextSnapshotNumber;
     private volatile StoredSnapshot? _snapshot;
@@ -36,7 +37,7 @@ public sealed class KvStateMachine : IStateMachine
         _queues = queues;
         _directory = recovered.DataDirectory;
         _logger = logger;
-        _appliedIndex = recovered.LastIndex;
+        _appliedIndex = _lastWriteIndex = recovered.LastIndex;
         _appliedTerm = recovered.Map.AppliedTerm;
         _lastTimestamp = recovered.LastTimestampUnixMs;
         _nextSnapshotNumber = recovered.NextSnapshotNumber;
@@ -90,6 +91,7 @@ public sealed class KvStateMachine : IStateMachine
                 : new Command(committed.Command, default);
             command.Entry = committed;
             await EnqueueAsync(command);
+            _lastWriteIndex = entry.Index;
             _appliedTerm = entry.Term;
             Volatile.Write(ref _appliedIndex, entry.Index);
             return entry.Index;
@@ -105,15 +107,15 @@ public sealed class KvStateMachine : IStateMachine
         ValueTask.CompletedTask; // snap.X retention is by count (R-SNAP-1), done after each snapshot
 
     /// <summary>
-    /// Places snapshot marker X after the last applied entry, or returns null when nothing was applied
-    /// since the newest snapshot.
+    /// Places snapshot marker X after the last applied entry, or returns null when nothing was written
+    /// since the newest snapshot (Raft's own entries change nothing worth a snapshot).
     /// </summary>
     public async Task<SnapshotMarker?> StartSnapshotAsync(CancellationToken token)
     {
         await _order.WaitAsync(token);
         try
         {
-            if (_snapshot is { } newest && newest.Index >= _appliedIndex)
+            if ((_snapshot?.Index ?? 0) >= _lastWriteIndex)
                 return null;
             var marker = new SnapshotMarker(_nextSnapshotNumber++);
             await WriteInOrderAsync(marker);
@@ -162,6 +164,7 @@ public sealed class KvStateMachine : IStateMachine
         var (index, term) = await marker.Written;
         _lastTimestamp = received.LastTimestampUnixMs;
         _appliedTerm = term;
+        _lastWriteIndex = index;
         Volatile.Write(ref _appliedIndex, index);
         _snapshot = new StoredSnapshot(_directory, marker.Number, index, term, Task.CompletedTask);
         NodeLog.SnapshotInstalled(_logger, DataFiles.SnapshotName(marker.Number), received.Values.Count, index, term);

@@ -24,23 +24,13 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, Pipeline
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromMilliseconds(400);
 
-    private readonly HashSet<Task> _inFlight = [];
+    private readonly InFlightTasks _inFlight = new();
 
     /// <summary>Starts <paramref name="command"/> on its way; its caller hears back through the command.</summary>
-    public void Submit(Command command)
-    {
-        var running = ExecuteAsync(command);
-        lock (_inFlight)
-            _inFlight.Add(running);
-        _ = running.ContinueWith(done => { lock (_inFlight) _inFlight.Remove(done); }, TaskScheduler.Default);
-    }
+    public void Submit(Command command) => _inFlight.Track(ExecuteAsync(command));
 
     /// <summary>Waits for every request under way.</summary>
-    public Task DrainAsync()
-    {
-        lock (_inFlight)
-            return Task.WhenAll([.. _inFlight]);
-    }
+    public Task DrainAsync() => _inFlight.WhenAllAsync();
 
     private async Task ExecuteAsync(Command command)
     {

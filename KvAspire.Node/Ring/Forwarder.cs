@@ -17,7 +17,7 @@ public sealed class Forwarder(PipelineQueues queues, LocalRing ring, PeerClients
     /// <summary>How long a forward may take, all later hops included, before the caller hears DEADLINE_EXCEEDED.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
 
-    private readonly HashSet<Task> _inFlight = [];
+    private readonly InFlightTasks _inFlight = new();
 
     // Per position: the replica that answered the last forward there.
     private readonly int[] _preferred = new int[ring.NodesByPosition.Count];
@@ -26,17 +26,11 @@ public sealed class Forwarder(PipelineQueues queues, LocalRing ring, PeerClients
     {
         await foreach (var item in queues.F4.Reader.ReadAllAsync(CancellationToken.None))
         {
-            var forward = ForwardAsync((Command)item);
-            lock (_inFlight)
-                _inFlight.Add(forward);
-            _ = forward.ContinueWith(done => { lock (_inFlight) _inFlight.Remove(done); }, TaskScheduler.Default);
+            _inFlight.Track(ForwardAsync((Command)item));
         }
 
         // F4 is closed and empty: let the forwards under way finish before the node stops.
-        Task[] remaining;
-        lock (_inFlight)
-            remaining = [.. _inFlight];
-        await Task.WhenAll(remaining);
+        await _inFlight.WhenAllAsync();
     }
 
     private async Task ForwardAsync(Command command)

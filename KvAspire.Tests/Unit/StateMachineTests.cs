@@ -168,4 +168,22 @@ public sealed class StateMachineTests : IAsyncDisposable
         Assert.Equal(6, next);
         Assert.Equal(6, Drain(log: false).Cast<Command>().Single().Entry!.Index);
     }
+
+    [Fact]
+    public async Task A_snapshot_is_placed_after_the_last_write_and_skipped_when_only_raft_entries_followed()
+    {
+        var wal = await OpenAsync();
+        Assert.Null(await _stateMachine!.StartSnapshotAsync(CancellationToken.None));
+
+        await CommitAsync(wal, Payload(Create("a")));
+        var marker = await _stateMachine.StartSnapshotAsync(CancellationToken.None);
+        Assert.NotNull(marker);
+        Assert.Equal([typeof(Command), typeof(SnapshotMarker)], Drain(log: false).Select(i => i.GetType()));
+        marker.MarkRotated();
+        marker.MarkWritten(1, 1);
+        await Wait.UntilAsync(() => _stateMachine.Snapshot?.Index == 1, TimeSpan.FromSeconds(5), "snapshot 1 to become Raft's snapshot");
+
+        await CommitAsync(wal, ReadOnlyMemory<byte>.Empty);
+        Assert.Null(await _stateMachine.StartSnapshotAsync(CancellationToken.None));
+    }
 }
