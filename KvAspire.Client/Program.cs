@@ -55,7 +55,8 @@ async Task<int> RunAsync(ParseResult options)
     }
 
     var parser = new CommandParser(options.GetValue(MaxValueOption) ?? topology?.MaxValueBytes ?? 1024 * 1024);
-    using var connection = new KvConnection(nodes, TimeSpan.FromSeconds(timeout));
+    using var leaders = topology is null ? null : new LeaderHints(topology);
+    using var connection = new KvConnection(nodes, TimeSpan.FromSeconds(timeout), leaders);
     var words = options.GetValue(WordsArgument) ?? [];
     var ring = topology is null ? null : new RingReport(topology, printer);
     if (words.Length == 0)
@@ -83,13 +84,14 @@ async Task<int> RunAsync(ParseResult options)
         case ParsedInput.WhereIs whereIs:
             return ring.WhereIs(whereIs.Key);
         case ParsedInput.Load or ParsedInput.Bench:
-            return await RunLoadAsync(parsed, options, parser.MaxValueBytes, nodes, connection, printer);
+            return await RunLoadAsync(parsed, options, parser.MaxValueBytes, nodes, connection, leaders, printer);
         default:
             return ExitCodes.Success;
     }
 }
 
-async Task<int> RunLoadAsync(ParsedInput parsed, ParseResult options, int maxValueBytes, string[] nodes, KvConnection connection, ReplyPrinter printer)
+async Task<int> RunLoadAsync(ParsedInput parsed, ParseResult options, int maxValueBytes, string[] nodes, KvConnection connection,
+    LeaderHints? leaders, ReplyPrinter printer)
 {
     var clients = options.GetValue(ClientsOption);
     var valueSize = options.GetValue(ValueSizeOption);
@@ -128,7 +130,7 @@ async Task<int> RunLoadAsync(ParsedInput parsed, ParseResult options, int maxVal
     switch (options.GetValue(TargetOption))
     {
         case "kvaspire":
-            targets = nodes.Select(n => (IBenchTarget)new KvAspireTarget(new KvConnection([n], connection.Timeout))).ToList();
+            targets = nodes.Select(n => (IBenchTarget)new KvAspireTarget(new KvConnection([n], connection.Timeout, leaders))).ToList();
             break;
         case "etcd" when endpoints.Length > 0:
             targets = endpoints.Select(e => (IBenchTarget)new EtcdTarget(e, connection.Timeout)).ToList();

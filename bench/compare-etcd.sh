@@ -72,6 +72,11 @@ run() { # $1 target name, $2 workload, $3 clients; prints "ops p50 p99"
     python3 -c "import json,sys; d=json.load(sys.stdin); print(round(d['opsPerSecond']), round(d['p50Ms'],2), round(d['p99Ms'],2))"
 }
 
+# A first, unmeasured pass for each side: the .NET nodes and client compile their hot paths as they run.
+echo "warming up both sides (unmeasured)…"
+run kvaspire A 64 >/dev/null
+run etcd A 64 >/dev/null
+
 printf "\n%-10s %-8s | %10s %8s %8s | %10s %8s %8s | %7s\n" workload clients "KvAspire/s" p50 p99 "etcd/s" p50 p99 ratio
 for spec in "write 64" "read 64" "A 64" "B 64" "write 1" "read 1"; do
   read -r workload clients <<<"$spec"

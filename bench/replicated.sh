@@ -52,6 +52,10 @@ run() { # $1 workload, $2 clients, $3.. targets; prints "ops p50 p99"
     python3 -c "import json,sys; d=json.load(sys.stdin); print(round(d['opsPerSecond']), round(d['p50Ms'],2), round(d['p99Ms'],2))"
 }
 
+# A first, unmeasured pass: the .NET nodes and client compile their hot paths as they run.
+echo "warming up (unmeasured)…"
+run A 64 --cluster "$work/cluster.json" >/dev/null
+
 printf "\n%-8s %-8s | %10s %8s %8s | %10s %8s %8s\n" workload clients "leader/s" p50 p99 "spread/s" p50 p99
 for spec in "write 1" "write 64" "read 1" "read 64"; do
   read -r workload clients <<<"$spec"

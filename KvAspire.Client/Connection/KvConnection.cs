@@ -23,21 +23,26 @@ public sealed class KvConnection : IDisposable
     private readonly string[] _addresses;
     private readonly GrpcChannel[] _channels;
     private readonly TimeSpan _timeout;
+    private readonly LeaderHints? _leaders;
     private readonly string _clientId = Guid.NewGuid().ToString("N");
     private long _sequence;
     private int _preferred;
 
-    public KvConnection(IReadOnlyList<string> nodes, TimeSpan timeout)
+    /// <param name="leaders">Leader hints shared by the process's connections; null sends every request to the nodes given.</param>
+    public KvConnection(IReadOnlyList<string> nodes, TimeSpan timeout, LeaderHints? leaders = null)
     {
         _addresses = nodes.Select(NormalizeAddress).ToArray();
-        // A channel connects on its first call and then stays open: one per node for the whole session.
-        _channels = _addresses.Select(address => GrpcChannel.ForAddress(address, new GrpcChannelOptions
-        {
-            MaxReceiveMessageSize = null,
-            MaxSendMessageSize = null,
-        })).ToArray();
+        _channels = _addresses.Select(OpenChannel).ToArray();
         _timeout = timeout;
+        _leaders = leaders;
     }
+
+    /// <summary>A channel connects on its first call and then stays open: one per node for the whole session.</summary>
+    public static GrpcChannel OpenChannel(string address) => GrpcChannel.ForAddress(address, new GrpcChannelOptions
+    {
+        MaxReceiveMessageSize = null,
+        MaxSendMessageSize = null,
+    });
 
     public IReadOnlyList<string> Addresses => _addresses;
 
@@ -54,6 +59,15 @@ public sealed class KvConnection : IDisposable
             ? null
             : new RequestId { ClientId = _clientId, Sequence = (ulong)Interlocked.Increment(ref _sequence) };
 
+        var position = _leaders?.PositionOf(command.Key);
+        if (position is { } owner && _leaders!.LeaderOf(owner) is { } leader)
+        {
+            var direct = await SendAsync(leader.Channel, leader.Address, command, requestId, cancellationToken);
+            if (direct.Status != StatusCode.Unavailable)
+                return Learned(owner, direct);
+            _leaders.Forget(owner, leader.Address);
+        }
+
         // Every node unavailable is often a moment's state (a node restarting, a leader being elected,
         // which the nodes themselves already wait out): go round again after a growing pause, for a while.
         var started = Stopwatch.StartNew();
@@ -65,11 +79,11 @@ public sealed class KvConnection : IDisposable
             for (var attempt = 0; attempt < _addresses.Length; attempt++)
             {
                 var index = (first + attempt) % _addresses.Length;
-                last = await SendAsync(index, command, requestId, cancellationToken);
+                last = await SendAsync(_channels[index], _addresses[index], command, requestId, cancellationToken);
                 if (last.Status != StatusCode.Unavailable)
                 {
                     Volatile.Write(ref _preferred, index);
-                    return last;
+                    return position is { } known ? Learned(known, last) : last;
                 }
             }
             if (started.Elapsed + pause >= RetryFor || started.Elapsed + pause >= _timeout)
@@ -79,43 +93,61 @@ public sealed class KvConnection : IDisposable
         }
     }
 
-    private async Task<Reply> SendAsync(int index, ClientCommand command, RequestId? id, CancellationToken cancellationToken)
+    private Reply Learned(int position, Reply reply)
     {
-        var client = new KeyValue.KeyValueClient(_channels[index]);
+        _leaders!.Learn(position, reply.Leader);
+        return reply;
+    }
+
+    private async Task<Reply> SendAsync(GrpcChannel channel, string node, ClientCommand command, RequestId? id, CancellationToken cancellationToken)
+    {
+        var client = new KeyValue.KeyValueClient(channel);
         var options = new CallOptions(deadline: DateTime.UtcNow + _timeout, cancellationToken: cancellationToken);
-        var node = _addresses[index];
         try
         {
             switch (command.Kind)
             {
                 case CommandKind.Read:
-                    var read = await client.ReadAsync(new ReadRequest { Key = command.Key }, options);
-                    return new Reply(StatusCode.OK, Value: read.Value.ToStringUtf8(), Version: read.Version,
-                        TimestampUnixMs: read.TimestampUnixMs, Hops: read.Hops, Node: node);
+                    using (var call = client.ReadAsync(new ReadRequest { Key = command.Key }, options))
+                    {
+                        var read = await call;
+                        return new Reply(StatusCode.OK, Value: read.Value.ToStringUtf8(), Version: read.Version,
+                            TimestampUnixMs: read.TimestampUnixMs, Hops: read.Hops, Node: node, Leader: LeaderOf(call.GetTrailers()));
+                    }
                 case CommandKind.Create:
-                    return ToReply(await client.CreateAsync(new CreateRequest { Key = command.Key, Value = Bytes(command.Value), Id = id }, options), node);
+                    return await WrittenAsync(client.CreateAsync(new CreateRequest { Key = command.Key, Value = Bytes(command.Value), Id = id }, options), node);
                 case CommandKind.Update:
                     var update = new UpdateRequest { Key = command.Key, Value = Bytes(command.Value), Id = id };
                     if (command.ExpectedVersion is { } updateVersion)
                         update.ExpectedVersion = updateVersion;
-                    return ToReply(await client.UpdateAsync(update, options), node);
+                    return await WrittenAsync(client.UpdateAsync(update, options), node);
                 default:
                     var delete = new DeleteRequest { Key = command.Key, Id = id };
                     if (command.ExpectedVersion is { } deleteVersion)
                         delete.ExpectedVersion = deleteVersion;
-                    return ToReply(await client.DeleteAsync(delete, options), node);
+                    return await WrittenAsync(client.DeleteAsync(delete, options), node);
             }
         }
         catch (RpcException e)
         {
-            return new Reply(e.StatusCode, Error: string.IsNullOrEmpty(e.Status.Detail) ? e.StatusCode.ToString() : e.Status.Detail, Node: node);
+            return new Reply(e.StatusCode, Error: string.IsNullOrEmpty(e.Status.Detail) ? e.StatusCode.ToString() : e.Status.Detail,
+                Node: node, Leader: LeaderOf(e.Trailers));
         }
     }
 
-    private static ByteString Bytes(string? value) => ByteString.CopyFrom(value ?? "", Encoding.UTF8);
+    private static async Task<Reply> WrittenAsync(AsyncUnaryCall<WriteReply> call, string node)
+    {
+        using (call)
+        {
+            var reply = await call;
+            return new Reply(StatusCode.OK, Version: reply.Version, TimestampUnixMs: reply.TimestampUnixMs, Hops: reply.Hops,
+                Node: node, Leader: LeaderOf(call.GetTrailers()));
+        }
+    }
 
-    private static Reply ToReply(WriteReply reply, string node) =>
-        new(StatusCode.OK, Version: reply.Version, TimestampUnixMs: reply.TimestampUnixMs, Hops: reply.Hops, Node: node);
+    private static string? LeaderOf(Metadata trailers) => trailers.GetValue(LeaderHints.Trailer);
+
+    private static ByteString Bytes(string? value) => ByteString.CopyFrom(value ?? "", Encoding.UTF8);
 
     public void Dispose()
     {

@@ -2,7 +2,10 @@ using Grpc.Core;
 
 namespace KvAspire.Client.Connection;
 
-/// <summary>The answer to one command: success with its data, or the status the cluster returned.</summary>
+/// <summary>
+/// The answer to one command: success with its data, or the status the cluster returned; the node that
+/// was asked, and the leader that executed it when the cluster said.
+/// </summary>
 public sealed record Reply(
     StatusCode Status,
     string? Error = null,
@@ -10,7 +13,8 @@ public sealed record Reply(
     long Version = 0,
     long TimestampUnixMs = 0,
     int Hops = 0,
-    string? Node = null)
+    string? Node = null,
+    string? Leader = null)
 {
     public bool IsOk => Status == StatusCode.OK;
 

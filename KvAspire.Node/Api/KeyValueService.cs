@@ -43,6 +43,8 @@ public sealed class KeyValueService(RequestValidator validator, IntakeQueue inta
             var handedToLeader = context.RequestHeaders.GetValue(PeerClients.ToLeaderHeader) is not null;
             var result = await intake.ExecuteAsync(command, HopsSoFar(context), handedToLeader, context.CancellationToken);
             telemetry.RecordOperation(command.Kind, result.Code.ToString(), Stopwatch.GetElapsedTime(started));
+            if (result.Leader is { } leader)
+                context.ResponseTrailers.Add(PeerClients.LeaderTrailer, leader);
             return StatusMapping.EnsureOk(result);
         }
         catch (IOException e)

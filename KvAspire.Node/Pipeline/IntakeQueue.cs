@@ -1,3 +1,4 @@
+using KvAspire.Configuration;
 using System.Diagnostics;
 using System.Threading.Channels;
 using KvAspire.Node.Ring;
@@ -9,8 +10,10 @@ namespace KvAspire.Node.Pipeline;
 /// The handlers' side of F1: locate the key on the ring (hashing here, on the handlers' threads, keeps
 /// the single dispatcher thread light), queue the request (waiting while F1 is full) and await its answer.
 /// </summary>
-public sealed class IntakeQueue(PipelineQueues queues, LocalRing ring)
+public sealed class IntakeQueue(PipelineQueues queues, LocalRing ring, NodeInfo self)
 {
+    private readonly string _selfAddress = $"{self.Host}:{self.GrpcPort}";
+
     /// <exception cref="NodeStoppingException">The node has stopped taking requests.</exception>
     public async Task<OperationResult> ExecuteAsync(KvCommand operation, int hopsSoFar, bool handedToLeader, CancellationToken cancellationToken)
     {
@@ -26,7 +29,9 @@ public sealed class IntakeQueue(PipelineQueues queues, LocalRing ring)
         {
             throw new NodeStoppingException();
         }
-        return await command.Result.WaitAsync(cancellationToken);
+        var result = await command.Result.WaitAsync(cancellationToken);
+        // A key of this position is executed by its leader: here, unless a follower's hand-off says where.
+        return result.Leader is null && command.Route.Owner == ring.Position ? result with { Leader = _selfAddress } : result;
     }
 }
 

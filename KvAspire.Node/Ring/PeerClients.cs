@@ -17,8 +17,11 @@ public sealed class PeerClients : IDisposable
     /// <summary>Request header: server-to-server forwards so far.</summary>
     public const string HopsHeader = "kvaspire-hops";
 
-    /// <summary>Request header: a follower handed this write to the leader of its own position.</summary>
+    /// <summary>Request header: a follower handed this request to the leader of its own position.</summary>
     public const string ToLeaderHeader = "kvaspire-to-leader";
+
+    /// <summary>Response trailer: the gRPC address (host:port) of the leader that executed the request.</summary>
+    public const string LeaderTrailer = "kvaspire-leader";
 
     private readonly FrozenDictionary<string, GrpcChannel> _channels;
 
@@ -60,25 +63,37 @@ public sealed class PeerClients : IDisposable
         switch (operation.Kind)
         {
             case OperationKind.Read:
-                var read = await client.ReadAsync(new ReadRequest { Key = operation.Key }, options);
-                return new OperationResult(ResultCode.Ok, read.Version, read.TimestampUnixMs, read.Value.Memory, Hops: read.Hops + addedHops);
+                using (var call = client.ReadAsync(new ReadRequest { Key = operation.Key }, options))
+                {
+                    var read = await call;
+                    return new OperationResult(ResultCode.Ok, read.Version, read.TimestampUnixMs, read.Value.Memory,
+                        Hops: read.Hops + addedHops, Leader: LeaderOf(call));
+                }
             case OperationKind.Create:
-                return Written(await client.CreateAsync(new CreateRequest { Key = operation.Key, Value = value, Id = id }, options), addedHops);
+                return await WrittenAsync(client.CreateAsync(new CreateRequest { Key = operation.Key, Value = value, Id = id }, options), addedHops);
             case OperationKind.Update:
                 var update = new UpdateRequest { Key = operation.Key, Value = value, Id = id };
                 if (operation.ExpectedVersion is { } updateVersion)
                     update.ExpectedVersion = updateVersion;
-                return Written(await client.UpdateAsync(update, options), addedHops);
+                return await WrittenAsync(client.UpdateAsync(update, options), addedHops);
             default:
                 var delete = new DeleteRequest { Key = operation.Key, Id = id };
                 if (operation.ExpectedVersion is { } deleteVersion)
                     delete.ExpectedVersion = deleteVersion;
-                return Written(await client.DeleteAsync(delete, options), addedHops);
+                return await WrittenAsync(client.DeleteAsync(delete, options), addedHops);
         }
     }
 
-    private static OperationResult Written(WriteReply reply, int addedHops) =>
-        new(ResultCode.Ok, reply.Version, reply.TimestampUnixMs, Hops: reply.Hops + addedHops);
+    private static async Task<OperationResult> WrittenAsync(AsyncUnaryCall<WriteReply> call, int addedHops)
+    {
+        using (call)
+        {
+            var reply = await call;
+            return new OperationResult(ResultCode.Ok, reply.Version, reply.TimestampUnixMs, Hops: reply.Hops + addedHops, Leader: LeaderOf(call));
+        }
+    }
+
+    private static string? LeaderOf<T>(AsyncUnaryCall<T> call) => call.GetTrailers().GetValue(LeaderTrailer);
 
     public void Dispose()
     {

@@ -13,13 +13,19 @@ public enum ResultCode
     AlreadyApplied,
 }
 
+/// <param name="Hops">Server-to-server forwards the request took.</param>
+/// <param name="Leader">
+/// The gRPC address (host:port) of the leader that executed it, when known: a hint that lets a client
+/// send the next request for that position straight there.
+/// </param>
 public readonly record struct OperationResult(
     ResultCode Code,
     long Version = 0,
     long TimestampUnixMs = 0,
     ReadOnlyMemory<byte> Value = default,
     string? Detail = null,
-    int Hops = 0)
+    int Hops = 0,
+    string? Leader = null)
 {
     public bool IsOk => Code == ResultCode.Ok;
 }

@@ -70,6 +70,8 @@ public sealed class RingTests : IAsyncLifetime
                 var read = await _connections[start].ExecuteAsync(Read(key));
                 Assert.True(read.IsOk, $"{key} through p{start}r0: {read.Status} {read.Error}");
                 Assert.Equal(ExpectedHops(start, owner), read.Hops);
+                // Whichever node was asked, the answer names the owner's leader (its only node here).
+                Assert.Equal(_topology.Nodes[owner].GrpcAddress, read.Leader);
             }
         }
         Assert.Contains(keys, k => Enumerable.Range(0, Positions).Any(start => ExpectedHops(start, _ring.OwnerOfKey(k)) == 2));

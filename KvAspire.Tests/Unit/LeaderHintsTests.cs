@@ -1,0 +1,58 @@
+extern alias client;
+using client::KvAspire.Client.Connection;
+using KvAspire.Ring;
+using KvAspire.Tests.Support;
+
+namespace KvAspire.Tests.Unit;
+
+/// <summary>The client's leader hints: one per position, only for that position's nodes, dropped when they fail.</summary>
+[Trait("Category", "Unit")]
+public sealed class LeaderHintsTests : IDisposable
+{
+    private readonly TempDirectory _directory = new();
+    private readonly TestTopology _topology;
+    private readonly LeaderHints _hints;
+
+    public LeaderHintsTests()
+    {
+        _topology = TestTopology.Ring(_directory, positions: 2, replicas: 3);
+        // The client's own copy of the topology types (linked source), loaded as the client does.
+        _hints = new LeaderHints(client::KvAspire.Configuration.TopologyLoader.Load(_topology.Path));
+    }
+
+    public void Dispose()
+    {
+        _hints.Dispose();
+        _directory.Dispose();
+    }
+
+    [Fact]
+    public void A_key_maps_to_the_position_the_nodes_compute()
+    {
+        var ring = new RingMath(64, 2);
+        foreach (var key in Enumerable.Range(0, 50).Select(i => $"key-{i}"))
+            Assert.Equal(ring.OwnerOfKey(key), _hints.PositionOf(key));
+    }
+
+    [Fact]
+    public void A_hint_is_taken_only_for_a_node_of_that_position_and_forgotten_only_by_its_own_address()
+    {
+        var p0 = _topology.ReplicasOf(0).ToList();
+        var p1r0 = _topology.ReplicasOf(1).First();
+        Assert.Null(_hints.LeaderOf(0));
+
+        _hints.Learn(0, p1r0.GrpcAddress);
+        _hints.Learn(0, "127.0.0.1:1");
+        _hints.Learn(0, null);
+        Assert.Null(_hints.LeaderOf(0));
+
+        _hints.Learn(0, p0[1].GrpcAddress);
+        Assert.Equal(p0[1].GrpcAddress, _hints.LeaderOf(0)?.Address);
+        Assert.Null(_hints.LeaderOf(1));
+
+        _hints.Forget(0, p0[2].GrpcAddress);
+        Assert.Equal(p0[1].GrpcAddress, _hints.LeaderOf(0)?.Address);
+        _hints.Forget(0, p0[1].GrpcAddress);
+        Assert.Null(_hints.LeaderOf(0));
+    }
+}
