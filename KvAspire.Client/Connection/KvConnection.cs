@@ -4,6 +4,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using KvAspire.Client.Commands;
+using KvAspire.Ring;
 using KvAspire.V1;
 
 namespace KvAspire.Client.Connection;
@@ -128,8 +129,9 @@ public sealed class KvConnection : IDisposable
                     return await WrittenAsync(client.DeleteAsync(delete, options), node);
             }
         }
-        catch (RpcException e)
+        catch (RpcException failure)
         {
+            var e = TransportFailure.AsUnavailable(failure);
             return new Reply(e.StatusCode, Error: string.IsNullOrEmpty(e.Status.Detail) ? e.StatusCode.ToString() : e.Status.Detail,
                 Node: node, Leader: LeaderOf(e.Trailers));
         }

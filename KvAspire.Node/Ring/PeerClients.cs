@@ -3,6 +3,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using KvAspire.Configuration;
+using KvAspire.Ring;
 using KvAspire.Node.Storage;
 using KvAspire.V1;
 
@@ -55,6 +56,18 @@ public sealed class PeerClients : IDisposable
     private static string Text(int hops) => hops.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private async Task<OperationResult> SendAsync(NodeInfo node, KvCommand operation, Metadata headers, int addedHops, DateTime deadline)
+    {
+        try
+        {
+            return await CallAsync(node, operation, headers, addedHops, deadline);
+        }
+        catch (RpcException e)
+        {
+            throw TransportFailure.AsUnavailable(e);
+        }
+    }
+
+    private async Task<OperationResult> CallAsync(NodeInfo node, KvCommand operation, Metadata headers, int addedHops, DateTime deadline)
     {
         var client = new KeyValue.KeyValueClient(_channels[node.Name]);
         var options = new CallOptions(headers, deadline);

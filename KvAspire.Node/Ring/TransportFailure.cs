@@ -1,0 +1,21 @@
+using Grpc.Core;
+
+namespace KvAspire.Ring;
+
+/// <summary>
+/// grpc-dotnet reports a connection the server closed before the call could start (a node shutting down
+/// sends GOAWAY) as INTERNAL, with the HTTP error inside. To a caller that is the node being unavailable,
+/// and the request safe to send elsewhere (writes carry their request id).
+/// </summary>
+public static class TransportFailure
+{
+    public static bool IsUnavailable(RpcException e) =>
+        e.StatusCode == StatusCode.Unavailable
+        || (e.StatusCode == StatusCode.Internal && e.Status.DebugException is HttpRequestException or IOException);
+
+    /// <summary>The same failure with UNAVAILABLE as its status when it is one.</summary>
+    public static RpcException AsUnavailable(RpcException e) =>
+        e.StatusCode != StatusCode.Unavailable && IsUnavailable(e)
+            ? new RpcException(new Status(StatusCode.Unavailable, e.Status.Detail, e.Status.DebugException))
+            : e;
+}
