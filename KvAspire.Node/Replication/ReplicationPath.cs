@@ -41,7 +41,7 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, Pipeline
         try
         {
             // A leader change or a replica down is brief: try again until the deadline (a write carries
-            // its request id, so a second try never applies it twice). A write handed over by a follower
+            // its request id, so a second try never applies it twice). A request handed over by a follower
             // is tried once: the follower, which knows its own deadline, does the retrying.
             while (true)
             {
