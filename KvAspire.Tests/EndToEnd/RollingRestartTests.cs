@@ -46,6 +46,11 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : IDisposable
         foreach (var line in events)
             output.WriteLine(line);
         Assert.True(workload.Violations.IsEmpty, string.Join(Environment.NewLine, workload.Violations.Take(20)));
+        var checking = Stopwatch.StartNew();
+        var verdict = LinearizabilityChecker.Check(workload.History);
+        output.WriteLine($"linearizability checker: {workload.History.Count} operations, " +
+                         $"{(verdict.IsLinearizable ? "linearizable" : "NOT linearizable")}, in {checking.ElapsedMilliseconds} ms");
+        Assert.True(verdict.IsLinearizable, $"{verdict.Key}: {verdict.Explanation}");
         Assert.True(restartCount >= 4, $"only {restartCount} restarts happened");
         Assert.True(workload.Acknowledged > 100, $"only {workload.Acknowledged} writes were acknowledged");
     }

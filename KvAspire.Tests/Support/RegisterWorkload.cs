@@ -35,7 +35,12 @@ public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int client
     private long _reads;
     private long _unanswered;
 
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+
     public ConcurrentQueue<string> Violations { get; } = new();
+
+    /// <summary>Every operation with its call and return time and its answer, for the linearizability checker.</summary>
+    public ConcurrentQueue<HistoryOperation> History { get; } = new();
 
     public long Acknowledged => Interlocked.Read(ref _acknowledged);
 
@@ -57,7 +62,7 @@ public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int client
             using var connection = new KvConnection([addresses[start]], RequestTimeout);
             foreach (var key in _keys.SelectMany(k => k))
             {
-                var reply = await connection.ExecuteAsync(new ClientCommand(CommandKind.Read, key.Name));
+                var reply = await ExecuteAsync(connection, new ClientCommand(CommandKind.Read, key.Name));
                 if (Observed(reply) is not { } seen)
                     Violations.Enqueue($"final read of {key.Name} through {addresses[start]} failed: {reply.Status} {reply.Error}");
                 else if (!key.Possible.Contains(seen))
@@ -102,7 +107,7 @@ public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int client
                     _ => (new ClientCommand(CommandKind.Delete, key.Name, null, state.Version), KeyState.Absent),
                 }
                 : (new ClientCommand(CommandKind.Create, key.Name, value), new KeyState(true, value, 1));
-            var reply = await connection.ExecuteAsync(command, CancellationToken.None);
+            var reply = await ExecuteAsync(connection, command);
             Judge(key, command, reply, state, next);
         }
     }
@@ -140,7 +145,7 @@ public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int client
 
     private async Task ResolveAsync(KvConnection connection, KeyRegister key)
     {
-        var reply = await connection.ExecuteAsync(new ClientCommand(CommandKind.Read, key.Name), CancellationToken.None);
+        var reply = await ExecuteAsync(connection, new ClientCommand(CommandKind.Read, key.Name));
         if (Observed(reply) is not { } seen)
             return;
         Interlocked.Increment(ref _reads);
@@ -148,6 +153,32 @@ public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int client
             key.Possible = [seen];
         else
             Violations.Enqueue($"read {key.Name} after an unanswered write returned {seen}; expected {string.Join(" or ", key.Possible)}");
+    }
+
+    /// <summary>Sends <paramref name="command"/> and records it in <see cref="History"/>.</summary>
+    private async Task<Reply> ExecuteAsync(KvConnection connection, ClientCommand command)
+    {
+        var call = _clock.ElapsedTicks;
+        var reply = await connection.ExecuteAsync(command, CancellationToken.None);
+        var outcome = reply.Status switch
+        {
+            StatusCode.OK => HistoryOutcome.Ok,
+            StatusCode.NotFound => HistoryOutcome.NotFound,
+            StatusCode.AlreadyExists => HistoryOutcome.AlreadyExists,
+            StatusCode.FailedPrecondition => HistoryOutcome.VersionMismatch,
+            _ => HistoryOutcome.Unknown,
+        };
+        var kind = command.Kind switch
+        {
+            CommandKind.Create => HistoryKind.Create,
+            CommandKind.Read => HistoryKind.Read,
+            CommandKind.Update => HistoryKind.Update,
+            _ => HistoryKind.Delete,
+        };
+        History.Enqueue(new HistoryOperation(command.Key, kind, command.Value, command.ExpectedVersion, call,
+            outcome == HistoryOutcome.Unknown ? long.MaxValue : _clock.ElapsedTicks, outcome,
+            reply.IsOk && kind == HistoryKind.Read ? reply.Value : null, reply.IsOk ? reply.Version : 0));
+        return reply;
     }
 
     private static KeyState? Observed(Reply reply) => reply.Status switch
