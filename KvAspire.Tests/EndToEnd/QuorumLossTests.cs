@@ -1,0 +1,55 @@
+extern alias client;
+using client::KvAspire.Client.Commands;
+using client::KvAspire.Client.Connection;
+using Grpc.Core;
+using KvAspire.Tests.Support;
+
+namespace KvAspire.Tests.EndToEnd;
+
+/// <summary>
+/// With two of its three replicas down a position has no quorum: it refuses reads and writes with
+/// UNAVAILABLE rather than answer alone, and once a second replica is back the group goes on from
+/// exactly what it had committed.
+/// </summary>
+[Trait("Category", "EndToEnd")]
+[Collection(RollingRestartCollection.Name)]
+public sealed class QuorumLossTests : IDisposable
+{
+    private readonly TempDirectory _directory = new();
+
+    public void Dispose() => _directory.Dispose();
+
+    [Fact]
+    public async Task A_position_with_two_replicas_down_refuses_requests_and_does_not_diverge()
+    {
+        var topology = TestTopology.Ring(_directory, positions: 1, replicas: 3);
+        await using var cluster = await LocalCluster.StartAsync(topology);
+        var leader = await cluster.WaitForLeaderAsync(0, TimeSpan.FromSeconds(30));
+        var follower = topology.Nodes.First(n => n != leader);
+        var survivor = topology.Nodes.Single(n => n != leader && n != follower);
+        using var toSurvivor = new KvConnection([survivor.GrpcAddress], TimeSpan.FromSeconds(15));
+        Assert.True((await toSurvivor.ExecuteAsync(new ClientCommand(CommandKind.Create, "q", "before"))).IsOk);
+
+        await cluster.KillAsync(leader);
+        await cluster.StopAsync(follower);
+        var update = await toSurvivor.ExecuteAsync(new ClientCommand(CommandKind.Update, "q", "alone", 1));
+        var read = await toSurvivor.ExecuteAsync(new ClientCommand(CommandKind.Read, "q"));
+        Assert.Equal(StatusCode.Unavailable, update.Status);
+        Assert.Equal(StatusCode.Unavailable, read.Status);
+        Assert.Contains("position 0", read.Error);
+
+        await cluster.StartAsync(follower);
+        var afterQuorum = await toSurvivor.ExecuteAsync(new ClientCommand(CommandKind.Read, "q"));
+        Assert.Equal(("before", 1L), (afterQuorum.Value, afterQuorum.Version));
+        Assert.Equal(2, (await toSurvivor.ExecuteAsync(new ClientCommand(CommandKind.Update, "q", "after", 1))).Version);
+
+        await cluster.StartAsync(leader);
+        await cluster.WaitCaughtUpAsync(leader, TimeSpan.FromSeconds(30));
+        foreach (var node in topology.Nodes)
+        {
+            using var connection = new KvConnection([node.GrpcAddress], TimeSpan.FromSeconds(15));
+            var seen = await connection.ExecuteAsync(new ClientCommand(CommandKind.Read, "q"));
+            Assert.Equal(("after", 2L), (seen.Value, seen.Version));
+        }
+    }
+}
