@@ -95,7 +95,7 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, Pipeline
         {
             // ReadIndex: a heartbeat round confirms this node still leads, and every entry it holds is
             // applied, so the map, read behind them in F3, shows every write acknowledged anywhere before.
-            await raft.ApplyReadBarrierAsync(cancellationToken);
+            await raft.ApplyReadBarrierAsync(ReadBarrierType.Strong, cancellationToken);
             await queues.F3.Writer.WriteAsync(command, CancellationToken.None);
             return;
         }
