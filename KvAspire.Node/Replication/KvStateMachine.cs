@@ -86,7 +86,10 @@ public sealed class KvStateMachine : IStateMachine
             // Commit timestamps never go backwards: the same rule on every replica gives the same values.
             _lastTimestamp = Math.Max(_lastTimestamp, decoded.TimestampUnixMs);
             var committed = decoded with { Index = entry.Index, Term = entry.Term, TimestampUnixMs = _lastTimestamp };
-            var command = entry.Context is Command { Operation.RequestId: var id } waiting && id == committed.Command.RequestId
+            // The waiting command answers for its first committed entry only: a request proposed twice (a
+            // retry on a leader that kept or regained its place) commits twice with the same context, and
+            // each entry must travel as its own item, or the workers would see the second entry twice.
+            var command = entry.Context is Command { Operation.RequestId: var id, Entry: null } waiting && id == committed.Command.RequestId
                 ? waiting
                 : new Command(committed.Command, default);
             command.Entry = committed;

@@ -99,6 +99,22 @@ public sealed class StateMachineTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_request_committed_twice_with_the_same_waiting_command_travels_as_two_items()
+    {
+        var wal = await OpenAsync();
+        var waiting = new Command(Create("a", sequence: 7), default);
+        await CommitAsync(wal, Payload(Create("a", sequence: 7)), context: waiting);
+        await CommitAsync(wal, Payload(Create("between", sequence: 8)));
+        await CommitAsync(wal, Payload(Create("a", sequence: 7)), context: waiting);
+
+        var applied = Drain(log: false).Cast<Command>().ToList();
+        Assert.Equal([1L, 2L, 3L], applied.Select(c => c.Entry!.Index));
+        Assert.Same(waiting, applied[0]);
+        Assert.NotSame(waiting, applied[2]);
+        Assert.Equal(1, waiting.Entry!.Index);
+    }
+
+    [Fact]
     public async Task Raft_entries_of_its_own_and_undecodable_entries_are_skipped_without_throwing()
     {
         var wal = await OpenAsync();
