@@ -39,7 +39,7 @@ async Task<int> RunAsync(ParseResult options)
         return ExitCodes.InvalidInput;
     }
     if (nodes.Length == 0)
-        nodes = topology?.Nodes.Select(n => $"{n.Host}:{n.GrpcPort}").ToArray() ?? [];
+        nodes = topology?.Nodes.Select(n => n.GrpcEndPoint).ToArray() ?? [];
     if (nodes.Length == 0)
     {
         printer.PrintError("no node to talk to: give --node host:port or --cluster <cluster.json>");

@@ -4,6 +4,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using KvAspire.Client.Commands;
+using KvAspire.Node.Replication;
 using KvAspire.Ring;
 using KvAspire.V1;
 
@@ -147,7 +148,7 @@ public sealed class KvConnection : IDisposable
         }
     }
 
-    private static string? LeaderOf(Metadata trailers) => trailers.GetValue(LeaderHints.Trailer);
+    private static string? LeaderOf(Metadata trailers) => trailers.GetValue(LeaderHint.Trailer);
 
     private static ByteString Bytes(string? value) => ByteString.CopyFrom(value ?? "", Encoding.UTF8);
 

@@ -13,14 +13,11 @@ namespace KvAspire.Client.Connection;
 /// </summary>
 public sealed class LeaderHints(ClusterTopology topology) : IDisposable
 {
-    /// <summary>Response trailer the nodes set: the gRPC address (host:port) of the executing leader.</summary>
-    public const string Trailer = "kvaspire-leader";
-
     private readonly RingMath _ring = new(topology.IdBits, topology.Positions);
     private readonly string?[] _leaders = new string?[topology.Positions];
     private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new();
     private readonly HashSet<(int Position, string Address)> _members =
-        [.. topology.Nodes.Select(n => (n.Position, $"{n.Host}:{n.GrpcPort}"))];
+        [.. topology.Nodes.Select(n => (n.Position, n.GrpcEndPoint))];
 
     public int PositionOf(string key) => _ring.OwnerOfKey(key);
 

@@ -28,7 +28,7 @@ public sealed class RingReport(ClusterTopology topology, ReplyPrinter printer)
         var owner = _ring.Owner(id);
         var nodes = NodesOf(owner);
         printer.PrintResult(
-            $"{key}: id {Hex(id)} ({id}), owner position {owner}: {string.Join(", ", nodes.Select(n => $"{n.Name} {n.Host}:{n.GrpcPort}"))}",
+            $"{key}: id {Hex(id)} ({id}), owner position {owner}: {string.Join(", ", nodes.Select(n => $"{n.Name} {n.GrpcEndPoint}"))}",
             new { command = "whereis", key, keyId = Hex(id), owner, nodes = nodes.Select(n => n.Name) });
         return ExitCodes.Success;
     }
@@ -47,7 +47,7 @@ public sealed class RingReport(ClusterTopology topology, ReplyPrinter printer)
             printer.PrintResult(
                 $"position {position}  id {Hex(_ring.PositionId(position))}  owns {range}  " +
                 (leader is null ? "no leader  " : $"leader {leader.Node} (term {leader.Term})  ") +
-                string.Join(", ", nodes.Select(n => $"{n.Name} {n.Host}:{n.GrpcPort} {status[n.Name]?.Role ?? "DOWN"}")),
+                string.Join(", ", nodes.Select(n => $"{n.Name} {n.GrpcEndPoint} {status[n.Name]?.Role ?? "DOWN"}")),
                 new
                 {
                     command = "ring", position, id = Hex(_ring.PositionId(position)),
@@ -55,7 +55,7 @@ public sealed class RingReport(ClusterTopology topology, ReplyPrinter printer)
                     leader = leader?.Node, term = leader?.Term,
                     nodes = nodes.Select(n => new
                     {
-                        name = n.Name, address = $"{n.Host}:{n.GrpcPort}", up = status[n.Name] is not null,
+                        name = n.Name, address = n.GrpcEndPoint, up = status[n.Name] is not null,
                         role = status[n.Name]?.Role, term = status[n.Name]?.Term, appliedIndex = status[n.Name]?.AppliedIndex,
                     }),
                 });

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Google.Protobuf;
 using Grpc.Core;
+using KvAspire.Node.Replication;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Ring;
 using KvAspire.Node.Storage;
@@ -44,7 +45,7 @@ public sealed class KeyValueService(RequestValidator validator, IntakeQueue inta
             var result = await intake.ExecuteAsync(command, HopsSoFar(context), handedToLeader, context.CancellationToken);
             telemetry.RecordOperation(command.Kind, result.Code.ToString(), Stopwatch.GetElapsedTime(started));
             if (result.Leader is { } leader)
-                context.ResponseTrailers.Add(PeerClients.LeaderTrailer, leader);
+                context.ResponseTrailers.Add(LeaderHint.Trailer, leader);
             return StatusMapping.EnsureOk(result);
         }
         catch (IOException e)

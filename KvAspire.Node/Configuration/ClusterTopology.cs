@@ -4,6 +4,9 @@ namespace KvAspire.Configuration;
 public sealed record NodeInfo(string Name, int Position, int Replica, string Host, int GrpcPort, int RaftPort)
 {
     public string GrpcAddress => $"http://{Host}:{GrpcPort}";
+
+    /// <summary>host:port of the gRPC endpoint, as clients and leader hints name a node.</summary>
+    public string GrpcEndPoint => $"{Host}:{GrpcPort}";
     public string HttpAddress => $"http://{Host}:{RaftPort}";
 }
 

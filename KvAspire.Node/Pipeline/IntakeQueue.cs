@@ -12,8 +12,6 @@ namespace KvAspire.Node.Pipeline;
 /// </summary>
 public sealed class IntakeQueue(PipelineQueues queues, LocalRing ring, NodeInfo self)
 {
-    private readonly string _selfAddress = $"{self.Host}:{self.GrpcPort}";
-
     /// <exception cref="NodeStoppingException">The node has stopped taking requests.</exception>
     public async Task<OperationResult> ExecuteAsync(KvCommand operation, int hopsSoFar, bool handedToLeader, CancellationToken cancellationToken)
     {
@@ -31,7 +29,7 @@ public sealed class IntakeQueue(PipelineQueues queues, LocalRing ring, NodeInfo 
         }
         var result = await command.Result.WaitAsync(cancellationToken);
         // A key of this position is executed by its leader: here, unless a follower's hand-off says where.
-        return result.Leader is null && command.Route.Owner == ring.Position ? result with { Leader = _selfAddress } : result;
+        return result.Leader is null && command.Route.Owner == ring.Position ? result with { Leader = self.GrpcEndPoint } : result;
     }
 }
 

@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
+using KvAspire.Node.Replication;
 using KvAspire.Configuration;
 using KvAspire.Ring;
 using KvAspire.Node.Storage;
@@ -20,9 +21,6 @@ public sealed class PeerClients : IDisposable
 
     /// <summary>Request header: a follower handed this request to the leader of its own position.</summary>
     public const string ToLeaderHeader = "kvaspire-to-leader";
-
-    /// <summary>Response trailer: the gRPC address (host:port) of the leader that executed the request.</summary>
-    public const string LeaderTrailer = "kvaspire-leader";
 
     private readonly FrozenDictionary<string, GrpcChannel> _channels;
 
@@ -106,7 +104,7 @@ public sealed class PeerClients : IDisposable
         }
     }
 
-    private static string? LeaderOf<T>(AsyncUnaryCall<T> call) => call.GetTrailers().GetValue(LeaderTrailer);
+    private static string? LeaderOf<T>(AsyncUnaryCall<T> call) => call.GetTrailers().GetValue(LeaderHint.Trailer);
 
     public void Dispose()
     {
