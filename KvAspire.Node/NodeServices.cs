@@ -22,6 +22,9 @@ public static class NodeServices
         // Raft talks several times a second on every node: per-request logs would bury everything else.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore.Routing.EndpointMiddleware", LogLevel.Warning);
+        // NotFound, AlreadyExists and FailedPrecondition are answers, not faults: one info line per answer
+        // cost the console more than the request.
+        builder.Logging.AddFilter("Grpc.AspNetCore.Server.ServerCallHandler", LogLevel.Warning);
         builder.Services.AddOpenTelemetry()
             .WithTracing(tracing => tracing.AddSource(NodeTelemetry.Name))
             .WithMetrics(metrics => metrics.AddMeter(NodeTelemetry.Name));

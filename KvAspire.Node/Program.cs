@@ -6,7 +6,9 @@ using KvAspire.Node.Replication;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
 
-var builder = WebApplication.CreateBuilder(args);
+// The node reads its configuration once. Watching it for changes would watch the content root and every
+// directory under it, data included: each write to a log would wake a watcher thread that stats the file.
+var builder = WebApplication.CreateBuilder([.. args, "--hostBuilder:reloadConfigOnChange=false"]);
 
 ClusterTopology topology;
 NodeInfo node;

@@ -12,40 +12,11 @@
 set -euo pipefail
 seconds=${1:-10}
 keys=${KEYS:-10000}
-root=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d /tmp/kvaspire-vs-etcd.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
 command -v etcd >/dev/null || { echo "etcd is not installed (Debian: apt-get install etcd-server)" >&2; exit 1; }
+source "$(dirname "$0")/group.sh"
+start_group
 
-echo "building (Release)…"
-dotnet build -c Release -v q --nologo "$root/KvAspire.Node" >/dev/null
-dotnet build -c Release -v q --nologo "$root/KvAspire.Client" >/dev/null
-node_dll="$root/KvAspire.Node/bin/Release/net10.0/KvAspire.Node.dll"
-client_dll="$root/KvAspire.Client/bin/Release/net10.0/KvAspire.Client.dll"
-
-topology=${KVASPIRE_TOPOLOGY:-$work/cluster.json}
-if [ -z "${KVASPIRE_TOPOLOGY:-}" ]; then
-  cat > "$topology" <<JSON
-{ "Cluster": { "IdBits": 64, "Replicas": 3, "DataDirectory": "data", "SnapshotIntervalSeconds": 30,
-  "Nodes": [ { "Name": "p0r0", "Position": 0, "Host": "127.0.0.1", "GrpcPort": 7600, "RaftPort": 7700 },
-             { "Name": "p0r1", "Position": 0, "Host": "127.0.0.1", "GrpcPort": 7601, "RaftPort": 7701 },
-             { "Name": "p0r2", "Position": 0, "Host": "127.0.0.1", "GrpcPort": 7602, "RaftPort": 7702 } ] } }
-JSON
-fi
-mapfile -t nodes < <(python3 -c "import json,sys; [print(n['Name'], n['Host'], n['GrpcPort'], n['RaftPort']) for n in json.load(open(sys.argv[1]))['Cluster']['Nodes']]" "$topology")
-
-echo "starting KvAspire (${#nodes[@]} node(s)) and etcd (3 members)"
-for node in "${nodes[@]}"; do
-  read -r name host grpc http <<<"$node"
-  dotnet "$node_dll" --cluster "$topology" --node "$name" > "$work/$name.log" 2>&1 &
-  pids+=($!)
-  disown
-done
+echo "starting etcd (3 members)"
 members="m1=http://127.0.0.1:2380,m2=http://127.0.0.1:22380,m3=http://127.0.0.1:32380"
 for m in 1 2 3; do
   base=$([ $m = 1 ] && echo 2 || ([ $m = 2 ] && echo 22 || echo 32))
@@ -55,10 +26,6 @@ for m in 1 2 3; do
     --initial-cluster "$members" --initial-cluster-state new > "$work/etcd-m$m.log" 2>&1 &
   pids+=($!)
   disown
-done
-for node in "${nodes[@]}"; do
-  read -r name host grpc http <<<"$node"
-  until curl -sf "http://$host:$http/status" | grep -q '"leader":"'; do sleep 0.1; done
 done
 until ETCDCTL_API=3 etcdctl --endpoints 127.0.0.1:2379 endpoint health >/dev/null 2>&1; do sleep 0.1; done
 

@@ -1,0 +1,57 @@
+# Sourced by the bench scripts: builds KvAspire in Release, starts the nodes of one topology on loopback
+# in a temporary directory (by default one position × 3 replicas: one Raft group, like a 3-member etcd)
+# and waits until each knows its leader. Sets: root, work, topology, node_dll, client_dll, pids (killed,
+# and the directory removed, on exit), leader (host:port of the first group's leader).
+# KVASPIRE_TOPOLOGY=<cluster.json> runs another topology.
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+work=$(mktemp -d /tmp/kvaspire-bench.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "building (Release)…"
+dotnet build -c Release -v q --nologo "$root/KvAspire.Node" >/dev/null
+dotnet build -c Release -v q --nologo "$root/KvAspire.Client" >/dev/null
+node_dll="$root/KvAspire.Node/bin/Release/net10.0/KvAspire.Node.dll"
+client_dll="$root/KvAspire.Client/bin/Release/net10.0/KvAspire.Client.dll"
+
+topology=${KVASPIRE_TOPOLOGY:-$work/cluster.json}
+if [ -z "${KVASPIRE_TOPOLOGY:-}" ]; then
+  cat > "$topology" <<JSON
+{ "Cluster": { "IdBits": 64, "Replicas": 3, "DataDirectory": "data", "SnapshotIntervalSeconds": 30,
+  "Nodes": [ { "Name": "p0r0", "Position": 0, "Host": "127.0.0.1", "GrpcPort": 7600, "RaftPort": 7700 },
+             { "Name": "p0r1", "Position": 0, "Host": "127.0.0.1", "GrpcPort": 7601, "RaftPort": 7701 },
+             { "Name": "p0r2", "Position": 0, "Host": "127.0.0.1", "GrpcPort": 7602, "RaftPort": 7702 } ] } }
+JSON
+fi
+mapfile -t nodes < <(python3 -c "import json,sys; [print(n['Name'], n['Host'], n['GrpcPort'], n['RaftPort'], n['Position']) for n in json.load(open(sys.argv[1]))['Cluster']['Nodes']]" "$topology")
+
+# Starts every node (the caller's environment, DOTNET_ settings for instance, passes through) and waits
+# until each knows its group's leader; sets leader to position 0's.
+start_group() {
+  echo "starting KvAspire (${#nodes[@]} node(s))"
+  local node name host grpc http position
+  for node in "${nodes[@]}"; do
+    read -r name host grpc http position <<<"$node"
+    dotnet "$node_dll" --cluster "$topology" --node "$name" > "$work/$name.log" 2>&1 &
+    pids+=($!)
+    disown
+  done
+  for node in "${nodes[@]}"; do
+    read -r name host grpc http position <<<"$node"
+    until curl -sf "http://$host:$http/status" | grep -q '"leader":"'; do sleep 0.1; done
+  done
+  leader=""
+  until [ -n "$leader" ]; do
+    for node in "${nodes[@]}"; do
+      read -r name host grpc http position <<<"$node"
+      if [ "$position" = 0 ] && curl -sf "http://$host:$http/status" | grep -q '"role":"leader"'; then
+        leader="$host:$grpc"
+      fi
+    done
+  done
+  echo "leader of position 0: $leader"
+}
