@@ -2,7 +2,7 @@
 # in a temporary directory (by default one position × 3 replicas: one Raft group, like a 3-member etcd)
 # and waits until each knows its leader. Sets: root, work, topology, node_dll, client_dll, pids (killed,
 # and the directory removed, on exit), leader (host:port of the first group's leader).
-# KVASPIRE_TOPOLOGY=<cluster.json> runs another topology.
+# KVASPIRE_TOPOLOGY=<cluster.json> runs another topology; a script may set topology_json to its own.
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work=$(mktemp -d /tmp/kvaspire-bench.XXXXXX)
 pids=()
@@ -19,7 +19,9 @@ node_dll="$root/KvAspire.Node/bin/Release/net10.0/KvAspire.Node.dll"
 client_dll="$root/KvAspire.Client/bin/Release/net10.0/KvAspire.Client.dll"
 
 topology=${KVASPIRE_TOPOLOGY:-$work/cluster.json}
-if [ -z "${KVASPIRE_TOPOLOGY:-}" ]; then
+if [ -n "${topology_json:-}" ]; then
+  echo "$topology_json" > "$topology"
+elif [ -z "${KVASPIRE_TOPOLOGY:-}" ]; then
   cat > "$topology" <<JSON
 { "Cluster": { "IdBits": 64, "Replicas": 3, "DataDirectory": "data", "SnapshotIntervalSeconds": 30,
   "Nodes": [ { "Name": "p0r0", "Position": 0, "Host": "127.0.0.1", "GrpcPort": 7600, "RaftPort": 7700 },

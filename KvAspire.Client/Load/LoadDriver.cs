@@ -5,10 +5,11 @@ using KvAspire.Client.Connection;
 
 namespace KvAspire.Client.Load;
 
-/// <summary>What a run did: successes, throughput, latency percentiles (ms), and failures by status.</summary>
+/// <summary>What a run did: successes, throughput, latency mean and percentiles (ms), and failures by status.</summary>
 public sealed record LoadReport(
     long Succeeded,
     TimeSpan Elapsed,
+    double Mean,
     double P50,
     double P90,
     double P99,
@@ -75,7 +76,7 @@ public sealed class LoadDriver(TextWriter progress)
         foreach (var histogram in histograms)
             all.Add(histogram);
         double Ms(double percentile) => all.GetValueAtPercentile(percentile) / 10_000.0;
-        return new LoadReport(succeeded, stopwatch.Elapsed, Ms(50), Ms(90), Ms(99), Ms(99.9), all.GetMaxValue() / 10_000.0, failures);
+        return new LoadReport(succeeded, stopwatch.Elapsed, all.GetMean() / 10_000.0, Ms(50), Ms(90), Ms(99), Ms(99.9), all.GetMaxValue() / 10_000.0, failures);
     }
 
     private static long ToTicks(long stopwatchTicks) => stopwatchTicks * 10_000_000 / Stopwatch.Frequency;
