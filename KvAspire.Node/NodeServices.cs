@@ -60,6 +60,7 @@ public static class NodeServices
         services.AddSingleton<LocalRing>();
         services.AddSingleton<PeerClients>();
         services.AddSingleton<Dispatcher>();
+        services.AddSingleton<Leadership>();
         services.AddSingleton<ReplicationPath>();
         services.AddSingleton<GroupStatus>();
         // Hosted services stop in reverse order: snapshots stop first, then the dispatcher closes the

@@ -14,13 +14,17 @@ namespace KvAspire.Client.Connection;
 /// The client's link to the cluster: one gRPC channel per known node, opened once and kept for the whole
 /// session. A command goes to the node that answered last; when a node is unavailable the next one is
 /// tried, with the same request id, so a retried write is applied at most once; when all are, the round
-/// is repeated after a growing pause for a few seconds.
+/// is repeated after a growing pause for a few seconds. A node that does not answer within
+/// <see cref="AttemptTimeout"/> (frozen, or cut off) counts as unavailable for that request.
 /// </summary>
 public sealed class KvConnection : IDisposable
 {
     private static readonly TimeSpan FirstPause = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxPause = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan RetryFor = TimeSpan.FromSeconds(3);
+
+    /// <summary>Longer than a leader election takes: past it, another node is more likely to answer.</summary>
+    public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(2);
 
     private readonly string[] _addresses;
     private readonly GrpcChannel[] _channels;
@@ -61,10 +65,11 @@ public sealed class KvConnection : IDisposable
             ? null
             : new RequestId { ClientId = _clientId, Sequence = (ulong)Interlocked.Increment(ref _sequence) };
 
+        var deadline = DateTime.UtcNow + _timeout;
         var position = _leaders?.PositionOf(command.Key);
         if (position is { } owner && _leaders!.LeaderOf(owner) is { } leader)
         {
-            var direct = await SendAsync(leader.Channel, leader.Address, command, requestId, cancellationToken);
+            var direct = await SendAsync(leader.Channel, leader.Address, command, requestId, deadline, cancellationToken);
             if (direct.Status != StatusCode.Unavailable)
                 return Learned(owner, direct);
             _leaders.Forget(owner, leader.Address);
@@ -81,14 +86,16 @@ public sealed class KvConnection : IDisposable
             for (var attempt = 0; attempt < _addresses.Length; attempt++)
             {
                 var index = (first + attempt) % _addresses.Length;
-                last = await SendAsync(_channels[index], _addresses[index], command, requestId, cancellationToken);
+                last = await SendAsync(_channels[index], _addresses[index], command, requestId, deadline, cancellationToken);
                 if (last.Status != StatusCode.Unavailable)
                 {
                     Volatile.Write(ref _preferred, index);
                     return position is { } known ? Learned(known, last) : last;
                 }
+                if (DateTime.UtcNow >= deadline)
+                    return last;
             }
-            if (started.Elapsed + pause >= RetryFor || started.Elapsed + pause >= _timeout)
+            if (started.Elapsed + pause >= RetryFor || DateTime.UtcNow + pause >= deadline)
                 return last!;
             await Task.Delay(pause, cancellationToken);
             pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, MaxPause.Ticks));
@@ -101,10 +108,12 @@ public sealed class KvConnection : IDisposable
         return reply;
     }
 
-    private async Task<Reply> SendAsync(GrpcChannel channel, string node, ClientCommand command, RequestId? id, CancellationToken cancellationToken)
+    private async Task<Reply> SendAsync(GrpcChannel channel, string node, ClientCommand command, RequestId? id, DateTime deadline,
+        CancellationToken cancellationToken)
     {
         var client = new KeyValue.KeyValueClient(channel);
-        var options = new CallOptions(deadline: DateTime.UtcNow + _timeout, cancellationToken: cancellationToken);
+        var attemptDeadline = DateTime.UtcNow + AttemptTimeout;
+        var options = new CallOptions(deadline: attemptDeadline < deadline ? attemptDeadline : deadline, cancellationToken: cancellationToken);
         try
         {
             switch (command.Kind)
@@ -129,6 +138,10 @@ public sealed class KvConnection : IDisposable
                         delete.ExpectedVersion = deleteVersion;
                     return await WrittenAsync(client.DeleteAsync(delete, options), node);
             }
+        }
+        catch (RpcException failure) when (failure.StatusCode == StatusCode.DeadlineExceeded && attemptDeadline < deadline)
+        {
+            return new Reply(StatusCode.Unavailable, Error: $"{node} did not answer within {AttemptTimeout.TotalSeconds:F0} s", Node: node);
         }
         catch (RpcException failure)
         {

@@ -1,6 +1,7 @@
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace KvAspire.Node.Pipeline;
 
@@ -10,7 +11,8 @@ namespace KvAspire.Node.Pipeline;
 /// snapshotter and keeps applying; once the snapshot is written it folds the writes made meanwhile back
 /// in. A marker that installs the leader's snapshot replaces the map first. It runs until F3 is closed and empty, and a snapshot under way is finished.
 /// </summary>
-public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered, DurabilityGate gate, Snapshotter snapshotter) : BackgroundService
+public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered, DurabilityGate gate, Snapshotter snapshotter, ILogger<ApplyWorker> logger)
+    : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -33,7 +35,14 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
             using (NodeTelemetry.StartStage("apply", command))
             {
                 if (command.Entry is { } entry)
-                    gate.Release(command, map.Apply(entry), entry.Index);
+                {
+                    var result = map.Apply(entry);
+                    // Every replica's applied history, entry by entry, when tracing a divergence.
+                    if (logger.IsEnabled(LogLevel.Trace))
+                        NodeLog.EntryApplied(logger, entry.Index, entry.Term, $"{entry.Command.RequestId}", $"{entry.Command.Kind}",
+                            entry.Command.Key, $"{result.Code}", result.Version);
+                    gate.Release(command, result, entry.Index);
+                }
                 else
                     gate.Release(command, map.Read(command.Operation.Key), map.AppliedIndex);
             }

@@ -16,10 +16,13 @@ namespace KvAspire.Node.Replication;
 /// Requests run side by side; each ends within <see cref="Timeout"/> with a result or UNAVAILABLE, tried
 /// again meanwhile (with backoff) while the group has no leader or the leader cannot be reached.
 /// </summary>
-public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, PipelineQueues queues, PeerClients peers, TimeProvider clock)
+public sealed class ReplicationPath(IRaftCluster raft, Leadership leadership, RaftGroup group, PipelineQueues queues, PeerClients peers, TimeProvider clock)
 {
     /// <summary>How long a request may wait for a leader, a commit or a read barrier.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long one hand-off to the leader may take: twice the default upper election timeout.</summary>
+    private static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(2.4);
 
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromMilliseconds(400);
@@ -86,7 +89,13 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, Pipeline
             throw Unavailable($"{group.Self.Name} is not the leader of position {group.Self.Position} " +
                               $"(leader: {(leader is null ? "none yet" : group.NodeOf(leader.EndPoint).Name)}); retry");
         else
-            command.Complete(await peers.SendToLeaderAsync(group.NodeOf(leader!.EndPoint), command.Operation, command.HopsSoFar, deadline));
+        {
+            // A leader that does not answer within an attempt may be frozen: by then the others have
+            // elected another, so the next try asks again who leads.
+            var attemptDeadline = clock.GetUtcNow().UtcDateTime + AttemptTimeout;
+            command.Complete(await peers.SendToLeaderAsync(group.NodeOf(leader!.EndPoint), command.Operation, command.HopsSoFar,
+                attemptDeadline < deadline ? attemptDeadline : deadline));
+        }
     }
 
     private async Task ExecuteAsLeaderAsync(Command command, CancellationToken cancellationToken)
@@ -99,9 +108,19 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, Pipeline
             await queues.F3.Writer.WriteAsync(command, CancellationToken.None);
             return;
         }
+        // Proposed with the term this leadership was won in, and abandoned (then tried again) if it ends.
+        var held = await leadership.CurrentAsync(cancellationToken) ?? throw new NotLeaderException();
+        using var whileLeading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, held.Token);
         // The leader's clock proposes the commit timestamp; the state machine keeps it from going backwards.
         var payload = LogRecordFormat.EncodeCommand(clock.GetUtcNow().ToUnixTimeMilliseconds(), command.Operation);
-        await raft.ReplicateAsync(payload, command, cancellationToken);
+        try
+        {
+            await raft.ReplicateAsync(new BinaryLogEntry { Content = payload, Term = held.Term, Context = command }, whileLeading.Token);
+        }
+        catch (OperationCanceledException e) when (held.Token.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new NotLeaderException(e);
+        }
         // Committed and handed to F3: the answer follows once the log worker has synced it.
         await command.Result.WaitAsync(cancellationToken);
     }

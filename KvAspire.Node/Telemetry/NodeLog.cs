@@ -52,4 +52,7 @@ public static partial class NodeLog
 
     [LoggerMessage(16, LogLevel.Information, "Position {Position}: leader is now {Leader} (term {Term})")]
     public static partial void LeaderChanged(ILogger logger, int position, string leader, long term);
+
+    [LoggerMessage(17, LogLevel.Trace, "Applied entry {Index} (term {Term}) request {Request} {Kind} '{Key}': {Code} version {Version}")]
+    public static partial void EntryApplied(ILogger logger, long index, long term, string request, string kind, string key, string code, long version);
 }

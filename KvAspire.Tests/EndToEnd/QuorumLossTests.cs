@@ -12,7 +12,7 @@ namespace KvAspire.Tests.EndToEnd;
 /// exactly what it had committed.
 /// </summary>
 [Trait("Category", "EndToEnd")]
-[Collection(RollingRestartCollection.Name)]
+[Collection(NemesisCollection.Name)]
 public sealed class QuorumLossTests : IDisposable
 {
     private readonly TempDirectory _directory = new();

@@ -2,7 +2,7 @@ namespace KvAspire.Tests.Support;
 
 /// <summary>
 /// Every node of a test topology as a real process on loopback, each of which can be stopped (SIGTERM),
-/// killed (kill -9) and started again.
+/// killed (kill -9), paused (SIGSTOP) and resumed, and started again.
 /// </summary>
 public sealed class LocalCluster : IAsyncDisposable
 {
@@ -41,6 +41,13 @@ public sealed class LocalCluster : IAsyncDisposable
         await process.KillAsync();
     }
 
+    public Task PauseAsync(TestNode node) => Running(node).PauseAsync();
+
+    public Task ResumeAsync(TestNode node) => Running(node).ResumeAsync();
+
+    private NodeProcess Running(TestNode node) =>
+        _processes[node.Name] ?? throw new InvalidOperationException($"{node.Name} is not running");
+
     public async Task StartAsync(TestNode node)
     {
         if (_processes[node.Name] is not null)
@@ -65,7 +72,7 @@ public sealed class LocalCluster : IAsyncDisposable
 
     private NodeProcess Take(TestNode node)
     {
-        var process = _processes[node.Name] ?? throw new InvalidOperationException($"{node.Name} is not running");
+        var process = Running(node);
         _processes[node.Name] = null;
         return process;
     }

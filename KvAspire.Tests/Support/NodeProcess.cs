@@ -84,9 +84,20 @@ public sealed class NodeProcess : IAsyncDisposable
     /// <summary>SIGTERM, as Aspire and service managers stop a process; returns its exit code.</summary>
     public async Task<int> StopAsync()
     {
-        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString()]))
-            await kill.WaitForExitAsync();
+        await SignalAsync("-TERM");
         return await WaitForExitAsync(TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>SIGSTOP: the process freezes, its connections stay open and unanswered.</summary>
+    public Task PauseAsync() => SignalAsync("-STOP");
+
+    /// <summary>SIGCONT: the process goes on where it stopped.</summary>
+    public Task ResumeAsync() => SignalAsync("-CONT");
+
+    private async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", [signal, _process.Id.ToString()]);
+        await kill.WaitForExitAsync();
     }
 
     /// <summary>kill -9: no shutdown code runs, as in a crash.</summary>

@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Globalization;
+using KvAspire.Tests.Support;
+using Xunit.Abstractions;
+
+namespace KvAspire.Tests.EndToEnd;
+
+/// <summary>
+/// The reliability runner (R-TST-2 and beyond): concurrent clients on a 2 positions × 3 replicas ring of
+/// real processes while a nemesis strikes one replica at a time, round after round, position by position;
+/// then every key read through every node, the whole history checked for linearizability, and the
+/// replicas' logs compared index by index. Each client is the only writer of its keys, so every answer
+/// is also checked as it comes (stale read, lost write, double apply).
+/// KVASPIRE_NEMESIS_SECONDS sets how long each runs (60 by default).
+/// </summary>
+[Trait("Category", "EndToEnd")]
+[Trait("Category", "Nemesis")]
+[Collection(NemesisCollection.Name)]
+public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly TempDirectory _directory = new();
+
+    public void Dispose() => _directory.Dispose();
+
+    /// <summary>What a nemesis can do to one replica in a round.</summary>
+    public enum Fault
+    {
+        /// <summary>SIGTERM, the leader every other round; down for a moment, then started again.</summary>
+        Stop,
+        /// <summary>kill -9, the leader every other round.</summary>
+        Kill,
+        /// <summary>The leader killed (kill -9), every round.</summary>
+        KillLeader,
+        /// <summary>The leader frozen (SIGSTOP) past the upper election timeout, then resumed (SIGCONT).</summary>
+        PauseLeader,
+        /// <summary>A follower stopped, its data directory removed, started empty: it must rejoin by snapshot.</summary>
+        Wipe,
+    }
+
+    [Theory]
+    [InlineData(Fault.Stop)]
+    [InlineData(Fault.Kill)]
+    [InlineData(Fault.KillLeader)]
+    [InlineData(Fault.PauseLeader)]
+    [InlineData(Fault.Wipe)]
+    public Task One_nemesis_loses_no_write_serves_no_stale_read_and_keeps_the_replicas_equal(Fault fault) =>
+        RunAsync([fault]);
+
+    [Fact]
+    public Task All_nemeses_combined_lose_no_write_serve_no_stale_read_and_keep_the_replicas_equal() =>
+        RunAsync(Enum.GetValues<Fault>());
+
+    private async Task RunAsync(IReadOnlyList<Fault> faults)
+    {
+        var duration = TimeSpan.FromSeconds(int.Parse(
+            Environment.GetEnvironmentVariable("KVASPIRE_NEMESIS_SECONDS") ?? "60", CultureInfo.InvariantCulture));
+        // Short snapshot interval: snapshots, log compaction and snapshot transfer all happen during the run.
+        var topology = TestTopology.Ring(_directory, positions: 2, snapshotIntervalSeconds: 3, replicas: 3);
+        await using var cluster = await LocalCluster.StartAsync(topology);
+        var workload = new RegisterWorkload(topology.Nodes.Select(n => n.GrpcAddress).ToList(), clients: 8, keysPerClient: 12);
+
+        using var stop = new CancellationTokenSource(duration);
+        var clock = Stopwatch.StartNew();
+        var running = workload.RunAsync(stop.Token);
+        var events = await StrikeAsync(cluster, faults, clock, stop.Token);
+        await running;
+        foreach (var node in topology.Nodes)
+            await cluster.WaitCaughtUpAsync(node, TimeSpan.FromSeconds(30));
+        await workload.VerifyAsync();
+
+        var checking = Stopwatch.StartNew();
+        var verdict = LinearizabilityChecker.Check(workload.History);
+        checking.Stop();
+        var agreement = topology.Nodes.Select(n => n.Position).Distinct().Select(p => ReplicaAgreement.Check(topology, p)).ToList();
+        var outcomes = workload.History.GroupBy(o => o.Outcome switch
+        {
+            HistoryOutcome.Ok => "ok",
+            HistoryOutcome.Unknown => "indeterminate",
+            _ => "failed (not found, exists, version)",
+        }).OrderBy(g => g.Key).Select(g => $"{g.Count()} {g.Key}");
+        output.WriteLine($"nemesis {string.Join(" + ", faults)} for {clock.Elapsed.TotalSeconds:F0} s on 2 × 3: {events.Count} events");
+        output.WriteLine($"{workload.History.Count} operations: {string.Join(", ", outcomes)}; {workload.Acknowledged} writes acknowledged, {workload.Reads} reads checked");
+        output.WriteLine($"checker: {(verdict.IsLinearizable ? "linearizable" : "NOT linearizable")} in {checking.ElapsedMilliseconds} ms; " +
+                         $"replicas' logs: {agreement.Sum(a => a.Compared)} indexes compared, {agreement.Sum(a => a.Disagreements.Count)} disagreements");
+        foreach (var line in events)
+            output.WriteLine(line);
+
+        Assert.True(workload.Violations.IsEmpty, string.Join(Environment.NewLine, workload.Violations.Take(20)));
+        Assert.True(verdict.IsLinearizable, $"{verdict.Key}: {verdict.Explanation}");
+        var disagreements = agreement.SelectMany(a => a.Disagreements).ToList();
+        Assert.True(disagreements.Count == 0, string.Join(Environment.NewLine, disagreements.Take(10)));
+        Assert.True(events.Count >= 4, $"only {events.Count} nemesis events happened");
+        Assert.True(workload.Acknowledged > 100, $"only {workload.Acknowledged} writes were acknowledged");
+    }
+
+    /// <summary>
+    /// Round after round, position by position, one replica at a time: the round's fault (in turn when
+    /// several), then the replica back and caught up, and a quiet moment before the next round.
+    /// </summary>
+    private static async Task<List<string>> StrikeAsync(LocalCluster cluster, IReadOnlyList<Fault> faults, Stopwatch clock, CancellationToken stop)
+    {
+        var events = new List<string>();
+        var random = new Random(7);
+        var positions = cluster.Topology.Nodes.Select(n => n.Position).Distinct().Order().ToList();
+        for (var round = 0; !stop.IsCancellationRequested; round++)
+        {
+            var position = positions[round % positions.Count];
+            var fault = faults[round / positions.Count % faults.Count];
+            var leader = await cluster.WaitForLeaderAsync(position, TimeSpan.FromSeconds(30));
+            var followers = cluster.Topology.ReplicasOf(position).Where(n => n != leader).ToList();
+            var leaderRound = round / (positions.Count * faults.Count) % 2 == 0;
+            var victim = fault switch
+            {
+                Fault.KillLeader or Fault.PauseLeader => leader,
+                Fault.Wipe => followers[random.Next(followers.Count)],
+                _ => leaderRound ? leader : followers[random.Next(followers.Count)],
+            };
+            var down = TimeSpan.FromMilliseconds(random.Next(300, 2000));
+            string what;
+            switch (fault)
+            {
+                case Fault.Stop:
+                    Assert.Equal(0, await cluster.StopAsync(victim));
+                    await Task.Delay(down, CancellationToken.None);
+                    await cluster.StartAsync(victim);
+                    what = "SIGTERM";
+                    break;
+                case Fault.Kill or Fault.KillLeader:
+                    await cluster.KillAsync(victim);
+                    // The others elect a leader while it is down.
+                    await cluster.WaitForLeaderAsync(position, TimeSpan.FromSeconds(30));
+                    await Task.Delay(down, CancellationToken.None);
+                    await cluster.StartAsync(victim);
+                    what = "kill -9";
+                    break;
+                case Fault.PauseLeader:
+                    await cluster.PauseAsync(victim);
+                    // Longer than the upper election timeout (2 × 600 ms): the others elect a new leader meanwhile.
+                    await Task.Delay(TimeSpan.FromSeconds(2.5), CancellationToken.None);
+                    await cluster.ResumeAsync(victim);
+                    what = "SIGSTOP 2.5 s, SIGCONT";
+                    break;
+                default:
+                    Assert.Equal(0, await cluster.StopAsync(victim));
+                    Directory.Delete(cluster.Topology.DataDirectoryOf(victim), recursive: true);
+                    await cluster.StartAsync(victim);
+                    what = "data directory wiped";
+                    break;
+            }
+            await cluster.WaitCaughtUpAsync(victim, TimeSpan.FromSeconds(30));
+            events.Add($"{clock.Elapsed.TotalSeconds,6:F1} s  {what,-22} {victim.Name}{(victim == leader ? " (leader)" : "")}, back and caught up");
+            // A quiet moment between faults, as between real ones.
+            await Task.Delay(TimeSpan.FromMilliseconds(random.Next(500, 1500)), CancellationToken.None);
+        }
+        return events;
+    }
+}
+
+/// <summary>Six node processes: not alongside other end-to-end topologies on two cores.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class NemesisCollection
+{
+    public const string Name = "Nemesis";
+}
