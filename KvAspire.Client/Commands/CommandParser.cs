@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using KvAspire.Configuration;
@@ -134,12 +135,29 @@ public sealed class CommandParser(int maxValueBytes)
     {
         if (key.Length == 0)
             return new ParsedInput.Invalid("the key is empty");
+        // A lone UTF-16 surrogate has no UTF-8 form: sent, it would silently become U+FFFD.
+        if (!IsWholeText(key))
+            return new ParsedInput.Invalid("the key holds a lone UTF-16 surrogate, which is not text");
+        if (value is not null && !IsWholeText(value))
+            return new ParsedInput.Invalid("the value holds a lone UTF-16 surrogate, which is not text");
         var keyBytes = Encoding.UTF8.GetByteCount(key);
         if (keyBytes > ClusterTopology.MaxKeyBytes)
             return new ParsedInput.Invalid($"the key is {keyBytes} bytes; the limit is {ClusterTopology.MaxKeyBytes}");
         if (value is not null && Encoding.UTF8.GetByteCount(value) is var valueBytes && valueBytes > maxValueBytes)
             return new ParsedInput.Invalid($"the value is {valueBytes} bytes; the limit is {maxValueBytes}");
         return new ParsedInput.Send(new ClientCommand(kind, key, value, version));
+    }
+
+    private static bool IsWholeText(string text)
+    {
+        var rest = text.AsSpan();
+        while (!rest.IsEmpty)
+        {
+            if (Rune.DecodeFromUtf16(rest, out _, out var consumed) != OperationStatus.Done)
+                return false;
+            rest = rest[consumed..];
+        }
+        return true;
     }
 
     private static string JoinValue(IEnumerable<Token> tokens) => string.Join(' ', tokens.Select(t => t.Text));
