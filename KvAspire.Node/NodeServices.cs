@@ -17,6 +17,8 @@ namespace KvAspire.Node;
 /// <summary>Everything a node is made of, registered in one place from its topology entry.</summary>
 public static class NodeServices
 {
+    private const string RaftClient = "raftClient";
+
     public static WebApplicationBuilder AddKvNode(this WebApplicationBuilder builder, ClusterTopology topology, NodeInfo node)
     {
         // Raft talks several times a second on every node: per-request logs would bury everything else.
@@ -70,7 +72,9 @@ public static class NodeServices
         services.AddHostedService<Forwarder>();
         services.AddHostedService(provider => provider.GetRequiredService<Dispatcher>());
         services.AddHostedService<SnapshotScheduler>();
-        AddRaft(builder, new RaftGroup(topology, node), topology.ElectionTimeoutMs, dataDirectory);
+        var secret = new ClusterSecret(builder.Configuration[ClusterSecret.Variable]);
+        services.AddSingleton(secret);
+        AddRaft(builder, new RaftGroup(topology, node), topology.ElectionTimeoutMs, dataDirectory, secret);
         return builder;
     }
 
@@ -79,8 +83,18 @@ public static class NodeServices
     /// <c>raft/</c> under the data directory. Registered after the pipeline's workers, so Raft starts
     /// once they run (it re-applies committed entries while starting) and stops before them.
     /// </summary>
-    private static void AddRaft(WebApplicationBuilder builder, RaftGroup group, int electionTimeoutMs, string dataDirectory)
+    private static void AddRaft(WebApplicationBuilder builder, RaftGroup group, int electionTimeoutMs, string dataDirectory, ClusterSecret secret)
     {
+        // DotNext sends Raft messages through this named client when the app registers an HTTP client
+        // factory: here, only to add the cluster secret. No request logs: Raft talks many times a second.
+        if (secret.Value is not null)
+        {
+            builder.Services.AddHttpClient(RaftClient)
+                .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromMilliseconds(electionTimeoutMs) })
+                .AddHttpMessageHandler(() => new RaftSecretHandler(secret))
+                .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
+                .RemoveAllLoggers();
+        }
         builder.Services
             .AddSingleton(group)
             .UseInMemoryConfigurationStorage(configuration =>
@@ -97,6 +111,7 @@ public static class NodeServices
             .ConfigureLocalNode(raft =>
             {
                 raft.PublicEndPoint = RaftGroup.AddressOf(group.Self);
+                raft.ClientHandlerName = RaftClient;
                 // The members are known from the topology; none of them forms a group on its own.
                 raft.ColdStart = false;
                 raft.LowerElectionTimeout = electionTimeoutMs;

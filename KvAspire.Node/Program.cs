@@ -50,6 +50,17 @@ catch (Exception e) when (e is IOException or UnauthorizedAccessException)
     return 1;
 }
 
+// Raft messages are accepted only from members when the cluster has a secret.
+var secret = app.Services.GetRequiredService<ClusterSecret>();
+app.Use(async (context, next) =>
+{
+    if (context.Request.Path.StartsWithSegments(RaftGroup.Path) && !secret.Admits(context.Request.Headers[ClusterSecret.Header]))
+    {
+        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        return;
+    }
+    await next(context);
+});
 app.UseConsensusProtocolHandler();
 app.MapGrpcService<KeyValueService>().RequireHost($"*:{node.GrpcPort}");
 app.MapDefaultEndpoints(requireHost: $"*:{node.RaftPort}");
@@ -67,5 +78,7 @@ catch (IOException e)
     return 1;
 }
 NodeLog.Serving(logger, node.Name, node.Position, node.Replica, node.GrpcAddress, node.HttpAddress, dataDirectory);
+if (secret.Value is null)
+    NodeLog.NoClusterSecret(logger, ClusterSecret.Variable);
 await app.WaitForShutdownAsync();
 return 0;

@@ -14,8 +14,8 @@ namespace KvAspire.Client.Connection;
 /// The client's link to the cluster: one gRPC channel per known node, opened once and kept for the whole
 /// session. A command goes to the node that answered last; when a node is unavailable the next one is
 /// tried, with the same request id, so a retried write is applied at most once; when all are, the round
-/// is repeated after a growing pause for a few seconds. A node that does not answer within
-/// <see cref="AttemptTimeout"/> (frozen, or cut off) counts as unavailable for that request.
+/// is repeated after a growing pause for a few seconds. When there are other nodes to try, a node that
+/// does not answer within <see cref="AttemptTimeout"/> (frozen, or cut off) counts as unavailable.
 /// </summary>
 public sealed class KvConnection : IDisposable
 {
@@ -112,7 +112,8 @@ public sealed class KvConnection : IDisposable
         CancellationToken cancellationToken)
     {
         var client = new KeyValue.KeyValueClient(channel);
-        var attemptDeadline = DateTime.UtcNow + AttemptTimeout;
+        // With one node to ask there is no one else to try: its own answer, however late, says most.
+        var attemptDeadline = _addresses.Length > 1 ? DateTime.UtcNow + AttemptTimeout : deadline;
         var options = new CallOptions(deadline: attemptDeadline < deadline ? attemptDeadline : deadline, cancellationToken: cancellationToken);
         try
         {

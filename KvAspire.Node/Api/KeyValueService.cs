@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Google.Protobuf;
 using Grpc.Core;
+using KvAspire.Configuration;
 using KvAspire.Node.Replication;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Ring;
@@ -13,7 +14,8 @@ namespace KvAspire.Node.Api;
 
 /// <summary>The public gRPC API. Each handler validates, queues in F1, awaits the answer and maps it.</summary>
 [BindServiceMethod(typeof(KeyValueBinding), nameof(KeyValueBinding.BindService))]
-public sealed class KeyValueService(RequestValidator validator, IntakeQueue intake, NodeTelemetry telemetry) : KeyValue.KeyValueBase
+public sealed class KeyValueService(RequestValidator validator, IntakeQueue intake, NodeTelemetry telemetry, ClusterSecret secret)
+    : KeyValue.KeyValueBase
 {
     public override async Task<WriteReply> Create(CreateRequest request, ServerCallContext context) =>
         ToWriteReply(await ExecuteAsync(validator.Create(request), context));
@@ -42,6 +44,10 @@ public sealed class KeyValueService(RequestValidator validator, IntakeQueue inta
         try
         {
             var handedToLeader = context.RequestHeaders.GetValue(PeerClients.ToLeaderHeader) is not null;
+            // Only another node may say a request was forwarded or handed over: it changes how it is routed.
+            if ((handedToLeader || context.RequestHeaders.GetValue(PeerClients.HopsHeader) is not null)
+                && !secret.Admits(context.RequestHeaders.GetValue(ClusterSecret.Header)))
+                throw new RpcException(new Status(StatusCode.PermissionDenied, "a node-to-node request without the cluster secret"));
             var result = await intake.ExecuteAsync(command, HopsSoFar(context), handedToLeader, context.CancellationToken);
             telemetry.RecordOperation(command.Kind, result.Code.ToString(), Stopwatch.GetElapsedTime(started));
             if (result.Leader is { } leader)

@@ -12,7 +12,8 @@ namespace KvAspire.Node.Ring;
 
 /// <summary>
 /// gRPC channels to the other nodes, one each, opened once. A forward uses the public API, exactly as a
-/// client would (R-RPC-1), and tells the next node how many hops the request has taken in a header.
+/// client would (R-RPC-1), and tells the next node how many hops the request has taken in a header, with
+/// the cluster secret when there is one.
 /// </summary>
 public sealed class PeerClients : IDisposable
 {
@@ -23,9 +24,11 @@ public sealed class PeerClients : IDisposable
     public const string ToLeaderHeader = "kvaspire-to-leader";
 
     private readonly FrozenDictionary<string, GrpcChannel> _channels;
+    private readonly ClusterSecret _secret;
 
-    public PeerClients(ClusterTopology topology, NodeInfo self)
+    public PeerClients(ClusterTopology topology, NodeInfo self, ClusterSecret secret)
     {
+        _secret = secret;
         _channels = topology.Nodes.Where(n => n.Name != self.Name).ToFrozenDictionary(n => n.Name, n =>
             GrpcChannel.ForAddress(n.GrpcAddress, new GrpcChannelOptions
             {
@@ -68,6 +71,8 @@ public sealed class PeerClients : IDisposable
     private async Task<OperationResult> CallAsync(NodeInfo node, KvCommand operation, Metadata headers, int addedHops, DateTime deadline)
     {
         var client = new KeyValue.KeyValueClient(_channels[node.Name]);
+        if (_secret.Value is { } secret)
+            headers.Add(ClusterSecret.Header, secret);
         var options = new CallOptions(headers, deadline);
         var id = operation.RequestId is { } requestId ? new RequestId { ClientId = requestId.ClientId, Sequence = requestId.Sequence } : null;
         var value = UnsafeByteOperations.UnsafeWrap(operation.Value);

@@ -7,20 +7,25 @@ namespace KvAspire.Tests.Support;
 public sealed class LocalCluster : IAsyncDisposable
 {
     private readonly Dictionary<string, NodeProcess?> _processes;
+    private readonly IReadOnlyDictionary<string, string>? _environment;
 
-    private LocalCluster(TestTopology topology, IEnumerable<NodeProcess> processes)
+    private LocalCluster(TestTopology topology, IEnumerable<NodeProcess> processes, IReadOnlyDictionary<string, string>? environment)
     {
         Topology = topology;
+        _environment = environment;
         _processes = topology.Nodes.Zip(processes).ToDictionary(p => p.First.Name, p => (NodeProcess?)p.Second);
     }
 
     public TestTopology Topology { get; }
 
-    /// <summary>Starts every node at once and returns when each is healthy and its group has a leader.</summary>
-    public static async Task<LocalCluster> StartAsync(TestTopology topology)
+    /// <summary>
+    /// Starts every node at once, with <paramref name="environment"/> added to each (and to each restart),
+    /// and returns when each is healthy and its group has a leader.
+    /// </summary>
+    public static async Task<LocalCluster> StartAsync(TestTopology topology, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var processes = await Task.WhenAll(topology.Nodes.Select(n => NodeProcess.StartAsync(topology, n)));
-        var cluster = new LocalCluster(topology, processes);
+        var processes = await Task.WhenAll(topology.Nodes.Select(n => NodeProcess.StartAsync(topology, n, environment)));
+        var cluster = new LocalCluster(topology, processes, environment);
         foreach (var position in topology.Nodes.Select(n => n.Position).Distinct())
             await cluster.WaitForLeaderAsync(position, TimeSpan.FromSeconds(30));
         return cluster;
@@ -52,7 +57,7 @@ public sealed class LocalCluster : IAsyncDisposable
     {
         if (_processes[node.Name] is not null)
             throw new InvalidOperationException($"{node.Name} is already running");
-        _processes[node.Name] = await NodeProcess.StartAsync(Topology, node);
+        _processes[node.Name] = await NodeProcess.StartAsync(Topology, node, _environment);
     }
 
     public Task<TestNode> WaitForLeaderAsync(int position, TimeSpan timeout) =>
