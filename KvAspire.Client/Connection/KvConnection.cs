@@ -24,7 +24,7 @@ public sealed class KvConnection : IDisposable
     private static readonly TimeSpan RetryFor = TimeSpan.FromSeconds(3);
 
     /// <summary>Longer than a leader election takes: past it, another node is more likely to answer.</summary>
-    public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(2);
 
     private readonly string[] _addresses;
     private readonly GrpcChannel[] _channels;
@@ -113,8 +113,8 @@ public sealed class KvConnection : IDisposable
     {
         var client = new KeyValue.KeyValueClient(channel);
         // With one node to ask there is no one else to try: its own answer, however late, says most.
-        var attemptDeadline = _addresses.Length > 1 ? DateTime.UtcNow + AttemptTimeout : deadline;
-        var options = new CallOptions(deadline: attemptDeadline < deadline ? attemptDeadline : deadline, cancellationToken: cancellationToken);
+        var attemptDeadline = _addresses.Length > 1 && DateTime.UtcNow + AttemptTimeout < deadline ? DateTime.UtcNow + AttemptTimeout : deadline;
+        var options = new CallOptions(deadline: attemptDeadline, cancellationToken: cancellationToken);
         try
         {
             switch (command.Kind)

@@ -38,9 +38,7 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
                 {
                     var result = map.Apply(entry);
                     // Every replica's applied history, entry by entry, when tracing a divergence.
-                    if (logger.IsEnabled(LogLevel.Trace))
-                        NodeLog.EntryApplied(logger, entry.Index, entry.Term, $"{entry.Command.RequestId}", $"{entry.Command.Kind}",
-                            entry.Command.Key, $"{result.Code}", result.Version);
+                    NodeLog.EntryApplied(logger, entry.Index, entry.Term, entry.Command.RequestId, entry.Command.Kind, entry.Command.Key, result.Code, result.Version);
                     gate.Release(command, result, entry.Index);
                 }
                 else

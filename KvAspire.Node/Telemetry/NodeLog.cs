@@ -1,3 +1,4 @@
+using KvAspire.Node.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace KvAspire.Node.Telemetry;
@@ -54,7 +55,7 @@ public static partial class NodeLog
     public static partial void LeaderChanged(ILogger logger, int position, string leader, long term);
 
     [LoggerMessage(17, LogLevel.Trace, "Applied entry {Index} (term {Term}) request {Request} {Kind} '{Key}': {Code} version {Version}")]
-    public static partial void EntryApplied(ILogger logger, long index, long term, string request, string kind, string key, string code, long version);
+    public static partial void EntryApplied(ILogger logger, long index, long term, ClientRequestId? request, OperationKind kind, string key, ResultCode code, long version);
 
     [LoggerMessage(18, LogLevel.Information, "{Variable} is not set: Raft and forwards are accepted from anyone who can reach this node (fine on loopback, not on a network)")]
     public static partial void NoClusterSecret(ILogger logger, string variable);

@@ -135,8 +135,12 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
                     break;
                 case Fault.PauseLeader:
                     await cluster.PauseAsync(victim);
-                    // Longer than the upper election timeout (2 × 600 ms): the others elect a new leader meanwhile.
-                    await Task.Delay(TimeSpan.FromSeconds(2.5), CancellationToken.None);
+                    var paused = Stopwatch.StartNew();
+                    // Frozen past the upper election timeout (2 × 600 ms): one of the others must lead before it resumes.
+                    await GroupProbe.WaitForLeaderAsync(followers, TimeSpan.FromSeconds(10));
+                    var rest = TimeSpan.FromSeconds(2.5) - paused.Elapsed;
+                    if (rest > TimeSpan.Zero)
+                        await Task.Delay(rest, CancellationToken.None);
                     await cluster.ResumeAsync(victim);
                     what = "SIGSTOP 2.5 s, SIGCONT";
                     break;
