@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Connections;
+using DotNext.IO.Log;
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.Http;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
@@ -102,12 +103,15 @@ public static class NodeServices
                 foreach (var member in group.Members)
                     configuration.Add(new UriEndPoint(RaftGroup.AddressOf(member)));
             })
-            .UseStateMachine<KvStateMachine>(new WriteAheadLog.Options
+            .AddSingleton<KvStateMachine>()
+            .AddSingleton<IStateMachine>(provider => provider.GetRequiredService<KvStateMachine>())
+            .AddSingleton<IPersistentState>(provider => new DurableWriteAheadLog(new WriteAheadLog.Options
             {
                 Location = Path.Combine(dataDirectory, "raft"),
                 // The default page is 4 KiB, one open mapped file each: far too many files under load.
                 ChunkSize = 1024 * 1024,
-            })
+            }, provider.GetRequiredService<IStateMachine>()))
+            .AddSingleton<IAuditTrail<IRaftLogEntry>>(provider => provider.GetRequiredService<IPersistentState>())
             .ConfigureLocalNode(raft =>
             {
                 raft.PublicEndPoint = RaftGroup.AddressOf(group.Self);
