@@ -12,7 +12,7 @@ public static class StatusMapping
         ResultCode.NotFound => StatusCode.NotFound,
         ResultCode.AlreadyExists => StatusCode.AlreadyExists,
         ResultCode.VersionMismatch => StatusCode.FailedPrecondition,
-        ResultCode.RequestTooOld or ResultCode.AlreadyApplied => StatusCode.Aborted,
+        ResultCode.RequestTooOld or ResultCode.ResultForgotten or ResultCode.AlreadyApplied => StatusCode.Aborted,
         _ => StatusCode.Internal,
     };
 

@@ -1,8 +1,8 @@
 namespace KvAspire.Node.Storage;
 
 /// <summary>
-/// F3's map: keys to versioned values, plus each client's latest write results so that a retried write
-/// returns its first result. Pure and deterministic: the same entries in the same order give the same
+/// F3's map: keys to versioned values, plus each client's session (which of its writes were applied, and
+/// their latest results) so that every write is applied at most once and a retry returns its first result. Pure and deterministic: the same entries in the same order give the same
 /// map and the same results, which is what replay (and later every replica) relies on.
 /// <see cref="Freeze"/> gives a point-in-time view for a snapshot at no cost; writes go on meanwhile.
 /// Not thread-safe: one worker owns it.
@@ -13,11 +13,11 @@ public sealed class KvMap
     public const long SweepInterval = 4096;
 
     private readonly FreezableDictionary<StoredValue> _values = new();
-    private readonly FreezableDictionary<ClientResults> _clients = new();
+    private readonly FreezableDictionary<ClientSession> _clients = new();
 
     public int Count => _values.Count;
 
-    /// <summary>Clients whose recent results are remembered.</summary>
+    /// <summary>Clients whose sessions are remembered.</summary>
     public int ClientCount => _clients.Count;
 
     /// <summary>Index of the last entry applied; entries at or below it are skipped, so replay is idempotent.</summary>
@@ -52,13 +52,10 @@ public sealed class KvMap
             return Execute(command, entry.TimestampUnixMs);
 
         if (!_clients.TryGetForUpdate(id.ClientId, client => client.Copy(), out var client))
-            _clients.Set(id.ClientId, client = new ClientResults());
+            _clients.Set(id.ClientId, client = new ClientSession());
         client.LastSeenUnixMs = Math.Max(client.LastSeenUnixMs, entry.TimestampUnixMs);
-        if (client.TryGet(id.Sequence, out var first))
-            return first;
-        if (client.IsForgotten(id.Sequence))
-            return new OperationResult(ResultCode.RequestTooOld,
-                Detail: $"request {id.ClientId}/{id.Sequence} is older than the last {ClientResults.Capacity} writes of its client");
+        if (client.Settle(id.ClientId, id.Sequence) is { } settled)
+            return settled;
 
         var result = Execute(command, entry.TimestampUnixMs);
         client.Remember(id.Sequence, result);
@@ -66,13 +63,13 @@ public sealed class KvMap
     }
 
     /// <summary>
-    /// Drops the results of clients with no write for <see cref="ClientResults.ForgetAfter"/> of commit time:
+    /// Drops the results of clients with no write for <see cref="ClientSession.ForgetAfter"/> of commit time:
     /// a retry that late is treated as a new write. Decided only by the entries, so replay and every
     /// replica forget the same clients at the same index.
     /// </summary>
     private void ForgetSilentClients(long now)
     {
-        var cutoff = now - (long)ClientResults.ForgetAfter.TotalMilliseconds;
+        var cutoff = now - (long)ClientSession.ForgetAfter.TotalMilliseconds;
         _clients.RemoveWhere(client => client.LastSeenUnixMs < cutoff);
     }
 

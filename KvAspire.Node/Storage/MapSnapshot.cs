@@ -12,4 +12,4 @@ public sealed record MapSnapshot(
     long LastTerm,
     long LastTimestampUnixMs,
     IReadOnlyDictionary<string, StoredValue> Values,
-    IReadOnlyDictionary<string, ClientResults> Clients);
+    IReadOnlyDictionary<string, ClientSession> Clients);

@@ -7,8 +7,10 @@ public enum ResultCode
     NotFound,
     AlreadyExists,
     VersionMismatch,
-    /// <summary>A retried write whose first result is no longer remembered.</summary>
+    /// <summary>A write older than what its client's session still tracks: not applied, and never will be.</summary>
     RequestTooOld,
+    /// <summary>A retried write that was applied, whose result is no longer kept.</summary>
+    ResultForgotten,
     /// <summary>An entry at or below the map's applied index: replayed twice, and skipped.</summary>
     AlreadyApplied,
 }

@@ -11,17 +11,20 @@ public sealed class SnapshotCorruptException(string message) : Exception(message
 /// header:  | magic "KVSN" | format version u16 | reserved u16 | snapshot number i64 | last index i64 |
 ///          | last term i64 | last timestamp unix ms i64 | value count i64 | client count i64 |
 /// values:  | key length u16 | key UTF-8 | version i64 | timestamp i64 | value length u32 | value |   × value count
-/// clients: | id length u16 | id UTF-8 | last seen unix ms i64 | has forgotten u8 | forgotten up to u64 | result count u16 |
+/// clients: | id length u16 | id UTF-8 | last seen unix ms i64 | has horizon u8 | horizon u64 |
+///          | range count u16 | ranges: first u64 | last u64 | result count u16 |
 ///          | results: sequence u64 | code u8 | version i64 | timestamp i64 | detail length u16 | detail |   × client count
 /// trailer: | CRC-32 of every byte before it u32 |
 /// </code>
-/// Values and results are written in the map's order and the counts are checked on reading, so a
-/// snapshot cut short anywhere, or damaged anywhere, fails to load rather than loading wrong.
-/// Version 1 had no "last seen" per client; it is read with the snapshot's last timestamp instead.
+/// Values, ranges and results are written in the map's order and the counts are checked on reading, so
+/// a snapshot cut short anywhere, or damaged anywhere, fails to load rather than loading wrong.
+/// Older versions still load. Version 2 had no ranges: a client's applied sequences were those of its
+/// results, and its horizon was the highest sequence it had forgotten. Version 1 also had no "last seen"
+/// per client; it is read with the snapshot's last timestamp instead.
 /// </summary>
 public static class SnapshotFormat
 {
-    public const ushort FormatVersion = 2;
+    public const ushort FormatVersion = 3;
     private static ReadOnlySpan<byte> Magic => "KVSN"u8;
     private const int BufferSize = 1 << 20;
 
@@ -51,9 +54,15 @@ public static class SnapshotFormat
             {
                 WriteString(writer, id);
                 writer.Write(client.LastSeenUnixMs);
-                writer.Write(client.ForgottenUpTo.HasValue);
-                writer.Write(client.ForgottenUpTo ?? 0);
-                writer.Write(checked((ushort)client.Count));
+                writer.Write(client.Horizon.HasValue);
+                writer.Write(client.Horizon ?? 0);
+                writer.Write(checked((ushort)client.Applied.Count));
+                foreach (var range in client.Applied)
+                {
+                    writer.Write(range.First);
+                    writer.Write(range.Last);
+                }
+                writer.Write(checked((ushort)client.ResultCount));
                 foreach (var (sequence, result) in client.Results)
                 {
                     writer.Write(sequence);
@@ -81,8 +90,8 @@ public static class SnapshotFormat
             if (!reader.ReadBytes(4).AsSpan().SequenceEqual(Magic))
                 throw new SnapshotCorruptException("not a KvAspire snapshot (bad magic)");
             var version = reader.ReadUInt16();
-            if (version is not (1 or FormatVersion))
-                throw new SnapshotCorruptException($"snapshot format version {version} is not supported (expected 1 or {FormatVersion})");
+            if (version is < 1 or > FormatVersion)
+                throw new SnapshotCorruptException($"snapshot format version {version} is not supported (expected 1 to {FormatVersion})");
             reader.ReadUInt16();
             var number = reader.ReadInt64();
             var lastIndex = reader.ReadInt64();
@@ -108,13 +117,20 @@ public static class SnapshotFormat
                 values[key] = new StoredValue(value, entryVersion, timestamp);
             }
 
-            var clients = new Dictionary<string, ClientResults>((int)clientCount, StringComparer.Ordinal);
+            var clients = new Dictionary<string, ClientSession>((int)clientCount, StringComparer.Ordinal);
             for (var i = 0L; i < clientCount; i++)
             {
                 var id = ReadString(reader);
                 var lastSeen = version >= 2 ? reader.ReadInt64() : lastTimestamp;
-                var hasForgotten = reader.ReadBoolean();
-                var forgottenUpTo = reader.ReadUInt64();
+                var hasHorizon = reader.ReadBoolean();
+                var horizon = reader.ReadUInt64();
+                var ranges = new List<SequenceRange>();
+                if (version >= 3)
+                {
+                    var rangeCount = reader.ReadUInt16();
+                    for (var r = 0; r < rangeCount; r++)
+                        ranges.Add(new SequenceRange(reader.ReadUInt64(), reader.ReadUInt64()));
+                }
                 var resultCount = reader.ReadUInt16();
                 var results = new List<(ulong, OperationResult)>(resultCount);
                 for (var r = 0; r < resultCount; r++)
@@ -126,7 +142,16 @@ public static class SnapshotFormat
                     var detail = ReadString(reader);
                     results.Add((sequence, new OperationResult(code, resultVersion, resultTimestamp, Detail: detail.Length == 0 ? null : detail)));
                 }
-                clients[id] = ClientResults.Restore(lastSeen, hasForgotten ? forgottenUpTo : null, results);
+                if (version < 3)
+                    ranges.AddRange(results.Select(r => new SequenceRange(r.Item1, r.Item1)));
+                try
+                {
+                    clients[id] = ClientSession.Restore(lastSeen, hasHorizon ? horizon : null, ranges, results);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new SnapshotCorruptException($"client '{id}': {e.Message}");
+                }
             }
 
             if (reader.Read(new byte[1], 0, 1) != 0)

@@ -104,17 +104,76 @@ public sealed class KvMapTests
     }
 
     [Fact]
-    public void A_request_older_than_the_remembered_window_is_refused_rather_than_applied()
+    public void A_thousand_updates_of_one_client_arriving_in_shuffled_order_are_each_applied_once_and_none_refused()
     {
-        for (ulong sequence = 1; sequence <= ClientResults.Capacity + 1; sequence++)
+        Apply(OperationKind.Create, "chain", "v0");
+        var order = Enumerable.Range(1, 1000).Select(s => (ulong)s).OrderBy(_ => Random.Shared.Next()).ToList();
+        var results = order.ToDictionary(s => s, s => Apply(OperationKind.Update, "chain", $"v{s}", id: new ClientRequestId("pipelined", s)));
+        var retries = order.ToDictionary(s => s, s => Apply(OperationKind.Update, "chain", $"again{s}", id: new ClientRequestId("pipelined", s)));
+
+        Assert.All(results.Values, r => Assert.Equal(ResultCode.Ok, r.Code));
+        Assert.Equal(Enumerable.Range(2, 1000).Select(v => (long)v), results.Values.Select(r => r.Version).Order());
+        Assert.Equal(results, retries);
+        var stored = _map.Read("chain");
+        Assert.Equal(1001, stored.Version);
+        Assert.Equal($"v{order[^1]}", Encoding.UTF8.GetString(stored.Value.Span));
+    }
+
+    [Fact]
+    public void A_retry_of_an_applied_request_whose_result_is_no_longer_kept_is_refused_saying_it_was_applied()
+    {
+        for (ulong sequence = 1; sequence <= ClientSession.Window + 1; sequence++)
+            Apply(OperationKind.Create, $"k{sequence}", "v", id: new ClientRequestId("c", sequence));
+        Apply(OperationKind.Delete, "k1");
+
+        var retry = Apply(OperationKind.Create, "k1", "v", id: new ClientRequestId("c", 1));
+        var stillKept = Apply(OperationKind.Create, "k2", "other", id: new ClientRequestId("c", 2));
+
+        Assert.Equal(ResultCode.ResultForgotten, retry.Code);
+        Assert.Contains("c/1 was already applied", retry.Detail);
+        Assert.Equal(ResultCode.NotFound, _map.Read("k1").Code);
+        Assert.Equal(ResultCode.Ok, stillKept.Code);
+    }
+
+    [Fact]
+    public void A_request_that_arrives_long_after_its_client_ran_ahead_applies_while_within_the_window()
+    {
+        // Sequence 1 is late; every other odd sequence is never sent: one gap each.
+        for (ulong sequence = 2; sequence <= 2 * (ulong)ClientSession.Window - 2; sequence += 2)
             Apply(OperationKind.Create, $"k{sequence}", "v", id: new ClientRequestId("c", sequence));
 
-        var tooOld = Apply(OperationKind.Create, "k1-again", "v", id: new ClientRequestId("c", 1));
-        var stillKnown = Apply(OperationKind.Create, "k2", "other", id: new ClientRequestId("c", 2));
+        var late = Apply(OperationKind.Create, "late", "v", id: new ClientRequestId("c", 1));
+
+        Assert.Equal(ResultCode.Ok, late.Code);
+        Assert.Equal(ResultCode.Ok, _map.Read("late").Code);
+    }
+
+    [Fact]
+    public void A_request_below_more_gaps_than_the_window_is_refused_as_too_old_and_not_applied()
+    {
+        for (ulong sequence = 2; sequence <= 2 * (ulong)ClientSession.Window + 2; sequence += 2)
+            Apply(OperationKind.Create, $"k{sequence}", "v", id: new ClientRequestId("c", sequence));
+
+        var tooOld = Apply(OperationKind.Create, "late", "v", id: new ClientRequestId("c", 1));
+        var recentGap = Apply(OperationKind.Create, "recent", "v", id: new ClientRequestId("c", 2 * (ulong)ClientSession.Window + 1));
 
         Assert.Equal(ResultCode.RequestTooOld, tooOld.Code);
-        Assert.Equal(ResultCode.NotFound, _map.Read("k1-again").Code);
-        Assert.Equal(ResultCode.Ok, stillKnown.Code);
+        Assert.Contains("not applied", tooOld.Detail);
+        Assert.Equal(ResultCode.NotFound, _map.Read("late").Code);
+        Assert.Equal(ResultCode.Ok, recentGap.Code);
+    }
+
+    [Fact]
+    public void Sparse_sequences_such_as_timestamps_are_tracked_exactly()
+    {
+        var sequences = new ulong[] { 1_764_000_000_123, 1_764_000_000_777, 1_764_000_000_500, ulong.MaxValue, 0 };
+        foreach (var sequence in sequences)
+            Assert.Equal(ResultCode.Ok, Apply(OperationKind.Create, $"k{sequence}", "v", id: new ClientRequestId("c", sequence)).Code);
+
+        foreach (var sequence in sequences)
+            Assert.Equal(ResultCode.Ok, Apply(OperationKind.Create, $"k{sequence}", "again", id: new ClientRequestId("c", sequence)).Code);
+        Assert.Equal(ResultCode.Ok, Apply(OperationKind.Create, "between", "v", id: new ClientRequestId("c", 1_764_000_000_124)).Code);
+        Assert.Equal(sequences.Length + 1, _map.Count);
     }
 
     [Fact]
@@ -162,7 +221,7 @@ public sealed class KvMapTests
     [Fact]
     public void Clients_silent_for_an_hour_are_forgotten_at_the_next_sweep_and_active_ones_kept()
     {
-        var hour = (long)ClientResults.ForgetAfter.TotalMilliseconds;
+        var hour = (long)ClientSession.ForgetAfter.TotalMilliseconds;
         OperationResult At(long index, long timestamp, string key, string client, ulong sequence) =>
             _map.Apply(new LogEntry(index, 0, timestamp, new KvCommand(OperationKind.Create, key, "v"u8.ToArray(), null, new ClientRequestId(client, sequence))));
 

@@ -17,7 +17,7 @@ public sealed class SnapshotFormatTests
         Apply(OperationKind.Create, "ключ 🔑", new string('v', 5000), new ClientRequestId("c1", 1));
         Apply(OperationKind.Create, "a", "dup", new ClientRequestId("c1", 2));
         Apply(OperationKind.Update, "a", "", new ClientRequestId("c2", 9));
-        for (ulong s = 1; s <= ClientResults.Capacity + 3; s++)
+        for (ulong s = 1; s <= ClientSession.Window + 3; s++)
             Apply(OperationKind.Create, $"many{s}", "x", new ClientRequestId("c3", s));
         return map.Freeze();
     }
@@ -51,7 +51,8 @@ public sealed class SnapshotFormatTests
         Assert.Equal(original.Clients.Keys.Order(), decoded.Clients.Keys.Order());
         foreach (var (id, client) in original.Clients)
         {
-            Assert.Equal(client.ForgottenUpTo, decoded.Clients[id].ForgottenUpTo);
+            Assert.Equal(client.Horizon, decoded.Clients[id].Horizon);
+            Assert.Equal(client.Applied, decoded.Clients[id].Applied);
             Assert.Equal(client.LastSeenUnixMs, decoded.Clients[id].LastSeenUnixMs);
             Assert.Equal(client.Results, decoded.Clients[id].Results);
         }
@@ -68,7 +69,7 @@ public sealed class SnapshotFormatTests
 
         Assert.Equal(ResultCode.AlreadyExists, retry.Code);
         Assert.Equal("key 'a' already exists", retry.Detail);
-        Assert.Equal(ResultCode.RequestTooOld, forgotten.Code);
+        Assert.Equal(ResultCode.ResultForgotten, forgotten.Code);
         Assert.Equal(ResultCode.NotFound, restored.Read("new").Code);
     }
 
@@ -111,6 +112,61 @@ public sealed class SnapshotFormatTests
 
         Assert.Equal(1, decoded.Values["a"].Version);
         Assert.Equal(77, decoded.LastTimestampUnixMs);
+    }
+
+    [Fact]
+    public void A_version_2_snapshot_loads_with_its_results_as_the_applied_sequences()
+    {
+        // Version 2's client record: results in arrival order and the highest forgotten sequence.
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write("KVSN"u8);
+            writer.Write((ushort)2);
+            writer.Write((ushort)0);
+            foreach (var field in new long[] { 4, 9, 1, 2000, 1, 1 }) // number, index, term, timestamp, values, clients
+                writer.Write(field);
+            WriteString(writer, "a");
+            writer.Write(1L);
+            writer.Write(1000L);
+            writer.Write(1);
+            writer.Write((byte)'x');
+            WriteString(writer, "c");
+            writer.Write(1500L);
+            writer.Write(true);
+            writer.Write(3UL);
+            writer.Write((ushort)3);
+            foreach (var sequence in new ulong[] { 7, 5, 6 })
+            {
+                writer.Write(sequence);
+                writer.Write((byte)ResultCode.Ok);
+                writer.Write((long)sequence);
+                writer.Write(1000L);
+                WriteString(writer, "");
+            }
+        }
+        var bytes = stream.ToArray();
+        var version2 = new byte[bytes.Length + 4];
+        bytes.CopyTo(version2, 0);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(version2.AsSpan(bytes.Length), System.IO.Hashing.Crc32.HashToUInt32(bytes));
+
+        var restored = KvMap.Restore(Decode(version2).Snapshot);
+        OperationResult Write(long index, string key, ulong sequence) =>
+            restored.Apply(new LogEntry(index, 2, 3000, new KvCommand(OperationKind.Create, key, "y"u8.ToArray(), null, new ClientRequestId("c", sequence))));
+
+        Assert.Equal([new SequenceRange(5, 7)], Decode(version2).Snapshot.Clients["c"].Applied);
+        Assert.Equal(6, Write(10, "retry", 6).Version);
+        Assert.Equal(ResultCode.RequestTooOld, Write(11, "old", 2).Code);
+        Assert.Equal(ResultCode.Ok, Write(12, "new", 4).Code);
+        Assert.Equal(ResultCode.NotFound, restored.Read("retry").Code);
+        Assert.Equal(ResultCode.NotFound, restored.Read("old").Code);
+    }
+
+    private static void WriteString(BinaryWriter writer, string text)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        writer.Write((ushort)bytes.Length);
+        writer.Write(bytes);
     }
 
     [Fact]
