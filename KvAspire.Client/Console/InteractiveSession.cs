@@ -7,9 +7,11 @@ namespace KvAspire.Client.Console;
 
 /// <summary>
 /// The interactive console (R-CLI-1..3). A reader thread shows the menu, reads lines, validates them
-/// and sends valid commands without waiting for their answers; a receiver thread prints each answer as
-/// it arrives, tagged with the command it answers. After the reader ends (sair/exit/quit or end of
-/// input) the receiver keeps printing answers for the drain time, then the session ends.
+/// and sends valid commands without waiting for their answers; commands on one key still take effect in
+/// the order typed (<see cref="KeyOrderedSender"/>). A receiver thread prints each answer as it arrives,
+/// tagged with the command it answers. After the reader ends (sair/exit/quit or end of input) the
+/// receiver keeps printing answers for the drain time, and until every command sent has its answer,
+/// then the session ends.
 /// </summary>
 public sealed class InteractiveSession(
     KvConnection connection,
@@ -20,9 +22,14 @@ public sealed class InteractiveSession(
     TimeSpan drain,
     bool showPrompt)
 {
+    /// <summary>Beyond a request's deadline, for its answer to reach the receiver.</summary>
+    private static readonly TimeSpan AnswerMargin = TimeSpan.FromSeconds(1);
+
     private readonly BlockingCollection<(ClientCommand Command, Reply Reply, string Tag)> _answers = new();
     private readonly CancellationTokenSource _readerEnded = new();
+    private readonly KeyOrderedSender _sender = new(connection);
     private long _sent;
+    private long _waiting;
 
     public int Run()
     {
@@ -76,12 +83,17 @@ public sealed class InteractiveSession(
                     break;
             }
         }
-        printer.PrintLine($"leaving: answers still arriving are shown for {drain.TotalSeconds:0.#} s");
+        printer.PrintLine($"leaving: {Volatile.Read(ref _waiting)} command(s) still waiting; answers are shown for at least {drain.TotalSeconds:0.#} s");
         _readerEnded.Cancel();
     }
 
-    private async Task SendAsync(ClientCommand command, string tag) =>
-        _answers.Add((command, await connection.ExecuteAsync(command), tag));
+    private async Task SendAsync(ClientCommand command, string tag)
+    {
+        Interlocked.Increment(ref _waiting);
+        var reply = await _sender.SendAsync(command);
+        Interlocked.Decrement(ref _waiting);
+        _answers.Add((command, reply, tag));
+    }
 
     private void ReceiveAnswers()
     {
@@ -95,11 +107,25 @@ public sealed class InteractiveSession(
             // The reader has ended: keep printing until the drain time is up.
         }
 
-        var drainStarted = Stopwatch.GetTimestamp();
-        while (drain - Stopwatch.GetElapsedTime(drainStarted) is var left && left > TimeSpan.Zero)
+        // At least the drain time after the reader ended, and while commands still wait, until each has
+        // its answer: a command waiting behind others on its key is sent when the one before it is
+        // answered, and each answers within its deadline, so one answer follows another within it.
+        var readerEnded = Stopwatch.GetTimestamp();
+        var lastAnswer = readerEnded;
+        var patience = drain > connection.Timeout + AnswerMargin ? drain : connection.Timeout + AnswerMargin;
+        while (true)
         {
+            var waiting = Volatile.Read(ref _waiting) > 0 || _answers.Count > 0;
+            var left = waiting
+                ? patience - Stopwatch.GetElapsedTime(lastAnswer)
+                : drain - Stopwatch.GetElapsedTime(readerEnded);
+            if (left <= TimeSpan.Zero)
+                break;
             if (_answers.TryTake(out var answer, left))
+            {
                 Print(answer);
+                lastAnswer = Math.Max(lastAnswer, Stopwatch.GetTimestamp());
+            }
         }
     }
 
