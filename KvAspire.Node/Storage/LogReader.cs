@@ -13,8 +13,10 @@ public sealed class LogCorruptException(string message) : Exception(message);
 
 /// <summary>
 /// Reads a <c>log.X</c> file record by record. A crash can only damage the tail: the last record may be
-/// incomplete, or fail its checksum, or be followed by zeros. That is reported as a torn tail for the
-/// caller to cut off. Damage with good data after it is corruption, and stops the scan with an error.
+/// incomplete or fail its checksum, and anything may follow it (zeros, or bytes of a write that never
+/// completed). Damage after which no good record starts at any offset (a header whose length check holds,
+/// a payload within the file whose checksum holds and that decodes) is a torn tail, reported for the caller
+/// to cut off. Damage with a good record after it is corruption, and stops the scan with an error.
 /// </summary>
 public static class LogReader
 {
@@ -43,15 +45,12 @@ public static class LogReader
 
                 file.ReadExactly(header);
                 if (!LogRecordFormat.TryReadRecordHeader(header, out var payloadLength, out var checksum))
-                {
-                    if (RestIsZero(file, position, length))
-                        return new LogScan(position, records, $"zeros from offset {position}");
-                    throw new LogCorruptException($"{path}: damaged record header at offset {position}, with data after it");
-                }
+                    return TornTailOrCorrupt(file, path, position, length, records, $"damaged record header at offset {position}");
 
                 var recordEnd = position + LogRecordFormat.RecordHeaderSize + payloadLength;
                 if (recordEnd > length)
-                    return new LogScan(position, records, $"record at offset {position} cut short ({length - position} of {recordEnd - position} bytes)");
+                    return TornTailOrCorrupt(file, path, position, length, records,
+                        $"record at offset {position} cut short ({length - position} of {recordEnd - position} bytes)");
 
                 if (buffer.Length < payloadLength)
                 {
@@ -63,11 +62,7 @@ public static class LogReader
 
                 var entry = LogRecordFormat.ChecksumMatches(payload, checksum) ? LogRecordFormat.DecodePayload(payload) : null;
                 if (entry is null)
-                {
-                    if (recordEnd == length)
-                        return new LogScan(position, records, $"last record at offset {position} fails its checksum");
-                    throw new LogCorruptException($"{path}: record at offset {position} fails its checksum, with data after it");
-                }
+                    return TornTailOrCorrupt(file, path, position, length, records, $"record at offset {position} fails its checksum");
 
                 onEntry(entry);
                 records++;
@@ -81,17 +76,30 @@ public static class LogReader
         }
     }
 
-    private static bool RestIsZero(FileStream file, long from, long length)
+    /// <summary>
+    /// Damage at <paramref name="position"/>: a torn tail when no good record starts after it, else
+    /// <see cref="LogCorruptException"/>. Looks at every later offset, so a good record is found wherever
+    /// the damage ends.
+    /// </summary>
+    private static LogScan TornTailOrCorrupt(FileStream file, string path, long position, long length, long records, string damage)
     {
-        file.Position = from;
-        var chunk = new byte[8192];
-        for (var left = length - from; left > 0;)
+        var rest = new byte[length - position];
+        file.Position = position;
+        file.ReadExactly(rest);
+        for (var offset = 1; offset + LogRecordFormat.RecordHeaderSize <= rest.Length; offset++)
         {
-            var read = file.Read(chunk, 0, (int)Math.Min(chunk.Length, left));
-            if (read == 0 || chunk.AsSpan(0, read).ContainsAnyExcept((byte)0))
-                return false;
-            left -= read;
+            if (IsGoodRecordAt(rest.AsSpan(offset)))
+                throw new LogCorruptException($"{path}: {damage}, and a good record starts at offset {position + offset} after it");
         }
-        return true;
+        return new LogScan(position, records, $"{damage}; no good record after it");
+    }
+
+    private static bool IsGoodRecordAt(ReadOnlySpan<byte> bytes)
+    {
+        if (!LogRecordFormat.TryReadRecordHeader(bytes, out var payloadLength, out var checksum)
+            || bytes.Length - LogRecordFormat.RecordHeaderSize < payloadLength)
+            return false;
+        var payload = bytes.Slice(LogRecordFormat.RecordHeaderSize, payloadLength);
+        return LogRecordFormat.ChecksumMatches(payload, checksum) && LogRecordFormat.DecodePayload(payload) is not null;
     }
 }

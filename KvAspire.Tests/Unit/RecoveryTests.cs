@@ -97,6 +97,68 @@ public sealed class RecoveryTests : IDisposable
     }
 
     [Fact]
+    public void Garbage_after_the_header_of_an_otherwise_empty_log_is_a_torn_tail()
+    {
+        Recover();
+        var header = File.ReadAllBytes(LogPath);
+        File.WriteAllBytes(LogPath, [.. header, .. "twelve bytes"u8]);
+
+        var state = Recover();
+
+        Assert.Equal(0, state.LastIndex);
+        Assert.Equal(header, File.ReadAllBytes(LogPath));
+    }
+
+    [Fact]
+    public void Random_junk_of_1_to_64_bytes_or_a_bogus_record_header_after_the_last_record_is_cut_off()
+    {
+        WriteLog(Entry(1, OperationKind.Create, "a", "1"), Entry(2, OperationKind.Create, "b", "2"));
+        var intact = File.ReadAllBytes(LogPath);
+        var random = new Random(4242);
+        var tails = Enumerable.Range(0, 300).Select(_ => { var junk = new byte[random.Next(1, 65)]; random.NextBytes(junk); return junk; })
+            .Append(BogusHeader(payloadLength: 20, claimedBytes: 20))
+            .Append(BogusHeader(payloadLength: 5000, claimedBytes: 40))
+            .Append([.. BogusHeader(payloadLength: 20, claimedBytes: 20), .. new byte[30]]);
+
+        foreach (var tail in tails)
+        {
+            File.WriteAllBytes(LogPath, [.. intact, .. tail]);
+
+            var state = Recover();
+
+            Assert.Equal((2, "1", "2"), (state.LastIndex, ValueOf(state, "a"), ValueOf(state, "b")));
+            Assert.Equal(intact, File.ReadAllBytes(LogPath));
+        }
+    }
+
+    /// <summary>A record header whose length check holds, with payload bytes that fail the checksum.</summary>
+    private static byte[] BogusHeader(int payloadLength, int claimedBytes)
+    {
+        var bytes = new byte[LogRecordFormat.RecordHeaderSize + claimedBytes];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(bytes, payloadLength);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(4), ~payloadLength);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), 0xDEADBEEF);
+        bytes.AsSpan(LogRecordFormat.RecordHeaderSize).Fill(0x5A);
+        return bytes;
+    }
+
+    [Fact]
+    public void Junk_followed_by_a_good_record_stops_recovery()
+    {
+        WriteLog(Entry(1, OperationKind.Create, "a", "1"));
+        var first = File.ReadAllBytes(LogPath);
+        WriteLog(Entry(2, OperationKind.Create, "b", "2"));
+        var secondRecord = File.ReadAllBytes(LogPath)[first.Length..];
+        var damaged = (byte[])[.. first, .. "junk!"u8, .. secondRecord];
+        File.WriteAllBytes(LogPath, damaged);
+
+        var error = Assert.Throws<LogCorruptException>(Recover);
+
+        Assert.Contains($"a good record starts at offset {first.Length + 5}", error.Message);
+        Assert.Equal(damaged, File.ReadAllBytes(LogPath));
+    }
+
+    [Fact]
     public void A_damaged_record_with_good_records_after_it_stops_recovery()
     {
         WriteLog(Entry(1, OperationKind.Create, "a", "1"));
@@ -108,7 +170,7 @@ public sealed class RecoveryTests : IDisposable
 
         var error = Assert.Throws<LogCorruptException>(Recover);
 
-        Assert.Contains($"offset {firstRecordEnd} fails its checksum, with data after it", error.Message);
+        Assert.Contains($"record at offset {firstRecordEnd} fails its checksum, and a good record starts at offset", error.Message);
         Assert.Equal(bytes, File.ReadAllBytes(LogPath));
     }
 
