@@ -6,8 +6,9 @@ using Xunit.Abstractions;
 namespace KvAspire.Tests.EndToEnd;
 
 /// <summary>
-/// The reliability runner (R-TST-2 and beyond): concurrent clients on a 2 positions × 3 replicas ring of
-/// real processes while a nemesis strikes one replica at a time, round after round, position by position;
+/// The reliability runner (R-TST-2 and beyond): concurrent clients on a ring of real processes (2 positions
+/// × 3 replicas) while a nemesis strikes one replica at a time, or a whole position, round after round,
+/// position by position;
 /// then every key read through every node, the whole history checked for linearizability, and the
 /// replicas' logs compared index by index. Each client is the only writer of its keys, so every answer
 /// is also checked as it comes (stale read, lost write, double apply).
@@ -35,6 +36,12 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
         PauseLeader,
         /// <summary>A follower stopped, its data directory removed, started empty: it must rejoin by snapshot.</summary>
         Wipe,
+        /// <summary>
+        /// The whole position killed (kill -9) within milliseconds, followers first; the two former
+        /// followers restarted and left to elect a leader between themselves, only then the former leader.
+        /// What a follower acknowledged must be on its disk, or that leader lacks acknowledged writes.
+        /// </summary>
+        CrashPosition,
     }
 
     [Theory]
@@ -47,17 +54,21 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
         RunAsync([fault]);
 
     [Fact]
+    public Task A_position_crashing_whole_again_and_again_under_16_clients_loses_no_acknowledged_write() =>
+        RunAsync([Fault.CrashPosition], positions: 1, clients: 16);
+
+    [Fact]
     public Task All_nemeses_combined_lose_no_write_serve_no_stale_read_and_keep_the_replicas_equal() =>
         RunAsync(Enum.GetValues<Fault>());
 
-    private async Task RunAsync(IReadOnlyList<Fault> faults)
+    private async Task RunAsync(IReadOnlyList<Fault> faults, int positions = 2, int clients = 8)
     {
         var duration = TimeSpan.FromSeconds(int.Parse(
             Environment.GetEnvironmentVariable("KVASPIRE_NEMESIS_SECONDS") ?? "60", CultureInfo.InvariantCulture));
         // Short snapshot interval: snapshots, log compaction and snapshot transfer all happen during the run.
-        var topology = TestTopology.Ring(_directory, positions: 2, snapshotIntervalSeconds: 3, replicas: 3);
+        var topology = TestTopology.Ring(_directory, positions, snapshotIntervalSeconds: 3, replicas: 3);
         await using var cluster = await LocalCluster.StartAsync(topology);
-        var workload = new RegisterWorkload(topology.Nodes.Select(n => n.GrpcAddress).ToList(), clients: 8, keysPerClient: 12);
+        var workload = new RegisterWorkload(topology.Nodes.Select(n => n.GrpcAddress).ToList(), clients, keysPerClient: 12);
 
         using var stop = new CancellationTokenSource(duration);
         var clock = Stopwatch.StartNew();
@@ -78,7 +89,7 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
             HistoryOutcome.Unknown => "indeterminate",
             _ => "failed (not found, exists, version)",
         }).OrderBy(g => g.Key).Select(g => $"{g.Count()} {g.Key}");
-        output.WriteLine($"nemesis {string.Join(" + ", faults)} for {clock.Elapsed.TotalSeconds:F0} s on 2 × 3: {events.Count} events");
+        output.WriteLine($"nemesis {string.Join(" + ", faults)} for {clock.Elapsed.TotalSeconds:F0} s on {positions} × 3, {clients} clients: {events.Count} events");
         output.WriteLine($"{workload.History.Count} operations: {string.Join(", ", outcomes)}; {workload.Acknowledged} writes acknowledged, {workload.Reads} reads checked");
         output.WriteLine($"checker: {(verdict.IsLinearizable ? "linearizable" : "NOT linearizable")} in {checking.ElapsedMilliseconds} ms; " +
                          $"replicas' logs: {agreement.Sum(a => a.Compared)} indexes compared, {agreement.Sum(a => a.Disagreements.Count)} disagreements");
@@ -111,7 +122,7 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
             var leaderRound = round / (positions.Count * faults.Count) % 2 == 0;
             var victim = fault switch
             {
-                Fault.KillLeader or Fault.PauseLeader => leader,
+                Fault.KillLeader or Fault.PauseLeader or Fault.CrashPosition => leader,
                 Fault.Wipe => followers[random.Next(followers.Count)],
                 _ => leaderRound ? leader : followers[random.Next(followers.Count)],
             };
@@ -144,11 +155,19 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
                     await cluster.ResumeAsync(victim);
                     what = "SIGSTOP 2.5 s, SIGCONT";
                     break;
-                default:
+                case Fault.Wipe:
                     Assert.Equal(0, await cluster.StopAsync(victim));
                     Directory.Delete(cluster.Topology.DataDirectoryOf(victim), recursive: true);
                     await cluster.StartAsync(victim);
                     what = "data directory wiped";
+                    break;
+                default:
+                    await Task.WhenAll(followers.Select(cluster.KillAsync));
+                    await cluster.KillAsync(victim);
+                    await cluster.StartAsync(followers);
+                    var newLeader = await GroupProbe.WaitForLeaderAsync(followers, TimeSpan.FromSeconds(30));
+                    await cluster.StartAsync(victim);
+                    what = $"position {position} kill -9 ×3, {newLeader.Name} led first";
                     break;
             }
             await cluster.WaitCaughtUpAsync(victim, TimeSpan.FromSeconds(30));

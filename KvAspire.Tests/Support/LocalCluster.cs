@@ -60,6 +60,16 @@ public sealed class LocalCluster : IAsyncDisposable
         _processes[node.Name] = await NodeProcess.StartAsync(Topology, node, _environment);
     }
 
+    /// <summary>Starts several stopped nodes at once (a group needs two up to elect); returns when each is healthy.</summary>
+    public async Task StartAsync(IReadOnlyList<TestNode> nodes)
+    {
+        if (nodes.FirstOrDefault(n => _processes[n.Name] is not null) is { } running)
+            throw new InvalidOperationException($"{running.Name} is already running");
+        var started = await Task.WhenAll(nodes.Select(n => NodeProcess.StartAsync(Topology, n, _environment)));
+        foreach (var (node, process) in nodes.Zip(started))
+            _processes[node.Name] = process;
+    }
+
     public Task<TestNode> WaitForLeaderAsync(int position, TimeSpan timeout) =>
         GroupProbe.WaitForLeaderAsync(Topology.ReplicasOf(position), timeout);
 
