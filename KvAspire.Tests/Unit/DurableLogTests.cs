@@ -13,8 +13,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace KvAspire.Tests.Unit;
 
 /// <summary>
-/// A follower's side of Raft's persistence rule, on the real write-ahead log: the entries of an
-/// AppendEntries batch are on disk when the append returns, before the follower answers. The crash image
+/// Raft's persistence rule on the real write-ahead log. A follower: the entries of an AppendEntries batch
+/// are on disk when the append returns, before it answers. The leader: an entry it appended is on disk
+/// by the time its commit returns, so it never counts a copy it could lose. The crash image
 /// is a copy of the log's files taken the moment the append returns: what a <c>kill -9</c> at that moment
 /// leaves (the page cache survives a process crash; the copy reads through it).
 /// </summary>
@@ -65,6 +66,26 @@ public sealed class DurableLogTests : IDisposable
             Assert.True(entries[i].TryGetPayload(out var payload));
             Assert.Equal($"entry {i + 1}", Encoding.UTF8.GetString(payload.ToArray()));
         }
+    }
+
+    [Fact]
+    public async Task An_entry_the_leader_commits_is_in_its_log_after_a_crash_right_after_the_commit()
+    {
+        await using (var leader = new DurableWriteAheadLog(Options(_live), StateMachineOver(_live)))
+        {
+            await leader.InitializeAsync();
+            // The leader's path: its own append, then the commit once a majority holds the entry.
+            var index = await ((IAuditTrail<IRaftLogEntry>)leader).AppendAsync(Entry(1));
+            await leader.CommitAsync(index);
+            CopyDirectory(_live.File("raft"), _crashImage.File("raft"));
+        }
+
+        await using var restarted = new WriteAheadLog(Options(_crashImage), StateMachineOver(_crashImage));
+        await restarted.InitializeAsync();
+        Assert.Equal(1, restarted.LastEntryIndex);
+        using var entries = await restarted.ReadAsync(1, 1);
+        Assert.True(entries[0].TryGetPayload(out var payload));
+        Assert.Equal("entry 1", Encoding.UTF8.GetString(payload.ToArray()));
     }
 
     private static void CopyDirectory(string from, string to)

@@ -139,8 +139,7 @@ public sealed class KvMapTests
     public void A_request_that_arrives_long_after_its_client_ran_ahead_applies_while_within_the_window()
     {
         // Sequence 1 is late; every other odd sequence is never sent: one gap each.
-        for (ulong sequence = 2; sequence <= 2 * (ulong)ClientSession.Window - 2; sequence += 2)
-            Apply(OperationKind.Create, $"k{sequence}", "v", id: new ClientRequestId("c", sequence));
+        ApplyEvenSequencesUpTo(2 * (ulong)ClientSession.Window - 2);
 
         var late = Apply(OperationKind.Create, "late", "v", id: new ClientRequestId("c", 1));
 
@@ -151,8 +150,7 @@ public sealed class KvMapTests
     [Fact]
     public void A_request_below_more_gaps_than_the_window_is_refused_as_too_old_and_not_applied()
     {
-        for (ulong sequence = 2; sequence <= 2 * (ulong)ClientSession.Window + 2; sequence += 2)
-            Apply(OperationKind.Create, $"k{sequence}", "v", id: new ClientRequestId("c", sequence));
+        ApplyEvenSequencesUpTo(2 * (ulong)ClientSession.Window + 2);
 
         var tooOld = Apply(OperationKind.Create, "late", "v", id: new ClientRequestId("c", 1));
         var recentGap = Apply(OperationKind.Create, "recent", "v", id: new ClientRequestId("c", 2 * (ulong)ClientSession.Window + 1));
@@ -161,6 +159,12 @@ public sealed class KvMapTests
         Assert.Contains("not applied", tooOld.Detail);
         Assert.Equal(ResultCode.NotFound, _map.Read("late").Code);
         Assert.Equal(ResultCode.Ok, recentGap.Code);
+    }
+
+    private void ApplyEvenSequencesUpTo(ulong last)
+    {
+        for (ulong sequence = 2; sequence <= last; sequence += 2)
+            Apply(OperationKind.Create, $"k{sequence}", "v", id: new ClientRequestId("c", sequence));
     }
 
     [Fact]
