@@ -38,8 +38,8 @@ public static class NodeServices
         {
             // A snapshot sent to a replica that is far behind is one request body, as large as the map.
             kestrel.Limits.MaxRequestBodySize = null;
-            Listen(kestrel, node.Host, node.GrpcPort, HttpProtocols.Http2);
-            Listen(kestrel, node.Host, node.RaftPort, HttpProtocols.Http1);
+            Listen(kestrel, node.BindAddress, node.GrpcPort, HttpProtocols.Http2);
+            Listen(kestrel, node.BindAddress, node.RaftPort, HttpProtocols.Http1);
         });
         builder.Services.AddGrpc(grpc =>
         {
@@ -123,6 +123,7 @@ public static class NodeServices
             });
     }
 
+    /// <summary>An IP address binds there, <c>localhost</c> to loopback; <c>*</c> or a host name to every interface.</summary>
     private static void Listen(KestrelServerOptions kestrel, string host, int port, HttpProtocols protocols)
     {
         if (IPAddress.TryParse(host, out var address))

@@ -74,7 +74,7 @@ try
 }
 catch (IOException e)
 {
-    NodeLog.CannotStart(logger, $"cannot listen on {node.GrpcAddress} and {node.HttpAddress}: {e.Message}");
+    NodeLog.CannotStart(logger, $"cannot listen on {node.BindAddress} ports {node.GrpcPort} and {node.RaftPort}: {e.Message}");
     return 1;
 }
 NodeLog.Serving(logger, node.Name, node.Position, node.Replica, node.GrpcAddress, node.HttpAddress, dataDirectory);

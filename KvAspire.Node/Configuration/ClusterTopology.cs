@@ -1,8 +1,19 @@
 namespace KvAspire.Configuration;
 
 /// <summary>One node of the topology: replica <see cref="Replica"/> of ring position <see cref="Position"/>.</summary>
-public sealed record NodeInfo(string Name, int Position, int Replica, string Host, int GrpcPort, int RaftPort)
+/// <param name="Host">The address the other nodes and clients use to reach the node (its identity in Raft).</param>
+/// <param name="ListenAddress">
+/// Where the node binds, when not at <paramref name="Host"/>: an IP address of its machine, <c>0.0.0.0</c> or
+/// <c>*</c> (every interface), or <c>localhost</c>. A node behind NAT, in a container or on a host reached
+/// by name binds here and is still reached at <paramref name="Host"/>.
+/// </param>
+public sealed record NodeInfo(string Name, int Position, int Replica, string Host, int GrpcPort, int RaftPort, string? ListenAddress = null)
 {
+    public const string AnyAddress = "*";
+
+    /// <summary>The address the node binds its ports to.</summary>
+    public string BindAddress => ListenAddress ?? Host;
+
     public string GrpcAddress => $"http://{Host}:{GrpcPort}";
 
     /// <summary>host:port of the gRPC endpoint, as clients and leader hints name a node.</summary>

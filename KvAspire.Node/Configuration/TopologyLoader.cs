@@ -70,7 +70,8 @@ public static class TopologyLoader
                     Replica: fields.Int(element, "Replica", where, defaultValue: -1),
                     Host: fields.String(element, "Host", where),
                     GrpcPort: fields.Int(element, "GrpcPort", where),
-                    RaftPort: fields.Int(element, "RaftPort", where)));
+                    RaftPort: fields.Int(element, "RaftPort", where),
+                    ListenAddress: fields.OptionalString(element, "ListenAddress", where)));
             }
 
             var topology = new ClusterTopology(sourcePath, idBits, replicas, snapshotSeconds, dataDirectory,
@@ -122,6 +123,9 @@ public static class TopologyLoader
                 throw new TopologyException($"{file}: duplicate node name '{node.Name}'");
             if (string.IsNullOrWhiteSpace(node.Host))
                 throw new TopologyException($"{file}: node '{node.Name}' has an empty Host");
+            if (node.ListenAddress is { } listen && !IsBindable(listen))
+                throw new TopologyException($"{file}: node '{node.Name}' has ListenAddress '{listen}': use an IP address of its machine, " +
+                                            $"\"0.0.0.0\" or \"{NodeInfo.AnyAddress}\" (every interface), or \"localhost\"");
             if (node.Position < 0)
                 throw new TopologyException($"{file}: node '{node.Name}' has a negative Position ({node.Position})");
             if (node.Replica >= t.Replicas)
@@ -152,6 +156,10 @@ public static class TopologyLoader
             throw new TopologyException($"{file}: {positions.Count} positions do not fit in an identifier space of {t.IdBits} bits");
     }
 
+    private static bool IsBindable(string address) =>
+        address == NodeInfo.AnyAddress || string.Equals(address, "localhost", StringComparison.OrdinalIgnoreCase)
+        || System.Net.IPAddress.TryParse(address, out _);
+
     /// <summary>Reads typed fields, naming the file and the field in every error.</summary>
     private sealed class FieldReader(string sourcePath)
     {
@@ -172,6 +180,9 @@ public static class TopologyLoader
                 throw new TopologyException($"{sourcePath}: {where}.{name} must be a string, not {value.GetRawText()}");
             return value.GetString()!;
         }
+
+        public string? OptionalString(JsonElement parent, string name, string where) =>
+            parent.TryGetProperty(name, out _) ? String(parent, name, where) : null;
 
         private TopologyException Missing(string name, string where) =>
             new($"{sourcePath}: {where} is missing the required field \"{name}\"");

@@ -39,8 +39,25 @@ public sealed class TopologyTests
         Assert.Equal("data", topology.DataDirectory);
     }
 
+    [Fact]
+    public void A_node_binds_to_its_listen_address_and_is_reached_at_its_host()
+    {
+        var topology = TopologyLoader.Parse(Valid
+            .Replace("\"Host\": \"127.0.0.1\", \"GrpcPort\": 7000", "\"Host\": \"kv-a.example\", \"ListenAddress\": \"*\", \"GrpcPort\": 7000")
+            .Replace("\"Host\": \"127.0.0.1\", \"GrpcPort\": 7001", "\"Host\": \"198.18.0.2\", \"ListenAddress\": \"0.0.0.0\", \"GrpcPort\": 7001"),
+            "cluster.json");
+
+        Assert.Equal(("*", "http://kv-a.example:7000"), (topology.GetNode("p0r0").BindAddress, topology.GetNode("p0r0").GrpcAddress));
+        Assert.Equal(("0.0.0.0", "198.18.0.2:7001"), (topology.GetNode("p0r1").BindAddress, topology.GetNode("p0r1").GrpcEndPoint));
+        Assert.Equal("127.0.0.1", topology.GetNode("p0r2").BindAddress);
+    }
+
     [Theory]
     [InlineData("\"IdBits\": 16", "\"IdBits\": 0", "IdBits must be between 1 and 64")]
+    [InlineData("\"Host\": \"127.0.0.1\", \"GrpcPort\": 7001", "\"Host\": \"127.0.0.1\", \"ListenAddress\": \"all\", \"GrpcPort\": 7001",
+        "node 'p0r1' has ListenAddress 'all': use an IP address of its machine")]
+    [InlineData("\"Host\": \"127.0.0.1\", \"GrpcPort\": 7001", "\"Host\": \"127.0.0.1\", \"ListenAddress\": 7, \"GrpcPort\": 7001",
+        "Cluster.Nodes[1].ListenAddress must be a string")]
     [InlineData("\"IdBits\": 16", "\"IdBits\": 65", "IdBits must be between 1 and 64")]
     [InlineData("\"IdBits\": 16", "\"IdBits\": \"x\"", "Cluster.IdBits must be an integer")]
     [InlineData("\"Name\": \"p0r1\"", "\"Name\": \"p0r0\"", "duplicate node name 'p0r0'")]
