@@ -5,21 +5,13 @@ namespace KvAspire.Tests.Support;
 /// <summary>What a run of the client printed and returned.</summary>
 public sealed record ClientRun(int ExitCode, string Output, string Errors, TimeSpan Elapsed);
 
-/// <summary>Runs the built client as a user would, optionally feeding its standard input.</summary>
+/// <summary>Runs the built client as a user would, optionally feeding its standard input, optionally inside a network namespace.</summary>
 public static class ClientProcess
 {
-    public static async Task<ClientRun> RunAsync(IEnumerable<string> arguments, IEnumerable<string>? inputLines = null)
+    public static async Task<ClientRun> RunAsync(IEnumerable<string> arguments, IEnumerable<string>? inputLines = null, string? networkNamespace = null)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Paths.ClientDll);
-        foreach (var argument in arguments)
-            start.ArgumentList.Add(argument);
+        var start = DotnetCommand.StartInfo([Paths.ClientDll, .. arguments], networkNamespace);
+        start.RedirectStandardInput = true;
 
         var stopwatch = Stopwatch.StartNew();
         using var process = Process.Start(start)!;

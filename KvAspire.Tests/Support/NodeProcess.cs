@@ -26,19 +26,13 @@ public sealed class NodeProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    /// <summary>Starts the node without waiting for it to serve.</summary>
-    public static NodeProcess Launch(string clusterPath, string nodeName, IReadOnlyDictionary<string, string>? environment = null)
+    /// <summary>Starts the node (inside <paramref name="networkNamespace"/>, when given) without waiting for it to serve.</summary>
+    public static NodeProcess Launch(string clusterPath, string nodeName, IReadOnlyDictionary<string, string>? environment = null,
+        string? networkNamespace = null)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var start = DotnetCommand.StartInfo([Paths.NodeDll, "--cluster", clusterPath, "--node", nodeName], networkNamespace);
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
             start.Environment[name] = value;
-        foreach (var argument in new[] { Paths.NodeDll, "--cluster", clusterPath, "--node", nodeName })
-            start.ArgumentList.Add(argument);
         return new NodeProcess(Process.Start(start)!);
     }
 
@@ -46,12 +40,12 @@ public sealed class NodeProcess : IAsyncDisposable
     public static async Task<NodeProcess> StartAsync(TestTopology topology, TestNode? node = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         node ??= topology.Nodes[0];
-        var process = Launch(topology.Path, node.Name, environment);
-        await process.WaitHealthyAsync(node.RaftPort, TimeSpan.FromSeconds(60));
+        var process = Launch(topology.Path, node.Name, environment, node.Namespace);
+        await process.WaitHealthyAsync(node.HealthAddress, TimeSpan.FromSeconds(60));
         return process;
     }
 
-    private async Task WaitHealthyAsync(int httpPort, TimeSpan timeout)
+    private async Task WaitHealthyAsync(string healthAddress, TimeSpan timeout)
     {
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < timeout)
@@ -60,7 +54,7 @@ public sealed class NodeProcess : IAsyncDisposable
                 throw new InvalidOperationException($"the node exited with code {_process.ExitCode}:{Environment.NewLine}{Output}");
             try
             {
-                using var response = await Http.GetAsync($"http://127.0.0.1:{httpPort}/health");
+                using var response = await Http.GetAsync(healthAddress);
                 if (response.IsSuccessStatusCode)
                     return;
             }

@@ -3,12 +3,20 @@ using System.Net.Sockets;
 
 namespace KvAspire.Tests.Support;
 
-/// <summary>One node of a test topology: replica j of position i is node <c>p{i}r{j}</c>.</summary>
-public sealed record TestNode(string Name, int Position, int Replica, int GrpcPort, int RaftPort)
+/// <summary>
+/// One node of a test topology: replica j of position i is node <c>p{i}r{j}</c>, reached by the test at
+/// a loopback address. A node on a namespaced host runs in <paramref name="Namespace"/>; its loopback
+/// address here is the test's forward to it, on the node's own ports (the node routes by the port the
+/// request names).
+/// </summary>
+public sealed record TestNode(string Name, int Position, int Replica, int GrpcPort, int RaftPort, string? Namespace = null,
+    string Loopback = "127.0.0.1")
 {
-    public string GrpcAddress => $"127.0.0.1:{GrpcPort}";
+    public string GrpcAddress => $"{Loopback}:{GrpcPort}";
 
-    public string StatusAddress => $"http://127.0.0.1:{RaftPort}/status";
+    public string StatusAddress => $"http://{Loopback}:{RaftPort}/status";
+
+    public string HealthAddress => $"http://{Loopback}:{RaftPort}/health";
 }
 
 /// <summary>
@@ -66,6 +74,30 @@ public sealed class TestTopology
         File.WriteAllText(path, $$"""
             { "Cluster": { "IdBits": 64, "Replicas": {{replicas}}, "DataDirectory": "data", "MaxValueBytes": {{maxValueBytes}},
               "SnapshotIntervalSeconds": {{snapshotIntervalSeconds}},
+              "Nodes": [
+            {{entries}}
+              ] } }
+            """);
+        return new TestTopology(path, nodes);
+    }
+
+    /// <summary>
+    /// Positions × replicas nodes, node n on host n of <paramref name="hosts"/>, binding every interface
+    /// (<c>ListenAddress</c> 0.0.0.0) and reached at its host's address, every node on the same two ports.
+    /// </summary>
+    public static TestTopology OnHosts(TempDirectory directory, NetworkHosts hosts, int positions, int replicas = 3, int snapshotIntervalSeconds = 30)
+    {
+        const int grpcPort = 7000, raftPort = 7100;
+        var count = positions * replicas;
+        if (hosts.Addresses.Count < count)
+            throw new ArgumentException($"{count} nodes need {count} hosts, not {hosts.Addresses.Count}");
+        var nodes = Enumerable.Range(0, count).Select(n => new TestNode($"p{n / replicas}r{n % replicas}", n / replicas, n % replicas,
+            grpcPort, raftPort, hosts.Namespaces[n], hosts.Forward(n, grpcPort, raftPort))).ToList();
+        var path = directory.File("cluster.json");
+        var entries = string.Join(",\n", nodes.Select((n, i) =>
+            $$"""    { "Name": "{{n.Name}}", "Position": {{n.Position}}, "Host": "{{hosts.Addresses[i]}}", "ListenAddress": "0.0.0.0", "GrpcPort": {{grpcPort}}, "RaftPort": {{raftPort}} }"""));
+        File.WriteAllText(path, $$"""
+            { "Cluster": { "IdBits": 64, "Replicas": {{replicas}}, "DataDirectory": "data", "SnapshotIntervalSeconds": {{snapshotIntervalSeconds}},
               "Nodes": [
             {{entries}}
               ] } }
