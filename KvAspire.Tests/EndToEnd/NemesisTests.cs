@@ -42,7 +42,20 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
         /// What a follower acknowledged must be on its disk, or that leader lacks acknowledged writes.
         /// </summary>
         CrashPosition,
+        /// <summary>The leader cut off from both followers (both ways) for 3 s; clients still reach it.</summary>
+        IsolateLeader,
+        /// <summary>A follower cut off from the other two (both ways) for 3 s.</summary>
+        IsolateFollower,
+        /// <summary>For 3 s one follower hears both others, and they do not hear each other.</summary>
+        Bridge,
+        /// <summary>For 3 s everything the leader sends to its followers is dropped; what they send still arrives.</summary>
+        LeaderSendsNothing,
+        /// <summary>For 4 s 30 % of the packets between the replicas are dropped, every way.</summary>
+        FlakyLinks,
     }
+
+    /// <summary>What a process can suffer: these run on loopback.</summary>
+    private static readonly Fault[] ProcessFaults = [Fault.Stop, Fault.Kill, Fault.KillLeader, Fault.PauseLeader, Fault.Wipe, Fault.CrashPosition];
 
     [Theory]
     [InlineData(Fault.Stop)]
@@ -59,21 +72,53 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
 
     [Fact]
     public Task All_nemeses_combined_lose_no_write_serve_no_stale_read_and_keep_the_replicas_equal() =>
-        RunAsync(Enum.GetValues<Fault>());
+        RunAsync(ProcessFaults);
 
-    private async Task RunAsync(IReadOnlyList<Fault> faults, int positions = 2, int clients = 8)
+    [NamespacedHostsFact(CutsLinks = true)]
+    public Task The_leader_cut_off_from_its_followers_serves_no_stale_read_and_acknowledges_nothing_it_loses() =>
+        RunOnHostsAsync([Fault.IsolateLeader]);
+
+    [NamespacedHostsFact(CutsLinks = true)]
+    public Task A_follower_cut_off_loses_no_write_and_catches_up() =>
+        RunOnHostsAsync([Fault.IsolateFollower]);
+
+    [NamespacedHostsFact(CutsLinks = true)]
+    public Task A_bridge_between_two_replicas_that_cannot_hear_each_other_keeps_the_history_linearizable() =>
+        RunOnHostsAsync([Fault.Bridge]);
+
+    [NamespacedHostsFact(CutsLinks = true)]
+    public Task A_leader_whose_messages_out_are_lost_is_replaced_without_losing_a_write() =>
+        RunOnHostsAsync([Fault.LeaderSendsNothing]);
+
+    [NamespacedHostsFact(CutsLinks = true)]
+    public Task Flaky_links_between_replicas_keep_the_history_linearizable_and_progress_resumes_once_healed() =>
+        RunOnHostsAsync([Fault.FlakyLinks]);
+
+    /// <summary>The run on a ring of namespaced hosts; afterwards no namespace of it (nor its links and rules) is left.</summary>
+    private async Task RunOnHostsAsync(IReadOnlyList<Fault> faults)
+    {
+        var hosts = await NetworkHosts.CreateAsync(2 * 3);
+        var made = hosts.Namespaces.Append(hosts.Switch).ToList();
+        await using (hosts)
+            await RunAsync(faults, hosts: hosts);
+        Assert.Empty((await NetworkHosts.ExistingAsync()).Intersect(made));
+    }
+
+    private async Task RunAsync(IReadOnlyList<Fault> faults, int positions = 2, int clients = 8, NetworkHosts? hosts = null)
     {
         var duration = TimeSpan.FromSeconds(int.Parse(
             Environment.GetEnvironmentVariable("KVASPIRE_NEMESIS_SECONDS") ?? "60", CultureInfo.InvariantCulture));
         // Short snapshot interval: snapshots, log compaction and snapshot transfer all happen during the run.
-        var topology = TestTopology.Ring(_directory, positions, snapshotIntervalSeconds: 3, replicas: 3);
+        var topology = hosts is null
+            ? TestTopology.Ring(_directory, positions, snapshotIntervalSeconds: 3, replicas: 3)
+            : TestTopology.OnHosts(_directory, hosts, positions, snapshotIntervalSeconds: 3);
         await using var cluster = await LocalCluster.StartAsync(topology);
         var workload = new RegisterWorkload(topology.Nodes.Select(n => n.GrpcAddress).ToList(), clients, keysPerClient: 12);
 
         using var stop = new CancellationTokenSource(duration);
         var clock = Stopwatch.StartNew();
         var running = workload.RunAsync(stop.Token);
-        var events = await StrikeAsync(cluster, faults, clock, stop.Token);
+        var events = await StrikeAsync(cluster, hosts, faults, clock, stop.Token);
         await running;
         foreach (var node in topology.Nodes)
             await cluster.WaitCaughtUpAsync(node, TimeSpan.FromSeconds(30));
@@ -89,7 +134,7 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
             HistoryOutcome.Unknown => "indeterminate",
             _ => "failed (not found, exists, version)",
         }).OrderBy(g => g.Key).Select(g => $"{g.Count()} {g.Key}");
-        output.WriteLine($"nemesis {string.Join(" + ", faults)} for {clock.Elapsed.TotalSeconds:F0} s on {positions} × 3, {clients} clients: {events.Count} events");
+        output.WriteLine($"nemesis {string.Join(" + ", faults)} for {clock.Elapsed.TotalSeconds:F0} s on {positions} × 3{(hosts is null ? "" : " namespaced hosts")}, {clients} clients: {events.Count} events");
         output.WriteLine($"{workload.History.Count} operations: {string.Join(", ", outcomes)}; {workload.Acknowledged} writes acknowledged, {workload.Reads} reads checked");
         output.WriteLine($"checker: {(verdict.IsLinearizable ? "linearizable" : "NOT linearizable")} in {checking.ElapsedMilliseconds} ms; " +
                          $"replicas' logs: {agreement.Sum(a => a.Compared)} indexes compared, {agreement.Sum(a => a.Disagreements.Count)} disagreements");
@@ -108,8 +153,10 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
     /// Round after round, position by position, one replica at a time: the round's fault (in turn when
     /// several), then the replica back and caught up, and a quiet moment before the next round.
     /// </summary>
-    private static async Task<List<string>> StrikeAsync(LocalCluster cluster, IReadOnlyList<Fault> faults, Stopwatch clock, CancellationToken stop)
+    private static async Task<List<string>> StrikeAsync(LocalCluster cluster, NetworkHosts? hosts, IReadOnlyList<Fault> faults, Stopwatch clock,
+        CancellationToken stop)
     {
+        var nodes = cluster.Topology.Nodes.ToList();
         var events = new List<string>();
         var random = new Random(7);
         var positions = cluster.Topology.Nodes.Select(n => n.Position).Distinct().Order().ToList();
@@ -122,8 +169,9 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
             var leaderRound = round / (positions.Count * faults.Count) % 2 == 0;
             var victim = fault switch
             {
-                Fault.KillLeader or Fault.PauseLeader or Fault.CrashPosition => leader,
-                Fault.Wipe => followers[random.Next(followers.Count)],
+                Fault.KillLeader or Fault.PauseLeader or Fault.CrashPosition or Fault.IsolateLeader or Fault.LeaderSendsNothing
+                    or Fault.Bridge or Fault.FlakyLinks => leader,
+                Fault.Wipe or Fault.IsolateFollower => followers[random.Next(followers.Count)],
                 _ => leaderRound ? leader : followers[random.Next(followers.Count)],
             };
             var down = TimeSpan.FromMilliseconds(random.Next(300, 2000));
@@ -161,13 +209,17 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
                     await cluster.StartAsync(victim);
                     what = "data directory wiped";
                     break;
-                default:
+                case Fault.CrashPosition:
                     await Task.WhenAll(followers.Select(cluster.KillAsync));
                     await cluster.KillAsync(victim);
                     await cluster.StartAsync(followers);
                     var newLeader = await GroupProbe.WaitForLeaderAsync(followers, TimeSpan.FromSeconds(30));
                     await cluster.StartAsync(victim);
                     what = $"position {position} kill -9 ×3, {newLeader.Name} led first";
+                    break;
+                default:
+                    what = await PartitionAsync(hosts ?? throw new InvalidOperationException($"{fault} needs namespaced hosts"),
+                        fault, nodes, nodes.IndexOf(leader), followers.Select(f => nodes.IndexOf(f)).ToList(), nodes.IndexOf(victim), random);
                     break;
             }
             await cluster.WaitCaughtUpAsync(victim, TimeSpan.FromSeconds(30));
@@ -176,6 +228,52 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
             await Task.Delay(TimeSpan.FromMilliseconds(random.Next(500, 1500)), CancellationToken.None);
         }
         return events;
+    }
+
+    /// <summary>One partition of a position's hosts, held for a few seconds, then healed; returns what it was.</summary>
+    private static async Task<string> PartitionAsync(NetworkHosts hosts, Fault fault, IReadOnlyList<TestNode> nodes, int leader, List<int> followers,
+        int victim, Random random)
+    {
+        var replicas = followers.Prepend(leader).ToList();
+        async Task CutBothWays(int a, int b)
+        {
+            await hosts.CutAsync(a, b);
+            await hosts.CutAsync(b, a);
+        }
+        var held = TimeSpan.FromSeconds(3);
+        string what;
+        switch (fault)
+        {
+            case Fault.IsolateLeader or Fault.IsolateFollower:
+                foreach (var other in replicas.Where(r => r != victim))
+                    await CutBothWays(victim, other);
+                what = "cut off from the others 3 s";
+                break;
+            case Fault.Bridge:
+                var bridge = followers[random.Next(followers.Count)];
+                var (a, b) = (leader, followers.Single(f => f != bridge));
+                await CutBothWays(a, b);
+                what = $"bridge {nodes[bridge].Name}: {nodes[a].Name} and {nodes[b].Name} apart 3 s";
+                break;
+            case Fault.LeaderSendsNothing:
+                foreach (var follower in followers)
+                    await hosts.CutAsync(leader, follower);
+                what = "its messages out dropped 3 s";
+                break;
+            default:
+                foreach (var from in replicas)
+                {
+                    foreach (var to in replicas.Where(r => r != from))
+                        await hosts.DegradeAsync(from, to, 30);
+                }
+                held = TimeSpan.FromSeconds(4);
+                what = "30 % loss between replicas 4 s";
+                break;
+        }
+        await Task.Delay(held, CancellationToken.None);
+        foreach (var replica in replicas)
+            await hosts.HealAsync(replica);
+        return what;
     }
 }
 

@@ -8,4 +8,15 @@ public sealed class NamespacedHostsFactAttribute : FactAttribute
         if (NetworkHosts.WhyUnavailable is { } why)
             Skip = $"needs network namespaces: {why}";
     }
+
+    /// <summary>The test also cuts or degrades links (nftables inside the hosts' namespaces).</summary>
+    public bool CutsLinks
+    {
+        get => Skip is not null;
+        init
+        {
+            if (value && NetworkHosts.WhyNoLinkFaults is { } why)
+                Skip = $"needs link faults: {why}";
+        }
+    }
 }

@@ -25,6 +25,7 @@ public sealed class NetworkHosts : IAsyncDisposable
     public static string? WhyUnavailable { get; } = Probe();
 
     private readonly List<LoopbackForward> _forwards = [];
+    private readonly HashSet<int> _filtered = [];
     private SwitchSockets? _sockets;
 
     private NetworkHosts(string switchNamespace, IReadOnlyList<string> namespaces, IReadOnlyList<string> addresses)
@@ -91,6 +92,37 @@ public sealed class NetworkHosts : IAsyncDisposable
             _forwards.Add(new LoopbackForward(_sockets!, new IPEndPoint(loopback, port), new IPEndPoint(IPAddress.Parse(Addresses[host]), port)));
         return loopback.ToString();
     }
+
+    /// <summary>Why links cannot be cut or degraded here (no nftables), or null when they can.</summary>
+    public static string? WhyNoLinkFaults { get; } = WhyUnavailable ?? (File.Exists("/usr/sbin/nft") ? null : "nft is not installed (Debian: nftables)");
+
+    /// <summary>Host <paramref name="from"/> no longer reaches host <paramref name="to"/>: its packets there are dropped (one direction).</summary>
+    public Task CutAsync(int from, int to) => DropAsync(from, to, "drop");
+
+    /// <summary>Host <paramref name="from"/>'s packets to host <paramref name="to"/> are dropped at random, <paramref name="percent"/> of them.</summary>
+    public Task DegradeAsync(int from, int to, int percent) => DropAsync(from, to, "numgen", "random", "mod", "100", "<", $"{percent}", "drop");
+
+    /// <summary>Every link from <paramref name="host"/> whole again.</summary>
+    public async Task HealAsync(int host)
+    {
+        if (_filtered.Contains(host))
+            await NftAsync(host, "flush", "chain", "inet", "kvtest", "out");
+    }
+
+    private async Task DropAsync(int from, int to, params string[] verdict)
+    {
+        if (WhyNoLinkFaults is { } why)
+            throw new InvalidOperationException(why);
+        if (_filtered.Add(from))
+        {
+            // A table of the host's own namespace; deleting the namespace deletes it.
+            await NftAsync(from, "add", "table", "inet", "kvtest");
+            await NftAsync(from, "add", "chain", "inet", "kvtest", "out", "{ type filter hook output priority 0; policy accept; }");
+        }
+        await NftAsync(from, ["add", "rule", "inet", "kvtest", "out", "ip", "daddr", Addresses[to], .. verdict]);
+    }
+
+    private Task NftAsync(int host, params string[] arguments) => IpAsync(["netns", "exec", Namespaces[host], "nft", .. arguments]);
 
     /// <summary>Namespaces of this machine that a run of these tests made (this one's included).</summary>
     public static async Task<IReadOnlyList<string>> ExistingAsync() =>
