@@ -74,33 +74,19 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
     public Task All_nemeses_combined_lose_no_write_serve_no_stale_read_and_keep_the_replicas_equal() =>
         RunAsync(ProcessFaults);
 
-    [NamespacedHostsFact(CutsLinks = true)]
-    public Task The_leader_cut_off_from_its_followers_serves_no_stale_read_and_acknowledges_nothing_it_loses() =>
-        RunOnHostsAsync([Fault.IsolateLeader]);
-
-    [NamespacedHostsFact(CutsLinks = true)]
-    public Task A_follower_cut_off_loses_no_write_and_catches_up() =>
-        RunOnHostsAsync([Fault.IsolateFollower]);
-
-    [NamespacedHostsFact(CutsLinks = true)]
-    public Task A_bridge_between_two_replicas_that_cannot_hear_each_other_keeps_the_history_linearizable() =>
-        RunOnHostsAsync([Fault.Bridge]);
-
-    [NamespacedHostsFact(CutsLinks = true)]
-    public Task A_leader_whose_messages_out_are_lost_is_replaced_without_losing_a_write() =>
-        RunOnHostsAsync([Fault.LeaderSendsNothing]);
-
-    [NamespacedHostsFact(CutsLinks = true)]
-    public Task Flaky_links_between_replicas_keep_the_history_linearizable_and_progress_resumes_once_healed() =>
-        RunOnHostsAsync([Fault.FlakyLinks]);
-
-    /// <summary>The run on a ring of namespaced hosts; afterwards no namespace of it (nor its links and rules) is left.</summary>
-    private async Task RunOnHostsAsync(IReadOnlyList<Fault> faults)
+    /// <summary>On a ring of namespaced hosts; afterwards no namespace of it (nor its links and rules) is left.</summary>
+    [NamespacedHostsTheory]
+    [InlineData(Fault.IsolateLeader)]
+    [InlineData(Fault.IsolateFollower)]
+    [InlineData(Fault.Bridge)]
+    [InlineData(Fault.LeaderSendsNothing)]
+    [InlineData(Fault.FlakyLinks)]
+    public async Task A_partition_loses_no_write_serves_no_stale_read_and_keeps_the_replicas_equal(Fault fault)
     {
         var hosts = await NetworkHosts.CreateAsync(2 * 3);
         var made = hosts.Namespaces.Append(hosts.Switch).ToList();
         await using (hosts)
-            await RunAsync(faults, hosts: hosts);
+            await RunAsync([fault], hosts: hosts);
         Assert.Empty((await NetworkHosts.ExistingAsync()).Intersect(made));
     }
 
