@@ -2,8 +2,9 @@ namespace KvAspire.Node.Storage;
 
 /// <summary>
 /// F3's map: keys to versioned values, plus each client's session (which of its writes were applied, and
-/// their latest results) so that every write is applied at most once and a retry returns its first result. Pure and deterministic: the same entries in the same order give the same
-/// map and the same results, which is what replay (and later every replica) relies on.
+/// their latest results) so that every write is applied at most once and a retry returns its first
+/// result. Pure and deterministic: the same entries in the same order give the same map and the same
+/// results, which is what replay (and later every replica) relies on.
 /// <see cref="Freeze"/> gives a point-in-time view for a snapshot at no cost; writes go on meanwhile.
 /// Not thread-safe: one worker owns it.
 /// </summary>
@@ -63,7 +64,7 @@ public sealed class KvMap
     }
 
     /// <summary>
-    /// Drops the results of clients with no write for <see cref="ClientSession.ForgetAfter"/> of commit time:
+    /// Drops the sessions of clients with no write for <see cref="ClientSession.ForgetAfter"/> of commit time:
     /// a retry that late is treated as a new write. Decided only by the entries, so replay and every
     /// replica forget the same clients at the same index.
     /// </summary>
