@@ -24,11 +24,34 @@ public sealed class LocalCluster : IAsyncDisposable
     /// </summary>
     public static async Task<LocalCluster> StartAsync(TestTopology topology, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var processes = await Task.WhenAll(topology.Nodes.Select(n => NodeProcess.StartAsync(topology, n, environment)));
-        var cluster = new LocalCluster(topology, processes, environment);
-        foreach (var position in topology.Nodes.Select(n => n.Position).Distinct())
-            await cluster.WaitForLeaderAsync(position, TimeSpan.FromSeconds(30));
-        return cluster;
+        var cluster = new LocalCluster(topology, await StartAllAsync(topology, topology.Nodes, environment), environment);
+        try
+        {
+            foreach (var position in topology.Nodes.Select(n => n.Position).Distinct())
+                await cluster.WaitForLeaderAsync(position, TimeSpan.FromSeconds(30));
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Starts the nodes at once; when one fails to, the others are stopped too (no process outlives the test).</summary>
+    private static async Task<NodeProcess[]> StartAllAsync(TestTopology topology, IReadOnlyList<TestNode> nodes, IReadOnlyDictionary<string, string>? environment)
+    {
+        var starting = nodes.Select(n => NodeProcess.StartAsync(topology, n, environment)).ToList();
+        try
+        {
+            return await Task.WhenAll(starting);
+        }
+        catch
+        {
+            foreach (var started in starting.Where(t => t.IsCompletedSuccessfully))
+                await started.Result.DisposeAsync();
+            throw;
+        }
     }
 
     public string OutputOf(TestNode node) => _processes[node.Name]?.Output ?? "(not running)";
@@ -65,7 +88,7 @@ public sealed class LocalCluster : IAsyncDisposable
     {
         if (nodes.FirstOrDefault(n => _processes[n.Name] is not null) is { } running)
             throw new InvalidOperationException($"{running.Name} is already running");
-        var started = await Task.WhenAll(nodes.Select(n => NodeProcess.StartAsync(Topology, n, _environment)));
+        var started = await StartAllAsync(Topology, nodes, _environment);
         foreach (var (node, process) in nodes.Zip(started))
             _processes[node.Name] = process;
     }

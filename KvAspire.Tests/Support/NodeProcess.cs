@@ -36,13 +36,21 @@ public sealed class NodeProcess : IAsyncDisposable
         return new NodeProcess(Process.Start(start)!);
     }
 
-    /// <summary>Starts a node (the first one by default) and returns once its health endpoint answers.</summary>
+    /// <summary>Starts a node (the first one by default) and returns once its health endpoint answers; kills it if it never does.</summary>
     public static async Task<NodeProcess> StartAsync(TestTopology topology, TestNode? node = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         node ??= topology.Nodes[0];
         var process = Launch(topology.Path, node.Name, environment, node.Namespace);
-        await process.WaitHealthyAsync(node.HealthAddress, TimeSpan.FromSeconds(60));
-        return process;
+        try
+        {
+            await process.WaitHealthyAsync(node.HealthAddress, TimeSpan.FromSeconds(60));
+            return process;
+        }
+        catch
+        {
+            await process.DisposeAsync();
+            throw;
+        }
     }
 
     private async Task WaitHealthyAsync(string healthAddress, TimeSpan timeout)
