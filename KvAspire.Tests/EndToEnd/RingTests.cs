@@ -77,7 +77,7 @@ public sealed class RingTests : IAsyncLifetime
         Assert.Contains(keys, k => Enumerable.Range(0, Positions).Any(start => ExpectedHops(start, _ring.OwnerOfKey(k)) == 2));
 
         // A client that knows the topology goes straight to the leader an answer named: the next request takes no hop.
-        using (var leaders = new LeaderHints(client::KvAspire.Configuration.TopologyLoader.Load(_topology.Path)))
+        using (var leaders = new LeaderHints(KvAspire.Configuration.TopologyLoader.Load(_topology.Path)))
         using (var hinted = new KvConnection([_topology.Nodes[0].GrpcAddress], TimeSpan.FromSeconds(10), leaders))
         {
             var farKey = keys.First(k => ExpectedHops(0, _ring.OwnerOfKey(k)) > 0);

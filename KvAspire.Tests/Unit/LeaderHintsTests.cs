@@ -17,7 +17,7 @@ public sealed class LeaderHintsTests : IDisposable
     {
         _topology = TestTopology.Ring(_directory, positions: 2, replicas: 3);
         // The client's own copy of the topology types (linked source), loaded as the client does.
-        _hints = new LeaderHints(client::KvAspire.Configuration.TopologyLoader.Load(_topology.Path));
+        _hints = new LeaderHints(KvAspire.Configuration.TopologyLoader.Load(_topology.Path));
     }
 
     public void Dispose()
