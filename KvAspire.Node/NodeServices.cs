@@ -46,6 +46,9 @@ public static class NodeServices
             // Room for a value over the limit to arrive and be refused with INVALID_ARGUMENT, not cut off.
             grpc.MaxReceiveMessageSize = Math.Max(4 * 1024 * 1024, 2 * topology.MaxValueBytes + 64 * 1024);
         });
+        // grpc.health.v1 on the gRPC port: for probes and load balancers, and for peers to tell a node
+        // they cannot reach from one that answers.
+        builder.Services.AddGrpcHealthChecks();
 
         var dataDirectory = topology.DataDirectoryOf(node);
         var services = builder.Services;
@@ -62,6 +65,7 @@ public static class NodeServices
         services.AddSingleton<Snapshotter>();
         services.AddSingleton<LocalRing>();
         services.AddSingleton<PeerClients>();
+        services.AddSingleton<PeerReachability>();
         services.AddSingleton<Dispatcher>();
         services.AddSingleton<Leadership>();
         services.AddSingleton<ReplicationPath>();

@@ -63,6 +63,7 @@ app.Use(async (context, next) =>
 });
 app.UseConsensusProtocolHandler();
 app.MapGrpcService<KeyValueService>().RequireHost($"*:{node.GrpcPort}");
+app.MapGrpcHealthChecksService().RequireHost($"*:{node.GrpcPort}");
 app.MapDefaultEndpoints(requireHost: $"*:{node.RaftPort}");
 app.MapGet(GroupStatus.Path, (GroupStatus status) => status.Report()).RequireHost($"*:{node.RaftPort}");
 // Created now so that it sees Raft's first leader change.

@@ -13,6 +13,12 @@ public static class TransportFailure
         e.StatusCode == StatusCode.Unavailable
         || (e.StatusCode == StatusCode.Internal && e.Status.DebugException is HttpRequestException or IOException);
 
+    /// <summary>
+    /// The call never reached the node or its connection died (no answer from the node itself, which would
+    /// carry no transport exception): the node, or the link to it, is down.
+    /// </summary>
+    public static bool IsUnreachable(RpcException e) => IsUnavailable(e) && e.Status.DebugException is not null;
+
     /// <summary>The same failure with UNAVAILABLE as its status when it is one.</summary>
     public static RpcException AsUnavailable(RpcException e) =>
         e.StatusCode != StatusCode.Unavailable && IsUnavailable(e)

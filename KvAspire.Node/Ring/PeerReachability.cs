@@ -1,0 +1,56 @@
+using System.Collections.Concurrent;
+using Grpc.Core;
+using KvAspire.Configuration;
+using KvAspire.Ring;
+using Microsoft.Extensions.Hosting;
+
+namespace KvAspire.Node.Ring;
+
+/// <summary>
+/// Which peers this node cannot reach (a connection failed, or died under a call), so that while a
+/// position is cut off its keys fail at once instead of each request waiting out connection attempts.
+/// A peer stays passed over until it answers again: pinged (gRPC health) in the background every
+/// <see cref="ProbeInterval"/>, so no request pays for finding out.
+/// </summary>
+public sealed class PeerReachability(PeerClients peers, IHostApplicationLifetime lifetime, TimeProvider clock)
+{
+    public static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(500);
+
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(1);
+
+    // The peers being probed; each has one probe running.
+    private readonly ConcurrentDictionary<string, bool> _unreachable = new();
+
+    public bool IsReachable(NodeInfo node) => !_unreachable.ContainsKey(node.Name);
+
+    /// <summary>A call to <paramref name="node"/> never reached it: pass it over until it can be connected to again.</summary>
+    public void Unreachable(NodeInfo node)
+    {
+        if (_unreachable.TryAdd(node.Name, true))
+            _ = ProbeAsync(node, lifetime.ApplicationStopping);
+    }
+
+    private async Task ProbeAsync(NodeInfo node, CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(ProbeInterval, clock, stopping);
+                await peers.PingAsync(node, ProbeTimeout);
+                _unreachable.TryRemove(node.Name, out _);
+                return;
+            }
+            catch (RpcException e) when (!TransportFailure.IsUnreachable(e) && e.StatusCode != StatusCode.DeadlineExceeded)
+            {
+                // It answered (that it is not serving, say): the link works.
+                _unreachable.TryRemove(node.Name, out _);
+                return;
+            }
+            catch (Exception e) when (e is RpcException or OperationCanceledException)
+            {
+                // Not reached within the probe's timeout, or the node is stopping.
+            }
+        }
+    }
+}
