@@ -83,6 +83,11 @@ async Task<int> RunAsync(ParseResult options)
             return await ring.ShowAsync();
         case ParsedInput.WhereIs whereIs:
             return ring.WhereIs(whereIs.Key);
+        case ParsedInput.ReplaceReplica when topology is null:
+            printer.PrintError(ReplicaReplacement.NeedsTopology);
+            return ExitCodes.InvalidInput;
+        case ParsedInput.ReplaceReplica replace:
+            return await new ReplicaReplacement(topology, printer).RunAsync(replace.Node);
         case ParsedInput.Load or ParsedInput.Bench:
             return await RunLoadAsync(parsed, options, parser.MaxValueBytes, nodes, connection, leaders, printer);
         default:

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Connections;
 using DotNext.IO.Log;
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.Http;
+using DotNext.Net.Cluster.Consensus.Raft.Membership;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using KvAspire.Configuration;
 using KvAspire.Node.Api;
@@ -20,7 +21,8 @@ public static class NodeServices
 {
     private const string RaftClient = "raftClient";
 
-    public static WebApplicationBuilder AddKvNode(this WebApplicationBuilder builder, ClusterTopology topology, NodeInfo node)
+    public static WebApplicationBuilder AddKvNode(this WebApplicationBuilder builder, ClusterTopology topology, NodeInfo node, RaftGroup group,
+        MemberIdentity identity)
     {
         // Raft talks several times a second on every node: per-request logs would bury everything else.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
@@ -79,16 +81,18 @@ public static class NodeServices
         services.AddHostedService<SnapshotScheduler>();
         var secret = new ClusterSecret(builder.Configuration[ClusterSecret.Variable]);
         services.AddSingleton(secret);
-        AddRaft(builder, new RaftGroup(topology, node), topology.ElectionTimeoutMs, dataDirectory, secret);
+        AddRaft(builder, group, identity, topology.ElectionTimeoutMs, dataDirectory, secret);
         return builder;
     }
 
     /// <summary>
-    /// This node's Raft group: the replicas of its position, static membership, Raft's write-ahead log in
-    /// <c>raft/</c> under the data directory. Registered after the pipeline's workers, so Raft starts
-    /// once they run (it re-applies committed entries while starting) and stops before them.
+    /// This node's Raft group: the replicas of its position, at <paramref name="identity"/>'s address, with
+    /// the membership and Raft's write-ahead log in <c>raft/</c> under the data directory. Registered after
+    /// the pipeline's workers, so Raft starts once they run (it re-applies committed entries while
+    /// starting) and stops before them.
     /// </summary>
-    private static void AddRaft(WebApplicationBuilder builder, RaftGroup group, int electionTimeoutMs, string dataDirectory, ClusterSecret secret)
+    private static void AddRaft(WebApplicationBuilder builder, RaftGroup group, MemberIdentity identity, int electionTimeoutMs, string dataDirectory,
+        ClusterSecret secret)
     {
         // DotNext sends Raft messages through this named client when the app registers an HTTP client
         // factory: here, only to add the cluster secret. No request logs: Raft talks many times a second.
@@ -102,11 +106,8 @@ public static class NodeServices
         }
         builder.Services
             .AddSingleton(group)
-            .UseInMemoryConfigurationStorage(configuration =>
-            {
-                foreach (var member in group.Members)
-                    configuration.Add(new UriEndPoint(RaftGroup.AddressOf(member)));
-            })
+            .AddSingleton(identity)
+            .AddSingleton<IClusterConfigurationStorage<UriEndPoint>>(new MemberListFile(Path.Combine(dataDirectory, "raft", MemberListFile.FileName)))
             .AddSingleton<KvStateMachine>()
             .AddSingleton<IStateMachine>(provider => provider.GetRequiredService<KvStateMachine>())
             .AddSingleton<IPersistentState>(provider => new DurableWriteAheadLog(new WriteAheadLog.Options
@@ -118,9 +119,9 @@ public static class NodeServices
             .AddSingleton<IAuditTrail<IRaftLogEntry>>(provider => provider.GetRequiredService<IPersistentState>())
             .ConfigureLocalNode(raft =>
             {
-                raft.PublicEndPoint = RaftGroup.AddressOf(group.Self);
+                raft.PublicEndPoint = identity.Address;
                 raft.ClientHandlerName = RaftClient;
-                // The members are known from the topology; none of them forms a group on its own.
+                // The first membership comes from the topology (MemberIdentity); none forms a group on its own.
                 raft.ColdStart = false;
                 raft.LowerElectionTimeout = electionTimeoutMs;
                 raft.UpperElectionTimeout = 2 * electionTimeoutMs;

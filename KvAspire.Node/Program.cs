@@ -28,7 +28,26 @@ catch (TopologyException e)
 var dataDirectory = topology.DataDirectoryOf(node);
 
 builder.AddServiceDefaults(untracedPaths: RaftGroup.Path);
-builder.AddKvNode(topology, node);
+var group = new RaftGroup(topology, node);
+MemberIdentity identity;
+using (var startup = LoggerFactory.Create(logging => logging.AddConsole()))
+{
+    try
+    {
+        identity = await MemberIdentity.ResolveAsync(group, dataDirectory, startup.CreateLogger("KvAspire.Node"), CancellationToken.None);
+    }
+    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+    {
+        Console.Error.WriteLine($"error: the data directory {dataDirectory} cannot be used: {e.Message}");
+        return 1;
+    }
+    catch (System.Net.Sockets.SocketException e)
+    {
+        Console.Error.WriteLine($"error: cannot listen on {node.BindAddress} port {node.RaftPort}: {e.Message}");
+        return 1;
+    }
+}
+builder.AddKvNode(topology, node, group, identity);
 
 var app = builder.Build();
 var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KvAspire.Node");
@@ -63,6 +82,7 @@ app.Use(async (context, next) =>
 });
 app.UseConsensusProtocolHandler();
 app.MapGrpcService<KeyValueService>().RequireHost($"*:{node.GrpcPort}");
+app.MapGrpcService<AdminService>().RequireHost($"*:{node.GrpcPort}");
 app.MapGrpcHealthChecksService().RequireHost($"*:{node.GrpcPort}");
 app.MapDefaultEndpoints(requireHost: $"*:{node.RaftPort}");
 app.MapGet(GroupStatus.Path, (GroupStatus status) => status.Report()).RequireHost($"*:{node.RaftPort}");

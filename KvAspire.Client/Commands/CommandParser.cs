@@ -17,6 +17,7 @@ public abstract record ParsedInput
     public sealed record Bench : ParsedInput;
     public sealed record Ring : ParsedInput;
     public sealed record WhereIs(string Key) : ParsedInput;
+    public sealed record ReplaceReplica(string Node) : ParsedInput;
 }
 
 /// <summary>
@@ -43,6 +44,8 @@ public sealed class CommandParser(int maxValueBytes)
           sair | exit | quit                leave
           load <count>                      (one-shot only) create count new keys, see --clients, --value-size
           bench                             (one-shot only) YCSB-style benchmark, see --workload, --duration
+          replace-replica <node>            (one-shot only) after <node> lost its data and started again empty:
+                                            its position's leader removes the member it was and adds it anew
         A value is the rest of the line; quote it to keep it exactly: update k "room 101"
         """;
 
@@ -77,6 +80,8 @@ public sealed class CommandParser(int maxValueBytes)
             "ring" => new ParsedInput.Invalid("ring takes no arguments"),
             "whereis" when args.Count == 1 && args[0].Text.Length > 0 => new ParsedInput.WhereIs(args[0].Text),
             "whereis" => new ParsedInput.Invalid("whereis needs exactly one key: whereis <key>"),
+            "replace-replica" when args.Count == 1 && args[0].Text.Length > 0 => new ParsedInput.ReplaceReplica(args[0].Text),
+            "replace-replica" => new ParsedInput.Invalid("replace-replica needs exactly one node name: replace-replica <node>"),
             _ => new ParsedInput.Invalid($"unknown command '{tokens[0].Text}'; the commands are create, read, update, delete, ring, whereis, help, sair"),
         };
     }

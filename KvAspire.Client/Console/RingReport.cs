@@ -18,7 +18,6 @@ public sealed class RingReport(ClusterTopology topology, ReplyPrinter printer)
     public const string NeedsTopology = "ring and whereis need the topology file: --cluster <cluster.json>";
 
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(1) };
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private readonly RingMath _ring = new(topology.IdBits, topology.Positions);
 
@@ -66,17 +65,7 @@ public sealed class RingReport(ClusterTopology topology, ReplyPrinter printer)
     private List<NodeInfo> NodesOf(int position) =>
         topology.Nodes.Where(n => n.Position == position).OrderBy(n => n.Replica).ToList();
 
-    private static async Task<GroupStatusReport?> StatusAsync(NodeInfo node)
-    {
-        try
-        {
-            return await Http.GetFromJsonAsync<GroupStatusReport>($"{node.HttpAddress}/status", Json);
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
-        {
-            return null;
-        }
-    }
+    private static Task<GroupStatusReport?> StatusAsync(NodeInfo node) => GroupStatusClient.TryGetAsync(Http, node, CancellationToken.None);
 
     private string Hex(ulong id) => "0x" + id.ToString($"x{(topology.IdBits + 3) / 4}", CultureInfo.InvariantCulture);
 }

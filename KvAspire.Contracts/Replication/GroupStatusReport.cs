@@ -2,7 +2,9 @@ namespace KvAspire.Node.Replication;
 
 /// <summary>
 /// What a node's <c>GET /status</c> answers: its view of its Raft group (role: leader, follower or
-/// candidate). The client reads the same record for its <c>ring</c> command.
+/// candidate; standby while it waits to be added to the group). The client reads the same record for its
+/// <c>ring</c> command. <c>Member</c> is its Raft address, <c>Members</c> the group's membership as it
+/// knows it; <c>HoldsWrites</c> says whether any client write has ever been applied here.
 /// </summary>
 public sealed record GroupStatusReport(
     string Node,
@@ -11,4 +13,7 @@ public sealed record GroupStatusReport(
     string? Leader,
     long Term,
     long CommitIndex,
-    long AppliedIndex);
+    long AppliedIndex,
+    string Member,
+    IReadOnlyList<string> Members,
+    bool HoldsWrites);

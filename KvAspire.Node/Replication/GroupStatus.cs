@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using DotNext.Net.Cluster;
 using DotNext.Net.Cluster.Consensus.Raft;
 using KvAspire.Node.Telemetry;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 
 namespace KvAspire.Node.Replication;
@@ -13,14 +14,17 @@ namespace KvAspire.Node.Replication;
 /// </summary>
 public sealed class GroupStatus
 {
-    public const string Path = "/status";
+    public const string Path = GroupStatusClient.Path;
 
     private readonly IRaftCluster _raft;
     private readonly RaftGroup _group;
     private readonly KvStateMachine _stateMachine;
+    private readonly MemberIdentity _identity;
 
-    public GroupStatus(IRaftCluster raft, RaftGroup group, KvStateMachine stateMachine, IMeterFactory meterFactory, ILogger<GroupStatus> logger)
+    public GroupStatus(IRaftCluster raft, RaftGroup group, KvStateMachine stateMachine, MemberIdentity identity, IMeterFactory meterFactory,
+        ILogger<GroupStatus> logger)
     {
+        _identity = identity;
         _raft = raft;
         _group = group;
         _stateMachine = stateMachine;
@@ -41,10 +45,13 @@ public sealed class GroupStatus
         return new GroupStatusReport(
             _group.Self.Name,
             _group.Self.Position,
-            leader is null ? "candidate" : leader.IsRemote ? "follower" : "leader",
+            !_raft.Members.Any(m => !m.IsRemote) ? "standby" : leader is null ? "candidate" : leader.IsRemote ? "follower" : "leader",
             leader is null ? null : _group.NodeOf(leader.EndPoint).Name,
             _raft.Term,
             _raft.AuditTrail.LastCommittedEntryIndex,
-            _stateMachine.AppliedIndex);
+            _stateMachine.AppliedIndex,
+            _identity.Address.ToString(),
+            [.. _raft.Members.Select(m => m.EndPoint is UriEndPoint { Uri: var uri } ? uri.ToString() : m.EndPoint.ToString()!)],
+            _stateMachine.HoldsWrites);
     }
 }

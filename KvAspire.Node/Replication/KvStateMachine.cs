@@ -62,6 +62,9 @@ public sealed class KvStateMachine : IStateMachine
 
     public ISnapshot? Snapshot => _snapshot;
 
+    /// <summary>Whether any client write has ever been applied here (its commit timestamp is kept).</summary>
+    public bool HoldsWrites => Interlocked.Read(ref _lastTimestamp) > 0;
+
     /// <summary>The index of the last entry handed to the pipeline.</summary>
     public long AppliedIndex => Volatile.Read(ref _appliedIndex);
 

@@ -79,7 +79,7 @@ public sealed class Forwarder(PipelineQueues queues, LocalRing ring, PeerClients
                 activity?.SetStatus(ActivityStatusCode.Error, e.Status.Detail);
                 var unreachable = TransportFailure.IsUnreachable(e);
                 if (unreachable)
-                    reachability.Unreachable(node);
+                    reachability.Unreachable(node, e);
                 failures.Add($"{node.Name} at {node.GrpcAddress}: {(unreachable ? "unreachable" : e.StatusCode.ToString())} after " +
                              $"{Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms{(e.Status.Detail.Length > 0 ? $" ({e.Status.Detail})" : "")}");
                 if (e.StatusCode is StatusCode.Unavailable && attempt + 1 < candidates.Count && DateTime.UtcNow < deadline)

@@ -38,9 +38,10 @@ public sealed class PeerClients : IDisposable
                     // A node that is down must fail fast, not hold the request until its deadline.
                     ConnectTimeout = TimeSpan.FromSeconds(1),
                     // A link that dies under an open connection (a partition: packets dropped, nothing reset)
-                    // is found by an unanswered ping within two seconds, idle or not, not by a call's deadline.
+                    // is found by an unanswered ping within three seconds, idle or not, not by a call's
+                    // deadline; two seconds to answer, so that a peer busy starting up is not given up on.
                     KeepAlivePingDelay = TimeSpan.FromSeconds(1),
-                    KeepAlivePingTimeout = TimeSpan.FromSeconds(1),
+                    KeepAlivePingTimeout = TimeSpan.FromSeconds(2),
                     KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
                     EnableMultipleHttp2Connections = true,
                 },

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Grpc.Core;
 using KvAspire.Configuration;
+using KvAspire.Node.Telemetry;
 using KvAspire.Ring;
 using Microsoft.Extensions.Hosting;
 
@@ -12,11 +13,11 @@ namespace KvAspire.Node.Ring;
 /// A peer stays passed over until it answers again: pinged (gRPC health) in the background every
 /// <see cref="ProbeInterval"/>, so no request pays for finding out.
 /// </summary>
-public sealed class PeerReachability(PeerClients peers, IHostApplicationLifetime lifetime, TimeProvider clock)
+public sealed class PeerReachability(PeerClients peers, IHostApplicationLifetime lifetime, TimeProvider clock, ILogger<PeerReachability> logger)
 {
     public static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(500);
 
-    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
 
     // The peers being probed; each has one probe running.
     private readonly ConcurrentDictionary<string, bool> _unreachable = new();
@@ -24,10 +25,18 @@ public sealed class PeerReachability(PeerClients peers, IHostApplicationLifetime
     public bool IsReachable(NodeInfo node) => !_unreachable.ContainsKey(node.Name);
 
     /// <summary>A call to <paramref name="node"/> never reached it: pass it over until it can be connected to again.</summary>
-    public void Unreachable(NodeInfo node)
+    public void Unreachable(NodeInfo node, RpcException failure)
     {
-        if (_unreachable.TryAdd(node.Name, true))
-            _ = ProbeAsync(node, lifetime.ApplicationStopping);
+        if (!_unreachable.TryAdd(node.Name, true))
+            return;
+        NodeLog.PeerUnreachable(logger, node.Name, failure.Status.Detail);
+        _ = ProbeAsync(node, lifetime.ApplicationStopping);
+    }
+
+    private void Reached(NodeInfo node)
+    {
+        _unreachable.TryRemove(node.Name, out _);
+        NodeLog.PeerReachable(logger, node.Name);
     }
 
     private async Task ProbeAsync(NodeInfo node, CancellationToken stopping)
@@ -38,13 +47,13 @@ public sealed class PeerReachability(PeerClients peers, IHostApplicationLifetime
             {
                 await Task.Delay(ProbeInterval, clock, stopping);
                 await peers.PingAsync(node, ProbeTimeout);
-                _unreachable.TryRemove(node.Name, out _);
+                Reached(node);
                 return;
             }
             catch (RpcException e) when (!TransportFailure.IsUnreachable(e) && e.StatusCode != StatusCode.DeadlineExceeded)
             {
                 // It answered (that it is not serving, say): the link works.
-                _unreachable.TryRemove(node.Name, out _);
+                Reached(node);
                 return;
             }
             catch (Exception e) when (e is RpcException or OperationCanceledException)

@@ -59,4 +59,20 @@ public static partial class NodeLog
 
     [LoggerMessage(18, LogLevel.Information, "{Variable} is not set: Raft and forwards are accepted from anyone who can reach this node (fine on loopback, not on a network)")]
     public static partial void NoClusterSecret(ILogger logger, string variable);
+
+    [LoggerMessage(19, LogLevel.Warning, "{Node}'s data directory is empty, but {Holder} already holds client writes: this replica lost its data. " +
+        "It waits, voting for no one, as new member {Address} until the leader replaces the member it was: run `kv replace-replica {Node}`")]
+    public static partial void JoiningAsReplacement(ILogger logger, string node, string holder, string address);
+
+    [LoggerMessage(20, LogLevel.Information, "{Node}'s data directory is empty: waiting for one of {Peers} to answer, to learn whether its group is new")]
+    public static partial void WaitingForPeers(ILogger logger, string node, string peers);
+
+    [LoggerMessage(21, LogLevel.Warning, "Position {Position}: replaced member {Old} by {New} ({Node})")]
+    public static partial void MemberReplaced(ILogger logger, int position, string old, string @new, string node);
+
+    [LoggerMessage(22, LogLevel.Warning, "Peer {Peer} cannot be reached ({Reason}): forwards pass it over until it answers a health check")]
+    public static partial void PeerUnreachable(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(23, LogLevel.Information, "Peer {Peer} answers again")]
+    public static partial void PeerReachable(ILogger logger, string peer);
 }

@@ -40,7 +40,10 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
         KillLeader,
         /// <summary>The leader frozen (SIGSTOP) past the upper election timeout, then resumed (SIGCONT).</summary>
         PauseLeader,
-        /// <summary>A follower stopped, its data directory removed, started empty: it must rejoin by snapshot.</summary>
+        /// <summary>
+        /// A follower stopped, its data directory removed, started empty: it comes back as a new member, and
+        /// <c>replace-replica</c> swaps it in for the member it was (it catches up by snapshot).
+        /// </summary>
         Wipe,
         /// <summary>
         /// The whole position killed (kill -9) within milliseconds, followers first; the two former
@@ -233,7 +236,12 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
                     Assert.Equal(0, await cluster.StopAsync(victim));
                     Directory.Delete(cluster.Topology.DataDirectoryOf(victim), recursive: true);
                     await cluster.StartAsync(victim);
-                    what = "data directory wiped";
+                    // It comes back as a new member that votes for no one until the leader swaps it in.
+                    var replaced = await ClientProcess.RunAsync(["--cluster", cluster.Topology.Path, "replace-replica", victim.Name],
+                        networkNamespace: victim.Namespace);
+                    Assert.True(replaced.ExitCode == 0 && replaced.Output.Contains("replaced in position", StringComparison.Ordinal),
+                        $"replace-replica {victim.Name}: {replaced.Output}{replaced.Errors}");
+                    what = "wiped, replaced";
                     break;
                 case Fault.CrashPosition:
                     await Task.WhenAll(followers.Select(cluster.KillAsync));
@@ -335,7 +343,8 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
     /// While <paramref name="position"/> is cut off from the rest of the ring, reads through
     /// <paramref name="outside"/> (a node of another position): one of the cut position's keys must fail
     /// with UNAVAILABLE naming it (the first time, while the node finds out, DEADLINE_EXCEEDED may come
-    /// instead), and at once every time after; one of the node's own position's keys must be served.
+    /// instead), and at once every time after, from what the node knows; one of the node's own
+    /// position's keys must be served.
     /// </summary>
     private static async Task<string> ProbeCutPositionAsync(TestTopology topology, int position, TestNode outside)
     {
@@ -358,7 +367,7 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
         }
 
         // The first read finds out that the position is cut off (a connection attempt or an unanswered
-        // ping per replica); every read after it must fail at once.
+        // ping per replica); every read after it must be refused at once, without trying a replica.
         var cutKey = KeyOf(position);
         var first = await ReadAsync(cutKey);
         Assert.True(first.Status is StatusCode.Unavailable or StatusCode.DeadlineExceeded && first.Detail.Contains($"position {position}", StringComparison.Ordinal),
@@ -368,7 +377,9 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
         {
             await Task.Delay(PeerReachability.ProbeInterval, CancellationToken.None);
             var again = await ReadAsync(cutKey);
-            Assert.True(again.Status == StatusCode.Unavailable && again.Detail.Contains($"position {position}", StringComparison.Ordinal) && again.Took < TimeSpan.FromMilliseconds(500),
+            // The words of the refusal that comes without trying any replica; the time is reported, not
+            // asserted: on two busy cores even an answer from memory can take a while.
+            Assert.True(again.Status == StatusCode.Unavailable && again.Detail.StartsWith($"position {position} is unreachable", StringComparison.Ordinal),
                 $"read {i + 2} of a key of cut-off position {position} through {outside.Name}: {again.Status} '{again.Detail}' after {again.Took.TotalSeconds:F1} s");
             slowest = again.Took > slowest ? again.Took : slowest;
         }

@@ -1,0 +1,24 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using KvAspire.Configuration;
+
+namespace KvAspire.Node.Replication;
+
+/// <summary>Reads a node's <c>GET /status</c> (its <see cref="GroupStatusReport"/>) on its RaftPort.</summary>
+public static class GroupStatusClient
+{
+    public const string Path = "/status";
+
+    /// <summary>The node's report, or null when it does not answer within the client's timeout.</summary>
+    public static async Task<GroupStatusReport?> TryGetAsync(HttpClient http, NodeInfo node, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await http.GetFromJsonAsync<GroupStatusReport>(new Uri($"{node.HttpAddress}{Path}"), cancellationToken);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException && !cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using DotNext.Net.Cluster.Consensus.Raft;
+using DotNext.Net.Cluster.Consensus.Raft.Http;
+using Grpc.Core;
+using KvAspire.Configuration;
+using KvAspire.Node.Replication;
+using KvAspire.Node.Telemetry;
+using KvAspire.V1;
+using Microsoft.AspNetCore.Connections;
+
+namespace KvAspire.Node.Api;
+
+/// <summary>
+/// The cluster's own operations. <c>ReplaceReplica</c>, on the leader of the replica's position: the
+/// replacement (the node started again with an empty data directory, now a standby at a new Raft address)
+/// is asked for its address; the member(s) at that node's host and port are removed from the group, then
+/// the replacement added (DotNext catches it up first). Each step is a Raft membership change, one at a time.
+/// </summary>
+public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, ClusterTopology topology, ClusterSecret secret, ILogger<AdminService> logger)
+    : Admin.AdminBase
+{
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(2);
+
+    public override async Task<ReplaceReplicaReply> ReplaceReplica(ReplaceReplicaRequest request, ServerCallContext context)
+    {
+        if (!secret.Admits(context.RequestHeaders.GetValue(ClusterSecret.Header)))
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"admin requests need the cluster secret ({ClusterSecret.Variable})"));
+        var target = topology.Nodes.FirstOrDefault(n => n.Name == request.Node)
+            ?? throw Refused(StatusCode.InvalidArgument, $"no node named '{request.Node}' in the topology");
+        var self = group.Self;
+        if (target.Position != self.Position)
+            throw Refused(StatusCode.FailedPrecondition, $"{target.Name} is a replica of position {target.Position}; {self.Name} leads nothing there");
+        if (raft.Leader is not { IsRemote: false })
+        {
+            throw Refused(StatusCode.FailedPrecondition, $"{self.Name} is not the leader of position {self.Position} " +
+                $"(leader: {(raft.Leader is { } leader ? group.NodeOf(leader.EndPoint).Name : "none")})");
+        }
+        if (target == self)
+            throw Refused(StatusCode.FailedPrecondition, $"{target.Name} leads position {self.Position}: its data is whole, there is nothing to replace");
+
+        using var http = new HttpClient { Timeout = AskTimeout };
+        var report = await GroupStatusClient.TryGetAsync(http, target, context.CancellationToken)
+            ?? throw Refused(StatusCode.Unavailable, $"{target.Name} does not answer at {target.HttpAddress}: start the replacement first");
+        var replacement = new UriEndPoint(new Uri(report.Member));
+        var members = ((IRaftCluster)raft).Members.Select(m => (UriEndPoint)m.EndPoint).ToList();
+        var stale = members.Where(m => IsAt(m, target) && !RaftAddressComparer.Instance.Equals(m, replacement)).ToList();
+        var reply = new ReplaceReplicaReply();
+        foreach (var member in stale)
+        {
+            if (!await raft.RemoveMemberAsync(member.Uri, context.CancellationToken))
+                throw Refused(StatusCode.Aborted, $"removing {member.Uri} from position {self.Position} did not commit; try again");
+            reply.Removed.Add(member.Uri.ToString());
+        }
+        if (!members.Contains(replacement, RaftAddressComparer.Instance))
+        {
+            if (!await raft.AddMemberAsync(replacement.Uri, context.CancellationToken))
+                throw Refused(StatusCode.Aborted, $"{target.Name} at {replacement.Uri} did not catch up or its addition did not commit; try again");
+            reply.Added = replacement.Uri.ToString();
+            NodeLog.MemberReplaced(logger, self.Position, string.Join(", ", reply.Removed), reply.Added, target.Name);
+        }
+        return reply;
+    }
+
+    private static bool IsAt(UriEndPoint member, NodeInfo node) =>
+        member.Uri.Port == node.RaftPort && string.Equals(member.Uri.Host, node.Host, StringComparison.OrdinalIgnoreCase);
+
+    private static RpcException Refused(StatusCode code, string message) => new(new Status(code, message));
+}

@@ -1,0 +1,79 @@
+using System.Security.Cryptography;
+using KvAspire.Node.Telemetry;
+using Microsoft.Extensions.Logging;
+
+namespace KvAspire.Node.Replication;
+
+/// <summary>
+/// Who this node is in its Raft group: the Raft address it answers at, kept in <c>member</c> in the data
+/// directory. A node that finds its data directory empty cannot tell a first start from a lost disk by
+/// itself, and a replica that forgot its votes and log must not come back as itself (Raft counts on both).
+/// So it asks the other replicas: when one of them already holds client writes, this is a replacement,
+/// and it takes a new address (<c>/raft/&lt;random&gt;</c>) and waits, voting for no one, until the leader
+/// adds it in place of the member it was (<c>kv replace-replica</c>). Otherwise the group is new and it is
+/// a founding member at <c>/raft</c>, with the topology's replicas as the first membership.
+/// </summary>
+public sealed record MemberIdentity(Uri Address, bool Joining)
+{
+    public const string FileName = "member";
+
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan AskInterval = TimeSpan.FromMilliseconds(500);
+
+    public static async Task<MemberIdentity> ResolveAsync(RaftGroup group, string dataDirectory, ILogger logger, CancellationToken cancellationToken)
+    {
+        var file = Path.Combine(dataDirectory, FileName);
+        var members = Path.Combine(dataDirectory, "raft", MemberListFile.FileName);
+        if (File.Exists(file))
+            return new MemberIdentity(new Uri((await File.ReadAllTextAsync(file, cancellationToken)).Trim()), Joining: false);
+
+        var founding = RaftGroup.AddressOf(group.Self);
+        var empty = !Directory.Exists(dataDirectory) || !Directory.EnumerateFileSystemEntries(dataDirectory).Any();
+        MemberIdentity identity;
+        string? holder = null;
+        if (empty)
+        {
+            await using var answering = new StartupStatusResponder(group.Self);
+            holder = await PeersHoldWritesAsync(group, logger, cancellationToken);
+        }
+        if (holder is null)
+        {
+            // A new group, or data from before identities were kept: the founding address and membership.
+            MemberListFile.Seed(members, group.Members.Select(RaftGroup.AddressOf));
+            identity = new MemberIdentity(founding, Joining: false);
+        }
+        else
+        {
+            identity = new MemberIdentity(new Uri(founding, $"{RaftGroup.Path}/{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}"), Joining: true);
+            NodeLog.JoiningAsReplacement(logger, group.Self.Name, holder, identity.Address.ToString());
+        }
+        Directory.CreateDirectory(dataDirectory);
+        await using (var stream = new FileStream(file, FileMode.CreateNew, FileAccess.Write))
+        {
+            await stream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(identity.Address.ToString()), cancellationToken);
+            stream.Flush(flushToDisk: true);
+        }
+        return identity;
+    }
+
+    /// <summary>
+    /// The name of another replica that holds client writes, or null when the replicas that answer hold
+    /// none. Waits until at least one answers: alone, this node cannot know what it may have promised.
+    /// </summary>
+    private static async Task<string?> PeersHoldWritesAsync(RaftGroup group, ILogger logger, CancellationToken cancellationToken)
+    {
+        var peers = group.Members.Where(m => m != group.Self).ToList();
+        if (peers.Count == 0)
+            return null;
+        using var http = new HttpClient { Timeout = AskTimeout };
+        for (var round = 0; ; round++)
+        {
+            var answers = await Task.WhenAll(peers.Select(peer => GroupStatusClient.TryGetAsync(http, peer, cancellationToken)));
+            if (answers.Any(a => a is not null))
+                return answers.FirstOrDefault(a => a is { HoldsWrites: true })?.Node;
+            if (round % 10 == 0)
+                NodeLog.WaitingForPeers(logger, group.Self.Name, string.Join(", ", peers.Select(p => p.Name)));
+            await Task.Delay(AskInterval, cancellationToken);
+        }
+    }
+}
