@@ -19,6 +19,7 @@ public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, Cluster
     : Admin.AdminBase
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan AddRetryPause = TimeSpan.FromMilliseconds(200);
 
     public override async Task<ReplaceReplicaReply> ReplaceReplica(ReplaceReplicaRequest request, ServerCallContext context)
     {
@@ -52,12 +53,28 @@ public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, Cluster
         }
         if (!members.Contains(replacement, RaftAddressComparer.Instance))
         {
-            if (!await raft.AddMemberAsync(replacement.Uri, context.CancellationToken))
-                throw Refused(StatusCode.Aborted, $"{target.Name} at {replacement.Uri} did not catch up or its addition did not commit; try again");
+            await AddAsync(replacement, target, context.CancellationToken);
             reply.Added = replacement.Uri.ToString();
             NodeLog.MemberReplaced(logger, self.Position, string.Join(", ", reply.Removed), reply.Added, target.Name);
         }
         return reply;
+    }
+
+    /// <summary>
+    /// DotNext gives up on a new member that has not caught up within its warm-up rounds (under load the
+    /// log moves on meanwhile), or that answered one round with another term: try again until the call's
+    /// deadline, for the group stays short of a member until it is in.
+    /// </summary>
+    private async Task AddAsync(UriEndPoint replacement, NodeInfo target, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            if (await raft.AddMemberAsync(replacement.Uri, cancellationToken))
+                return;
+            if (cancellationToken.IsCancellationRequested || raft.Leader is not { IsRemote: false })
+                throw Refused(StatusCode.Aborted, $"{target.Name} at {replacement.Uri} was not added after {attempt} attempt(s); try again");
+            await Task.Delay(AddRetryPause, cancellationToken);
+        }
     }
 
     private static bool IsAt(UriEndPoint member, NodeInfo node) =>

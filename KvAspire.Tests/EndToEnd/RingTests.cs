@@ -23,7 +23,7 @@ public sealed class RingTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _topology = TestTopology.Ring(_directory, Positions);
-        _nodes = await Task.WhenAll(_topology.Nodes.Select(n => NodeProcess.StartAsync(_topology, n, _traces.EnvironmentFor(n.Name))));
+        _nodes = await LocalCluster.StartAllAsync(_topology, _topology.Nodes, n => _traces.EnvironmentFor(n.Name));
         _connections = _topology.Nodes.Select(n => new KvConnection([n.GrpcAddress], TimeSpan.FromSeconds(10))).ToArray();
     }
 

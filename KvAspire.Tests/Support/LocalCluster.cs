@@ -38,10 +38,14 @@ public sealed class LocalCluster : IAsyncDisposable
         }
     }
 
+    private static Task<NodeProcess[]> StartAllAsync(TestTopology topology, IReadOnlyList<TestNode> nodes, IReadOnlyDictionary<string, string>? environment) =>
+        StartAllAsync(topology, nodes, _ => environment);
+
     /// <summary>Starts the nodes at once; when one fails to, the others are stopped too (no process outlives the test).</summary>
-    private static async Task<NodeProcess[]> StartAllAsync(TestTopology topology, IReadOnlyList<TestNode> nodes, IReadOnlyDictionary<string, string>? environment)
+    public static async Task<NodeProcess[]> StartAllAsync(TestTopology topology, IReadOnlyList<TestNode> nodes,
+        Func<TestNode, IReadOnlyDictionary<string, string>?> environmentOf)
     {
-        var starting = nodes.Select(n => NodeProcess.StartAsync(topology, n, environment)).ToList();
+        var starting = nodes.Select(n => NodeProcess.StartAsync(topology, n, environmentOf(n))).ToList();
         try
         {
             return await Task.WhenAll(starting);
