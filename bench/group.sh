@@ -3,6 +3,8 @@
 # and waits until each knows its leader. Sets: root, work, topology, node_dll, client_dll, pids (killed,
 # and the directory removed, on exit), leader (host:port of the first group's leader).
 # KVASPIRE_TOPOLOGY=<cluster.json> runs another topology; a script may set topology_json to its own.
+# With on_hosts=1 (bench/hosts.sh up first), node i runs in namespace kvh<i> and the status checks and
+# clients (in_clients) in kvsw.
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work=$(mktemp -d /tmp/kvaspire-bench.XXXXXX)
 pids=()
@@ -31,26 +33,34 @@ JSON
 fi
 mapfile -t nodes < <(python3 -c "import json,sys; [print(n['Name'], n['Host'], n['GrpcPort'], n['RaftPort'], n['Position']) for n in json.load(open(sys.argv[1]))['Cluster']['Nodes']]" "$topology")
 
+# Runs a command where the clients are: the machine itself, or kvsw on namespaced hosts.
+in_clients() { if [ "${on_hosts:-0}" = 1 ]; then ip netns exec kvsw "$@"; else "$@"; fi; }
+
 # Starts every node (the caller's environment, DOTNET_ settings for instance, passes through) and waits
 # until each knows its group's leader; sets leader to position 0's.
 start_group() {
   echo "starting KvAspire (${#nodes[@]} node(s))"
-  local node name host grpc http position
+  local node name host grpc http position i=0
   for node in "${nodes[@]}"; do
     read -r name host grpc http position <<<"$node"
-    dotnet "$node_dll" --cluster "$topology" --node "$name" > "$work/$name.log" 2>&1 &
+    if [ "${on_hosts:-0}" = 1 ]; then
+      ip netns exec "kvh$i" dotnet "$node_dll" --cluster "$topology" --node "$name" > "$work/$name.log" 2>&1 &
+    else
+      dotnet "$node_dll" --cluster "$topology" --node "$name" > "$work/$name.log" 2>&1 &
+    fi
+    i=$((i + 1))
     pids+=($!)
     disown
   done
   for node in "${nodes[@]}"; do
     read -r name host grpc http position <<<"$node"
-    until curl -sf "http://$host:$http/status" | grep -q '"leader":"'; do sleep 0.1; done
+    until in_clients curl -sf "http://$host:$http/status" | grep -q '"leader":"'; do sleep 0.1; done
   done
   leader=""
   until [ -n "$leader" ]; do
     for node in "${nodes[@]}"; do
       read -r name host grpc http position <<<"$node"
-      if [ "$position" = 0 ] && curl -sf "http://$host:$http/status" | grep -q '"role":"leader"'; then
+      if [ "$position" = 0 ] && in_clients curl -sf "http://$host:$http/status" | grep -q '"role":"leader"'; then
         leader="$host:$grpc"
       fi
     done
