@@ -43,7 +43,7 @@ public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, Cluster
             ?? throw Refused(StatusCode.Unavailable, $"{target.Name} does not answer at {target.HttpAddress}: start the replacement first");
         var replacement = new UriEndPoint(new Uri(report.Member));
         var members = ((IRaftCluster)raft).Members.Select(m => (UriEndPoint)m.EndPoint).ToList();
-        var stale = members.Where(m => IsAt(m, target) && !RaftAddressComparer.Instance.Equals(m, replacement)).ToList();
+        var stale = members.Where(m => RaftGroup.IsAt(m, target) && !RaftAddressComparer.Instance.Equals(m, replacement)).ToList();
         var reply = new ReplaceReplicaReply();
         foreach (var member in stale)
         {
@@ -76,9 +76,6 @@ public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, Cluster
             await Task.Delay(AddRetryPause, cancellationToken);
         }
     }
-
-    private static bool IsAt(UriEndPoint member, NodeInfo node) =>
-        member.Uri.Port == node.RaftPort && string.Equals(member.Uri.Host, node.Host, StringComparison.OrdinalIgnoreCase);
 
     private static RpcException Refused(StatusCode code, string message) => new(new Status(code, message));
 }

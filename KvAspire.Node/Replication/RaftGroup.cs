@@ -22,7 +22,13 @@ public sealed class RaftGroup(ClusterTopology topology, NodeInfo self)
 
     /// <summary>The member whose Raft address is <paramref name="endPoint"/>.</summary>
     public NodeInfo NodeOf(EndPoint endPoint) =>
-        Members.FirstOrDefault(n => endPoint is UriEndPoint { Uri: var uri } && uri.Port == n.RaftPort
-                                    && string.Equals(uri.Host, n.Host, StringComparison.OrdinalIgnoreCase))
+        Members.FirstOrDefault(n => IsAt(endPoint, n))
         ?? throw new InvalidOperationException($"{endPoint} is not a member of position {Self.Position}'s group");
+
+    /// <summary>
+    /// Whether <paramref name="endPoint"/> is a Raft address of <paramref name="node"/>: its host and
+    /// RaftPort, whatever the path (a replacement answers at a path of its own).
+    /// </summary>
+    public static bool IsAt(EndPoint endPoint, NodeInfo node) =>
+        endPoint is UriEndPoint { Uri: var uri } && uri.Port == node.RaftPort && string.Equals(uri.Host, node.Host, StringComparison.OrdinalIgnoreCase);
 }
