@@ -41,7 +41,7 @@ public static class NodeServices
             // A snapshot sent to a replica that is far behind is one request body, as large as the map.
             kestrel.Limits.MaxRequestBodySize = null;
             Listen(kestrel, node.BindAddress, node.GrpcPort, HttpProtocols.Http2);
-            Listen(kestrel, node.BindAddress, node.RaftPort, HttpProtocols.Http1);
+            Listen(kestrel, node.BindAddress, node.RaftPort, HttpProtocols.Http1, listen => listen.UseTunedSockets());
         });
         builder.Services.AddGrpc(grpc =>
         {
@@ -94,16 +94,14 @@ public static class NodeServices
     private static void AddRaft(WebApplicationBuilder builder, RaftGroup group, MemberIdentity identity, int electionTimeoutMs, string dataDirectory,
         ClusterSecret secret)
     {
-        // DotNext sends Raft messages through this named client when the app registers an HTTP client
-        // factory: here, only to add the cluster secret. No request logs: Raft talks many times a second.
+        // DotNext sends Raft messages through this named client: tuned sockets (RaftLinkSockets) and the
+        // cluster secret when one is set. No request logs: Raft talks many times a second.
+        var raftClient = builder.Services.AddHttpClient(RaftClient)
+            .ConfigurePrimaryHttpMessageHandler(() => RaftLinkSockets.Handler(TimeSpan.FromMilliseconds(electionTimeoutMs)))
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
+            .RemoveAllLoggers();
         if (secret.Value is not null)
-        {
-            builder.Services.AddHttpClient(RaftClient)
-                .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromMilliseconds(electionTimeoutMs) })
-                .AddHttpMessageHandler(() => new RaftSecretHandler(secret))
-                .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
-                .RemoveAllLoggers();
-        }
+            raftClient.AddHttpMessageHandler(() => new RaftSecretHandler(secret));
         builder.Services
             .AddSingleton(group)
             .AddSingleton(identity)
@@ -129,13 +127,19 @@ public static class NodeServices
     }
 
     /// <summary>An IP address binds there, <c>localhost</c> to loopback; <c>*</c> or a host name to every interface.</summary>
-    private static void Listen(KestrelServerOptions kestrel, string host, int port, HttpProtocols protocols)
+    private static void Listen(KestrelServerOptions kestrel, string host, int port, HttpProtocols protocols, Action<ListenOptions>? configure = null)
     {
+        void Configure(ListenOptions listen)
+        {
+            listen.Protocols = protocols;
+            configure?.Invoke(listen);
+        }
+
         if (IPAddress.TryParse(host, out var address))
-            kestrel.Listen(address, port, listen => listen.Protocols = protocols);
+            kestrel.Listen(address, port, Configure);
         else if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
-            kestrel.ListenLocalhost(port, listen => listen.Protocols = protocols);
+            kestrel.ListenLocalhost(port, Configure);
         else
-            kestrel.ListenAnyIP(port, listen => listen.Protocols = protocols);
+            kestrel.ListenAnyIP(port, Configure);
     }
 }

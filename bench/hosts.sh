@@ -40,9 +40,11 @@ loss() {
   for ns in $(hosts); do
     ip netns exec "$ns" nft delete table inet kvhosts 2>/dev/null || true
     ip netns exec "$ns" nft add table inet kvhosts
-    ip netns exec "$ns" nft add chain inet kvhosts out '{ type filter hook output priority 0; policy accept; }'
-    # Only what goes to the other hosts (.10 and up): the clients in kvsw (.1) are always heard.
-    ip netns exec "$ns" nft add rule inet kvhosts out ip daddr "$subnet.10-$subnet.254" numgen random mod 100 '<' "$percent" drop
+    # Dropped where they arrive, as a lossy link loses them: a packet dropped on its way out is reported
+    # to the sender's TCP as a local failure, which Linux retries on a 200 ms timer no network imposes.
+    ip netns exec "$ns" nft add chain inet kvhosts in '{ type filter hook input priority 0; policy accept; }'
+    # Only what comes from the other hosts (.10 and up): the clients in kvsw (.1) are always heard.
+    ip netns exec "$ns" nft add rule inet kvhosts in ip saddr "$subnet.10-$subnet.254" numgen random mod 100 '<' "$percent" drop
   done
   echo "$percent % of the packets between hosts dropped"
 }

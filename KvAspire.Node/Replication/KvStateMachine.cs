@@ -13,8 +13,10 @@ namespace KvAspire.Node.Replication;
 /// Where Raft hands over committed entries (R-REP-2): each one, in commit order, goes to F2 (<c>log.X</c>)
 /// and F3 (the map) with its Raft index and term. On the leader, the entry's context is the waiting
 /// client's command, which then gets the entry's result. Snapshot markers are placed in the same stream,
-/// so <c>snap.X</c> is a point of the committed order, and they are Raft's snapshots: the write-ahead log
-/// is compacted up to the newest one, and a replica too far behind receives it.
+/// so <c>snap.X</c> is a point of the committed order, and they are Raft's snapshots. Raft is told of the
+/// one before the newest: its write-ahead log keeps the entries since, so a replica a few entries behind
+/// when a snapshot is taken catches up from the log instead of receiving the whole map (etcd keeps such a
+/// margin too). Only a replica behind that older snapshot receives it.
 /// Never throws from <see cref="ApplyAsync"/>: Raft would stop applying on this node until a restart.
 /// </summary>
 public sealed class KvStateMachine : IStateMachine
@@ -30,7 +32,9 @@ public sealed class KvStateMachine : IStateMachine
     private long _lastWriteIndex;
     private long _lastTimestamp;
     private long _nextSnapshotNumber;
-    private volatile StoredSnapshot? _snapshot;
+    private readonly Lock _snapshots = new();
+    private StoredSnapshot? _newest;
+    private volatile StoredSnapshot? _announced;
 
     public KvStateMachine(PipelineQueues queues, RecoveredState recovered, ILogger<KvStateMachine> logger)
     {
@@ -43,7 +47,7 @@ public sealed class KvStateMachine : IStateMachine
         _nextSnapshotNumber = recovered.NextSnapshotNumber;
         if (recovered.SnapshotNumber >= 0)
         {
-            _snapshot = new StoredSnapshot(_directory, recovered.SnapshotNumber, recovered.SnapshotIndex,
+            _newest = _announced = new StoredSnapshot(_directory, recovered.SnapshotNumber, recovered.SnapshotIndex,
                 recovered.SnapshotTerm, Task.CompletedTask);
         }
 
@@ -55,12 +59,11 @@ public sealed class KvStateMachine : IStateMachine
             var marker = new SnapshotMarker(_nextSnapshotNumber++);
             if (!_queues.F2.Writer.TryWrite(marker) || !_queues.F3.Writer.TryWrite(marker))
                 throw new InvalidOperationException("the pipeline must be empty when the state machine starts");
-            _snapshot = new StoredSnapshot(_directory, marker.Number, _appliedIndex, _appliedTerm, marker.Written);
-            _ = KeepWhenWrittenAsync(marker);
+            _newest = _announced = new StoredSnapshot(_directory, marker.Number, _appliedIndex, _appliedTerm, marker.Written);
         }
     }
 
-    public ISnapshot? Snapshot => _snapshot;
+    public ISnapshot? Snapshot => _announced;
 
     /// <summary>Whether any client write has ever been applied here (its commit timestamp is kept).</summary>
     public bool HoldsWrites => Interlocked.Read(ref _lastTimestamp) > 0;
@@ -121,7 +124,7 @@ public sealed class KvStateMachine : IStateMachine
         await _order.WaitAsync(token);
         try
         {
-            if ((_snapshot?.Index ?? 0) >= _lastWriteIndex)
+            if ((Volatile.Read(ref _newest)?.Index ?? 0) >= _lastWriteIndex)
                 return null;
             var marker = new SnapshotMarker(_nextSnapshotNumber++);
             await WriteInOrderAsync(marker);
@@ -172,7 +175,9 @@ public sealed class KvStateMachine : IStateMachine
         _appliedTerm = term;
         _lastWriteIndex = index;
         Volatile.Write(ref _appliedIndex, index);
-        _snapshot = new StoredSnapshot(_directory, marker.Number, index, term, Task.CompletedTask);
+        // The map no longer follows the log before it: Raft must know this snapshot at once.
+        lock (_snapshots)
+            _newest = _announced = new StoredSnapshot(_directory, marker.Number, index, term, Task.CompletedTask);
         NodeLog.SnapshotInstalled(_logger, DataFiles.SnapshotName(marker.Number), received.Values.Count, index, term);
         return entry.Index;
     }
@@ -182,12 +187,17 @@ public sealed class KvStateMachine : IStateMachine
         try
         {
             var (index, term) = await marker.Written;
-            if (_snapshot is not { } current || current.Number <= marker.Number)
-                _snapshot = new StoredSnapshot(_directory, marker.Number, index, term, Task.CompletedTask);
+            lock (_snapshots)
+            {
+                if (_newest is { } newest && newest.Number > marker.Number)
+                    return; // the leader's snapshot was installed meanwhile
+                _announced = _newest;
+                _newest = new StoredSnapshot(_directory, marker.Number, index, term, Task.CompletedTask);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // Logged by the snapshotter; the previous snapshot stays the one Raft knows.
+            // Logged by the snapshotter; the snapshots Raft knows stay as they were.
         }
     }
 }

@@ -102,24 +102,28 @@ public sealed class NetworkHosts : IAsyncDisposable
     /// <summary>Host <paramref name="from"/>'s packets to host <paramref name="to"/> are dropped at random, <paramref name="percent"/> of them.</summary>
     public Task DegradeAsync(int from, int to, int percent) => DropAsync(from, to, "numgen", "random", "mod", "100", "<", $"{percent}", "drop");
 
-    /// <summary>Every link from <paramref name="host"/> whole again.</summary>
+    /// <summary>Every link into <paramref name="host"/> whole again.</summary>
     public async Task HealAsync(int host)
     {
         if (_filtered.Contains(host))
-            await NftAsync(host, "flush", "chain", "inet", "kvtest", "out");
+            await NftAsync(host, "flush", "chain", "inet", "kvtest", "in");
     }
 
+    /// <summary>
+    /// Packets are dropped where they arrive, as a faulty network loses them: one dropped on its way out
+    /// is reported to the sender's TCP as a local failure, retried on a 200 ms timer that no network imposes.
+    /// </summary>
     private async Task DropAsync(int from, int to, params string[] verdict)
     {
         if (WhyNoLinkFaults is { } why)
             throw new InvalidOperationException(why);
-        if (_filtered.Add(from))
+        if (_filtered.Add(to))
         {
             // A table of the host's own namespace; deleting the namespace deletes it.
-            await NftAsync(from, "add", "table", "inet", "kvtest");
-            await NftAsync(from, "add", "chain", "inet", "kvtest", "out", "{ type filter hook output priority 0; policy accept; }");
+            await NftAsync(to, "add", "table", "inet", "kvtest");
+            await NftAsync(to, "add", "chain", "inet", "kvtest", "in", "{ type filter hook input priority 0; policy accept; }");
         }
-        await NftAsync(from, ["add", "rule", "inet", "kvtest", "out", "ip", "daddr", Addresses[to], .. verdict]);
+        await NftAsync(to, ["add", "rule", "inet", "kvtest", "in", "ip", "saddr", Addresses[from], .. verdict]);
     }
 
     private Task NftAsync(int host, params string[] arguments) => IpAsync(["netns", "exec", Namespaces[host], "nft", .. arguments]);

@@ -191,15 +191,49 @@ public sealed class StateMachineTests : IAsyncDisposable
         var wal = await OpenAsync();
         Assert.Null(await _stateMachine!.StartSnapshotAsync(CancellationToken.None));
 
-        await CommitAsync(wal, Payload(Create("a")));
-        var marker = await _stateMachine.StartSnapshotAsync(CancellationToken.None);
-        Assert.NotNull(marker);
+        await CommitAsync(wal, Payload(Create("a", sequence: 1)));
+        await SnapshotAsync(lastIndex: 1);
         Assert.Equal([typeof(Command), typeof(SnapshotMarker)], Drain(log: false).Select(i => i.GetType()));
-        marker.MarkRotated();
-        marker.MarkWritten(1, 1);
+        await CommitAsync(wal, Payload(Create("b", sequence: 2)));
+        await SnapshotAsync(lastIndex: 2);
         await Wait.UntilAsync(() => _stateMachine.Snapshot?.Index == 1, TimeSpan.FromSeconds(5), "snapshot 1 to become Raft's snapshot");
 
         await CommitAsync(wal, ReadOnlyMemory<byte>.Empty);
         Assert.Null(await _stateMachine.StartSnapshotAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Raft_is_told_of_the_snapshot_before_the_newest_so_a_replica_a_few_entries_behind_gets_entries_not_the_map()
+    {
+        var wal = await OpenAsync();
+        await CommitAsync(wal, Payload(Create("a", sequence: 1)));
+        await SnapshotAsync(lastIndex: 1);
+        Assert.Null(_stateMachine!.Snapshot);
+        await CommitAsync(wal, Payload(Create("b", sequence: 2)));
+        await CommitAsync(wal, Payload(Create("c", sequence: 3)));
+        await SnapshotAsync(lastIndex: 3);
+        await Wait.UntilAsync(() => _stateMachine.Snapshot?.Index == 1, TimeSpan.FromSeconds(5), "snapshot 1 to become Raft's snapshot");
+
+        // What the leader reads for a replica that has entry 1: entries 2 and 3 from the log, no snapshot.
+        Assert.Equal((null, 2), await wal.ReadAsync(new EntriesRead(), 2, 3));
+        // One that lacks entry 1 gets snapshot 1, then entries 2 and 3.
+        Assert.Equal(((long?)1, 3), await wal.ReadAsync(new EntriesRead(), 1, 3));
+    }
+
+    private async Task SnapshotAsync(long lastIndex)
+    {
+        var marker = await _stateMachine!.StartSnapshotAsync(CancellationToken.None);
+        Assert.NotNull(marker);
+        marker.MarkRotated();
+        marker.MarkWritten(lastIndex, 1);
+    }
+
+    /// <summary>Whether Raft's log answered a read with its snapshot (and at which index), and how many entries.</summary>
+    private sealed class EntriesRead : DotNext.IO.Log.ILogEntryConsumer<IRaftLogEntry, (long? SnapshotIndex, int Count)>
+    {
+        public ValueTask<(long? SnapshotIndex, int Count)> ReadAsync<TEntry, TList>(TList entries, long? snapshotIndex, CancellationToken token)
+            where TEntry : IRaftLogEntry
+            where TList : IReadOnlyList<TEntry> =>
+            ValueTask.FromResult((snapshotIndex, entries.Count));
     }
 }
