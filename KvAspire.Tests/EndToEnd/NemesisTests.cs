@@ -82,7 +82,7 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
 
     /// <summary>
     /// Every fault in turn, process and network, on a ring of namespaced hosts. In CI for 60 s (some of the
-    /// faults); the README's 10-minute run is this test with KVASPIRE_NEMESIS_SECONDS=600.
+    /// faults); docs/reliability.md's 10-minute run is this test with KVASPIRE_NEMESIS_SECONDS=600.
     /// </summary>
     [NamespacedHostsFact]
     public Task All_nemeses_combined_lose_no_write_serve_no_stale_read_and_keep_the_replicas_equal() =>
