@@ -7,6 +7,7 @@ using DotNext.Net.Cluster.Consensus.Raft.Membership;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using KvAspire.Configuration;
 using KvAspire.Node.Api;
+using KvAspire.Node.Configuration;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Replication;
 using KvAspire.Node.Ring;
@@ -21,8 +22,8 @@ public static class NodeServices
 {
     private const string RaftClient = "raftClient";
 
-    public static WebApplicationBuilder AddKvNode(this WebApplicationBuilder builder, ClusterTopology topology, NodeInfo node, RaftGroup group,
-        MemberIdentity identity)
+    public static WebApplicationBuilder AddKvNode(this WebApplicationBuilder builder, ClusterTopology topology, NodeTimings timings, NodeInfo node,
+        RaftGroup group, MemberIdentity identity)
     {
         // Raft talks several times a second on every node: per-request logs would bury everything else.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
@@ -41,7 +42,7 @@ public static class NodeServices
             // A snapshot sent to a replica that is far behind is one request body, as large as the map.
             kestrel.Limits.MaxRequestBodySize = null;
             Listen(kestrel, node.BindAddress, node.GrpcPort, HttpProtocols.Http2);
-            Listen(kestrel, node.BindAddress, node.RaftPort, HttpProtocols.Http1, listen => listen.UseTunedSockets());
+            Listen(kestrel, node.BindAddress, node.RaftPort, HttpProtocols.Http1, listen => listen.UseTunedSockets(timings.RaftRetransmitFloor));
         });
         builder.Services.AddGrpc(grpc =>
         {
@@ -55,8 +56,10 @@ public static class NodeServices
         var dataDirectory = topology.DataDirectoryOf(node);
         var services = builder.Services;
         services.AddSingleton(topology);
+        services.AddSingleton(timings);
         services.AddSingleton(node);
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<FailStop>();
         services.AddSingleton(provider =>
             Recovery.Run(dataDirectory, provider.GetRequiredService<ILoggerFactory>().CreateLogger("KvAspire.Node.Recovery")));
         services.AddSingleton<PipelineQueues>();
@@ -81,7 +84,7 @@ public static class NodeServices
         services.AddHostedService<SnapshotScheduler>();
         var secret = new ClusterSecret(builder.Configuration[ClusterSecret.Variable]);
         services.AddSingleton(secret);
-        AddRaft(builder, group, identity, topology.ElectionTimeoutMs, dataDirectory, secret);
+        AddRaft(builder, group, identity, timings, dataDirectory, secret);
         return builder;
     }
 
@@ -91,13 +94,13 @@ public static class NodeServices
     /// the pipeline's workers, so Raft starts once they run (it re-applies committed entries while
     /// starting) and stops before them.
     /// </summary>
-    private static void AddRaft(WebApplicationBuilder builder, RaftGroup group, MemberIdentity identity, int electionTimeoutMs, string dataDirectory,
+    private static void AddRaft(WebApplicationBuilder builder, RaftGroup group, MemberIdentity identity, NodeTimings timings, string dataDirectory,
         ClusterSecret secret)
     {
         // DotNext sends Raft messages through this named client: tuned sockets (RaftLinkSockets) and the
         // cluster secret when one is set. No request logs: Raft talks many times a second.
         var raftClient = builder.Services.AddHttpClient(RaftClient)
-            .ConfigurePrimaryHttpMessageHandler(() => RaftLinkSockets.Handler(TimeSpan.FromMilliseconds(electionTimeoutMs)))
+            .ConfigurePrimaryHttpMessageHandler(() => RaftLinkSockets.Handler(timings))
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
             .RemoveAllLoggers();
         if (secret.Value is not null)
@@ -121,8 +124,8 @@ public static class NodeServices
                 raft.ClientHandlerName = RaftClient;
                 // The first membership comes from the topology (MemberIdentity); none forms a group on its own.
                 raft.ColdStart = false;
-                raft.LowerElectionTimeout = electionTimeoutMs;
-                raft.UpperElectionTimeout = 2 * electionTimeoutMs;
+                raft.LowerElectionTimeout = (int)timings.ElectionTimeout.TotalMilliseconds;
+                raft.UpperElectionTimeout = (int)timings.UpperElectionTimeout.TotalMilliseconds;
             });
     }
 

@@ -2,6 +2,7 @@ using KvAspire.Configuration;
 using KvAspire.Node;
 using DotNext.Net.Cluster.Consensus.Raft.Http;
 using KvAspire.Node.Api;
+using KvAspire.Node.Configuration;
 using KvAspire.Node.Replication;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
@@ -12,12 +13,14 @@ var builder = WebApplication.CreateBuilder([.. args, "--hostBuilder:reloadConfig
 
 ClusterTopology topology;
 NodeInfo node;
+NodeTimings timings;
 try
 {
     var nodeName = builder.Configuration["node"]
         ?? throw new TopologyException("missing --node <name>: which node of the topology this process is");
     topology = TopologyLoader.Load(builder.Configuration["cluster"] ?? "cluster.json");
     node = topology.GetNode(nodeName);
+    timings = NodeTimings.For(topology);
 }
 catch (TopologyException e)
 {
@@ -34,7 +37,7 @@ using (var startup = LoggerFactory.Create(logging => logging.AddConsole()))
 {
     try
     {
-        identity = await MemberIdentity.ResolveAsync(group, dataDirectory, startup.CreateLogger("KvAspire.Node"), CancellationToken.None);
+        identity = await MemberIdentity.ResolveAsync(group, dataDirectory, timings, startup.CreateLogger("KvAspire.Node"), CancellationToken.None);
     }
     catch (Exception e) when (e is IOException or UnauthorizedAccessException)
     {
@@ -47,7 +50,7 @@ using (var startup = LoggerFactory.Create(logging => logging.AddConsole()))
         return 1;
     }
 }
-builder.AddKvNode(topology, node, group, identity);
+builder.AddKvNode(topology, timings, node, group, identity);
 
 var app = builder.Build();
 var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KvAspire.Node");
@@ -102,4 +105,4 @@ NodeLog.Serving(logger, node.Name, node.Position, node.Replica, node.GrpcAddress
 if (secret.Value is null)
     NodeLog.NoClusterSecret(logger, ClusterSecret.Variable);
 await app.WaitForShutdownAsync();
-return 0;
+return app.Services.GetRequiredService<FailStop>().Stopped ? 1 : 0;

@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using System.Net.Sockets;
 using System.Text.Json;
 using KvAspire.Configuration;
 
@@ -16,7 +17,9 @@ public static class GroupStatusClient
         {
             return await http.GetFromJsonAsync<GroupStatusReport>(new Uri($"{node.HttpAddress}{Path}"), cancellationToken);
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException && !cancellationToken.IsCancellationRequested)
+        // A connection reset the moment it is made (a node switching from its start-up responder to its
+        // server) comes out of HttpClient as a bare SocketException.
+        catch (Exception e) when (e is HttpRequestException or SocketException or TaskCanceledException or JsonException && !cancellationToken.IsCancellationRequested)
         {
             return null;
         }

@@ -2,6 +2,7 @@ using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.Http;
 using Grpc.Core;
 using KvAspire.Configuration;
+using KvAspire.Node.Configuration;
 using KvAspire.Node.Replication;
 using KvAspire.Node.Telemetry;
 using KvAspire.V1;
@@ -15,12 +16,9 @@ namespace KvAspire.Node.Api;
 /// is asked for its address; the member(s) at that node's host and port are removed from the group, then
 /// the replacement added (DotNext catches it up first). Each step is a Raft membership change, one at a time.
 /// </summary>
-public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, ClusterTopology topology, ClusterSecret secret, ILogger<AdminService> logger)
-    : Admin.AdminBase
+public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, ClusterTopology topology, ClusterSecret secret, NodeTimings timings,
+    ILogger<AdminService> logger) : Admin.AdminBase
 {
-    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan AddRetryPause = TimeSpan.FromMilliseconds(200);
-
     public override async Task<ReplaceReplicaReply> ReplaceReplica(ReplaceReplicaRequest request, ServerCallContext context)
     {
         if (!secret.Admits(context.RequestHeaders.GetValue(ClusterSecret.Header)))
@@ -38,7 +36,7 @@ public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, Cluster
         if (target == self)
             throw Refused(StatusCode.FailedPrecondition, $"{target.Name} leads position {self.Position}: its data is whole, there is nothing to replace");
 
-        using var http = new HttpClient { Timeout = AskTimeout };
+        using var http = new HttpClient { Timeout = timings.ReplacementAskTimeout };
         var report = await GroupStatusClient.TryGetAsync(http, target, context.CancellationToken)
             ?? throw Refused(StatusCode.Unavailable, $"{target.Name} does not answer at {target.HttpAddress}: start the replacement first");
         var replacement = new UriEndPoint(new Uri(report.Member));
@@ -73,7 +71,7 @@ public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, Cluster
                 return;
             if (cancellationToken.IsCancellationRequested || raft.Leader is not { IsRemote: false })
                 throw Refused(StatusCode.Aborted, $"{target.Name} at {replacement.Uri} was not added after {attempt} attempt(s); try again");
-            await Task.Delay(AddRetryPause, cancellationToken);
+            await Task.Delay(timings.ReplacementAddRetryPause, cancellationToken);
         }
     }
 

@@ -16,7 +16,7 @@ public sealed class LogWorker(
     RecoveredState recovered,
     DurabilityGate gate,
     NodeTelemetry telemetry,
-    IHostApplicationLifetime lifetime,
+    FailStop failStop,
     ILogger<LogWorker> logger) : BackgroundService
 {
     private const int MaxBatch = 4096;
@@ -62,7 +62,7 @@ public sealed class LogWorker(
         {
             NodeLog.LogWriteFailed(logger, e);
             gate.Fail(new IOException("the node cannot write its operation log", e));
-            lifetime.StopApplication();
+            failStop.Stop();
         }
         finally
         {

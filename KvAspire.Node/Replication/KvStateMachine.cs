@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Threading.Channels;
 using DotNext.IO;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using KvAspire.Node.Pipeline;
@@ -17,12 +18,14 @@ namespace KvAspire.Node.Replication;
 /// one before the newest: its write-ahead log keeps the entries since, so a replica a few entries behind
 /// when a snapshot is taken catches up from the log instead of receiving the whole map (etcd keeps such a
 /// margin too). Only a replica behind that older snapshot receives it.
-/// Never throws from <see cref="ApplyAsync"/>: Raft would stop applying on this node until a restart.
+/// A committed entry that cannot be applied stops the node (<see cref="FailStop"/>): skipped, it would
+/// leave this replica different from the others for good once a snapshot compacts the log.
 /// </summary>
 public sealed class KvStateMachine : IStateMachine
 {
     private readonly PipelineQueues _queues;
     private readonly string _directory;
+    private readonly FailStop _failStop;
     private readonly ILogger<KvStateMachine> _logger;
 
     // ApplyAsync and the snapshot scheduler both write F2 and F3; this keeps their items in one order.
@@ -36,9 +39,10 @@ public sealed class KvStateMachine : IStateMachine
     private StoredSnapshot? _newest;
     private volatile StoredSnapshot? _announced;
 
-    public KvStateMachine(PipelineQueues queues, RecoveredState recovered, ILogger<KvStateMachine> logger)
+    public KvStateMachine(PipelineQueues queues, RecoveredState recovered, FailStop failStop, ILogger<KvStateMachine> logger)
     {
         _queues = queues;
+        _failStop = failStop;
         _directory = recovered.DataDirectory;
         _logger = logger;
         _appliedIndex = _lastWriteIndex = recovered.LastIndex;
@@ -105,10 +109,12 @@ public sealed class KvStateMachine : IStateMachine
             Volatile.Write(ref _appliedIndex, entry.Index);
             return entry.Index;
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (e is not (OperationCanceledException or ChannelClosedException))
         {
+            // Raft stops applying on this node once this throws; the node stops with it.
             NodeLog.ApplyFailed(_logger, entry.Index, e);
-            return entry.Index;
+            _failStop.Stop();
+            throw;
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using KvAspire.Node.Configuration;
 using KvAspire.Node.Telemetry;
 using Microsoft.Extensions.Logging;
 
@@ -17,10 +18,8 @@ public sealed record MemberIdentity(Uri Address, bool Joining)
 {
     public const string FileName = "member";
 
-    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan AskInterval = TimeSpan.FromMilliseconds(500);
-
-    public static async Task<MemberIdentity> ResolveAsync(RaftGroup group, string dataDirectory, ILogger logger, CancellationToken cancellationToken)
+    public static async Task<MemberIdentity> ResolveAsync(RaftGroup group, string dataDirectory, NodeTimings timings, ILogger logger,
+        CancellationToken cancellationToken)
     {
         var file = Path.Combine(dataDirectory, FileName);
         var members = Path.Combine(dataDirectory, "raft", MemberListFile.FileName);
@@ -33,8 +32,8 @@ public sealed record MemberIdentity(Uri Address, bool Joining)
         string? holder = null;
         if (empty)
         {
-            await using var answering = new StartupStatusResponder(group.Self);
-            holder = await PeersHoldWritesAsync(group, logger, cancellationToken);
+            await using var answering = new StartupStatusResponder(group.Self, timings.StartupAnswerTimeout);
+            holder = await PeersHoldWritesAsync(group, timings, logger, cancellationToken);
         }
         if (holder is null)
         {
@@ -60,12 +59,12 @@ public sealed record MemberIdentity(Uri Address, bool Joining)
     /// The name of another replica that holds client writes, or null when the replicas that answer hold
     /// none. Waits until at least one answers: alone, this node cannot know what it may have promised.
     /// </summary>
-    private static async Task<string?> PeersHoldWritesAsync(RaftGroup group, ILogger logger, CancellationToken cancellationToken)
+    private static async Task<string?> PeersHoldWritesAsync(RaftGroup group, NodeTimings timings, ILogger logger, CancellationToken cancellationToken)
     {
         var peers = group.Members.Where(m => m != group.Self).ToList();
         if (peers.Count == 0)
             return null;
-        using var http = new HttpClient { Timeout = AskTimeout };
+        using var http = new HttpClient { Timeout = timings.StartupAskTimeout };
         for (var round = 0; ; round++)
         {
             var answers = await Task.WhenAll(peers.Select(peer => GroupStatusClient.TryGetAsync(http, peer, cancellationToken)));
@@ -73,7 +72,7 @@ public sealed record MemberIdentity(Uri Address, bool Joining)
                 return answers.FirstOrDefault(a => a is { HoldsWrites: true })?.Node;
             if (round % 10 == 0)
                 NodeLog.WaitingForPeers(logger, group.Self.Name, string.Join(", ", peers.Select(p => p.Name)));
-            await Task.Delay(AskInterval, cancellationToken);
+            await Task.Delay(timings.StartupAskInterval, cancellationToken);
         }
     }
 }

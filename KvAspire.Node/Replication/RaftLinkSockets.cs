@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using KvAspire.Node.Configuration;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 
@@ -16,20 +17,17 @@ namespace KvAspire.Node.Replication;
 /// </summary>
 public static class RaftLinkSockets
 {
-    /// <summary>The lowest retransmission timeout: a few round trips of a local network, far under an election timeout.</summary>
-    public static readonly TimeSpan RetransmitFloor = TimeSpan.FromMilliseconds(10);
-
     private const int IpProtoTcp = 6;
     private const int TcpRtoMinUs = 45; // include/uapi/linux/tcp.h
 
-    /// <summary>Lowers the socket's retransmission floor where the kernel allows it.</summary>
-    public static void Tune(Socket socket)
+    /// <summary>Lowers the socket's retransmission floor to <paramref name="floor"/> where the kernel allows it.</summary>
+    public static void Tune(Socket socket, TimeSpan floor)
     {
         if (!OperatingSystem.IsLinux())
             return;
         try
         {
-            socket.SetRawSocketOption(IpProtoTcp, TcpRtoMinUs, BitConverter.GetBytes((int)(RetransmitFloor.Ticks / TimeSpan.TicksPerMicrosecond)));
+            socket.SetRawSocketOption(IpProtoTcp, TcpRtoMinUs, BitConverter.GetBytes((int)(floor.Ticks / TimeSpan.TicksPerMicrosecond)));
         }
         catch (SocketException)
         {
@@ -38,15 +36,15 @@ public static class RaftLinkSockets
     }
 
     /// <summary>A handler for Raft's outgoing requests whose connections are tuned.</summary>
-    public static SocketsHttpHandler Handler(TimeSpan connectTimeout) => new()
+    public static SocketsHttpHandler Handler(NodeTimings timings) => new()
     {
-        ConnectTimeout = connectTimeout,
+        ConnectTimeout = timings.RaftConnectTimeout,
         ConnectCallback = async (context, token) =>
         {
             var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try
             {
-                Tune(socket);
+                Tune(socket, timings.RaftRetransmitFloor);
                 await socket.ConnectAsync(context.DnsEndPoint, token);
                 return new NetworkStream(socket, ownsSocket: true);
             }
@@ -59,11 +57,11 @@ public static class RaftLinkSockets
     };
 
     /// <summary>Tunes each connection accepted on the Raft port, the side that answers.</summary>
-    public static IConnectionBuilder UseTunedSockets(this IConnectionBuilder connections) =>
+    public static IConnectionBuilder UseTunedSockets(this IConnectionBuilder connections, TimeSpan floor) =>
         connections.Use(next => context =>
         {
             if (context.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket)
-                Tune(socket);
+                Tune(socket, floor);
             return next(context);
         });
 }

@@ -1,8 +1,12 @@
 using DotNext.Net.Cluster.Consensus.Raft;
 using Grpc.Core;
+using KvAspire.Node.Configuration;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Ring;
 using KvAspire.Node.Storage;
+using KvAspire.Node.Telemetry;
+using System.Threading.Channels;
+using DotNext.Net.Cluster;
 
 namespace KvAspire.Node.Replication;
 
@@ -13,20 +17,14 @@ namespace KvAspire.Node.Replication;
 /// into F3 behind every entry committed before it. A follower hands both to its leader over gRPC (an
 /// internal hop, not a ring hop): DotNext's follower-side barrier asks the leader for its commit index
 /// without the leader confirming it still leads, which a leader unaware of its successor answers stale.
-/// Requests run side by side; each ends within <see cref="Timeout"/> with a result or UNAVAILABLE, tried
-/// again meanwhile (with backoff) while the group has no leader or the leader cannot be reached.
+/// Requests run side by side; each ends within the request timeout with a result or UNAVAILABLE, tried
+/// again meanwhile (with backoff) while the group has no leader or the leader cannot be reached. Only
+/// those failures are tried again: anything else is a bug, answered INTERNAL and logged, not passed off
+/// as an outage.
 /// </summary>
-public sealed class ReplicationPath(IRaftCluster raft, Leadership leadership, RaftGroup group, PipelineQueues queues, PeerClients peers, TimeProvider clock)
+public sealed class ReplicationPath(IRaftCluster raft, Leadership leadership, RaftGroup group, PipelineQueues queues, PeerClients peers, NodeTimings timings,
+    TimeProvider clock, ILogger<ReplicationPath> logger)
 {
-    /// <summary>How long a request may wait for a leader, a commit or a read barrier.</summary>
-    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
-
-    /// <summary>How long one hand-off to the leader may take: twice the default upper election timeout.</summary>
-    private static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(2.4);
-
-    private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(20);
-    private static readonly TimeSpan MaxBackoff = TimeSpan.FromMilliseconds(400);
-
     private readonly InFlightTasks _inFlight = new();
 
     /// <summary>Starts <paramref name="command"/> on its way; its caller hears back through the command.</summary>
@@ -37,9 +35,9 @@ public sealed class ReplicationPath(IRaftCluster raft, Leadership leadership, Ra
 
     private async Task ExecuteAsync(Command command)
     {
-        using var timeout = new CancellationTokenSource(Timeout, clock);
-        var deadline = clock.GetUtcNow().UtcDateTime + Timeout;
-        var backoff = FirstBackoff;
+        using var timeout = new CancellationTokenSource(timings.RequestTimeout, clock);
+        var deadline = clock.GetUtcNow().UtcDateTime + timings.RequestTimeout;
+        var backoff = timings.FirstRetryBackoff;
         Exception? lastFailure = null;
         try
         {
@@ -58,7 +56,7 @@ public sealed class ReplicationPath(IRaftCluster raft, Leadership leadership, Ra
                     lastFailure = e;
                 }
                 await Task.Delay(backoff, clock, timeout.Token);
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, timings.MaxRetryBackoff.Ticks));
             }
         }
         catch (RpcException e)
@@ -67,14 +65,23 @@ public sealed class ReplicationPath(IRaftCluster raft, Leadership leadership, Ra
         }
         catch (OperationCanceledException)
         {
-            command.Fail(Unavailable($"position {group.Self.Position} did not answer within {Timeout.TotalSeconds:F0} s " +
+            command.Fail(Unavailable($"position {group.Self.Position} did not answer within {timings.RequestTimeout.TotalSeconds:F0} s " +
                                      $"(no leader or no quorum){(lastFailure is null ? "" : $": {lastFailure.Message}")}"));
+        }
+        catch (LeaderOperationException e)
+        {
+            // Leadership lost or no quorum on a request handed over: the write may still commit, and a
+            // retry with the same request id returns its first result.
+            command.Fail(Unavailable($"position {group.Self.Position}: {e.Message}"));
+        }
+        catch (Exception e) when (e is ObjectDisposedException or ChannelClosedException)
+        {
+            command.Fail(Unavailable($"{group.Self.Name} is stopping; retry on another replica"));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // Leadership lost, no quorum, the node stopping: the write may still commit, and a retry with
-            // the same request id returns its first result.
-            command.Fail(Unavailable($"position {group.Self.Position}: {e.Message}"));
+            NodeLog.RequestFailed(logger, command.Operation.Kind.ToString(), group.Self.Position, e);
+            command.Fail(new RpcException(new Status(StatusCode.Internal, $"{group.Self.Name}: {e.GetType().Name}: {e.Message}")));
         }
     }
 
@@ -82,7 +89,7 @@ public sealed class ReplicationPath(IRaftCluster raft, Leadership leadership, Ra
     {
         var leader = raft.Leader;
         if (leader is null && !command.HandedToLeader)
-            leader = await raft.WaitForLeaderAsync(Timeout, cancellationToken);
+            leader = await WaitForLeaderAsync(cancellationToken);
         if (leader is { IsRemote: false })
             await ExecuteAsLeaderAsync(command, cancellationToken);
         else if (command.HandedToLeader)
@@ -92,7 +99,7 @@ public sealed class ReplicationPath(IRaftCluster raft, Leadership leadership, Ra
         {
             // A leader that does not answer within an attempt may be frozen: by then the others have
             // elected another, so the next try asks again who leads.
-            var attemptDeadline = clock.GetUtcNow().UtcDateTime + AttemptTimeout;
+            var attemptDeadline = clock.GetUtcNow().UtcDateTime + timings.LeaderHandOffTimeout;
             command.Complete(await peers.SendToLeaderAsync(group.NodeOf(leader!.EndPoint), command.Operation, command.HopsSoFar,
                 attemptDeadline < deadline ? attemptDeadline : deadline));
         }
@@ -125,10 +132,22 @@ public sealed class ReplicationPath(IRaftCluster raft, Leadership leadership, Ra
         await command.Result.WaitAsync(cancellationToken);
     }
 
+    private async Task<IClusterMember> WaitForLeaderAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await raft.WaitForLeaderAsync(timings.RequestTimeout, cancellationToken);
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException)
+        {
+            // No leader yet, or none this node can see: an election is under way.
+            throw new NotLeaderException(e);
+        }
+    }
+
     /// <summary>Failures that a moment later, or on the next leader, may not happen again.</summary>
     private static bool IsWorthRetrying(Exception e) =>
-        e is RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded }
-        || e is not (RpcException or OperationCanceledException);
+        e is RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded } or LeaderOperationException;
 
     private static RpcException Unavailable(string detail) => new(new Status(StatusCode.Unavailable, detail));
 }

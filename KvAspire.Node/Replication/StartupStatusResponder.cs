@@ -17,9 +17,11 @@ public sealed class StartupStatusResponder : IAsyncDisposable
     private readonly byte[] _status;
     private readonly byte[] _starting;
     private readonly Task _serving;
+    private readonly TimeSpan _answerTimeout;
 
-    public StartupStatusResponder(NodeInfo self)
+    public StartupStatusResponder(NodeInfo self, TimeSpan answerTimeout)
     {
+        _answerTimeout = answerTimeout;
         var address = IPAddress.TryParse(self.BindAddress, out var ip) ? ip
             : string.Equals(self.BindAddress, "localhost", StringComparison.OrdinalIgnoreCase) ? IPAddress.Loopback : IPAddress.Any;
         var report = JsonSerializer.SerializeToUtf8Bytes(new GroupStatusReport(self.Name, self.Position, "starting", null, 0, 0, 0, "", [], HoldsWrites: false),
@@ -60,7 +62,7 @@ public sealed class StartupStatusResponder : IAsyncDisposable
             {
                 var buffer = new byte[4096];
                 var read = 0;
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                using var timeout = new CancellationTokenSource(_answerTimeout);
                 while (read < buffer.Length && !buffer.AsSpan(0, read).EndsWith("\r\n\r\n"u8))
                 {
                     var n = await socket.ReceiveAsync(buffer.AsMemory(read), timeout.Token);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Grpc.Core;
+using KvAspire.Node.Configuration;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Telemetry;
 using KvAspire.Ring;
@@ -14,11 +15,9 @@ namespace KvAspire.Node.Ring;
 /// The answer (or the failure, naming the position that did not answer) goes back to the waiting
 /// caller, so the server the client contacted is the one that answers it (R-RING-4).
 /// </summary>
-public sealed class Forwarder(PipelineQueues queues, LocalRing ring, PeerClients peers, PeerReachability reachability) : BackgroundService
+public sealed class Forwarder(PipelineQueues queues, LocalRing ring, PeerClients peers, PeerReachability reachability, NodeTimings timings, TimeProvider clock)
+    : BackgroundService
 {
-    /// <summary>How long a forward may take, all later hops included, before the caller hears DEADLINE_EXCEEDED.</summary>
-    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
-
     private readonly InFlightTasks _inFlight = new();
 
     // Per position: the replica that answered the last forward there.
@@ -60,14 +59,15 @@ public sealed class Forwarder(PipelineQueues queues, LocalRing ring, PeerClients
             return;
         }
 
-        var deadline = DateTime.UtcNow + Timeout;
+        // A forward may take the request timeout, all later hops included, before the caller hears DEADLINE_EXCEEDED.
+        var deadline = clock.GetUtcNow().UtcDateTime + timings.RequestTimeout;
         var failures = new List<string>();
         for (var attempt = 0; ; attempt++)
         {
             var replica = candidates[attempt];
             var node = replicas[replica];
             using var activity = NodeTelemetry.StartForward(command, next, node.Name);
-            var started = Stopwatch.GetTimestamp();
+            var started = clock.GetTimestamp();
             try
             {
                 command.Complete(await peers.SendAsync(node, command.Operation, command.HopsSoFar, deadline));
@@ -81,8 +81,8 @@ public sealed class Forwarder(PipelineQueues queues, LocalRing ring, PeerClients
                 if (unreachable)
                     reachability.Unreachable(node, e);
                 failures.Add($"{node.Name} at {node.GrpcAddress}: {(unreachable ? "unreachable" : e.StatusCode.ToString())} after " +
-                             $"{Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms{(e.Status.Detail.Length > 0 ? $" ({e.Status.Detail})" : "")}");
-                if (e.StatusCode is StatusCode.Unavailable && attempt + 1 < candidates.Count && DateTime.UtcNow < deadline)
+                             $"{clock.GetElapsedTime(started).TotalMilliseconds:F0} ms{(e.Status.Detail.Length > 0 ? $" ({e.Status.Detail})" : "")}");
+                if (e.StatusCode is StatusCode.Unavailable && attempt + 1 < candidates.Count && clock.GetUtcNow().UtcDateTime < deadline)
                     continue;
                 command.Fail(new RpcException(new Status(e.StatusCode, $"position {next} did not answer: {string.Join("; ", failures)}")));
                 return;

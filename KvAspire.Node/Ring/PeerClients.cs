@@ -3,6 +3,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
+using KvAspire.Node.Configuration;
 using KvAspire.Node.Replication;
 using KvAspire.Configuration;
 using KvAspire.Ring;
@@ -27,29 +28,27 @@ public sealed class PeerClients : IDisposable
     private readonly FrozenDictionary<string, GrpcChannel> _channels;
     private readonly ClusterSecret _secret;
 
-    public PeerClients(ClusterTopology topology, NodeInfo self, ClusterSecret secret)
+    private readonly TimeProvider _clock;
+
+    public PeerClients(ClusterTopology topology, NodeInfo self, ClusterSecret secret, NodeTimings timings, TimeProvider clock)
     {
         _secret = secret;
+        _clock = clock;
         _channels = topology.Nodes.Where(n => n.Name != self.Name).ToFrozenDictionary(n => n.Name, n =>
             GrpcChannel.ForAddress(n.GrpcAddress, new GrpcChannelOptions
             {
                 HttpHandler = new SocketsHttpHandler
                 {
-                    // A node that is down must fail fast, not hold the request until its deadline.
-                    ConnectTimeout = TimeSpan.FromSeconds(1),
-                    // A link that dies under an open connection (a partition: packets dropped, nothing reset)
-                    // is found by an unanswered ping within three seconds, idle or not, not by a call's
-                    // deadline; two seconds to answer, so that a peer busy starting up is not given up on.
-                    KeepAlivePingDelay = TimeSpan.FromSeconds(1),
-                    KeepAlivePingTimeout = TimeSpan.FromSeconds(2),
+                    ConnectTimeout = timings.PeerConnectTimeout,
+                    KeepAlivePingDelay = timings.PeerKeepAlivePingDelay,
+                    KeepAlivePingTimeout = timings.PeerKeepAlivePingTimeout,
                     KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
                     EnableMultipleHttp2Connections = true,
                 },
                 MaxReceiveMessageSize = null,
                 MaxSendMessageSize = null,
-                // A peer back from a partition or a restart is connected to again within a second.
-                InitialReconnectBackoff = TimeSpan.FromMilliseconds(200),
-                MaxReconnectBackoff = TimeSpan.FromSeconds(1),
+                InitialReconnectBackoff = timings.FirstPeerReconnectBackoff,
+                MaxReconnectBackoff = timings.MaxPeerReconnectBackoff,
             }));
     }
 
@@ -59,7 +58,7 @@ public sealed class PeerClients : IDisposable
     /// </summary>
     public async Task PingAsync(NodeInfo node, TimeSpan timeout)
     {
-        using var call = new Health.HealthClient(_channels[node.Name]).CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow + timeout);
+        using var call = new Health.HealthClient(_channels[node.Name]).CheckAsync(new HealthCheckRequest(), deadline: _clock.GetUtcNow().UtcDateTime + timeout);
         await call;
     }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Grpc.Core;
 using KvAspire.Configuration;
+using KvAspire.Node.Configuration;
 using KvAspire.Node.Telemetry;
 using KvAspire.Ring;
 using Microsoft.Extensions.Hosting;
@@ -11,14 +12,11 @@ namespace KvAspire.Node.Ring;
 /// Which peers this node cannot reach (a connection failed, or died under a call), so that while a
 /// position is cut off its keys fail at once instead of each request waiting out connection attempts.
 /// A peer stays passed over until it answers again: pinged (gRPC health) in the background every
-/// <see cref="ProbeInterval"/>, so no request pays for finding out.
+/// probe interval, so no request pays for finding out.
 /// </summary>
-public sealed class PeerReachability(PeerClients peers, IHostApplicationLifetime lifetime, TimeProvider clock, ILogger<PeerReachability> logger)
+public sealed class PeerReachability(PeerClients peers, NodeTimings timings, IHostApplicationLifetime lifetime, TimeProvider clock,
+    ILogger<PeerReachability> logger)
 {
-    public static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(500);
-
-    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
-
     // The peers being probed; each has one probe running.
     private readonly ConcurrentDictionary<string, bool> _unreachable = new();
 
@@ -45,8 +43,8 @@ public sealed class PeerReachability(PeerClients peers, IHostApplicationLifetime
         {
             try
             {
-                await Task.Delay(ProbeInterval, clock, stopping);
-                await peers.PingAsync(node, ProbeTimeout);
+                await Task.Delay(timings.PeerProbeInterval, clock, stopping);
+                await peers.PingAsync(node, timings.PeerProbeTimeout);
                 Reached(node);
                 return;
             }

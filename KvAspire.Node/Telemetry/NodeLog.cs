@@ -45,7 +45,7 @@ public static partial class NodeLog
     [LoggerMessage(13, LogLevel.Warning, "Raft entry {Index} ({Length} bytes) is not a KvAspire write; skipped")]
     public static partial void EntrySkipped(ILogger logger, long index, long length);
 
-    [LoggerMessage(14, LogLevel.Error, "Applying Raft entry {Index} failed; skipped so that Raft keeps applying")]
+    [LoggerMessage(14, LogLevel.Critical, "Applying Raft entry {Index} failed; stopping the node rather than carry on different from its replicas")]
     public static partial void ApplyFailed(ILogger logger, long index, Exception exception);
 
     [LoggerMessage(15, LogLevel.Information, "Installed the leader's snapshot as {Snapshot}: {Keys} keys up to index {LastIndex}, term {Term}")]
@@ -72,6 +72,9 @@ public static partial class NodeLog
 
     [LoggerMessage(22, LogLevel.Warning, "Peer {Peer} cannot be reached ({Reason}): forwards pass it over until it answers a health check")]
     public static partial void PeerUnreachable(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(24, LogLevel.Error, "A {Operation} on position {Position} failed in a way nothing here expects; answered INTERNAL")]
+    public static partial void RequestFailed(ILogger logger, string operation, int position, Exception exception);
 
     [LoggerMessage(23, LogLevel.Information, "Peer {Peer} answers again")]
     public static partial void PeerReachable(ILogger logger, string peer);

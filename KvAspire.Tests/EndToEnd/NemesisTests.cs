@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using KvAspire.Tests.Support;
 using Xunit.Abstractions;
+using KvAspire.Node.Configuration;
+using KvAspire.Configuration;
 
 namespace KvAspire.Tests.EndToEnd;
 
@@ -125,7 +127,8 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
             ? TestTopology.Ring(_directory, positions, snapshotIntervalSeconds: 3, replicas: 3)
             : TestTopology.OnHosts(_directory, hosts, positions, snapshotIntervalSeconds: 3);
         await using var cluster = await LocalCluster.StartAsync(topology);
-        var workload = new RegisterWorkload(topology.Nodes.Select(n => n.GrpcAddress).ToList(), clients, keysPerClient: 12);
+        var workload = new RegisterWorkload(topology.Nodes.Select(n => n.GrpcAddress).ToList(), clients, keysPerClient: 12,
+            NodeTimings.For(TopologyLoader.Load(topology.Path)));
 
         using var stop = new CancellationTokenSource(duration);
         var clock = Stopwatch.StartNew();

@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using System.Net.Sockets;
 using System.Text.Json;
 using KvAspire.Node.Replication;
 
@@ -17,7 +18,7 @@ public static class GroupProbe
         {
             return await Http.GetFromJsonAsync<GroupStatusReport>(node.StatusAddress, Json);
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
+        catch (Exception e) when (e is HttpRequestException or SocketException or TaskCanceledException or JsonException)
         {
             return null;
         }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net.Sockets;
 
 namespace KvAspire.Tests.Support;
 
@@ -66,9 +67,10 @@ public sealed class NodeProcess : IAsyncDisposable
                 if (response.IsSuccessStatusCode)
                     return;
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            catch (Exception e) when (e is HttpRequestException or SocketException or TaskCanceledException)
             {
-                // Not listening yet: it opens its ports only after replaying its log.
+                // Not listening yet: it opens its ports only after replaying its log (a connection reset as
+                // it switches from its start-up responder comes out as a bare SocketException).
             }
             await Task.Delay(100);
         }

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using client::KvAspire.Client.Commands;
 using client::KvAspire.Client.Connection;
 using Grpc.Core;
+using KvAspire.Node.Configuration;
 
 namespace KvAspire.Tests.Support;
 
@@ -18,13 +19,14 @@ public readonly record struct KeyState(bool Exists, string? Value, long Version)
 /// Concurrent clients creating, reading, updating and deleting keys through every node, each client the
 /// only writer of its own keys, so that it knows what each key must hold: every answer is checked
 /// against that. A write whose answer never came may or may not have happened; the key is left alone
-/// until any late copy of the write has had time to land (the nodes give up after 5 s, a forward
-/// after another 5), then a read must show one of the two states, and the client goes on from it.
+/// until any late copy of the write has had time to land (a node gives up on a request after its request
+/// timeout, a forward's next hop after another), then a read must show one of the two states, and the
+/// client goes on from it.
 /// A lost write, a write applied twice (a version too far) or a stale read is a violation.
 /// </summary>
-public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int clients, int keysPerClient)
+public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int clients, int keysPerClient, NodeTimings timings)
 {
-    private static readonly TimeSpan LateWriteWindow = TimeSpan.FromSeconds(12);
+    private readonly TimeSpan _lateWriteWindow = 2 * timings.RequestTimeout + TimeSpan.FromSeconds(2);
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
 
     private readonly KeyRegister[][] _keys = Enumerable.Range(0, clients)
@@ -120,7 +122,7 @@ public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int client
             if (command.Kind != CommandKind.Read)
             {
                 key.Possible = [before, after];
-                key.QuietUntil = DateTime.UtcNow + LateWriteWindow;
+                key.QuietUntil = DateTime.UtcNow + _lateWriteWindow;
             }
             return;
         }

@@ -8,6 +8,8 @@ using KvAspire.Node.Pipeline;
 using KvAspire.Node.Replication;
 using KvAspire.Node.Storage;
 using KvAspire.Tests.Support;
+using KvAspire.Node;
+using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace KvAspire.Tests.Unit;
@@ -35,7 +37,7 @@ public sealed class DurableLogTests : IDisposable
 
     private KvStateMachine StateMachineOver(NodeDataDirectory data) =>
         new(new PipelineQueues(TopologyLoader.Load(TestTopology.SingleNode(_directory).Path)), data.Recover(),
-            NullLogger<KvStateMachine>.Instance);
+            new FailStop(new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance)), NullLogger<KvStateMachine>.Instance);
 
     private static WriteAheadLog.Options Options(NodeDataDirectory data) => new() { Location = data.File("raft") };
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using KvAspire.Node.Configuration;
 using KvAspire.Node.Replication;
 
 namespace KvAspire.Tests.Unit;
@@ -40,21 +41,23 @@ public sealed class RaftLinkSocketsTests
         }
     }
 
+    private static readonly TimeSpan RetransmitFloor = new NodeTimings { ElectionTimeout = TimeSpan.FromMilliseconds(600) }.RaftRetransmitFloor;
+
     [KernelLowersTheFloorFact]
     public async Task A_tuned_socket_and_the_connections_it_accepts_resend_after_milliseconds_not_200()
     {
         using var listener = new Socket(SocketType.Stream, ProtocolType.Tcp);
         var untuned = Floor(listener);
-        RaftLinkSockets.Tune(listener);
+        RaftLinkSockets.Tune(listener, RetransmitFloor);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen();
         using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        RaftLinkSockets.Tune(client);
+        RaftLinkSockets.Tune(client, RetransmitFloor);
         await client.ConnectAsync(listener.LocalEndPoint!);
         using var accepted = await listener.AcceptAsync();
 
         Assert.Equal(TimeSpan.FromMilliseconds(200), untuned);
         foreach (var socket in new[] { client, accepted })
-            Assert.InRange(Floor(socket)!.Value, RaftLinkSockets.RetransmitFloor, 2 * RaftLinkSockets.RetransmitFloor);
+            Assert.InRange(Floor(socket)!.Value, RetransmitFloor, 2 * RetransmitFloor);
     }
 }

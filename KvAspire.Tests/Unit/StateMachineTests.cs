@@ -6,6 +6,8 @@ using KvAspire.Node.Pipeline;
 using KvAspire.Node.Replication;
 using KvAspire.Node.Storage;
 using KvAspire.Tests.Support;
+using KvAspire.Node;
+using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Logging.Abstractions;
 using LogEntry = KvAspire.Node.Storage.LogEntry;
 
@@ -15,7 +17,7 @@ namespace KvAspire.Tests.Unit;
 /// <see cref="KvStateMachine"/> behind a real DotNext write-ahead log, in process: committed entries come out
 /// in F2 and F3 in commit order with their Raft index and term; Raft's own entries, undecodable entries and
 /// entries already replayed from <c>log.X</c> come out as nothing; a snapshot from the leader becomes the
-/// map's state and Raft's snapshot.
+/// map's state and Raft's snapshot; an entry that cannot be applied stops the node.
 /// </summary>
 [Trait("Category", "Unit")]
 public sealed class StateMachineTests : IAsyncDisposable
@@ -23,12 +25,15 @@ public sealed class StateMachineTests : IAsyncDisposable
     private readonly TempDirectory _directory = new();
     private readonly NodeDataDirectory _data = new();
     private readonly PipelineQueues _queues;
+    private readonly ApplicationLifetime _lifetime = new(NullLogger<ApplicationLifetime>.Instance);
+    private readonly FailStop _failStop;
     private KvStateMachine? _stateMachine;
     private WriteAheadLog? _wal;
 
     public StateMachineTests()
     {
         _queues = new PipelineQueues(TopologyLoader.Load(TestTopology.SingleNode(_directory).Path));
+        _failStop = new FailStop(_lifetime);
     }
 
     public async ValueTask DisposeAsync()
@@ -41,7 +46,7 @@ public sealed class StateMachineTests : IAsyncDisposable
 
     private async Task<WriteAheadLog> OpenAsync()
     {
-        _stateMachine = new KvStateMachine(_queues, _data.Recover(), NullLogger<KvStateMachine>.Instance);
+        _stateMachine = new KvStateMachine(_queues, _data.Recover(), _failStop, NullLogger<KvStateMachine>.Instance);
         _wal = new WriteAheadLog(new WriteAheadLog.Options { Location = _data.File("raft") }, _stateMachine);
         await _wal.InitializeAsync();
         return _wal;
@@ -183,6 +188,22 @@ public sealed class StateMachineTests : IAsyncDisposable
         var next = await CommitAsync(wal, Payload(Create("after", sequence: 6)), term: 4);
         Assert.Equal(6, next);
         Assert.Equal(6, Drain(log: false).Cast<Command>().Single().Entry!.Index);
+    }
+
+    [Fact]
+    public async Task A_committed_entry_that_cannot_be_applied_stops_the_node_and_is_not_counted_applied()
+    {
+        var wal = await OpenAsync();
+        await CommitAsync(wal, Payload(Create("a", sequence: 1)));
+        using var leaderFiles = new TempDirectory();
+        File.WriteAllBytes(Path.Combine(leaderFiles.Path, DataFiles.SnapshotName(9)), [1, 2, 3, 4, 5, 6, 7, 8]);
+        var damaged = new StoredSnapshot(leaderFiles.Path, 9, 5, 4, Task.CompletedTask);
+
+        await Assert.ThrowsAnyAsync<Exception>(() => wal.AppendAsync(damaged, 5).AsTask());
+
+        Assert.True(_failStop.Stopped);
+        Assert.True(_lifetime.ApplicationStopping.IsCancellationRequested);
+        Assert.Equal(1, _stateMachine!.AppliedIndex);
     }
 
     [Fact]

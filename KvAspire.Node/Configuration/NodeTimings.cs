@@ -1,0 +1,102 @@
+using KvAspire.Configuration;
+
+namespace KvAspire.Node.Configuration;
+
+/// <summary>
+/// Every timeout, interval and retry pause a node keeps, in one place, each with the reason for its
+/// value. Those that depend on Raft's election timeout (<c>ElectionTimeoutMs</c> in the topology) are
+/// derived from it; <see cref="Validate"/> runs at start, so a combination that cannot work stops the
+/// node there instead of showing up as timeouts under load.
+/// </summary>
+public sealed record NodeTimings
+{
+    /// <summary>Raft's lower election timeout: a follower that hears no leader for this long (to twice it) stands.</summary>
+    public required TimeSpan ElectionTimeout { get; init; }
+
+    /// <summary>Raft's upper election timeout.</summary>
+    public TimeSpan UpperElectionTimeout => 2 * ElectionTimeout;
+
+    /// <summary>A Raft member that cannot be connected to within an election timeout counts as down.</summary>
+    public TimeSpan RaftConnectTimeout => ElectionTimeout;
+
+    /// <summary>
+    /// The lowest retransmission timeout of Raft's sockets: a few round trips of a local network, far
+    /// under an election timeout (see <c>Replication/RaftLinkSockets</c>).
+    /// </summary>
+    public TimeSpan RaftRetransmitFloor { get; init; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>
+    /// One hand-off of a request to the position's leader: a leader that has not answered by then may be
+    /// frozen, and by then the others have elected another, so the next try asks again who leads.
+    /// </summary>
+    public TimeSpan LeaderHandOffTimeout => 2 * UpperElectionTimeout;
+
+    /// <summary>
+    /// How long a request may wait in a node for a leader, a commit or a read barrier, and how long a
+    /// forward may take with all its later hops: room for two hand-offs, and never under 5 s, a few
+    /// elections' worth at the default election timeout.
+    /// </summary>
+    public TimeSpan RequestTimeout => Max(TimeSpan.FromSeconds(5), 2 * LeaderHandOffTimeout);
+
+    /// <summary>The first pause before a request is tried again (a leader change), doubled up to <see cref="MaxRetryBackoff"/>.</summary>
+    public TimeSpan FirstRetryBackoff { get; init; } = TimeSpan.FromMilliseconds(20);
+
+    public TimeSpan MaxRetryBackoff { get; init; } = TimeSpan.FromMilliseconds(400);
+
+    /// <summary>A peer that is down must fail a forward fast, not hold it until its deadline.</summary>
+    public TimeSpan PeerConnectTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// A link that dies under an open connection (a partition: packets dropped, nothing reset) is found by
+    /// an unanswered ping within delay + timeout, idle or not; the timeout leaves a peer busy starting up
+    /// time to answer.
+    /// </summary>
+    public TimeSpan PeerKeepAlivePingDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan PeerKeepAlivePingTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>A peer back from a partition or a restart is connected to again within <see cref="MaxPeerReconnectBackoff"/>.</summary>
+    public TimeSpan FirstPeerReconnectBackoff { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    public TimeSpan MaxPeerReconnectBackoff { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often a peer passed over as unreachable is asked (gRPC health) whether it answers again.</summary>
+    public TimeSpan PeerProbeInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    public TimeSpan PeerProbeTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a replacement is given to tell the leader its new Raft address.</summary>
+    public TimeSpan ReplacementAskTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The pause between tries to add a replacement (DotNext gives up when the log moves on under load).</summary>
+    public TimeSpan ReplacementAddRetryPause { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>A node on an empty data directory asks each peer's <c>/status</c> this often, each given this long.</summary>
+    public TimeSpan StartupAskInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    public TimeSpan StartupAskTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long the start-up status responder waits for a request's head before hanging up.</summary>
+    public TimeSpan StartupAnswerTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    public static NodeTimings For(ClusterTopology topology) => new NodeTimings
+    {
+        ElectionTimeout = TimeSpan.FromMilliseconds(topology.ElectionTimeoutMs),
+    }.Validate();
+
+    /// <summary>Returns these timings, or throws (a configuration error) naming the first that cannot work with the others.</summary>
+    public NodeTimings Validate()
+    {
+        if (RaftRetransmitFloor <= TimeSpan.Zero || RaftRetransmitFloor * 4 > ElectionTimeout)
+            throw new TopologyException($"the Raft retransmission floor ({RaftRetransmitFloor.TotalMilliseconds} ms) must be positive and at most a quarter of the election timeout ({ElectionTimeout.TotalMilliseconds} ms)");
+        if (FirstRetryBackoff <= TimeSpan.Zero || MaxRetryBackoff < FirstRetryBackoff || MaxRetryBackoff >= RequestTimeout)
+            throw new TopologyException($"retry pauses must grow from {FirstRetryBackoff.TotalMilliseconds} ms to at most {MaxRetryBackoff.TotalMilliseconds} ms, under the request timeout ({RequestTimeout.TotalSeconds} s)");
+        if (PeerConnectTimeout >= RequestTimeout || PeerProbeTimeout >= RequestTimeout)
+            throw new TopologyException($"connecting to or probing a peer must take less than a request may ({RequestTimeout.TotalSeconds} s)");
+        if (FirstPeerReconnectBackoff <= TimeSpan.Zero || MaxPeerReconnectBackoff < FirstPeerReconnectBackoff)
+            throw new TopologyException("peer reconnect pauses must be positive and grow");
+        return this;
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+}

@@ -1,0 +1,54 @@
+using KvAspire.Configuration;
+using KvAspire.Node.Configuration;
+
+namespace KvAspire.Tests.Unit;
+
+/// <summary>
+/// The node's timeouts come from one place: those that depend on the election timeout follow it, and a
+/// combination that cannot work is refused at start with the setting named.
+/// </summary>
+[Trait("Category", "Unit")]
+public sealed class NodeTimingsTests
+{
+    private static NodeTimings At(int electionMs) => new NodeTimings { ElectionTimeout = TimeSpan.FromMilliseconds(electionMs) }.Validate();
+
+    [Fact]
+    public void At_the_default_election_timeout_a_request_has_5_s_and_a_hand_off_to_the_leader_two_upper_election_timeouts()
+    {
+        var timings = At(600);
+        Assert.Equal(TimeSpan.FromMilliseconds(1200), timings.UpperElectionTimeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(2400), timings.LeaderHandOffTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(5), timings.RequestTimeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(600), timings.RaftConnectTimeout);
+    }
+
+    [Fact]
+    public void A_longer_election_timeout_lengthens_the_request_timeout_so_that_two_hand_offs_still_fit()
+    {
+        var timings = At(5000);
+        Assert.Equal(TimeSpan.FromSeconds(20), timings.LeaderHandOffTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(40), timings.RequestTimeout);
+    }
+
+    [Fact]
+    public void The_shortest_election_timeout_the_topology_allows_still_works() =>
+        Assert.Equal(TimeSpan.FromSeconds(5), At(50).RequestTimeout);
+
+    [Fact]
+    public void A_retransmission_floor_near_the_election_timeout_is_refused_naming_both()
+    {
+        var error = Assert.Throws<TopologyException>(() =>
+            new NodeTimings { ElectionTimeout = TimeSpan.FromMilliseconds(600), RaftRetransmitFloor = TimeSpan.FromMilliseconds(200) }.Validate());
+        Assert.Contains("retransmission floor (200 ms)", error.Message);
+        Assert.Contains("election timeout (600 ms)", error.Message);
+    }
+
+    [Fact]
+    public void Retry_pauses_that_do_not_grow_are_refused() =>
+        Assert.Throws<TopologyException>(() => new NodeTimings
+        {
+            ElectionTimeout = TimeSpan.FromMilliseconds(600),
+            FirstRetryBackoff = TimeSpan.FromMilliseconds(500),
+            MaxRetryBackoff = TimeSpan.FromMilliseconds(100),
+        }.Validate());
+}
