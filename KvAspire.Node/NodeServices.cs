@@ -60,8 +60,8 @@ public static class NodeServices
         services.AddSingleton(node);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<FailStop>();
-        services.AddSingleton(provider =>
-            Recovery.Run(dataDirectory, provider.GetRequiredService<ILoggerFactory>().CreateLogger("KvAspire.Node.Recovery")));
+        services.AddSingleton<NodeStartup>();
+        services.AddSingleton(provider => provider.GetRequiredService<NodeStartup>().Recovered);
         services.AddSingleton<PipelineQueues>();
         services.AddSingleton<IntakeQueue>();
         services.AddSingleton<DurabilityGate>();
@@ -75,13 +75,12 @@ public static class NodeServices
         services.AddSingleton<Leadership>();
         services.AddSingleton<ReplicationPath>();
         services.AddSingleton<GroupStatus>();
-        // Hosted services stop in reverse order: snapshots stop first, then the dispatcher closes the
-        // queues behind it, which lets the forwarder, log and apply workers finish every accepted request.
-        services.AddHostedService<ApplyWorker>();
-        services.AddHostedService<LogWorker>();
-        services.AddHostedService<Forwarder>();
-        services.AddHostedService(provider => provider.GetRequiredService<Dispatcher>());
-        services.AddHostedService<SnapshotScheduler>();
+        // Started and stopped by Program.cs around the host (and so around Raft), not as hosted services.
+        services.AddSingleton<ApplyWorker>();
+        services.AddSingleton<LogWorker>();
+        services.AddSingleton<Forwarder>();
+        services.AddSingleton<SnapshotScheduler>();
+        services.AddSingleton<PipelineWorkers>();
         var secret = new ClusterSecret(builder.Configuration[ClusterSecret.Variable]);
         services.AddSingleton(secret);
         AddRaft(builder, group, identity, timings, dataDirectory, secret);
@@ -90,9 +89,8 @@ public static class NodeServices
 
     /// <summary>
     /// This node's Raft group: the replicas of its position, at <paramref name="identity"/>'s address, with
-    /// the membership and Raft's write-ahead log in <c>raft/</c> under the data directory. Registered after
-    /// the pipeline's workers, so Raft starts once they run (it re-applies committed entries while
-    /// starting) and stops before them.
+    /// the membership and Raft's write-ahead log in <c>raft/</c> under the data directory. Raft is a hosted
+    /// service: it starts and stops with the host, inside the pipeline's workers (see Program.cs).
     /// </summary>
     private static void AddRaft(WebApplicationBuilder builder, RaftGroup group, MemberIdentity identity, NodeTimings timings, string dataDirectory,
         ClusterSecret secret)

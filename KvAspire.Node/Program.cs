@@ -3,6 +3,7 @@ using KvAspire.Node;
 using DotNext.Net.Cluster.Consensus.Raft.Http;
 using KvAspire.Node.Api;
 using KvAspire.Node.Configuration;
+using KvAspire.Node.Pipeline;
 using KvAspire.Node.Replication;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
@@ -55,11 +56,12 @@ builder.AddKvNode(topology, timings, node, group, identity);
 var app = builder.Build();
 var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KvAspire.Node");
 
-// Load the snapshot and replay the logs before any port opens: nothing is served from a map that is
-// not yet whole.
+// Start-up, in order. 1: load the snapshot and replay the logs before any port opens: nothing is served
+// from a map that is not yet whole.
 try
 {
-    app.Services.GetRequiredService<RecoveredState>();
+    app.Services.GetRequiredService<NodeStartup>().Recovered =
+        Recovery.Run(dataDirectory, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KvAspire.Node.Recovery"));
 }
 catch (LogCorruptException e)
 {
@@ -89,9 +91,13 @@ app.MapGrpcService<AdminService>().RequireHost($"*:{node.GrpcPort}");
 app.MapGrpcHealthChecksService().RequireHost($"*:{node.GrpcPort}");
 app.MapDefaultEndpoints(requireHost: $"*:{node.RaftPort}");
 app.MapGet(GroupStatus.Path, (GroupStatus status) => status.Report()).RequireHost($"*:{node.RaftPort}");
-// Created now so that it sees Raft's first leader change.
-app.Services.GetRequiredService<GroupStatus>();
 
+// 2: the pipeline's workers, before Raft, which re-applies committed entries through them as it starts.
+var workers = app.Services.GetRequiredService<PipelineWorkers>();
+await workers.StartAsync(CancellationToken.None);
+// 3: leader changes logged and published from Raft's first one on.
+app.Services.GetRequiredService<GroupStatus>().Watch();
+// 4: the host: the ports open and Raft starts.
 try
 {
     await app.StartAsync();
@@ -99,10 +105,15 @@ try
 catch (IOException e)
 {
     NodeLog.CannotStart(logger, $"cannot listen on {node.BindAddress} ports {node.GrpcPort} and {node.RaftPort}: {e.Message}");
+    await workers.StopAsync();
     return 1;
 }
 NodeLog.Serving(logger, node.Name, node.Position, node.Replica, node.GrpcAddress, node.HttpAddress, dataDirectory);
 if (secret.Value is null)
     NodeLog.NoClusterSecret(logger, ClusterSecret.Variable);
+
+// Shutdown (a signal, or a broken invariant: FailStop), in reverse: the host stops (Raft, then the ports,
+// once the requests under way are answered), then the workers finish every request they accepted.
 await app.WaitForShutdownAsync();
+await workers.StopAsync();
 return app.Services.GetRequiredService<FailStop>().Stopped ? 1 : 0;

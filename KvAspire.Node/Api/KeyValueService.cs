@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Google.Protobuf;
 using Grpc.Core;
@@ -14,7 +13,7 @@ namespace KvAspire.Node.Api;
 
 /// <summary>The public gRPC API. Each handler validates, queues in F1, awaits the answer and maps it.</summary>
 [BindServiceMethod(typeof(KeyValueBinding), nameof(KeyValueBinding.BindService))]
-public sealed class KeyValueService(RequestValidator validator, IntakeQueue intake, NodeTelemetry telemetry, ClusterSecret secret)
+public sealed class KeyValueService(RequestValidator validator, IntakeQueue intake, NodeTelemetry telemetry, ClusterSecret secret, TimeProvider clock)
     : KeyValue.KeyValueBase
 {
     public override async Task<WriteReply> Create(CreateRequest request, ServerCallContext context) =>
@@ -40,7 +39,7 @@ public sealed class KeyValueService(RequestValidator validator, IntakeQueue inta
 
     private async Task<OperationResult> ExecuteAsync(KvCommand command, ServerCallContext context)
     {
-        var started = Stopwatch.GetTimestamp();
+        var started = clock.GetTimestamp();
         try
         {
             var handedToLeader = context.RequestHeaders.GetValue(PeerClients.ToLeaderHeader) is not null;
@@ -49,20 +48,20 @@ public sealed class KeyValueService(RequestValidator validator, IntakeQueue inta
                 && !secret.Admits(context.RequestHeaders.GetValue(ClusterSecret.Header)))
                 throw new RpcException(new Status(StatusCode.PermissionDenied, "a node-to-node request without the cluster secret"));
             var result = await intake.ExecuteAsync(command, HopsSoFar(context), handedToLeader, context.CancellationToken);
-            telemetry.RecordOperation(command.Kind, result.Code.ToString(), Stopwatch.GetElapsedTime(started));
+            telemetry.RecordOperation(command.Kind, result.Code.ToString(), clock.GetElapsedTime(started));
             if (result.Leader is { } leader)
                 context.ResponseTrailers.Add(LeaderHint.Trailer, leader);
             return StatusMapping.EnsureOk(result);
         }
         catch (IOException e)
         {
-            telemetry.RecordOperation(command.Kind, "Unavailable", Stopwatch.GetElapsedTime(started));
+            telemetry.RecordOperation(command.Kind, "Unavailable", clock.GetElapsedTime(started));
             throw StatusMapping.Unavailable(e);
         }
         catch (RpcException e)
         {
             // Answered by another position, or it could not be reached.
-            telemetry.RecordOperation(command.Kind, e.StatusCode.ToString(), Stopwatch.GetElapsedTime(started));
+            telemetry.RecordOperation(command.Kind, e.StatusCode.ToString(), clock.GetElapsedTime(started));
             throw;
         }
     }

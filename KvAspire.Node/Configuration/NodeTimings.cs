@@ -79,6 +79,12 @@ public sealed record NodeTimings
     /// <summary>How long the start-up status responder waits for a request's head before hanging up.</summary>
     public TimeSpan StartupAnswerTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How long each pipeline worker may take at shutdown to finish what it accepted: every request under
+    /// way ends within the request timeout, so this is room enough.
+    /// </summary>
+    public TimeSpan WorkerStopTimeout => 2 * RequestTimeout + TimeSpan.FromSeconds(20);
+
     public static NodeTimings For(ClusterTopology topology) => new NodeTimings
     {
         ElectionTimeout = TimeSpan.FromMilliseconds(topology.ElectionTimeoutMs),

@@ -12,22 +12,14 @@ namespace KvAspire.Node.Replication;
 /// (<c>kvaspire.raft.leader</c> is 1 on the leader, so the dashboard shows which replica leads) and
 /// served at <c>/status</c> for the client's <c>ring</c> command.
 /// </summary>
-public sealed class GroupStatus
+public sealed class GroupStatus(IRaftCluster raft, RaftGroup group, KvStateMachine stateMachine, MemberIdentity identity, IMeterFactory meterFactory,
+    ILogger<GroupStatus> logger)
 {
     public const string Path = GroupStatusClient.Path;
 
-    private readonly IRaftCluster _raft;
-    private readonly RaftGroup _group;
-    private readonly KvStateMachine _stateMachine;
-    private readonly MemberIdentity _identity;
-
-    public GroupStatus(IRaftCluster raft, RaftGroup group, KvStateMachine stateMachine, MemberIdentity identity, IMeterFactory meterFactory,
-        ILogger<GroupStatus> logger)
+    /// <summary>Logs each leader change and publishes the metrics; called before Raft starts, to see its first.</summary>
+    public void Watch()
     {
-        _identity = identity;
-        _raft = raft;
-        _group = group;
-        _stateMachine = stateMachine;
         raft.LeaderChanged += (_, leader) =>
             NodeLog.LeaderChanged(logger, group.Self.Position, leader is null ? "none" : group.NodeOf(leader.EndPoint).Name, raft.Term);
 
@@ -41,17 +33,17 @@ public sealed class GroupStatus
 
     public GroupStatusReport Report()
     {
-        var leader = _raft.Leader;
+        var leader = raft.Leader;
         return new GroupStatusReport(
-            _group.Self.Name,
-            _group.Self.Position,
-            !_raft.Members.Any(m => !m.IsRemote) ? "standby" : leader is null ? "candidate" : leader.IsRemote ? "follower" : "leader",
-            leader is null ? null : _group.NodeOf(leader.EndPoint).Name,
-            _raft.Term,
-            _raft.AuditTrail.LastCommittedEntryIndex,
-            _stateMachine.AppliedIndex,
-            _identity.Address.ToString(),
-            [.. _raft.Members.Select(m => m.EndPoint is UriEndPoint { Uri: var uri } ? uri.ToString() : m.EndPoint.ToString()!)],
-            _stateMachine.HoldsWrites);
+            group.Self.Name,
+            group.Self.Position,
+            !raft.Members.Any(m => !m.IsRemote) ? "standby" : leader is null ? "candidate" : leader.IsRemote ? "follower" : "leader",
+            leader is null ? null : group.NodeOf(leader.EndPoint).Name,
+            raft.Term,
+            raft.AuditTrail.LastCommittedEntryIndex,
+            stateMachine.AppliedIndex,
+            identity.Address.ToString(),
+            [.. raft.Members.Select(m => m.EndPoint is UriEndPoint { Uri: var uri } ? uri.ToString() : m.EndPoint.ToString()!)],
+            stateMachine.HoldsWrites);
     }
 }

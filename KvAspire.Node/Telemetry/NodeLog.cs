@@ -76,6 +76,9 @@ public static partial class NodeLog
     [LoggerMessage(24, LogLevel.Error, "A {Operation} on position {Position} failed in a way nothing here expects; answered INTERNAL")]
     public static partial void RequestFailed(ILogger logger, string operation, int position, Exception exception);
 
+    [LoggerMessage(25, LogLevel.Critical, "The pipeline's {Worker} failed; stopping the node, which could no longer answer")]
+    public static partial void WorkerFailed(ILogger logger, string worker, Exception exception);
+
     [LoggerMessage(23, LogLevel.Information, "Peer {Peer} answers again")]
     public static partial void PeerReachable(ILogger logger, string peer);
 }

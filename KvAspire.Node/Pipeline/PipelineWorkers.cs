@@ -1,0 +1,55 @@
+using KvAspire.Node.Configuration;
+using KvAspire.Node.Ring;
+using KvAspire.Node.Telemetry;
+using Microsoft.Extensions.Hosting;
+
+namespace KvAspire.Node.Pipeline;
+
+/// <summary>
+/// The pipeline's workers, started before Raft (which re-applies committed entries as it starts) and
+/// stopped after it, each the single reader of its queue: the apply worker (F3), the log worker (F2), the
+/// forwarder (F4), the dispatcher (F1) and the snapshot scheduler. They stop in reverse: snapshots first,
+/// then the dispatcher closes the queues behind it, which lets the forwarder, log and apply workers
+/// finish every accepted request. A worker that fails stops the node (<see cref="FailStop"/>): a pipeline
+/// missing one would accept requests and never answer them.
+/// </summary>
+public sealed class PipelineWorkers(ApplyWorker apply, LogWorker log, Forwarder forwarder, Dispatcher dispatcher, SnapshotScheduler snapshots,
+    NodeTimings timings, FailStop failStop, ILogger<PipelineWorkers> logger)
+{
+    private volatile bool _stopping;
+
+    private IReadOnlyList<BackgroundService> InStartOrder => [apply, log, forwarder, dispatcher, snapshots];
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var worker in InStartOrder)
+        {
+            await worker.StartAsync(cancellationToken);
+            _ = WatchAsync(worker);
+        }
+    }
+
+    private async Task WatchAsync(BackgroundService worker)
+    {
+        try
+        {
+            await worker.ExecuteTask!;
+        }
+        catch (Exception e) when (!_stopping)
+        {
+            NodeLog.WorkerFailed(logger, worker.GetType().Name, e);
+            failStop.Stop();
+        }
+    }
+
+    /// <summary>Stops each worker in turn, each given at most the worker stop timeout to finish what it holds.</summary>
+    public async Task StopAsync()
+    {
+        _stopping = true;
+        foreach (var worker in InStartOrder.Reverse())
+        {
+            using var timeout = new CancellationTokenSource(timings.WorkerStopTimeout);
+            await worker.StopAsync(timeout.Token);
+        }
+    }
+}
