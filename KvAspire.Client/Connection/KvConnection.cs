@@ -4,7 +4,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using KvAspire.Client.Commands;
-using KvAspire.Node.Replication;
+using KvAspire.Replication;
 using KvAspire.Ring;
 using KvAspire.V1;
 

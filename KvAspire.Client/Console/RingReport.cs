@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
-using KvAspire.Configuration;
 using KvAspire.Client.Connection;
-using KvAspire.Node.Replication;
+using KvAspire.Configuration;
+using KvAspire.Replication;
 using KvAspire.Ring;
 
 namespace KvAspire.Client.Console;

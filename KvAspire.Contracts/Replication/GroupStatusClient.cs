@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using KvAspire.Configuration;
 
-namespace KvAspire.Node.Replication;
+namespace KvAspire.Replication;
 
 /// <summary>Reads a node's <c>GET /status</c> (its <see cref="GroupStatusReport"/>) on its RaftPort.</summary>
 public static class GroupStatusClient

@@ -1,10 +1,11 @@
-using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.Http;
+using DotNext.Net.Cluster.Consensus.Raft;
 using Grpc.Core;
 using KvAspire.Configuration;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Replication;
 using KvAspire.Node.Telemetry;
+using KvAspire.Replication;
 using KvAspire.V1;
 using Microsoft.AspNetCore.Connections;
 

@@ -2,11 +2,12 @@ using System.Globalization;
 using Google.Protobuf;
 using Grpc.Core;
 using KvAspire.Configuration;
-using KvAspire.Node.Replication;
 using KvAspire.Node.Pipeline;
+using KvAspire.Node.Replication;
 using KvAspire.Node.Ring;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
+using KvAspire.Replication;
 using KvAspire.V1;
 
 namespace KvAspire.Node.Api;

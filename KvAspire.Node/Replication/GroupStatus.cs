@@ -1,7 +1,8 @@
 using System.Diagnostics.Metrics;
-using DotNext.Net.Cluster;
 using DotNext.Net.Cluster.Consensus.Raft;
+using DotNext.Net.Cluster;
 using KvAspire.Node.Telemetry;
+using KvAspire.Replication;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Telemetry;
+using KvAspire.Replication;
 using Microsoft.Extensions.Logging;
 
 namespace KvAspire.Node.Replication;

@@ -1,8 +1,9 @@
-using System.Net;
 using System.Net.Sockets;
-using System.Text;
+using System.Net;
 using System.Text.Json;
+using System.Text;
 using KvAspire.Configuration;
+using KvAspire.Replication;
 
 namespace KvAspire.Node.Replication;
 

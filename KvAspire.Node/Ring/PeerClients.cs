@@ -3,11 +3,12 @@ using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
+using KvAspire.Configuration;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Replication;
-using KvAspire.Configuration;
-using KvAspire.Ring;
 using KvAspire.Node.Storage;
+using KvAspire.Replication;
+using KvAspire.Ring;
 using KvAspire.V1;
 
 namespace KvAspire.Node.Ring;

@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
 using KvAspire.Node.Replication;
+using KvAspire.Replication;
 
 namespace KvAspire.Tests.Support;
 
