@@ -130,7 +130,10 @@ public sealed class KvStateMachine : IStateMachine
         await _order.WaitAsync(token);
         try
         {
-            if ((Volatile.Read(ref _newest)?.Index ?? 0) >= _lastWriteIndex)
+            long newest;
+            lock (_snapshots)
+                newest = _newest?.Index ?? 0;
+            if (newest >= _lastWriteIndex)
                 return null;
             var marker = new SnapshotMarker(_nextSnapshotNumber++);
             await WriteInOrderAsync(marker);

@@ -1,3 +1,5 @@
+using System.Threading.Channels;
+using DotNext.Net.Cluster;
 using DotNext.Net.Cluster.Consensus.Raft;
 using Grpc.Core;
 using KvAspire.Node.Configuration;
@@ -5,8 +7,6 @@ using KvAspire.Node.Pipeline;
 using KvAspire.Node.Ring;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
-using System.Threading.Channels;
-using DotNext.Net.Cluster;
 
 namespace KvAspire.Node.Replication;
 

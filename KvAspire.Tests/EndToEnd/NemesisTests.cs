@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
+using KvAspire.Configuration;
+using KvAspire.Node.Configuration;
 using KvAspire.Tests.Support;
 using Xunit.Abstractions;
-using KvAspire.Node.Configuration;
-using KvAspire.Configuration;
 
 namespace KvAspire.Tests.EndToEnd;
 
