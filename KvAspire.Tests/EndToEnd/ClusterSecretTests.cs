@@ -1,11 +1,10 @@
-extern alias client;
 using System.Net;
-using client::KvAspire.V1;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using KvAspire.Configuration;
 using KvAspire.Tests.Support;
+using KvAspire.V1;
 
 namespace KvAspire.Tests.EndToEnd;
 

@@ -1,10 +1,9 @@
-extern alias client;
 using System.Text;
-using client::KvAspire.V1;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using KvAspire.Tests.Support;
+using KvAspire.V1;
 using Xunit.Abstractions;
 
 namespace KvAspire.Tests.EndToEnd;

@@ -1,9 +1,8 @@
-extern alias client;
-using client::KvAspire.V1;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using KvAspire.Tests.Support;
+using KvAspire.V1;
 
 namespace KvAspire.Tests.EndToEnd;
 

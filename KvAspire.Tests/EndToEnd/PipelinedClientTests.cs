@@ -1,10 +1,9 @@
-extern alias client;
 using System.Text.Json;
-using client::KvAspire.Client.Commands;
-using client::KvAspire.Client.Connection;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
+using KvAspire.Client.Commands;
+using KvAspire.Client.Connection;
 using KvAspire.Tests.Support;
 using KvAspire.V1;
 

@@ -1,7 +1,6 @@
-extern alias client;
-using client::KvAspire.Client.Commands;
-using client::KvAspire.Client.Connection;
 using Grpc.Core;
+using KvAspire.Client.Commands;
+using KvAspire.Client.Connection;
 using KvAspire.Tests.Support;
 
 namespace KvAspire.Tests.EndToEnd;

@@ -1,7 +1,6 @@
-extern alias client;
 using System.Diagnostics;
-using client::KvAspire.Client.Connection;
 using Grpc.Core;
+using KvAspire.Client.Connection;
 using KvAspire.Configuration;
 using KvAspire.Node.Configuration;
 using KvAspire.Ring;

@@ -1,8 +1,7 @@
-extern alias client;
 using System.Collections.Concurrent;
-using client::KvAspire.Client.Commands;
-using client::KvAspire.Client.Connection;
 using Grpc.Core;
+using KvAspire.Client.Commands;
+using KvAspire.Client.Connection;
 using KvAspire.Node.Configuration;
 
 namespace KvAspire.Tests.Support;

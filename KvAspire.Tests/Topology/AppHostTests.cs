@@ -1,11 +1,9 @@
-extern alias apphost;
-extern alias client;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
-using client::KvAspire.Client.Commands;
-using client::KvAspire.Client.Connection;
 using Grpc.Core;
+using KvAspire.Client.Commands;
+using KvAspire.Client.Connection;
 using KvAspire.Ring;
 using KvAspire.Tests.Support;
 
@@ -33,7 +31,7 @@ public sealed class AppHostTests : IDisposable
         var topology = TestTopology.Ring(_directory, Positions, replicas: 3);
         var ring = new RingMath(64, Positions);
         using var cancel = new CancellationTokenSource(StartTimeout);
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<apphost::Projects.KvAspire_AppHost>(
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.KvAspire_AppHost>(
             [$"--ClusterFile={topology.Path}"], cancel.Token);
 
         Assert.All(topology.Nodes, node => Assert.Contains(builder.Resources, r => r.Name == node.Name));

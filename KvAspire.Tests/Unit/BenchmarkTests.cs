@@ -1,5 +1,4 @@
-extern alias client;
-using client::KvAspire.Client.Load;
+using KvAspire.Client.Load;
 
 namespace KvAspire.Tests.Unit;
 

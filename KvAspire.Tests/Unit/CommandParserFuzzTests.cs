@@ -1,6 +1,5 @@
-extern alias client;
 using System.Text;
-using client::KvAspire.Client.Commands;
+using KvAspire.Client.Commands;
 using KvAspire.Configuration;
 
 namespace KvAspire.Tests.Unit;

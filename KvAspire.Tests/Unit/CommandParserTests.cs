@@ -1,5 +1,4 @@
-extern alias client;
-using client::KvAspire.Client.Commands;
+using KvAspire.Client.Commands;
 
 namespace KvAspire.Tests.Unit;
 

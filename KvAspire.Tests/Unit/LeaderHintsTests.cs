@@ -1,5 +1,4 @@
-extern alias client;
-using client::KvAspire.Client.Connection;
+using KvAspire.Client.Connection;
 using KvAspire.Ring;
 using KvAspire.Tests.Support;
 
