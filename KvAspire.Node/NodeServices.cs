@@ -48,6 +48,12 @@ public static class NodeServices
         {
             // Room for a value over the limit to arrive and be refused with INVALID_ARGUMENT, not cut off.
             grpc.MaxReceiveMessageSize = Math.Max(4 * 1024 * 1024, 2 * topology.MaxValueBytes + 64 * 1024);
+            // Outermost first: metrics see every outcome, refusals included; the secret is checked before a slot is taken.
+            grpc.Interceptors.Add<ClusterSecretInterceptor>();
+        }).AddServiceOptions<KeyValueService>(keyValue =>
+        {
+            keyValue.Interceptors.Add<TelemetryInterceptor>();
+            keyValue.Interceptors.Add<AdmissionInterceptor>();
         });
         // grpc.health.v1 on the gRPC port: for probes and load balancers, and for peers to tell a node
         // they cannot reach from one that answers.
@@ -62,8 +68,10 @@ public static class NodeServices
         services.AddSingleton<FailStop>();
         services.AddSingleton<NodeStartup>();
         services.AddSingleton(provider => provider.GetRequiredService<NodeStartup>().Recovered);
+        services.AddSingleton<ClusterSecretInterceptor>();
+        services.AddSingleton<TelemetryInterceptor>();
+        services.AddSingleton<AdmissionInterceptor>();
         services.AddSingleton<PipelineQueues>();
-        services.AddSingleton<IntakeQueue>();
         services.AddSingleton<DurabilityGate>();
         services.AddSingleton<RequestValidator>();
         services.AddSingleton<NodeTelemetry>();
@@ -71,14 +79,13 @@ public static class NodeServices
         services.AddSingleton<LocalRing>();
         services.AddSingleton<PeerClients>();
         services.AddSingleton<PeerReachability>();
-        services.AddSingleton<Dispatcher>();
+        services.AddSingleton<Forwarder>();
         services.AddSingleton<Leadership>();
         services.AddSingleton<ReplicationPath>();
         services.AddSingleton<GroupStatus>();
         // Started and stopped by Program.cs around the host (and so around Raft), not as hosted services.
         services.AddSingleton<ApplyWorker>();
         services.AddSingleton<LogWorker>();
-        services.AddSingleton<Forwarder>();
         services.AddSingleton<SnapshotScheduler>();
         services.AddSingleton<PipelineWorkers>();
         var secret = new ClusterSecret(builder.Configuration[ClusterSecret.Variable]);

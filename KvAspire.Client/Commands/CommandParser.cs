@@ -8,7 +8,7 @@ namespace KvAspire.Client.Commands;
 /// <summary>What a line or a list of words asks for.</summary>
 public abstract record ParsedInput
 {
-    public sealed record Send(ClientCommand Command) : ParsedInput;
+    public sealed record Send(ConsoleCommand Command) : ParsedInput;
     public sealed record Invalid(string Error) : ParsedInput;
     public sealed record Help : ParsedInput;
     public sealed record Exit : ParsedInput;
@@ -150,7 +150,7 @@ public sealed class CommandParser(int maxValueBytes)
             return new ParsedInput.Invalid($"the key is {keyBytes} bytes; the limit is {ClusterTopology.MaxKeyBytes}");
         if (value is not null && Encoding.UTF8.GetByteCount(value) is var valueBytes && valueBytes > maxValueBytes)
             return new ParsedInput.Invalid($"the value is {valueBytes} bytes; the limit is {maxValueBytes}");
-        return new ParsedInput.Send(new ClientCommand(kind, key, value, version));
+        return new ParsedInput.Send(new ConsoleCommand(kind, key, value, version));
     }
 
     private static bool IsWholeText(string text)

@@ -14,7 +14,7 @@ public sealed class KeyOrderedSender(KvConnection connection)
     private readonly Dictionary<string, Task<Reply>> _lastOfKey = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
-    public Task<Reply> SendAsync(ClientCommand command, CancellationToken cancellationToken = default)
+    public Task<Reply> SendAsync(ConsoleCommand command, CancellationToken cancellationToken = default)
     {
         lock (_lock)
         {
@@ -28,7 +28,7 @@ public sealed class KeyOrderedSender(KvConnection connection)
         }
     }
 
-    private async Task<Reply> AfterAsync(Task<Reply> previous, ClientCommand command, CancellationToken cancellationToken)
+    private async Task<Reply> AfterAsync(Task<Reply> previous, ConsoleCommand command, CancellationToken cancellationToken)
     {
         await ((Task)previous).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         return await connection.ExecuteAsync(command, cancellationToken);

@@ -59,7 +59,7 @@ public sealed class KvConnection : IDisposable
     public static string NormalizeAddress(string node) =>
         node.Contains("://", StringComparison.Ordinal) ? node.TrimEnd('/') : $"http://{node}";
 
-    public async Task<Reply> ExecuteAsync(ClientCommand command, CancellationToken cancellationToken = default)
+    public async Task<Reply> ExecuteAsync(ConsoleCommand command, CancellationToken cancellationToken = default)
     {
         var requestId = command.Kind == CommandKind.Read
             ? null
@@ -108,7 +108,7 @@ public sealed class KvConnection : IDisposable
         return reply;
     }
 
-    private async Task<Reply> SendAsync(GrpcChannel channel, string node, ClientCommand command, RequestId? id, DateTime deadline,
+    private async Task<Reply> SendAsync(GrpcChannel channel, string node, ConsoleCommand command, RequestId? id, DateTime deadline,
         CancellationToken cancellationToken)
     {
         var client = new KeyValue.KeyValueClient(channel);

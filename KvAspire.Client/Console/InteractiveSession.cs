@@ -25,7 +25,7 @@ public sealed class InteractiveSession(
     /// <summary>Beyond a request's deadline, for its answer to reach the receiver.</summary>
     private static readonly TimeSpan AnswerMargin = TimeSpan.FromSeconds(1);
 
-    private readonly BlockingCollection<(ClientCommand Command, Reply Reply, string Tag)> _answers = new();
+    private readonly BlockingCollection<(ConsoleCommand Command, Reply Reply, string Tag)> _answers = new();
     private readonly CancellationTokenSource _readerEnded = new();
     private readonly KeyOrderedSender _sender = new(connection);
     private long _sent;
@@ -87,7 +87,7 @@ public sealed class InteractiveSession(
         _readerEnded.Cancel();
     }
 
-    private async Task SendAsync(ClientCommand command, string tag)
+    private async Task SendAsync(ConsoleCommand command, string tag)
     {
         Interlocked.Increment(ref _waiting);
         var reply = await _sender.SendAsync(command);
@@ -129,6 +129,6 @@ public sealed class InteractiveSession(
         }
     }
 
-    private void Print((ClientCommand Command, Reply Reply, string Tag) answer) =>
+    private void Print((ConsoleCommand Command, Reply Reply, string Tag) answer) =>
         printer.Print(answer.Command, answer.Reply, answer.Tag);
 }

@@ -22,7 +22,7 @@ public sealed class ReplyPrinter(TextWriter output, TextWriter errors, bool json
     private string? _shownPrompt;
 
     /// <summary>Prints the answer to <paramref name="command"/>; <paramref name="tag"/> names it in the console.</summary>
-    public void Print(ClientCommand command, Reply reply, string? tag = null)
+    public void Print(ConsoleCommand command, Reply reply, string? tag = null)
     {
         var text = json ? Json(command, reply, tag) : Text(command, reply, tag);
         WriteLine(json || reply.IsOk ? output : errors, text);
@@ -106,7 +106,7 @@ public sealed class ReplyPrinter(TextWriter output, TextWriter errors, bool json
         }
     }
 
-    private static string Text(ClientCommand command, Reply reply, string? tag)
+    private static string Text(ConsoleCommand command, Reply reply, string? tag)
     {
         var prefix = tag is null ? "" : $"[{tag}] ";
         if (!reply.IsOk)
@@ -121,7 +121,7 @@ public sealed class ReplyPrinter(TextWriter output, TextWriter errors, bool json
         };
     }
 
-    private static string Json(ClientCommand command, Reply reply, string? tag) =>
+    private static string Json(ConsoleCommand command, Reply reply, string? tag) =>
         JsonSerializer.Serialize(new JsonAnswer(
             tag, command.Name, command.Key, reply.IsOk,
             reply.IsOk ? null : reply.Status.ToString(), reply.Error,

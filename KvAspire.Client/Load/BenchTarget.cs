@@ -17,11 +17,11 @@ public interface IBenchTarget : IDisposable
 
 public sealed class KvAspireTarget(KvConnection connection) : IBenchTarget
 {
-    public Task<Reply> CreateAsync(string key, string value) => connection.ExecuteAsync(new ClientCommand(CommandKind.Create, key, value));
+    public Task<Reply> CreateAsync(string key, string value) => connection.ExecuteAsync(new ConsoleCommand(CommandKind.Create, key, value));
 
-    public Task<Reply> ReadAsync(string key) => connection.ExecuteAsync(new ClientCommand(CommandKind.Read, key));
+    public Task<Reply> ReadAsync(string key) => connection.ExecuteAsync(new ConsoleCommand(CommandKind.Read, key));
 
-    public Task<Reply> UpdateAsync(string key, string value) => connection.ExecuteAsync(new ClientCommand(CommandKind.Update, key, value));
+    public Task<Reply> UpdateAsync(string key, string value) => connection.ExecuteAsync(new ConsoleCommand(CommandKind.Update, key, value));
 
     public void Dispose() => connection.Dispose();
 }

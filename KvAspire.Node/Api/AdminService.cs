@@ -17,13 +17,11 @@ namespace KvAspire.Node.Api;
 /// is asked for its address; the member(s) at that node's host and port are removed from the group, then
 /// the replacement added (DotNext catches it up first). Each step is a Raft membership change, one at a time.
 /// </summary>
-public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, ClusterTopology topology, ClusterSecret secret, NodeTimings timings,
+public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, ClusterTopology topology, NodeTimings timings,
     ILogger<AdminService> logger) : Admin.AdminBase
 {
     public override async Task<ReplaceReplicaReply> ReplaceReplica(ReplaceReplicaRequest request, ServerCallContext context)
     {
-        if (!secret.Admits(context.RequestHeaders.GetValue(ClusterSecret.Header)))
-            throw new RpcException(new Status(StatusCode.PermissionDenied, $"admin requests need the cluster secret ({ClusterSecret.Variable})"));
         var target = topology.Nodes.FirstOrDefault(n => n.Name == request.Node)
             ?? throw Refused(StatusCode.InvalidArgument, $"no node named '{request.Node}' in the topology");
         var self = group.Self;

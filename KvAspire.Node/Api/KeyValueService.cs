@@ -1,20 +1,25 @@
-using System.Globalization;
+using System.Diagnostics;
 using Google.Protobuf;
 using Grpc.Core;
-using KvAspire.Configuration;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Replication;
 using KvAspire.Node.Ring;
 using KvAspire.Node.Storage;
-using KvAspire.Node.Telemetry;
 using KvAspire.Replication;
 using KvAspire.V1;
 
 namespace KvAspire.Node.Api;
 
-/// <summary>The public gRPC API. Each handler validates, queues in F1, awaits the answer and maps it.</summary>
+/// <summary>
+/// The public gRPC API, and the one place a request's route is decided: each handler validates the
+/// request (<see cref="RequestValidator"/>), locates its key on the ring, and awaits the one path that
+/// owns it from there: the <see cref="ReplicationPath"/> for a key of this position, the
+/// <see cref="Forwarder"/> for any other. It maps the answer to the reply (or the status the client
+/// sees) and sends the executing leader's address as a trailer. Before a handler runs, the interceptors
+/// have checked the cluster secret, admitted the request (F1) and started its metrics.
+/// </summary>
 [BindServiceMethod(typeof(KeyValueBinding), nameof(KeyValueBinding.BindService))]
-public sealed class KeyValueService(RequestValidator validator, IntakeQueue intake, NodeTelemetry telemetry, ClusterSecret secret, TimeProvider clock)
+public sealed class KeyValueService(RequestValidator validator, LocalRing ring, ReplicationPath replication, Forwarder forwarder)
     : KeyValue.KeyValueBase
 {
     public override async Task<WriteReply> Create(CreateRequest request, ServerCallContext context) =>
@@ -22,13 +27,13 @@ public sealed class KeyValueService(RequestValidator validator, IntakeQueue inta
 
     public override async Task<ReadReply> Read(ReadRequest request, ServerCallContext context)
     {
-        var result = await ExecuteAsync(RequestValidator.Read(request), context);
+        var answer = await ExecuteAsync(RequestValidator.Read(request), context);
         return new ReadReply
         {
-            Value = UnsafeByteOperations.UnsafeWrap(result.Value),
-            Version = result.Version,
-            TimestampUnixMs = result.TimestampUnixMs,
-            Hops = result.Hops,
+            Value = UnsafeByteOperations.UnsafeWrap(answer.Result.Value),
+            Version = answer.Result.Version,
+            TimestampUnixMs = answer.Result.TimestampUnixMs,
+            Hops = answer.Hops,
         };
     }
 
@@ -38,38 +43,21 @@ public sealed class KeyValueService(RequestValidator validator, IntakeQueue inta
     public override async Task<WriteReply> Delete(DeleteRequest request, ServerCallContext context) =>
         ToWriteReply(await ExecuteAsync(RequestValidator.Delete(request), context));
 
-    private async Task<OperationResult> ExecuteAsync(KvCommand command, ServerCallContext context)
+    private async Task<Answer> ExecuteAsync(KvOperation operation, ServerCallContext context)
     {
-        var started = clock.GetTimestamp();
-        try
+        var headers = context.RequestHeaders;
+        var request = new PendingRequest(operation, Activity.Current?.Context ?? default, NodeHeaders.HopsSoFar(headers), NodeHeaders.HandedToLeader(headers))
         {
-            var handedToLeader = context.RequestHeaders.GetValue(PeerClients.ToLeaderHeader) is not null;
-            // Only another node may say a request was forwarded or handed over: it changes how it is routed.
-            if ((handedToLeader || context.RequestHeaders.GetValue(PeerClients.HopsHeader) is not null)
-                && !secret.Admits(context.RequestHeaders.GetValue(ClusterSecret.Header)))
-                throw new RpcException(new Status(StatusCode.PermissionDenied, "a node-to-node request without the cluster secret"));
-            var result = await intake.ExecuteAsync(command, HopsSoFar(context), handedToLeader, context.CancellationToken);
-            telemetry.RecordOperation(command.Kind, result.Code.ToString(), clock.GetElapsedTime(started));
-            if (result.Leader is { } leader)
-                context.ResponseTrailers.Add(LeaderHint.Trailer, leader);
-            return StatusMapping.EnsureOk(result);
-        }
-        catch (IOException e)
-        {
-            telemetry.RecordOperation(command.Kind, "Unavailable", clock.GetElapsedTime(started));
-            throw StatusMapping.Unavailable(e);
-        }
-        catch (RpcException e)
-        {
-            // Answered by another position, or it could not be reached.
-            telemetry.RecordOperation(command.Kind, e.StatusCode.ToString(), clock.GetElapsedTime(started));
-            throw;
-        }
+            Route = ring.Locate(operation.Key),
+        };
+        var answer = request.Route.Owner == ring.Position
+            ? await replication.ExecuteAsync(request, context.CancellationToken)
+            : await forwarder.ForwardAsync(request, context.CancellationToken);
+        if (answer.Leader is { } leader)
+            context.ResponseTrailers.Add(LeaderHint.Trailer, leader);
+        return answer.Result.IsOk ? answer : throw StatusMapping.ToRpcException(answer.Result);
     }
 
-    private static int HopsSoFar(ServerCallContext context) =>
-        int.TryParse(context.RequestHeaders.GetValue(PeerClients.HopsHeader), NumberStyles.None, CultureInfo.InvariantCulture, out var hops) ? hops : 0;
-
-    private static WriteReply ToWriteReply(OperationResult result) =>
-        new() { Version = result.Version, TimestampUnixMs = result.TimestampUnixMs, Hops = result.Hops };
+    private static WriteReply ToWriteReply(Answer answer) =>
+        new() { Version = answer.Result.Version, TimestampUnixMs = answer.Result.TimestampUnixMs, Hops = answer.Hops };
 }

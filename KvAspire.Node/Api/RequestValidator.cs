@@ -15,16 +15,16 @@ public sealed class RequestValidator(ClusterTopology topology)
 {
     public const int MaxClientIdBytes = 256;
 
-    public KvCommand Create(CreateRequest request) =>
+    public KvOperation Create(CreateRequest request) =>
         new(OperationKind.Create, Key(request.Key), Value(request.Value), null, RequestId(request.Id));
 
-    public static KvCommand Read(ReadRequest request) => new(OperationKind.Read, Key(request.Key));
+    public static KvOperation Read(ReadRequest request) => new(OperationKind.Read, Key(request.Key));
 
-    public KvCommand Update(UpdateRequest request) =>
+    public KvOperation Update(UpdateRequest request) =>
         new(OperationKind.Update, Key(request.Key), Value(request.Value),
             request.HasExpectedVersion ? Version(request.ExpectedVersion) : null, RequestId(request.Id));
 
-    public static KvCommand Delete(DeleteRequest request) =>
+    public static KvOperation Delete(DeleteRequest request) =>
         new(OperationKind.Delete, Key(request.Key), default,
             request.HasExpectedVersion ? Version(request.ExpectedVersion) : null, RequestId(request.Id));
 

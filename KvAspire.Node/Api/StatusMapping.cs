@@ -16,11 +16,7 @@ public static class StatusMapping
         _ => StatusCode.Internal,
     };
 
-    /// <summary>Returns the result when it is a success; otherwise throws the status the client sees.</summary>
-    public static OperationResult EnsureOk(OperationResult result) =>
-        result.IsOk ? result : throw new RpcException(new Status(ToStatusCode(result.Code), result.Detail ?? result.Code.ToString()));
-
-    /// <summary>Why a command got no result at all: the node could not make it durable.</summary>
-    public static RpcException Unavailable(Exception exception) =>
-        new(new Status(StatusCode.Unavailable, exception.Message));
+    /// <summary>The status the client sees for a result that is not a success.</summary>
+    public static RpcException ToRpcException(OperationResult result) =>
+        new(new Status(ToStatusCode(result.Code), result.Detail ?? result.Code.ToString()));
 }

@@ -6,10 +6,12 @@ using Microsoft.Extensions.Logging;
 namespace KvAspire.Node.Pipeline;
 
 /// <summary>
-/// The single reader of F3: applies each command to the map in queue order and hands its answer to the
-/// durability gate. At a snapshot marker it freezes the map (a point-in-time view, no copy) for the
-/// snapshotter and keeps applying; once the snapshot is written it folds the writes made meanwhile back
-/// in. A marker that installs the leader's snapshot replaces the map first. It runs until F3 is closed and empty, and a snapshot under way is finished.
+/// F3's single reader, the only code that touches the map while the node serves: applies each committed
+/// write, and executes each read, in queue order, and hands every answer to the durability gate. At a
+/// snapshot marker it freezes the map (a point-in-time view, no copy) for the snapshotter and keeps
+/// applying; once the snapshot is written it folds the writes made meanwhile back in. A marker that
+/// installs the leader's snapshot replaces the map first. It runs until F3 is closed and empty, and a
+/// snapshot under way is finished.
 /// </summary>
 public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered, DurabilityGate gate, Snapshotter snapshotter, ILogger<ApplyWorker> logger)
     : BackgroundService
@@ -18,7 +20,7 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
     {
         var map = recovered.Map;
         Task? writing = null;
-        await foreach (var item in queues.F3.Reader.ReadAllAsync(CancellationToken.None))
+        await foreach (var item in queues.ToApply.Reader.ReadAllAsync(CancellationToken.None))
         {
             if (item is SnapshotMarker marker)
             {
@@ -31,18 +33,18 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
                 continue;
             }
 
-            var command = (Command)item;
-            using (NodeTelemetry.StartStage("apply", command))
+            var request = (PendingRequest)item;
+            using (NodeTelemetry.StartStage("apply", request))
             {
-                if (command.Entry is { } entry)
+                if (request.Entry is { } entry)
                 {
                     var result = map.Apply(entry);
                     // Every replica's applied history, entry by entry, when tracing a divergence.
-                    NodeLog.EntryApplied(logger, entry.Index, entry.Term, entry.Command.RequestId, entry.Command.Kind, entry.Command.Key, result.Code, result.Version);
-                    gate.Release(command, result, entry.Index);
+                    NodeLog.EntryApplied(logger, entry.Index, entry.Term, entry.Operation.RequestId, entry.Operation.Kind, entry.Operation.Key, result.Code, result.Version);
+                    gate.Release(request, result, entry.Index);
                 }
                 else
-                    gate.Release(command, map.Read(command.Operation.Key), map.AppliedIndex);
+                    gate.Release(request, map.Read(request.Operation.Key), map.AppliedIndex);
             }
             if (writing is { IsCompleted: true })
             {

@@ -3,28 +3,29 @@ using KvAspire.Node.Storage;
 namespace KvAspire.Node.Pipeline;
 
 /// <summary>
-/// Holds answers until what they depend on is on disk. F3 applies a write as soon as it is queued, but
-/// its caller hears back only once F2 has synced the write's log record; a read waits for the last write
-/// it could have seen. So no caller ever sees data that a crash could take back.
+/// Owns the completion of every request executed on this node's map: it holds each answer until what the
+/// answer depends on is on disk. F3 applies a write as soon as it is queued, but its caller hears back
+/// only once F2 has synced the write's log record; a read waits for the last write it could have seen.
+/// So no caller ever sees data that a crash could take back.
 /// </summary>
 public sealed class DurabilityGate(RecoveredState recovered)
 {
     private readonly Lock _lock = new();
-    private readonly Queue<(long Index, Command Command, OperationResult Result)> _waiting = new();
+    private readonly Queue<(long Index, PendingRequest Request, OperationResult Result)> _waiting = new();
     private long _durableIndex = recovered.LastIndex;
     private Exception? _failure;
 
-    /// <summary>Answers <paramref name="command"/> once every write up to <paramref name="index"/> is durable.</summary>
-    public void Release(Command command, OperationResult result, long index)
+    /// <summary>Answers <paramref name="request"/> once every write up to <paramref name="index"/> is durable.</summary>
+    public void Release(PendingRequest request, OperationResult result, long index)
     {
         lock (_lock)
         {
             if (_failure is not null)
-                command.Fail(_failure);
+                request.Fail(_failure);
             else if (index <= _durableIndex)
-                command.Complete(result);
+                request.Complete(result);
             else
-                _waiting.Enqueue((index, command, result));
+                _waiting.Enqueue((index, request, result));
         }
     }
 
@@ -37,7 +38,7 @@ public sealed class DurabilityGate(RecoveredState recovered)
             while (_waiting.TryPeek(out var head) && head.Index <= _durableIndex)
             {
                 _waiting.Dequeue();
-                head.Command.Complete(head.Result);
+                head.Request.Complete(head.Result);
             }
         }
     }
@@ -49,7 +50,7 @@ public sealed class DurabilityGate(RecoveredState recovered)
         {
             _failure = failure;
             while (_waiting.TryDequeue(out var waiting))
-                waiting.Command.Fail(failure);
+                waiting.Request.Fail(failure);
         }
     }
 }

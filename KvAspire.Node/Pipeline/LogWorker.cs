@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace KvAspire.Node.Pipeline;
 
 /// <summary>
-/// The single reader of F2: appends writes to the current <c>log.X</c>. Whatever has queued up while the
+/// F2's single reader: appends writes to the current <c>log.X</c>. Whatever has queued up while the
 /// previous sync ran goes out as one batch with one fsync (group commit), then the gate releases those
 /// answers. Snapshot marker X ends the batch before it, then new writes go to <c>log.X</c>.
 /// It runs until F2 is closed and empty, so accepted writes are synced even during shutdown.
@@ -24,8 +24,8 @@ public sealed class LogWorker(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var log = recovered.Log;
-        var reader = queues.F2.Reader;
-        var batch = new List<LogEntry>(MaxBatch);
+        var reader = queues.ToLog.Reader;
+        var batch = new List<CommittedWrite>(MaxBatch);
         telemetry.RecordLogSize(log.Length);
         try
         {
@@ -35,8 +35,8 @@ public sealed class LogWorker(
                 batch.Clear();
                 while (batch.Count < MaxBatch && marker is null && reader.TryRead(out var item))
                 {
-                    if (item is Command command)
-                        batch.Add(command.Entry!);
+                    if (item is PendingRequest request)
+                        batch.Add(request.Entry!);
                     else
                         marker = (SnapshotMarker)item;
                 }

@@ -4,29 +4,32 @@ using KvAspire.Configuration;
 namespace KvAspire.Node.Pipeline;
 
 /// <summary>
-/// The node's queues, each bounded (a full queue makes its writer wait: backpressure reaches the gRPC
-/// handlers) and each with one reader, which keeps arrival order.
-/// F1: every request, from handlers to the dispatcher.
-/// F2: committed writes, from Raft (the state machine) to the log writer, in commit order.
-/// F3: committed writes in the same order, and reads once their read barrier has passed, to the map.
-/// F4: requests for keys of other positions, from the dispatcher to the forwarder.
-/// Snapshot markers go through F2 and F3, at their place in the committed order.
+/// The committed order's two queues, each bounded by <c>QueueCapacity</c> (a full queue makes its writer,
+/// the state machine, wait: Raft then applies no further until the worker catches up) and each with one
+/// reader, which keeps the order. Only <see cref="Replication.KvStateMachine"/> writes them.
+/// F2, <see cref="ToLog"/>: committed writes, to the log worker (<c>log.X</c>).
+/// F3, <see cref="ToApply"/>: the same writes in the same order, and reads at their place in it, to the map.
+/// Snapshot markers go through both, at their place in the order.
 /// </summary>
 public sealed class PipelineQueues(ClusterTopology topology)
 {
-    public Channel<PipelineItem> F1 { get; } = Create(topology.QueueCapacity, singleWriter: false);
+    public Channel<PipelineItem> ToLog { get; } = Create(topology.QueueCapacity);
 
-    public Channel<PipelineItem> F2 { get; } = Create(topology.QueueCapacity, singleWriter: true);
+    public Channel<PipelineItem> ToApply { get; } = Create(topology.QueueCapacity);
 
-    public Channel<PipelineItem> F3 { get; } = Create(topology.QueueCapacity, singleWriter: false);
+    /// <summary>Nothing more comes: the workers finish what the queues hold, then stop.</summary>
+    public void Close()
+    {
+        ToLog.Writer.TryComplete();
+        ToApply.Writer.TryComplete();
+    }
 
-    public Channel<PipelineItem> F4 { get; } = Create(topology.QueueCapacity, singleWriter: true);
-
-    private static Channel<PipelineItem> Create(int capacity, bool singleWriter) =>
+    // One writer each: the state machine writes both under one lock.
+    private static Channel<PipelineItem> Create(int capacity) =>
         Channel.CreateBounded<PipelineItem>(new BoundedChannelOptions(capacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
             SingleReader = true,
-            SingleWriter = singleWriter,
+            SingleWriter = true,
         });
 }

@@ -1,24 +1,23 @@
 using KvAspire.Node.Configuration;
-using KvAspire.Node.Ring;
 using KvAspire.Node.Telemetry;
 using Microsoft.Extensions.Hosting;
 
 namespace KvAspire.Node.Pipeline;
 
 /// <summary>
-/// The pipeline's workers, started before Raft (which re-applies committed entries as it starts) and
-/// stopped after it, each the single reader of its queue: the apply worker (F3), the log worker (F2), the
-/// forwarder (F4), the dispatcher (F1) and the snapshot scheduler. They stop in reverse: snapshots first,
-/// then the dispatcher closes the queues behind it, which lets the forwarder, log and apply workers
-/// finish every accepted request. A worker that fails stops the node (<see cref="FailStop"/>): a pipeline
-/// missing one would accept requests and never answer them.
+/// Owns the pipeline's threads: started before Raft (which re-applies committed entries as it starts) and
+/// stopped after it (so after the host has answered the requests under way), each the single reader of
+/// its queue: the apply worker (F3), the log worker (F2) and the snapshot scheduler. They stop in
+/// reverse: snapshots first, then the queues close and the log and apply workers finish what they hold.
+/// A worker that fails stops the node (<see cref="FailStop"/>): a pipeline missing one would accept
+/// requests and never answer them.
 /// </summary>
-public sealed class PipelineWorkers(ApplyWorker apply, LogWorker log, Forwarder forwarder, Dispatcher dispatcher, SnapshotScheduler snapshots,
+public sealed class PipelineWorkers(ApplyWorker apply, LogWorker log, SnapshotScheduler snapshots, PipelineQueues queues,
     NodeTimings timings, FailStop failStop, ILogger<PipelineWorkers> logger)
 {
     private volatile bool _stopping;
 
-    private IReadOnlyList<BackgroundService> InStartOrder => [apply, log, forwarder, dispatcher, snapshots];
+    private IReadOnlyList<BackgroundService> InStartOrder => [apply, log, snapshots];
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -46,7 +45,10 @@ public sealed class PipelineWorkers(ApplyWorker apply, LogWorker log, Forwarder 
     public async Task StopAsync()
     {
         _stopping = true;
-        foreach (var worker in InStartOrder.Reverse())
+        using (var timeout = new CancellationTokenSource(timings.WorkerStopTimeout))
+            await snapshots.StopAsync(timeout.Token);
+        queues.Close();
+        foreach (var worker in InStartOrder.Reverse().Skip(1))
         {
             using var timeout = new CancellationTokenSource(timings.WorkerStopTimeout);
             await worker.StopAsync(timeout.Token);

@@ -11,9 +11,11 @@ using RaftEntry = DotNext.Net.Cluster.Consensus.Raft.StateMachine.LogEntry;
 namespace KvAspire.Node.Replication;
 
 /// <summary>
-/// Where Raft hands over committed entries (R-REP-2): each one, in commit order, goes to F2 (<c>log.X</c>)
-/// and F3 (the map) with its Raft index and term. On the leader, the entry's context is the waiting
-/// client's command, which then gets the entry's result. Snapshot markers are placed in the same stream,
+/// Owns the committed order, the one entrance to F2 and F3: Raft hands over each committed entry here, and
+/// in commit order it goes to F2 (<c>log.X</c>) and F3 (the map) with its Raft index and term. On the
+/// leader, the entry's context is the waiting request, which then gets the entry's result. A read enters
+/// F3 here too, under the same lock, once its read barrier has passed: behind every entry handed over
+/// before it, which is the whole argument for reads seeing every acknowledged write. Snapshot markers are placed in the same stream,
 /// so <c>snap.X</c> is a point of the committed order, and they are Raft's snapshots. Raft is told of the
 /// one before the newest: its write-ahead log keeps the entries since, so a replica a few entries behind
 /// when a snapshot is taken catches up from the log instead of receiving the whole map (etcd keeps such a
@@ -28,7 +30,7 @@ public sealed class KvStateMachine : IStateMachine
     private readonly FailStop _failStop;
     private readonly ILogger<KvStateMachine> _logger;
 
-    // ApplyAsync and the snapshot scheduler both write F2 and F3; this keeps their items in one order.
+    // ApplyAsync, reads and the snapshot scheduler all write F2 and F3; this keeps their items in one order.
     private readonly SemaphoreSlim _order = new(1, 1);
     private long _appliedIndex;
     private long _appliedTerm;
@@ -61,7 +63,7 @@ public sealed class KvStateMachine : IStateMachine
         if (recovered.LastIndex > recovered.SnapshotIndex)
         {
             var marker = new SnapshotMarker(_nextSnapshotNumber++);
-            if (!_queues.F2.Writer.TryWrite(marker) || !_queues.F3.Writer.TryWrite(marker))
+            if (!_queues.ToLog.Writer.TryWrite(marker) || !_queues.ToApply.Writer.TryWrite(marker))
                 throw new InvalidOperationException("the pipeline must be empty when the state machine starts");
             _newest = _announced = new StoredSnapshot(_directory, marker.Number, _appliedIndex, _appliedTerm, marker.Written);
         }
@@ -96,14 +98,14 @@ public sealed class KvStateMachine : IStateMachine
             // Commit timestamps never go backwards: the same rule on every replica gives the same values.
             _lastTimestamp = Math.Max(_lastTimestamp, decoded.TimestampUnixMs);
             var committed = decoded with { Index = entry.Index, Term = entry.Term, TimestampUnixMs = _lastTimestamp };
-            // The waiting command answers for its first committed entry only: a request proposed twice (a
+            // The waiting request answers for its first committed entry only: a request proposed twice (a
             // retry on a leader that kept or regained its place) commits twice with the same context, and
             // each entry must travel as its own item, or the workers would see the second entry twice.
-            var command = entry.Context is Command { Operation.RequestId: var id, Entry: null } waiting && id == committed.Command.RequestId
+            var request = entry.Context is PendingRequest { Operation.RequestId: var id, Entry: null } waiting && id == committed.Operation.RequestId
                 ? waiting
-                : new Command(committed.Command, default);
-            command.Entry = committed;
-            await EnqueueAsync(command);
+                : new PendingRequest(committed.Operation, default);
+            request.Entry = committed;
+            await EnqueueAsync(request);
             _lastWriteIndex = entry.Index;
             _appliedTerm = entry.Term;
             Volatile.Write(ref _appliedIndex, entry.Index);
@@ -119,7 +121,7 @@ public sealed class KvStateMachine : IStateMachine
     }
 
     public ValueTask ReclaimGarbageAsync(long watermark, CancellationToken token) =>
-        ValueTask.CompletedTask; // snap.X retention is by count (R-SNAP-1), done after each snapshot
+        ValueTask.CompletedTask; // snap.X retention is by count (the last 3), done after each snapshot
 
     /// <summary>
     /// Places snapshot marker X after the last applied entry, or returns null when nothing was written
@@ -146,10 +148,28 @@ public sealed class KvStateMachine : IStateMachine
         }
     }
 
-    private static Storage.LogEntry? Decode(ReadOnlySequence<byte> payload) =>
+    private static CommittedWrite? Decode(ReadOnlySequence<byte> payload) =>
         payload.IsSingleSegment
             ? LogRecordFormat.DecodePayload(payload.FirstSpan)
             : LogRecordFormat.DecodePayload(payload.ToArray());
+
+    /// <summary>
+    /// Places a read in F3 behind every entry handed over so far. Called once the read's barrier has
+    /// passed, that is every entry committed before the read arrived, so the map it reads holds every write
+    /// acknowledged before it (a read is not logged: F2 never sees it).
+    /// </summary>
+    public async Task EnqueueReadAsync(PendingRequest read)
+    {
+        await _order.WaitAsync(CancellationToken.None);
+        try
+        {
+            await _queues.ToApply.Writer.WriteAsync(read, CancellationToken.None);
+        }
+        finally
+        {
+            _order.Release();
+        }
+    }
 
     private async Task EnqueueAsync(PipelineItem item)
     {
@@ -166,8 +186,8 @@ public sealed class KvStateMachine : IStateMachine
 
     private async Task WriteInOrderAsync(PipelineItem item)
     {
-        await _queues.F2.Writer.WriteAsync(item, CancellationToken.None);
-        await _queues.F3.Writer.WriteAsync(item, CancellationToken.None);
+        await _queues.ToLog.Writer.WriteAsync(item, CancellationToken.None);
+        await _queues.ToApply.Writer.WriteAsync(item, CancellationToken.None);
     }
 
     /// <summary>The leader sent its snapshot: the map becomes that state, written here as the next snap.X.</summary>

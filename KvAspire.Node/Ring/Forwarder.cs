@@ -4,44 +4,44 @@ using KvAspire.Node.Configuration;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Telemetry;
 using KvAspire.Ring;
-using Microsoft.Extensions.Hosting;
 
 namespace KvAspire.Node.Ring;
 
 /// <summary>
-/// The single reader of F4 (R-RING-3): sends each request for another position's key to the finger that
-/// leaves the shortest way to the owner, without waiting for the answer before taking the next request.
-/// Of that position's replicas it tries the one that answered last, then the others it could reach a moment ago.
-/// The answer (or the failure, naming the position that did not answer) goes back to the waiting
-/// caller, so the server the client contacted is the one that answers it (R-RING-4).
+/// Owns a request for another position's key, from its handler to the answer of the next node on the
+/// way (F4, the forwards under way; each holds its F1 slot): it goes to the finger that leaves the
+/// shortest way to the owner. Of that position's replicas it tries the one that answered last, then the
+/// others it could reach a moment ago. The answer (or the failure, naming the position that did not
+/// answer) goes back to the handler, so the server the client contacted is the one that answers it.
 /// </summary>
-public sealed class Forwarder(PipelineQueues queues, LocalRing ring, PeerClients peers, PeerReachability reachability, NodeTimings timings, TimeProvider clock)
-    : BackgroundService
+public sealed class Forwarder(LocalRing ring, PeerClients peers, PeerReachability reachability, NodeTimings timings, TimeProvider clock)
 {
-    private readonly InFlightTasks _inFlight = new();
-
     // Per position: the replica that answered the last forward there.
     private readonly int[] _preferred = new int[ring.NodesByPosition.Count];
+    private long _inFlight;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>Forwards under way (F4).</summary>
+    public long InFlight => Interlocked.Read(ref _inFlight);
+
+    /// <exception cref="RpcException">The next position did not answer, or answered with an error.</exception>
+    public async Task<Answer> ForwardAsync(PendingRequest request, CancellationToken cancellationToken)
     {
-        await foreach (var item in queues.F4.Reader.ReadAllAsync(CancellationToken.None))
+        Interlocked.Increment(ref _inFlight);
+        try
         {
-            _inFlight.Track(ForwardAsync((Command)item));
+            return await ForwardToNextAsync(request, cancellationToken);
         }
-
-        // F4 is closed and empty: let the forwards under way finish before the node stops.
-        await _inFlight.WhenAllAsync();
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
     }
 
-    private async Task ForwardAsync(Command command)
+    private async Task<Answer> ForwardToNextAsync(PendingRequest request, CancellationToken cancellationToken)
     {
-        var next = ring.Fingers.NextHop(command.Route.Owner);
-        if (command.HopsSoFar >= ring.Ids.Positions)
-        {
-            command.Fail(new RpcException(new Status(StatusCode.Internal, $"routing loop: {command.HopsSoFar} hops for a ring of {ring.Ids.Positions} positions")));
-            return;
-        }
+        var next = ring.Fingers.NextHop(request.Route.Owner);
+        if (request.HopsSoFar >= ring.Ids.Positions)
+            throw new RpcException(new Status(StatusCode.Internal, $"routing loop: {request.HopsSoFar} hops for a ring of {ring.Ids.Positions} positions"));
 
         // Start with the replica that answered last time (the leader, or one that reaches it); move to the
         // next replica when one cannot be reached. Any replica serves: a follower hands writes to its leader.
@@ -53,10 +53,9 @@ public sealed class Forwarder(PipelineQueues queues, LocalRing ring, PeerClients
             .Where(i => reachability.IsReachable(replicas[i])).ToList();
         if (candidates.Count == 0)
         {
-            command.Fail(new RpcException(new Status(StatusCode.Unavailable,
+            throw new RpcException(new Status(StatusCode.Unavailable,
                 $"position {next} is unreachable: none of its replicas ({string.Join(", ", replicas.Select(r => $"{r.Name} at {r.GrpcAddress}"))}) " +
-                "can be connected to from here")));
-            return;
+                "can be connected to from here"));
         }
 
         // A forward may take the request timeout, all later hops included, before the caller hears DEADLINE_EXCEEDED.
@@ -66,15 +65,16 @@ public sealed class Forwarder(PipelineQueues queues, LocalRing ring, PeerClients
         {
             var replica = candidates[attempt];
             var node = replicas[replica];
-            using var activity = NodeTelemetry.StartForward(command, next, node.Name);
+            using var activity = NodeTelemetry.StartForward(request, next, node.Name);
             var started = clock.GetTimestamp();
             try
             {
-                command.Complete(await peers.SendAsync(node, command.Operation, command.HopsSoFar, deadline));
+                var answer = await peers.SendAsync(node, request.Operation, request.HopsSoFar, deadline, cancellationToken);
                 Volatile.Write(ref _preferred[next], replica);
-                return;
+                return answer;
             }
-            catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Cancelled)
+            catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Cancelled
+                                         && !cancellationToken.IsCancellationRequested)
             {
                 activity?.SetStatus(ActivityStatusCode.Error, e.Status.Detail);
                 var unreachable = TransportFailure.IsUnreachable(e);
@@ -84,13 +84,7 @@ public sealed class Forwarder(PipelineQueues queues, LocalRing ring, PeerClients
                              $"{clock.GetElapsedTime(started).TotalMilliseconds:F0} ms{(e.Status.Detail.Length > 0 ? $" ({e.Status.Detail})" : "")}");
                 if (e.StatusCode is StatusCode.Unavailable && attempt + 1 < candidates.Count && clock.GetUtcNow().UtcDateTime < deadline)
                     continue;
-                command.Fail(new RpcException(new Status(e.StatusCode, $"position {next} did not answer: {string.Join("; ", failures)}")));
-                return;
-            }
-            catch (RpcException e)
-            {
-                command.Fail(e);
-                return;
+                throw new RpcException(new Status(e.StatusCode, $"position {next} did not answer: {string.Join("; ", failures)}"));
             }
         }
     }

@@ -1,10 +1,13 @@
 using System.Collections.Frozen;
 using Google.Protobuf;
 using Grpc.Core;
+using Grpc.Core.Interceptors;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
 using KvAspire.Configuration;
+using KvAspire.Node.Api;
 using KvAspire.Node.Configuration;
+using KvAspire.Node.Pipeline;
 using KvAspire.Node.Replication;
 using KvAspire.Node.Storage;
 using KvAspire.Replication;
@@ -14,26 +17,18 @@ using KvAspire.V1;
 namespace KvAspire.Node.Ring;
 
 /// <summary>
-/// gRPC channels to the other nodes, one each, opened once. A forward uses the public API, exactly as a
-/// client would (R-RPC-1), and tells the next node how many hops the request has taken in a header, with
-/// the cluster secret when there is one.
+/// Owns the gRPC channels to the other nodes, one each, opened once. A forward uses the public API,
+/// exactly as a client would, and tells the next node how many hops the request has taken in a header
+/// (<see cref="NodeHeaders"/>); every call carries the cluster secret when there is one.
 /// </summary>
 public sealed class PeerClients : IDisposable
 {
-    /// <summary>Request header: server-to-server forwards so far.</summary>
-    public const string HopsHeader = "kvaspire-hops";
-
-    /// <summary>Request header: a follower handed this request to the leader of its own position.</summary>
-    public const string ToLeaderHeader = "kvaspire-to-leader";
-
     private readonly FrozenDictionary<string, GrpcChannel> _channels;
-    private readonly ClusterSecret _secret;
-
+    private readonly FrozenDictionary<string, CallInvoker> _invokers;
     private readonly TimeProvider _clock;
 
     public PeerClients(ClusterTopology topology, NodeInfo self, ClusterSecret secret, NodeTimings timings, TimeProvider clock)
     {
-        _secret = secret;
         _clock = clock;
         _channels = topology.Nodes.Where(n => n.Name != self.Name).ToFrozenDictionary(n => n.Name, n =>
             GrpcChannel.ForAddress(n.GrpcAddress, new GrpcChannelOptions
@@ -51,6 +46,13 @@ public sealed class PeerClients : IDisposable
                 InitialReconnectBackoff = timings.FirstPeerReconnectBackoff,
                 MaxReconnectBackoff = timings.MaxPeerReconnectBackoff,
             }));
+        _invokers = _channels.ToFrozenDictionary(c => c.Key, c => secret.Value is { } value
+            ? c.Value.Intercept(headers =>
+            {
+                headers.Add(ClusterSecret.Header, value);
+                return headers;
+            })
+            : c.Value.CreateCallInvoker());
     }
 
     /// <summary>
@@ -59,28 +61,28 @@ public sealed class PeerClients : IDisposable
     /// </summary>
     public async Task PingAsync(NodeInfo node, TimeSpan timeout)
     {
-        using var call = new Health.HealthClient(_channels[node.Name]).CheckAsync(new HealthCheckRequest(), deadline: _clock.GetUtcNow().UtcDateTime + timeout);
+        using var call = new Health.HealthClient(_invokers[node.Name]).CheckAsync(new HealthCheckRequest(), deadline: _clock.GetUtcNow().UtcDateTime + timeout);
         await call;
     }
 
     /// <summary>Sends <paramref name="operation"/> to <paramref name="node"/>; the answer's hops include this forward.</summary>
-    public Task<OperationResult> SendAsync(NodeInfo node, KvCommand operation, int hopsSoFar, DateTime deadline) =>
-        SendAsync(node, operation, new Metadata { { HopsHeader, Text(hopsSoFar + 1) } }, 1, deadline);
+    public Task<Answer> SendAsync(NodeInfo node, KvOperation operation, int hopsSoFar, DateTime deadline, CancellationToken cancellationToken) =>
+        SendAsync(node, operation, new Metadata { { NodeHeaders.Hops, NodeHeaders.Text(hopsSoFar + 1) } }, 1, deadline, cancellationToken);
 
     /// <summary>
     /// Hands a write to <paramref name="leader"/>, the leader of this node's own position: not a ring hop,
     /// so the hop count goes on unchanged.
     /// </summary>
-    public Task<OperationResult> SendToLeaderAsync(NodeInfo leader, KvCommand operation, int hopsSoFar, DateTime deadline) =>
-        SendAsync(leader, operation, new Metadata { { HopsHeader, Text(hopsSoFar) }, { ToLeaderHeader, "1" } }, 0, deadline);
+    public Task<Answer> SendToLeaderAsync(NodeInfo leader, KvOperation operation, int hopsSoFar, DateTime deadline, CancellationToken cancellationToken) =>
+        SendAsync(leader, operation, new Metadata { { NodeHeaders.Hops, NodeHeaders.Text(hopsSoFar) }, { NodeHeaders.ToLeader, "1" } }, 0, deadline,
+            cancellationToken);
 
-    private static string Text(int hops) => hops.ToString(System.Globalization.CultureInfo.InvariantCulture);
-
-    private async Task<OperationResult> SendAsync(NodeInfo node, KvCommand operation, Metadata headers, int addedHops, DateTime deadline)
+    private async Task<Answer> SendAsync(NodeInfo node, KvOperation operation, Metadata headers, int addedHops, DateTime deadline,
+        CancellationToken cancellationToken)
     {
         try
         {
-            return await CallAsync(node, operation, headers, addedHops, deadline);
+            return await CallAsync(node, operation, new CallOptions(headers, deadline, cancellationToken), addedHops);
         }
         catch (RpcException e)
         {
@@ -88,12 +90,9 @@ public sealed class PeerClients : IDisposable
         }
     }
 
-    private async Task<OperationResult> CallAsync(NodeInfo node, KvCommand operation, Metadata headers, int addedHops, DateTime deadline)
+    private async Task<Answer> CallAsync(NodeInfo node, KvOperation operation, CallOptions options, int addedHops)
     {
-        var client = new KeyValue.KeyValueClient(_channels[node.Name]);
-        if (_secret.Value is { } secret)
-            headers.Add(ClusterSecret.Header, secret);
-        var options = new CallOptions(headers, deadline);
+        var client = new KeyValue.KeyValueClient(_invokers[node.Name]);
         var id = operation.RequestId is { } requestId ? new RequestId { ClientId = requestId.ClientId, Sequence = requestId.Sequence } : null;
         var value = UnsafeByteOperations.UnsafeWrap(operation.Value);
         switch (operation.Kind)
@@ -102,8 +101,8 @@ public sealed class PeerClients : IDisposable
                 using (var call = client.ReadAsync(new ReadRequest { Key = operation.Key }, options))
                 {
                     var read = await call;
-                    return new OperationResult(ResultCode.Ok, read.Version, read.TimestampUnixMs, read.Value.Memory,
-                        Hops: read.Hops + addedHops, Leader: LeaderOf(call));
+                    return new Answer(new OperationResult(ResultCode.Ok, read.Version, read.TimestampUnixMs, read.Value.Memory),
+                        read.Hops + addedHops, LeaderOf(call));
                 }
             case OperationKind.Create:
                 return await WrittenAsync(client.CreateAsync(new CreateRequest { Key = operation.Key, Value = value, Id = id }, options), addedHops);
@@ -120,12 +119,12 @@ public sealed class PeerClients : IDisposable
         }
     }
 
-    private static async Task<OperationResult> WrittenAsync(AsyncUnaryCall<WriteReply> call, int addedHops)
+    private static async Task<Answer> WrittenAsync(AsyncUnaryCall<WriteReply> call, int addedHops)
     {
         using (call)
         {
             var reply = await call;
-            return new OperationResult(ResultCode.Ok, reply.Version, reply.TimestampUnixMs, Hops: reply.Hops + addedHops, Leader: LeaderOf(call));
+            return new Answer(new OperationResult(ResultCode.Ok, reply.Version, reply.TimestampUnixMs), reply.Hops + addedHops, LeaderOf(call));
         }
     }
 

@@ -37,7 +37,7 @@ public sealed class KvMap
             : new OperationResult(ResultCode.NotFound, Detail: $"key '{key}' not found");
 
     /// <summary>Applies a committed write. Never throws for any command: outcomes are results.</summary>
-    public OperationResult Apply(LogEntry entry)
+    public OperationResult Apply(CommittedWrite entry)
     {
         if (entry.Index <= AppliedIndex)
             return new OperationResult(ResultCode.AlreadyApplied, Detail: $"entry {entry.Index} was already applied");
@@ -48,7 +48,7 @@ public sealed class KvMap
         if (entry.Index % SweepInterval == 0)
             ForgetSilentClients(entry.TimestampUnixMs);
 
-        var command = entry.Command;
+        var command = entry.Operation;
         if (command.RequestId is not { } id)
             return Execute(command, entry.TimestampUnixMs);
 
@@ -101,7 +101,7 @@ public sealed class KvMap
         return map;
     }
 
-    private OperationResult Execute(KvCommand command, long timestamp)
+    private OperationResult Execute(KvOperation command, long timestamp)
     {
         var exists = _values.TryGetValue(command.Key, out var stored);
         switch (command.Kind)

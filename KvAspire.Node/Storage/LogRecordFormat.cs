@@ -47,9 +47,9 @@ public static class LogRecordFormat
         return version == FormatVersion ? null : $"log format version {version} is not supported (expected {FormatVersion})";
     }
 
-    public static int RecordSize(LogEntry entry)
+    public static int RecordSize(CommittedWrite entry)
     {
-        var command = entry.Command;
+        var command = entry.Operation;
         return RecordHeaderSize + FixedPayloadSize
             + Encoding.UTF8.GetByteCount(command.RequestId?.ClientId ?? "")
             + Encoding.UTF8.GetByteCount(command.Key)
@@ -57,9 +57,9 @@ public static class LogRecordFormat
     }
 
     /// <summary>Writes one whole record (header and payload) into <paramref name="destination"/>; returns its size.</summary>
-    public static int WriteRecord(LogEntry entry, Span<byte> destination)
+    public static int WriteRecord(CommittedWrite entry, Span<byte> destination)
     {
-        var command = entry.Command;
+        var command = entry.Operation;
         var payload = destination[RecordHeaderSize..];
         var offset = 0;
         BinaryPrimitives.WriteInt64LittleEndian(payload[offset..], entry.Index); offset += 8;
@@ -85,9 +85,9 @@ public static class LogRecordFormat
     /// A write not yet placed in the order, as a Raft entry's body: a record's payload with index and term 0
     /// (the entry's own index and term replace them when it is committed).
     /// </summary>
-    public static ReadOnlyMemory<byte> EncodeCommand(long timestampUnixMs, KvCommand command)
+    public static ReadOnlyMemory<byte> EncodeCommand(long timestampUnixMs, KvOperation command)
     {
-        var entry = new LogEntry(0, 0, timestampUnixMs, command);
+        var entry = new CommittedWrite(0, 0, timestampUnixMs, command);
         var record = new byte[RecordSize(entry)];
         WriteRecord(entry, record);
         return record.AsMemory(RecordHeaderSize);
@@ -105,7 +105,7 @@ public static class LogRecordFormat
     public static bool ChecksumMatches(ReadOnlySpan<byte> payload, uint checksum) => Crc32.HashToUInt32(payload) == checksum;
 
     /// <summary>Decodes a payload whose checksum matched; null when its fields are inconsistent.</summary>
-    public static LogEntry? DecodePayload(ReadOnlySpan<byte> payload)
+    public static CommittedWrite? DecodePayload(ReadOnlySpan<byte> payload)
     {
         if (payload.Length < FixedPayloadSize)
             return null;
@@ -128,10 +128,10 @@ public static class LogRecordFormat
             return null;
         var value = payload.Slice(offset, valueLength).ToArray();
 
-        var command = new KvCommand(kind, key, value,
+        var command = new KvOperation(kind, key, value,
             (flags & HasExpectedVersion) != 0 ? expected : null,
             (flags & HasRequestId) != 0 ? new ClientRequestId(clientId, sequence) : null);
-        return new LogEntry(index, term, timestamp, command);
+        return new CommittedWrite(index, term, timestamp, command);
     }
 
     private static int WriteString(string text, Span<byte> destination)

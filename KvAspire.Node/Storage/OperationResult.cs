@@ -15,19 +15,13 @@ public enum ResultCode
     AlreadyApplied,
 }
 
-/// <param name="Hops">Server-to-server forwards the request took.</param>
-/// <param name="Leader">
-/// The gRPC address (host:port) of the leader that executed it, when known: a hint that lets a client
-/// send the next request for that position straight there.
-/// </param>
+/// <summary>What the map answers for one operation.</summary>
 public readonly record struct OperationResult(
     ResultCode Code,
     long Version = 0,
     long TimestampUnixMs = 0,
     ReadOnlyMemory<byte> Value = default,
-    string? Detail = null,
-    int Hops = 0,
-    string? Leader = null)
+    string? Detail = null)
 {
     public bool IsOk => Code == ResultCode.Ok;
 }

@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Grpc.Core;
+using KvAspire.Node.Api;
 using KvAspire.Node.Pipeline;
+using KvAspire.Node.Ring;
 using KvAspire.Node.Storage;
 
 namespace KvAspire.Node.Telemetry;
@@ -21,7 +24,7 @@ public sealed class NodeTelemetry
     private readonly Histogram<long> _snapshotSize;
     private long _logBytes;
 
-    public NodeTelemetry(IMeterFactory meterFactory, PipelineQueues queues, RecoveredState recovered)
+    public NodeTelemetry(IMeterFactory meterFactory, AdmissionInterceptor admission, PipelineQueues queues, Forwarder forwarder, RecoveredState recovered)
     {
         var meter = meterFactory.Create(Name);
         _operations = meter.CreateCounter<long>("kvaspire.operations", "{operation}",
@@ -31,11 +34,12 @@ public sealed class NodeTelemetry
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBucketsMs });
         meter.CreateObservableGauge("kvaspire.queue.depth", () => new[]
         {
-            new Measurement<int>(queues.F1.Reader.Count, new KeyValuePair<string, object?>("queue", "F1")),
-            new Measurement<int>(queues.F2.Reader.Count, new KeyValuePair<string, object?>("queue", "F2")),
-            new Measurement<int>(queues.F3.Reader.Count, new KeyValuePair<string, object?>("queue", "F3")),
-            new Measurement<int>(queues.F4.Reader.Count, new KeyValuePair<string, object?>("queue", "F4")),
-        }, "{command}", "Commands waiting in each pipeline queue");
+            Depth(admission.InFlight, "F1"),
+            Depth(admission.Waiting, "F1-waiting"),
+            Depth(queues.ToLog.Reader.Count, "F2"),
+            Depth(queues.ToApply.Reader.Count, "F3"),
+            Depth(forwarder.InFlight, "F4"),
+        }, "{request}", "F1: requests admitted and not yet answered (F1-waiting: waiting for a slot); F2, F3: items queued for the log and the map; F4: forwards under way");
         _snapshots = meter.CreateCounter<long>("kvaspire.snapshots", "{snapshot}", "Snapshots written");
         _snapshotDuration = meter.CreateHistogram<double>("kvaspire.snapshot.duration", "ms", "Time to write a snapshot");
         _snapshotSize = meter.CreateHistogram<long>("kvaspire.snapshot.size", "By", "Size of each snapshot written");
@@ -54,31 +58,35 @@ public sealed class NodeTelemetry
         _snapshotSize.Record(sizeBytes);
     }
 
-    public void RecordOperation(OperationKind kind, string result, TimeSpan elapsed)
+    private static Measurement<long> Depth(long value, string queue) => new(value, new KeyValuePair<string, object?>("queue", queue));
+
+    /// <param name="operation">create, read, update or delete.</param>
+    /// <param name="result">The gRPC status the caller got.</param>
+    public void RecordOperation(string operation, StatusCode result, TimeSpan elapsed)
     {
-        var tags = new TagList { { "operation", OperationName(kind) }, { "result", result } };
+        var tags = new TagList { { "operation", operation }, { "result", result.ToString() } };
         _operations.Add(1, tags);
         _duration.Record(elapsed.TotalMilliseconds, tags);
     }
 
-    /// <summary>A span for one stage of a command's path, parented to the request that queued it.</summary>
-    public static Activity? StartStage(string stage, Command command)
+    /// <summary>A span for one stage of a request's path, parented to the request's own span.</summary>
+    public static Activity? StartStage(string stage, PendingRequest request)
     {
-        var activity = ActivitySource.StartActivity($"{stage} {OperationName(command.Operation.Kind)}", ActivityKind.Internal, command.TraceContext);
-        if (activity is not null && command.Entry is { } entry)
+        var activity = ActivitySource.StartActivity($"{stage} {OperationName(request.Operation.Kind)}", ActivityKind.Internal, request.TraceContext);
+        if (activity is not null && request.Entry is { } entry)
             activity.SetTag("kvaspire.index", entry.Index);
         return activity;
     }
 
-    /// <summary>A client span for one forward, parented to the request that queued it.</summary>
-    public static Activity? StartForward(Command command, int nextPosition, string nextNode)
+    /// <summary>A client span for one forward, parented to the request's own span.</summary>
+    public static Activity? StartForward(PendingRequest request, int nextPosition, string nextNode)
     {
-        var activity = ActivitySource.StartActivity($"forward {OperationName(command.Operation.Kind)}", ActivityKind.Client, command.TraceContext);
+        var activity = ActivitySource.StartActivity($"forward {OperationName(request.Operation.Kind)}", ActivityKind.Client, request.TraceContext);
         if (activity is not null)
         {
-            activity.SetTag("kvaspire.key_id", command.Route.KeyId.ToString("x16", System.Globalization.CultureInfo.InvariantCulture));
-            activity.SetTag("kvaspire.owner_position", command.Route.Owner);
-            activity.SetTag("kvaspire.hop", command.HopsSoFar + 1);
+            activity.SetTag("kvaspire.key_id", request.Route.KeyId.ToString("x16", System.Globalization.CultureInfo.InvariantCulture));
+            activity.SetTag("kvaspire.owner_position", request.Route.Owner);
+            activity.SetTag("kvaspire.hop", request.HopsSoFar + 1);
             activity.SetTag("kvaspire.next_position", nextPosition);
             activity.SetTag("kvaspire.next_node", nextNode);
         }

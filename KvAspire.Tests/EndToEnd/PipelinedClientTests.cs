@@ -36,7 +36,7 @@ public sealed class PipelinedClientTests : IAsyncLifetime
     private async Task<Reply> ReadAsync(string key)
     {
         using var connection = new KvConnection(_cluster.Topology.Nodes.Select(n => n.GrpcAddress).ToList(), TimeSpan.FromSeconds(10));
-        return await connection.ExecuteAsync(new ClientCommand(CommandKind.Read, key));
+        return await connection.ExecuteAsync(new ConsoleCommand(CommandKind.Read, key));
     }
 
     [Fact]

@@ -63,7 +63,7 @@ public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int client
             using var connection = new KvConnection([addresses[start]], RequestTimeout);
             foreach (var key in _keys.SelectMany(k => k))
             {
-                var reply = await ExecuteAsync(connection, new ClientCommand(CommandKind.Read, key.Name));
+                var reply = await ExecuteAsync(connection, new ConsoleCommand(CommandKind.Read, key.Name));
                 if (Observed(reply) is not { } seen)
                     Violations.Enqueue($"final read of {key.Name} through {addresses[start]} failed: {reply.Status} {reply.Error}");
                 else if (!key.Possible.Contains(seen))
@@ -102,18 +102,18 @@ public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int client
             var (command, next) = state.Exists
                 ? random.NextDouble() switch
                 {
-                    < 0.40 => (new ClientCommand(CommandKind.Read, key.Name), state),
-                    < 0.75 => (new ClientCommand(CommandKind.Update, key.Name, value, state.Version), new KeyState(true, value, state.Version + 1)),
-                    < 0.90 => (new ClientCommand(CommandKind.Update, key.Name, value), new KeyState(true, value, state.Version + 1)),
-                    _ => (new ClientCommand(CommandKind.Delete, key.Name, null, state.Version), KeyState.Absent),
+                    < 0.40 => (new ConsoleCommand(CommandKind.Read, key.Name), state),
+                    < 0.75 => (new ConsoleCommand(CommandKind.Update, key.Name, value, state.Version), new KeyState(true, value, state.Version + 1)),
+                    < 0.90 => (new ConsoleCommand(CommandKind.Update, key.Name, value), new KeyState(true, value, state.Version + 1)),
+                    _ => (new ConsoleCommand(CommandKind.Delete, key.Name, null, state.Version), KeyState.Absent),
                 }
-                : (new ClientCommand(CommandKind.Create, key.Name, value), new KeyState(true, value, 1));
+                : (new ConsoleCommand(CommandKind.Create, key.Name, value), new KeyState(true, value, 1));
             var reply = await ExecuteAsync(connection, command);
             Judge(key, command, reply, state, next);
         }
     }
 
-    private void Judge(KeyRegister key, ClientCommand command, Reply reply, KeyState before, KeyState after)
+    private void Judge(KeyRegister key, ConsoleCommand command, Reply reply, KeyState before, KeyState after)
     {
         if (reply.Status is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Cancelled)
         {
@@ -146,7 +146,7 @@ public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int client
 
     private async Task ResolveAsync(KvConnection connection, KeyRegister key)
     {
-        var reply = await ExecuteAsync(connection, new ClientCommand(CommandKind.Read, key.Name));
+        var reply = await ExecuteAsync(connection, new ConsoleCommand(CommandKind.Read, key.Name));
         if (Observed(reply) is not { } seen)
             return;
         Interlocked.Increment(ref _reads);
@@ -157,7 +157,7 @@ public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int client
     }
 
     /// <summary>Sends <paramref name="command"/> and records it in <see cref="History"/>.</summary>
-    private async Task<Reply> ExecuteAsync(KvConnection connection, ClientCommand command)
+    private async Task<Reply> ExecuteAsync(KvConnection connection, ConsoleCommand command)
     {
         var call = _clock.ElapsedTicks;
         var reply = await connection.ExecuteAsync(command, CancellationToken.None);

@@ -45,8 +45,8 @@ public static class ReplicaAgreement
             {
                 LogReader.Scan(Path.Combine(directory, DataFiles.LogName(log)), entry =>
                 {
-                    replica.Entries[entry.Index] = $"term {entry.Term} {entry.Command.Kind} '{entry.Command.Key}' " +
-                                                   $"{entry.Command.RequestId?.ClientId}/{entry.Command.RequestId?.Sequence} {Convert.ToHexString(entry.Command.Value.Span)}";
+                    replica.Entries[entry.Index] = $"term {entry.Term} {entry.Operation.Kind} '{entry.Operation.Key}' " +
+                                                   $"{entry.Operation.RequestId?.ClientId}/{entry.Operation.RequestId?.Sequence} {Convert.ToHexString(entry.Operation.Value.Span)}";
                     (first, last) = (Math.Min(first, entry.Index), Math.Max(last, entry.Index));
                 });
             }

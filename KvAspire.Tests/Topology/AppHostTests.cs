@@ -47,20 +47,20 @@ public sealed class AppHostTests : IDisposable
             var keys = Enumerable.Range(0, 12).Select(i => $"<aspire-{i}>").ToList();
             for (var i = 0; i < keys.Count; i++)
             {
-                var created = await connections[i % connections.Length].ExecuteAsync(new ClientCommand(CommandKind.Create, keys[i], $"value {i}"), cancel.Token);
+                var created = await connections[i % connections.Length].ExecuteAsync(new ConsoleCommand(CommandKind.Create, keys[i], $"value {i}"), cancel.Token);
                 Assert.True(created.IsOk, $"{keys[i]}: {created.Status} {created.Error}");
                 for (var n = 0; n < connections.Length; n++)
                 {
-                    var read = await connections[n].ExecuteAsync(new ClientCommand(CommandKind.Read, keys[i]), cancel.Token);
+                    var read = await connections[n].ExecuteAsync(new ConsoleCommand(CommandKind.Read, keys[i]), cancel.Token);
                     Assert.Equal($"value {i}", read.Value);
                     Assert.Equal(topology.Nodes[n].Position == ring.OwnerOfKey(keys[i]) ? 0 : 1, read.Hops);
                 }
-                var updated = await connections[(i + 1) % connections.Length].ExecuteAsync(new ClientCommand(CommandKind.Update, keys[i], "updated", 1), cancel.Token);
+                var updated = await connections[(i + 1) % connections.Length].ExecuteAsync(new ConsoleCommand(CommandKind.Update, keys[i], "updated", 1), cancel.Token);
                 Assert.Equal(2, updated.Version);
                 if (i % 2 == 1)
                 {
-                    Assert.True((await connections[(i + 2) % connections.Length].ExecuteAsync(new ClientCommand(CommandKind.Delete, keys[i], null, 2), cancel.Token)).IsOk);
-                    Assert.Equal(StatusCode.NotFound, (await connections[(i + 3) % connections.Length].ExecuteAsync(new ClientCommand(CommandKind.Read, keys[i]), cancel.Token)).Status);
+                    Assert.True((await connections[(i + 2) % connections.Length].ExecuteAsync(new ConsoleCommand(CommandKind.Delete, keys[i], null, 2), cancel.Token)).IsOk);
+                    Assert.Equal(StatusCode.NotFound, (await connections[(i + 3) % connections.Length].ExecuteAsync(new ConsoleCommand(CommandKind.Read, keys[i]), cancel.Token)).Status);
                 }
             }
 
@@ -77,7 +77,7 @@ public sealed class AppHostTests : IDisposable
             for (var i = 0; i < whileDown.Count; i++)
             {
                 var through = topology.Nodes.Where(n => n != leader).ElementAt(i % (topology.Nodes.Count - 1));
-                var created = await connections[through.Position * 3 + through.Replica].ExecuteAsync(new ClientCommand(CommandKind.Create, whileDown[i], $"while down {i}"), cancel.Token);
+                var created = await connections[through.Position * 3 + through.Replica].ExecuteAsync(new ConsoleCommand(CommandKind.Create, whileDown[i], $"while down {i}"), cancel.Token);
                 Assert.True(created.IsOk, $"{whileDown[i]} through {through.Name}: {created.Status} {created.Error}");
             }
             var newLeader = await GroupProbe.WaitForLeaderAsync(group.Where(n => n != leader), ElectionTimeout);
@@ -90,7 +90,7 @@ public sealed class AppHostTests : IDisposable
             var backConnection = connections[leader.Position * 3 + leader.Replica];
             for (var i = 0; i < whileDown.Count; i++)
             {
-                var read = await backConnection.ExecuteAsync(new ClientCommand(CommandKind.Read, whileDown[i]), cancel.Token);
+                var read = await backConnection.ExecuteAsync(new ConsoleCommand(CommandKind.Read, whileDown[i]), cancel.Token);
                 Assert.Equal($"while down {i}", read.Value);
                 Assert.Equal(0, read.Hops);
             }

@@ -78,7 +78,7 @@ public sealed class CommandParserFuzzTests
         return parsed;
     }
 
-    private static void AssertWithinLimits(ClientCommand command, string input)
+    private static void AssertWithinLimits(ConsoleCommand command, string input)
     {
         var what = Escape(input);
         Assert.True(command.Key.Length > 0, $"{what}: empty key sent");
@@ -102,7 +102,7 @@ public sealed class CommandParserFuzzTests
     }
 
     /// <summary>The command written back as a line, key and value in double quotes.</summary>
-    private static string Quoted(ClientCommand command)
+    private static string Quoted(ConsoleCommand command)
     {
         static string Quote(string text) => "\"" + text.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
         var line = $"{command.Name} {Quote(command.Key)}";

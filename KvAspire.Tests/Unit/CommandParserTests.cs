@@ -7,7 +7,7 @@ public sealed class CommandParserTests
 {
     private readonly CommandParser _parser = new(maxValueBytes: 32);
 
-    private ClientCommand Sent(string line) => Assert.IsType<ParsedInput.Send>(_parser.ParseLine(line)).Command;
+    private ConsoleCommand Sent(string line) => Assert.IsType<ParsedInput.Send>(_parser.ParseLine(line)).Command;
 
     private string Error(string line) => Assert.IsType<ParsedInput.Invalid>(_parser.ParseLine(line)).Error;
 
@@ -27,7 +27,7 @@ public sealed class CommandParserTests
     [InlineData("DELETE a 12", CommandKind.Delete, "a", null, 12L)]
     public void Parses_a_valid_line(string line, CommandKind kind, string key, string? value, long? version)
     {
-        Assert.Equal(new ClientCommand(kind, key, value, version), Sent(line));
+        Assert.Equal(new ConsoleCommand(kind, key, value, version), Sent(line));
     }
 
     [Theory]
@@ -101,7 +101,7 @@ public sealed class CommandParserTests
     {
         var send = Assert.IsType<ParsedInput.Send>(_parser.ParseWords(["update", "k", "room 101"]));
 
-        Assert.Equal(new ClientCommand(CommandKind.Update, "k", "room 101"), send.Command);
+        Assert.Equal(new ConsoleCommand(CommandKind.Update, "k", "room 101"), send.Command);
     }
 
     [Fact]
@@ -109,6 +109,6 @@ public sealed class CommandParserTests
     {
         var send = Assert.IsType<ParsedInput.Send>(_parser.ParseWords(["update", "k", "new", "text", "3"]));
 
-        Assert.Equal(new ClientCommand(CommandKind.Update, "k", "new text", 3), send.Command);
+        Assert.Equal(new ConsoleCommand(CommandKind.Update, "k", "new text", 3), send.Command);
     }
 }

@@ -5,17 +5,17 @@ namespace KvAspire.Tests.Unit;
 [Trait("Category", "Unit")]
 public sealed class LogRecordFormatTests
 {
-    public static TheoryData<LogEntry> Entries => new()
+    public static TheoryData<CommittedWrite> Entries => new()
     {
-        new LogEntry(1, 0, 1_700_000_000_000, new KvCommand(OperationKind.Create, "a", "1"u8.ToArray(), null, new ClientRequestId("c", 1))),
-        new LogEntry(long.MaxValue, 7, 0, new KvCommand(OperationKind.Update, "ключ 🔑", new byte[70_000], 42, null)),
-        new LogEntry(3, 1, -5, new KvCommand(OperationKind.Delete, new string('k', 1024), default, null, new ClientRequestId(new string('c', 256), ulong.MaxValue))),
-        new LogEntry(4, 0, 9, new KvCommand(OperationKind.Update, "empty", ReadOnlyMemory<byte>.Empty, 1, new ClientRequestId("c", 0))),
+        new CommittedWrite(1, 0, 1_700_000_000_000, new KvOperation(OperationKind.Create, "a", "1"u8.ToArray(), null, new ClientRequestId("c", 1))),
+        new CommittedWrite(long.MaxValue, 7, 0, new KvOperation(OperationKind.Update, "ключ 🔑", new byte[70_000], 42, null)),
+        new CommittedWrite(3, 1, -5, new KvOperation(OperationKind.Delete, new string('k', 1024), default, null, new ClientRequestId(new string('c', 256), ulong.MaxValue))),
+        new CommittedWrite(4, 0, 9, new KvOperation(OperationKind.Update, "empty", ReadOnlyMemory<byte>.Empty, 1, new ClientRequestId("c", 0))),
     };
 
     [Theory]
     [MemberData(nameof(Entries))]
-    public void A_record_decodes_to_the_entry_it_encodes(LogEntry entry)
+    public void A_record_decodes_to_the_entry_it_encodes(CommittedWrite entry)
     {
         var record = new byte[LogRecordFormat.RecordSize(entry)];
         Assert.Equal(record.Length, LogRecordFormat.WriteRecord(entry, record));
@@ -28,15 +28,15 @@ public sealed class LogRecordFormatTests
 
         Assert.NotNull(decoded);
         Assert.Equal((entry.Index, entry.Term, entry.TimestampUnixMs), (decoded.Index, decoded.Term, decoded.TimestampUnixMs));
-        Assert.Equal((entry.Command.Kind, entry.Command.Key, entry.Command.ExpectedVersion, entry.Command.RequestId),
-            (decoded.Command.Kind, decoded.Command.Key, decoded.Command.ExpectedVersion, decoded.Command.RequestId));
-        Assert.Equal(entry.Command.Value.ToArray(), decoded.Command.Value.ToArray());
+        Assert.Equal((entry.Operation.Kind, entry.Operation.Key, entry.Operation.ExpectedVersion, entry.Operation.RequestId),
+            (decoded.Operation.Kind, decoded.Operation.Key, decoded.Operation.ExpectedVersion, decoded.Operation.RequestId));
+        Assert.Equal(entry.Operation.Value.ToArray(), decoded.Operation.Value.ToArray());
     }
 
     [Fact]
     public void A_flipped_bit_anywhere_in_the_payload_fails_the_checksum()
     {
-        var entry = new LogEntry(1, 0, 1, new KvCommand(OperationKind.Create, "key", "value"u8.ToArray()));
+        var entry = new CommittedWrite(1, 0, 1, new KvOperation(OperationKind.Create, "key", "value"u8.ToArray()));
         var record = new byte[LogRecordFormat.RecordSize(entry)];
         LogRecordFormat.WriteRecord(entry, record);
         LogRecordFormat.TryReadRecordHeader(record, out _, out var checksum);
@@ -52,7 +52,7 @@ public sealed class LogRecordFormatTests
     [Fact]
     public void A_damaged_length_is_detected_by_its_check()
     {
-        var entry = new LogEntry(1, 0, 1, new KvCommand(OperationKind.Create, "key", "value"u8.ToArray()));
+        var entry = new CommittedWrite(1, 0, 1, new KvOperation(OperationKind.Create, "key", "value"u8.ToArray()));
         var record = new byte[LogRecordFormat.RecordSize(entry)];
         LogRecordFormat.WriteRecord(entry, record);
 

@@ -9,7 +9,6 @@ using KvAspire.Tests.Support;
 using KvAspire.Node;
 using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Logging.Abstractions;
-using LogEntry = KvAspire.Node.Storage.LogEntry;
 
 namespace KvAspire.Tests.Unit;
 
@@ -52,9 +51,9 @@ public sealed class StateMachineTests : IAsyncDisposable
         return _wal;
     }
 
-    private static ReadOnlyMemory<byte> Payload(KvCommand command) => LogRecordFormat.EncodeCommand(1000, command);
+    private static ReadOnlyMemory<byte> Payload(KvOperation command) => LogRecordFormat.EncodeCommand(1000, command);
 
-    private static KvCommand Create(string key, string client = "c", ulong sequence = 1) =>
+    private static KvOperation Create(string key, string client = "c", ulong sequence = 1) =>
         new(OperationKind.Create, key, Encoding.UTF8.GetBytes("v"), RequestId: new ClientRequestId(client, sequence));
 
     private static async Task<long> CommitAsync(WriteAheadLog wal, ReadOnlyMemory<byte> payload, long term = 1, object? context = null)
@@ -68,7 +67,7 @@ public sealed class StateMachineTests : IAsyncDisposable
     private List<PipelineItem> Drain(bool log)
     {
         var items = new List<PipelineItem>();
-        while ((log ? _queues.F2 : _queues.F3).Reader.TryRead(out var item))
+        while ((log ? _queues.ToLog : _queues.ToApply).Reader.TryRead(out var item))
             items.Add(item);
         return items;
     }
@@ -80,10 +79,10 @@ public sealed class StateMachineTests : IAsyncDisposable
         await CommitAsync(wal, Payload(Create("a", sequence: 1)), term: 2);
         await CommitAsync(wal, Payload(Create("b", sequence: 2)), term: 3);
 
-        var logged = Drain(log: true).Cast<Command>().Select(c => c.Entry!).ToList();
-        var applied = Drain(log: false).Cast<Command>().Select(c => c.Entry!).ToList();
+        var logged = Drain(log: true).Cast<PendingRequest>().Select(c => c.Entry!).ToList();
+        var applied = Drain(log: false).Cast<PendingRequest>().Select(c => c.Entry!).ToList();
         Assert.Equal(logged, applied);
-        Assert.Equal([("a", 1L, 2L), ("b", 2L, 3L)], applied.Select(e => (e.Command.Key, e.Index, e.Term)));
+        Assert.Equal([("a", 1L, 2L), ("b", 2L, 3L)], applied.Select(e => (e.Operation.Key, e.Index, e.Term)));
         Assert.Equal(2, _stateMachine!.AppliedIndex);
     }
 
@@ -91,12 +90,12 @@ public sealed class StateMachineTests : IAsyncDisposable
     public async Task The_waiting_command_is_the_one_answered_only_when_its_request_id_matches()
     {
         var wal = await OpenAsync();
-        var waiting = new Command(Create("a", sequence: 7), default);
-        var stale = new Command(Create("a", sequence: 8), default);
+        var waiting = new PendingRequest(Create("a", sequence: 7), default);
+        var stale = new PendingRequest(Create("a", sequence: 8), default);
         await CommitAsync(wal, Payload(Create("a", sequence: 7)), context: waiting);
         await CommitAsync(wal, Payload(Create("b", sequence: 9)), context: stale);
 
-        var applied = Drain(log: false).Cast<Command>().ToList();
+        var applied = Drain(log: false).Cast<PendingRequest>().ToList();
         Assert.Same(waiting, applied[0]);
         Assert.Equal(1, waiting.Entry!.Index);
         Assert.NotSame(stale, applied[1]);
@@ -107,12 +106,12 @@ public sealed class StateMachineTests : IAsyncDisposable
     public async Task A_request_committed_twice_with_the_same_waiting_command_travels_as_two_items()
     {
         var wal = await OpenAsync();
-        var waiting = new Command(Create("a", sequence: 7), default);
+        var waiting = new PendingRequest(Create("a", sequence: 7), default);
         await CommitAsync(wal, Payload(Create("a", sequence: 7)), context: waiting);
         await CommitAsync(wal, Payload(Create("between", sequence: 8)));
         await CommitAsync(wal, Payload(Create("a", sequence: 7)), context: waiting);
 
-        var applied = Drain(log: false).Cast<Command>().ToList();
+        var applied = Drain(log: false).Cast<PendingRequest>().ToList();
         Assert.Equal([1L, 2L, 3L], applied.Select(c => c.Entry!.Index));
         Assert.Same(waiting, applied[0]);
         Assert.NotSame(waiting, applied[2]);
@@ -128,7 +127,7 @@ public sealed class StateMachineTests : IAsyncDisposable
         await CommitAsync(wal, Encoding.UTF8.GetBytes("not a command at all, but long enough to look like one............"));
         var last = await CommitAsync(wal, Payload(Create("after")));
 
-        Assert.Equal(["after"], Drain(log: false).Cast<Command>().Select(c => c.Operation.Key));
+        Assert.Equal(["after"], Drain(log: false).Cast<PendingRequest>().Select(c => c.Operation.Key));
         Assert.Equal(last, _stateMachine!.AppliedIndex);
     }
 
@@ -139,7 +138,7 @@ public sealed class StateMachineTests : IAsyncDisposable
         await CommitAsync(wal, LogRecordFormat.EncodeCommand(5000, Create("a", sequence: 1)));
         await CommitAsync(wal, LogRecordFormat.EncodeCommand(4000, Create("b", sequence: 2)));
 
-        Assert.Equal([5000L, 5000L], Drain(log: false).Cast<Command>().Select(c => c.Entry!.TimestampUnixMs));
+        Assert.Equal([5000L, 5000L], Drain(log: false).Cast<PendingRequest>().Select(c => c.Entry!.TimestampUnixMs));
     }
 
     [Fact]
@@ -148,8 +147,8 @@ public sealed class StateMachineTests : IAsyncDisposable
         using (var log = OperationLog.Open(_data.Path, 0, 0))
         {
             log.Append([
-                new LogEntry(1, 1, 1000, Create("a", sequence: 1)),
-                new LogEntry(2, 1, 1000, Create("b", sequence: 2)),
+                new CommittedWrite(1, 1, 1000, Create("a", sequence: 1)),
+                new CommittedWrite(2, 1, 1000, Create("b", sequence: 2)),
             ]);
         }
 
@@ -160,7 +159,7 @@ public sealed class StateMachineTests : IAsyncDisposable
         Assert.IsType<SnapshotMarker>(Assert.Single(Drain(log: false)));
         var next = await CommitAsync(wal, Payload(Create("c", sequence: 3)));
         Assert.Equal(3, next);
-        Assert.Equal([("c", 3L)], Drain(log: false).Cast<Command>().Select(c => (c.Operation.Key, c.Entry!.Index)));
+        Assert.Equal([("c", 3L)], Drain(log: false).Cast<PendingRequest>().Select(c => (c.Operation.Key, c.Entry!.Index)));
     }
 
     [Fact]
@@ -169,14 +168,14 @@ public sealed class StateMachineTests : IAsyncDisposable
         var wal = await OpenAsync();
         var leaderMap = new KvMap();
         for (var i = 1; i <= 5; i++)
-            leaderMap.Apply(new LogEntry(i, 4, 2000 + i, Create($"k{i}", sequence: (ulong)i)));
+            leaderMap.Apply(new CommittedWrite(i, 4, 2000 + i, Create($"k{i}", sequence: (ulong)i)));
         using var leaderFiles = new TempDirectory();
         SnapshotFile.Write(leaderFiles.Path, 9, leaderMap.Freeze());
         var sent = new StoredSnapshot(leaderFiles.Path, 9, 5, 4, Task.CompletedTask);
 
         var installing = wal.AppendAsync(sent, 5).AsTask();
-        var marker = (SnapshotMarker)await _queues.F2.Reader.ReadAsync();
-        Assert.Same(marker, await _queues.F3.Reader.ReadAsync());
+        var marker = (SnapshotMarker)await _queues.ToLog.Reader.ReadAsync();
+        Assert.Same(marker, await _queues.ToApply.Reader.ReadAsync());
         Assert.Equal(5, marker.Install!.LastIndex);
         Assert.Equal(["k1", "k2", "k3", "k4", "k5"], marker.Install.Values.Keys.Order());
         marker.MarkRotated();
@@ -187,7 +186,7 @@ public sealed class StateMachineTests : IAsyncDisposable
         Assert.Equal(5, _stateMachine.AppliedIndex);
         var next = await CommitAsync(wal, Payload(Create("after", sequence: 6)), term: 4);
         Assert.Equal(6, next);
-        Assert.Equal(6, Drain(log: false).Cast<Command>().Single().Entry!.Index);
+        Assert.Equal(6, Drain(log: false).Cast<PendingRequest>().Single().Entry!.Index);
     }
 
     [Fact]
@@ -214,7 +213,7 @@ public sealed class StateMachineTests : IAsyncDisposable
 
         await CommitAsync(wal, Payload(Create("a", sequence: 1)));
         await SnapshotAsync(lastIndex: 1);
-        Assert.Equal([typeof(Command), typeof(SnapshotMarker)], Drain(log: false).Select(i => i.GetType()));
+        Assert.Equal([typeof(PendingRequest), typeof(SnapshotMarker)], Drain(log: false).Select(i => i.GetType()));
         await CommitAsync(wal, Payload(Create("b", sequence: 2)));
         await SnapshotAsync(lastIndex: 2);
         await Wait.UntilAsync(() => _stateMachine.Snapshot?.Index == 1, TimeSpan.FromSeconds(5), "snapshot 1 to become Raft's snapshot");

@@ -4,15 +4,17 @@ using KvAspire.Node.Storage;
 namespace KvAspire.Node.Pipeline;
 
 /// <summary>
-/// One request on its way through the pipeline: the operation, the trace it belongs to, how many
-/// servers forwarded it here, where its key lives, its place in the committed order once Raft gives it
-/// one (owned writes only), and the caller's pending answer.
+/// One request as the node carries it from its handler to its answer: the operation, the trace it
+/// belongs to, how many servers forwarded it here, where its key lives, and, for a write of this
+/// position, its place in the committed order once Raft gives it one. <see cref="Result"/> is the map's
+/// answer: only the <see cref="DurabilityGate"/> completes it (once what it depends on is on disk), and
+/// only the replication path awaits it.
 /// </summary>
-public sealed class Command(KvCommand operation, ActivityContext traceContext, int hopsSoFar = 0, bool handedToLeader = false) : PipelineItem
+public sealed class PendingRequest(KvOperation operation, ActivityContext traceContext, int hopsSoFar = 0, bool handedToLeader = false) : PipelineItem
 {
     private readonly TaskCompletionSource<OperationResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public KvCommand Operation { get; } = operation;
+    public KvOperation Operation { get; } = operation;
 
     public ActivityContext TraceContext { get; } = traceContext;
 
@@ -26,11 +28,11 @@ public sealed class Command(KvCommand operation, ActivityContext traceContext, i
     public (ulong KeyId, int Owner) Route { get; init; }
 
     /// <summary>Set once a write is committed: its Raft index and term and its commit timestamp.</summary>
-    public LogEntry? Entry { get; set; }
+    public CommittedWrite? Entry { get; set; }
 
     public Task<OperationResult> Result => _completion.Task;
 
-    public void Complete(OperationResult result) => _completion.TrySetResult(result);
+    internal void Complete(OperationResult result) => _completion.TrySetResult(result);
 
-    public void Fail(Exception exception) => _completion.TrySetException(exception);
+    internal void Fail(Exception exception) => _completion.TrySetException(exception);
 }

@@ -9,7 +9,7 @@ public enum CommandKind
 }
 
 /// <summary>A validated command, ready to send.</summary>
-public sealed record ClientCommand(CommandKind Kind, string Key, string? Value = null, long? ExpectedVersion = null)
+public sealed record ConsoleCommand(CommandKind Kind, string Key, string? Value = null, long? ExpectedVersion = null)
 {
     public string Name => Kind.ToString().ToLowerInvariant();
 

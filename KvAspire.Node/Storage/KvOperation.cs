@@ -14,9 +14,9 @@ public readonly record struct ClientRequestId(string ClientId, ulong Sequence);
 /// <summary>
 /// An operation on the map as a client asked for it. Writes are logged and applied exactly as written
 /// here, so everything that decides their outcome must be in this value (the timestamp included, in
-/// <see cref="LogEntry"/>).
+/// <see cref="CommittedWrite"/>).
 /// </summary>
-public sealed record KvCommand(
+public sealed record KvOperation(
     OperationKind Kind,
     string Key,
     ReadOnlyMemory<byte> Value = default,
@@ -25,9 +25,3 @@ public sealed record KvCommand(
 {
     public bool IsWrite => Kind != OperationKind.Read;
 }
-
-/// <summary>
-/// A write in the order the node committed it. <see cref="Index"/> is its place in that order (the Raft
-/// index once the position is replicated; <see cref="Term"/> is 0 until then).
-/// </summary>
-public sealed record LogEntry(long Index, long Term, long TimestampUnixMs, KvCommand Command);
