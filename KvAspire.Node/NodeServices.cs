@@ -48,13 +48,13 @@ public static class NodeServices
         {
             // Room for a value over the limit to arrive and be refused with INVALID_ARGUMENT, not cut off.
             grpc.MaxReceiveMessageSize = Math.Max(4 * 1024 * 1024, 2 * topology.MaxValueBytes + 64 * 1024);
-            // Outermost first: metrics see every outcome, refusals included; the secret is checked before a slot is taken.
-            grpc.Interceptors.Add<ClusterSecretInterceptor>();
         }).AddServiceOptions<KeyValueService>(keyValue =>
         {
+            // Outermost first: metrics see every outcome, refusals included; the secret is checked before a slot is taken.
             keyValue.Interceptors.Add<TelemetryInterceptor>();
+            keyValue.Interceptors.Add<ClusterSecretInterceptor>();
             keyValue.Interceptors.Add<AdmissionInterceptor>();
-        });
+        }).AddServiceOptions<AdminService>(admin => admin.Interceptors.Add<ClusterSecretInterceptor>());
         // grpc.health.v1 on the gRPC port: for probes and load balancers, and for peers to tell a node
         // they cannot reach from one that answers.
         builder.Services.AddGrpcHealthChecks();
@@ -73,14 +73,12 @@ public static class NodeServices
         services.AddSingleton<AdmissionInterceptor>();
         services.AddSingleton<PipelineQueues>();
         services.AddSingleton<DurabilityGate>();
-        services.AddSingleton<RequestValidator>();
         services.AddSingleton<NodeTelemetry>();
         services.AddSingleton<Snapshotter>();
         services.AddSingleton<LocalRing>();
         services.AddSingleton<PeerClients>();
         services.AddSingleton<PeerReachability>();
         services.AddSingleton<Forwarder>();
-        services.AddSingleton<Leadership>();
         services.AddSingleton<ReplicationPath>();
         services.AddSingleton<GroupStatus>();
         // Started and stopped by Program.cs around the host (and so around Raft), not as hosted services.

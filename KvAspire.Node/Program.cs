@@ -1,6 +1,9 @@
+// One node of the cluster, as a process: it reads its entry of the topology, recovers its state from its
+// data directory, then starts in order (pipeline, Raft, ports) and stops in reverse. Everything it is made
+// of is registered in NodeServices.cs.
+using DotNext.Net.Cluster.Consensus.Raft.Http;
 using KvAspire.Configuration;
 using KvAspire.Node;
-using DotNext.Net.Cluster.Consensus.Raft.Http;
 using KvAspire.Node.Api;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Pipeline;

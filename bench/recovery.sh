@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Recovery benchmark (R-SNAP-2): fill one node with KEYS keys of VALUE_SIZE bytes, let it write a
+# Recovery benchmark: fill one node with KEYS keys of VALUE_SIZE bytes, let it write a
 # snapshot of all of them, kill -9 it, and time the restart until it serves again. Then compare write
 # latency with no snapshot running against writes while snapshots run back to back.
 #

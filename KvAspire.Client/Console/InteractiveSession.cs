@@ -6,7 +6,7 @@ using KvAspire.Client.Connection;
 namespace KvAspire.Client.Console;
 
 /// <summary>
-/// The interactive console (R-CLI-1..3). A reader thread shows the menu, reads lines, validates them
+/// The interactive console. A reader thread shows the menu, reads lines, validates them
 /// and sends valid commands without waiting for their answers; commands on one key still take effect in
 /// the order typed (<see cref="KeyOrderedSender"/>). A receiver thread prints each answer as it arrives,
 /// tagged with the command it answers. After the reader ends (sair/exit/quit or end of input) the

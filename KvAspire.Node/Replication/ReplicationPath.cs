@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using DotNext.IO.Log;
 using DotNext.Net.Cluster;
 using DotNext.Net.Cluster.Consensus.Raft;
 using Grpc.Core;
@@ -23,9 +24,14 @@ namespace KvAspire.Node.Replication;
 /// (with backoff) while the group has no leader or the leader cannot be reached. Only those failures are
 /// tried again: anything else is a bug, answered INTERNAL and logged, not passed off as an outage.
 /// </summary>
-public sealed class ReplicationPath(IRaftCluster raft, Leadership leadership, RaftGroup group, KvStateMachine stateMachine, PeerClients peers,
+public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, KvStateMachine stateMachine, PeerClients peers,
     NodeInfo self, NodeTimings timings, TimeProvider clock, ILogger<ReplicationPath> logger)
 {
+    private Leadership? _leadership;
+
+    /// <summary>What a proposal carries: cancelled when this leadership ends; the term it was won in.</summary>
+    private sealed record Leadership(CancellationToken Token, long Term);
+
     /// <exception cref="RpcException">UNAVAILABLE (no leader or no quorum in time, or the node is stopping) or INTERNAL.</exception>
     public async Task<Answer> ExecuteAsync(PendingRequest request, CancellationToken cancellationToken)
     {
@@ -118,7 +124,7 @@ public sealed class ReplicationPath(IRaftCluster raft, Leadership leadership, Ra
             return await request.Result.WaitAsync(cancellationToken);
         }
         // Proposed with the term this leadership was won in, and abandoned (then tried again) if it ends.
-        var held = await leadership.CurrentAsync(cancellationToken) ?? throw new NotLeaderException();
+        var held = await CurrentLeadershipAsync(cancellationToken) ?? throw new NotLeaderException();
         using var whileLeading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, held.Token);
         // The leader's clock proposes the commit timestamp; the state machine keeps it from going backwards.
         var payload = LogRecordFormat.EncodeCommand(clock.GetUtcNow().ToUnixTimeMilliseconds(), request.Operation);
@@ -132,6 +138,45 @@ public sealed class ReplicationPath(IRaftCluster raft, Leadership leadership, Ra
         }
         // Committed and handed to F2 and F3: the answer follows once the log worker has synced it.
         return await request.Result.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// This node's leadership, as a proposal must carry it, or null when it does not lead or its first
+    /// entry as leader is not committed yet (before that, DotNext's leadership token is cancelled too).
+    /// DotNext's <c>ReplicateAsync(payload)</c> stamps an entry with the node's current term, and a leader
+    /// that steps down raises that term before its leader state ends. A proposal in between appends an
+    /// entry with the new leader's term at an index where the new leader has a different entry; Raft's log
+    /// matching (same index and term, same entry) then keeps it, and this replica applies an entry no other
+    /// has (found by the leader-pause nemesis). The term here is the term of the last entry of this node's
+    /// own log while it leads: its first entry as leader and every one after carry its term, and a newer
+    /// leader's entries are appended only after this leadership has ended.
+    /// </summary>
+    private async ValueTask<Leadership?> CurrentLeadershipAsync(CancellationToken cancellationToken)
+    {
+        var token = raft.LeadershipToken;
+        if (token.IsCancellationRequested)
+            return null;
+        if (Volatile.Read(ref _leadership) is { } known && known.Token == token)
+            return known;
+        var last = raft.AuditTrail.LastEntryIndex;
+        var term = await raft.AuditTrail.ReadAsync(new LastTermReader(), last, last, cancellationToken);
+        if (token.IsCancellationRequested)
+            return null; // the term read may be a newer leader's
+        var held = new Leadership(token, term);
+        Volatile.Write(ref _leadership, held);
+        return held;
+    }
+
+    private sealed class LastTermReader : ILogEntryConsumer<IRaftLogEntry, long>
+    {
+        public bool LogEntryMetadataOnly => true;
+
+        public ValueTask<long> ReadAsync<TEntry, TList>(TList entries, long? snapshotIndex, CancellationToken token)
+            where TEntry : IRaftLogEntry
+            where TList : IReadOnlyList<TEntry> =>
+            entries.Count > 0
+                ? ValueTask.FromResult(entries[^1].Term)
+                : ValueTask.FromException<long>(new InvalidOperationException("the log returned no entry for its last index"));
     }
 
     private async Task<IClusterMember> WaitForLeaderAsync(CancellationToken cancellationToken)

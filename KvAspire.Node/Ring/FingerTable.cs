@@ -1,7 +1,7 @@
-namespace KvAspire.Ring;
+namespace KvAspire.Node.Ring;
 
 /// <summary>
-/// Routing from one position (R-RING-3), pure. Its fingers are the positions at ring distances ±2^k
+/// Routing from one position (shortest way round, either direction), pure. Its fingers are the positions at ring distances ±2^k
 /// (counted in positions; with evenly spaced positions that is ±2^k·⌊2^m/N⌋ in identifiers), so the next
 /// and the previous position are always among them. A request goes to the finger that leaves the
 /// shortest remaining distance to the owner, either way around the ring.

@@ -10,7 +10,7 @@ namespace KvAspire.Node.Storage;
 public sealed record DataFileSet(IReadOnlyList<long> Logs, IReadOnlyList<long> Snapshots, IReadOnlyList<string> Temporary, long HighestNumber);
 
 /// <summary>
-/// Naming and retention of a node's state-machine files (R-SNAP-1). Operations before snapshot X are in
+/// Naming and retention of a node's state-machine files. Operations before snapshot X are in
 /// <c>log.(X−1)</c> (the first log is <c>log.0</c>); from the moment snapshot X starts, new operations go
 /// to <c>log.X</c>. Once snapshot X is complete only the last 3 logs and 3 snapshots stay: X−2, X−1, X.
 /// Numbers are never reused, across restarts too.

@@ -1,5 +1,6 @@
 namespace KvAspire.Node.Storage;
 
+/// <summary>What a client asks of the map: the four operations of the public API.</summary>
 public enum OperationKind : byte
 {
     Create = 1,

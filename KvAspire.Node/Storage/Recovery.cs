@@ -22,7 +22,7 @@ public sealed record RecoveredState(
     TimeSpan Duration);
 
 /// <summary>
-/// Rebuilds the map from the node's data directory before the node serves (R-SNAP-2): the newest valid
+/// Rebuilds the map from the node's data directory before the node serves: the newest valid
 /// <c>snap.X</c> (falling back to an older one if it is damaged), then <c>log.X</c> and every later log in
 /// order. A torn tail of the newest log is cut off and reported; anything else damaged or missing stops
 /// the start with a clear error rather than serving wrong data.

@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 namespace KvAspire.Tests.EndToEnd;
 
 /// <summary>
-/// The reliability runner (R-TST-2 and beyond): concurrent clients on a ring of real processes (2 positions
+/// The reliability runner (the assignment's rolling-restart scenario and beyond): concurrent clients on a ring of real processes (2 positions
 /// × 3 replicas) while a nemesis strikes one replica at a time, or a whole position, round after round,
 /// position by position;
 /// then every key read through every node, the whole history checked for linearizability, and the

@@ -1,12 +1,13 @@
 using Grpc.Core;
 using KvAspire.Client.Commands;
 using KvAspire.Client.Connection;
+using KvAspire.Node.Ring;
 using KvAspire.Ring;
 using KvAspire.Tests.Support;
 
 namespace KvAspire.Tests.EndToEnd;
 
-/// <summary>A ring of 8 real node processes, one per position (R-RING-1..4): routing, ownership, a position down.</summary>
+/// <summary>A ring of 8 real node processes, one per position: routing, ownership, a position down.</summary>
 [Trait("Category", "EndToEnd")]
 public sealed class RingTests : IAsyncLifetime
 {

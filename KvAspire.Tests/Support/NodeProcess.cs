@@ -23,6 +23,13 @@ public sealed class NodeProcess : IAsyncDisposable
 
     public string Output => string.Join(Environment.NewLine, _output);
 
+    /// <summary>
+    /// Whether the node logged event <paramref name="eventId"/> (the ids of <c>Telemetry/NodeLog.cs</c>):
+    /// the console shows each entry's level, category and id, as <c>warn: KvAspire.Node.Recovery[3]</c>.
+    /// </summary>
+    public bool LoggedEvent(int eventId) =>
+        _output.Any(line => System.Text.RegularExpressions.Regex.IsMatch(line, $@"^(trce|dbug|info|warn|fail|crit): KvAspire\.[\w.]+\[{eventId}\]"));
+
     public bool HasExited => _process.HasExited;
 
     public int ExitCode => _process.ExitCode;

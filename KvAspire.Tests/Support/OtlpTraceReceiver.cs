@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using Google.Protobuf;
 
 namespace KvAspire.Tests.Support;
@@ -19,11 +18,7 @@ public sealed class OtlpTraceReceiver : IDisposable
 
     public OtlpTraceReceiver()
     {
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            Endpoint = $"http://127.0.0.1:{((IPEndPoint)probe.LocalEndpoint).Port}";
-        }
+        Endpoint = $"http://127.0.0.1:{TestPorts.Take(1)[0]}";
         _listener.Prefixes.Add(Endpoint + "/");
         _listener.Start();
         _ = ServeAsync();

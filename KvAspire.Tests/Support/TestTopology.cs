@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-
 namespace KvAspire.Tests.Support;
 
 /// <summary>
@@ -62,7 +59,7 @@ public sealed class TestTopology
     public static TestTopology Ring(TempDirectory directory, int positions, int maxValueBytes = 1024 * 1024,
         int snapshotIntervalSeconds = 30, int replicas = 1)
     {
-        var ports = FreePorts(2 * positions * replicas);
+        var ports = TestPorts.Take(2 * positions * replicas);
         var nodes = Enumerable.Range(0, positions * replicas).Select(n =>
         {
             var (i, j) = (n / replicas, n % replicas);
@@ -106,17 +103,4 @@ public sealed class TestTopology
     }
 
     /// <summary>Distinct free ports: all are held open until all are chosen.</summary>
-    private static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        try
-        {
-            listeners.ForEach(l => l.Start());
-            return listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        }
-        finally
-        {
-            listeners.ForEach(l => l.Stop());
-        }
-    }
 }

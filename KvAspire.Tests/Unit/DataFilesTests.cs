@@ -2,7 +2,7 @@ using KvAspire.Node.Storage;
 
 namespace KvAspire.Tests.Unit;
 
-/// <summary>R-SNAP-1 naming and retention, simulated over many snapshots and restarts.</summary>
+/// <summary>The naming and retention of snap.X and log.X (the last 3 of each), simulated over many snapshots and restarts.</summary>
 [Trait("Category", "Unit")]
 public sealed class DataFilesTests
 {

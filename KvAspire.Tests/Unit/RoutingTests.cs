@@ -1,3 +1,4 @@
+using KvAspire.Node.Ring;
 using KvAspire.Ring;
 
 namespace KvAspire.Tests.Unit;

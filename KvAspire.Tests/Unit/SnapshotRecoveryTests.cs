@@ -4,7 +4,7 @@ using KvAspire.Tests.Support;
 
 namespace KvAspire.Tests.Unit;
 
-/// <summary>Recovery from snap.X plus the logs after it (R-SNAP-2), fallbacks and refusals.</summary>
+/// <summary>Recovery from snap.X plus the logs after it, fallbacks and refusals.</summary>
 [Trait("Category", "Unit")]
 public sealed class SnapshotRecoveryTests : IDisposable
 {

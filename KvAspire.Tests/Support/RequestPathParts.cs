@@ -1,0 +1,72 @@
+using DotNext.Net.Cluster.Consensus.Raft;
+using KvAspire.Configuration;
+using KvAspire.Node;
+using KvAspire.Node.Configuration;
+using KvAspire.Node.Pipeline;
+using KvAspire.Node.Replication;
+using KvAspire.Node.Ring;
+using Microsoft.Extensions.Hosting.Internal;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using NSubstitute;
+
+namespace KvAspire.Tests.Support;
+
+/// <summary>
+/// The real parts of node p0r0's request path, in process, on fake time and over a stand-in for its Raft
+/// group (<see cref="Raft"/>), for a ring of <c>positions</c> × <c>replicas</c> in which no other node runs.
+/// </summary>
+public sealed class RequestPathParts : IDisposable
+{
+    private readonly TempDirectory _directory = new();
+    private readonly NodeDataDirectory _data = new();
+    private readonly ApplicationLifetime _lifetime = new(NullLogger<ApplicationLifetime>.Instance);
+
+    public RequestPathParts(int positions = 1, int replicas = 3, int maxValueBytes = 1024 * 1024)
+    {
+        Topology = TopologyLoader.Load(TestTopology.Ring(_directory, positions, maxValueBytes, replicas: replicas).Path);
+        Self = Topology.GetNode("p0r0");
+        Timings = NodeTimings.For(Topology);
+        Ring = new LocalRing(Topology, Self);
+        Queues = new PipelineQueues(Topology);
+        Peers = new PeerClients(Topology, Self, new ClusterSecret(null), Timings, Clock);
+        Reachability = new PeerReachability(Peers, Timings, _lifetime, Clock, NullLogger<PeerReachability>.Instance);
+        var stateMachine = new KvStateMachine(Queues, _data.Recover(), new FailStop(_lifetime), NullLogger<KvStateMachine>.Instance);
+        Replication = new ReplicationPath(Raft, new RaftGroup(Topology, Self), stateMachine, Peers, Self, Timings, Clock,
+            NullLogger<ReplicationPath>.Instance);
+        Forwarder = new Forwarder(Ring, Peers, Reachability, Timings, Clock);
+    }
+
+    public ClusterTopology Topology { get; }
+
+    public NodeInfo Self { get; }
+
+    public NodeTimings Timings { get; }
+
+    public FakeTimeProvider Clock { get; } = new();
+
+    public IRaftCluster Raft { get; } = Substitute.For<IRaftCluster>();
+
+    public LocalRing Ring { get; }
+
+    public PipelineQueues Queues { get; }
+
+    public PeerClients Peers { get; }
+
+    public PeerReachability Reachability { get; }
+
+    public ReplicationPath Replication { get; }
+
+    public Forwarder Forwarder { get; }
+
+    /// <summary>A durability gate over the same (empty) data directory: what completes the requests the map answers.</summary>
+    public DurabilityGate NewGate() => new(_data.Recover());
+
+    public void Dispose()
+    {
+        _lifetime.StopApplication();
+        Peers.Dispose();
+        _data.Dispose();
+        _directory.Dispose();
+    }
+}

@@ -1,0 +1,116 @@
+using DotNext.Net.Cluster;
+using DotNext.Net.Cluster.Consensus.Raft;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using KvAspire.Node.Api;
+using KvAspire.Tests.Support;
+using KvAspire.V1;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using NSubstitute;
+
+namespace KvAspire.Tests.Unit;
+
+/// <summary>
+/// Bad input over gRPC to the real <see cref="KeyValueService"/> and its request binding, on an in-process
+/// server whose Raft group is a stand-in: INVALID_ARGUMENT with the reason, and nothing reaches Raft.
+/// </summary>
+[Trait("Category", "Unit")]
+public sealed class RequestValidationTests : IAsyncLifetime
+{
+    private readonly RequestPathParts _node = new(replicas: 1, maxValueBytes: 100);
+    private WebApplication _server = null!;
+    private GrpcChannel _channel = null!;
+    private KeyValue.KeyValueClient _kv = null!;
+
+    private IRaftCluster Raft => _node.Raft;
+
+    public async Task InitializeAsync()
+    {
+        Raft.Leader.Returns((IClusterMember?)null);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseTestServer();
+        builder.Services.AddGrpc();
+        builder.Services.AddSingleton(_node.Topology);
+        builder.Services.AddSingleton(_node.Ring);
+        builder.Services.AddSingleton(_node.Replication);
+        builder.Services.AddSingleton(_node.Forwarder);
+        _server = builder.Build();
+        _server.MapGrpcService<KeyValueService>();
+        await _server.StartAsync();
+        _channel = GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions { HttpHandler = _server.GetTestServer().CreateHandler() });
+        _kv = new KeyValue.KeyValueClient(_channel);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _channel.Dispose();
+        await _server.DisposeAsync();
+        _node.Dispose();
+    }
+
+    private static RequestId Id(ulong sequence) => new() { ClientId = "grpc-test", Sequence = sequence };
+
+    public static TheoryData<string, string> BadRequests => new()
+    {
+        { "empty key", "the key is empty" },
+        { "long key", "the key is 1025 bytes" },
+        { "long multibyte key", "the key is 1026 bytes" },
+        { "value over the limit", "the value is 101 bytes; the limit is 100" },
+        { "version 0", "expected version 0 is not a version" },
+        { "negative version", "expected version -1" },
+        { "empty client id", "the request id has an empty client id" },
+        { "long client id", "the request id's client id is over 256 bytes" },
+    };
+
+    private Task Send(string name) => name switch
+    {
+        "empty key" => _kv.CreateAsync(new CreateRequest { Key = "", Value = ByteString.CopyFromUtf8("v"), Id = Id(2) }).ResponseAsync,
+        "long key" => _kv.ReadAsync(new ReadRequest { Key = new string('k', 1025) }).ResponseAsync,
+        "long multibyte key" => _kv.DeleteAsync(new DeleteRequest { Key = new string('é', 513), Id = Id(3) }).ResponseAsync,
+        "value over the limit" => _kv.UpdateAsync(new UpdateRequest { Key = "k", Value = ByteString.CopyFrom(new byte[101]), Id = Id(4) }).ResponseAsync,
+        "version 0" => _kv.UpdateAsync(new UpdateRequest { Key = "k", Value = ByteString.CopyFromUtf8("v"), ExpectedVersion = 0, Id = Id(5) }).ResponseAsync,
+        "negative version" => _kv.DeleteAsync(new DeleteRequest { Key = "k", ExpectedVersion = -1, Id = Id(6) }).ResponseAsync,
+        "empty client id" => _kv.DeleteAsync(new DeleteRequest { Key = "k", Id = new RequestId { Sequence = 7 } }).ResponseAsync,
+        _ => _kv.CreateAsync(new CreateRequest { Key = "k", Value = ByteString.CopyFromUtf8("v"), Id = new RequestId { ClientId = new string('c', 257) } })
+            .ResponseAsync,
+    };
+
+    [Theory]
+    [MemberData(nameof(BadRequests))]
+    public async Task A_bad_request_is_INVALID_ARGUMENT_with_its_reason_and_reaches_nothing(string name, string reason)
+    {
+        var error = await Assert.ThrowsAsync<RpcException>(() => Send(name));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains(reason, error.Status.Detail);
+        Assert.Empty(Raft.ReceivedCalls());
+    }
+
+    [Fact]
+    public async Task Invalid_utf8_in_a_key_is_INVALID_ARGUMENT_and_reaches_nothing()
+    {
+        // ReadRequest with field 1 (key) holding the bytes FF FE, which are not UTF-8.
+        var method = new Method<byte[], byte[]>(MethodType.Unary, "kvaspire.v1.KeyValue", "Read",
+            Marshallers.Create(b => b, b => b), Marshallers.Create(b => b, b => b));
+
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            _channel.CreateCallInvoker().AsyncUnaryCall(method, null, new CallOptions(), [0x0A, 0x02, 0xFF, 0xFE]).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Empty(Raft.ReceivedCalls());
+    }
+
+    [Fact]
+    public async Task A_good_request_gets_past_validation_to_the_replication_path()
+    {
+        // Handed over as to a leader, on a replica that does not lead: refused at once by the replication path.
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            _kv.ReadAsync(new ReadRequest { Key = "k" }, new Metadata { { NodeHeaders.ToLeader, "1" } }).ResponseAsync);
+
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.NotEmpty(Raft.ReceivedCalls());
+    }
+}
