@@ -1,5 +1,4 @@
 using System.Net;
-using Microsoft.AspNetCore.Connections;
 using DotNext.IO.Log;
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.Http;
@@ -13,6 +12,7 @@ using KvAspire.Node.Replication;
 using KvAspire.Node.Ring;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace KvAspire.Node;
@@ -22,7 +22,7 @@ public static class NodeServices
 {
     private const string RaftClient = "raftClient";
 
-    public static WebApplicationBuilder AddKvNode(this WebApplicationBuilder builder, ClusterTopology topology, NodeTimings timings, NodeInfo node,
+    public static WebApplicationBuilder AddKvNode(this WebApplicationBuilder builder, ClusterTopology topology, NodeOptions options, NodeInfo node,
         RaftGroup group, MemberIdentity identity)
     {
         // Raft talks several times a second on every node: per-request logs would bury everything else.
@@ -42,7 +42,7 @@ public static class NodeServices
             // A snapshot sent to a replica that is far behind is one request body, as large as the map.
             kestrel.Limits.MaxRequestBodySize = null;
             Listen(kestrel, node.BindAddress, node.GrpcPort, HttpProtocols.Http2);
-            Listen(kestrel, node.BindAddress, node.RaftPort, HttpProtocols.Http1, listen => listen.UseTunedSockets(timings.RaftRetransmitFloor));
+            Listen(kestrel, node.BindAddress, node.RaftPort, HttpProtocols.Http1, listen => listen.UseTunedSockets(options.RaftRetransmitFloor));
         });
         builder.Services.AddGrpc(grpc =>
         {
@@ -62,7 +62,7 @@ public static class NodeServices
         var dataDirectory = topology.DataDirectoryOf(node);
         var services = builder.Services;
         services.AddSingleton(topology);
-        services.AddSingleton(timings);
+        services.AddSingleton(options);
         services.AddSingleton(node);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<FailStop>();
@@ -88,7 +88,7 @@ public static class NodeServices
         services.AddSingleton<PipelineWorkers>();
         var secret = new ClusterSecret(builder.Configuration[ClusterSecret.Variable]);
         services.AddSingleton(secret);
-        AddRaft(builder, group, identity, timings, dataDirectory, secret);
+        AddRaft(builder, group, identity, options, dataDirectory, secret);
         return builder;
     }
 
@@ -97,13 +97,13 @@ public static class NodeServices
     /// the membership and Raft's write-ahead log in <c>raft/</c> under the data directory. Raft is a hosted
     /// service: it starts and stops with the host, inside the pipeline's workers (see Program.cs).
     /// </summary>
-    private static void AddRaft(WebApplicationBuilder builder, RaftGroup group, MemberIdentity identity, NodeTimings timings, string dataDirectory,
+    private static void AddRaft(WebApplicationBuilder builder, RaftGroup group, MemberIdentity identity, NodeOptions options, string dataDirectory,
         ClusterSecret secret)
     {
         // DotNext sends Raft messages through this named client: tuned sockets (RaftLinkSockets) and the
         // cluster secret when one is set. No request logs: Raft talks many times a second.
         var raftClient = builder.Services.AddHttpClient(RaftClient)
-            .ConfigurePrimaryHttpMessageHandler(() => RaftLinkSockets.Handler(timings))
+            .ConfigurePrimaryHttpMessageHandler(() => RaftLinkSockets.Handler(options))
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
             .RemoveAllLoggers();
         if (secret.Value is not null)
@@ -127,8 +127,8 @@ public static class NodeServices
                 raft.ClientHandlerName = RaftClient;
                 // The first membership comes from the topology (MemberIdentity); none forms a group on its own.
                 raft.ColdStart = false;
-                raft.LowerElectionTimeout = (int)timings.ElectionTimeout.TotalMilliseconds;
-                raft.UpperElectionTimeout = (int)timings.UpperElectionTimeout.TotalMilliseconds;
+                raft.LowerElectionTimeout = (int)options.ElectionTimeout.TotalMilliseconds;
+                raft.UpperElectionTimeout = (int)options.UpperElectionTimeout.TotalMilliseconds;
             });
     }
 

@@ -17,14 +17,14 @@ var builder = WebApplication.CreateBuilder([.. args, "--hostBuilder:reloadConfig
 
 ClusterTopology topology;
 NodeInfo node;
-NodeTimings timings;
+NodeOptions options;
 try
 {
     var nodeName = builder.Configuration["node"]
         ?? throw new TopologyException("missing --node <name>: which node of the topology this process is");
     topology = TopologyLoader.Load(builder.Configuration["cluster"] ?? "cluster.json");
     node = topology.GetNode(nodeName);
-    timings = NodeTimings.For(topology);
+    options = NodeOptions.For(topology);
 }
 catch (TopologyException e)
 {
@@ -41,7 +41,7 @@ using (var startup = LoggerFactory.Create(logging => logging.AddConsole()))
 {
     try
     {
-        identity = await MemberIdentity.ResolveAsync(group, dataDirectory, timings, startup.CreateLogger("KvAspire.Node"), CancellationToken.None);
+        identity = await MemberIdentity.ResolveAsync(group, dataDirectory, options, startup.CreateLogger("KvAspire.Node"), CancellationToken.None);
     }
     catch (Exception e) when (e is IOException or UnauthorizedAccessException)
     {
@@ -54,7 +54,7 @@ using (var startup = LoggerFactory.Create(logging => logging.AddConsole()))
         return 1;
     }
 }
-builder.AddKvNode(topology, timings, node, group, identity);
+builder.AddKvNode(topology, options, node, group, identity);
 
 var app = builder.Build();
 var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KvAspire.Node");

@@ -1,5 +1,5 @@
-using DotNext.Net.Cluster.Consensus.Raft.Http;
 using DotNext.Net.Cluster.Consensus.Raft;
+using DotNext.Net.Cluster.Consensus.Raft.Http;
 using Grpc.Core;
 using KvAspire.Configuration;
 using KvAspire.Node.Configuration;
@@ -17,7 +17,7 @@ namespace KvAspire.Node.Api;
 /// is asked for its address; the member(s) at that node's host and port are removed from the group, then
 /// the replacement added (DotNext catches it up first). Each step is a Raft membership change, one at a time.
 /// </summary>
-public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, ClusterTopology topology, NodeTimings timings,
+public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, ClusterTopology topology, NodeOptions options,
     ILogger<AdminService> logger) : Admin.AdminBase
 {
     public override async Task<ReplaceReplicaReply> ReplaceReplica(ReplaceReplicaRequest request, ServerCallContext context)
@@ -35,7 +35,7 @@ public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, Cluster
         if (target == self)
             throw Refused(StatusCode.FailedPrecondition, $"{target.Name} leads position {self.Position}: its data is whole, there is nothing to replace");
 
-        using var http = new HttpClient { Timeout = timings.ReplacementAskTimeout };
+        using var http = new HttpClient { Timeout = options.ReplacementAskTimeout };
         var report = await GroupStatusClient.TryGetAsync(http, target, context.CancellationToken)
             ?? throw Refused(StatusCode.Unavailable, $"{target.Name} does not answer at {target.HttpAddress}: start the replacement first");
         var replacement = new UriEndPoint(new Uri(report.Member));
@@ -70,7 +70,7 @@ public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, Cluster
                 return;
             if (cancellationToken.IsCancellationRequested || raft.Leader is not { IsRemote: false })
                 throw Refused(StatusCode.Aborted, $"{target.Name} at {replacement.Uri} was not added after {attempt} attempt(s); try again");
-            await Task.Delay(timings.ReplacementAddRetryPause, cancellationToken);
+            await Task.Delay(options.ReplacementAddRetryPause, cancellationToken);
         }
     }
 

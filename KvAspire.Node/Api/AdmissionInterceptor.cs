@@ -1,14 +1,14 @@
 using System.Threading.RateLimiting;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
-using KvAspire.Configuration;
+using KvAspire.Node.Configuration;
 
 namespace KvAspire.Node.Api;
 
 /// <summary>
-/// F1, the bound on the work this node takes on for its callers: at most <c>QueueCapacity</c> requests
-/// in flight. A request beyond that waits for a slot, oldest first, and at most <c>QueueCapacity</c>
-/// wait; a request that finds the waiting line full too is refused at once with RESOURCE_EXHAUSTED and
+/// F1, the bound on the work this node takes on for its callers: at most
+/// <see cref="NodeOptions.AdmittedRequests"/> (<c>QueueCapacity</c>) requests in flight. A request beyond
+/// that waits for a slot, oldest first, and at most <see cref="NodeOptions.WaitingRequests"/> wait; a request that finds the waiting line full too is refused at once with RESOURCE_EXHAUSTED and
 /// changes nothing. A waiting request leaves the line when its caller gives up (its deadline).
 /// A call from another node (<see cref="NodeHeaders"/>) already holds a slot on the node its client
 /// contacted, so it is not admitted again: two full nodes forwarding to each other would otherwise wait
@@ -18,14 +18,15 @@ public sealed class AdmissionInterceptor : Interceptor, IDisposable
 {
     private readonly ConcurrencyLimiter _slots;
     private readonly int _capacity;
+    private readonly int _waiting;
 
-    public AdmissionInterceptor(ClusterTopology topology)
+    public AdmissionInterceptor(NodeOptions options)
     {
-        _capacity = topology.QueueCapacity;
+        (_capacity, _waiting) = (options.AdmittedRequests, options.WaitingRequests);
         _slots = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
         {
             PermitLimit = _capacity,
-            QueueLimit = _capacity,
+            QueueLimit = _waiting,
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
         });
     }
@@ -45,7 +46,7 @@ public sealed class AdmissionInterceptor : Interceptor, IDisposable
         if (!slot.IsAcquired)
         {
             throw new RpcException(new Status(StatusCode.ResourceExhausted,
-                $"the node is full: {_capacity} requests in flight and {_capacity} waiting (QueueCapacity); nothing was applied, retry later"));
+                $"the node is full: {_capacity} requests in flight and {_waiting} waiting (QueueCapacity); nothing was applied, retry later"));
         }
         return await continuation(request, context);
     }

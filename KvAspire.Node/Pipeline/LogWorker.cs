@@ -1,3 +1,4 @@
+using KvAspire.Node.Configuration;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
 using Microsoft.Extensions.Hosting;
@@ -13,19 +14,18 @@ namespace KvAspire.Node.Pipeline;
 /// </summary>
 public sealed class LogWorker(
     PipelineQueues queues,
+    NodeOptions options,
     RecoveredState recovered,
     DurabilityGate gate,
     NodeTelemetry telemetry,
     FailStop failStop,
     ILogger<LogWorker> logger) : BackgroundService
 {
-    private const int MaxBatch = 4096;
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var log = recovered.Log;
         var reader = queues.ToLog.Reader;
-        var batch = new List<CommittedWrite>(MaxBatch);
+        var batch = new List<CommittedWrite>(options.LogBatchRecords);
         telemetry.RecordLogSize(log.Length);
         try
         {
@@ -33,7 +33,7 @@ public sealed class LogWorker(
             {
                 SnapshotMarker? marker = null;
                 batch.Clear();
-                while (batch.Count < MaxBatch && marker is null && reader.TryRead(out var item))
+                while (batch.Count < options.LogBatchRecords && marker is null && reader.TryRead(out var item))
                 {
                     if (item is PendingRequest request)
                         batch.Add(request.Entry!);

@@ -13,7 +13,7 @@ namespace KvAspire.Node.Pipeline;
 /// requests and never answer them.
 /// </summary>
 public sealed class PipelineWorkers(ApplyWorker apply, LogWorker log, SnapshotScheduler snapshots, PipelineQueues queues,
-    NodeTimings timings, FailStop failStop, ILogger<PipelineWorkers> logger)
+    NodeOptions options, FailStop failStop, ILogger<PipelineWorkers> logger)
 {
     private volatile bool _stopping;
 
@@ -45,12 +45,12 @@ public sealed class PipelineWorkers(ApplyWorker apply, LogWorker log, SnapshotSc
     public async Task StopAsync()
     {
         _stopping = true;
-        using (var timeout = new CancellationTokenSource(timings.WorkerStopTimeout))
+        using (var timeout = new CancellationTokenSource(options.WorkerStopTimeout))
             await snapshots.StopAsync(timeout.Token);
         queues.Close();
         foreach (var worker in InStartOrder.Reverse().Skip(1))
         {
-            using var timeout = new CancellationTokenSource(timings.WorkerStopTimeout);
+            using var timeout = new CancellationTokenSource(options.WorkerStopTimeout);
             await worker.StopAsync(timeout.Token);
         }
     }

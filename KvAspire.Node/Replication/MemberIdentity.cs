@@ -19,7 +19,7 @@ public sealed record MemberIdentity(Uri Address, bool Joining)
 {
     public const string FileName = "member";
 
-    public static async Task<MemberIdentity> ResolveAsync(RaftGroup group, string dataDirectory, NodeTimings timings, ILogger logger,
+    public static async Task<MemberIdentity> ResolveAsync(RaftGroup group, string dataDirectory, NodeOptions options, ILogger logger,
         CancellationToken cancellationToken)
     {
         var file = Path.Combine(dataDirectory, FileName);
@@ -33,8 +33,8 @@ public sealed record MemberIdentity(Uri Address, bool Joining)
         string? holder = null;
         if (empty)
         {
-            await using var answering = new StartupStatusResponder(group.Self, timings.StartupAnswerTimeout);
-            holder = await PeersHoldWritesAsync(group, timings, logger, cancellationToken);
+            await using var answering = new StartupStatusResponder(group.Self, options.StartupAnswerTimeout);
+            holder = await PeersHoldWritesAsync(group, options, logger, cancellationToken);
         }
         if (holder is null)
         {
@@ -60,12 +60,12 @@ public sealed record MemberIdentity(Uri Address, bool Joining)
     /// The name of another replica that holds client writes, or null when the replicas that answer hold
     /// none. Waits until at least one answers: alone, this node cannot know what it may have promised.
     /// </summary>
-    private static async Task<string?> PeersHoldWritesAsync(RaftGroup group, NodeTimings timings, ILogger logger, CancellationToken cancellationToken)
+    private static async Task<string?> PeersHoldWritesAsync(RaftGroup group, NodeOptions options, ILogger logger, CancellationToken cancellationToken)
     {
         var peers = group.Members.Where(m => m != group.Self).ToList();
         if (peers.Count == 0)
             return null;
-        using var http = new HttpClient { Timeout = timings.StartupAskTimeout };
+        using var http = new HttpClient { Timeout = options.StartupAskTimeout };
         for (var round = 0; ; round++)
         {
             var answers = await Task.WhenAll(peers.Select(peer => GroupStatusClient.TryGetAsync(http, peer, cancellationToken)));
@@ -73,7 +73,7 @@ public sealed record MemberIdentity(Uri Address, bool Joining)
                 return answers.FirstOrDefault(a => a is { HoldsWrites: true })?.Node;
             if (round % 10 == 0)
                 NodeLog.WaitingForPeers(logger, group.Self.Name, string.Join(", ", peers.Select(p => p.Name)));
-            await Task.Delay(timings.StartupAskInterval, cancellationToken);
+            await Task.Delay(options.StartupAskInterval, cancellationToken);
         }
     }
 }

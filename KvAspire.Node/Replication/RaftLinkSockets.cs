@@ -36,15 +36,15 @@ public static class RaftLinkSockets
     }
 
     /// <summary>A handler for Raft's outgoing requests whose connections are tuned.</summary>
-    public static SocketsHttpHandler Handler(NodeTimings timings) => new()
+    public static SocketsHttpHandler Handler(NodeOptions options) => new()
     {
-        ConnectTimeout = timings.RaftConnectTimeout,
+        ConnectTimeout = options.RaftConnectTimeout,
         ConnectCallback = async (context, token) =>
         {
             var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try
             {
-                Tune(socket, timings.RaftRetransmitFloor);
+                Tune(socket, options.RaftRetransmitFloor);
                 await socket.ConnectAsync(context.DnsEndPoint, token);
                 return new NetworkStream(socket, ownsSocket: true);
             }

@@ -25,7 +25,7 @@ namespace KvAspire.Node.Replication;
 /// tried again: anything else is a bug, answered INTERNAL and logged, not passed off as an outage.
 /// </summary>
 public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, KvStateMachine stateMachine, PeerClients peers,
-    NodeInfo self, NodeTimings timings, TimeProvider clock, ILogger<ReplicationPath> logger)
+    NodeInfo self, NodeOptions options, TimeProvider clock, ILogger<ReplicationPath> logger)
 {
     private Leadership? _leadership;
 
@@ -35,10 +35,10 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, KvStateM
     /// <exception cref="RpcException">UNAVAILABLE (no leader or no quorum in time, or the node is stopping) or INTERNAL.</exception>
     public async Task<Answer> ExecuteAsync(PendingRequest request, CancellationToken cancellationToken)
     {
-        using var timer = new CancellationTokenSource(timings.RequestTimeout, clock);
+        using var timer = new CancellationTokenSource(options.RequestTimeout, clock);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
-        var deadline = clock.GetUtcNow().UtcDateTime + timings.RequestTimeout;
-        var backoff = timings.FirstRetryBackoff;
+        var deadline = clock.GetUtcNow().UtcDateTime + options.RequestTimeout;
+        var backoff = options.FirstRetryBackoff;
         Exception? lastFailure = null;
         try
         {
@@ -56,7 +56,7 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, KvStateM
                     lastFailure = e;
                 }
                 await Task.Delay(backoff, clock, timeout.Token);
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, timings.MaxRetryBackoff.Ticks));
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, options.MaxRetryBackoff.Ticks));
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -69,7 +69,7 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, KvStateM
         }
         catch (OperationCanceledException)
         {
-            throw Unavailable($"position {group.Self.Position} did not answer within {timings.RequestTimeout.TotalSeconds:F0} s " +
+            throw Unavailable($"position {group.Self.Position} did not answer within {options.RequestTimeout.TotalSeconds:F0} s " +
                               $"(no leader or no quorum){(lastFailure is null ? "" : $": {lastFailure.Message}")}");
         }
         catch (LeaderOperationException e)
@@ -108,7 +108,7 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, KvStateM
         }
         // A leader that does not answer within an attempt may be frozen: by then the others have
         // elected another, so the next try asks again who leads.
-        var attemptDeadline = clock.GetUtcNow().UtcDateTime + timings.LeaderHandOffTimeout;
+        var attemptDeadline = clock.GetUtcNow().UtcDateTime + options.LeaderHandOffTimeout;
         return await peers.SendToLeaderAsync(group.NodeOf(leader!.EndPoint), request.Operation, request.HopsSoFar,
             attemptDeadline < deadline ? attemptDeadline : deadline, cancellationToken);
     }
@@ -183,7 +183,7 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, KvStateM
     {
         try
         {
-            return await raft.WaitForLeaderAsync(timings.RequestTimeout, cancellationToken);
+            return await raft.WaitForLeaderAsync(options.RequestTimeout, cancellationToken);
         }
         catch (Exception e) when (e is TimeoutException or InvalidOperationException)
         {

@@ -14,7 +14,7 @@ namespace KvAspire.Node.Ring;
 /// others it could reach a moment ago. The answer (or the failure, naming the position that did not
 /// answer) goes back to the handler, so the server the client contacted is the one that answers it.
 /// </summary>
-public sealed class Forwarder(LocalRing ring, PeerClients peers, PeerReachability reachability, NodeTimings timings, TimeProvider clock)
+public sealed class Forwarder(LocalRing ring, PeerClients peers, PeerReachability reachability, NodeOptions options, TimeProvider clock)
 {
     // Per position: the replica that answered the last forward there.
     private readonly int[] _preferred = new int[ring.NodesByPosition.Count];
@@ -59,7 +59,7 @@ public sealed class Forwarder(LocalRing ring, PeerClients peers, PeerReachabilit
         }
 
         // A forward may take the request timeout, all later hops included, before the caller hears DEADLINE_EXCEEDED.
-        var deadline = clock.GetUtcNow().UtcDateTime + timings.RequestTimeout;
+        var deadline = clock.GetUtcNow().UtcDateTime + options.RequestTimeout;
         var failures = new List<string>();
         for (var attempt = 0; ; attempt++)
         {

@@ -27,7 +27,7 @@ public sealed class PeerClients : IDisposable
     private readonly FrozenDictionary<string, CallInvoker> _invokers;
     private readonly TimeProvider _clock;
 
-    public PeerClients(ClusterTopology topology, NodeInfo self, ClusterSecret secret, NodeTimings timings, TimeProvider clock)
+    public PeerClients(ClusterTopology topology, NodeInfo self, ClusterSecret secret, NodeOptions options, TimeProvider clock)
     {
         _clock = clock;
         _channels = topology.Nodes.Where(n => n.Name != self.Name).ToFrozenDictionary(n => n.Name, n =>
@@ -35,16 +35,16 @@ public sealed class PeerClients : IDisposable
             {
                 HttpHandler = new SocketsHttpHandler
                 {
-                    ConnectTimeout = timings.PeerConnectTimeout,
-                    KeepAlivePingDelay = timings.PeerKeepAlivePingDelay,
-                    KeepAlivePingTimeout = timings.PeerKeepAlivePingTimeout,
+                    ConnectTimeout = options.PeerConnectTimeout,
+                    KeepAlivePingDelay = options.PeerKeepAlivePingDelay,
+                    KeepAlivePingTimeout = options.PeerKeepAlivePingTimeout,
                     KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
                     EnableMultipleHttp2Connections = true,
                 },
                 MaxReceiveMessageSize = null,
                 MaxSendMessageSize = null,
-                InitialReconnectBackoff = timings.FirstPeerReconnectBackoff,
-                MaxReconnectBackoff = timings.MaxPeerReconnectBackoff,
+                InitialReconnectBackoff = options.FirstPeerReconnectBackoff,
+                MaxReconnectBackoff = options.MaxPeerReconnectBackoff,
             }));
         _invokers = _channels.ToFrozenDictionary(c => c.Key, c => secret.Value is { } value
             ? c.Value.Intercept(headers =>
@@ -90,7 +90,7 @@ public sealed class PeerClients : IDisposable
         }
     }
 
-    private async Task<Answer> CallAsync(NodeInfo node, KvOperation operation, CallOptions options, int addedHops)
+    private async Task<Answer> CallAsync(NodeInfo node, KvOperation operation, CallOptions callOptions, int addedHops)
     {
         var client = new KeyValue.KeyValueClient(_invokers[node.Name]);
         var id = operation.RequestId is { } requestId ? new RequestId { ClientId = requestId.ClientId, Sequence = requestId.Sequence } : null;
@@ -98,24 +98,24 @@ public sealed class PeerClients : IDisposable
         switch (operation.Kind)
         {
             case OperationKind.Read:
-                using (var call = client.ReadAsync(new ReadRequest { Key = operation.Key }, options))
+                using (var call = client.ReadAsync(new ReadRequest { Key = operation.Key }, callOptions))
                 {
                     var read = await call;
                     return new Answer(new OperationResult(ResultCode.Ok, read.Version, read.TimestampUnixMs, read.Value.Memory),
                         read.Hops + addedHops, LeaderOf(call));
                 }
             case OperationKind.Create:
-                return await WrittenAsync(client.CreateAsync(new CreateRequest { Key = operation.Key, Value = value, Id = id }, options), addedHops);
+                return await WrittenAsync(client.CreateAsync(new CreateRequest { Key = operation.Key, Value = value, Id = id }, callOptions), addedHops);
             case OperationKind.Update:
                 var update = new UpdateRequest { Key = operation.Key, Value = value, Id = id };
                 if (operation.ExpectedVersion is { } updateVersion)
                     update.ExpectedVersion = updateVersion;
-                return await WrittenAsync(client.UpdateAsync(update, options), addedHops);
+                return await WrittenAsync(client.UpdateAsync(update, callOptions), addedHops);
             default:
                 var delete = new DeleteRequest { Key = operation.Key, Id = id };
                 if (operation.ExpectedVersion is { } deleteVersion)
                     delete.ExpectedVersion = deleteVersion;
-                return await WrittenAsync(client.DeleteAsync(delete, options), addedHops);
+                return await WrittenAsync(client.DeleteAsync(delete, callOptions), addedHops);
         }
     }
 

@@ -14,7 +14,7 @@ namespace KvAspire.Node.Ring;
 /// A peer stays passed over until it answers again: pinged (gRPC health) in the background every
 /// probe interval, so no request pays for finding out.
 /// </summary>
-public sealed class PeerReachability(PeerClients peers, NodeTimings timings, IHostApplicationLifetime lifetime, TimeProvider clock,
+public sealed class PeerReachability(PeerClients peers, NodeOptions options, IHostApplicationLifetime lifetime, TimeProvider clock,
     ILogger<PeerReachability> logger)
 {
     // The peers being probed; each has one probe running.
@@ -43,8 +43,8 @@ public sealed class PeerReachability(PeerClients peers, NodeTimings timings, IHo
         {
             try
             {
-                await Task.Delay(timings.PeerProbeInterval, clock, stopping);
-                await peers.PingAsync(node, timings.PeerProbeTimeout);
+                await Task.Delay(options.PeerProbeInterval, clock, stopping);
+                await peers.PingAsync(node, options.PeerProbeTimeout);
                 Reached(node);
                 return;
             }

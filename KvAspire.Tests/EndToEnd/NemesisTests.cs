@@ -128,7 +128,7 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
             : TestTopology.OnHosts(_directory, hosts, positions, snapshotIntervalSeconds: 3);
         await using var cluster = await LocalCluster.StartAsync(topology);
         var workload = new RegisterWorkload(topology.Nodes.Select(n => n.GrpcAddress).ToList(), clients, keysPerClient: 12,
-            NodeTimings.For(TopologyLoader.Load(topology.Path)));
+            NodeOptions.For(TopologyLoader.Load(topology.Path)));
 
         using var stop = new CancellationTokenSource(duration);
         var clock = Stopwatch.StartNew();

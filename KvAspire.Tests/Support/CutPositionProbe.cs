@@ -21,7 +21,7 @@ public static class CutPositionProbe
     public static async Task<string> RunAsync(TestTopology topology, int position, TestNode outside)
     {
         var ring = new RingMath(64, topology.Nodes.Select(n => n.Position).Distinct().Count());
-        var timings = NodeTimings.For(TopologyLoader.Load(topology.Path));
+        var options = NodeOptions.For(TopologyLoader.Load(topology.Path));
         string KeyOf(int owner) => Enumerable.Range(0, 1000).Select(i => $"probe-{i}").First(k => ring.OwnerOfKey(k) == owner);
         using var channel = KvConnection.OpenChannel(KvConnection.NormalizeAddress(outside.GrpcAddress));
         var client = new KeyValue.KeyValueClient(channel);
@@ -50,13 +50,13 @@ public static class CutPositionProbe
         {
             Assert.True(discovery.Status is StatusCode.Unavailable or StatusCode.DeadlineExceeded && discovery.Detail.Contains($"position {position}", StringComparison.Ordinal),
                 $"read {read} of a key of cut-off position {position} through {outside.Name}: {discovery.Status} '{discovery.Detail}' after {discovery.Took.TotalSeconds:F1} s");
-            Assert.True(finding.Elapsed < 3 * timings.RequestTimeout, $"{outside.Name} did not find position {position} cut off within {finding.Elapsed.TotalSeconds:F0} s");
+            Assert.True(finding.Elapsed < 3 * options.RequestTimeout, $"{outside.Name} did not find position {position} cut off within {finding.Elapsed.TotalSeconds:F0} s");
             discovery = await ReadAsync(cutKey);
         }
         var slowest = TimeSpan.Zero;
         for (var i = 0; i < 5; i++)
         {
-            await Task.Delay(timings.PeerProbeInterval, CancellationToken.None);
+            await Task.Delay(options.PeerProbeInterval, CancellationToken.None);
             var again = await ReadAsync(cutKey);
             // The words of the refusal that comes without trying any replica; the time is reported, not
             // asserted: on two busy cores even an answer from memory can take a while.

@@ -23,9 +23,9 @@ public readonly record struct KeyState(bool Exists, string? Value, long Version)
 /// client goes on from it.
 /// A lost write, a write applied twice (a version too far) or a stale read is a violation.
 /// </summary>
-public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int clients, int keysPerClient, NodeTimings timings)
+public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int clients, int keysPerClient, NodeOptions options)
 {
-    private readonly TimeSpan _lateWriteWindow = 2 * timings.RequestTimeout + TimeSpan.FromSeconds(2);
+    private readonly TimeSpan _lateWriteWindow = 2 * options.RequestTimeout + TimeSpan.FromSeconds(2);
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
 
     private readonly KeyRegister[][] _keys = Enumerable.Range(0, clients)

@@ -26,22 +26,22 @@ public sealed class RequestPathParts : IDisposable
     {
         Topology = TopologyLoader.Load(TestTopology.Ring(_directory, positions, maxValueBytes, replicas: replicas).Path);
         Self = Topology.GetNode("p0r0");
-        Timings = NodeTimings.For(Topology);
+        Options = NodeOptions.For(Topology);
         Ring = new LocalRing(Topology, Self);
-        Queues = new PipelineQueues(Topology);
-        Peers = new PeerClients(Topology, Self, new ClusterSecret(null), Timings, Clock);
-        Reachability = new PeerReachability(Peers, Timings, _lifetime, Clock, NullLogger<PeerReachability>.Instance);
+        Queues = new PipelineQueues(Options);
+        Peers = new PeerClients(Topology, Self, new ClusterSecret(null), Options, Clock);
+        Reachability = new PeerReachability(Peers, Options, _lifetime, Clock, NullLogger<PeerReachability>.Instance);
         var stateMachine = new KvStateMachine(Queues, _data.Recover(), new FailStop(_lifetime), NullLogger<KvStateMachine>.Instance);
-        Replication = new ReplicationPath(Raft, new RaftGroup(Topology, Self), stateMachine, Peers, Self, Timings, Clock,
+        Replication = new ReplicationPath(Raft, new RaftGroup(Topology, Self), stateMachine, Peers, Self, Options, Clock,
             NullLogger<ReplicationPath>.Instance);
-        Forwarder = new Forwarder(Ring, Peers, Reachability, Timings, Clock);
+        Forwarder = new Forwarder(Ring, Peers, Reachability, Options, Clock);
     }
 
     public ClusterTopology Topology { get; }
 
     public NodeInfo Self { get; }
 
-    public NodeTimings Timings { get; }
+    public NodeOptions Options { get; }
 
     public FakeTimeProvider Clock { get; } = new();
 

@@ -1,6 +1,6 @@
 using Grpc.Core;
-using KvAspire.Configuration;
 using KvAspire.Node.Api;
+using KvAspire.Node.Configuration;
 using KvAspire.Tests.Support;
 
 namespace KvAspire.Tests.Unit;
@@ -14,22 +14,11 @@ namespace KvAspire.Tests.Unit;
 public sealed class AdmissionInterceptorTests : IDisposable
 {
     private const string Method = "/kvaspire.v1.KeyValue/Create";
-    private readonly TempDirectory _directory = new();
-    private readonly AdmissionInterceptor _admission;
+    private readonly AdmissionInterceptor _admission =
+        new(new NodeOptions { ElectionTimeout = TimeSpan.FromMilliseconds(600), AdmittedRequests = 2 }.Validate());
     private readonly List<string> _started = [];
 
-    public AdmissionInterceptorTests()
-    {
-        var path = TestTopology.SingleNode(_directory).Path;
-        File.WriteAllText(path, File.ReadAllText(path).Replace("\"IdBits\": 64,", "\"IdBits\": 64, \"QueueCapacity\": 2,"));
-        _admission = new AdmissionInterceptor(TopologyLoader.Load(path));
-    }
-
-    public void Dispose()
-    {
-        _admission.Dispose();
-        _directory.Dispose();
-    }
+    public void Dispose() => _admission.Dispose();
 
     /// <summary>Starts request <paramref name="name"/>; it holds its slot until <paramref name="finish"/> completes.</summary>
     private Task<string> Call(string name, Task finish, Metadata? headers = null, CancellationToken cancellationToken = default) =>

@@ -4,11 +4,12 @@ using DotNext.IO.Log;
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using KvAspire.Configuration;
+using KvAspire.Node;
+using KvAspire.Node.Configuration;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Replication;
 using KvAspire.Node.Storage;
 using KvAspire.Tests.Support;
-using KvAspire.Node;
 using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -36,7 +37,7 @@ public sealed class DurableLogTests : IDisposable
     }
 
     private KvStateMachine StateMachineOver(NodeDataDirectory data) =>
-        new(new PipelineQueues(TopologyLoader.Load(TestTopology.SingleNode(_directory).Path)), data.Recover(),
+        new(new PipelineQueues(NodeOptions.For(TopologyLoader.Load(TestTopology.SingleNode(_directory).Path))), data.Recover(),
             new FailStop(new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance)), NullLogger<KvStateMachine>.Instance);
 
     private static WriteAheadLog.Options Options(NodeDataDirectory data) => new() { Location = data.File("raft") };

@@ -41,7 +41,7 @@ public sealed class RaftLinkSocketsTests
         }
     }
 
-    private static readonly TimeSpan RetransmitFloor = new NodeTimings { ElectionTimeout = TimeSpan.FromMilliseconds(600) }.RaftRetransmitFloor;
+    private static readonly TimeSpan RetransmitFloor = new NodeOptions { ElectionTimeout = TimeSpan.FromMilliseconds(600), AdmittedRequests = 1 }.RaftRetransmitFloor;
 
     [KernelLowersTheFloorFact]
     public async Task A_tuned_socket_and_the_connections_it_accepts_resend_after_milliseconds_not_200()

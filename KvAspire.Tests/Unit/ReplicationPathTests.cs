@@ -21,10 +21,10 @@ public sealed class ReplicationPathTests : IDisposable
     private readonly RequestPathParts _node = new();
     private readonly FakeTimeProvider _clock;
     private readonly IRaftCluster _raft;
-    private readonly NodeTimings _timings;
+    private readonly NodeOptions _options;
     private readonly ReplicationPath _path;
 
-    public ReplicationPathTests() => (_clock, _raft, _timings, _path) = (_node.Clock, _node.Raft, _node.Timings, _node.Replication);
+    public ReplicationPathTests() => (_clock, _raft, _options, _path) = (_node.Clock, _node.Raft, _node.Options, _node.Replication);
 
     public void Dispose() => _node.Dispose();
 
@@ -58,20 +58,20 @@ public sealed class ReplicationPathTests : IDisposable
         var giveUp = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         while (LeaderWaits() < 2 && DateTime.UtcNow < giveUp)
         {
-            if (_clock.GetUtcNow() - started < _timings.RequestTimeout / 2)
+            if (_clock.GetUtcNow() - started < _options.RequestTimeout / 2)
                 _clock.Advance(TimeSpan.FromMilliseconds(10));
             await Task.Delay(1);
         }
         Assert.True(LeaderWaits() >= 2, $"asked for a leader {LeaderWaits()} time(s) in {(_clock.GetUtcNow() - started).TotalSeconds} s: not tried again");
 
         // Only the request timeout can end it, and on the fake clock that has not passed yet.
-        _clock.Advance(_timings.RequestTimeout - (_clock.GetUtcNow() - started) - TimeSpan.FromMilliseconds(1));
+        _clock.Advance(_options.RequestTimeout - (_clock.GetUtcNow() - started) - TimeSpan.FromMilliseconds(1));
         Assert.False(answer.IsCompleted);
         _clock.Advance(TimeSpan.FromMilliseconds(2));
 
         var failure = await Assert.ThrowsAsync<RpcException>(() => answer.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(StatusCode.Unavailable, failure.StatusCode);
-        Assert.Contains($"did not answer within {_timings.RequestTimeout.TotalSeconds:F0} s", failure.Status.Detail);
+        Assert.Contains($"did not answer within {_options.RequestTimeout.TotalSeconds:F0} s", failure.Status.Detail);
     }
 
     [Fact]

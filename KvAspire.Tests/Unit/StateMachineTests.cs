@@ -2,11 +2,12 @@ using System.Text;
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using KvAspire.Configuration;
+using KvAspire.Node;
+using KvAspire.Node.Configuration;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Replication;
 using KvAspire.Node.Storage;
 using KvAspire.Tests.Support;
-using KvAspire.Node;
 using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -31,7 +32,7 @@ public sealed class StateMachineTests : IAsyncDisposable
 
     public StateMachineTests()
     {
-        _queues = new PipelineQueues(TopologyLoader.Load(TestTopology.SingleNode(_directory).Path));
+        _queues = new PipelineQueues(NodeOptions.For(TopologyLoader.Load(TestTopology.SingleNode(_directory).Path)));
         _failStop = new FailStop(_lifetime);
     }
 

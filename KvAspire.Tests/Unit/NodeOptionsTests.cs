@@ -8,26 +8,26 @@ namespace KvAspire.Tests.Unit;
 /// combination that cannot work is refused at start with the setting named.
 /// </summary>
 [Trait("Category", "Unit")]
-public sealed class NodeTimingsTests
+public sealed class NodeOptionsTests
 {
-    private static NodeTimings At(int electionMs) => new NodeTimings { ElectionTimeout = TimeSpan.FromMilliseconds(electionMs) }.Validate();
+    private static NodeOptions At(int electionMs) => new NodeOptions { ElectionTimeout = TimeSpan.FromMilliseconds(electionMs), AdmittedRequests = 8192 }.Validate();
 
     [Fact]
     public void At_the_default_election_timeout_a_request_has_5_s_and_a_hand_off_to_the_leader_two_upper_election_timeouts()
     {
-        var timings = At(600);
-        Assert.Equal(TimeSpan.FromMilliseconds(1200), timings.UpperElectionTimeout);
-        Assert.Equal(TimeSpan.FromMilliseconds(2400), timings.LeaderHandOffTimeout);
-        Assert.Equal(TimeSpan.FromSeconds(5), timings.RequestTimeout);
-        Assert.Equal(TimeSpan.FromMilliseconds(600), timings.RaftConnectTimeout);
+        var options = At(600);
+        Assert.Equal(TimeSpan.FromMilliseconds(1200), options.UpperElectionTimeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(2400), options.LeaderHandOffTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.RequestTimeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(600), options.RaftConnectTimeout);
     }
 
     [Fact]
     public void A_longer_election_timeout_lengthens_the_request_timeout_so_that_two_hand_offs_still_fit()
     {
-        var timings = At(5000);
-        Assert.Equal(TimeSpan.FromSeconds(20), timings.LeaderHandOffTimeout);
-        Assert.Equal(TimeSpan.FromSeconds(40), timings.RequestTimeout);
+        var options = At(5000);
+        Assert.Equal(TimeSpan.FromSeconds(20), options.LeaderHandOffTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(40), options.RequestTimeout);
     }
 
     [Fact]
@@ -38,16 +38,17 @@ public sealed class NodeTimingsTests
     public void A_retransmission_floor_near_the_election_timeout_is_refused_naming_both()
     {
         var error = Assert.Throws<TopologyException>(() =>
-            new NodeTimings { ElectionTimeout = TimeSpan.FromMilliseconds(600), RaftRetransmitFloor = TimeSpan.FromMilliseconds(200) }.Validate());
+            new NodeOptions { ElectionTimeout = TimeSpan.FromMilliseconds(600), AdmittedRequests = 8192, RaftRetransmitFloor = TimeSpan.FromMilliseconds(200) }.Validate());
         Assert.Contains("retransmission floor (200 ms)", error.Message);
         Assert.Contains("election timeout (600 ms)", error.Message);
     }
 
     [Fact]
     public void Retry_pauses_that_do_not_grow_are_refused() =>
-        Assert.Throws<TopologyException>(() => new NodeTimings
+        Assert.Throws<TopologyException>(() => new NodeOptions
         {
             ElectionTimeout = TimeSpan.FromMilliseconds(600),
+            AdmittedRequests = 8192,
             FirstRetryBackoff = TimeSpan.FromMilliseconds(500),
             MaxRetryBackoff = TimeSpan.FromMilliseconds(100),
         }.Validate());

@@ -3,13 +3,29 @@ using KvAspire.Configuration;
 namespace KvAspire.Node.Configuration;
 
 /// <summary>
-/// Every timeout, interval and retry pause a node keeps, in one place, each with the reason for its
-/// value. Those that depend on Raft's election timeout (<c>ElectionTimeoutMs</c> in the topology) are
-/// derived from it; <see cref="Validate"/> runs at start, so a combination that cannot work stops the
-/// node there instead of showing up as timeouts under load.
+/// Every timeout, interval, retry pause and bound a node keeps, in one place, each with the reason for
+/// its value. Those that depend on the topology (Raft's <c>ElectionTimeoutMs</c>, <c>QueueCapacity</c>)
+/// are derived from it; <see cref="Validate"/> runs at start, so a combination that cannot work stops
+/// the node there instead of showing up as timeouts under load. (The limits on keys and values are
+/// the topology's own: every node and client must agree on them.)
 /// </summary>
-public sealed record NodeTimings
+public sealed record NodeOptions
 {
+    /// <summary>
+    /// F1: client requests a node works on at once (<c>QueueCapacity</c>); as many more may wait for a
+    /// slot, and beyond that a request is refused with RESOURCE_EXHAUSTED.
+    /// </summary>
+    public required int AdmittedRequests { get; init; }
+
+    /// <summary>F1: client requests that may wait for a slot, oldest first.</summary>
+    public int WaitingRequests => AdmittedRequests;
+
+    /// <summary>F2 and F3: items each may hold before the state machine, and so Raft's applying, waits.</summary>
+    public int CommittedQueueCapacity => AdmittedRequests;
+
+    /// <summary>The most records the log worker writes with one write and one fsync (group commit).</summary>
+    public int LogBatchRecords { get; init; } = 4096;
+
     /// <summary>Raft's lower election timeout: a follower that hears no leader for this long (to twice it) stands.</summary>
     public required TimeSpan ElectionTimeout { get; init; }
 
@@ -85,14 +101,17 @@ public sealed record NodeTimings
     /// </summary>
     public TimeSpan WorkerStopTimeout => 2 * RequestTimeout + TimeSpan.FromSeconds(20);
 
-    public static NodeTimings For(ClusterTopology topology) => new NodeTimings
+    public static NodeOptions For(ClusterTopology topology) => new NodeOptions
     {
         ElectionTimeout = TimeSpan.FromMilliseconds(topology.ElectionTimeoutMs),
+        AdmittedRequests = topology.QueueCapacity,
     }.Validate();
 
-    /// <summary>Returns these timings, or throws (a configuration error) naming the first that cannot work with the others.</summary>
-    public NodeTimings Validate()
+    /// <summary>Returns these options, or throws (a configuration error) naming the first that cannot work with the others.</summary>
+    public NodeOptions Validate()
     {
+        if (AdmittedRequests < 1 || LogBatchRecords < 1)
+            throw new TopologyException($"QueueCapacity ({AdmittedRequests}) and the log batch ({LogBatchRecords}) must be at least 1");
         if (RaftRetransmitFloor <= TimeSpan.Zero || RaftRetransmitFloor * 4 > ElectionTimeout)
             throw new TopologyException($"the Raft retransmission floor ({RaftRetransmitFloor.TotalMilliseconds} ms) must be positive and at most a quarter of the election timeout ({ElectionTimeout.TotalMilliseconds} ms)");
         if (FirstRetryBackoff <= TimeSpan.Zero || MaxRetryBackoff < FirstRetryBackoff || MaxRetryBackoff >= RequestTimeout)
