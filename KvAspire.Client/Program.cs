@@ -1,9 +1,9 @@
 using System.CommandLine;
 using KvAspire.Client.Commands;
-using KvAspire.Client.Connection;
 using KvAspire.Client.Console;
 using KvAspire.Client.Load;
 using KvAspire.Configuration;
+using KvAspire.Driver.Transport;
 using static KvAspire.Client.ClientOptions;
 
 var root = CreateRoot();
@@ -69,7 +69,7 @@ async Task<int> RunAsync(ParseResult options)
         case ParsedInput.Send send:
             var reply = await connection.ExecuteAsync(send.Command);
             printer.Print(send.Command, reply);
-            return reply.ExitCode;
+            return ExitCodes.Of(reply);
         case ParsedInput.Invalid invalid:
             printer.PrintError(invalid.Error);
             return ExitCodes.InvalidInput;
@@ -113,7 +113,7 @@ async Task<int> RunLoadAsync(ParsedInput parsed, ParseResult options, int maxVal
         var value = new string('x', valueSize);
         Console.Error.WriteLine($"creating {load.Count:N0} keys '{prefix}0'… of {valueSize} B from {clients} clients");
         report = await new LoadDriver(Console.Error).RunAsync(clients, load.Count, null,
-            (ticket, _) => connection.ExecuteAsync(new ConsoleCommand(CommandKind.Create, prefix + ticket, value)), "keys");
+            (ticket, _) => connection.ExecuteAsync(new ConsoleCommand(KvRequestKind.Create, prefix + ticket, value)), "keys");
         printer.PrintReport("load", $"{load.Count} creates of {valueSize} B, {clients} clients", report);
         return report.Failures.Count == 0 ? ExitCodes.Success : ExitCodes.Unavailable;
     }

@@ -58,6 +58,10 @@ public static class NodeServices
         // grpc.health.v1 on the gRPC port: for probes and load balancers, and for peers to tell a node
         // they cannot reach from one that answers.
         builder.Services.AddGrpcHealthChecks();
+        // /health is ready (its group has a leader), /alive only that the process serves.
+        builder.Services.AddHealthChecks().AddCheck<GroupReadiness>("raft-group", tags: [GroupReadiness.Tag]);
+        // Server reflection: grpcurl and other generic tools list and call the API without the proto file.
+        builder.Services.AddGrpcReflection();
 
         var dataDirectory = topology.DataDirectoryOf(node);
         var services = builder.Services;

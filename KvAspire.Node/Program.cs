@@ -92,6 +92,7 @@ app.UseConsensusProtocolHandler();
 app.MapGrpcService<KeyValueService>().RequireHost($"*:{node.GrpcPort}");
 app.MapGrpcService<AdminService>().RequireHost($"*:{node.GrpcPort}");
 app.MapGrpcHealthChecksService().RequireHost($"*:{node.GrpcPort}");
+app.MapGrpcReflectionService().RequireHost($"*:{node.GrpcPort}");
 app.MapDefaultEndpoints(requireHost: $"*:{node.RaftPort}");
 app.MapGet(GroupStatus.Path, (GroupStatus status) => status.Report()).RequireHost($"*:{node.RaftPort}");
 

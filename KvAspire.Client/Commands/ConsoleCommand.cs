@@ -1,18 +1,16 @@
+using System.Text;
+using KvAspire.Driver.Transport;
+
 namespace KvAspire.Client.Commands;
 
-public enum CommandKind
-{
-    Create,
-    Read,
-    Update,
-    Delete,
-}
-
 /// <summary>A validated command, ready to send.</summary>
-public sealed record ConsoleCommand(CommandKind Kind, string Key, string? Value = null, long? ExpectedVersion = null)
+public sealed record ConsoleCommand(KvRequestKind Kind, string Key, string? Value = null, long? ExpectedVersion = null)
 {
     public string Name => Kind.ToString().ToLowerInvariant();
 
     /// <summary>How the command is shown beside its answer: the command word and the key.</summary>
     public string Label => $"{Name} {Key}";
+
+    /// <summary>The request the client library sends for it: the value as UTF-8.</summary>
+    public KvRequest ToRequest() => new(Kind, Key, Value is null ? default : Encoding.UTF8.GetBytes(Value), ExpectedVersion);
 }

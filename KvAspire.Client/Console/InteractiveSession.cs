@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using KvAspire.Client.Commands;
-using KvAspire.Client.Connection;
+using KvAspire.Driver.Transport;
 
 namespace KvAspire.Client.Console;
 
@@ -90,7 +90,7 @@ public sealed class InteractiveSession(
     private async Task SendAsync(ConsoleCommand command, string tag)
     {
         Interlocked.Increment(ref _waiting);
-        var reply = await _sender.SendAsync(command);
+        var reply = await _sender.SendAsync(command.ToRequest());
         Interlocked.Decrement(ref _waiting);
         _answers.Add((command, reply, tag));
     }

@@ -1,6 +1,6 @@
 using Grpc.Core;
-using KvAspire.Client.Connection;
 using KvAspire.Configuration;
+using KvAspire.Driver.Transport;
 using KvAspire.V1;
 
 namespace KvAspire.Client.Console;

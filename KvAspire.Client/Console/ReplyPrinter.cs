@@ -1,8 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using KvAspire.Client.Commands;
-using KvAspire.Client.Connection;
 using KvAspire.Client.Load;
+using KvAspire.Driver.Transport;
 
 namespace KvAspire.Client.Console;
 
@@ -115,8 +115,8 @@ public sealed class ReplyPrinter(TextWriter output, TextWriter errors, bool json
         var detail = $"version {reply.Version}, {when}, hops {reply.Hops}";
         return command.Kind switch
         {
-            CommandKind.Read => $"{prefix}{reply.Value} ({detail})",
-            CommandKind.Delete => $"{prefix}deleted {command.Key} ({detail})",
+            KvRequestKind.Read => $"{prefix}{reply.Text} ({detail})",
+            KvRequestKind.Delete => $"{prefix}deleted {command.Key} ({detail})",
             _ => $"{prefix}ok {command.Key} ({detail})",
         };
     }
@@ -125,7 +125,7 @@ public sealed class ReplyPrinter(TextWriter output, TextWriter errors, bool json
         JsonSerializer.Serialize(new JsonAnswer(
             tag, command.Name, command.Key, reply.IsOk,
             reply.IsOk ? null : reply.Status.ToString(), reply.Error,
-            command.Kind == CommandKind.Read && reply.IsOk ? reply.Value : null,
+            command.Kind == KvRequestKind.Read && reply.IsOk ? reply.Text : null,
             reply.IsOk ? reply.Version : null,
             reply.IsOk ? reply.TimestampUnixMs : null,
             reply.IsOk ? reply.Hops : null,

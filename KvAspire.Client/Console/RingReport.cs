@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
-using KvAspire.Client.Connection;
 using KvAspire.Configuration;
+using KvAspire.Driver.Transport;
 using KvAspire.Replication;
 using KvAspire.Ring;
 

@@ -1,7 +1,8 @@
+using System.Text;
 using dotnet_etcd;
 using Grpc.Core;
 using KvAspire.Client.Commands;
-using KvAspire.Client.Connection;
+using KvAspire.Driver.Transport;
 
 namespace KvAspire.Client.Load;
 
@@ -17,11 +18,11 @@ public interface IBenchTarget : IDisposable
 
 public sealed class KvAspireTarget(KvConnection connection) : IBenchTarget
 {
-    public Task<Reply> CreateAsync(string key, string value) => connection.ExecuteAsync(new ConsoleCommand(CommandKind.Create, key, value));
+    public Task<Reply> CreateAsync(string key, string value) => connection.ExecuteAsync(new KvRequest(KvRequestKind.Create, key, Encoding.UTF8.GetBytes(value)));
 
-    public Task<Reply> ReadAsync(string key) => connection.ExecuteAsync(new ConsoleCommand(CommandKind.Read, key));
+    public Task<Reply> ReadAsync(string key) => connection.ExecuteAsync(new KvRequest(KvRequestKind.Read, key));
 
-    public Task<Reply> UpdateAsync(string key, string value) => connection.ExecuteAsync(new ConsoleCommand(CommandKind.Update, key, value));
+    public Task<Reply> UpdateAsync(string key, string value) => connection.ExecuteAsync(new KvRequest(KvRequestKind.Update, key, Encoding.UTF8.GetBytes(value)));
 
     public void Dispose() => connection.Dispose();
 }
@@ -45,7 +46,7 @@ public sealed class EtcdTarget(string endpoint, TimeSpan timeout) : IBenchTarget
             var response = await _client.GetAsync(key, deadline: DateTime.UtcNow + timeout);
             return response.Kvs.Count == 0
                 ? new Reply(StatusCode.NotFound, Error: $"key '{key}' not found", Node: endpoint)
-                : new Reply(StatusCode.OK, Value: response.Kvs[0].Value.ToStringUtf8(), Version: response.Kvs[0].Version, Node: endpoint);
+                : new Reply(StatusCode.OK, Value: response.Kvs[0].Value.Memory, Version: response.Kvs[0].Version, Node: endpoint);
         }
         catch (RpcException e)
         {

@@ -1,5 +1,5 @@
 using Grpc.Core;
-using KvAspire.Client.Connection;
+using KvAspire.Driver.Transport;
 
 namespace KvAspire.Client.Load;
 

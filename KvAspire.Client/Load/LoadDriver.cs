@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Grpc.Core;
 using HdrHistogram;
-using KvAspire.Client.Connection;
+using KvAspire.Driver.Transport;
 
 namespace KvAspire.Client.Load;
 

@@ -16,8 +16,10 @@ namespace KvAspire.Node.Api;
 /// replacement (the node started again with an empty data directory, now a standby at a new Raft address)
 /// is asked for its address; the member(s) at that node's host and port are removed from the group, then
 /// the replacement added (DotNext catches it up first). Each step is a Raft membership change, one at a time.
+/// <c>StepDown</c> and <c>TakeSnapshot</c> act on the node called (the dashboard's commands for a node).
+/// Every call needs the cluster secret when there is one (<see cref="ClusterSecretInterceptor"/>).
 /// </summary>
-public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, ClusterTopology topology, NodeOptions options,
+public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, ClusterTopology topology, KvStateMachine stateMachine, NodeOptions options,
     ILogger<AdminService> logger) : Admin.AdminBase
 {
     public override async Task<ReplaceReplicaReply> ReplaceReplica(ReplaceReplicaRequest request, ServerCallContext context)
@@ -55,6 +57,22 @@ public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, Cluster
             NodeLog.MemberReplaced(logger, self.Position, string.Join(", ", reply.Removed), reply.Added, target.Name);
         }
         return reply;
+    }
+
+    public override async Task<StepDownReply> StepDown(StepDownRequest request, ServerCallContext context)
+    {
+        if (raft.Leader is not { IsRemote: false })
+            return new StepDownReply { WasLeader = false };
+        await raft.ResignAsync(context.CancellationToken);
+        return new StepDownReply { WasLeader = true };
+    }
+
+    public override async Task<TakeSnapshotReply> TakeSnapshot(TakeSnapshotRequest request, ServerCallContext context)
+    {
+        if (await stateMachine.StartSnapshotAsync(context.CancellationToken) is not { } marker)
+            return new TakeSnapshotReply { Taken = false };
+        var (index, _) = await marker.Written.WaitAsync(context.CancellationToken);
+        return new TakeSnapshotReply { Taken = true, Number = marker.Number, LastIndex = index };
     }
 
     /// <summary>

@@ -1,4 +1,4 @@
-using KvAspire.Client.Connection;
+using KvAspire.Driver.Transport;
 using KvAspire.Node.Storage;
 using KvAspire.Tests.Support;
 

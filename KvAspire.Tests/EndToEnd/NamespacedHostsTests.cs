@@ -1,5 +1,5 @@
 using KvAspire.Client.Commands;
-using KvAspire.Client.Connection;
+using KvAspire.Driver.Transport;
 using KvAspire.Tests.Support;
 
 namespace KvAspire.Tests.EndToEnd;
@@ -32,7 +32,7 @@ public sealed class NamespacedHostsTests : IDisposable
             foreach (var (node, i) in topology.Nodes.Select((n, i) => (n, i)))
             {
                 using var connection = new KvConnection([node.GrpcAddress], TimeSpan.FromSeconds(10));
-                var created = await connection.ExecuteAsync(new ConsoleCommand(CommandKind.Create, $"key{i}", $"from {node.Name}"));
+                var created = await connection.ExecuteAsync(new ConsoleCommand(KvRequestKind.Create, $"key{i}", $"from {node.Name}"));
                 Assert.True(created.IsOk, $"create through {node.Name}: {created.Error}");
             }
             foreach (var node in topology.Nodes)
@@ -40,8 +40,8 @@ public sealed class NamespacedHostsTests : IDisposable
                 using var connection = new KvConnection([node.GrpcAddress], TimeSpan.FromSeconds(10));
                 for (var i = 0; i < topology.Nodes.Count; i++)
                 {
-                    var read = await connection.ExecuteAsync(new ConsoleCommand(CommandKind.Read, $"key{i}"));
-                    Assert.Equal(($"from {topology.Nodes[i].Name}", 1L), (read.Value, read.Version));
+                    var read = await connection.ExecuteAsync(new ConsoleCommand(KvRequestKind.Read, $"key{i}"));
+                    Assert.Equal(($"from {topology.Nodes[i].Name}", 1L), (read.Text, read.Version));
                 }
             }
 

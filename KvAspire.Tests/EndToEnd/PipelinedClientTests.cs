@@ -3,7 +3,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using KvAspire.Client.Commands;
-using KvAspire.Client.Connection;
+using KvAspire.Driver.Transport;
 using KvAspire.Tests.Support;
 using KvAspire.V1;
 
@@ -36,7 +36,7 @@ public sealed class PipelinedClientTests : IAsyncLifetime
     private async Task<Reply> ReadAsync(string key)
     {
         using var connection = new KvConnection(_cluster.Topology.Nodes.Select(n => n.GrpcAddress).ToList(), TimeSpan.FromSeconds(10));
-        return await connection.ExecuteAsync(new ConsoleCommand(CommandKind.Read, key));
+        return await connection.ExecuteAsync(new ConsoleCommand(KvRequestKind.Read, key));
     }
 
     [Fact]
@@ -49,7 +49,7 @@ public sealed class PipelinedClientTests : IAsyncLifetime
         Assert.Equal(0, run.ExitCode);
         Assert.DoesNotContain("error", run.Errors);
         var stored = await ReadAsync("chain");
-        Assert.Equal(("v300", 301L), (stored.Value, stored.Version));
+        Assert.Equal(("v300", 301L), (stored.Text, stored.Version));
     }
 
     [Fact]
@@ -93,7 +93,7 @@ public sealed class PipelinedClientTests : IAsyncLifetime
         {
             var stored = await ReadAsync($"key{k}");
             if (model.TryGetValue($"key{k}", out var expected))
-                Assert.Equal((expected.Value, expected.Version), (stored.Value, stored.Version));
+                Assert.Equal((expected.Value, expected.Version), (stored.Text, stored.Version));
             else
                 Assert.Equal(StatusCode.NotFound, stored.Status);
         }
@@ -123,7 +123,7 @@ public sealed class PipelinedClientTests : IAsyncLifetime
             Assert.Equal(first.Select(r => r.Version), retried.Select(r => r.Version));
             var stored = await ReadAsync("shuffled");
             Assert.Equal(1001, stored.Version);
-            Assert.StartsWith("v", stored.Value);
+            Assert.StartsWith("v", stored.Text);
         }
         finally
         {

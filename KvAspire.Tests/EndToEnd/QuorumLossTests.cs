@@ -1,6 +1,6 @@
 using Grpc.Core;
 using KvAspire.Client.Commands;
-using KvAspire.Client.Connection;
+using KvAspire.Driver.Transport;
 using KvAspire.Tests.Support;
 
 namespace KvAspire.Tests.EndToEnd;
@@ -27,28 +27,28 @@ public sealed class QuorumLossTests : IDisposable
         var follower = topology.Nodes.First(n => n != leader);
         var survivor = topology.Nodes.Single(n => n != leader && n != follower);
         using var toSurvivor = new KvConnection([survivor.GrpcAddress], TimeSpan.FromSeconds(15));
-        Assert.True((await toSurvivor.ExecuteAsync(new ConsoleCommand(CommandKind.Create, "q", "before"))).IsOk);
+        Assert.True((await toSurvivor.ExecuteAsync(new ConsoleCommand(KvRequestKind.Create, "q", "before"))).IsOk);
 
         await cluster.KillAsync(leader);
         await cluster.StopAsync(follower);
-        var update = await toSurvivor.ExecuteAsync(new ConsoleCommand(CommandKind.Update, "q", "alone", 1));
-        var read = await toSurvivor.ExecuteAsync(new ConsoleCommand(CommandKind.Read, "q"));
+        var update = await toSurvivor.ExecuteAsync(new ConsoleCommand(KvRequestKind.Update, "q", "alone", 1));
+        var read = await toSurvivor.ExecuteAsync(new ConsoleCommand(KvRequestKind.Read, "q"));
         Assert.Equal(StatusCode.Unavailable, update.Status);
         Assert.Equal(StatusCode.Unavailable, read.Status);
         Assert.Contains("position 0", read.Error);
 
         await cluster.StartAsync(follower);
-        var afterQuorum = await toSurvivor.ExecuteAsync(new ConsoleCommand(CommandKind.Read, "q"));
-        Assert.Equal(("before", 1L), (afterQuorum.Value, afterQuorum.Version));
-        Assert.Equal(2, (await toSurvivor.ExecuteAsync(new ConsoleCommand(CommandKind.Update, "q", "after", 1))).Version);
+        var afterQuorum = await toSurvivor.ExecuteAsync(new ConsoleCommand(KvRequestKind.Read, "q"));
+        Assert.Equal(("before", 1L), (afterQuorum.Text, afterQuorum.Version));
+        Assert.Equal(2, (await toSurvivor.ExecuteAsync(new ConsoleCommand(KvRequestKind.Update, "q", "after", 1))).Version);
 
         await cluster.StartAsync(leader);
         await cluster.WaitCaughtUpAsync(leader, TimeSpan.FromSeconds(30));
         foreach (var node in topology.Nodes)
         {
             using var connection = new KvConnection([node.GrpcAddress], TimeSpan.FromSeconds(15));
-            var seen = await connection.ExecuteAsync(new ConsoleCommand(CommandKind.Read, "q"));
-            Assert.Equal(("after", 2L), (seen.Value, seen.Version));
+            var seen = await connection.ExecuteAsync(new ConsoleCommand(KvRequestKind.Read, "q"));
+            Assert.Equal(("after", 2L), (seen.Text, seen.Version));
         }
     }
 }

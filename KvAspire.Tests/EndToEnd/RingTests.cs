@@ -1,6 +1,8 @@
 using Grpc.Core;
 using KvAspire.Client.Commands;
-using KvAspire.Client.Connection;
+using KvAspire.Configuration;
+using KvAspire.Driver;
+using KvAspire.Driver.Transport;
 using KvAspire.Node.Ring;
 using KvAspire.Ring;
 using KvAspire.Tests.Support;
@@ -47,9 +49,9 @@ public sealed class RingTests : IAsyncLifetime
 
     private static int ExpectedHops(int start, int owner) => ExpectedRoute(start, owner).Count - 1;
 
-    private static ConsoleCommand Create(string key, string value) => new(CommandKind.Create, key, value);
+    private static ConsoleCommand Create(string key, string value) => new(KvRequestKind.Create, key, value);
 
-    private static ConsoleCommand Read(string key) => new(CommandKind.Read, key);
+    private static ConsoleCommand Read(string key) => new(KvRequestKind.Read, key);
 
     [Fact]
     public async Task Every_key_is_served_through_every_node_with_the_predicted_hops_and_stored_only_on_its_owner()
@@ -76,13 +78,12 @@ public sealed class RingTests : IAsyncLifetime
         }
         Assert.Contains(keys, k => Enumerable.Range(0, Positions).Any(start => ExpectedHops(start, _ring.OwnerOfKey(k)) == 2));
 
-        // A client that knows the topology goes straight to the leader an answer named: the next request takes no hop.
-        using (var leaders = new LeaderHints(KvAspire.Configuration.TopologyLoader.Load(_topology.Path)))
-        using (var hinted = new KvConnection([_topology.Nodes[0].GrpcAddress], TimeSpan.FromSeconds(10), leaders))
+        // The client library, knowing the topology, goes straight to the leader an answer named: the next call takes no hop.
+        using (var client = new KvClient(new KvClientOptions { Nodes = [_topology.Nodes[0].GrpcAddress], Topology = TopologyLoader.Load(_topology.Path) }))
         {
             var farKey = keys.First(k => ExpectedHops(0, _ring.OwnerOfKey(k)) > 0);
-            Assert.True((await hinted.ExecuteAsync(Read(farKey))).Hops > 0);
-            Assert.Equal(0, (await hinted.ExecuteAsync(Read(farKey))).Hops);
+            Assert.True((await client.ReadAsync(farKey)).Hops > 0);
+            Assert.Equal(0, (await client.ReadAsync(farKey)).Hops);
         }
 
         foreach (var key in keys)
@@ -130,16 +131,16 @@ public sealed class RingTests : IAsyncLifetime
         var others = Enumerable.Range(0, Positions).Where(p => p != owner).ToList();
 
         Assert.True((await _connections[others[0]].ExecuteAsync(Create(key, "v1"))).IsOk);
-        var updated = await _connections[others[1]].ExecuteAsync(new ConsoleCommand(CommandKind.Update, key, "v2", 1));
-        var stale = await _connections[others[2]].ExecuteAsync(new ConsoleCommand(CommandKind.Update, key, "v3", 1));
+        var updated = await _connections[others[1]].ExecuteAsync(new ConsoleCommand(KvRequestKind.Update, key, "v2", 1));
+        var stale = await _connections[others[2]].ExecuteAsync(new ConsoleCommand(KvRequestKind.Update, key, "v3", 1));
         var read = await _connections[owner].ExecuteAsync(Read(key));
-        var deleted = await _connections[others[3]].ExecuteAsync(new ConsoleCommand(CommandKind.Delete, key, null, 2));
+        var deleted = await _connections[others[3]].ExecuteAsync(new ConsoleCommand(KvRequestKind.Delete, key, null, 2));
         var gone = await _connections[others[4]].ExecuteAsync(Read(key));
 
         Assert.Equal(2, updated.Version);
         Assert.Equal(StatusCode.FailedPrecondition, stale.Status);
         Assert.Contains("is at version 2, not 1", stale.Error);
-        Assert.Equal(("v2", 2L, 0), (read.Value, read.Version, read.Hops));
+        Assert.Equal(("v2", 2L, 0), (read.Text, read.Version, read.Hops));
         Assert.True(deleted.IsOk);
         Assert.Equal(StatusCode.NotFound, gone.Status);
     }
@@ -186,7 +187,7 @@ public sealed class RingTests : IAsyncLifetime
         {
             var read = await _connections[(down + 1) % Positions].ExecuteAsync(Read(key));
             Assert.True(read.IsOk, $"{key}: {read.Status} {read.Error}");
-            Assert.Equal(key, read.Value);
+            Assert.Equal(key, read.Text);
         }
     }
 }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Grpc.Core;
-using KvAspire.Client.Connection;
 using KvAspire.Configuration;
+using KvAspire.Driver.Transport;
 using KvAspire.Node.Configuration;
 using KvAspire.Ring;
 using KvAspire.V1;

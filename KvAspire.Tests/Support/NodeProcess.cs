@@ -51,7 +51,7 @@ public sealed class NodeProcess : IAsyncDisposable
         var process = Launch(topology.Path, node.Name, environment, node.Namespace);
         try
         {
-            await process.WaitHealthyAsync(node.HealthAddress, TimeSpan.FromSeconds(60));
+            await process.WaitHealthyAsync(node.AliveAddress, TimeSpan.FromSeconds(60));
             return process;
         }
         catch

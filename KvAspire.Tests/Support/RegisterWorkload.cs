@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Grpc.Core;
 using KvAspire.Client.Commands;
-using KvAspire.Client.Connection;
+using KvAspire.Driver.Transport;
 using KvAspire.Node.Configuration;
 
 namespace KvAspire.Tests.Support;
@@ -63,7 +63,7 @@ public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int client
             using var connection = new KvConnection([addresses[start]], RequestTimeout);
             foreach (var key in _keys.SelectMany(k => k))
             {
-                var reply = await ExecuteAsync(connection, new ConsoleCommand(CommandKind.Read, key.Name));
+                var reply = await ExecuteAsync(connection, new ConsoleCommand(KvRequestKind.Read, key.Name));
                 if (Observed(reply) is not { } seen)
                     Violations.Enqueue($"final read of {key.Name} through {addresses[start]} failed: {reply.Status} {reply.Error}");
                 else if (!key.Possible.Contains(seen))
@@ -102,12 +102,12 @@ public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int client
             var (command, next) = state.Exists
                 ? random.NextDouble() switch
                 {
-                    < 0.40 => (new ConsoleCommand(CommandKind.Read, key.Name), state),
-                    < 0.75 => (new ConsoleCommand(CommandKind.Update, key.Name, value, state.Version), new KeyState(true, value, state.Version + 1)),
-                    < 0.90 => (new ConsoleCommand(CommandKind.Update, key.Name, value), new KeyState(true, value, state.Version + 1)),
-                    _ => (new ConsoleCommand(CommandKind.Delete, key.Name, null, state.Version), KeyState.Absent),
+                    < 0.40 => (new ConsoleCommand(KvRequestKind.Read, key.Name), state),
+                    < 0.75 => (new ConsoleCommand(KvRequestKind.Update, key.Name, value, state.Version), new KeyState(true, value, state.Version + 1)),
+                    < 0.90 => (new ConsoleCommand(KvRequestKind.Update, key.Name, value), new KeyState(true, value, state.Version + 1)),
+                    _ => (new ConsoleCommand(KvRequestKind.Delete, key.Name, null, state.Version), KeyState.Absent),
                 }
-                : (new ConsoleCommand(CommandKind.Create, key.Name, value), new KeyState(true, value, 1));
+                : (new ConsoleCommand(KvRequestKind.Create, key.Name, value), new KeyState(true, value, 1));
             var reply = await ExecuteAsync(connection, command);
             Judge(key, command, reply, state, next);
         }
@@ -118,7 +118,7 @@ public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int client
         if (reply.Status is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Cancelled)
         {
             Interlocked.Increment(ref _unanswered);
-            if (command.Kind != CommandKind.Read)
+            if (command.Kind != KvRequestKind.Read)
             {
                 key.Possible = [before, after];
                 key.QuietUntil = DateTime.UtcNow + _lateWriteWindow;
@@ -126,7 +126,7 @@ public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int client
             return;
         }
 
-        if (command.Kind == CommandKind.Read)
+        if (command.Kind == KvRequestKind.Read)
         {
             Interlocked.Increment(ref _reads);
             if (Observed(reply) != before)
@@ -146,7 +146,7 @@ public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int client
 
     private async Task ResolveAsync(KvConnection connection, KeyRegister key)
     {
-        var reply = await ExecuteAsync(connection, new ConsoleCommand(CommandKind.Read, key.Name));
+        var reply = await ExecuteAsync(connection, new ConsoleCommand(KvRequestKind.Read, key.Name));
         if (Observed(reply) is not { } seen)
             return;
         Interlocked.Increment(ref _reads);
@@ -171,20 +171,20 @@ public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int client
         };
         var kind = command.Kind switch
         {
-            CommandKind.Create => HistoryKind.Create,
-            CommandKind.Read => HistoryKind.Read,
-            CommandKind.Update => HistoryKind.Update,
+            KvRequestKind.Create => HistoryKind.Create,
+            KvRequestKind.Read => HistoryKind.Read,
+            KvRequestKind.Update => HistoryKind.Update,
             _ => HistoryKind.Delete,
         };
         History.Enqueue(new HistoryOperation(command.Key, kind, command.Value, command.ExpectedVersion, call,
             outcome == HistoryOutcome.Unknown ? long.MaxValue : _clock.ElapsedTicks, outcome,
-            reply.IsOk && kind == HistoryKind.Read ? reply.Value : null, reply.IsOk ? reply.Version : 0));
+            reply.IsOk && kind == HistoryKind.Read ? reply.Text : null, reply.IsOk ? reply.Version : 0));
         return reply;
     }
 
     private static KeyState? Observed(Reply reply) => reply.Status switch
     {
-        StatusCode.OK => new KeyState(true, reply.Value, reply.Version),
+        StatusCode.OK => new KeyState(true, reply.Text, reply.Version),
         StatusCode.NotFound => KeyState.Absent,
         _ => null,
     };

@@ -1,4 +1,4 @@
-using KvAspire.Client.Connection;
+using KvAspire.Driver.Transport;
 using KvAspire.Ring;
 using KvAspire.Tests.Support;
 

@@ -3,7 +3,7 @@ using Grpc.Net.Client;
 using KvAspire.Configuration;
 using KvAspire.Ring;
 
-namespace KvAspire.Client.Connection;
+namespace KvAspire.Driver.Transport;
 
 /// <summary>
 /// Which node leads each ring position, as the cluster's answers tell (the <c>kvaspire-leader</c>

@@ -1,18 +1,16 @@
 using System.Diagnostics;
-using System.Text;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
-using KvAspire.Client.Commands;
 using KvAspire.Replication;
 using KvAspire.Ring;
 using KvAspire.V1;
 
-namespace KvAspire.Client.Connection;
+namespace KvAspire.Driver.Transport;
 
 /// <summary>
 /// The client's link to the cluster: one gRPC channel per known node, opened once and kept for the whole
-/// session. A command goes to the node that answered last; when a node is unavailable the next one is
+/// session. Thread-safe: every call of a process may share one. A request goes to the node that answered last; when a node is unavailable the next one is
 /// tried, with the same request id, so a retried write is applied at most once; when all are, the round
 /// is repeated after a growing pause for a few seconds. When there are other nodes to try, a node that
 /// does not answer within <see cref="AttemptTimeout"/> (frozen, or cut off) counts as unavailable.
@@ -59,17 +57,17 @@ public sealed class KvConnection : IDisposable
     public static string NormalizeAddress(string node) =>
         node.Contains("://", StringComparison.Ordinal) ? node.TrimEnd('/') : $"http://{node}";
 
-    public async Task<Reply> ExecuteAsync(ConsoleCommand command, CancellationToken cancellationToken = default)
+    public async Task<Reply> ExecuteAsync(KvRequest request, CancellationToken cancellationToken = default)
     {
-        var requestId = command.Kind == CommandKind.Read
+        var requestId = request.Kind == KvRequestKind.Read
             ? null
             : new RequestId { ClientId = _clientId, Sequence = (ulong)Interlocked.Increment(ref _sequence) };
 
         var deadline = DateTime.UtcNow + _timeout;
-        var position = _leaders?.PositionOf(command.Key);
+        var position = _leaders?.PositionOf(request.Key);
         if (position is { } owner && _leaders!.LeaderOf(owner) is { } leader)
         {
-            var direct = await SendAsync(leader.Channel, leader.Address, command, requestId, deadline, cancellationToken);
+            var direct = await SendAsync(leader.Channel, NormalizeAddress(leader.Address), request, requestId, deadline, cancellationToken);
             if (direct.Status != StatusCode.Unavailable)
                 return Learned(owner, direct);
             _leaders.Forget(owner, leader.Address);
@@ -86,7 +84,7 @@ public sealed class KvConnection : IDisposable
             for (var attempt = 0; attempt < _addresses.Length; attempt++)
             {
                 var index = (first + attempt) % _addresses.Length;
-                last = await SendAsync(_channels[index], _addresses[index], command, requestId, deadline, cancellationToken);
+                last = await SendAsync(_channels[index], _addresses[index], request, requestId, deadline, cancellationToken);
                 if (last.Status != StatusCode.Unavailable)
                 {
                     Volatile.Write(ref _preferred, index);
@@ -108,7 +106,7 @@ public sealed class KvConnection : IDisposable
         return reply;
     }
 
-    private async Task<Reply> SendAsync(GrpcChannel channel, string node, ConsoleCommand command, RequestId? id, DateTime deadline,
+    private async Task<Reply> SendAsync(GrpcChannel channel, string node, KvRequest request, RequestId? id, DateTime deadline,
         CancellationToken cancellationToken)
     {
         var client = new KeyValue.KeyValueClient(channel);
@@ -117,25 +115,25 @@ public sealed class KvConnection : IDisposable
         var options = new CallOptions(deadline: attemptDeadline, cancellationToken: cancellationToken);
         try
         {
-            switch (command.Kind)
+            switch (request.Kind)
             {
-                case CommandKind.Read:
-                    using (var call = client.ReadAsync(new ReadRequest { Key = command.Key }, options))
+                case KvRequestKind.Read:
+                    using (var call = client.ReadAsync(new ReadRequest { Key = request.Key }, options))
                     {
                         var read = await call;
-                        return new Reply(StatusCode.OK, Value: read.Value.ToStringUtf8(), Version: read.Version,
+                        return new Reply(StatusCode.OK, Value: read.Value.Memory, Version: read.Version,
                             TimestampUnixMs: read.TimestampUnixMs, Hops: read.Hops, Node: node, Leader: LeaderOf(call.GetTrailers()));
                     }
-                case CommandKind.Create:
-                    return await WrittenAsync(client.CreateAsync(new CreateRequest { Key = command.Key, Value = Bytes(command.Value), Id = id }, options), node);
-                case CommandKind.Update:
-                    var update = new UpdateRequest { Key = command.Key, Value = Bytes(command.Value), Id = id };
-                    if (command.ExpectedVersion is { } updateVersion)
+                case KvRequestKind.Create:
+                    return await WrittenAsync(client.CreateAsync(new CreateRequest { Key = request.Key, Value = Bytes(request.Value), Id = id }, options), node);
+                case KvRequestKind.Update:
+                    var update = new UpdateRequest { Key = request.Key, Value = Bytes(request.Value), Id = id };
+                    if (request.ExpectedVersion is { } updateVersion)
                         update.ExpectedVersion = updateVersion;
                     return await WrittenAsync(client.UpdateAsync(update, options), node);
                 default:
-                    var delete = new DeleteRequest { Key = command.Key, Id = id };
-                    if (command.ExpectedVersion is { } deleteVersion)
+                    var delete = new DeleteRequest { Key = request.Key, Id = id };
+                    if (request.ExpectedVersion is { } deleteVersion)
                         delete.ExpectedVersion = deleteVersion;
                     return await WrittenAsync(client.DeleteAsync(delete, options), node);
             }
@@ -164,7 +162,7 @@ public sealed class KvConnection : IDisposable
 
     private static string? LeaderOf(Metadata trailers) => trailers.GetValue(LeaderHint.Trailer);
 
-    private static ByteString Bytes(string? value) => ByteString.CopyFrom(value ?? "", Encoding.UTF8);
+    private static ByteString Bytes(ReadOnlyMemory<byte> value) => UnsafeByteOperations.UnsafeWrap(value);
 
     public void Dispose()
     {

@@ -1,0 +1,27 @@
+namespace KvAspire.Driver;
+
+/// <summary>
+/// A KvAspire cluster as a .NET app uses it. Thread-safe: one instance per app, shared by every caller
+/// (like a Redis ConnectionMultiplexer). Every operation is linearizable; calls on one key take effect in
+/// the order they were made, even when made without awaiting the one before; a write retried across
+/// nodes (after a timeout or a node failure) is applied at most once.
+/// </summary>
+public interface IKvClient
+{
+    /// <exception cref="KvKeyNotFoundException">No such key.</exception>
+    /// <exception cref="KvUnavailableException">The key's position did not answer in time.</exception>
+    Task<KvEntry> ReadAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <exception cref="KvKeyExistsException">The key exists already.</exception>
+    Task<KvWriteResult> CreateAsync(string key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken = default);
+
+    /// <param name="expectedVersion">When given, the update applies only if the key is at this version (test-and-set).</param>
+    /// <exception cref="KvKeyNotFoundException">No such key.</exception>
+    /// <exception cref="KvVersionMismatchException">The key is not at <paramref name="expectedVersion"/>.</exception>
+    Task<KvWriteResult> UpdateAsync(string key, ReadOnlyMemory<byte> value, long? expectedVersion = null, CancellationToken cancellationToken = default);
+
+    /// <param name="expectedVersion">When given, the key is deleted only if it is at this version.</param>
+    /// <exception cref="KvKeyNotFoundException">No such key.</exception>
+    /// <exception cref="KvVersionMismatchException">The key is not at <paramref name="expectedVersion"/>.</exception>
+    Task<KvWriteResult> DeleteAsync(string key, long? expectedVersion = null, CancellationToken cancellationToken = default);
+}

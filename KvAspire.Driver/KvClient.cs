@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using Grpc.Core;
+using KvAspire.Driver.Transport;
+using KvAspire.Ring;
+
+namespace KvAspire.Driver;
+
+/// <summary>
+/// The client library's <see cref="IKvClient"/>: one gRPC channel per node for the client's lifetime,
+/// straight to each position's leader when the topology is known (leader hints), retries across nodes
+/// with the same request id, calls on one key in the order made (<see cref="KeyOrderedSender"/>), a
+/// deadline per call, and a span and metrics per call (<see cref="KvClientTelemetry"/>).
+/// </summary>
+public sealed class KvClient : IKvClient, IDisposable
+{
+    private readonly LeaderHints? _leaders;
+    private readonly KvConnection _connection;
+    private readonly KeyOrderedSender _sender;
+    private readonly RingMath? _ring;
+
+    public KvClient(KvClientOptions options)
+    {
+        var nodes = options.Validate();
+        if (options.Topology is { } topology)
+        {
+            _leaders = new LeaderHints(topology);
+            _ring = new RingMath(topology.IdBits, topology.Positions);
+        }
+        _connection = new KvConnection(nodes, options.RequestTimeout, _leaders);
+        _sender = new KeyOrderedSender(_connection);
+    }
+
+    /// <summary>The nodes this client calls, as URLs.</summary>
+    public IReadOnlyList<string> Nodes => _connection.Addresses;
+
+    public async Task<KvEntry> ReadAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var reply = await SendAsync(new KvRequest(KvRequestKind.Read, key), cancellationToken);
+        return new KvEntry(key, reply.Value, reply.Version, DateTimeOffset.FromUnixTimeMilliseconds(reply.TimestampUnixMs), reply.Hops, reply.Node!);
+    }
+
+    public async Task<KvWriteResult> CreateAsync(string key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken = default) =>
+        Written(await SendAsync(new KvRequest(KvRequestKind.Create, key, value), cancellationToken));
+
+    public async Task<KvWriteResult> UpdateAsync(string key, ReadOnlyMemory<byte> value, long? expectedVersion = null,
+        CancellationToken cancellationToken = default) =>
+        Written(await SendAsync(new KvRequest(KvRequestKind.Update, key, value, expectedVersion), cancellationToken));
+
+    public async Task<KvWriteResult> DeleteAsync(string key, long? expectedVersion = null, CancellationToken cancellationToken = default) =>
+        Written(await SendAsync(new KvRequest(KvRequestKind.Delete, key, default, expectedVersion), cancellationToken));
+
+    private async Task<Reply> SendAsync(KvRequest request, CancellationToken cancellationToken)
+    {
+        using var activity = KvClientTelemetry.Start(request);
+        var started = Stopwatch.GetTimestamp();
+        var reply = await _sender.SendAsync(request, cancellationToken);
+        KvClientTelemetry.Finish(activity, request, reply, Stopwatch.GetElapsedTime(started));
+        return reply.IsOk ? reply : throw Failure(request, reply);
+    }
+
+    private KvException Failure(KvRequest request, Reply reply)
+    {
+        var message = reply.Error ?? reply.Status.ToString();
+        return reply.Status switch
+        {
+            StatusCode.NotFound => new KvKeyNotFoundException(request.Key, message, reply.Node),
+            StatusCode.AlreadyExists => new KvKeyExistsException(request.Key, message, reply.Node),
+            StatusCode.FailedPrecondition => new KvVersionMismatchException(request.Key, request.ExpectedVersion ?? 0, message, reply.Node),
+            StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.ResourceExhausted =>
+                new KvUnavailableException(reply.Status, _ring?.OwnerOfKey(request.Key), message, reply.Node),
+            _ => new KvException(reply.Status, message, reply.Node),
+        };
+    }
+
+    private static KvWriteResult Written(Reply reply) =>
+        new(reply.Version, DateTimeOffset.FromUnixTimeMilliseconds(reply.TimestampUnixMs), reply.Hops, reply.Node!);
+
+    public void Dispose()
+    {
+        _connection.Dispose();
+        _leaders?.Dispose();
+    }
+}

@@ -1,0 +1,118 @@
+using Grpc.Core;
+using KvAspire.Configuration;
+using KvAspire.Driver;
+using KvAspire.Tests.Support;
+
+namespace KvAspire.Tests.EndToEnd;
+
+/// <summary>
+/// The client library against a 1×3 group of real node processes, shared by the tests of this class
+/// (the one that kills a node starts it again): its typed exceptions, calls made without awaiting kept
+/// in order per key, and a write retried across a killed leader applied once. (Routing straight to a
+/// key's leader is checked on a ring, in <see cref="RingTests"/>.)
+/// </summary>
+[Trait("Category", "EndToEnd")]
+[Collection(NemesisCollection.Name)]
+public sealed class KvClientTests(KvClientTests.Group group) : IClassFixture<KvClientTests.Group>
+{
+    public sealed class Group : IAsyncLifetime
+    {
+        private readonly TempDirectory _directory = new();
+
+        public LocalCluster Cluster { get; private set; } = null!;
+
+        public ClusterTopology Topology => TopologyLoader.Load(Cluster.Topology.Path);
+
+        public async Task InitializeAsync() =>
+            Cluster = await LocalCluster.StartAsync(TestTopology.Ring(_directory, positions: 1, replicas: 3));
+
+        public async Task DisposeAsync()
+        {
+            await Cluster.DisposeAsync();
+            _directory.Dispose();
+        }
+    }
+
+    private KvClient Client() => new(new KvClientOptions { Topology = group.Topology });
+
+    [Fact]
+    public async Task Each_outcome_an_app_handles_is_its_own_exception_naming_the_key()
+    {
+        using var client = Client();
+        await client.CreateAsync("typed", "v");
+
+        var missing = await Assert.ThrowsAsync<KvKeyNotFoundException>(() => client.ReadAsync("typed-missing"));
+        var exists = await Assert.ThrowsAsync<KvKeyExistsException>(() => client.CreateAsync("typed", "again"));
+        var mismatch = await Assert.ThrowsAsync<KvVersionMismatchException>(() => client.UpdateAsync("typed", "w", expectedVersion: 7));
+        var deleteMismatch = await Assert.ThrowsAsync<KvVersionMismatchException>(() => client.DeleteAsync("typed", expectedVersion: 2));
+
+        Assert.Equal(("typed-missing", StatusCode.NotFound), (missing.Key, missing.Status));
+        Assert.Equal(("typed", StatusCode.AlreadyExists), (exists.Key, exists.Status));
+        Assert.Equal(("typed", 7L), (mismatch.Key, mismatch.ExpectedVersion));
+        Assert.Equal(2L, deleteMismatch.ExpectedVersion);
+        Assert.All(new KvException[] { missing, exists, mismatch, deleteMismatch }, e => Assert.NotNull(e.Node));
+        var entry = await client.ReadAsync("typed");
+        Assert.Equal(("v", 1L), (entry.Text, entry.Version));
+    }
+
+    [Fact]
+    public async Task A_cluster_that_does_not_answer_is_KvUnavailableException_naming_the_keys_position()
+    {
+        using var directory = new TempDirectory();
+        var silent = TopologyLoader.Load(TestTopology.Ring(directory, positions: 2).Path);
+        using var client = new KvClient(new KvClientOptions { Topology = silent, RequestTimeout = TimeSpan.FromSeconds(2) });
+        var ring = new KvAspire.Ring.RingMath(silent.IdBits, silent.Positions);
+        var key = Enumerable.Range(0, 100).Select(i => $"silent-{i}").First(k => ring.OwnerOfKey(k) == 1);
+
+        var failure = await Assert.ThrowsAsync<KvUnavailableException>(() => client.ReadAsync(key));
+
+        Assert.Equal(1, failure.Position);
+        Assert.Equal(StatusCode.Unavailable, failure.Status);
+    }
+
+    [Fact]
+    public async Task A_thousand_updates_of_one_key_made_without_awaiting_take_effect_in_the_order_made()
+    {
+        using var client = Client();
+        await client.CreateAsync("ordered", "v0");
+
+        // Each update expects the version the one before it leaves: any two taking effect out of order fail.
+        var updates = Enumerable.Range(1, 1000).Select(i => client.UpdateAsync("ordered", $"v{i}", expectedVersion: i)).ToList();
+        var results = await Task.WhenAll(updates);
+
+        Assert.Equal(Enumerable.Range(2, 1000).Select(v => (long)v), results.Select(r => r.Version));
+        var entry = await client.ReadAsync("ordered");
+        Assert.Equal(("v1000", 1001L), (entry.Text, entry.Version));
+    }
+
+    [Fact]
+    public async Task A_write_retried_across_a_killed_leader_is_applied_once()
+    {
+        using var client = Client();
+        await client.CreateAsync("retried", "0");
+        var leader = await group.Cluster.WaitForLeaderAsync(0, TimeSpan.FromSeconds(30));
+        var answers = new List<KvWriteResult>();
+        var acknowledged = 0;
+        var writes = Task.Run(async () =>
+        {
+            for (var i = 1; i <= 400; i++)
+            {
+                answers.Add(await client.UpdateAsync("retried", $"{i}"));
+                Interlocked.Increment(ref acknowledged);
+            }
+        });
+        await Wait.UntilAsync(() => Volatile.Read(ref acknowledged) >= 100 || writes.IsCompleted, TimeSpan.FromSeconds(30), "100 writes");
+
+        await group.Cluster.KillAsync(leader);
+        await writes.WaitAsync(TimeSpan.FromSeconds(60));
+        await group.Cluster.StartAsync(leader);
+        await group.Cluster.WaitCaughtUpAsync(leader, TimeSpan.FromSeconds(60));
+
+        var killed = $"http://{leader.GrpcAddress}";
+        Assert.Equal(killed, answers[0].Node);
+        Assert.NotEqual(killed, answers[^1].Node);
+        // Every update acknowledged once, each one version after the one before: none was applied twice.
+        Assert.Equal(Enumerable.Range(2, 400).Select(v => (long)v), answers.Select(a => a.Version));
+        Assert.Equal(401, (await client.ReadAsync("retried")).Version);
+    }
+}
