@@ -1,5 +1,4 @@
 using System.Reflection;
-using KvAspire.Configuration;
 using KvAspire.Hosting;
 
 // The cluster of cluster.json (another file with --ClusterFile <path>): one project resource per node,
@@ -18,5 +17,5 @@ builder.AddProject<Projects.KvAspire_Sample>("sample")
 builder.Build().Run();
 
 static string DefaultClusterFile() =>
-    typeof(TopologyLoader).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+    typeof(Program).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
         .First(a => a.Key == "KvAspire.DefaultClusterFile").Value!;

@@ -5,6 +5,8 @@ using Grpc.Net.Client;
 using KvAspire.Configuration;
 using KvAspire.V1;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 
 namespace KvAspire.Hosting;
 
@@ -16,7 +18,8 @@ public static class KvAspireHostingExtensions
     /// the KvAspire.Node project), on its fixed, unproxied ports, grouped on the dashboard under one
     /// resource per position and those under the cluster resource named <paramref name="name"/>.
     /// <c>WithReference(cluster)</c> gives a project the connection string <c>ConnectionStrings__{name}</c>;
-    /// <c>WaitFor(cluster)</c> waits until every position is ready. The nodes share a cluster secret,
+    /// <c>WaitFor(cluster)</c> waits until every position is ready (the cluster's state turns Running).
+    /// A position is healthy while one of its replicas is ready; a node while it is ready itself. The nodes share a cluster secret,
     /// fresh each run unless the parameter <c>{name}-secret</c> is set. Each node has the dashboard
     /// commands "Step down" and "Take snapshot".
     /// </summary>
@@ -27,15 +30,24 @@ public static class KvAspireHostingExtensions
         var path = Path.GetFullPath(clusterFile);
         var topology = TopologyLoader.Load(path);
         var secret = builder.AddParameter($"{name}-secret", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true);
+        // The cluster's readiness is its state, not a health check: Aspire adds an ancestor's health checks
+        // to every child's, and one position without quorum would turn every node red.
         var cluster = builder.AddResource(new KvAspireClusterResource(name, topology, path))
-            .WithInitialState(Snapshot("KvAspire cluster"))
-            .WithReadiness(builder, $"{name}-ready", topology.Nodes);
+            .WithInitialState(Snapshot("KvAspire cluster", KnownResourceStates.Starting));
+        var clusterReadiness = new KvAspireReadiness(Positions(topology.Nodes));
+        builder.Eventing.Subscribe<InitializeResourceEvent>(cluster.Resource, (initialized, cancellationToken) =>
+        {
+            // Runs for the AppHost's lifetime, not the event's.
+            var stopping = initialized.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+            _ = PublishReadinessAsync(initialized.Notifications, cluster.Resource, clusterReadiness, stopping);
+            return Task.CompletedTask;
+        });
 
         foreach (var position in topology.Nodes.GroupBy(n => n.Position).OrderBy(g => g.Key))
         {
             var positionResource = builder.AddResource(new KvAspirePositionResource($"{name}-p{position.Key}", position.Key, cluster.Resource))
                 .WithParentRelationship(cluster)
-                .WithInitialState(Snapshot("KvAspire position"))
+                .WithInitialState(Snapshot("KvAspire position", KnownResourceStates.Running))
                 .WithReadiness(builder, $"{name}-p{position.Key}-ready", [.. position]);
             foreach (var node in position.OrderBy(n => n.Replica))
             {
@@ -63,22 +75,80 @@ public static class KvAspireHostingExtensions
         return cluster;
     }
 
-    private static CustomResourceSnapshot Snapshot(string type) => new()
+    /// <summary>
+    /// Adds a cluster of <paramref name="positions"/> × <paramref name="replicas"/> nodes on loopback, written
+    /// as <c>{name}.cluster.json</c> under the AppHost's <c>obj/</c> folder (the file every node and the
+    /// client integration read): node <c>p{i}r{j}</c> serves gRPC on <paramref name="firstGrpcPort"/> + n and
+    /// Raft on <paramref name="firstRaftPort"/> + n, keeping its data in <c>data/{name}/</c> under the AppHost.
+    /// </summary>
+    public static IResourceBuilder<KvAspireClusterResource> AddKvAspireCluster<TNode>(this IDistributedApplicationBuilder builder, string name,
+        int positions, int replicas = 3, int firstGrpcPort = 7000, int firstRaftPort = 7100)
+        where TNode : IProjectMetadata, new()
+    {
+        if (positions < 1 || replicas < 1)
+            throw new ArgumentOutOfRangeException(nameof(positions), "a cluster needs at least one position of at least one replica");
+        var nodes = Enumerable.Range(0, positions * replicas).Select(n =>
+            $$"""{ "Name": "p{{n / replicas}}r{{n % replicas}}", "Position": {{n / replicas}}, "Host": "127.0.0.1", "GrpcPort": {{firstGrpcPort + n}}, "RaftPort": {{firstRaftPort + n}} }""");
+        var data = System.Text.Json.JsonSerializer.Serialize(Path.Combine(builder.AppHostDirectory, "data", name));
+        var file = Path.Combine(builder.AppHostDirectory, "obj", $"{name}.cluster.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        File.WriteAllText(file, $$"""
+            { "Cluster": { "IdBits": 64, "Replicas": {{replicas}}, "DataDirectory": {{data}}, "SnapshotIntervalSeconds": 30,
+              "Nodes": [ {{string.Join(",\n    ", nodes)}} ] } }
+            """);
+        return builder.AddKvAspireCluster<TNode>(name, file);
+    }
+
+    private static CustomResourceSnapshot Snapshot(string type, string state) => new()
     {
         ResourceType = type,
-        State = KnownResourceStates.Running,
+        State = state,
         Properties = [],
     };
 
+    private static List<(int Position, IReadOnlyList<string> HealthUrls)> Positions(IEnumerable<NodeInfo> nodes) =>
+        [.. nodes.GroupBy(n => n.Position).Select(g => (g.Key, (IReadOnlyList<string>)[.. g.Select(n => $"{n.HttpAddress}/health")]))];
+
+    /// <summary>A position is healthy while one of its nodes is ready; its nodes (its children on the dashboard) inherit the check.</summary>
     private static IResourceBuilder<T> WithReadiness<T>(this IResourceBuilder<T> resource, IDistributedApplicationBuilder builder, string key,
         IEnumerable<NodeInfo> nodes)
         where T : IResource
     {
-        var positions = nodes.GroupBy(n => n.Position)
-            .Select(g => (g.Key, (IReadOnlyList<string>)[.. g.Select(n => $"{n.HttpAddress}/health")]))
-            .ToList();
-        builder.Services.AddHealthChecks().AddCheck(key, new KvAspireReadiness(positions));
+        builder.Services.AddHealthChecks().AddCheck(key, new KvAspireReadiness(Positions(nodes)));
         return resource.WithHealthCheck(key);
+    }
+
+    /// <summary>
+    /// The cluster is Starting until every position is ready, then Running (what <c>WaitFor(cluster)</c> waits
+    /// for); later it shows "Not ready" while a position is not, and Running again once it is.
+    /// </summary>
+    private static async Task PublishReadinessAsync(ResourceNotificationService notifications, KvAspireClusterResource cluster,
+        KvAspireReadiness readiness, CancellationToken stopping)
+    {
+        var published = KnownResourceStates.Starting;
+        var everReady = false;
+        try
+        {
+            while (!stopping.IsCancellationRequested)
+            {
+                var report = await readiness.CheckHealthAsync(new HealthCheckContext(), stopping);
+                everReady |= report.Status == HealthStatus.Healthy;
+                var state = report.Status == HealthStatus.Healthy ? KnownResourceStates.Running : everReady ? "Not ready" : KnownResourceStates.Starting;
+                if (state != published)
+                {
+                    await notifications.PublishUpdateAsync(cluster, snapshot => snapshot with
+                    {
+                        State = state == "Not ready" ? new ResourceStateSnapshot(state, KnownResourceStateStyles.Warn) : state,
+                    });
+                    published = state;
+                }
+                await Task.Delay(TimeSpan.FromSeconds(1), stopping);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The AppHost is stopping.
+        }
     }
 
     /// <summary>A dashboard command that calls the node's Admin service (with the cluster secret) and shows its answer.</summary>

@@ -4,8 +4,8 @@ namespace KvAspire.Hosting;
 
 /// <summary>
 /// Whether a set of ring positions can serve: each has a node whose <c>/health</c> says ready (its group
-/// has a leader). A position's resource checks itself; the cluster's checks them all, so
-/// <c>WaitFor(kv)</c> waits until every key can be read and written.
+/// has a leader). A position's resource checks itself (a health check); the cluster checks them all and
+/// shows the result as its state, so <c>WaitFor(kv)</c> waits until every key can be read and written.
 /// </summary>
 internal sealed class KvAspireReadiness(IReadOnlyList<(int Position, IReadOnlyList<string> HealthUrls)> positions) : IHealthCheck
 {

@@ -34,6 +34,19 @@ public sealed class AppHostTests : IDisposable
     public void Dispose() => _directory.Dispose();
 
     [Fact]
+    public async Task Without_a_cluster_file_argument_the_apphost_adds_the_repositorys_cluster_json_and_the_sample()
+    {
+        using var cancel = new CancellationTokenSource(StartTimeout);
+
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.KvAspire_AppHost>([], cancel.Token);
+
+        var cluster = Assert.Single(builder.Resources.OfType<KvAspireClusterResource>());
+        Assert.Equal(Paths.RepositoryFile("cluster.json"), cluster.ClusterFile);
+        Assert.All(cluster.Topology.Nodes, node => Assert.Contains(builder.Resources, r => r.Name == node.Name));
+        Assert.Contains(builder.Resources, r => r.Name == "sample");
+    }
+
+    [Fact]
     public async Task A_replicated_ring_and_the_sample_start_under_aspire_serve_trace_survive_a_leader_stop_and_report_readiness()
     {
         using var traces = new OtlpTraceReceiver();
@@ -130,11 +143,9 @@ public sealed class AppHostTests : IDisposable
             Assert.Equal(HttpStatusCode.OK, (await probe.GetAsync(cut[2].AliveAddress, cancel.Token)).StatusCode);
             foreach (var node in topology.ReplicasOf(0))
                 Assert.Equal(HttpStatusCode.OK, (await probe.GetAsync(node.HealthAddress, cancel.Token)).StatusCode);
-            foreach (var node in topology.ReplicasOf(0))
-            {
-                var shown = await app.ResourceNotifications.WaitForResourceAsync(node.Name, e => e.Snapshot.HealthStatus is not null, cancel.Token);
-                Assert.Equal(HealthStatus.Healthy, shown.Snapshot.HealthStatus);
-            }
+            var p0 = await app.ResourceNotifications.WaitForResourceAsync("kv-p0", e => e.Snapshot.HealthStatus is not null, cancel.Token);
+            Assert.Equal(HealthStatus.Healthy, p0.Snapshot.HealthStatus);
+            await app.ResourceNotifications.WaitForResourceAsync("kv", "Not ready", cancel.Token);
         }
         finally
         {

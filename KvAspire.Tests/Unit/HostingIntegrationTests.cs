@@ -1,0 +1,60 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using KvAspire.Configuration;
+using KvAspire.Hosting;
+using KvAspire.Tests.Support;
+
+namespace KvAspire.Tests.Unit;
+
+/// <summary>The hosting integration's application model, built without running it: resources, grouping, connection string.</summary>
+[Trait("Category", "Unit")]
+public sealed class HostingIntegrationTests : IDisposable
+{
+    private readonly Support.TempDirectory _directory = new();
+
+    public void Dispose() => _directory.Dispose();
+
+    private sealed class NodeProject : IProjectMetadata
+    {
+        public string ProjectPath => Paths.RepositoryFile(Path.Combine("KvAspire.Node", "KvAspire.Node.csproj"));
+    }
+
+    private IDistributedApplicationBuilder Builder() =>
+        DistributedApplication.CreateBuilder(new DistributedApplicationOptions { ProjectDirectory = _directory.Path, DisableDashboard = true });
+
+    [Fact]
+    public async Task A_cluster_given_as_positions_by_replicas_is_one_resource_per_position_over_its_nodes_with_a_connection_string()
+    {
+        var builder = Builder();
+
+        var kv = builder.AddKvAspireCluster<NodeProject>("kv", positions: 2, replicas: 3, firstGrpcPort: 7400, firstRaftPort: 7500);
+
+        var topology = TopologyLoader.Load(kv.Resource.ClusterFile);
+        Assert.Equal((2, 6), (topology.Positions, topology.Nodes.Count));
+        Assert.Equal(Enumerable.Range(7400, 6), topology.Nodes.Select(n => n.GrpcPort));
+        var positions = builder.Resources.OfType<KvAspirePositionResource>().ToList();
+        Assert.Equal(["kv-p0", "kv-p1"], positions.Select(p => p.Name));
+        Assert.All(positions, p => Assert.Same(kv.Resource, p.Parent));
+        foreach (var node in topology.Nodes)
+        {
+            var project = Assert.Single(builder.Resources.OfType<ProjectResource>(), r => r.Name == node.Name);
+            var parent = Assert.Single(project.Annotations.OfType<ResourceRelationshipAnnotation>(), a => a.Type == "Parent");
+            Assert.Equal($"kv-p{node.Position}", parent.Resource.Name);
+            Assert.Contains(project.Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == "step-down");
+            Assert.Contains(project.Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == "take-snapshot");
+        }
+        var connectionString = await kv.Resource.ConnectionStringExpression.GetValueAsync(CancellationToken.None);
+        Assert.Equal($"Endpoints={string.Join(",", topology.Nodes.Select(n => n.GrpcEndPoint))};Topology={kv.Resource.ClusterFile}", connectionString);
+    }
+
+    [Fact]
+    public void Only_positions_carry_readiness_checks_so_one_position_without_quorum_turns_only_its_own_nodes_red()
+    {
+        var builder = Builder();
+
+        var kv = builder.AddKvAspireCluster<NodeProject>("kv", positions: 2, replicas: 1, firstGrpcPort: 7400, firstRaftPort: 7500);
+
+        Assert.Empty(kv.Resource.Annotations.OfType<HealthCheckAnnotation>());
+        Assert.All(builder.Resources.OfType<KvAspirePositionResource>(), p => Assert.Single(p.Annotations.OfType<HealthCheckAnnotation>()));
+    }
+}
