@@ -62,7 +62,7 @@ public static class KvAspireHostingExtensions
                     .WithUrl($"{node.HttpAddress}/status", "Raft status")
                     .WithAdminCommand("step-down", "Step down as leader", node, secret,
                         async (admin, headers, cancel) => (await admin.StepDownAsync(new StepDownRequest(), headers, cancellationToken: cancel)).WasLeader
-                            ? $"{node.Name} stepped down; its position elects another leader"
+                            ? $"{node.Name} stepped down; its position holds an election"
                             : $"{node.Name} does not lead position {node.Position}: nothing to do")
                     .WithAdminCommand("take-snapshot", "Take snapshot", node, secret,
                         async (admin, headers, cancel) => await admin.TakeSnapshotAsync(new TakeSnapshotRequest(), headers, cancellationToken: cancel) is

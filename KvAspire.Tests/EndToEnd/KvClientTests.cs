@@ -6,15 +6,16 @@ using KvAspire.Tests.Support;
 namespace KvAspire.Tests.EndToEnd;
 
 /// <summary>
-/// The client library against a 1×3 group of real node processes, shared by the tests of this class
-/// (the one that kills a node starts it again): its typed exceptions, calls made without awaiting kept
+/// The client library against a 1×3 group of real node processes, shared with the other classes of
+/// <see cref="SharedGroupCollection"/> (the test that kills a node starts it again): its typed exceptions, calls made without awaiting kept
 /// in order per key, and a write retried across a killed leader applied once. (Routing straight to a
 /// key's leader is checked on a ring, in <see cref="RingTests"/>.)
 /// </summary>
 [Trait("Category", "EndToEnd")]
-[Collection(NemesisCollection.Name)]
-public sealed class KvClientTests(KvClientTests.Group group) : IClassFixture<KvClientTests.Group>
+[Collection(SharedGroupCollection.Name)]
+public sealed class KvClientTests(KvClientTests.Group group)
 {
+    /// <summary>The 1×3 group the tests of <see cref="SharedGroupCollection"/> share.</summary>
     public sealed class Group : IAsyncLifetime
     {
         private readonly TempDirectory _directory = new();
@@ -115,4 +116,14 @@ public sealed class KvClientTests(KvClientTests.Group group) : IClassFixture<KvC
         Assert.Equal(Enumerable.Range(2, 400).Select(v => (long)v), answers.Select(a => a.Version));
         Assert.Equal(401, (await client.ReadAsync("retried")).Version);
     }
+}
+
+/// <summary>
+/// Test classes that share one 1×3 group (<see cref="KvClientTests.Group"/>), one test at a time and not
+/// alongside other topologies on two cores.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SharedGroupCollection : ICollectionFixture<KvClientTests.Group>
+{
+    public const string Name = "Shared 1x3 group";
 }

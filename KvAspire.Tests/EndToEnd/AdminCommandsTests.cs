@@ -1,0 +1,75 @@
+using Grpc.Net.Client;
+using KvAspire.Driver;
+using KvAspire.Tests.Support;
+using KvAspire.V1;
+
+namespace KvAspire.Tests.EndToEnd;
+
+/// <summary>
+/// The Admin calls behind the dashboard's node commands, against the shared 1×3 group of real processes
+/// (<see cref="SharedGroupCollection"/>): a leader
+/// that steps down is replaced by another, a follower asked to has nothing to do, and a snapshot taken on
+/// demand is written (or there is nothing new to write).
+/// </summary>
+[Trait("Category", "EndToEnd")]
+[Collection(SharedGroupCollection.Name)]
+public sealed class AdminCommandsTests(KvClientTests.Group group)
+{
+    private static Admin.AdminClient AdminOf(TestNode node, out GrpcChannel channel)
+    {
+        channel = GrpcChannel.ForAddress($"http://{node.GrpcAddress}");
+        return new Admin.AdminClient(channel);
+    }
+
+    [Fact]
+    public async Task A_leader_asked_to_step_down_gives_way_to_a_new_election_and_a_follower_asked_has_nothing_to_do()
+    {
+        var replicas = group.Cluster.Topology.ReplicasOf(0).ToList();
+        var leader = await group.Cluster.WaitForLeaderAsync(0, TimeSpan.FromSeconds(30));
+        var termBefore = (await GroupProbe.StatusAsync(leader))!.Term;
+        var follower = replicas.First(n => n != leader);
+
+        var fromFollower = await AdminOf(follower, out var followerChannel).StepDownAsync(new StepDownRequest());
+        var fromLeader = await AdminOf(leader, out var leaderChannel).StepDownAsync(new StepDownRequest());
+        followerChannel.Dispose();
+        leaderChannel.Dispose();
+
+        Assert.False(fromFollower.WasLeader);
+        Assert.True(fromLeader.WasLeader);
+        // A leader of a later term (any replica, the old leader included, may win the election).
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!(await Task.WhenAll(replicas.Select(GroupProbe.StatusAsync))).Any(s => s is { Role: "leader" } && s.Term > termBefore))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"no leader of a term after {termBefore} within 30 s");
+            await Task.Delay(50);
+        }
+        using var client = new KvClient(new KvClientOptions { Topology = group.Topology });
+        await client.CreateAsync("after-step-down", "v");
+        Assert.Equal(1, (await client.ReadAsync("after-step-down")).Version);
+    }
+
+    [Fact]
+    public async Task A_snapshot_taken_on_demand_is_written_and_a_second_has_nothing_new()
+    {
+        using var client = new KvClient(new KvClientOptions { Topology = group.Topology });
+        await client.CreateAsync("snapshot-me", "v");
+        var node = group.Cluster.Topology.ReplicasOf(0).First();
+        var admin = AdminOf(node, out var channel);
+        using (channel)
+        {
+            // The write is committed; this replica may apply it a moment later, and has nothing to snapshot until then.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            TakeSnapshotReply taken;
+            while (!(taken = await admin.TakeSnapshotAsync(new TakeSnapshotRequest())).Taken)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"{node.Name} took no snapshot within 30 s");
+                await Task.Delay(50);
+            }
+            var again = await admin.TakeSnapshotAsync(new TakeSnapshotRequest());
+
+            Assert.True(File.Exists(Path.Combine(group.Cluster.Topology.DataDirectoryOf(node), $"snap.{taken.Number}")));
+            Assert.True(taken.LastIndex > 0);
+            Assert.False(again.Taken);
+        }
+    }
+}
