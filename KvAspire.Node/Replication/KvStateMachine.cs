@@ -158,12 +158,14 @@ public sealed class KvStateMachine : IStateMachine
     /// passed, that is every entry committed before the read arrived, so the map it reads holds every write
     /// acknowledged before it (a read is not logged: F2 never sees it).
     /// </summary>
-    public async Task EnqueueReadAsync(PendingRequest read)
+    public Task EnqueueReadAsync(PendingRequest read) => EnqueueAsync(read, logged: false);
+
+    private async Task EnqueueAsync(PipelineItem item, bool logged = true)
     {
         await _order.WaitAsync(CancellationToken.None);
         try
         {
-            await _queues.ToApply.Writer.WriteAsync(read, CancellationToken.None);
+            await WriteInOrderAsync(item, logged);
         }
         finally
         {
@@ -171,22 +173,10 @@ public sealed class KvStateMachine : IStateMachine
         }
     }
 
-    private async Task EnqueueAsync(PipelineItem item)
+    private async Task WriteInOrderAsync(PipelineItem item, bool logged = true)
     {
-        await _order.WaitAsync(CancellationToken.None);
-        try
-        {
-            await WriteInOrderAsync(item);
-        }
-        finally
-        {
-            _order.Release();
-        }
-    }
-
-    private async Task WriteInOrderAsync(PipelineItem item)
-    {
-        await _queues.ToLog.Writer.WriteAsync(item, CancellationToken.None);
+        if (logged)
+            await _queues.ToLog.Writer.WriteAsync(item, CancellationToken.None);
         await _queues.ToApply.Writer.WriteAsync(item, CancellationToken.None);
     }
 

@@ -37,12 +37,8 @@ public sealed class AdminCommandsTests(KvClientTests.Group group)
         Assert.False(fromFollower.WasLeader);
         Assert.True(fromLeader.WasLeader);
         // A leader of a later term (any replica, the old leader included, may win the election).
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!(await Task.WhenAll(replicas.Select(GroupProbe.StatusAsync))).Any(s => s is { Role: "leader" } && s.Term > termBefore))
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"no leader of a term after {termBefore} within 30 s");
-            await Task.Delay(50);
-        }
+        await Wait.UntilAsync(async () => (await Task.WhenAll(replicas.Select(GroupProbe.StatusAsync))).Any(s => s is { Role: "leader" } && s.Term > termBefore),
+            TimeSpan.FromSeconds(30), $"a leader of a term after {termBefore}");
         using var client = new KvClient(new KvClientOptions { Topology = group.Topology });
         await client.CreateAsync("after-step-down", "v");
         Assert.Equal(1, (await client.ReadAsync("after-step-down")).Version);
@@ -58,13 +54,9 @@ public sealed class AdminCommandsTests(KvClientTests.Group group)
         using (channel)
         {
             // The write is committed; this replica may apply it a moment later, and has nothing to snapshot until then.
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-            TakeSnapshotReply taken;
-            while (!(taken = await admin.TakeSnapshotAsync(new TakeSnapshotRequest())).Taken)
-            {
-                Assert.True(DateTime.UtcNow < deadline, $"{node.Name} took no snapshot within 30 s");
-                await Task.Delay(50);
-            }
+            TakeSnapshotReply taken = new();
+            await Wait.UntilAsync(async () => (taken = await admin.TakeSnapshotAsync(new TakeSnapshotRequest())).Taken, TimeSpan.FromSeconds(30),
+                $"{node.Name} to take a snapshot");
             var again = await admin.TakeSnapshotAsync(new TakeSnapshotRequest());
 
             Assert.True(File.Exists(Path.Combine(group.Cluster.Topology.DataDirectoryOf(node), $"snap.{taken.Number}")));

@@ -25,22 +25,27 @@ public static class GroupProbe
         }
     }
 
+    // Each poll asks every replica: not more often than this on two cores shared with the nodes.
+    private static readonly TimeSpan StatusPollInterval = TimeSpan.FromMilliseconds(50);
+
     /// <summary>The one of <paramref name="replicas"/> that says it leads, once one does.</summary>
     public static async Task<TestNode> WaitForLeaderAsync(IEnumerable<TestNode> replicas, TimeSpan timeout)
     {
         var candidates = replicas.ToList();
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
+        TestNode? leader = null;
+        await Wait.UntilAsync(async () =>
         {
             foreach (var node in candidates)
             {
                 if (await StatusAsync(node) is { Role: "leader" })
-                    return node;
+                {
+                    leader = node;
+                    return true;
+                }
             }
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"none of {string.Join(", ", candidates.Select(n => n.Name))} led within {timeout}");
-            await Task.Delay(50);
-        }
+            return false;
+        }, timeout, $"one of {string.Join(", ", candidates.Select(n => n.Name))} to lead", StatusPollInterval);
+        return leader!;
     }
 
     /// <summary>Waits until <paramref name="node"/> has applied everything its group's leader had applied when the wait began.</summary>
@@ -48,12 +53,7 @@ public static class GroupProbe
     {
         var leader = await WaitForLeaderAsync(replicas, timeout);
         var target = (await StatusAsync(leader))?.AppliedIndex ?? 0;
-        var deadline = DateTime.UtcNow + timeout;
-        while (await StatusAsync(node) is not { Leader: not null } status || status.AppliedIndex < target)
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"{node.Name} did not apply up to index {target} within {timeout}");
-            await Task.Delay(50);
-        }
+        await Wait.UntilAsync(async () => await StatusAsync(node) is { Leader: not null } status && status.AppliedIndex >= target, timeout,
+            $"{node.Name} to apply up to index {target}", StatusPollInterval);
     }
 }

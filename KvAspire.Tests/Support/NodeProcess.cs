@@ -63,25 +63,29 @@ public sealed class NodeProcess : IAsyncDisposable
 
     private async Task WaitHealthyAsync(string healthAddress, TimeSpan timeout)
     {
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < timeout)
+        try
         {
-            if (_process.HasExited)
-                throw new InvalidOperationException($"the node exited with code {_process.ExitCode}:{Environment.NewLine}{Output}");
-            try
+            await Wait.UntilAsync(async () =>
             {
-                using var response = await Http.GetAsync(healthAddress);
-                if (response.IsSuccessStatusCode)
-                    return;
-            }
-            catch (Exception e) when (e is HttpRequestException or SocketException or TaskCanceledException)
-            {
-                // Not listening yet: it opens its ports only after replaying its log (a connection reset as
-                // it switches from its start-up responder comes out as a bare SocketException).
-            }
-            await Task.Delay(100);
+                if (_process.HasExited)
+                    throw new InvalidOperationException($"the node exited with code {_process.ExitCode}:{Environment.NewLine}{Output}");
+                try
+                {
+                    using var response = await Http.GetAsync(healthAddress);
+                    return response.IsSuccessStatusCode;
+                }
+                catch (Exception e) when (e is HttpRequestException or SocketException or TaskCanceledException)
+                {
+                    // Not listening yet: it opens its ports only after replaying its log (a connection reset as
+                    // it switches from its start-up responder comes out as a bare SocketException).
+                    return false;
+                }
+            }, timeout, "the node to be healthy", TimeSpan.FromMilliseconds(100));
         }
-        throw new TimeoutException($"the node was not healthy within {timeout}:{Environment.NewLine}{Output}");
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}:{Environment.NewLine}{Output}", e);
+        }
     }
 
     /// <summary>Waits for the process to end by itself (a refused start, say).</summary>

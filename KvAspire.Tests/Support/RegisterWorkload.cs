@@ -87,7 +87,8 @@ public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int client
             var ready = keys.Where(k => k.QuietUntil <= now).ToArray();
             if (ready.Length == 0)
             {
-                await Task.Delay(100, CancellationToken.None);
+                // Every key of this client is in its late-write window: resume when the first one ends.
+                await Task.Delay(keys.Min(k => k.QuietUntil) - now, CancellationToken.None);
                 continue;
             }
             var key = ready[random.Next(ready.Length)];
