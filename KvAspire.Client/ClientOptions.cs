@@ -87,6 +87,11 @@ public static class ClientOptions
         DefaultValueFactory = _ => 2,
     };
 
+    public static readonly Option<bool> SkipPreloadOption = new("--skip-preload")
+    {
+        Description = "bench: work on the keys a previous run preloaded, without creating them first (a cold-start run measures from its first request)",
+    };
+
     public static readonly Argument<string[]> WordsArgument = new("command")
     {
         Description = "A command to run once (create, read, update, delete); without one, the interactive console starts",
@@ -110,6 +115,6 @@ public static class ClientOptions
     {
         NodeOption, ClusterOption, JsonOption, DrainOption, TimeoutOption, MaxValueOption,
         ClientsOption, ValueSizeOption, KeyPrefixOption, WorkloadOption, DistributionOption, KeysOption,
-        DurationOption, OpsOption, WarmupOption, TargetOption, EndpointsOption, WordsArgument,
+        DurationOption, OpsOption, WarmupOption, SkipPreloadOption, TargetOption, EndpointsOption, WordsArgument,
     };
 }

@@ -148,7 +148,7 @@ async Task<int> RunLoadAsync(ParsedInput parsed, ParseResult options, int maxVal
     try
     {
         var bench = new BenchOptions(workload, zipfian, keys, valueSize, clients, TimeSpan.FromSeconds(duration), ops,
-            TimeSpan.FromSeconds(warmup), options.GetValue(KeyPrefixOption) ?? "bench-");
+            TimeSpan.FromSeconds(warmup), options.GetValue(KeyPrefixOption) ?? "bench-", !options.GetValue(SkipPreloadOption));
         report = await new Benchmark(targets, Console.Error).RunAsync(bench);
         printer.PrintReport("bench",
             $"{options.GetValue(TargetOption)} workload {workload.Name} {(zipfian ? "zipfian" : "uniform")}, {keys} keys x {valueSize} B, {clients} clients, {nodes.Length} endpoint(s)", report);

@@ -1,55 +1,103 @@
 #!/usr/bin/env bash
 # Side by side: the same YCSB-style loads against KvAspire and against a 3-member etcd cluster, both on
-# loopback on this machine, through `KvAspire.Client bench` (--target kvaspire | etcd). Prints one line
-# per run and the ratios.
+# loopback on this machine, through `KvAspire.Client bench` (--target kvaspire | etcd), in two ways:
+#   spread  callers spread over all three members, as a client that does not know the topology sends
+#           (a program generated from the proto, grpcurl, etcd's own clients): followers serve or hand on;
+#   leader  callers to the leader only: KvAspire's topology-aware client (it learns each position's
+#           leader from the kvaspire-leader trailer), and etcd's leader as the one endpoint.
+# Then a cold start (the KvAspire nodes restarted: throughput over the first seconds after they report
+# their leader, without warm-up, against the warmed figure) and the cost of a ring hop (bench/hop.sh).
+# Prints one line per run with the ratios.
 #
 #   bench/compare-etcd.sh [seconds per run = 10]
 #
 # KvAspire runs the positions × replicas of KVASPIRE_TOPOLOGY (default: one position × 3 replicas, one
 # Raft group, like the 3-member etcd cluster).
-# Needs etcd (Debian: etcd-server), curl and python3. Everything runs in a temporary directory and is
-# stopped and removed at the end.
+# Needs etcd (Debian: etcd-server, etcd-client), curl and python3. Everything runs in a temporary directory
+# and is stopped and removed at the end.
 set -euo pipefail
 seconds=${1:-10}
 keys=${KEYS:-10000}
-command -v etcd >/dev/null || { echo "etcd is not installed (Debian: apt-get install etcd-server)" >&2; exit 1; }
+command -v etcd >/dev/null || { echo "etcd is not installed (Debian: apt-get install etcd-server etcd-client)" >&2; exit 1; }
 source "$(dirname "$0")/group.sh"
 start_group
+kv_pids=("${pids[@]}")
+etcd_pids=()
 
 echo "starting etcd (3 members)"
 members="m1=http://127.0.0.1:2380,m2=http://127.0.0.1:22380,m3=http://127.0.0.1:32380"
+etcd_endpoints=(127.0.0.1:2379 127.0.0.1:22379 127.0.0.1:32379)
 for m in 1 2 3; do
   base=$([ $m = 1 ] && echo 2 || ([ $m = 2 ] && echo 22 || echo 32))
   etcd --name m$m --data-dir "$work/etcd-m$m" --log-level error \
     --listen-client-urls http://127.0.0.1:${base}379 --advertise-client-urls http://127.0.0.1:${base}379 \
     --listen-peer-urls http://127.0.0.1:${base}380 --initial-advertise-peer-urls http://127.0.0.1:${base}380 \
     --initial-cluster "$members" --initial-cluster-state new > "$work/etcd-m$m.log" 2>&1 &
-  pids+=($!)
+  etcd_pids+=($!)
   disown
 done
+pids+=("${etcd_pids[@]}")
 until ETCDCTL_API=3 etcdctl --endpoints 127.0.0.1:2379 endpoint health >/dev/null 2>&1; do sleep 0.1; done
+etcd_leader=$(ETCDCTL_API=3 etcdctl --endpoints "$(IFS=,; echo "${etcd_endpoints[*]}")" endpoint status -w json |
+  python3 -c "import json,sys; print(next(s['Endpoint'] for s in json.load(sys.stdin) if s['Status']['header']['member_id'] == s['Status']['leader']))")
+echo "etcd leader: $etcd_leader"
 
-kv_targets=(--cluster "$topology")
-etcd_targets=(--cluster "$topology" --target etcd --endpoints 127.0.0.1:2379 --endpoints 127.0.0.1:22379 --endpoints 127.0.0.1:32379)
-run() { # $1 target name, $2 workload, $3 clients; prints "ops p50 p99"
-  local targets
-  if [ "$1" = kvaspire ]; then targets=("${kv_targets[@]}"); else targets=("${etcd_targets[@]}"); fi
-  dotnet "$client_dll" "${targets[@]}" --json --workload "$2" --clients "$3" --keys "$keys" \
-      --duration "$seconds" --warmup 2 --key-prefix "bench-$1-" bench 2>/dev/null |
+kv_spread=(); for node in "${nodes[@]}"; do read -r _ host grpc _ _ <<<"$node"; kv_spread+=(--node "$host:$grpc"); done
+etcd_spread=(); for e in "${etcd_endpoints[@]}"; do etcd_spread+=(--endpoints "$e"); done
+
+# $1 system and way (kvaspire-spread | kvaspire-leader | etcd-spread | etcd-leader), $2 workload, $3 callers,
+# then extra bench options; prints "ops p50 p99". Runs where no cluster.json is, so that only
+# kvaspire-leader knows the topology.
+run() {
+  local way=$1 workload=$2 clients=$3 targets
+  shift 3
+  case "$way" in
+    kvaspire-spread) targets=("${kv_spread[@]}") ;;
+    kvaspire-leader) targets=(--cluster "$topology") ;;
+    etcd-spread) targets=(--target etcd "${etcd_spread[@]}") ;;
+    etcd-leader) targets=(--target etcd --endpoints "$etcd_leader") ;;
+  esac
+  (cd "$work" && dotnet "$client_dll" "${targets[@]}" --json --workload "$workload" --clients "$clients" --keys "$keys" \
+      --duration "$seconds" --key-prefix "bench-${way%%-*}-" "$@" bench 2>/dev/null) |
     python3 -c "import json,sys; d=json.load(sys.stdin); print(round(d['opsPerSecond']), round(d['p50Ms'],2), round(d['p99Ms'],2))"
 }
+ratio() { python3 -c "print(f'{$1/$2:.2f}x')"; }
 
 # A first, unmeasured pass for each side: the .NET nodes and client compile their hot paths as they run.
 echo "warming up both sides (unmeasured)…"
-run kvaspire A 64 >/dev/null
-run etcd A 64 >/dev/null
+run kvaspire-spread A 64 --warmup 2 >/dev/null
+run etcd-spread A 64 --warmup 2 >/dev/null
 
-printf "\n%-10s %-8s | %10s %8s %8s | %10s %8s %8s | %7s\n" workload clients "KvAspire/s" p50 p99 "etcd/s" p50 p99 ratio
-for spec in "write 64" "read 64" "A 64" "B 64" "write 1" "read 1"; do
-  read -r workload clients <<<"$spec"
-  read -r k_ops k_p50 k_p99 <<<"$(run kvaspire "$workload" "$clients")"
-  read -r e_ops e_p50 e_p99 <<<"$(run etcd "$workload" "$clients")"
-  printf "%-10s %-8s | %10s %8s %8s | %10s %8s %8s | %7s\n" "$workload" "$clients" "$k_ops" "$k_p50" "$k_p99" "$e_ops" "$e_p50" "$e_p99" \
-    "$(python3 -c "print(f'{$k_ops/$e_ops:.2f}x')")"
+declare -A warm
+printf "\n%-7s %-6s %-7s | %10s %7s %7s | %10s %7s %7s | %7s\n" way load callers "KvAspire/s" p50 p99 "etcd/s" p50 p99 ratio
+for spec in "spread write 64" "spread read 64" "leader write 64" "leader read 64" \
+            "spread write 1" "spread read 1" "leader write 1" "leader read 1"; do
+  read -r way workload clients <<<"$spec"
+  read -r k_ops k_p50 k_p99 <<<"$(run "kvaspire-$way" "$workload" "$clients" --warmup 2)"
+  read -r e_ops e_p50 e_p99 <<<"$(run "etcd-$way" "$workload" "$clients" --warmup 2)"
+  warm[$way-$workload-$clients]=$k_ops
+  printf "%-7s %-6s %-7s | %10s %7s %7s | %10s %7s %7s | %7s\n" "$way" "$workload" "$clients" "$k_ops" "$k_p50" "$k_p99" \
+    "$e_ops" "$e_p50" "$e_p99" "$(ratio "$k_ops" "$e_ops")"
+done
+
+# Cold start: the nodes stopped and started again on their data; the clock starts once each reports its
+# leader (as start_group waits), and the run has no warm-up and no preload.
+printf "\n%-26s | %10s %7s %7s | %10s | %7s\n" "cold start, first ${seconds} s" "KvAspire/s" p50 p99 "warmed/s" "of warm"
+for spec in "spread write 64" "spread read 64"; do
+  read -r way workload clients <<<"$spec"
+  for pid in "${kv_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${kv_pids[@]}"; do for _ in {1..100}; do kill -0 "$pid" 2>/dev/null && sleep 0.1; done; done
+  pids=("${etcd_pids[@]}")
+  start_group >/dev/null
+  kv_pids=("${pids[@]:${#etcd_pids[@]}}")
+  read -r c_ops c_p50 c_p99 <<<"$(run "kvaspire-$way" "$workload" "$clients" --warmup 0 --skip-preload)"
+  printf "%-26s | %10s %7s %7s | %10s | %7s\n" "$way $workload $clients" "$c_ops" "$c_p50" "$c_p99" "${warm[$way-$workload-$clients]}" \
+    "$(python3 -c "print(f'{100 * $c_ops / ${warm[$way-$workload-$clients]}:.0f}%')")"
 done
 echo "($(nproc) cores, $(date -u +%Y-%m-%d), ${seconds} s per run, $keys keys × 256 B, latencies in ms)"
+
+echo
+echo "the cost of one ring hop (bench/hop.sh):"
+cleanup
+trap - EXIT
+bash "$root/bench/hop.sh" "$seconds" | sed -n '/^workload/,$p'

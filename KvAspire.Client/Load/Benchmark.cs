@@ -3,10 +3,10 @@ using KvAspire.Driver.Transport;
 
 namespace KvAspire.Client.Load;
 
-public sealed record BenchOptions(Workload Workload, bool Zipfian, long Keys, int ValueBytes, int Clients, TimeSpan Duration, long? Ops, TimeSpan Warmup, string KeyPrefix);
+public sealed record BenchOptions(Workload Workload, bool Zipfian, long Keys, int ValueBytes, int Clients, TimeSpan Duration, long? Ops, TimeSpan Warmup, string KeyPrefix, bool Preload = true);
 
 /// <summary>
-/// A YCSB-style benchmark over the public API: preload <c>Keys</c> keys (those already there are kept),
+/// A YCSB-style benchmark over the public API: preload <c>Keys</c> keys (those already there are kept; skipped when told),
 /// run the workload for the warm-up without measuring, then measure it for the duration or number of
 /// operations. Callers are spread over the targets (nodes or etcd members), one channel each.
 /// </summary>
@@ -18,14 +18,17 @@ public sealed class Benchmark(IReadOnlyList<IBenchTarget> targets, TextWriter pr
         var driver = new LoadDriver(progress);
         IBenchTarget Target(int client) => targets[client % targets.Count];
 
-        progress.WriteLine($"preloading {options.Keys:N0} keys of {options.ValueBytes} B");
-        var preload = await driver.RunAsync(options.Clients, options.Keys, null, async (ticket, client) =>
+        if (options.Preload)
         {
-            var reply = await Target(client).CreateAsync(options.KeyPrefix + ticket, value);
-            return reply.Status == StatusCode.AlreadyExists ? reply with { Status = StatusCode.OK } : reply;
-        }, "keys");
-        if (preload.Failures.Count > 0)
-            throw new InvalidOperationException($"preload failed: {string.Join(", ", preload.Failures.Select(f => $"{f.Key} {f.Value}"))}");
+            progress.WriteLine($"preloading {options.Keys:N0} keys of {options.ValueBytes} B");
+            var preload = await driver.RunAsync(options.Clients, options.Keys, null, async (ticket, client) =>
+            {
+                var reply = await Target(client).CreateAsync(options.KeyPrefix + ticket, value);
+                return reply.Status == StatusCode.AlreadyExists ? reply with { Status = StatusCode.OK } : reply;
+            }, "keys");
+            if (preload.Failures.Count > 0)
+                throw new InvalidOperationException($"preload failed: {string.Join(", ", preload.Failures.Select(f => $"{f.Key} {f.Value}"))}");
+        }
 
         var chooser = new KeyChooser(options.Keys, options.Zipfian);
         var randoms = Enumerable.Range(0, options.Clients).Select(c => new Random(c)).ToArray();
