@@ -54,7 +54,8 @@ public static class NodeServices
             keyValue.Interceptors.Add<TelemetryInterceptor>();
             keyValue.Interceptors.Add<ClusterSecretInterceptor>();
             keyValue.Interceptors.Add<AdmissionInterceptor>();
-        }).AddServiceOptions<AdminService>(admin => admin.Interceptors.Add<ClusterSecretInterceptor>());
+        }).AddServiceOptions<AdminService>(admin => admin.Interceptors.Add<ClusterSecretInterceptor>())
+          .AddServiceOptions<ReplicaService>(replica => replica.Interceptors.Add<ClusterSecretInterceptor>());
         // grpc.health.v1 on the gRPC port: for probes and load balancers, and for peers to tell a node
         // they cannot reach from one that answers.
         builder.Services.AddGrpcHealthChecks();
@@ -83,6 +84,7 @@ public static class NodeServices
         services.AddSingleton<PeerClients>();
         services.AddSingleton<PeerReachability>();
         services.AddSingleton<Forwarder>();
+        services.AddSingleton<FollowerReads>();
         services.AddSingleton<ReplicationPath>();
         services.AddSingleton<GroupStatus>();
         // Started and stopped by Program.cs around the host (and so around Raft), not as hosted services.

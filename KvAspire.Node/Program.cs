@@ -91,6 +91,7 @@ app.Use(async (context, next) =>
 app.UseConsensusProtocolHandler();
 app.MapGrpcService<KeyValueService>().RequireHost($"*:{node.GrpcPort}");
 app.MapGrpcService<AdminService>().RequireHost($"*:{node.GrpcPort}");
+app.MapGrpcService<ReplicaService>().RequireHost($"*:{node.GrpcPort}");
 app.MapGrpcHealthChecksService().RequireHost($"*:{node.GrpcPort}");
 app.MapGrpcReflectionService().RequireHost($"*:{node.GrpcPort}");
 app.MapDefaultEndpoints(requireHost: $"*:{node.RaftPort}");

@@ -46,8 +46,9 @@ kv_spread=(); for node in "${nodes[@]}"; do read -r _ host grpc _ _ <<<"$node"; 
 etcd_spread=(); for e in "${etcd_endpoints[@]}"; do etcd_spread+=(--endpoints "$e"); done
 
 # $1 system and way (kvaspire-spread | kvaspire-leader | etcd-spread | etcd-leader), $2 workload, $3 callers,
-# then extra bench options; prints "ops p50 p99". Runs where no cluster.json is, so that only
-# kvaspire-leader knows the topology.
+# then extra bench options; prints "ops p50 p99". Runs where no cluster.json is (the client would read
+# it), so that only kvaspire-leader knows the topology.
+mkdir -p "$work/clients"
 run() {
   local way=$1 workload=$2 clients=$3 targets
   shift 3
@@ -57,7 +58,7 @@ run() {
     etcd-spread) targets=(--target etcd "${etcd_spread[@]}") ;;
     etcd-leader) targets=(--target etcd --endpoints "$etcd_leader") ;;
   esac
-  (cd "$work" && dotnet "$client_dll" "${targets[@]}" --json --workload "$workload" --clients "$clients" --keys "$keys" \
+  (cd "$work/clients" && dotnet "$client_dll" "${targets[@]}" --json --workload "$workload" --clients "$clients" --keys "$keys" \
       --duration "$seconds" --key-prefix "bench-${way%%-*}-" "$@" bench 2>/dev/null) |
     python3 -c "import json,sys; d=json.load(sys.stdin); print(round(d['opsPerSecond']), round(d['p50Ms'],2), round(d['p99Ms'],2))"
 }

@@ -5,13 +5,14 @@ using KvAspire.Configuration;
 namespace KvAspire.Node.Api;
 
 /// <summary>
-/// Owns the cluster secret check on the gRPC port: an Admin call, or a call that says it comes from
-/// another node (<see cref="NodeHeaders"/>), is refused with PERMISSION_DENIED unless it presents the
+/// Owns the cluster secret check on the gRPC port: an Admin call, a Replica call, or a call that says it
+/// comes from another node (<see cref="NodeHeaders"/>), is refused with PERMISSION_DENIED unless it presents the
 /// secret. A client's own calls need none. (Raft's HTTP port has its own check, in Program.cs.)
 /// </summary>
 public sealed class ClusterSecretInterceptor(ClusterSecret secret) : Interceptor
 {
     private const string AdminService = "/kvaspire.v1.Admin/";
+    private const string ReplicaService = "/kvaspire.v1.Replica/";
 
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
         UnaryServerMethod<TRequest, TResponse> continuation)
@@ -21,7 +22,7 @@ public sealed class ClusterSecretInterceptor(ClusterSecret secret) : Interceptor
         {
             if (context.Method.StartsWith(AdminService, StringComparison.Ordinal))
                 throw new RpcException(new Status(StatusCode.PermissionDenied, $"admin requests need the cluster secret ({ClusterSecret.Variable})"));
-            if (NodeHeaders.FromNode(headers))
+            if (context.Method.StartsWith(ReplicaService, StringComparison.Ordinal) || NodeHeaders.FromNode(headers))
                 throw new RpcException(new Status(StatusCode.PermissionDenied, "a node-to-node request without the cluster secret"));
         }
         return continuation(request, context);

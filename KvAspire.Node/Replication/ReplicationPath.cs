@@ -17,15 +17,16 @@ namespace KvAspire.Node.Replication;
 /// group's leader a write is proposed to Raft with the request as the entry's context, so the request
 /// gets its result once the entry is committed, applied and synced; a read passes a linearizable read
 /// barrier, then enters F3 (through the state machine) behind every entry committed before it. A
-/// follower hands both to its leader over gRPC (an internal hop, not a ring hop): DotNext's follower-side
-/// barrier asks the leader for its commit index without the leader confirming it still leads, which a
-/// leader unaware of its successor answers stale.
+/// follower hands a write to its leader over gRPC (an internal hop, not a ring hop) and serves a read
+/// itself: it asks the leader for a read index (<see cref="FollowerReads"/>: the leader confirms it still
+/// leads, which DotNext's follower-side barrier does not), waits until it has applied that index, then
+/// reads as the leader would.
 /// Each request ends within the request timeout with an answer or UNAVAILABLE, tried again meanwhile
 /// (with backoff) while the group has no leader or the leader cannot be reached. Only those failures are
 /// tried again: anything else is a bug, answered INTERNAL and logged, not passed off as an outage.
 /// </summary>
 public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, KvStateMachine stateMachine, PeerClients peers,
-    NodeInfo self, NodeOptions options, TimeProvider clock, ILogger<ReplicationPath> logger)
+    FollowerReads followerReads, NodeInfo self, NodeOptions options, TimeProvider clock, ILogger<ReplicationPath> logger)
 {
     private Leadership? _leadership;
 
@@ -106,11 +107,41 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, KvStateM
             throw Unavailable($"{group.Self.Name} is not the leader of position {group.Self.Position} " +
                               $"(leader: {(leader is null ? "none yet" : group.NodeOf(leader.EndPoint).Name)}); retry");
         }
+        var leaderNode = group.NodeOf(leader!.EndPoint);
+        if (!request.Operation.IsWrite)
+            return new Answer(await ReadAsFollowerAsync(request, cancellationToken), 0, leaderNode.GrpcEndPoint);
         // A leader that does not answer within an attempt may be frozen: by then the others have
         // elected another, so the next try asks again who leads.
         var attemptDeadline = clock.GetUtcNow().UtcDateTime + options.LeaderHandOffTimeout;
-        return await peers.SendToLeaderAsync(group.NodeOf(leader!.EndPoint), request.Operation, request.HopsSoFar,
+        return await peers.SendToLeaderAsync(leaderNode, request.Operation, request.HopsSoFar,
             attemptDeadline < deadline ? attemptDeadline : deadline, cancellationToken);
+    }
+
+    /// <summary>
+    /// The leader's side of a follower's read (the Replica service's ReadIndex): once a heartbeat round has
+    /// confirmed this node still leads and everything it had committed is applied, the index applied here,
+    /// at or past the commit index when the call arrived.
+    /// </summary>
+    /// <exception cref="RpcException">UNAVAILABLE: this node does not lead, or stopped leading meanwhile.</exception>
+    public async Task<long> ConfirmReadIndexAsync(CancellationToken cancellationToken)
+    {
+        var leading = raft.LeadershipToken;
+        // On a follower DotNext's barrier would only ask the leader, unconfirmed: refused, the follower asks again.
+        if (raft.Leader is not { IsRemote: false } || leading.IsCancellationRequested)
+            throw Unavailable($"{group.Self.Name} is not the leader of position {group.Self.Position}; retry");
+        await raft.ApplyReadBarrierAsync(ReadBarrierType.Strong, cancellationToken);
+        if (leading.IsCancellationRequested)
+            throw Unavailable($"{group.Self.Name} stopped leading position {group.Self.Position}; retry");
+        return stateMachine.AppliedIndex;
+    }
+
+    private async Task<OperationResult> ReadAsFollowerAsync(PendingRequest request, CancellationToken cancellationToken)
+    {
+        var index = await followerReads.ReadIndexAsync(cancellationToken);
+        // Applied through that index, F3 holds every entry the leader had committed when it confirmed.
+        await raft.AuditTrail.WaitForApplyAsync(index, cancellationToken);
+        await stateMachine.EnqueueReadAsync(request);
+        return await request.Result.WaitAsync(cancellationToken);
     }
 
     private async Task<OperationResult> ExecuteAsLeaderAsync(PendingRequest request, CancellationToken cancellationToken)

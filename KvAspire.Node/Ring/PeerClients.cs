@@ -77,6 +77,20 @@ public sealed class PeerClients : IDisposable
         SendAsync(leader, operation, new Metadata { { NodeHeaders.Hops, NodeHeaders.Text(hopsSoFar) }, { NodeHeaders.ToLeader, "1" } }, 0, deadline,
             cancellationToken);
 
+    /// <summary>Asks <paramref name="leader"/>, the leader of this node's own position, for a read index.</summary>
+    public async Task<long> ReadIndexAsync(NodeInfo leader, DateTime deadline)
+    {
+        try
+        {
+            using var call = new Replica.ReplicaClient(_invokers[leader.Name]).ReadIndexAsync(new ReadIndexRequest(), deadline: deadline);
+            return (await call).Index;
+        }
+        catch (RpcException e)
+        {
+            throw TransportFailure.AsUnavailable(e);
+        }
+    }
+
     private async Task<Answer> SendAsync(NodeInfo node, KvOperation operation, Metadata headers, int addedHops, DateTime deadline,
         CancellationToken cancellationToken)
     {

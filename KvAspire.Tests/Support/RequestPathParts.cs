@@ -32,7 +32,8 @@ public sealed class RequestPathParts : IDisposable
         Peers = new PeerClients(Topology, Self, new ClusterSecret(null), Options, Clock);
         Reachability = new PeerReachability(Peers, Options, _lifetime, Clock, NullLogger<PeerReachability>.Instance);
         var stateMachine = new KvStateMachine(Queues, _data.Recover(), new FailStop(_lifetime), NullLogger<KvStateMachine>.Instance);
-        Replication = new ReplicationPath(Raft, new RaftGroup(Topology, Self), stateMachine, Peers, Self, Options, Clock,
+        var group = new RaftGroup(Topology, Self);
+        Replication = new ReplicationPath(Raft, group, stateMachine, Peers, new FollowerReads(Raft, group, Peers, Options, Clock), Self, Options, Clock,
             NullLogger<ReplicationPath>.Instance);
         Forwarder = new Forwarder(Ring, Peers, Reachability, Options, Clock);
     }
