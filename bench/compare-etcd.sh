@@ -55,12 +55,12 @@ run() {
   case "$way" in
     kvaspire-spread) targets=("${kv_spread[@]}") ;;
     kvaspire-leader) targets=(--cluster "$topology") ;;
-    etcd-spread) targets=(--target etcd "${etcd_spread[@]}") ;;
-    etcd-leader) targets=(--target etcd --endpoints "$etcd_leader") ;;
+    etcd-spread) targets=(--cluster "$topology" --target etcd "${etcd_spread[@]}") ;;
+    etcd-leader) targets=(--cluster "$topology" --target etcd --endpoints "$etcd_leader") ;;
   esac
   (cd "$work/clients" && dotnet "$client_dll" "${targets[@]}" --json --workload "$workload" --clients "$clients" --keys "$keys" \
       --duration "$seconds" --key-prefix "bench-${way%%-*}-" "$@" bench 2>/dev/null) |
-    python3 -c "import json,sys; d=json.load(sys.stdin); print(round(d['opsPerSecond']), round(d['p50Ms'],2), round(d['p99Ms'],2))"
+    python3 -c "import json,sys; d=json.load(sys.stdin); print(round(d['opsPerSecond']), round(d['p50Ms'],2), round(d['p99Ms'],2)) if 'opsPerSecond' in d else sys.exit(f'$way $workload $clients: {d}')"
 }
 ratio() { python3 -c "print(f'{$1/$2:.2f}x')"; }
 
