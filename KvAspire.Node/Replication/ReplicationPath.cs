@@ -122,14 +122,22 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, KvStateM
     /// confirmed this node still leads and everything it had committed is applied, the index applied here,
     /// at or past the commit index when the call arrived.
     /// </summary>
-    /// <exception cref="RpcException">UNAVAILABLE: this node does not lead, or stopped leading meanwhile.</exception>
+    /// <exception cref="RpcException">UNAVAILABLE: this node does not lead, cannot reach a quorum, or stopped leading meanwhile.</exception>
     public async Task<long> ConfirmReadIndexAsync(CancellationToken cancellationToken)
     {
         var leading = raft.LeadershipToken;
         // On a follower DotNext's barrier would only ask the leader, unconfirmed: refused, the follower asks again.
         if (raft.Leader is not { IsRemote: false } || leading.IsCancellationRequested)
             throw Unavailable($"{group.Self.Name} is not the leader of position {group.Self.Position}; retry");
-        await raft.ApplyReadBarrierAsync(ReadBarrierType.Strong, cancellationToken);
+        try
+        {
+            await raft.ApplyReadBarrierAsync(ReadBarrierType.Strong, cancellationToken);
+        }
+        catch (LeaderOperationException e)
+        {
+            // No quorum answered the heartbeat round (found by the flaky-links nemesis): the follower retries.
+            throw Unavailable($"{group.Self.Name} could not confirm it leads position {group.Self.Position}: {e.Message}; retry");
+        }
         if (leading.IsCancellationRequested)
             throw Unavailable($"{group.Self.Name} stopped leading position {group.Self.Position}; retry");
         return stateMachine.AppliedIndex;

@@ -1,7 +1,9 @@
 using Grpc.Core;
+using Grpc.Net.Client;
 using KvAspire.Client.Commands;
 using KvAspire.Driver.Transport;
 using KvAspire.Tests.Support;
+using KvAspire.V1;
 
 namespace KvAspire.Tests.EndToEnd;
 
@@ -50,5 +52,37 @@ public sealed class QuorumLossTests : IDisposable
             var seen = await connection.ExecuteAsync(new ConsoleCommand(KvRequestKind.Read, "q"));
             Assert.Equal(("after", 2L), (seen.Text, seen.Version));
         }
+    }
+
+    [Fact]
+    public async Task A_leader_that_loses_its_quorum_refuses_read_indexes_with_unavailable_until_it_steps_down()
+    {
+        var topology = TestTopology.Ring(_directory, positions: 1, replicas: 3);
+        await using var cluster = await LocalCluster.StartAsync(topology);
+        var leader = await cluster.WaitForLeaderAsync(0, TimeSpan.FromSeconds(30));
+        using var channel = GrpcChannel.ForAddress($"http://{leader.GrpcAddress}");
+        var replica = new Replica.ReplicaClient(channel);
+
+        // Asked over and over while its followers freeze: a call whose heartbeat round finds no quorum, and
+        // every call once it has stepped down, must say UNAVAILABLE, which is what a follower retries on.
+        var asking = Task.Run(async () =>
+        {
+            while (true)
+            {
+                try
+                {
+                    await replica.ReadIndexAsync(new ReadIndexRequest(), deadline: DateTime.UtcNow.AddSeconds(10));
+                }
+                catch (RpcException e)
+                {
+                    Assert.True(e.StatusCode == StatusCode.Unavailable, e.Status.ToString());
+                    if (e.Status.Detail.Contains("is not the leader"))
+                        return;
+                }
+            }
+        });
+        foreach (var follower in topology.Nodes.Where(n => n != leader))
+            await cluster.PauseAsync(follower);
+        await asking.WaitAsync(TimeSpan.FromSeconds(30));
     }
 }
