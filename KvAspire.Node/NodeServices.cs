@@ -84,6 +84,7 @@ public static class NodeServices
         services.AddSingleton<PeerClients>();
         services.AddSingleton<PeerReachability>();
         services.AddSingleton<Forwarder>();
+        services.AddSingleton<WriteProposer>();
         services.AddSingleton<FollowerReads>();
         services.AddSingleton<ReplicationPath>();
         services.AddSingleton<GroupStatus>();

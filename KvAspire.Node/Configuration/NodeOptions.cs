@@ -26,6 +26,16 @@ public sealed record NodeOptions
     /// <summary>The most records the log worker writes with one write and one fsync (group commit).</summary>
     public int LogBatchRecords { get; init; } = 4096;
 
+    /// <summary>
+    /// The most writes one Raft entry carries: writes that arrive while the leader's previous entry is
+    /// being committed go together into the next, so under load one append, one replication round and
+    /// one <c>log.X</c> record serve many writes, while a lone write goes at once.
+    /// </summary>
+    public int EntryWrites { get; init; } = 256;
+
+    /// <summary>The most bytes of writes one Raft entry carries (a larger write goes alone).</summary>
+    public int EntryBytes { get; init; } = 1024 * 1024;
+
     /// <summary>Raft's lower election timeout: a follower that hears no leader for this long (to twice it) stands.</summary>
     public required TimeSpan ElectionTimeout { get; init; }
 
@@ -110,8 +120,8 @@ public sealed record NodeOptions
     /// <summary>Returns these options, or throws (a configuration error) naming the first that cannot work with the others.</summary>
     public NodeOptions Validate()
     {
-        if (AdmittedRequests < 1 || LogBatchRecords < 1)
-            throw new TopologyException($"QueueCapacity ({AdmittedRequests}) and the log batch ({LogBatchRecords}) must be at least 1");
+        if (AdmittedRequests < 1 || LogBatchRecords < 1 || EntryWrites < 1 || EntryBytes < 1)
+            throw new TopologyException($"QueueCapacity ({AdmittedRequests}), the log batch ({LogBatchRecords}) and the writes ({EntryWrites}) and bytes ({EntryBytes}) of a Raft entry must be at least 1");
         if (RaftRetransmitFloor <= TimeSpan.Zero || RaftRetransmitFloor * 4 > ElectionTimeout)
             throw new TopologyException($"the Raft retransmission floor ({RaftRetransmitFloor.TotalMilliseconds} ms) must be positive and at most a quarter of the election timeout ({ElectionTimeout.TotalMilliseconds} ms)");
         if (FirstRetryBackoff <= TimeSpan.Zero || MaxRetryBackoff < FirstRetryBackoff || MaxRetryBackoff >= RequestTimeout)

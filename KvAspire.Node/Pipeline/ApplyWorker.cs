@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
 using Microsoft.Extensions.Hosting;
@@ -7,7 +8,8 @@ namespace KvAspire.Node.Pipeline;
 
 /// <summary>
 /// F3's single reader, the only code that touches the map while the node serves: applies each committed
-/// write, and executes each read, in queue order, and hands every answer to the durability gate. At a
+/// entry's writes, and executes each read, in queue order, and hands every answer waiting here to the
+/// durability gate. At a
 /// snapshot marker it freezes the map (a point-in-time view, no copy) for the snapshotter and keeps
 /// applying; once the snapshot is written it folds the writes made meanwhile back in. A marker that
 /// installs the leader's snapshot replaces the map first. It runs until F3 is closed and empty, and a
@@ -33,18 +35,13 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
                 continue;
             }
 
-            var request = (PendingRequest)item;
-            using (NodeTelemetry.StartStage("apply", request))
+            if (item is CommittedWrites writes)
+                Apply(map, writes);
+            else
             {
-                if (request.Entry is { } entry)
-                {
-                    var result = map.Apply(entry);
-                    // Every replica's applied history, entry by entry, when tracing a divergence.
-                    NodeLog.EntryApplied(logger, entry.Index, entry.Term, entry.Operation.RequestId, entry.Operation.Kind, entry.Operation.Key, result.Code, result.Version);
-                    gate.Release(request, result, entry.Index);
-                }
-                else
-                    gate.Release(request, map.Read(request.Operation.Key), map.AppliedIndex);
+                var read = (PendingRequest)item;
+                using (NodeTelemetry.StartStage("apply", read))
+                    gate.Release(read, map.Read(read.Operation.Key), map.AppliedIndex);
             }
             if (writing is { IsCompleted: true })
             {
@@ -56,5 +53,29 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
         // A snapshot under way when the node stops is finished, not left half-written.
         if (writing is not null)
             await writing;
+    }
+
+    private void Apply(KvMap map, CommittedWrites writes)
+    {
+        var entry = writes.Entry;
+        // Each waiting request's span covers the whole entry's apply: its writes are applied together.
+        Activity?[]? stages = null;
+        for (var i = 0; i < writes.Waiting.Length; i++)
+        {
+            if (writes.Waiting[i] is { } waiting)
+                (stages ??= new Activity?[writes.Waiting.Length])[i] = NodeTelemetry.StartStage("apply", waiting);
+        }
+        var results = map.Apply(entry);
+        for (var i = 0; i < results.Length; i++)
+        {
+            var operation = entry.Operations[i];
+            // Every replica's applied history, write by write, when tracing a divergence.
+            NodeLog.EntryApplied(logger, entry.Index, entry.Term, operation.RequestId, operation.Kind, operation.Key, results[i].Code, results[i].Version);
+            if (writes.Waiting[i] is { } request)
+            {
+                gate.Release(request, results[i], entry.Index);
+                stages![i]?.Dispose();
+            }
+        }
     }
 }

@@ -25,7 +25,7 @@ public sealed class LogWorker(
     {
         var log = recovered.Log;
         var reader = queues.ToLog.Reader;
-        var batch = new List<CommittedWrite>(options.LogBatchRecords);
+        var batch = new List<CommittedEntry>(options.LogBatchRecords);
         telemetry.RecordLogSize(log.Length);
         try
         {
@@ -35,8 +35,8 @@ public sealed class LogWorker(
                 batch.Clear();
                 while (batch.Count < options.LogBatchRecords && marker is null && reader.TryRead(out var item))
                 {
-                    if (item is PendingRequest request)
-                        batch.Add(request.Entry!);
+                    if (item is CommittedWrites writes)
+                        batch.Add(writes.Entry);
                     else
                         marker = (SnapshotMarker)item;
                 }

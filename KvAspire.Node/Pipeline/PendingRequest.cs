@@ -27,8 +27,8 @@ public sealed class PendingRequest(KvOperation operation, ActivityContext traceC
     /// <summary>The key's identifier and the position that owns it.</summary>
     public (ulong KeyId, int Owner) Route { get; init; }
 
-    /// <summary>Set once a write is committed: its Raft index and term and its commit timestamp.</summary>
-    public CommittedWrite? Entry { get; set; }
+    /// <summary>Set once a write is committed: the entry that carries it (Raft index, term, commit timestamp).</summary>
+    public CommittedEntry? Entry { get; set; }
 
     public Task<OperationResult> Result => _completion.Task;
 

@@ -13,7 +13,7 @@ namespace KvAspire.Node.Replication;
 /// <summary>
 /// Owns the committed order, the one entrance to F2 and F3: Raft hands over each committed entry here, and
 /// in commit order it goes to F2 (<c>log.X</c>) and F3 (the map) with its Raft index and term. On the
-/// leader, the entry's context is the waiting request, which then gets the entry's result. A read enters
+/// leader, the entry's context is the requests that proposed its writes, which then get their results. A read enters
 /// F3 here too, under the same lock, once its read barrier has passed: behind every entry handed over
 /// before it, which is the whole argument for reads seeing every acknowledged write. Snapshot markers are placed in the same stream,
 /// so <c>snap.X</c> is a point of the committed order, and they are Raft's snapshots. Raft is told of the
@@ -98,14 +98,7 @@ public sealed class KvStateMachine : IStateMachine
             // Commit timestamps never go backwards: the same rule on every replica gives the same values.
             _lastTimestamp = Math.Max(_lastTimestamp, decoded.TimestampUnixMs);
             var committed = decoded with { Index = entry.Index, Term = entry.Term, TimestampUnixMs = _lastTimestamp };
-            // The waiting request answers for its first committed entry only: a request proposed twice (a
-            // retry on a leader that kept or regained its place) commits twice with the same context, and
-            // each entry must travel as its own item, or the workers would see the second entry twice.
-            var request = entry.Context is PendingRequest { Operation.RequestId: var id, Entry: null } waiting && id == committed.Operation.RequestId
-                ? waiting
-                : new PendingRequest(committed.Operation, default);
-            request.Entry = committed;
-            await EnqueueAsync(request);
+            await EnqueueAsync(new CommittedWrites(committed, WaitingFor(committed, entry.Context)));
             _lastWriteIndex = entry.Index;
             _appliedTerm = entry.Term;
             Volatile.Write(ref _appliedIndex, entry.Index);
@@ -148,7 +141,30 @@ public sealed class KvStateMachine : IStateMachine
         }
     }
 
-    private static CommittedWrite? Decode(ReadOnlySequence<byte> payload) =>
+    /// <summary>
+    /// On the leader, the requests that proposed the entry's writes (the entry's context), each answering
+    /// for its first committed entry only: a request proposed twice (a retry on a leader that kept or
+    /// regained its place) commits twice with the same context, and its second entry is applied with no
+    /// one waiting, as on the other replicas.
+    /// </summary>
+    private static PendingRequest?[] WaitingFor(CommittedEntry committed, object? context)
+    {
+        var waiting = new PendingRequest?[committed.Operations.Count];
+        if (context is PendingRequest[] proposers && proposers.Length == waiting.Length)
+        {
+            for (var i = 0; i < waiting.Length; i++)
+            {
+                if (proposers[i] is { Entry: null } proposer && proposer.Operation.RequestId == committed.Operations[i].RequestId)
+                {
+                    proposer.Entry = committed;
+                    waiting[i] = proposer;
+                }
+            }
+        }
+        return waiting;
+    }
+
+    private static CommittedEntry? Decode(ReadOnlySequence<byte> payload) =>
         payload.IsSingleSegment
             ? LogRecordFormat.DecodePayload(payload.FirstSpan)
             : LogRecordFormat.DecodePayload(payload.ToArray());

@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using DotNext.IO.Log;
 using DotNext.Net.Cluster;
 using DotNext.Net.Cluster.Consensus.Raft;
 using Grpc.Core;
@@ -14,8 +13,8 @@ namespace KvAspire.Node.Replication;
 
 /// <summary>
 /// Owns what happens to a request for a key this position owns, until its answer or its failure. On the
-/// group's leader a write is proposed to Raft with the request as the entry's context, so the request
-/// gets its result once the entry is committed, applied and synced; a read passes a linearizable read
+/// group's leader a write is proposed to Raft (<see cref="WriteProposer"/>, together with the writes
+/// waiting with it), and the request gets its result once the entry is committed, applied and synced; a read passes a linearizable read
 /// barrier, then enters F3 (through the state machine) behind every entry committed before it. A
 /// follower hands a write to its leader over gRPC (an internal hop, not a ring hop) and serves a read
 /// itself: it asks the leader for a read index (<see cref="FollowerReads"/>: the leader confirms it still
@@ -26,13 +25,8 @@ namespace KvAspire.Node.Replication;
 /// tried again: anything else is a bug, answered INTERNAL and logged, not passed off as an outage.
 /// </summary>
 public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, KvStateMachine stateMachine, PeerClients peers,
-    FollowerReads followerReads, NodeInfo self, NodeOptions options, TimeProvider clock, ILogger<ReplicationPath> logger)
+    WriteProposer proposer, FollowerReads followerReads, NodeInfo self, NodeOptions options, TimeProvider clock, ILogger<ReplicationPath> logger)
 {
-    private Leadership? _leadership;
-
-    /// <summary>What a proposal carries: cancelled when this leadership ends; the term it was won in.</summary>
-    private sealed record Leadership(CancellationToken Token, long Term);
-
     /// <exception cref="RpcException">UNAVAILABLE (no leader or no quorum in time, or the node is stopping) or INTERNAL.</exception>
     public async Task<Answer> ExecuteAsync(PendingRequest request, CancellationToken cancellationToken)
     {
@@ -162,60 +156,9 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, KvStateM
             await stateMachine.EnqueueReadAsync(request);
             return await request.Result.WaitAsync(cancellationToken);
         }
-        // Proposed with the term this leadership was won in, and abandoned (then tried again) if it ends.
-        var held = await CurrentLeadershipAsync(cancellationToken) ?? throw new NotLeaderException();
-        using var whileLeading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, held.Token);
-        // The leader's clock proposes the commit timestamp; the state machine keeps it from going backwards.
-        var payload = LogRecordFormat.EncodeCommand(clock.GetUtcNow().ToUnixTimeMilliseconds(), request.Operation);
-        try
-        {
-            await raft.ReplicateAsync(new BinaryLogEntry { Content = payload, Term = held.Term, Context = request }, whileLeading.Token);
-        }
-        catch (OperationCanceledException e) when (held.Token.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-        {
-            throw new NotLeaderException(e);
-        }
+        await proposer.ProposeAsync(request).WaitAsync(cancellationToken);
         // Committed and handed to F2 and F3: the answer follows once the log worker has synced it.
         return await request.Result.WaitAsync(cancellationToken);
-    }
-
-    /// <summary>
-    /// This node's leadership, as a proposal must carry it, or null when it does not lead or its first
-    /// entry as leader is not committed yet (before that, DotNext's leadership token is cancelled too).
-    /// DotNext's <c>ReplicateAsync(payload)</c> stamps an entry with the node's current term, and a leader
-    /// that steps down raises that term before its leader state ends. A proposal in between appends an
-    /// entry with the new leader's term at an index where the new leader has a different entry; Raft's log
-    /// matching (same index and term, same entry) then keeps it, and this replica applies an entry no other
-    /// has (found by the leader-pause nemesis). The term here is the term of the last entry of this node's
-    /// own log while it leads: its first entry as leader and every one after carry its term, and a newer
-    /// leader's entries are appended only after this leadership has ended.
-    /// </summary>
-    private async ValueTask<Leadership?> CurrentLeadershipAsync(CancellationToken cancellationToken)
-    {
-        var token = raft.LeadershipToken;
-        if (token.IsCancellationRequested)
-            return null;
-        if (Volatile.Read(ref _leadership) is { } known && known.Token == token)
-            return known;
-        var last = raft.AuditTrail.LastEntryIndex;
-        var term = await raft.AuditTrail.ReadAsync(new LastTermReader(), last, last, cancellationToken);
-        if (token.IsCancellationRequested)
-            return null; // the term read may be a newer leader's
-        var held = new Leadership(token, term);
-        Volatile.Write(ref _leadership, held);
-        return held;
-    }
-
-    private sealed class LastTermReader : ILogEntryConsumer<IRaftLogEntry, long>
-    {
-        public bool LogEntryMetadataOnly => true;
-
-        public ValueTask<long> ReadAsync<TEntry, TList>(TList entries, long? snapshotIndex, CancellationToken token)
-            where TEntry : IRaftLogEntry
-            where TList : IReadOnlyList<TEntry> =>
-            entries.Count > 0
-                ? ValueTask.FromResult(entries[^1].Term)
-                : ValueTask.FromException<long>(new InvalidOperationException("the log returned no entry for its last index"));
     }
 
     private async Task<IClusterMember> WaitForLeaderAsync(CancellationToken cancellationToken)

@@ -36,29 +36,41 @@ public sealed class KvMap
             ? new OperationResult(ResultCode.Ok, stored.Version, stored.TimestampUnixMs, stored.Value)
             : new OperationResult(ResultCode.NotFound, Detail: $"key '{key}' not found");
 
-    /// <summary>Applies a committed write. Never throws for any command: outcomes are results.</summary>
-    public OperationResult Apply(CommittedWrite entry)
+    /// <summary>
+    /// Applies a committed entry's writes in order; result i is operation i's. Never throws for any
+    /// command: outcomes are results.
+    /// </summary>
+    public OperationResult[] Apply(CommittedEntry entry)
     {
+        var results = new OperationResult[entry.Operations.Count];
         if (entry.Index <= AppliedIndex)
-            return new OperationResult(ResultCode.AlreadyApplied, Detail: $"entry {entry.Index} was already applied");
+        {
+            Array.Fill(results, new OperationResult(ResultCode.AlreadyApplied, Detail: $"entry {entry.Index} was already applied"));
+            return results;
+        }
         AppliedIndex = entry.Index;
         AppliedTerm = entry.Term;
         LastTimestampUnixMs = Math.Max(LastTimestampUnixMs, entry.TimestampUnixMs);
 
         if (entry.Index % SweepInterval == 0)
             ForgetSilentClients(entry.TimestampUnixMs);
+        for (var i = 0; i < results.Length; i++)
+            results[i] = Apply(entry.Operations[i], entry.TimestampUnixMs);
+        return results;
+    }
 
-        var command = entry.Operation;
+    private OperationResult Apply(KvOperation command, long timestamp)
+    {
         if (command.RequestId is not { } id)
-            return Execute(command, entry.TimestampUnixMs);
+            return Execute(command, timestamp);
 
         if (!_clients.TryGetForUpdate(id.ClientId, client => client.Copy(), out var client))
             _clients.Set(id.ClientId, client = new ClientSession());
-        client.LastSeenUnixMs = Math.Max(client.LastSeenUnixMs, entry.TimestampUnixMs);
+        client.LastSeenUnixMs = Math.Max(client.LastSeenUnixMs, timestamp);
         if (client.Settle(id.ClientId, id.Sequence) is { } settled)
             return settled;
 
-        var result = Execute(command, entry.TimestampUnixMs);
+        var result = Execute(command, timestamp);
         client.Remember(id.Sequence, result);
         return result;
     }

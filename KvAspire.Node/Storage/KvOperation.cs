@@ -15,7 +15,7 @@ public readonly record struct ClientRequestId(string ClientId, ulong Sequence);
 /// <summary>
 /// An operation on the map as a client asked for it. Writes are logged and applied exactly as written
 /// here, so everything that decides their outcome must be in this value (the timestamp included, in
-/// <see cref="CommittedWrite"/>).
+/// <see cref="CommittedEntry"/>).
 /// </summary>
 public sealed record KvOperation(
     OperationKind Kind,

@@ -20,7 +20,7 @@ public sealed class LogCorruptException(string message) : Exception(message);
 /// </summary>
 public static class LogReader
 {
-    public static LogScan Scan(string path, Action<CommittedWrite> onEntry)
+    public static LogScan Scan(string path, Action<CommittedEntry> onEntry)
     {
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
         var length = file.Length;

@@ -62,7 +62,7 @@ public sealed class OperationLog : IDisposable
     }
 
     /// <summary>Appends the entries and returns once they are on disk.</summary>
-    public void Append(IReadOnlyList<CommittedWrite> entries)
+    public void Append(IReadOnlyList<CommittedEntry> entries)
     {
         var size = 0;
         foreach (var entry in entries)

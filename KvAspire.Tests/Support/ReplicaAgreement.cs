@@ -45,8 +45,8 @@ public static class ReplicaAgreement
             {
                 LogReader.Scan(Path.Combine(directory, DataFiles.LogName(log)), entry =>
                 {
-                    replica.Entries[entry.Index] = $"term {entry.Term} {entry.Operation.Kind} '{entry.Operation.Key}' " +
-                                                   $"{entry.Operation.RequestId?.ClientId}/{entry.Operation.RequestId?.Sequence} {Convert.ToHexString(entry.Operation.Value.Span)}";
+                    replica.Entries[entry.Index] = $"term {entry.Term} " + string.Join(", ", entry.Operations.Select(o =>
+                        $"{o.Kind} '{o.Key}' {o.RequestId?.ClientId}/{o.RequestId?.Sequence} {Convert.ToHexString(o.Value.Span)}"));
                     (first, last) = (Math.Min(first, entry.Index), Math.Max(last, entry.Index));
                 });
             }

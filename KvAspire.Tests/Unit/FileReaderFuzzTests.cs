@@ -31,7 +31,7 @@ public sealed class FileReaderFuzzTests : IDisposable
         {
             var (damage, bytes) = Damage(random, original);
             File.WriteAllBytes(path, bytes);
-            var read = new List<CommittedWrite>();
+            var read = new List<CommittedEntry>();
             string outcome;
             try
             {
@@ -85,17 +85,17 @@ public sealed class FileReaderFuzzTests : IDisposable
         Assert.True(refused > Inputs * 9 / 10, $"only {refused} of {Inputs} damaged snapshots were refused");
     }
 
-    private static CommittedWrite Entry(Random random, long index)
+    private static CommittedEntry Entry(Random random, long index)
     {
         var kind = (OperationKind)random.Next(1, 4);
         var value = new byte[random.Next(0, 64)];
         random.NextBytes(value);
         long? expected = random.Next(2) == 0 ? null : random.Next(1, 100);
         ClientRequestId? id = random.Next(3) == 0 ? null : new ClientRequestId($"client-{random.Next(5)}", (ulong)index);
-        return new CommittedWrite(index, 1 + index / 10, 1_700_000_000_000 + index, new KvOperation(kind, $"key-{random.Next(20)}-é", value, expected, id));
+        return new CommittedEntry(index, 1 + index / 10, 1_700_000_000_000 + index, [new KvOperation(kind, $"key-{random.Next(20)}-é", value, expected, id)]);
     }
 
-    private static byte[] LogBytes(IReadOnlyList<CommittedWrite> entries)
+    private static byte[] LogBytes(IReadOnlyList<CommittedEntry> entries)
     {
         var bytes = new byte[LogRecordFormat.FileHeaderSize + entries.Sum(LogRecordFormat.RecordSize)];
         LogRecordFormat.WriteFileHeader(bytes);
@@ -115,12 +115,8 @@ public sealed class FileReaderFuzzTests : IDisposable
         return stream.ToArray();
     }
 
-    private static bool Same(CommittedWrite expected, CommittedWrite actual) =>
-        (expected.Index, expected.Term, expected.TimestampUnixMs, expected.Operation.Kind, expected.Operation.Key,
-         expected.Operation.ExpectedVersion, expected.Operation.RequestId)
-        == (actual.Index, actual.Term, actual.TimestampUnixMs, actual.Operation.Kind, actual.Operation.Key,
-            actual.Operation.ExpectedVersion, actual.Operation.RequestId)
-        && expected.Operation.Value.Span.SequenceEqual(actual.Operation.Value.Span);
+    private static bool Same(CommittedEntry expected, CommittedEntry actual) =>
+        LogRecordFormatTests.Describe(expected) == LogRecordFormatTests.Describe(actual);
 
     /// <summary>One random kind of damage to a copy of <paramref name="original"/>, and its description.</summary>
     private static (string Damage, byte[] Bytes) Damage(Random random, byte[] original)

@@ -10,7 +10,7 @@ public sealed class KvMapTests
     private long _index;
 
     private OperationResult Apply(OperationKind kind, string key, string? value = null, long? expected = null, ClientRequestId? id = null) =>
-        _map.Apply(new CommittedWrite(++_index, 0, 1000 + _index, new KvOperation(kind, key, Encoding.UTF8.GetBytes(value ?? ""), expected, id)));
+        _map.Apply(new CommittedEntry(++_index, 0, 1000 + _index, [new KvOperation(kind, key, Encoding.UTF8.GetBytes(value ?? ""), expected, id)])).Single();
 
     [Fact]
     public void Create_then_read_gives_version_1_and_the_commit_timestamp()
@@ -183,10 +183,10 @@ public sealed class KvMapTests
     [Fact]
     public void Entries_at_or_below_the_applied_index_are_skipped()
     {
-        var entry = new CommittedWrite(1, 0, 5, new KvOperation(OperationKind.Create, "a", "1"u8.ToArray()));
+        var entry = new CommittedEntry(1, 0, 5, [new KvOperation(OperationKind.Create, "a", "1"u8.ToArray())]);
         _map.Apply(entry);
 
-        var replayed = _map.Apply(entry with { Operation = entry.Operation with { Key = "b" } });
+        var replayed = _map.Apply(entry with { Operations = [entry.Operations[0] with { Key = "b" }] }).Single();
 
         Assert.Equal(ResultCode.AlreadyApplied, replayed.Code);
         Assert.Equal(1, _map.Count);
@@ -227,15 +227,15 @@ public sealed class KvMapTests
     {
         var hour = (long)ClientSession.ForgetAfter.TotalMilliseconds;
         OperationResult At(long index, long timestamp, string key, string client, ulong sequence) =>
-            _map.Apply(new CommittedWrite(index, 0, timestamp, new KvOperation(OperationKind.Create, key, "v"u8.ToArray(), null, new ClientRequestId(client, sequence))));
+            _map.Apply(new CommittedEntry(index, 0, timestamp, [new KvOperation(OperationKind.Create, key, "v"u8.ToArray(), null, new ClientRequestId(client, sequence))])).Single();
 
         var first = At(1, 0, "old-key", "silent", 1);
         At(2, hour, "new-key", "active", 1);
         for (var index = 3L; index < KvMap.SweepInterval; index++)
-            _map.Apply(new CommittedWrite(index, 0, hour + 1, new KvOperation(OperationKind.Create, $"filler{index}", default)));
+            _map.Apply(new CommittedEntry(index, 0, hour + 1, [new KvOperation(OperationKind.Create, $"filler{index}", default)]));
         Assert.Equal(2, _map.ClientCount);
 
-        _map.Apply(new CommittedWrite(KvMap.SweepInterval, 0, hour + 1, new KvOperation(OperationKind.Create, "sweep", default)));
+        _map.Apply(new CommittedEntry(KvMap.SweepInterval, 0, hour + 1, [new KvOperation(OperationKind.Create, "sweep", default)]));
         Assert.Equal(1, _map.ClientCount);
         var lateRetry = At(KvMap.SweepInterval + 1, hour + 2, "old-key", "silent", 1);
 

@@ -14,10 +14,10 @@ public sealed class RecoveryTests : IDisposable
 
     public void Dispose() => _directory.Dispose();
 
-    private static CommittedWrite Entry(long index, OperationKind kind, string key, string value = "") =>
-        new(index, 0, 1000 + index, new KvOperation(kind, key, Encoding.UTF8.GetBytes(value)));
+    private static CommittedEntry Entry(long index, OperationKind kind, string key, string value = "") =>
+        new(index, 0, 1000 + index, [new KvOperation(kind, key, Encoding.UTF8.GetBytes(value))]);
 
-    private void WriteLog(params CommittedWrite[] entries)
+    private void WriteLog(params CommittedEntry[] entries)
     {
         using var log = OperationLog.Open(_directory.Path, 0, File.Exists(LogPath) ? new FileInfo(LogPath).Length : 0);
         log.Append(entries);

@@ -11,7 +11,7 @@ public sealed class SnapshotFormatTests
         var map = new KvMap();
         var index = 0L;
         void Apply(OperationKind kind, string key, string value, ClientRequestId? id = null) =>
-            map.Apply(new CommittedWrite(++index, 2, 1000 + index, new KvOperation(kind, key, Encoding.UTF8.GetBytes(value), null, id)));
+            map.Apply(new CommittedEntry(++index, 2, 1000 + index, [new KvOperation(kind, key, Encoding.UTF8.GetBytes(value), null, id)]));
 
         Apply(OperationKind.Create, "a", "1");
         Apply(OperationKind.Create, "ключ 🔑", new string('v', 5000), new ClientRequestId("c1", 1));
@@ -64,8 +64,8 @@ public sealed class SnapshotFormatTests
         var restored = KvMap.Restore(Decode(Encode(Sample())).Snapshot);
         var next = restored.AppliedIndex;
 
-        var retry = restored.Apply(new CommittedWrite(++next, 2, 5000, new KvOperation(OperationKind.Create, "a", "dup"u8.ToArray(), null, new ClientRequestId("c1", 2))));
-        var forgotten = restored.Apply(new CommittedWrite(++next, 2, 5001, new KvOperation(OperationKind.Create, "new", "x"u8.ToArray(), null, new ClientRequestId("c3", 1))));
+        var retry = restored.Apply(new CommittedEntry(++next, 2, 5000, [new KvOperation(OperationKind.Create, "a", "dup"u8.ToArray(), null, new ClientRequestId("c1", 2))])).Single();
+        var forgotten = restored.Apply(new CommittedEntry(++next, 2, 5001, [new KvOperation(OperationKind.Create, "new", "x"u8.ToArray(), null, new ClientRequestId("c3", 1))])).Single();
 
         Assert.Equal(ResultCode.AlreadyExists, retry.Code);
         Assert.Equal("key 'a' already exists", retry.Detail);
@@ -100,7 +100,7 @@ public sealed class SnapshotFormatTests
     public void A_version_1_snapshot_without_clients_still_loads()
     {
         var map = new KvMap();
-        map.Apply(new CommittedWrite(1, 0, 77, new KvOperation(OperationKind.Create, "a", "1"u8.ToArray())));
+        map.Apply(new CommittedEntry(1, 0, 77, [new KvOperation(OperationKind.Create, "a", "1"u8.ToArray())]));
         var bytes = Encode(map.Freeze());
         // Version 1 differs only in the client records, so with no clients the bytes differ only in
         // the version field and the checksum.
@@ -152,7 +152,7 @@ public sealed class SnapshotFormatTests
 
         var restored = KvMap.Restore(Decode(version2).Snapshot);
         OperationResult Write(long index, string key, ulong sequence) =>
-            restored.Apply(new CommittedWrite(index, 2, 3000, new KvOperation(OperationKind.Create, key, "y"u8.ToArray(), null, new ClientRequestId("c", sequence))));
+            restored.Apply(new CommittedEntry(index, 2, 3000, [new KvOperation(OperationKind.Create, key, "y"u8.ToArray(), null, new ClientRequestId("c", sequence))])).Single();
 
         Assert.Equal([new SequenceRange(5, 7)], Decode(version2).Snapshot.Clients["c"].Applied);
         Assert.Equal(6, Write(10, "retry", 6).Version);

@@ -22,7 +22,7 @@ public sealed class SnapshotRecoveryTests : IDisposable
         var entries = Enumerable.Range(0, count).Select(_ =>
         {
             ++_index;
-            return new CommittedWrite(_index, 0, 1000 + _index, new KvOperation(OperationKind.Create, $"k{_index}", Encoding.UTF8.GetBytes($"v{_index}")));
+            return new CommittedEntry(_index, 0, 1000 + _index, [new KvOperation(OperationKind.Create, $"k{_index}", Encoding.UTF8.GetBytes($"v{_index}"))]);
         }).ToList();
         var path = PathOf(DataFiles.LogName(log));
         using var file = OperationLog.Open(_directory.Path, log, File.Exists(path) ? new FileInfo(path).Length : 0);

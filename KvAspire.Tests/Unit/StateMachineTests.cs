@@ -52,7 +52,7 @@ public sealed class StateMachineTests : IAsyncDisposable
         return _wal;
     }
 
-    private static ReadOnlyMemory<byte> Payload(KvOperation command) => LogRecordFormat.EncodeCommand(1000, command);
+    private static ReadOnlyMemory<byte> Payload(KvOperation command) => LogRecordFormat.EncodeOperations(1000, [command]);
 
     private static KvOperation Create(string key, string client = "c", ulong sequence = 1) =>
         new(OperationKind.Create, key, Encoding.UTF8.GetBytes("v"), RequestId: new ClientRequestId(client, sequence));
@@ -80,10 +80,10 @@ public sealed class StateMachineTests : IAsyncDisposable
         await CommitAsync(wal, Payload(Create("a", sequence: 1)), term: 2);
         await CommitAsync(wal, Payload(Create("b", sequence: 2)), term: 3);
 
-        var logged = Drain(log: true).Cast<PendingRequest>().Select(c => c.Entry!).ToList();
-        var applied = Drain(log: false).Cast<PendingRequest>().Select(c => c.Entry!).ToList();
+        var logged = Drain(log: true).Cast<CommittedWrites>().Select(c => c.Entry).ToList();
+        var applied = Drain(log: false).Cast<CommittedWrites>().Select(c => c.Entry).ToList();
         Assert.Equal(logged, applied);
-        Assert.Equal([("a", 1L, 2L), ("b", 2L, 3L)], applied.Select(e => (e.Operation.Key, e.Index, e.Term)));
+        Assert.Equal([("a", 1L, 2L), ("b", 2L, 3L)], applied.Select(e => (e.Operations.Single().Key, e.Index, e.Term)));
         Assert.Equal(2, _stateMachine!.AppliedIndex);
     }
 
@@ -93,13 +93,13 @@ public sealed class StateMachineTests : IAsyncDisposable
         var wal = await OpenAsync();
         var waiting = new PendingRequest(Create("a", sequence: 7), default);
         var stale = new PendingRequest(Create("a", sequence: 8), default);
-        await CommitAsync(wal, Payload(Create("a", sequence: 7)), context: waiting);
-        await CommitAsync(wal, Payload(Create("b", sequence: 9)), context: stale);
+        await CommitAsync(wal, Payload(Create("a", sequence: 7)), context: new[] { waiting });
+        await CommitAsync(wal, Payload(Create("b", sequence: 9)), context: new[] { stale });
 
-        var applied = Drain(log: false).Cast<PendingRequest>().ToList();
-        Assert.Same(waiting, applied[0]);
+        var applied = Drain(log: false).Cast<CommittedWrites>().ToList();
+        Assert.Same(waiting, applied[0].Waiting.Single());
         Assert.Equal(1, waiting.Entry!.Index);
-        Assert.NotSame(stale, applied[1]);
+        Assert.Null(applied[1].Waiting.Single());
         Assert.Null(stale.Entry);
     }
 
@@ -108,15 +108,30 @@ public sealed class StateMachineTests : IAsyncDisposable
     {
         var wal = await OpenAsync();
         var waiting = new PendingRequest(Create("a", sequence: 7), default);
-        await CommitAsync(wal, Payload(Create("a", sequence: 7)), context: waiting);
+        await CommitAsync(wal, Payload(Create("a", sequence: 7)), context: new[] { waiting });
         await CommitAsync(wal, Payload(Create("between", sequence: 8)));
-        await CommitAsync(wal, Payload(Create("a", sequence: 7)), context: waiting);
+        await CommitAsync(wal, Payload(Create("a", sequence: 7)), context: new[] { waiting });
 
-        var applied = Drain(log: false).Cast<PendingRequest>().ToList();
-        Assert.Equal([1L, 2L, 3L], applied.Select(c => c.Entry!.Index));
-        Assert.Same(waiting, applied[0]);
-        Assert.NotSame(waiting, applied[2]);
+        var applied = Drain(log: false).Cast<CommittedWrites>().ToList();
+        Assert.Equal([1L, 2L, 3L], applied.Select(c => c.Entry.Index));
+        Assert.Same(waiting, applied[0].Waiting.Single());
+        Assert.Null(applied[2].Waiting.Single());
         Assert.Equal(1, waiting.Entry!.Index);
+    }
+
+    [Fact]
+    public async Task An_entry_of_several_writes_travels_as_one_item_each_write_with_the_request_that_proposed_it()
+    {
+        var wal = await OpenAsync();
+        var proposers = new[] { new PendingRequest(Create("a", sequence: 1), default), new PendingRequest(Create("b", "d", sequence: 1), default) };
+        await CommitAsync(wal, LogRecordFormat.EncodeOperations(1000, [proposers[0].Operation, proposers[1].Operation]), context: proposers);
+
+        var logged = Assert.IsType<CommittedWrites>(Assert.Single(Drain(log: true)));
+        var applied = Assert.IsType<CommittedWrites>(Assert.Single(Drain(log: false)));
+        Assert.Same(logged, applied);
+        Assert.Equal(["a", "b"], applied.Entry.Operations.Select(o => o.Key));
+        Assert.Equal(proposers, applied.Waiting);
+        Assert.All(proposers, p => Assert.Same(applied.Entry, p.Entry));
     }
 
     [Fact]
@@ -128,7 +143,7 @@ public sealed class StateMachineTests : IAsyncDisposable
         await CommitAsync(wal, Encoding.UTF8.GetBytes("not a command at all, but long enough to look like one............"));
         var last = await CommitAsync(wal, Payload(Create("after")));
 
-        Assert.Equal(["after"], Drain(log: false).Cast<PendingRequest>().Select(c => c.Operation.Key));
+        Assert.Equal(["after"], Drain(log: false).Cast<CommittedWrites>().Select(c => c.Entry.Operations.Single().Key));
         Assert.Equal(last, _stateMachine!.AppliedIndex);
     }
 
@@ -136,10 +151,10 @@ public sealed class StateMachineTests : IAsyncDisposable
     public async Task Commit_timestamps_never_go_backwards()
     {
         var wal = await OpenAsync();
-        await CommitAsync(wal, LogRecordFormat.EncodeCommand(5000, Create("a", sequence: 1)));
-        await CommitAsync(wal, LogRecordFormat.EncodeCommand(4000, Create("b", sequence: 2)));
+        await CommitAsync(wal, LogRecordFormat.EncodeOperations(5000, [Create("a", sequence: 1)]));
+        await CommitAsync(wal, LogRecordFormat.EncodeOperations(4000, [Create("b", sequence: 2)]));
 
-        Assert.Equal([5000L, 5000L], Drain(log: false).Cast<PendingRequest>().Select(c => c.Entry!.TimestampUnixMs));
+        Assert.Equal([5000L, 5000L], Drain(log: false).Cast<CommittedWrites>().Select(c => c.Entry.TimestampUnixMs));
     }
 
     [Fact]
@@ -148,8 +163,8 @@ public sealed class StateMachineTests : IAsyncDisposable
         using (var log = OperationLog.Open(_data.Path, 0, 0))
         {
             log.Append([
-                new CommittedWrite(1, 1, 1000, Create("a", sequence: 1)),
-                new CommittedWrite(2, 1, 1000, Create("b", sequence: 2)),
+                new CommittedEntry(1, 1, 1000, [Create("a", sequence: 1)]),
+                new CommittedEntry(2, 1, 1000, [Create("b", sequence: 2)]),
             ]);
         }
 
@@ -160,7 +175,7 @@ public sealed class StateMachineTests : IAsyncDisposable
         Assert.IsType<SnapshotMarker>(Assert.Single(Drain(log: false)));
         var next = await CommitAsync(wal, Payload(Create("c", sequence: 3)));
         Assert.Equal(3, next);
-        Assert.Equal([("c", 3L)], Drain(log: false).Cast<PendingRequest>().Select(c => (c.Operation.Key, c.Entry!.Index)));
+        Assert.Equal([("c", 3L)], Drain(log: false).Cast<CommittedWrites>().Select(c => (c.Entry.Operations.Single().Key, c.Entry.Index)));
     }
 
     [Fact]
@@ -169,7 +184,7 @@ public sealed class StateMachineTests : IAsyncDisposable
         var wal = await OpenAsync();
         var leaderMap = new KvMap();
         for (var i = 1; i <= 5; i++)
-            leaderMap.Apply(new CommittedWrite(i, 4, 2000 + i, Create($"k{i}", sequence: (ulong)i)));
+            leaderMap.Apply(new CommittedEntry(i, 4, 2000 + i, [Create($"k{i}", sequence: (ulong)i)]));
         using var leaderFiles = new TempDirectory();
         SnapshotFile.Write(leaderFiles.Path, 9, leaderMap.Freeze());
         var sent = new StoredSnapshot(leaderFiles.Path, 9, 5, 4, Task.CompletedTask);
@@ -187,7 +202,7 @@ public sealed class StateMachineTests : IAsyncDisposable
         Assert.Equal(5, _stateMachine.AppliedIndex);
         var next = await CommitAsync(wal, Payload(Create("after", sequence: 6)), term: 4);
         Assert.Equal(6, next);
-        Assert.Equal(6, Drain(log: false).Cast<PendingRequest>().Single().Entry!.Index);
+        Assert.Equal(6, Drain(log: false).Cast<CommittedWrites>().Single().Entry.Index);
     }
 
     [Fact]
@@ -214,7 +229,7 @@ public sealed class StateMachineTests : IAsyncDisposable
 
         await CommitAsync(wal, Payload(Create("a", sequence: 1)));
         await SnapshotAsync(lastIndex: 1);
-        Assert.Equal([typeof(PendingRequest), typeof(SnapshotMarker)], Drain(log: false).Select(i => i.GetType()));
+        Assert.Equal([typeof(CommittedWrites), typeof(SnapshotMarker)], Drain(log: false).Select(i => i.GetType()));
         await CommitAsync(wal, Payload(Create("b", sequence: 2)));
         await SnapshotAsync(lastIndex: 2);
         await Wait.UntilAsync(() => _stateMachine.Snapshot?.Index == 1, TimeSpan.FromSeconds(5), "snapshot 1 to become Raft's snapshot");

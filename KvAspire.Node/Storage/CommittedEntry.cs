@@ -1,0 +1,8 @@
+namespace KvAspire.Node.Storage;
+
+/// <summary>
+/// One entry of the order the node committed: the writes one Raft entry carries (one, or several that
+/// waited together on the leader), applied in list order, all or none. <see cref="Index"/> is its place
+/// in that order (the Raft index once the position is replicated; <see cref="Term"/> is 0 until then).
+/// </summary>
+public sealed record CommittedEntry(long Index, long Term, long TimestampUnixMs, IReadOnlyList<KvOperation> Operations);
