@@ -70,7 +70,7 @@ public static class LogRecordFormat
     }
 
     /// <summary>The bytes <paramref name="operations"/> take in a payload, its entry header included.</summary>
-    public static int PayloadSize(IReadOnlyList<KvOperation> operations)
+    private static int PayloadSize(IReadOnlyList<KvOperation> operations)
     {
         var size = EntryHeaderSize;
         foreach (var operation in operations)
