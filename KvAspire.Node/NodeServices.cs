@@ -46,8 +46,9 @@ public static class NodeServices
         });
         builder.Services.AddGrpc(grpc =>
         {
-            // Room for a value over the limit to arrive and be refused with INVALID_ARGUMENT, not cut off.
-            grpc.MaxReceiveMessageSize = Math.Max(4 * 1024 * 1024, 2 * topology.MaxValueBytes + 64 * 1024);
+            // Room for a value over the limit to arrive and be refused with INVALID_ARGUMENT, not cut off,
+            // and for the writes a follower hands its leader in one call (a Raft entry's worth, and one more).
+            grpc.MaxReceiveMessageSize = Math.Max(4 * 1024 * 1024, Math.Max(2 * topology.MaxValueBytes, options.EntryBytes + topology.MaxValueBytes) + 64 * 1024);
         }).AddServiceOptions<KeyValueService>(keyValue =>
         {
             // Outermost first: metrics see every outcome, refusals included; the secret is checked before a slot is taken.
@@ -85,6 +86,7 @@ public static class NodeServices
         services.AddSingleton<PeerReachability>();
         services.AddSingleton<Forwarder>();
         services.AddSingleton<WriteProposer>();
+        services.AddSingleton<LeaderHandOff>();
         services.AddSingleton<FollowerReads>();
         services.AddSingleton<ReplicationPath>();
         services.AddSingleton<GroupStatus>();

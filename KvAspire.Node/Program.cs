@@ -34,7 +34,8 @@ catch (TopologyException e)
 }
 var dataDirectory = topology.DataDirectoryOf(node);
 
-builder.AddServiceDefaults(untracedPaths: RaftGroup.Path);
+// Raft's messages, and the calls that carry many requests' writes (each request has its own spans), trace nothing.
+builder.AddServiceDefaults(RaftGroup.Path, ReplicaService.HandOffWritesPath);
 var group = new RaftGroup(topology, node);
 MemberIdentity identity;
 using (var startup = LoggerFactory.Create(logging => logging.AddConsole()))

@@ -1,16 +1,56 @@
 using Grpc.Core;
+using KvAspire.Configuration;
+using KvAspire.Node.Pipeline;
 using KvAspire.Node.Replication;
+using KvAspire.Node.Ring;
+using KvAspire.Node.Telemetry;
 using KvAspire.V1;
 
 namespace KvAspire.Node.Api;
 
 /// <summary>
-/// The calls a position's replicas make of each other over gRPC: <c>ReadIndex</c>, answered by the leader
-/// for a follower that serves linearizable reads (<see cref="FollowerReads"/>). Every call needs the
-/// cluster secret when there is one (<see cref="ClusterSecretInterceptor"/>).
+/// The calls a position's replicas make of each other over gRPC, answered by the leader: <c>ReadIndex</c>
+/// for a follower that serves linearizable reads (<see cref="FollowerReads"/>), and <c>HandOffWrites</c>
+/// for the writes a follower's clients sent it (<see cref="LeaderHandOff"/>). Every call needs the
+/// cluster secret when there is one (<see cref="ClusterSecretInterceptor"/>); none takes an admission
+/// slot, since each request it serves holds one on the follower.
 /// </summary>
-public sealed class ReplicaService(ReplicationPath replication) : Replica.ReplicaBase
+public sealed class ReplicaService(ClusterTopology topology, LocalRing ring, ReplicationPath replication) : Replica.ReplicaBase
 {
+    public const string HandOffWritesPath = "/kvaspire.v1.Replica/HandOffWrites";
+
     public override async Task<ReadIndexReply> ReadIndex(ReadIndexRequest request, ServerCallContext context) =>
         new() { Index = await replication.ConfirmReadIndexAsync(context.CancellationToken) };
+
+    public override async Task<HandOffWritesReply> HandOffWrites(HandOffWritesRequest request, ServerCallContext context)
+    {
+        // Each write reaches the proposer before the next is started, so they are proposed in the order sent.
+        var results = request.Writes.Select(write => ExecuteAsync(write, context.CancellationToken)).ToArray();
+        var reply = new HandOffWritesReply();
+        foreach (var result in results)
+            reply.Results.Add(await result);
+        return reply;
+    }
+
+    private async Task<HandedWriteResult> ExecuteAsync(HandedWrite write, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var operation = OperationMessages.ToOperation(write, topology.MaxValueBytes);
+            var request = new PendingRequest(operation, NodeTelemetry.FromTraceParent(write.TraceParent), write.Hops, handedToLeader: true)
+            {
+                Route = ring.Locate(operation.Key),
+            };
+            var result = (await replication.ExecuteAsync(request, cancellationToken)).Result;
+            return result.IsOk
+                ? new HandedWriteResult { Version = result.Version, TimestampUnixMs = result.TimestampUnixMs }
+                : Failed(StatusMapping.ToRpcException(result));
+        }
+        catch (RpcException e)
+        {
+            return Failed(e);
+        }
+    }
+
+    private static HandedWriteResult Failed(RpcException e) => new() { Status = (int)e.StatusCode, Detail = e.Status.Detail };
 }

@@ -5,7 +5,6 @@ using Grpc.Core;
 using KvAspire.Configuration;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Pipeline;
-using KvAspire.Node.Ring;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
 
@@ -16,7 +15,8 @@ namespace KvAspire.Node.Replication;
 /// group's leader a write is proposed to Raft (<see cref="WriteProposer"/>, together with the writes
 /// waiting with it), and the request gets its result once the entry is committed, applied and synced; a read passes a linearizable read
 /// barrier, then enters F3 (through the state machine) behind every entry committed before it. A
-/// follower hands a write to its leader over gRPC (an internal hop, not a ring hop) and serves a read
+/// follower hands a write to its leader over gRPC, together with the writes waiting with it
+/// (<see cref="LeaderHandOff"/>; an internal hop, not a ring hop), and serves a read
 /// itself: it asks the leader for a read index (<see cref="FollowerReads"/>: the leader confirms it still
 /// leads, which DotNext's follower-side barrier does not), waits until it has applied that index, then
 /// reads as the leader would.
@@ -24,15 +24,14 @@ namespace KvAspire.Node.Replication;
 /// (with backoff) while the group has no leader or the leader cannot be reached. Only those failures are
 /// tried again: anything else is a bug, answered INTERNAL and logged, not passed off as an outage.
 /// </summary>
-public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, KvStateMachine stateMachine, PeerClients peers,
-    WriteProposer proposer, FollowerReads followerReads, NodeInfo self, NodeOptions options, TimeProvider clock, ILogger<ReplicationPath> logger)
+public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, KvStateMachine stateMachine,
+    WriteProposer proposer, LeaderHandOff handOff, FollowerReads followerReads, NodeInfo self, NodeOptions options, TimeProvider clock, ILogger<ReplicationPath> logger)
 {
     /// <exception cref="RpcException">UNAVAILABLE (no leader or no quorum in time, or the node is stopping) or INTERNAL.</exception>
     public async Task<Answer> ExecuteAsync(PendingRequest request, CancellationToken cancellationToken)
     {
         using var timer = new CancellationTokenSource(options.RequestTimeout, clock);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
-        var deadline = clock.GetUtcNow().UtcDateTime + options.RequestTimeout;
         var backoff = options.FirstRetryBackoff;
         Exception? lastFailure = null;
         try
@@ -44,7 +43,7 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, KvStateM
             {
                 try
                 {
-                    return await AttemptAsync(request, deadline, timeout.Token);
+                    return await AttemptAsync(request, timeout.Token);
                 }
                 catch (Exception e) when (IsWorthRetrying(e) && !request.HandedToLeader && !timeout.IsCancellationRequested)
                 {
@@ -89,7 +88,7 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, KvStateM
         }
     }
 
-    private async Task<Answer> AttemptAsync(PendingRequest request, DateTime deadline, CancellationToken cancellationToken)
+    private async Task<Answer> AttemptAsync(PendingRequest request, CancellationToken cancellationToken)
     {
         var leader = raft.Leader;
         if (leader is null && !request.HandedToLeader)
@@ -101,14 +100,9 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, KvStateM
             throw Unavailable($"{group.Self.Name} is not the leader of position {group.Self.Position} " +
                               $"(leader: {(leader is null ? "none yet" : group.NodeOf(leader.EndPoint).Name)}); retry");
         }
-        var leaderNode = group.NodeOf(leader!.EndPoint);
-        if (!request.Operation.IsWrite)
-            return new Answer(await ReadAsFollowerAsync(request, cancellationToken), 0, leaderNode.GrpcEndPoint);
-        // A leader that does not answer within an attempt may be frozen: by then the others have
-        // elected another, so the next try asks again who leads.
-        var attemptDeadline = clock.GetUtcNow().UtcDateTime + options.LeaderHandOffTimeout;
-        return await peers.SendToLeaderAsync(leaderNode, request.Operation, request.HopsSoFar,
-            attemptDeadline < deadline ? attemptDeadline : deadline, cancellationToken);
+        if (request.Operation.IsWrite)
+            return await handOff.HandOffAsync(request, cancellationToken);
+        return new Answer(await ReadAsFollowerAsync(request, cancellationToken), 0, group.NodeOf(leader!.EndPoint).GrpcEndPoint);
     }
 
     /// <summary>

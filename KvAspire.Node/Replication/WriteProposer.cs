@@ -13,80 +13,29 @@ namespace KvAspire.Node.Replication;
 /// load one append, one replication round, one apply and one <c>log.X</c> record serve many writes, and a
 /// lone write is proposed at once. The entry's context is its requests, in the order of its writes.
 /// </summary>
-public sealed class WriteProposer(IRaftCluster raft, NodeOptions options, TimeProvider clock)
+public sealed class WriteProposer
 {
-    private readonly Lock _lock = new();
-    private readonly List<Proposal> _waiting = [];
-    private bool _proposing;
+    private readonly IRaftCluster _raft;
+    private readonly TimeProvider _clock;
+    private readonly CallBatcher<PendingRequest> _entries;
     private Leadership? _leadership;
+
+    public WriteProposer(IRaftCluster raft, NodeOptions options, TimeProvider clock)
+    {
+        _raft = raft;
+        _clock = clock;
+        _entries = new CallBatcher<PendingRequest>(options.EntryWrites, options.EntryBytes, ReplicateAsync);
+    }
 
     /// <summary>What a proposal carries: cancelled when this leadership ends; the term it was won in.</summary>
     private sealed record Leadership(CancellationToken Token, long Term);
-
-    /// <summary>Writes that go into one entry, and its outcome.</summary>
-    private sealed class Proposal
-    {
-        public List<PendingRequest> Requests { get; } = [];
-
-        public int Bytes { get; set; }
-
-        public TaskCompletionSource Committed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
 
     /// <summary>
     /// Completes once the entry carrying <paramref name="request"/> is committed (and so handed to F2 and
     /// F3, where the request gets its result).
     /// </summary>
     /// <exception cref="NotLeaderException">This node does not lead, or stopped leading before the entry committed.</exception>
-    public Task ProposeAsync(PendingRequest request)
-    {
-        var size = LogRecordFormat.OperationSize(request.Operation);
-        Proposal proposal;
-        var start = false;
-        lock (_lock)
-        {
-            proposal = _waiting.Count > 0 ? _waiting[^1] : new Proposal();
-            if (proposal.Requests.Count >= options.EntryWrites || (proposal.Requests.Count > 0 && proposal.Bytes + size > options.EntryBytes))
-                proposal = new Proposal();
-            if (proposal.Requests.Count == 0)
-                _waiting.Add(proposal);
-            proposal.Requests.Add(request);
-            proposal.Bytes += size;
-            if (!_proposing)
-                _proposing = start = true;
-        }
-        if (start)
-            _ = ProposeWhileWritesWaitAsync();
-        return proposal.Committed.Task;
-    }
-
-    private async Task ProposeWhileWritesWaitAsync()
-    {
-        while (true)
-        {
-            Proposal next;
-            lock (_lock)
-            {
-                if (_waiting.Count == 0)
-                {
-                    _proposing = false;
-                    return;
-                }
-                next = _waiting[0];
-                _waiting.RemoveAt(0);
-            }
-            try
-            {
-                await ReplicateAsync(next.Requests.ToArray());
-                next.Committed.TrySetResult();
-            }
-            catch (Exception e)
-            {
-                next.Committed.TrySetException(e);
-                _ = next.Committed.Task.Exception; // observed here: every caller waiting on it may have given up
-            }
-        }
-    }
+    public Task ProposeAsync(PendingRequest request) => _entries.AddAsync(request, LogRecordFormat.OperationSize(request.Operation));
 
     private async Task ReplicateAsync(PendingRequest[] requests)
     {
@@ -94,10 +43,10 @@ public sealed class WriteProposer(IRaftCluster raft, NodeOptions options, TimePr
         var held = await CurrentLeadershipAsync() ?? throw new NotLeaderException();
         var operations = Array.ConvertAll(requests, request => request.Operation);
         // The leader's clock proposes the commit timestamp; the state machine keeps it from going backwards.
-        var payload = LogRecordFormat.EncodeOperations(clock.GetUtcNow().ToUnixTimeMilliseconds(), operations);
+        var payload = LogRecordFormat.EncodeOperations(_clock.GetUtcNow().ToUnixTimeMilliseconds(), operations);
         try
         {
-            await raft.ReplicateAsync(new BinaryLogEntry { Content = payload, Term = held.Term, Context = requests }, held.Token);
+            await _raft.ReplicateAsync(new BinaryLogEntry { Content = payload, Term = held.Term, Context = requests }, held.Token);
         }
         catch (OperationCanceledException e) when (held.Token.IsCancellationRequested)
         {
@@ -118,16 +67,16 @@ public sealed class WriteProposer(IRaftCluster raft, NodeOptions options, TimePr
     /// </summary>
     private async ValueTask<Leadership?> CurrentLeadershipAsync()
     {
-        var token = raft.LeadershipToken;
+        var token = _raft.LeadershipToken;
         if (token.IsCancellationRequested)
             return null;
         if (_leadership is { } known && known.Token == token)
             return known;
-        var last = raft.AuditTrail.LastEntryIndex;
+        var last = _raft.AuditTrail.LastEntryIndex;
         long term;
         try
         {
-            term = await raft.AuditTrail.ReadAsync(new LastTermReader(), last, last, token);
+            term = await _raft.AuditTrail.ReadAsync(new LastTermReader(), last, last, token);
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {

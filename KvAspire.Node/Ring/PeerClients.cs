@@ -1,5 +1,4 @@
 using System.Collections.Frozen;
-using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Health.V1;
@@ -66,16 +65,41 @@ public sealed class PeerClients : IDisposable
     }
 
     /// <summary>Sends <paramref name="operation"/> to <paramref name="node"/>; the answer's hops include this forward.</summary>
-    public Task<Answer> SendAsync(NodeInfo node, KvOperation operation, int hopsSoFar, DateTime deadline, CancellationToken cancellationToken) =>
-        SendAsync(node, operation, new Metadata { { NodeHeaders.Hops, NodeHeaders.Text(hopsSoFar + 1) } }, 1, deadline, cancellationToken);
+    /// <exception cref="RpcException">UNAVAILABLE when the node cannot be reached; otherwise the status it answered.</exception>
+    public async Task<Answer> SendAsync(NodeInfo node, KvOperation operation, int hopsSoFar, DateTime deadline, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await CallAsync(node, operation,
+                new CallOptions(new Metadata { { NodeHeaders.Hops, NodeHeaders.Text(hopsSoFar + 1) } }, deadline, cancellationToken));
+        }
+        catch (RpcException e)
+        {
+            throw TransportFailure.AsUnavailable(e);
+        }
+    }
 
     /// <summary>
-    /// Hands a write to <paramref name="leader"/>, the leader of this node's own position: not a ring hop,
-    /// so the hop count goes on unchanged.
+    /// Hands <paramref name="writes"/> to <paramref name="leader"/>, the leader of this node's own position
+    /// (not a ring hop): one result per write, in their order.
     /// </summary>
-    public Task<Answer> SendToLeaderAsync(NodeInfo leader, KvOperation operation, int hopsSoFar, DateTime deadline, CancellationToken cancellationToken) =>
-        SendAsync(leader, operation, new Metadata { { NodeHeaders.Hops, NodeHeaders.Text(hopsSoFar) }, { NodeHeaders.ToLeader, "1" } }, 0, deadline,
-            cancellationToken);
+    /// <exception cref="RpcException">UNAVAILABLE: the leader could not be reached or did not answer in time.</exception>
+    public async Task<IReadOnlyList<HandedWriteResult>> HandOffWritesAsync(NodeInfo leader, HandOffWritesRequest writes, DateTime deadline)
+    {
+        try
+        {
+            using var call = new Replica.ReplicaClient(_invokers[leader.Name]).HandOffWritesAsync(writes, deadline: deadline);
+            var reply = await call;
+            return reply.Results.Count == writes.Writes.Count
+                ? reply.Results
+                : throw new RpcException(new Status(StatusCode.Internal,
+                    $"{leader.Name} answered {reply.Results.Count} results for {writes.Writes.Count} writes handed to it"));
+        }
+        catch (RpcException e)
+        {
+            throw TransportFailure.AsUnavailable(e);
+        }
+    }
 
     /// <summary>Asks <paramref name="leader"/>, the leader of this node's own position, for a read index.</summary>
     public async Task<long> ReadIndexAsync(NodeInfo leader, DateTime deadline)
@@ -91,54 +115,32 @@ public sealed class PeerClients : IDisposable
         }
     }
 
-    private async Task<Answer> SendAsync(NodeInfo node, KvOperation operation, Metadata headers, int addedHops, DateTime deadline,
-        CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await CallAsync(node, operation, new CallOptions(headers, deadline, cancellationToken), addedHops);
-        }
-        catch (RpcException e)
-        {
-            throw TransportFailure.AsUnavailable(e);
-        }
-    }
-
-    private async Task<Answer> CallAsync(NodeInfo node, KvOperation operation, CallOptions callOptions, int addedHops)
+    private async Task<Answer> CallAsync(NodeInfo node, KvOperation operation, CallOptions callOptions)
     {
         var client = new KeyValue.KeyValueClient(_invokers[node.Name]);
-        var id = operation.RequestId is { } requestId ? new RequestId { ClientId = requestId.ClientId, Sequence = requestId.Sequence } : null;
-        var value = UnsafeByteOperations.UnsafeWrap(operation.Value);
         switch (operation.Kind)
         {
             case OperationKind.Read:
-                using (var call = client.ReadAsync(new ReadRequest { Key = operation.Key }, callOptions))
+                using (var call = client.ReadAsync(OperationMessages.ToReadRequest(operation), callOptions))
                 {
                     var read = await call;
-                    return new Answer(new OperationResult(ResultCode.Ok, read.Version, read.TimestampUnixMs, read.Value.Memory),
-                        read.Hops + addedHops, LeaderOf(call));
+                    return new Answer(new OperationResult(ResultCode.Ok, read.Version, read.TimestampUnixMs, read.Value.Memory), read.Hops + 1, LeaderOf(call));
                 }
             case OperationKind.Create:
-                return await WrittenAsync(client.CreateAsync(new CreateRequest { Key = operation.Key, Value = value, Id = id }, callOptions), addedHops);
+                return await WrittenAsync(client.CreateAsync(OperationMessages.ToCreateRequest(operation), callOptions));
             case OperationKind.Update:
-                var update = new UpdateRequest { Key = operation.Key, Value = value, Id = id };
-                if (operation.ExpectedVersion is { } updateVersion)
-                    update.ExpectedVersion = updateVersion;
-                return await WrittenAsync(client.UpdateAsync(update, callOptions), addedHops);
+                return await WrittenAsync(client.UpdateAsync(OperationMessages.ToUpdateRequest(operation), callOptions));
             default:
-                var delete = new DeleteRequest { Key = operation.Key, Id = id };
-                if (operation.ExpectedVersion is { } deleteVersion)
-                    delete.ExpectedVersion = deleteVersion;
-                return await WrittenAsync(client.DeleteAsync(delete, callOptions), addedHops);
+                return await WrittenAsync(client.DeleteAsync(OperationMessages.ToDeleteRequest(operation), callOptions));
         }
     }
 
-    private static async Task<Answer> WrittenAsync(AsyncUnaryCall<WriteReply> call, int addedHops)
+    private static async Task<Answer> WrittenAsync(AsyncUnaryCall<WriteReply> call)
     {
         using (call)
         {
             var reply = await call;
-            return new Answer(new OperationResult(ResultCode.Ok, reply.Version, reply.TimestampUnixMs), reply.Hops + addedHops, LeaderOf(call));
+            return new Answer(new OperationResult(ResultCode.Ok, reply.Version, reply.TimestampUnixMs), reply.Hops + 1, LeaderOf(call));
         }
     }
 

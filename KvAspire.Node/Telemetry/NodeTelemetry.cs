@@ -93,6 +93,18 @@ public sealed class NodeTelemetry
         return activity;
     }
 
+    /// <summary>A client span for a write a follower hands to its leader, parented to the request's own span.</summary>
+    public static Activity? StartHandOff(PendingRequest request) =>
+        ActivitySource.StartActivity($"hand off {OperationName(request.Operation.Kind)}", ActivityKind.Client, request.TraceContext);
+
+    /// <summary>The W3C traceparent of <paramref name="context"/> (empty for no trace), for a span on another node to join it.</summary>
+    public static string TraceParent(ActivityContext context) =>
+        context == default ? "" : $"00-{context.TraceId.ToHexString()}-{context.SpanId.ToHexString()}-{(context.TraceFlags.HasFlag(ActivityTraceFlags.Recorded) ? "01" : "00")}";
+
+    /// <summary>The trace a <see cref="TraceParent"/> names, or none when it names none.</summary>
+    public static ActivityContext FromTraceParent(string traceParent) =>
+        ActivityContext.TryParse(traceParent, null, isRemote: true, out var context) ? context : default;
+
     public static string OperationName(OperationKind kind) => kind switch
     {
         OperationKind.Create => "create",

@@ -24,12 +24,16 @@ public sealed class KvClientTests(KvClientTests.Group group)
 
         public ClusterTopology Topology => TopologyLoader.Load(Cluster.Topology.Path);
 
+        /// <summary>The spans the group's nodes export (all under one service name).</summary>
+        public OtlpTraceReceiver Traces { get; } = new();
+
         public async Task InitializeAsync() =>
-            Cluster = await LocalCluster.StartAsync(TestTopology.Ring(_directory, positions: 1, replicas: 3));
+            Cluster = await LocalCluster.StartAsync(TestTopology.Ring(_directory, positions: 1, replicas: 3), Traces.EnvironmentFor("group"));
 
         public async Task DisposeAsync()
         {
             await Cluster.DisposeAsync();
+            Traces.Dispose();
             _directory.Dispose();
         }
     }

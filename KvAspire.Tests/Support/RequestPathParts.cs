@@ -33,7 +33,8 @@ public sealed class RequestPathParts : IDisposable
         Reachability = new PeerReachability(Peers, Options, _lifetime, Clock, NullLogger<PeerReachability>.Instance);
         var stateMachine = new KvStateMachine(Queues, _data.Recover(), new FailStop(_lifetime), NullLogger<KvStateMachine>.Instance);
         var group = new RaftGroup(Topology, Self);
-        Replication = new ReplicationPath(Raft, group, stateMachine, Peers, new WriteProposer(Raft, Options, Clock), new FollowerReads(Raft, group, Peers, Options, Clock), Self, Options, Clock,
+        Replication = new ReplicationPath(Raft, group, stateMachine, new WriteProposer(Raft, Options, Clock), new LeaderHandOff(Raft, group, Peers, Options, Clock),
+            new FollowerReads(Raft, group, Peers, Options, Clock), Self, Options, Clock,
             NullLogger<ReplicationPath>.Instance);
         Forwarder = new Forwarder(Ring, Peers, Reachability, Options, Clock);
     }

@@ -1,0 +1,116 @@
+using System.Text;
+using Google.Protobuf;
+using Grpc.Core;
+using KvAspire.Configuration;
+using KvAspire.Node.Storage;
+using KvAspire.V1;
+
+namespace KvAspire.Node.Api;
+
+/// <summary>
+/// Operations to and from their gRPC messages, in one place: a client's request becomes a
+/// <see cref="KvOperation"/> only once it is valid (INVALID_ARGUMENT with the reason otherwise), and a
+/// node that passes an operation on sends it as the same message a client would.
+/// </summary>
+public static class OperationMessages
+{
+    public const int MaxClientIdBytes = 256;
+
+    public static KvOperation ToOperation(ReadRequest request) => new(OperationKind.Read, Key(request.Key));
+
+    public static KvOperation ToOperation(CreateRequest request, int maxValueBytes) =>
+        new(OperationKind.Create, Key(request.Key), Value(request.Value, maxValueBytes), null, RequestId(request.Id));
+
+    public static KvOperation ToOperation(UpdateRequest request, int maxValueBytes) =>
+        new(OperationKind.Update, Key(request.Key), Value(request.Value, maxValueBytes),
+            request.HasExpectedVersion ? Version(request.ExpectedVersion) : null, RequestId(request.Id));
+
+    public static KvOperation ToOperation(DeleteRequest request) =>
+        new(OperationKind.Delete, Key(request.Key), default, request.HasExpectedVersion ? Version(request.ExpectedVersion) : null, RequestId(request.Id));
+
+    /// <summary>A handed-over write, validated as its client's request was.</summary>
+    public static KvOperation ToOperation(HandedWrite write, int maxValueBytes) => write.WriteCase switch
+    {
+        HandedWrite.WriteOneofCase.Create => ToOperation(write.Create, maxValueBytes),
+        HandedWrite.WriteOneofCase.Update => ToOperation(write.Update, maxValueBytes),
+        HandedWrite.WriteOneofCase.Delete => ToOperation(write.Delete),
+        _ => throw Invalid("a handed-over write with no operation"),
+    };
+
+    public static ReadRequest ToReadRequest(KvOperation read) => new() { Key = read.Key };
+
+    public static CreateRequest ToCreateRequest(KvOperation create) =>
+        new() { Key = create.Key, Value = UnsafeByteOperations.UnsafeWrap(create.Value), Id = ToMessage(create.RequestId) };
+
+    public static UpdateRequest ToUpdateRequest(KvOperation update)
+    {
+        var request = new UpdateRequest { Key = update.Key, Value = UnsafeByteOperations.UnsafeWrap(update.Value), Id = ToMessage(update.RequestId) };
+        if (update.ExpectedVersion is { } expected)
+            request.ExpectedVersion = expected;
+        return request;
+    }
+
+    public static DeleteRequest ToDeleteRequest(KvOperation delete)
+    {
+        var request = new DeleteRequest { Key = delete.Key, Id = ToMessage(delete.RequestId) };
+        if (delete.ExpectedVersion is { } expected)
+            request.ExpectedVersion = expected;
+        return request;
+    }
+
+    public static HandedWrite ToHandedWrite(KvOperation write, int hops, string traceParent)
+    {
+        var handed = new HandedWrite { Hops = hops, TraceParent = traceParent };
+        switch (write.Kind)
+        {
+            case OperationKind.Create:
+                handed.Create = ToCreateRequest(write);
+                break;
+            case OperationKind.Update:
+                handed.Update = ToUpdateRequest(write);
+                break;
+            case OperationKind.Delete:
+                handed.Delete = ToDeleteRequest(write);
+                break;
+            default:
+                throw new ArgumentException($"a {write.Kind} is not a write", nameof(write));
+        }
+        return handed;
+    }
+
+    private static V1.RequestId? ToMessage(ClientRequestId? id) =>
+        id is { } requestId ? new V1.RequestId { ClientId = requestId.ClientId, Sequence = requestId.Sequence } : null;
+
+    private static string Key(string key)
+    {
+        if (key.Length == 0)
+            throw Invalid("the key is empty");
+        var bytes = Encoding.UTF8.GetByteCount(key);
+        if (bytes > ClusterTopology.MaxKeyBytes)
+            throw Invalid($"the key is {bytes} bytes; the limit is {ClusterTopology.MaxKeyBytes}");
+        return key;
+    }
+
+    private static ReadOnlyMemory<byte> Value(ByteString value, int maxValueBytes)
+    {
+        if (value.Length > maxValueBytes)
+            throw Invalid($"the value is {value.Length} bytes; the limit is {maxValueBytes}");
+        return value.Memory;
+    }
+
+    private static long Version(long expected) =>
+        expected >= 1 ? expected : throw Invalid($"expected version {expected} is not a version (versions start at 1)");
+
+    private static ClientRequestId? RequestId(V1.RequestId? id)
+    {
+        if (id is null)
+            return null;
+        if (id.ClientId.Length == 0)
+            throw Invalid("the request id has an empty client id");
+        if (Encoding.UTF8.GetByteCount(id.ClientId) > MaxClientIdBytes)
+            throw Invalid($"the request id's client id is over {MaxClientIdBytes} bytes");
+        return new ClientRequestId(id.ClientId, id.Sequence);
+    }
+
+    private static RpcException Invalid(string detail) => new(new Status(StatusCode.InvalidArgument, detail));
+}
