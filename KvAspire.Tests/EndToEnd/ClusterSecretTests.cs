@@ -11,7 +11,7 @@ namespace KvAspire.Tests.EndToEnd;
 /// <summary>
 /// A cluster with a secret (KVASPIRE_CLUSTER_SECRET): its members replicate, forward and hand requests
 /// to their leaders as usual, clients need nothing, and node-to-node requests without the secret (a Raft
-/// message, a request claiming to be forwarded or handed over) are refused and change nothing.
+/// message, a request claiming to be forwarded, a write handed over or a read index asked for) are refused and change nothing.
 /// </summary>
 [Trait("Category", "EndToEnd")]
 [Collection(NemesisCollection.Name)]
@@ -56,17 +56,26 @@ public sealed class ClusterSecretTests : IDisposable
 
         using var first = GrpcChannel.ForAddress($"http://{topology.Nodes[0].GrpcAddress}");
         var target = new KeyValue.KeyValueClient(first);
-        var internalHeaders = new (string Name, Metadata Headers)[]
+        var deleteKey = new DeleteRequest { Key = $"{topology.Nodes[0].Name}-0" };
+        var forged = new (string Name, Metadata Headers)[]
         {
             ("forwarded", new Metadata { { "kvaspire-hops", "1" } }),
-            ("handed to the leader", new Metadata { { "kvaspire-to-leader", "1" } }),
             ("forwarded, wrong secret", new Metadata { { "kvaspire-hops", "1" }, { ClusterSecret.Header, "wrong" } }),
         };
-        foreach (var (name, headers) in internalHeaders)
+        foreach (var (name, headers) in forged)
         {
-            var error = await Assert.ThrowsAsync<RpcException>(() =>
-                target.DeleteAsync(new DeleteRequest { Key = $"{topology.Nodes[0].Name}-0" }, headers).ResponseAsync);
+            var error = await Assert.ThrowsAsync<RpcException>(() => target.DeleteAsync(deleteKey, headers).ResponseAsync);
             Assert.True(error.StatusCode == StatusCode.PermissionDenied, $"{name}: {error.Status}");
+        }
+
+        var replica = new Replica.ReplicaClient(first);
+        var handOff = new HandOffWritesRequest { Writes = { new HandedWrite { Delete = deleteKey } } };
+        foreach (var headers in new[] { new Metadata(), new Metadata { { ClusterSecret.Header, "wrong" } } })
+        {
+            var error = await Assert.ThrowsAsync<RpcException>(() => replica.HandOffWritesAsync(handOff, headers).ResponseAsync);
+            Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
+            error = await Assert.ThrowsAsync<RpcException>(() => replica.ReadIndexAsync(new ReadIndexRequest(), headers).ResponseAsync);
+            Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
         }
         Assert.Equal(1, (await target.ReadAsync(new ReadRequest { Key = $"{topology.Nodes[0].Name}-0" })).Version);
     }
