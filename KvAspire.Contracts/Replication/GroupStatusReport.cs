@@ -16,4 +16,5 @@ public sealed record GroupStatusReport(
     long AppliedIndex,
     string Member,
     IReadOnlyList<string> Members,
-    bool HoldsWrites);
+    bool HoldsWrites,
+    NodeMemory? Memory = null);

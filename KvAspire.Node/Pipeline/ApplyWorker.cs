@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
 using Microsoft.Extensions.Hosting;
@@ -59,11 +58,11 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
     {
         var entry = writes.Entry;
         // Each waiting request's span covers the whole entry's apply: its writes are applied together.
-        Activity?[]? stages = null;
+        StageSpan[]? stages = null;
         for (var i = 0; i < writes.Waiting.Length; i++)
         {
             if (writes.Waiting[i] is { } waiting)
-                (stages ??= new Activity?[writes.Waiting.Length])[i] = NodeTelemetry.StartStage("apply", waiting);
+                (stages ??= new StageSpan[writes.Waiting.Length])[i] = NodeTelemetry.StartStage("apply", waiting);
         }
         var results = map.Apply(entry);
         for (var i = 0; i < results.Length; i++)
@@ -74,7 +73,7 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
             if (writes.Waiting[i] is { } request)
             {
                 gate.Release(request, results[i], entry.Index);
-                stages![i]?.Dispose();
+                stages![i].Dispose();
             }
         }
     }

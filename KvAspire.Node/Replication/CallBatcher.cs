@@ -1,3 +1,5 @@
+using KvAspire.Node.Telemetry;
+
 namespace KvAspire.Node.Replication;
 
 /// <summary>
@@ -47,6 +49,7 @@ public sealed class CallBatcher<TItem>(int maxItems, int maxBytes, Func<TItem[],
 
     private async Task CallWhileItemsWaitAsync()
     {
+        NodeTelemetry.LeaveRequestTrace();
         while (true)
         {
             Batch next;

@@ -1,6 +1,7 @@
 using DotNext.Net.Cluster.Consensus.Raft;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Ring;
+using KvAspire.Node.Telemetry;
 
 namespace KvAspire.Node.Replication;
 
@@ -37,6 +38,7 @@ public sealed class FollowerReads(IRaftCluster raft, RaftGroup group, PeerClient
 
     private async Task AskWhileReadsWaitAsync()
     {
+        NodeTelemetry.LeaveRequestTrace();
         while (true)
         {
             TaskCompletionSource<long> round;

@@ -11,7 +11,7 @@ namespace KvAspire.Node.Replication;
 /// <summary>
 /// Who leads this node's position, as this node sees it: logged at each change, published as metrics
 /// (<c>kvaspire.raft.leader</c> is 1 on the leader, so the dashboard shows which replica leads) and
-/// served at <c>/status</c> for the client's <c>ring</c> command.
+/// served at <c>/status</c> for the client's <c>ring</c> command, with the process's memory.
 /// </summary>
 public sealed class GroupStatus(IRaftCluster raft, RaftGroup group, KvStateMachine stateMachine, MemberIdentity identity, IMeterFactory meterFactory,
     ILogger<GroupStatus> logger)
@@ -45,6 +45,7 @@ public sealed class GroupStatus(IRaftCluster raft, RaftGroup group, KvStateMachi
             stateMachine.AppliedIndex,
             identity.Address.ToString(),
             [.. raft.Members.Select(m => m.EndPoint is UriEndPoint { Uri: var uri } ? uri.ToString() : m.EndPoint.ToString()!)],
-            stateMachine.HoldsWrites);
+            stateMachine.HoldsWrites,
+            MemoryReading.Now());
     }
 }

@@ -69,14 +69,23 @@ public sealed class NodeTelemetry
         _duration.Record(elapsed.TotalMilliseconds, tags);
     }
 
-    /// <summary>A span for one stage of a request's path, parented to the request's own span.</summary>
-    public static Activity? StartStage(string stage, PendingRequest request)
+    /// <summary>
+    /// A span for one stage of a request's path that a pipeline worker runs, parented to the request's
+    /// own span, and never the worker's ambient one (<see cref="StageSpan"/>).
+    /// </summary>
+    public static StageSpan StartStage(string stage, PendingRequest request)
     {
-        var activity = ActivitySource.StartActivity($"{stage} {OperationName(request.Operation.Kind)}", ActivityKind.Internal, request.TraceContext);
-        if (activity is not null && request.Entry is { } entry)
-            activity.SetTag("kvaspire.index", entry.Index);
-        return activity;
+        var span = StageSpan.Start(ActivitySource, $"{stage} {OperationName(request.Operation.Kind)}", ActivityKind.Internal, request.TraceContext);
+        if (request.Entry is { } entry)
+            span.Activity?.SetTag("kvaspire.index", entry.Index);
+        return span;
     }
+
+    /// <summary>
+    /// Called first by a loop that one request starts and that goes on to serve the requests after it:
+    /// the loop runs in no request's trace, so its spans join none of them and it keeps none alive.
+    /// </summary>
+    public static void LeaveRequestTrace() => Activity.Current = null;
 
     /// <summary>A client span for one forward, parented to the request's own span.</summary>
     public static Activity? StartForward(PendingRequest request, int nextPosition, string nextNode)

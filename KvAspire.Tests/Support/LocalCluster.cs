@@ -75,6 +75,8 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public Task PauseAsync(TestNode node) => Running(node).PauseAsync();
 
+    public int ProcessIdOf(TestNode node) => Running(node).ProcessId;
+
     public Task ResumeAsync(TestNode node) => Running(node).ResumeAsync();
 
     private NodeProcess Running(TestNode node) =>

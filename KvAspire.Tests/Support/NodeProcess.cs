@@ -32,6 +32,8 @@ public sealed class NodeProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int ProcessId => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Starts the node (inside <paramref name="networkNamespace"/>, when given) without waiting for it to serve.</summary>
