@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Soak: steady load on a ring for a set time, to see whether any member's resources grow with the work
 # it serves. Every minute it prints the minute's ops/s, p99 and errors (callers spread over every node),
-# then a row per member: its role, resident memory (RSS), .NET GC heap (as the last collection left it),
-# open files, threads and the size of its data directory. At the end, a verdict: flat, or what grew on
+# then a row per member: its role, resident memory (RSS, and the part of it that is the process's own
+# rather than mapped files: anon), .NET GC heap (as the last collection left it), open files, threads and
+# the size of its data directory. At the end, a verdict: flat, or what grew on
 # which member.
 #
 #   bench/soak.sh [minutes = 30] [positions = 1] [callers = 64] [keys = 2000]
@@ -62,13 +63,13 @@ def dir_bytes(path):
 def sample(member):
     status = json.load(urllib.request.urlopen(member["status"], timeout=5))
     return {"role": status["role"], "position": status["position"], "leader": status["leader"],
-            "rss": proc_status(member["pid"], "VmRSS") * 1024, "heap": status["memory"]["gcHeapBytes"],
+            "rss": proc_status(member["pid"], "VmRSS") * 1024, "anon": proc_status(member["pid"], "RssAnon") * 1024, "heap": status["memory"]["gcHeapBytes"],
             "files": len(os.listdir(f"/proc/{member['pid']}/fd")), "threads": proc_status(member["pid"], "Threads"),
             "data": dir_bytes(member["data"])}
 
 history = {m["name"]: [] for m in members}
 errors_total = 0
-print(f"{'min':>4} {'ops/s':>8} {'p99 ms':>7} {'errors':>6} | {'member':<6} {'role':<9} {'RSS MiB':>8} {'heap MiB':>9} {'files':>6} {'threads':>7} {'data MiB':>9}")
+print(f"{'min':>4} {'ops/s':>8} {'p99 ms':>7} {'errors':>6} | {'member':<6} {'role':<9} {'RSS MiB':>8} {'anon MiB':>9} {'heap MiB':>9} {'files':>6} {'threads':>7} {'data MiB':>9}")
 for minute in range(1, minutes + 1):
     run = subprocess.run(["dotnet", client_dll, "--cluster", topology, "--json", "--workload", workload, "--clients", str(callers),
                           "--keys", str(keys), "--value-size", "256", "--duration", "60", "--warmup", "0", "--skip-preload", "bench"],
@@ -84,7 +85,7 @@ for minute in range(1, minutes + 1):
         s = sample(member)
         history[member["name"]].append(s)
         head = f"{minute:>4} {ops:>8.0f} {p99:>7.2f} {errors:>6}" if i == 0 else " " * 28
-        print(f"{head} | {member['name']:<6} {s['role']:<9} {s['rss'] / MiB:>8.0f} {s['heap'] / MiB:>9.0f} {s['files']:>6} {s['threads']:>7} {s['data'] / MiB:>9.1f}",
+        print(f"{head} | {member['name']:<6} {s['role']:<9} {s['rss'] / MiB:>8.0f} {s['anon'] / MiB:>9.0f} {s['heap'] / MiB:>9.0f} {s['files']:>6} {s['threads']:>7} {s['data'] / MiB:>9.1f}",
               flush=True)
 
 growing = []
