@@ -5,21 +5,24 @@
 #           (a program generated from the proto, grpcurl, etcd's own clients): followers serve or hand on;
 #   leader  callers to the leader only: KvAspire's topology-aware client (it learns each position's
 #           leader from the kvaspire-leader trailer), and etcd's leader as the one endpoint.
-# Then a cold start (the KvAspire nodes restarted: throughput over the first seconds after they report
-# their leader, without warm-up, against the warmed figure) and the cost of a ring hop (bench/hop.sh).
+# Then the disk's floor for one durable write and each member's sync calls per write with one caller
+# (bench/durability.sh), a cold start (the KvAspire nodes restarted: throughput over the first seconds
+# after they report their leader, without warm-up, against the warmed figure) and the cost of a ring hop
+# (bench/hop.sh).
 # Prints one line per run with the ratios.
 #
 #   bench/compare-etcd.sh [seconds per run = 10]
 #
 # KvAspire runs the positions × replicas of KVASPIRE_TOPOLOGY (default: one position × 3 replicas, one
 # Raft group, like the 3-member etcd cluster).
-# Needs etcd (Debian: etcd-server, etcd-client), curl and python3. Everything runs in a temporary directory
+# Needs etcd (Debian: etcd-server, etcd-client), strace, curl and python3. Everything runs in a temporary directory
 # and is stopped and removed at the end.
 set -euo pipefail
 seconds=${1:-10}
 keys=${KEYS:-10000}
 command -v etcd >/dev/null || { echo "etcd is not installed (Debian: apt-get install etcd-server etcd-client)" >&2; exit 1; }
 source "$(dirname "$0")/group.sh"
+source "$(dirname "$0")/durability.sh"
 start_group
 kv_pids=("${pids[@]}")
 etcd_pids=()
@@ -80,6 +83,18 @@ for spec in "spread write 64" "spread read 64" "leader write 64" "leader read 64
   printf "%-7s %-6s %-7s | %10s %7s %7s | %10s %7s %7s | %7s\n" "$way" "$workload" "$clients" "$k_ops" "$k_p50" "$k_p99" \
     "$e_ops" "$e_p50" "$e_p99" "$(ratio "$k_ops" "$e_ops")"
 done
+
+# What durability costs, in this run: the disk's floor for one durable write where both keep their data,
+# and the sync calls each member makes per acknowledged write with one caller at the leader.
+echo
+echo "disk floor (append 256 B + fdatasync, 2,000 times), p50 p99 ms: $(disk_floor "$work")"
+kv_members=(); for i in "${!nodes[@]}"; do read -r name _ <<<"${nodes[$i]}"; kv_members+=("$name=${kv_pids[$i]}"); done
+etcd_members=(); for i in "${!etcd_pids[@]}"; do etcd_members+=("m$((i + 1))=${etcd_pids[$i]}"); done
+sync_calls_per_write KvAspire "${kv_members[@]}" -- env -C "$work/clients" dotnet "$client_dll" --cluster "$topology" --json \
+  --workload write --clients 1 --keys "$keys" --duration "$seconds" --warmup 0 --skip-preload --key-prefix bench-kvaspire- bench
+sync_calls_per_write etcd "${etcd_members[@]}" -- env -C "$work/clients" dotnet "$client_dll" --cluster "$topology" --target etcd \
+  --endpoints "$etcd_leader" --json --workload write --clients 1 --keys "$keys" --duration "$seconds" --warmup 0 --skip-preload \
+  --key-prefix bench-etcd- bench
 
 # Cold start: the nodes stopped and started again on their data; the clock starts once each reports its
 # leader (as start_group waits), and the run has no warm-up and no preload.
