@@ -56,9 +56,14 @@ def proc_status(pid, field):
                 return int(line.split()[1])
     raise KeyError(field)
 
+def file_bytes(path):
+    try:
+        return os.path.getsize(path)
+    except FileNotFoundError:  # a log or snapshot removed by rotation while we walk
+        return 0
+
 def dir_bytes(path):
-    return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files
-               if os.path.exists(os.path.join(d, f)))
+    return sum(file_bytes(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files)
 
 def sample(member):
     status = json.load(urllib.request.urlopen(member["status"], timeout=5))
