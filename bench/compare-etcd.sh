@@ -90,9 +90,9 @@ echo
 echo "disk floor (append 256 B + fdatasync, 2,000 times), p50 p99 ms: $(disk_floor "$work")"
 kv_members=(); for i in "${!nodes[@]}"; do read -r name _ <<<"${nodes[$i]}"; kv_members+=("$name=${kv_pids[$i]}"); done
 etcd_members=(); for i in "${!etcd_pids[@]}"; do etcd_members+=("m$((i + 1))=${etcd_pids[$i]}"); done
-sync_calls_per_write KvAspire "${kv_members[@]}" -- env -C "$work/clients" dotnet "$client_dll" --cluster "$topology" --json \
+durable_ops_per_write KvAspire "${kv_members[@]}" -- env -C "$work/clients" dotnet "$client_dll" --cluster "$topology" --json \
   --workload write --clients 1 --keys "$keys" --duration "$seconds" --warmup 0 --skip-preload --key-prefix bench-kvaspire- bench
-sync_calls_per_write etcd "${etcd_members[@]}" -- env -C "$work/clients" dotnet "$client_dll" --cluster "$topology" --target etcd \
+durable_ops_per_write etcd "${etcd_members[@]}" -- env -C "$work/clients" dotnet "$client_dll" --cluster "$topology" --target etcd \
   --endpoints "$etcd_leader" --json --workload write --clients 1 --keys "$keys" --duration "$seconds" --warmup 0 --skip-preload \
   --key-prefix bench-etcd- bench
 

@@ -1,13 +1,14 @@
 # Sourced by bench/compare-etcd.sh: what durability costs on this machine, measured in the same run.
 #   disk_floor <directory>       prints "p50 p99" in ms of one durable write where the data lives: append
 #                                256 B and fdatasync, 2,000 times (one caller's write can go no faster)
-#   sync_calls_per_write <label> <member>=<pid>... -- <client command>
+#   durable_ops_per_write <label> <member>=<pid>... -- <client command>
 #                                runs the client command (a one-caller write bench, --json, doing only the
-#                                writes it reports: --skip-preload --warmup 0) while strace counts every
-#                                member's sync calls (fsync, fdatasync, msync, sync_file_range), and prints
-#                                "<label> <member>: <calls per acknowledged write>" for each.
-# Writes to files opened O_SYNC, O_DSYNC or O_DIRECT are durable too but are not counted here: neither
-# KvAspire's nor etcd's default configuration opens its logs that way.
+#                                writes it reports: --skip-preload --warmup 0) while strace follows every
+#                                member, and prints "<label> <member>: <durable disk operations per
+#                                acknowledged write>" for each. A durable disk operation is a sync call
+#                                (fsync, fdatasync, msync, sync_file_range) or a write to a file opened with
+#                                O_SYNC, O_DSYNC or O_DIRECT. Those that reach only memory (a file on tmpfs, or
+#                                a mapping of one) are shown apart and not counted: they cost no disk.
 
 disk_floor() {
   python3 - "$1" <<'PY'
@@ -29,7 +30,7 @@ print(f"{times[len(times) // 2]:.3f} {times[int(len(times) * 0.99)]:.3f}")
 PY
 }
 
-sync_calls_per_write() {
+durable_ops_per_write() {
   local label=$1 member pid members=() traces=() tracers=()
   shift
   while [ "$1" != "--" ]; do members+=("$1"); shift; done
@@ -38,26 +39,81 @@ sync_calls_per_write() {
   for member in "${members[@]}"; do
     pid=${member#*=}
     traces+=("$work/strace-$label-$pid")
-    strace -f -c -e trace=fsync,fdatasync,msync,sync_file_range -o "$work/strace-$label-$pid" -p "$pid" 2>/dev/null &
+    strace -f -y -qq -e trace=openat,fsync,fdatasync,msync,sync_file_range,write,pwrite64,writev,pwritev,pwritev2 \
+      -e signal=none -o "$work/strace-$label-$pid" -p "$pid" 2>/dev/null &
     tracers+=($!)
   done
   sleep 1 # strace attaches to every thread before the run starts
   local acknowledged
   acknowledged=$("$@" 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)['succeeded'])")
+  for i in "${!members[@]}"; do
+    # What each open file was opened with, and which mappings are files: read before the tracers stop.
+    pid=${members[$i]#*=}
+    for fd in /proc/"$pid"/fdinfo/*; do echo "${fd##*/} $(readlink "/proc/$pid/fd/${fd##*/}" 2>/dev/null) $(awk '/^flags:/ {print $2}' "$fd" 2>/dev/null)"; done > "${traces[$i]}.fds" 2>/dev/null || true
+    cp "/proc/$pid/maps" "${traces[$i]}.maps" 2>/dev/null || true
+  done
   for pid in "${tracers[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
   wait "${tracers[@]}" 2>/dev/null || true
-  local i
   for i in "${!members[@]}"; do
     python3 - "${traces[$i]}" "$acknowledged" "$label" "${members[$i]%%=*}" <<'PY'
-import sys
-calls = {}
-for line in open(sys.argv[1]):
+import os, re, subprocess, sys
+trace, writes, label, member = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+SYNC_FLAGS = 0o4010000 | 0o10000 | 0o40000  # O_SYNC (includes O_DSYNC's bit), O_DSYNC, O_DIRECT
+flags_of = {}    # path -> open flags, from the fd table at the end and from every open seen
+for line in open(trace + ".fds"):
     parts = line.split()
-    if len(parts) >= 5 and parts[-1] in ("fsync", "fdatasync", "msync", "sync_file_range") and parts[3].isdigit():
-        calls[parts[-1]] = int(parts[3])
-writes = int(sys.argv[2])
-detail = ", ".join(f"{name} {count / writes:.2f}" for name, count in sorted(calls.items()))
-print(f"{sys.argv[3]} {sys.argv[4]}: {sum(calls.values()) / max(writes, 1):.2f} sync calls per acknowledged write ({detail or 'none'}; {writes:,} writes)")
+    if len(parts) == 3:
+        flags_of[parts[1]] = int(parts[2], 8)
+maps = []        # (start, end, path) of every file mapping
+for line in open(trace + ".maps"):
+    parts = line.split(maxsplit=5)
+    if len(parts) == 6 and parts[5].startswith("/"):
+        start, end = (int(x, 16) for x in parts[0].split("-"))
+        maps.append((start, end, parts[5].strip()))
+in_memory = {}
+def memory_only(path):
+    folder = os.path.dirname(path)
+    if folder not in in_memory:
+        kind = subprocess.run(["stat", "-f", "-c", "%T", folder], capture_output=True, text=True).stdout.strip()
+        in_memory[folder] = kind in ("tmpfs", "ramfs")
+    return in_memory[folder]
+counts, memory = {}, {}
+call = re.compile(r"^\d+\s+(?:<\.\.\. )?(\w+)(?:\(| resumed>)(.*)$")
+fd_path = re.compile(r"^(\d+)<([^>]*)>")
+opened = re.compile(r'^openat\(\w+(?:<[^>]*>)?, "([^"]+)", ([A-Z_|]+).*= (\d+)<([^>]*)>')
+FLAG_BITS = {"O_SYNC": 0o4010000, "O_DSYNC": 0o10000, "O_DIRECT": 0o40000}
+for line in open(trace):
+    m = call.match(line)
+    if not m or "resumed>" in line:
+        continue  # a call cut in two is counted at its first half, which names the file
+    name, rest = m.groups()
+    if name == "openat":
+        o = opened.match("openat(" + rest)
+        if o:
+            flags_of[o.group(4)] = sum(bits for flag, bits in FLAG_BITS.items() if flag in o.group(2).split("|"))
+        continue
+    kind, path = None, None
+    if name in ("fsync", "fdatasync", "sync_file_range"):
+        f = fd_path.match(rest)
+        if f:
+            kind, path = name, f.group(2)
+    elif name == "msync":
+        address = int(rest.split(",")[0], 16)
+        path = next((p for s, e, p in maps if s <= address < e), "?")
+        kind = "msync"
+    else:  # a write: durable only to a file opened O_SYNC, O_DSYNC or O_DIRECT
+        f = fd_path.match(rest)
+        if f and f.group(2).startswith("/") and flags_of.get(f.group(2), 0) & SYNC_FLAGS:
+            kind, path = "O_SYNC/O_DIRECT write", f.group(2)
+    if kind is None:
+        continue
+    target = memory if path != "?" and memory_only(path) else counts
+    target[kind] = target.get(kind, 0) + 1
+detail = ", ".join(f"{name} {count / max(writes, 1):.2f}" for name, count in sorted(counts.items())) or "none"
+line = f"{label} {member}: {sum(counts.values()) / max(writes, 1):.2f} durable disk operations per acknowledged write ({detail}; {writes:,} writes)"
+if memory:
+    line += "; to memory only (tmpfs, not counted): " + ", ".join(f"{name} {count / max(writes, 1):.2f}" for name, count in sorted(memory.items()))
+print(line)
 PY
   done
 }
