@@ -78,7 +78,6 @@ public static class NodeServices
         services.AddSingleton<TelemetryInterceptor>();
         services.AddSingleton<AdmissionInterceptor>();
         services.AddSingleton<PipelineQueues>();
-        services.AddSingleton<DurabilityGate>();
         services.AddSingleton<NodeTelemetry>();
         services.AddSingleton<Snapshotter>();
         services.AddSingleton<LocalRing>();
@@ -125,10 +124,10 @@ public static class NodeServices
             .AddSingleton<IStateMachine>(provider => provider.GetRequiredService<KvStateMachine>())
             .AddSingleton<IPersistentState>(provider => new DurableWriteAheadLog(new WriteAheadLog.Options
             {
-                Location = Path.Combine(dataDirectory, "raft"),
+                Location = RaftLogLocation.Prepare(dataDirectory),
                 // The default page is 4 KiB, one open mapped file each: far too many files under load.
                 ChunkSize = 1024 * 1024,
-            }, provider.GetRequiredService<IStateMachine>()))
+            }, provider.GetRequiredService<IStateMachine>(), provider.GetRequiredService<LogWorker>(), provider.GetRequiredService<RecoveredState>()))
             .AddSingleton<IAuditTrail<IRaftLogEntry>>(provider => provider.GetRequiredService<IPersistentState>())
             .ConfigureLocalNode(raft =>
             {

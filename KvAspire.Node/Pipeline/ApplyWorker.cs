@@ -7,14 +7,14 @@ namespace KvAspire.Node.Pipeline;
 
 /// <summary>
 /// F3's single reader, the only code that touches the map while the node serves: applies each committed
-/// entry's writes, and executes each read, in queue order, and hands every answer waiting here to the
-/// durability gate. At a
+/// entry's writes, and executes each read, in queue order, and answers the requests waiting here (what
+/// they saw is durable already: F2 synced every entry before it committed). At a
 /// snapshot marker it freezes the map (a point-in-time view, no copy) for the snapshotter and keeps
 /// applying; once the snapshot is written it folds the writes made meanwhile back in. A marker that
 /// installs the leader's snapshot replaces the map first. It runs until F3 is closed and empty, and a
 /// snapshot under way is finished.
 /// </summary>
-public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered, DurabilityGate gate, Snapshotter snapshotter, ILogger<ApplyWorker> logger)
+public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered, LogWorker log, Snapshotter snapshotter, ILogger<ApplyWorker> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -40,7 +40,7 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
             {
                 var read = (PendingRequest)item;
                 using (NodeTelemetry.StartStage("apply", read))
-                    gate.Release(read, map.Read(read.Operation.Key), map.AppliedIndex);
+                    read.Complete(map.Read(read.Operation.Key));
             }
             if (writing is { IsCompleted: true })
             {
@@ -72,9 +72,10 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
             NodeLog.EntryApplied(logger, entry.Index, entry.Term, operation.RequestId, operation.Kind, operation.Key, results[i].Code, results[i].Version);
             if (writes.Waiting[i] is { } request)
             {
-                gate.Release(request, results[i], entry.Index);
+                request.Complete(results[i]);
                 stages![i].Dispose();
             }
         }
+        log.Applied(entry.Index);
     }
 }

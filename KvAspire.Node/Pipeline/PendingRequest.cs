@@ -32,7 +32,7 @@ public sealed class PendingRequest(KvOperation operation, ActivityContext traceC
 
     public Task<OperationResult> Result => _completion.Task;
 
-    internal void Complete(OperationResult result) => _completion.TrySetResult(result);
+    public void Complete(OperationResult result) => _completion.TrySetResult(result);
 
-    internal void Fail(Exception exception) => _completion.TrySetException(exception);
+    public void Fail(Exception exception) => _completion.TrySetException(exception);
 }

@@ -8,7 +8,7 @@ namespace KvAspire.Node.Pipeline;
 /// Owns the pipeline's threads: started before Raft (which re-applies committed entries as it starts) and
 /// stopped after it (so after the host has answered the requests under way), each the single reader of
 /// its queue: the apply worker (F3), the log worker (F2) and the snapshot scheduler. They stop in
-/// reverse: snapshots first, then the queues close and the log and apply workers finish what they hold.
+/// reverse: snapshots first, then F3 closes and the log and apply workers finish what they hold.
 /// A worker that fails stops the node (<see cref="FailStop"/>): a pipeline missing one would accept
 /// requests and never answer them.
 /// </summary>

@@ -11,9 +11,9 @@ using RaftEntry = DotNext.Net.Cluster.Consensus.Raft.StateMachine.LogEntry;
 namespace KvAspire.Node.Replication;
 
 /// <summary>
-/// Owns the committed order, the one entrance to F2 and F3: Raft hands over each committed entry here, and
-/// in commit order it goes to F2 (<c>log.X</c>) and F3 (the map) with its Raft index and term. On the
-/// leader, the entry's context is the requests that proposed its writes, which then get their results. A read enters
+/// Owns the committed order, the one entrance to F3: Raft hands over each committed entry here (already
+/// durable: F2 synced it when it was appended), and in commit order it goes to F3 (the map) with its Raft
+/// index and term. On the leader, the entry's context is the requests that proposed its writes, which then get their results. A read enters
 /// F3 here too, under the same lock, once its read barrier has passed: behind every entry handed over
 /// before it, which is the whole argument for reads seeing every acknowledged write. Snapshot markers are placed in the same stream,
 /// so <c>snap.X</c> is a point of the committed order, and they are Raft's snapshots. Raft is told of the
@@ -47,7 +47,8 @@ public sealed class KvStateMachine : IStateMachine
         _failStop = failStop;
         _directory = recovered.DataDirectory;
         _logger = logger;
-        _appliedIndex = _lastWriteIndex = recovered.LastIndex;
+        _appliedIndex = recovered.CommitIndex;
+        _lastWriteIndex = recovered.Map.AppliedIndex;
         _appliedTerm = recovered.Map.AppliedTerm;
         _lastTimestamp = recovered.LastTimestampUnixMs;
         _nextSnapshotNumber = recovered.NextSnapshotNumber;
@@ -56,17 +57,6 @@ public sealed class KvStateMachine : IStateMachine
             _newest = _announced = new StoredSnapshot(_directory, recovered.SnapshotNumber, recovered.SnapshotIndex,
                 recovered.SnapshotTerm, Task.CompletedTask);
         }
-
-        // The logs replayed past the snapshot may hold entries Raft's own log no longer has (it trusts
-        // only what it checkpointed). Announcing a snapshot at the replayed index keeps Raft from giving
-        // those indexes to new entries; the snapshot itself is written in the background.
-        if (recovered.LastIndex > recovered.SnapshotIndex)
-        {
-            var marker = new SnapshotMarker(_nextSnapshotNumber++);
-            if (!_queues.ToLog.Writer.TryWrite(marker) || !_queues.ToApply.Writer.TryWrite(marker))
-                throw new InvalidOperationException("the pipeline must be empty when the state machine starts");
-            _newest = _announced = new StoredSnapshot(_directory, marker.Number, _appliedIndex, _appliedTerm, marker.Written);
-        }
     }
 
     public ISnapshot? Snapshot => _announced;
@@ -74,7 +64,7 @@ public sealed class KvStateMachine : IStateMachine
     /// <summary>Whether any client write has ever been applied here (its commit timestamp is kept).</summary>
     public bool HoldsWrites => Interlocked.Read(ref _lastTimestamp) > 0;
 
-    /// <summary>The index of the last entry handed to the pipeline.</summary>
+    /// <summary>The index of the last committed entry handed to the map.</summary>
     public long AppliedIndex => Volatile.Read(ref _appliedIndex);
 
     public async ValueTask<long> ApplyAsync(RaftEntry entry, CancellationToken token)
@@ -131,7 +121,7 @@ public sealed class KvStateMachine : IStateMachine
             if (newest >= _lastWriteIndex)
                 return null;
             var marker = new SnapshotMarker(_nextSnapshotNumber++);
-            await WriteInOrderAsync(marker);
+            await _queues.ToApply.Writer.WriteAsync(marker, CancellationToken.None);
             _ = KeepWhenWrittenAsync(marker);
             return marker;
         }
@@ -172,28 +162,21 @@ public sealed class KvStateMachine : IStateMachine
     /// <summary>
     /// Places a read in F3 behind every entry handed over so far. Called once the read's barrier has
     /// passed, that is every entry committed before the read arrived, so the map it reads holds every write
-    /// acknowledged before it (a read is not logged: F2 never sees it).
+    /// acknowledged before it.
     /// </summary>
-    public Task EnqueueReadAsync(PendingRequest read) => EnqueueAsync(read, logged: false);
+    public Task EnqueueReadAsync(PendingRequest read) => EnqueueAsync(read);
 
-    private async Task EnqueueAsync(PipelineItem item, bool logged = true)
+    private async Task EnqueueAsync(PipelineItem item)
     {
         await _order.WaitAsync(CancellationToken.None);
         try
         {
-            await WriteInOrderAsync(item, logged);
+            await _queues.ToApply.Writer.WriteAsync(item, CancellationToken.None);
         }
         finally
         {
             _order.Release();
         }
-    }
-
-    private async Task WriteInOrderAsync(PipelineItem item, bool logged = true)
-    {
-        if (logged)
-            await _queues.ToLog.Writer.WriteAsync(item, CancellationToken.None);
-        await _queues.ToApply.Writer.WriteAsync(item, CancellationToken.None);
     }
 
     /// <summary>The leader sent its snapshot: the map becomes that state, written here as the next snap.X.</summary>

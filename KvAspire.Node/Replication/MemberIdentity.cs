@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using KvAspire.Node.Configuration;
+using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
 using KvAspire.Replication;
 using Microsoft.Extensions.Logging;
@@ -47,12 +48,13 @@ public sealed record MemberIdentity(Uri Address, bool Joining)
             identity = new MemberIdentity(new Uri(founding, $"{RaftGroup.Path}/{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}"), Joining: true);
             NodeLog.JoiningAsReplacement(logger, group.Self.Name, holder, identity.Address.ToString());
         }
-        Directory.CreateDirectory(dataDirectory);
+        FileSync.CreateDirectory(dataDirectory);
         await using (var stream = new FileStream(file, FileMode.CreateNew, FileAccess.Write))
         {
             await stream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(identity.Address.ToString()), cancellationToken);
             stream.Flush(flushToDisk: true);
         }
+        FileSync.Directory(dataDirectory);
         return identity;
     }
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using DotNext.Buffers;
 using DotNext.Net.Cluster.Consensus.Raft.Membership;
+using KvAspire.Node.Storage;
 using Microsoft.AspNetCore.Connections;
 
 namespace KvAspire.Node.Replication;
@@ -36,10 +37,13 @@ public sealed class MemberListFile(string path) : PersistentClusterConfiguration
             member.CopyTo(bytes, offset + 4);
             offset += 4 + member.Length;
         }
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
-        file.Write(bytes);
-        file.Flush(flushToDisk: true);
+        FileSync.CreateDirectory(Path.GetDirectoryName(path)!);
+        using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write))
+        {
+            file.Write(bytes);
+            file.Flush(flushToDisk: true);
+        }
+        FileSync.Directory(Path.GetDirectoryName(path)!);
     }
 
     protected override void Encode(UriEndPoint address, ref BufferWriterSlim<byte> writer)

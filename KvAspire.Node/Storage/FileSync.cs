@@ -6,34 +6,52 @@ namespace KvAspire.Node.Storage;
 /// fsync of a directory, which .NET has no API for: after a file is created or renamed, its directory
 /// entry is durable only once the directory itself is synced.
 /// </summary>
-public static partial class FileSync
+public static class FileSync
 {
+    /// <summary>Creates <paramref name="path"/> and any missing parent, each entry synced in its parent.</summary>
+    public static void CreateDirectory(string path)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        if (System.IO.Directory.Exists(full))
+            return;
+        var parent = System.IO.Path.GetDirectoryName(full)!;
+        CreateDirectory(parent);
+        System.IO.Directory.CreateDirectory(full);
+        Directory(parent);
+    }
+
     private const int ReadOnlyDirectory = 0x10000; // O_RDONLY | O_DIRECTORY on Linux
 
-    public static void Directory(string path)
+    public static unsafe void Directory(string path)
     {
         if (!OperatingSystem.IsLinux())
             return;
-        var fd = Open(path, ReadOnlyDirectory);
+        int fd;
+        fixed (byte* name = System.Text.Encoding.UTF8.GetBytes(path + "\0"))
+            fd = Libc.Open(name, ReadOnlyDirectory);
         if (fd < 0)
-            throw new IOException($"cannot open directory {path} to sync it (errno {Marshal.GetLastPInvokeError()})");
+            throw new IOException($"cannot open directory {path} to sync it (errno {Marshal.GetLastSystemError()})");
         try
         {
-            if (Fsync(fd) != 0)
-                throw new IOException($"cannot sync directory {path} (errno {Marshal.GetLastPInvokeError()})");
+            if (Libc.Fsync(fd) != 0)
+                throw new IOException($"cannot sync directory {path} (errno {Marshal.GetLastSystemError()})");
         }
         finally
         {
-            _ = Close(fd);
+            _ = Libc.Close(fd);
         }
     }
 
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags);
+    /// <summary>
+    /// The C library's functions as the process resolves them (the global scope, as a C program calls them),
+    /// so a library preloaded to observe file operations sees these too.
+    /// </summary>
+    private static unsafe class Libc
+    {
+        public static readonly delegate* unmanaged<byte*, int, int> Open = (delegate* unmanaged<byte*, int, int>)Export("open");
+        public static readonly delegate* unmanaged<int, int> Fsync = (delegate* unmanaged<int, int>)Export("fsync");
+        public static readonly delegate* unmanaged<int, int> Close = (delegate* unmanaged<int, int>)Export("close");
 
-    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
-    private static partial int Fsync(int fd);
-
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int Close(int fd);
+        private static nint Export(string name) => NativeLibrary.GetExport(NativeLibrary.GetMainProgramHandle(), name);
+    }
 }

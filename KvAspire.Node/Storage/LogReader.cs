@@ -12,7 +12,7 @@ public sealed record LogScan(long ValidLength, long Records, string? TornTail);
 public sealed class LogCorruptException(string message) : Exception(message);
 
 /// <summary>
-/// Reads a <c>log.X</c> file record by record. A crash can only damage the tail: the last record may be
+/// Reads a <c>log.X</c> file record by record, in file order: Raft entries and commit records. A crash can only damage the tail: the last record may be
 /// incomplete or fail its checksum, and anything may follow it (zeros, or bytes of a write that never
 /// completed). Damage after which no good record starts at any offset (a header whose length check holds,
 /// a payload within the file whose checksum holds and that decodes) is a torn tail, reported for the caller
@@ -20,7 +20,7 @@ public sealed class LogCorruptException(string message) : Exception(message);
 /// </summary>
 public static class LogReader
 {
-    public static LogScan Scan(string path, Action<CommittedEntry> onEntry)
+    public static LogScan Scan(string path, Action<RaftEntry> onEntry, Action<long> onCommit)
     {
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
         var length = file.Length;
@@ -60,11 +60,15 @@ public static class LogReader
                 var payload = buffer.AsSpan(0, payloadLength);
                 file.ReadExactly(payload);
 
-                var entry = LogRecordFormat.ChecksumMatches(payload, checksum) ? LogRecordFormat.DecodePayload(payload) : null;
-                if (entry is null)
+                RaftEntry? entry = null;
+                long committed = 0;
+                if (!LogRecordFormat.ChecksumMatches(payload, checksum) || !LogRecordFormat.TryDecodeRecord(payload, out entry, out committed))
                     return TornTailOrCorrupt(file, path, position, length, records, $"record at offset {position} fails its checksum");
 
-                onEntry(entry);
+                if (entry is not null)
+                    onEntry(entry);
+                else
+                    onCommit(committed);
                 records++;
                 position = recordEnd;
             }
@@ -100,6 +104,6 @@ public static class LogReader
             || bytes.Length - LogRecordFormat.RecordHeaderSize < payloadLength)
             return false;
         var payload = bytes.Slice(LogRecordFormat.RecordHeaderSize, payloadLength);
-        return LogRecordFormat.ChecksumMatches(payload, checksum) && LogRecordFormat.DecodePayload(payload) is not null;
+        return LogRecordFormat.ChecksumMatches(payload, checksum) && LogRecordFormat.TryDecodeRecord(payload, out _, out _);
     }
 }

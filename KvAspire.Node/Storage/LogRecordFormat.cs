@@ -5,31 +5,45 @@ using System.Text;
 namespace KvAspire.Node.Storage;
 
 /// <summary>
-/// The on-disk layout of <c>log.X</c>, all integers little-endian:
+/// The on-disk layout of <c>log.X</c>, the durable copy of the Raft log, all integers little-endian:
 /// <code>
 /// file:      | magic "KVLG" (4) | format version u16 | reserved u16 | record | record | ...
 /// record:    | payload length u32 | length check u32 (= ~length) | CRC-32 of payload u32 | payload |
-/// payload:   | index i64 | term i64 | timestamp unix ms i64 | operation | operation | ... (at least one)
+/// payload:   | kind u8 = 1 (entry) | index i64 | term i64 | flags u8 | command id i32 | body |
+///         or | kind u8 = 2 (commit) | index i64 |
+/// flags:     bit 0 = a membership entry, bit 1 = command id present
+/// body:      the entry as Raft carries it: empty for Raft's own entries, else a batch of writes:
+///            | 0 i64 | 0 i64 | timestamp unix ms i64 | operation | operation | ... (at least one)
 /// operation: | kind u8 | flags u8 | expected version i64 | client sequence u64 | client id length u16 |
 ///            | client id UTF-8 | key length u16 | key UTF-8 | value length u32 | value |
 /// flags:     bit 0 = expected version present, bit 1 = request id present
 /// </code>
-/// A record is one committed entry: the writes in it are one checksum, so a crash keeps all or none of
-/// them. Version 1 wrote exactly one operation per record, which version 2 reads the same way (a Raft
-/// entry written by version 1 decodes too). The length check tells a damaged length from a record cut
-/// short by a crash; the checksum tells a damaged or half-written payload from a complete one.
+/// An entry record is one Raft entry, written when the entry is appended, before the member acknowledges
+/// it: a later record for the same index replaces it and every entry after it (Raft cut the log there).
+/// A commit record says every entry up to its index is committed; it rides with the next entries, so it
+/// may lag. The writes in an entry are one checksum, so a crash keeps all or none of them. The length check
+/// tells a damaged length from a record cut short by a crash; the checksum tells a damaged or
+/// half-written payload from a complete one. Versions 1 and 2 held committed entries only, and Raft's own
+/// log lived beside them in <c>raft/</c>: they are not read (see <see cref="EarlierReleaseException"/>).
 /// </summary>
 public static class LogRecordFormat
 {
-    public const ushort FormatVersion = 2;
+    public const ushort FormatVersion = 3;
     public const int FileHeaderSize = 8;
     public const int RecordHeaderSize = 12;
 
     /// <summary>Anything longer is not a record we could have written: the length itself is damaged.</summary>
     public const int MaxPayloadSize = 64 * 1024 * 1024;
 
+    public const int CommitRecordSize = RecordHeaderSize + 1 + 8;
+
     private static ReadOnlySpan<byte> Magic => "KVLG"u8;
-    private const int EntryHeaderSize = 8 + 8 + 8;
+    private const byte EntryKind = 1;
+    private const byte CommitKind = 2;
+    private const int EntryRecordHeaderSize = 1 + 8 + 8 + 1 + 4;
+    private const byte IsMembership = 1;
+    private const byte HasCommandId = 2;
+    private const int BodyHeaderSize = 8 + 8 + 8;
     private const int FixedOperationSize = 1 + 1 + 8 + 8 + 2 + 2 + 4;
     private const byte HasExpectedVersion = 1;
     private const byte HasRequestId = 2;
@@ -47,35 +61,69 @@ public static class LogRecordFormat
         if (header.Length < FileHeaderSize || !header[..4].SequenceEqual(Magic))
             return "not a KvAspire log file (bad magic)";
         var version = BinaryPrimitives.ReadUInt16LittleEndian(header[4..]);
-        return version is 1 or FormatVersion ? null : $"log format version {version} is not supported (expected 1 to {FormatVersion})";
+        return version == FormatVersion ? null : $"log format version {version} is not supported (expected {FormatVersion})";
     }
 
-    public static int RecordSize(CommittedEntry entry) => RecordHeaderSize + PayloadSize(entry.Operations);
+    /// <summary>The format version a file header names, or null when it is not a log file's header.</summary>
+    public static ushort? VersionOf(ReadOnlySpan<byte> header) =>
+        header.Length >= FileHeaderSize && header[..4].SequenceEqual(Magic) ? BinaryPrimitives.ReadUInt16LittleEndian(header[4..]) : null;
 
-    /// <summary>Writes one whole record (header and payload) into <paramref name="destination"/>; returns its size.</summary>
-    public static int WriteRecord(CommittedEntry entry, Span<byte> destination)
+    public static int EntryRecordSize(RaftEntry entry) => RecordHeaderSize + EntryRecordHeaderSize + entry.Body.Length;
+
+    /// <summary>Writes one whole entry record (header and payload) into <paramref name="destination"/>; returns its size.</summary>
+    public static int WriteEntryRecord(RaftEntry entry, Span<byte> destination)
     {
         var payload = destination[RecordHeaderSize..];
-        BinaryPrimitives.WriteInt64LittleEndian(payload, entry.Index);
-        BinaryPrimitives.WriteInt64LittleEndian(payload[8..], entry.Term);
-        BinaryPrimitives.WriteInt64LittleEndian(payload[16..], entry.TimestampUnixMs);
-        var offset = EntryHeaderSize;
-        foreach (var operation in entry.Operations)
-            offset += WriteOperation(operation, payload[offset..]);
-
-        BinaryPrimitives.WriteInt32LittleEndian(destination, offset);
-        BinaryPrimitives.WriteInt32LittleEndian(destination[4..], ~offset);
-        BinaryPrimitives.WriteUInt32LittleEndian(destination[8..], Crc32.HashToUInt32(payload[..offset]));
-        return RecordHeaderSize + offset;
+        payload[0] = EntryKind;
+        BinaryPrimitives.WriteInt64LittleEndian(payload[1..], entry.Index);
+        BinaryPrimitives.WriteInt64LittleEndian(payload[9..], entry.Term);
+        payload[17] = (byte)((entry.IsMembership ? IsMembership : 0) | (entry.CommandId.HasValue ? HasCommandId : 0));
+        BinaryPrimitives.WriteInt32LittleEndian(payload[18..], entry.CommandId ?? 0);
+        entry.Body.Span.CopyTo(payload[EntryRecordHeaderSize..]);
+        return Seal(destination, EntryRecordHeaderSize + entry.Body.Length);
     }
 
-    /// <summary>The bytes <paramref name="operations"/> take in a payload, its entry header included.</summary>
-    private static int PayloadSize(IReadOnlyList<KvOperation> operations)
+    /// <summary>Writes a commit record: every entry up to <paramref name="index"/> is committed.</summary>
+    public static int WriteCommitRecord(long index, Span<byte> destination)
     {
-        var size = EntryHeaderSize;
-        foreach (var operation in operations)
-            size += OperationSize(operation);
-        return size;
+        var payload = destination[RecordHeaderSize..];
+        payload[0] = CommitKind;
+        BinaryPrimitives.WriteInt64LittleEndian(payload[1..], index);
+        return Seal(destination, 9);
+    }
+
+    private static int Seal(Span<byte> record, int payloadLength)
+    {
+        BinaryPrimitives.WriteInt32LittleEndian(record, payloadLength);
+        BinaryPrimitives.WriteInt32LittleEndian(record[4..], ~payloadLength);
+        BinaryPrimitives.WriteUInt32LittleEndian(record[8..], Crc32.HashToUInt32(record.Slice(RecordHeaderSize, payloadLength)));
+        return RecordHeaderSize + payloadLength;
+    }
+
+    /// <summary>
+    /// Decodes a record's payload whose checksum matched: an entry, or the index of a commit record; false
+    /// when its fields are inconsistent.
+    /// </summary>
+    public static bool TryDecodeRecord(ReadOnlySpan<byte> payload, out RaftEntry? entry, out long committed)
+    {
+        entry = null;
+        committed = 0;
+        if (payload.Length == 9 && payload[0] == CommitKind)
+        {
+            committed = BinaryPrimitives.ReadInt64LittleEndian(payload[1..]);
+            return committed > 0;
+        }
+        if (payload.Length < EntryRecordHeaderSize || payload[0] != EntryKind || (payload[17] & ~(IsMembership | HasCommandId)) != 0)
+            return false;
+        var index = BinaryPrimitives.ReadInt64LittleEndian(payload[1..]);
+        var term = BinaryPrimitives.ReadInt64LittleEndian(payload[9..]);
+        if (index <= 0 || term < 0)
+            return false;
+        var flags = payload[17];
+        entry = new RaftEntry(index, term, payload[EntryRecordHeaderSize..].ToArray(),
+            (flags & HasCommandId) != 0 ? BinaryPrimitives.ReadInt32LittleEndian(payload[18..]) : null,
+            (flags & IsMembership) != 0);
+        return true;
     }
 
     public static int OperationSize(KvOperation operation) =>
@@ -85,15 +133,20 @@ public static class LogRecordFormat
         + operation.Value.Length;
 
     /// <summary>
-    /// Writes not yet placed in the order, as a Raft entry's body: a record's payload with index and term 0
-    /// (the entry's own index and term replace them when it is committed).
+    /// Writes not yet placed in the order, as a Raft entry's body (index and term 0: the entry's own index
+    /// and term are its place once committed).
     /// </summary>
     public static ReadOnlyMemory<byte> EncodeOperations(long timestampUnixMs, IReadOnlyList<KvOperation> operations)
     {
-        var entry = new CommittedEntry(0, 0, timestampUnixMs, operations);
-        var record = new byte[RecordSize(entry)];
-        WriteRecord(entry, record);
-        return record.AsMemory(RecordHeaderSize);
+        var size = BodyHeaderSize;
+        foreach (var operation in operations)
+            size += OperationSize(operation);
+        var body = new byte[size];
+        BinaryPrimitives.WriteInt64LittleEndian(body.AsSpan(16), timestampUnixMs);
+        var offset = BodyHeaderSize;
+        foreach (var operation in operations)
+            offset += WriteOperation(operation, body.AsSpan(offset));
+        return body;
     }
 
     /// <summary>Reads a record header; false when its length is damaged or impossible.</summary>
@@ -107,16 +160,16 @@ public static class LogRecordFormat
 
     public static bool ChecksumMatches(ReadOnlySpan<byte> payload, uint checksum) => Crc32.HashToUInt32(payload) == checksum;
 
-    /// <summary>Decodes a payload whose checksum matched; null when its fields are inconsistent.</summary>
+    /// <summary>Decodes an entry's body of writes; null when it holds none or its fields are inconsistent.</summary>
     public static CommittedEntry? DecodePayload(ReadOnlySpan<byte> payload)
     {
-        if (payload.Length < EntryHeaderSize + FixedOperationSize)
+        if (payload.Length < BodyHeaderSize + FixedOperationSize)
             return null;
         var index = BinaryPrimitives.ReadInt64LittleEndian(payload);
         var term = BinaryPrimitives.ReadInt64LittleEndian(payload[8..]);
         var timestamp = BinaryPrimitives.ReadInt64LittleEndian(payload[16..]);
         var operations = new List<KvOperation>(1);
-        var offset = EntryHeaderSize;
+        var offset = BodyHeaderSize;
         while (offset < payload.Length)
         {
             if (DecodeOperation(payload, ref offset) is not { } operation)

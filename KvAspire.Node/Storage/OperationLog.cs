@@ -2,7 +2,7 @@ namespace KvAspire.Node.Storage;
 
 /// <summary>
 /// F2's file: <c>log.X</c>, kept open, written only at its end. A batch of records is one write and one
-/// fsync, so writes that arrive together share the cost of making them durable.
+/// fsync, so entries that arrive together share the cost of making them durable.
 /// </summary>
 public sealed class OperationLog : IDisposable
 {
@@ -61,18 +61,23 @@ public sealed class OperationLog : IDisposable
         }
     }
 
-    /// <summary>Appends the entries and returns once they are on disk.</summary>
-    public void Append(IReadOnlyList<CommittedEntry> entries)
+    /// <summary>
+    /// Appends the entries, and a commit record when <paramref name="committed"/> is given, and returns once
+    /// they are on disk: one write and one sync for the batch.
+    /// </summary>
+    public void Append(IReadOnlyList<RaftEntry> entries, long? committed)
     {
-        var size = 0;
+        var size = committed.HasValue ? LogRecordFormat.CommitRecordSize : 0;
         foreach (var entry in entries)
-            size += LogRecordFormat.RecordSize(entry);
+            size += LogRecordFormat.EntryRecordSize(entry);
         if (_buffer.Length < size)
             _buffer = new byte[Math.Max(size, _buffer.Length * 2)];
 
         var offset = 0;
         foreach (var entry in entries)
-            offset += LogRecordFormat.WriteRecord(entry, _buffer.AsSpan(offset));
+            offset += LogRecordFormat.WriteEntryRecord(entry, _buffer.AsSpan(offset));
+        if (committed is { } index)
+            offset += LogRecordFormat.WriteCommitRecord(index, _buffer.AsSpan(offset));
         _file.Write(_buffer, 0, offset);
         _length += offset;
         _file.Flush(flushToDisk: true);

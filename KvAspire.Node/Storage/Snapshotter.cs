@@ -9,15 +9,22 @@ namespace KvAspire.Node.Storage;
 /// Writes a frozen view of the map to <c>snap.X</c> in the background, then applies retention: only the
 /// last 3 logs and 3 snapshots stay. Writes and reads go on meanwhile.
 /// </summary>
-public sealed class Snapshotter(RecoveredState recovered, NodeTelemetry telemetry, ILogger<Snapshotter> logger)
+public sealed class Snapshotter(RecoveredState recovered, LogWorker log, NodeTelemetry telemetry, ILogger<Snapshotter> logger)
 {
-    public Task WriteAsync(SnapshotMarker marker, MapSnapshot view) => Task.Run(async () =>
+    /// <summary>Called by F3 at the marker, in order: F2 is told where log.X starts before any later entry is applied.</summary>
+    public Task WriteAsync(SnapshotMarker marker, MapSnapshot view)
+    {
+        var rotated = log.RotateAsync(marker.Number, view.LastIndex);
+        return Task.Run(() => WriteAsync(marker, view, rotated));
+    }
+
+    private async Task WriteAsync(SnapshotMarker marker, MapSnapshot view, Task rotated)
     {
         var name = DataFiles.SnapshotName(marker.Number);
         try
         {
-            // snap.X may appear only once log.X exists, so that recovery from snap.X finds the writes after it.
-            await marker.Rotated;
+            // snap.X may appear only once log.X exists, so that recovery from snap.X finds the entries after it.
+            await rotated;
             var started = Stopwatch.GetTimestamp();
             var size = SnapshotFile.Write(recovered.DataDirectory, marker.Number, view);
             var removed = DataFiles.Expired(DataFiles.List(recovered.DataDirectory), marker.Number).ToList();
@@ -34,5 +41,5 @@ public sealed class Snapshotter(RecoveredState recovered, NodeTelemetry telemetr
             NodeLog.SnapshotFailed(logger, name, e);
             marker.Fail(e);
         }
-    });
+    }
 }

@@ -9,8 +9,8 @@ public static partial class NodeLog
     [LoggerMessage(1, LogLevel.Information, "Node {Node} (position {Position}, replica {Replica}) serving gRPC on {GrpcAddress}, health on {HttpAddress}, data in {DataDirectory}")]
     public static partial void Serving(ILogger logger, string node, int position, int replica, string grpcAddress, string httpAddress, string dataDirectory);
 
-    [LoggerMessage(2, LogLevel.Information, "Recovered {DataDirectory}: {Keys} keys, last index {LastIndex}, writing to {ActiveLog}, in {ElapsedMs:F1} ms")]
-    public static partial void Recovered(ILogger logger, string dataDirectory, int keys, long lastIndex, string activeLog, double elapsedMs);
+    [LoggerMessage(2, LogLevel.Information, "Recovered {DataDirectory}: {Keys} keys, committed up to index {CommitIndex}, Raft log up to {LastIndex}, writing to {ActiveLog}, in {ElapsedMs:F1} ms")]
+    public static partial void Recovered(ILogger logger, string dataDirectory, int keys, long commitIndex, long lastIndex, string activeLog, double elapsedMs);
 
     [LoggerMessage(7, LogLevel.Information, "Loaded {Snapshot}: {Keys} keys up to index {LastIndex} in {ElapsedMs:F1} ms")]
     public static partial void SnapshotLoaded(ILogger logger, string snapshot, int keys, long lastIndex, double elapsedMs);
@@ -18,7 +18,7 @@ public static partial class NodeLog
     [LoggerMessage(8, LogLevel.Warning, "{Snapshot} cannot be used ({Reason}); falling back to the previous snapshot and its logs")]
     public static partial void SnapshotUnusable(ILogger logger, string snapshot, string reason);
 
-    [LoggerMessage(9, LogLevel.Information, "Replayed {Log}: {Records} records, now at index {LastIndex}, in {ElapsedMs:F1} ms")]
+    [LoggerMessage(9, LogLevel.Information, "Read {Log}: {Records} records, Raft log now up to index {LastIndex}, in {ElapsedMs:F1} ms")]
     public static partial void LogReplayed(ILogger logger, string log, long records, long lastIndex, double elapsedMs);
 
     [LoggerMessage(10, LogLevel.Information, "Removed {File}, an unfinished snapshot left by a crash")]

@@ -22,9 +22,8 @@ public sealed class NodeTelemetry
     private readonly Counter<long> _snapshots;
     private readonly Histogram<double> _snapshotDuration;
     private readonly Histogram<long> _snapshotSize;
-    private long _logBytes;
 
-    public NodeTelemetry(IMeterFactory meterFactory, AdmissionInterceptor admission, PipelineQueues queues, Forwarder forwarder, RecoveredState recovered)
+    public NodeTelemetry(IMeterFactory meterFactory, AdmissionInterceptor admission, PipelineQueues queues, LogWorker log, Forwarder forwarder, RecoveredState recovered)
     {
         var meter = meterFactory.Create(Name);
         _operations = meter.CreateCounter<long>("kvaspire.operations", "{operation}",
@@ -36,20 +35,20 @@ public sealed class NodeTelemetry
         {
             Depth(admission.InFlight, "F1"),
             Depth(admission.Waiting, "F1-waiting"),
-            Depth(queues.ToLog.Reader.Count, "F2"),
+            Depth(log.Waiting, "F2"),
             Depth(queues.ToApply.Reader.Count, "F3"),
             Depth(forwarder.InFlight, "F4"),
-        }, "{request}", "F1: requests admitted and not yet answered (F1-waiting: waiting for a slot); F2, F3: items queued for the log and the map; F4: forwards under way");
+        }, "{request}", "F1: requests admitted and not yet answered (F1-waiting: waiting for a slot); F2: Raft entries appended and waiting for their sync; F3: items queued for the map; F4: forwards under way");
         _snapshots = meter.CreateCounter<long>("kvaspire.snapshots", "{snapshot}", "Snapshots written");
         _snapshotDuration = meter.CreateHistogram<double>("kvaspire.snapshot.duration", "ms", "Time to write a snapshot");
         _snapshotSize = meter.CreateHistogram<long>("kvaspire.snapshot.size", "By", "Size of each snapshot written");
-        meter.CreateObservableGauge("kvaspire.log.size", () => Volatile.Read(ref _logBytes), "By",
+        meter.CreateObservableGauge("kvaspire.log.size", () => log.Length, "By",
             "Bytes in the current log, written since the last snapshot started");
         meter.CreateObservableGauge("kvaspire.recovery.duration", () => recovered.Duration.TotalMilliseconds, "ms",
             "Time the last start spent loading its snapshot and replaying its logs");
     }
 
-    public void RecordLogSize(long bytes) => Volatile.Write(ref _logBytes, bytes);
+
 
     public void RecordSnapshot(TimeSpan elapsed, long sizeBytes)
     {

@@ -3,11 +3,11 @@ using KvAspire.Node.Storage;
 namespace KvAspire.Tests.Support;
 
 /// <summary>
-/// Whether the replicas of a position applied the same entries, read from their <c>log.X</c> files: an
-/// index held by several replicas must hold the same term and command in each, and an index one replica
-/// holds must not be missing from the middle of another's log file (a replica that applied an entry the
-/// others never had, or skipped one they applied). Raft's own entries (a new leader's no-op) are in no
-/// log, so the gaps they leave are the same everywhere. A torn tail is left out.
+/// Whether the replicas of a position committed the same entries, read from their <c>log.X</c> files (the
+/// Raft log, each record for an index replacing the entries from there on, up to the replica's last commit
+/// record): an index held by several replicas must hold the same term and command in each, and an index
+/// one replica holds must not be missing from the middle of another's log file (a replica that applied an
+/// entry the others never had, or skipped one they applied). A torn tail is left out.
 /// </summary>
 public static class ReplicaAgreement
 {
@@ -37,7 +37,9 @@ public static class ReplicaAgreement
 
     private static Replica Read(string directory)
     {
-        var replica = new Replica([], []);
+        var entries = new SortedDictionary<long, string>();
+        var files = new List<(long First, long Last)>();
+        long committed = 0;
         foreach (var log in DataFiles.List(directory).Logs)
         {
             var (first, last) = (long.MaxValue, long.MinValue);
@@ -45,18 +47,24 @@ public static class ReplicaAgreement
             {
                 LogReader.Scan(Path.Combine(directory, DataFiles.LogName(log)), entry =>
                 {
-                    replica.Entries[entry.Index] = $"term {entry.Term} " + string.Join(", ", entry.Operations.Select(o =>
-                        $"{o.Kind} '{o.Key}' {o.RequestId?.ClientId}/{o.RequestId?.Sequence} {Convert.ToHexString(o.Value.Span)}"));
+                    foreach (var replaced in entries.Keys.Where(index => index >= entry.Index).ToList())
+                        entries.Remove(replaced);
+                    entries[entry.Index] = $"term {entry.Term} " + (LogRecordFormat.DecodePayload(entry.Body.Span) is { } writes
+                        ? string.Join(", ", writes.Operations.Select(o =>
+                            $"{o.Kind} '{o.Key}' {o.RequestId?.ClientId}/{o.RequestId?.Sequence} {Convert.ToHexString(o.Value.Span)}"))
+                        : $"Raft's own entry {Convert.ToHexString(entry.Body.Span)}");
                     (first, last) = (Math.Min(first, entry.Index), Math.Max(last, entry.Index));
-                });
+                }, commit => committed = Math.Max(committed, commit));
             }
             catch (FileNotFoundException)
             {
                 // Removed by a snapshot after it was listed: its entries are in the snapshot.
             }
             if (first <= last)
-                replica.Spans.Add((first, last));
+                files.Add((first, last));
         }
+        var replica = new Replica(entries.Where(e => e.Key <= committed).ToDictionary(), []);
+        replica.Spans.AddRange(files.Select(f => (f.First, Math.Min(f.Last, committed))).Where(f => f.First <= f.Item2));
         return replica;
     }
 }

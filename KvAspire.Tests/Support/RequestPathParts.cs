@@ -61,9 +61,6 @@ public sealed class RequestPathParts : IDisposable
 
     public Forwarder Forwarder { get; }
 
-    /// <summary>A durability gate over the same (empty) data directory: what completes the requests the map answers.</summary>
-    public DurabilityGate NewGate() => new(_data.Recover());
-
     public void Dispose()
     {
         _lifetime.StopApplication();

@@ -20,7 +20,14 @@ public sealed class RecoveryTests : IDisposable
     private void WriteLog(params CommittedEntry[] entries)
     {
         using var log = OperationLog.Open(_directory.Path, 0, File.Exists(LogPath) ? new FileInfo(LogPath).Length : 0);
-        log.Append(entries);
+        log.AppendCommitted(entries);
+    }
+
+    /// <summary>Entries appended and synced, with no commit record after them (yet).</summary>
+    private void WriteUncommitted(params CommittedEntry[] entries)
+    {
+        using var log = OperationLog.Open(_directory.Path, 0, new FileInfo(LogPath).Length);
+        log.Append([.. entries.Select(CommittedLogWriter.ToRaftEntry)], committed: null);
     }
 
     private RecoveredState Recover() => _directory.Recover();
@@ -82,7 +89,7 @@ public sealed class RecoveryTests : IDisposable
     {
         WriteLog(Entry(1, OperationKind.Create, "a", "1"), Entry(2, OperationKind.Create, "b", "2"));
         var intact = File.ReadAllBytes(LogPath);
-        WriteLog(Entry(3, OperationKind.Create, "c", "3"));
+        WriteUncommitted(Entry(3, OperationKind.Create, "c", "3"));
         var withThird = File.ReadAllBytes(LogPath);
         var torn = tear(damage.StartsWith("last record") ? withThird : intact);
         File.WriteAllBytes(LogPath, torn);
@@ -195,5 +202,63 @@ public sealed class RecoveryTests : IDisposable
         var error = Assert.Throws<LogCorruptException>(Recover);
 
         Assert.Contains("bad magic", error.Message);
+    }
+
+    [Fact]
+    public void Entries_after_the_last_commit_record_go_back_to_raft_without_reaching_the_map()
+    {
+        WriteLog(Entry(1, OperationKind.Create, "a", "1"));
+        WriteUncommitted(Entry(2, OperationKind.Create, "b", "2"), Entry(3, OperationKind.Create, "c", "3"));
+
+        var state = Recover();
+
+        Assert.Equal((1L, 3L), (state.CommitIndex, state.LastIndex));
+        Assert.Equal("1", ValueOf(state, "a"));
+        Assert.Equal(ResultCode.NotFound, state.Map.Read("b").Code);
+        Assert.Equal([1L, 2L, 3L], state.Entries.Select(e => e.Index));
+    }
+
+    [Fact]
+    public void A_record_for_an_index_written_again_replaces_that_entry_and_every_one_after_it()
+    {
+        WriteLog(Entry(1, OperationKind.Create, "a", "1"));
+        WriteUncommitted(Entry(2, OperationKind.Create, "b", "old"), Entry(3, OperationKind.Create, "c", "old"));
+        WriteLog(Entry(2, OperationKind.Create, "b", "new") with { Term = 2 });
+
+        var state = Recover();
+
+        Assert.Equal((2L, 2L), (state.CommitIndex, state.LastIndex));
+        Assert.Equal("new", ValueOf(state, "b"));
+        Assert.Equal(ResultCode.NotFound, state.Map.Read("c").Code);
+        Assert.Equal([(1L, 0L), (2L, 2L)], state.Entries.Select(e => (e.Index, e.Term)));
+    }
+
+    [Theory]
+    [InlineData("raft/checkpoint")]
+    [InlineData("raft/metadata/")]
+    [InlineData("log.0 of format 2")]
+    public void A_data_directory_of_an_earlier_release_is_refused_with_what_to_do(string leftBehind)
+    {
+        if (leftBehind.StartsWith("log.0"))
+        {
+            var header = new byte[LogRecordFormat.FileHeaderSize];
+            LogRecordFormat.WriteFileHeader(header);
+            header[4] = 2;
+            File.WriteAllBytes(LogPath, header);
+        }
+        else if (leftBehind.EndsWith('/'))
+            Directory.CreateDirectory(_directory.File(leftBehind));
+        else
+        {
+            Directory.CreateDirectory(_directory.File("raft"));
+            File.WriteAllBytes(_directory.File(leftBehind), new byte[20]);
+        }
+        var before = Directory.GetFileSystemEntries(_directory.Path, "*", SearchOption.AllDirectories).Order().ToList();
+
+        var error = Assert.Throws<EarlierReleaseException>(Recover);
+
+        Assert.Contains("earlier KvAspire release", error.Message);
+        Assert.Contains("Upgrade one replica at a time", error.Message);
+        Assert.Equal(before, Directory.GetFileSystemEntries(_directory.Path, "*", SearchOption.AllDirectories).Order());
     }
 }

@@ -20,7 +20,7 @@ public sealed class ReplicaAgreementTests : IDisposable
         var directory = _topology.DataDirectoryOf(_topology.Nodes[replica]);
         Directory.CreateDirectory(directory);
         using var file = OperationLog.Open(directory, log, 0);
-        file.Append(entries.Select(e => new CommittedEntry(e.Index, 1, 1000, [new KvOperation(OperationKind.Create, e.Key, Encoding.UTF8.GetBytes("v"))])).ToList());
+        file.AppendCommitted(entries.Select(e => new CommittedEntry(e.Index, 1, 1000, [new KvOperation(OperationKind.Create, e.Key, Encoding.UTF8.GetBytes("v"))])).ToList());
     }
 
     [Fact]

@@ -26,7 +26,7 @@ public sealed class SnapshotRecoveryTests : IDisposable
         }).ToList();
         var path = PathOf(DataFiles.LogName(log));
         using var file = OperationLog.Open(_directory.Path, log, File.Exists(path) ? new FileInfo(path).Length : 0);
-        file.Append(entries);
+        file.AppendCommitted(entries);
         foreach (var entry in entries)
             _live.Apply(entry);
     }
@@ -189,15 +189,29 @@ public sealed class SnapshotRecoveryTests : IDisposable
     }
 
     [Fact]
-    public void Indexes_skipped_by_Raft_entries_of_its_own_are_replayed_past()
+    public void Raft_entries_of_its_own_come_back_to_raft_and_leave_the_map_alone()
+    {
+        Write(0, 3);
+        using (var file = OperationLog.Open(_directory.Path, 0, new FileInfo(PathOf(DataFiles.LogName(0))).Length))
+            file.Append([new RaftEntry(++_index, 2, ReadOnlyMemory<byte>.Empty), new RaftEntry(++_index, 3, ReadOnlyMemory<byte>.Empty)], _index);
+        Write(0, 1);
+
+        var state = Recover();
+
+        Assert.Equal((6L, 6L), (state.LastIndex, state.CommitIndex));
+        Assert.Equal(4, state.Map.Count);
+        Assert.Equal([(4L, 2L, 0), (5L, 3L, 0)], state.Entries.Where(e => e.Index is 4 or 5).Select(e => (e.Index, e.Term, e.Body.Length)));
+    }
+
+    [Fact]
+    public void An_entry_missing_from_the_middle_of_the_log_stops_recovery()
     {
         Write(0, 3);
         _index += 2;
         Write(0, 1);
 
-        var state = Recover();
+        var error = Assert.Throws<LogCorruptException>(Recover);
 
-        Assert.Equal(6, state.LastIndex);
-        Assert.Equal(4, state.Map.Count);
+        Assert.Contains("holds entry 6 after entry 3", error.Message);
     }
 }

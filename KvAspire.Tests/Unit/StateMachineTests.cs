@@ -15,8 +15,8 @@ namespace KvAspire.Tests.Unit;
 
 /// <summary>
 /// <see cref="KvStateMachine"/> behind a real DotNext write-ahead log, in process: committed entries come out
-/// in F2 and F3 in commit order with their Raft index and term; Raft's own entries, undecodable entries and
-/// entries already replayed from <c>log.X</c> come out as nothing; a snapshot from the leader becomes the
+/// in F3 in commit order with their Raft index and term; Raft's own entries and undecodable entries come
+/// out as nothing; a snapshot from the leader becomes the
 /// map's state and Raft's snapshot; an entry that cannot be applied stops the node.
 /// </summary>
 [Trait("Category", "Unit")]
@@ -65,24 +65,22 @@ public sealed class StateMachineTests : IAsyncDisposable
         return index;
     }
 
-    private List<PipelineItem> Drain(bool log)
+    private List<PipelineItem> Drain()
     {
         var items = new List<PipelineItem>();
-        while ((log ? _queues.ToLog : _queues.ToApply).Reader.TryRead(out var item))
+        while (_queues.ToApply.Reader.TryRead(out var item))
             items.Add(item);
         return items;
     }
 
     [Fact]
-    public async Task Committed_writes_reach_the_log_and_the_map_in_commit_order_with_their_index_and_term()
+    public async Task Committed_writes_reach_the_map_in_commit_order_with_their_index_and_term()
     {
         var wal = await OpenAsync();
         await CommitAsync(wal, Payload(Create("a", sequence: 1)), term: 2);
         await CommitAsync(wal, Payload(Create("b", sequence: 2)), term: 3);
 
-        var logged = Drain(log: true).Cast<CommittedWrites>().Select(c => c.Entry).ToList();
-        var applied = Drain(log: false).Cast<CommittedWrites>().Select(c => c.Entry).ToList();
-        Assert.Equal(logged, applied);
+        var applied = Drain().Cast<CommittedWrites>().Select(c => c.Entry).ToList();
         Assert.Equal([("a", 1L, 2L), ("b", 2L, 3L)], applied.Select(e => (e.Operations.Single().Key, e.Index, e.Term)));
         Assert.Equal(2, _stateMachine!.AppliedIndex);
     }
@@ -96,7 +94,7 @@ public sealed class StateMachineTests : IAsyncDisposable
         await CommitAsync(wal, Payload(Create("a", sequence: 7)), context: new[] { waiting });
         await CommitAsync(wal, Payload(Create("b", sequence: 9)), context: new[] { stale });
 
-        var applied = Drain(log: false).Cast<CommittedWrites>().ToList();
+        var applied = Drain().Cast<CommittedWrites>().ToList();
         Assert.Same(waiting, applied[0].Waiting.Single());
         Assert.Equal(1, waiting.Entry!.Index);
         Assert.Null(applied[1].Waiting.Single());
@@ -112,7 +110,7 @@ public sealed class StateMachineTests : IAsyncDisposable
         await CommitAsync(wal, Payload(Create("between", sequence: 8)));
         await CommitAsync(wal, Payload(Create("a", sequence: 7)), context: new[] { waiting });
 
-        var applied = Drain(log: false).Cast<CommittedWrites>().ToList();
+        var applied = Drain().Cast<CommittedWrites>().ToList();
         Assert.Equal([1L, 2L, 3L], applied.Select(c => c.Entry.Index));
         Assert.Same(waiting, applied[0].Waiting.Single());
         Assert.Null(applied[2].Waiting.Single());
@@ -126,9 +124,7 @@ public sealed class StateMachineTests : IAsyncDisposable
         var proposers = new[] { new PendingRequest(Create("a", sequence: 1), default), new PendingRequest(Create("b", "d", sequence: 1), default) };
         await CommitAsync(wal, LogRecordFormat.EncodeOperations(1000, [proposers[0].Operation, proposers[1].Operation]), context: proposers);
 
-        var logged = Assert.IsType<CommittedWrites>(Assert.Single(Drain(log: true)));
-        var applied = Assert.IsType<CommittedWrites>(Assert.Single(Drain(log: false)));
-        Assert.Same(logged, applied);
+        var applied = Assert.IsType<CommittedWrites>(Assert.Single(Drain()));
         Assert.Equal(["a", "b"], applied.Entry.Operations.Select(o => o.Key));
         Assert.Equal(proposers, applied.Waiting);
         Assert.All(proposers, p => Assert.Same(applied.Entry, p.Entry));
@@ -143,7 +139,7 @@ public sealed class StateMachineTests : IAsyncDisposable
         await CommitAsync(wal, Encoding.UTF8.GetBytes("not a command at all, but long enough to look like one............"));
         var last = await CommitAsync(wal, Payload(Create("after")));
 
-        Assert.Equal(["after"], Drain(log: false).Cast<CommittedWrites>().Select(c => c.Entry.Operations.Single().Key));
+        Assert.Equal(["after"], Drain().Cast<CommittedWrites>().Select(c => c.Entry.Operations.Single().Key));
         Assert.Equal(last, _stateMachine!.AppliedIndex);
     }
 
@@ -154,28 +150,7 @@ public sealed class StateMachineTests : IAsyncDisposable
         await CommitAsync(wal, LogRecordFormat.EncodeOperations(5000, [Create("a", sequence: 1)]));
         await CommitAsync(wal, LogRecordFormat.EncodeOperations(4000, [Create("b", sequence: 2)]));
 
-        Assert.Equal([5000L, 5000L], Drain(log: false).Cast<CommittedWrites>().Select(c => c.Entry.TimestampUnixMs));
-    }
-
-    [Fact]
-    public async Task Entries_already_replayed_from_the_logs_are_not_applied_again_and_raft_is_told_of_them()
-    {
-        using (var log = OperationLog.Open(_data.Path, 0, 0))
-        {
-            log.Append([
-                new CommittedEntry(1, 1, 1000, [Create("a", sequence: 1)]),
-                new CommittedEntry(2, 1, 1000, [Create("b", sequence: 2)]),
-            ]);
-        }
-
-        var wal = await OpenAsync();
-
-        // The replayed state is announced as Raft's snapshot, so Raft gives the next entry index 3.
-        Assert.Equal(2, _stateMachine!.Snapshot!.Index);
-        Assert.IsType<SnapshotMarker>(Assert.Single(Drain(log: false)));
-        var next = await CommitAsync(wal, Payload(Create("c", sequence: 3)));
-        Assert.Equal(3, next);
-        Assert.Equal([("c", 3L)], Drain(log: false).Cast<CommittedWrites>().Select(c => (c.Entry.Operations.Single().Key, c.Entry.Index)));
+        Assert.Equal([5000L, 5000L], Drain().Cast<CommittedWrites>().Select(c => c.Entry.TimestampUnixMs));
     }
 
     [Fact]
@@ -190,11 +165,9 @@ public sealed class StateMachineTests : IAsyncDisposable
         var sent = new StoredSnapshot(leaderFiles.Path, 9, 5, 4, Task.CompletedTask);
 
         var installing = wal.AppendAsync(sent, 5).AsTask();
-        var marker = (SnapshotMarker)await _queues.ToLog.Reader.ReadAsync();
-        Assert.Same(marker, await _queues.ToApply.Reader.ReadAsync());
+        var marker = (SnapshotMarker)await _queues.ToApply.Reader.ReadAsync();
         Assert.Equal(5, marker.Install!.LastIndex);
         Assert.Equal(["k1", "k2", "k3", "k4", "k5"], marker.Install.Values.Keys.Order());
-        marker.MarkRotated();
         marker.MarkWritten(5, 4);
         await installing;
 
@@ -202,7 +175,7 @@ public sealed class StateMachineTests : IAsyncDisposable
         Assert.Equal(5, _stateMachine.AppliedIndex);
         var next = await CommitAsync(wal, Payload(Create("after", sequence: 6)), term: 4);
         Assert.Equal(6, next);
-        Assert.Equal(6, Drain(log: false).Cast<CommittedWrites>().Single().Entry.Index);
+        Assert.Equal(6, Drain().Cast<CommittedWrites>().Single().Entry.Index);
     }
 
     [Fact]
@@ -229,7 +202,7 @@ public sealed class StateMachineTests : IAsyncDisposable
 
         await CommitAsync(wal, Payload(Create("a", sequence: 1)));
         await SnapshotAsync(lastIndex: 1);
-        Assert.Equal([typeof(CommittedWrites), typeof(SnapshotMarker)], Drain(log: false).Select(i => i.GetType()));
+        Assert.Equal([typeof(CommittedWrites), typeof(SnapshotMarker)], Drain().Select(i => i.GetType()));
         await CommitAsync(wal, Payload(Create("b", sequence: 2)));
         await SnapshotAsync(lastIndex: 2);
         await Wait.UntilAsync(() => _stateMachine.Snapshot?.Index == 1, TimeSpan.FromSeconds(5), "snapshot 1 to become Raft's snapshot");
@@ -260,7 +233,6 @@ public sealed class StateMachineTests : IAsyncDisposable
     {
         var marker = await _stateMachine!.StartSnapshotAsync(CancellationToken.None);
         Assert.NotNull(marker);
-        marker.MarkRotated();
         marker.MarkWritten(lastIndex, 1);
     }
 
