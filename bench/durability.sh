@@ -44,14 +44,24 @@ durable_ops_per_write() {
     tracers+=($!)
   done
   sleep 1 # strace attaches to every thread before the run starts
+  # Which file each mapping is, sampled through the run: a file mapped then removed (a page file of
+  # DotNext's log after compaction) is gone from the map by the end.
+  local samplers=()
+  for i in "${!members[@]}"; do
+    pid=${members[$i]#*=}
+    rm -f "${traces[$i]}.done"
+    ( while kill -0 "$pid" 2>/dev/null && [ ! -e "${traces[$i]}.done" ]; do cat "/proc/$pid/maps" 2>/dev/null; sleep 0.2; done > "${traces[$i]}.maps" ) &
+    samplers+=($!)
+  done
   local acknowledged
   acknowledged=$("$@" 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)['succeeded'])")
   for i in "${!members[@]}"; do
-    # What each open file was opened with, and which mappings are files: read before the tracers stop.
+    # What each open file was opened with: read before the tracers stop.
     pid=${members[$i]#*=}
     for fd in /proc/"$pid"/fdinfo/*; do echo "${fd##*/} $(readlink "/proc/$pid/fd/${fd##*/}" 2>/dev/null) $(awk '/^flags:/ {print $2}' "$fd" 2>/dev/null)"; done > "${traces[$i]}.fds" 2>/dev/null || true
-    cp "/proc/$pid/maps" "${traces[$i]}.maps" 2>/dev/null || true
+    touch "${traces[$i]}.done"
   done
+  wait "${samplers[@]}" 2>/dev/null || true
   for pid in "${tracers[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
   wait "${tracers[@]}" 2>/dev/null || true
   for i in "${!members[@]}"; do
@@ -64,14 +74,16 @@ for line in open(trace + ".fds"):
     parts = line.split()
     if len(parts) == 3:
         flags_of[parts[1]] = int(parts[2], 8)
-maps = []        # (start, end, path) of every file mapping
+maps = set()    # (start, end, path) of every shared writable file mapping seen: the only kind msync writes back
 for line in open(trace + ".maps"):
     parts = line.split(maxsplit=5)
-    if len(parts) == 6 and parts[5].startswith("/"):
+    if len(parts) == 6 and parts[5].startswith("/") and parts[1].startswith("rw") and parts[1].endswith("s"):
         start, end = (int(x, 16) for x in parts[0].split("-"))
-        maps.append((start, end, parts[5].strip()))
+        maps.add((start, end, parts[5].strip()))
 in_memory = {}
 def memory_only(path):
+    if path.startswith("/memfd:"):
+        return True
     folder = os.path.dirname(path)
     if folder not in in_memory:
         kind = subprocess.run(["stat", "-f", "-c", "%T", folder], capture_output=True, text=True).stdout.strip()
@@ -99,8 +111,11 @@ for line in open(trace):
             kind, path = name, f.group(2)
     elif name == "msync":
         address = int(rest.split(",")[0], 16)
-        path = next((p for s, e, p in maps if s <= address < e), "?")
-        kind = "msync"
+        # A range may have held several mappings over the run (the runtime's memfd double mappings of
+        # code reuse addresses): one in memory is the one written back, as no disk file was mapped so.
+        paths = sorted({p for s, e, p in maps if s <= address < e}, key=lambda p: not memory_only(p))
+        path = paths[0] if paths else "?"
+        kind = "msync" if path != "?" else "msync of a mapping not seen"
     else:  # a write: durable only to a file opened O_SYNC, O_DSYNC or O_DIRECT
         f = fd_path.match(rest)
         if f and f.group(2).startswith("/") and flags_of.get(f.group(2), 0) & SYNC_FLAGS:
