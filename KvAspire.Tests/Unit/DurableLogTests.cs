@@ -62,15 +62,17 @@ public sealed class DurableLogTests : IDisposable
     {
         await using (var leader = await Member.StartAsync(_directory, _live.Path))
         {
-            // The leader's path: its own append (returning before its sync), then the commit once a majority holds the entry.
-            var index = await leader.Raft.AppendAsync(Entry(1));
+            // The leader's path: its own appends (each returning before its sync: a large one keeps the log
+            // worker busy), then the commit once a majority holds the entries.
+            await leader.Raft.AppendAsync(new BufferedRaftEntry { Content = new byte[32 * 1024 * 1024], Term = 1 });
+            var index = await leader.Raft.AppendAsync(Entry(2));
             await ((IAuditTrail)leader.Log).CommitAsync(index);
             CopyDirectory(_live.Path, _crashImage.Path);
         }
 
         await using var restarted = await Member.StartAsync(_directory, _crashImage.Path);
-        Assert.Equal(1, restarted.Log.LastEntryIndex);
-        Assert.Equal(["entry 1"], await restarted.BodiesAsync(1, 1));
+        Assert.Equal(2, restarted.Log.LastEntryIndex);
+        Assert.Equal(["entry 2"], await restarted.BodiesAsync(2, 2));
     }
 
     [Fact]
