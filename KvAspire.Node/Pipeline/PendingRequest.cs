@@ -7,7 +7,7 @@ namespace KvAspire.Node.Pipeline;
 /// One request as the node carries it from its handler to its answer: the operation, the trace it
 /// belongs to, how many servers forwarded it here, where its key lives, and, for a write of this
 /// position, its place in the committed order once Raft gives it one. <see cref="Result"/> is the map's
-/// answer: only the <see cref="DurabilityGate"/> completes it (once what it depends on is on disk), and
+/// answer: only the apply worker completes it (what it reads was synced before it committed), and
 /// only the replication path awaits it.
 /// </summary>
 public sealed class PendingRequest(KvOperation operation, ActivityContext traceContext, int hopsSoFar = 0, bool handedToLeader = false) : PipelineItem

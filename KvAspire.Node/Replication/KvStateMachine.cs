@@ -94,7 +94,7 @@ public sealed class KvStateMachine : IStateMachine
             Volatile.Write(ref _appliedIndex, entry.Index);
             return entry.Index;
         }
-        catch (Exception e) when (e is not (OperationCanceledException or ChannelClosedException))
+        catch (Exception e) when (e is not (OperationCanceledException or ChannelClosedException or SnapshotTransferException))
         {
             // Raft stops applying on this node once this throws; the node stops with it.
             NodeLog.ApplyFailed(_logger, entry.Index, e);
@@ -182,7 +182,17 @@ public sealed class KvStateMachine : IStateMachine
     /// <summary>The leader sent its snapshot: the map becomes that state, written here as the next snap.X.</summary>
     private async ValueTask<long> InstallAsync(RaftEntry entry, CancellationToken token)
     {
-        var bytes = await entry.ToByteArrayAsync(token: token);
+        byte[] bytes;
+        try
+        {
+            bytes = await entry.ToByteArrayAsync(token: token);
+        }
+        catch (IOException e)
+        {
+            // The connection broke while the snapshot came in (a partition, the leader gone): nothing has
+            // changed here, so the leader just sends it again.
+            throw new SnapshotTransferException(e);
+        }
         MapSnapshot received;
         using (var stream = new MemoryStream(bytes, writable: false))
             received = SnapshotFormat.Read(stream, bytes.Length).Snapshot;
