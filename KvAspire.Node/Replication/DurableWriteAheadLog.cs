@@ -28,7 +28,7 @@ public sealed class DurableWriteAheadLog(WriteAheadLog.Options options, IStateMa
     {
         if (recovered.Entries.Count > 0)
         {
-            await AppendAsync(new RecoveredEntries(recovered.Entries), recovered.Entries[0].Index, skipCommitted: false, token);
+            await AppendAsync(new EntryProducer(recovered.Entries), recovered.Entries[0].Index, skipCommitted: false, token);
             await CommitAsync(recovered.CommitIndex, token);
         }
         await base.InitializeAsync(token);
@@ -73,7 +73,7 @@ public sealed class DurableWriteAheadLog(WriteAheadLog.Options options, IStateMa
         while (await entries.MoveNextAsync())
             buffered.Add(await BufferedRaftEntry.CopyAsync(entries.Current, token));
         await AppendInOrderAsync(startIndex, buffered,
-            async () => await AppendAsync(new RecoveredEntries(buffered), startIndex, skipCommitted, token), token);
+            async () => await AppendAsync(new EntryProducer(buffered), startIndex, skipCommitted, token), token);
     }
 
     /// <summary>The follower's append: into memory, to F2, and back once synced.</summary>
@@ -113,15 +113,15 @@ public sealed class DurableWriteAheadLog(WriteAheadLog.Options options, IStateMa
     private static RaftEntry ToRaftEntry(long index, BufferedRaftEntry entry) =>
         new(index, entry.Term, entry.Content, entry.CommandId, entry.IsConfiguration);
 
-    /// <summary>Entries handed to DotNext's log as one append.</summary>
-    private sealed class RecoveredEntries : ILogEntryProducer<BufferedRaftEntry>
+    /// <summary>Entries handed to DotNext's log as one append: a follower's buffered batch, or the recovered log.</summary>
+    private sealed class EntryProducer : ILogEntryProducer<BufferedRaftEntry>
     {
         private readonly IReadOnlyList<BufferedRaftEntry> _entries;
         private int _next = -1;
 
-        public RecoveredEntries(IReadOnlyList<BufferedRaftEntry> entries) => _entries = entries;
+        public EntryProducer(IReadOnlyList<BufferedRaftEntry> entries) => _entries = entries;
 
-        public RecoveredEntries(IReadOnlyList<RaftEntry> entries) =>
+        public EntryProducer(IReadOnlyList<RaftEntry> entries) =>
             _entries = [.. entries.Select(e => new BufferedRaftEntry { Content = e.Body, Term = e.Term, CommandId = e.CommandId, IsConfiguration = e.IsMembership })];
 
         public long RemainingCount => _entries.Count - _next - 1;
