@@ -92,6 +92,11 @@ public static class ClientOptions
         Description = "bench: work on the keys a previous run preloaded, without creating them first (a cold-start run measures from its first request)",
     };
 
+    public static readonly Option<bool> WaitToMeasureOption = new("--wait-to-measure")
+    {
+        Description = "bench: after the warm-up, wait for a line on standard input before measuring (restart the nodes meanwhile to measure their cold start with a warmed client)",
+    };
+
     public static readonly Argument<string[]> WordsArgument = new("command")
     {
         Description = "A command to run once (create, read, update, delete); without one, the interactive console starts",
@@ -115,6 +120,6 @@ public static class ClientOptions
     {
         NodeOption, ClusterOption, JsonOption, DrainOption, TimeoutOption, MaxValueOption,
         ClientsOption, ValueSizeOption, KeyPrefixOption, WorkloadOption, DistributionOption, KeysOption,
-        DurationOption, OpsOption, WarmupOption, SkipPreloadOption, TargetOption, EndpointsOption, WordsArgument,
+        DurationOption, OpsOption, WarmupOption, SkipPreloadOption, WaitToMeasureOption, TargetOption, EndpointsOption, WordsArgument,
     };
 }

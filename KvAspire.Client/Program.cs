@@ -148,7 +148,8 @@ async Task<int> RunLoadAsync(ParsedInput parsed, ParseResult options, int maxVal
     try
     {
         var bench = new BenchOptions(workload, zipfian, keys, valueSize, clients, TimeSpan.FromSeconds(duration), ops,
-            TimeSpan.FromSeconds(warmup), options.GetValue(KeyPrefixOption) ?? "bench-", !options.GetValue(SkipPreloadOption));
+            TimeSpan.FromSeconds(warmup), options.GetValue(KeyPrefixOption) ?? "bench-", !options.GetValue(SkipPreloadOption),
+            options.GetValue(WaitToMeasureOption) ? () => Console.In.ReadLineAsync() : null);
         report = await new Benchmark(targets, Console.Error).RunAsync(bench);
         printer.PrintReport("bench",
             $"{options.GetValue(TargetOption)} workload {workload.Name} {(zipfian ? "zipfian" : "uniform")}, {keys} keys x {valueSize} B, {clients} clients, {nodes.Length} endpoint(s)", report);

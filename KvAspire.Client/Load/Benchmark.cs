@@ -3,11 +3,12 @@ using KvAspire.Driver.Transport;
 
 namespace KvAspire.Client.Load;
 
-public sealed record BenchOptions(Workload Workload, bool Zipfian, long Keys, int ValueBytes, int Clients, TimeSpan Duration, long? Ops, TimeSpan Warmup, string KeyPrefix, bool Preload = true);
+public sealed record BenchOptions(Workload Workload, bool Zipfian, long Keys, int ValueBytes, int Clients, TimeSpan Duration, long? Ops, TimeSpan Warmup, string KeyPrefix, bool Preload = true,
+    Func<Task>? BeforeMeasuring = null);
 
 /// <summary>
 /// A YCSB-style benchmark over the public API: preload <c>Keys</c> keys (those already there are kept; skipped when told),
-/// run the workload for the warm-up without measuring, then measure it for the duration or number of
+/// run the workload for the warm-up without measuring, wait for <c>BeforeMeasuring</c> if given, then measure it for the duration or number of
 /// operations. Callers are spread over the targets (nodes or etcd members), one channel each.
 /// </summary>
 public sealed class Benchmark(IReadOnlyList<IBenchTarget> targets, TextWriter progress)
@@ -43,6 +44,11 @@ public sealed class Benchmark(IReadOnlyList<IBenchTarget> targets, TextWriter pr
         {
             progress.WriteLine($"warming up for {options.Warmup.TotalSeconds:0.#} s");
             await driver.RunAsync(options.Clients, null, options.Warmup, Operation, "ops");
+        }
+        if (options.BeforeMeasuring is { } signal)
+        {
+            progress.WriteLine("warmed up; waiting for the signal to measure");
+            await signal();
         }
         progress.WriteLine($"workload {options.Workload.Name} ({options.Workload.ReadFraction:P0} reads, {(options.Zipfian ? "zipfian" : "uniform")}), {options.Clients} clients");
         return await driver.RunAsync(options.Clients, options.Ops, options.Ops is null ? options.Duration : null, Operation, "ops");
