@@ -7,6 +7,7 @@ using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using KvAspire.Configuration;
 using KvAspire.Node.Api;
 using KvAspire.Node.Configuration;
+using KvAspire.Node.Peers;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Replication;
 using KvAspire.Node.Ring;
@@ -122,6 +123,7 @@ public static class NodeServices
             .AddSingleton<IClusterConfigurationStorage<UriEndPoint>>(new MemberListFile(Path.Combine(dataDirectory, "raft", MemberListFile.FileName)))
             .AddSingleton<KvStateMachine>()
             .AddSingleton<IStateMachine>(provider => provider.GetRequiredService<KvStateMachine>())
+            .AddSingleton<ISnapshotStarter>(provider => provider.GetRequiredService<KvStateMachine>())
             .AddSingleton<IPersistentState>(provider => new DurableWriteAheadLog(new WriteAheadLog.Options
             {
                 Location = RaftLogLocation.Prepare(dataDirectory),

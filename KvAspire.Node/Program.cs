@@ -64,8 +64,9 @@ var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KvA
 // from a map that is not yet whole.
 try
 {
-    app.Services.GetRequiredService<NodeStartup>().Recovered =
-        Recovery.Run(dataDirectory, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KvAspire.Node.Recovery"));
+    var recovered = Recovery.Run(dataDirectory, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KvAspire.Node.Recovery"));
+    app.Services.GetRequiredService<NodeStartup>().Recovered = recovered;
+    app.Services.GetRequiredService<NodeTelemetry>().RecordRecovery(recovered.Duration);
 }
 catch (LogCorruptException e)
 {

@@ -2,6 +2,8 @@ using System.Threading.RateLimiting;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using KvAspire.Node.Configuration;
+using KvAspire.Node.Peers;
+using KvAspire.Node.Telemetry;
 
 namespace KvAspire.Node.Api;
 
@@ -20,7 +22,7 @@ public sealed class AdmissionInterceptor : Interceptor, IDisposable
     private readonly int _capacity;
     private readonly int _waiting;
 
-    public AdmissionInterceptor(NodeOptions options)
+    public AdmissionInterceptor(NodeOptions options, NodeTelemetry telemetry)
     {
         (_capacity, _waiting) = (options.AdmittedRequests, options.WaitingRequests);
         _slots = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
@@ -29,6 +31,8 @@ public sealed class AdmissionInterceptor : Interceptor, IDisposable
             QueueLimit = _waiting,
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
         });
+        telemetry.ObserveQueueDepth("F1", () => InFlight);
+        telemetry.ObserveQueueDepth("F1-waiting", () => Waiting);
     }
 
     /// <summary>Requests admitted and not yet answered.</summary>

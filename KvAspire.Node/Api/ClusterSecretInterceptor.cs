@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using KvAspire.Configuration;
+using KvAspire.Node.Peers;
 
 namespace KvAspire.Node.Api;
 

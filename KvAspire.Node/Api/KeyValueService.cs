@@ -2,10 +2,11 @@ using System.Diagnostics;
 using Google.Protobuf;
 using Grpc.Core;
 using KvAspire.Configuration;
+using KvAspire.Node.Peers;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Replication;
 using KvAspire.Node.Ring;
-using KvAspire.Node.Storage;
+using KvAspire.Operations;
 using KvAspire.Replication;
 using KvAspire.V1;
 

@@ -4,6 +4,7 @@ using KvAspire.Node.Pipeline;
 using KvAspire.Node.Replication;
 using KvAspire.Node.Ring;
 using KvAspire.Node.Telemetry;
+using KvAspire.Operations;
 using KvAspire.V1;
 
 namespace KvAspire.Node.Api;

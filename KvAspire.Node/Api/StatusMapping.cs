@@ -1,5 +1,5 @@
 using Grpc.Core;
-using KvAspire.Node.Storage;
+using KvAspire.Operations;
 
 namespace KvAspire.Node.Api;
 

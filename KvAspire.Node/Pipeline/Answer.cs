@@ -1,4 +1,4 @@
-using KvAspire.Node.Storage;
+using KvAspire.Operations;
 
 namespace KvAspire.Node.Pipeline;
 

@@ -14,11 +14,13 @@ namespace KvAspire.Node.Pipeline;
 /// installs the leader's snapshot replaces the map first. It runs until F3 is closed and empty, and a
 /// snapshot under way is finished.
 /// </summary>
-public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered, LogWorker log, Snapshotter snapshotter, ILogger<ApplyWorker> logger)
+public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered, LogWorker log, Snapshotter snapshotter, NodeTelemetry telemetry,
+    ILogger<ApplyWorker> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        telemetry.ObserveQueueDepth("F3", () => queues.ToApply.Reader.Count);
         var map = recovered.Map;
         Task? writing = null;
         await foreach (var item in queues.ToApply.Reader.ReadAllAsync(CancellationToken.None))
@@ -39,7 +41,7 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
             else
             {
                 var read = (PendingRequest)item;
-                using (NodeTelemetry.StartStage("apply", read))
+                using (read.StartStage("apply"))
                     read.Complete(map.Read(read.Operation.Key));
             }
             if (writing is { IsCompleted: true })
@@ -62,7 +64,7 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
         for (var i = 0; i < writes.Waiting.Length; i++)
         {
             if (writes.Waiting[i] is { } waiting)
-                (stages ??= new StageSpan[writes.Waiting.Length])[i] = NodeTelemetry.StartStage("apply", waiting);
+                (stages ??= new StageSpan[writes.Waiting.Length])[i] = waiting.StartStage("apply");
         }
         var results = map.Apply(entry);
         for (var i = 0; i < results.Length; i++)

@@ -21,6 +21,7 @@ public sealed class LogWorker(
     NodeOptions options,
     RecoveredState recovered,
     FailStop failStop,
+    NodeTelemetry telemetry,
     ILogger<LogWorker> logger) : BackgroundService
 {
     private readonly System.Threading.Lock _lock = new();
@@ -120,6 +121,8 @@ public sealed class LogWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        telemetry.ObserveQueueDepth("F2", () => Waiting);
+        telemetry.Meter.CreateObservableGauge("kvaspire.log.size", () => Length, "By", "Bytes in the current log, written since the last snapshot started");
         try
         {
             while (!stoppingToken.IsCancellationRequested)

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using KvAspire.Node.Storage;
+using KvAspire.Node.Telemetry;
+using KvAspire.Operations;
 
 namespace KvAspire.Node.Pipeline;
 
@@ -35,4 +37,7 @@ public sealed class PendingRequest(KvOperation operation, ActivityContext traceC
     public void Complete(OperationResult result) => _completion.TrySetResult(result);
 
     public void Fail(Exception exception) => _completion.TrySetException(exception);
+
+    /// <summary>A span for one stage of this request's path that a pipeline worker runs, under the request's own span.</summary>
+    public StageSpan StartStage(string stage) => NodeTelemetry.StartStage(stage, Operation.Kind, TraceContext, Entry?.Index);
 }

@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using KvAspire.Configuration;
-using KvAspire.Node.Replication;
 using Microsoft.Extensions.Hosting;
 
 namespace KvAspire.Node.Pipeline;
@@ -10,7 +9,7 @@ namespace KvAspire.Node.Pipeline;
 /// committed entry (X never reused) unless nothing was applied since the last snapshot, and waits for
 /// that snapshot before the next one.
 /// </summary>
-public sealed class SnapshotScheduler(ClusterTopology topology, KvStateMachine stateMachine, TimeProvider clock) : BackgroundService
+public sealed class SnapshotScheduler(ClusterTopology topology, ISnapshotStarter stateMachine, TimeProvider clock) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

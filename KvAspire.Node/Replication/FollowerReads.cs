@@ -1,6 +1,6 @@
 using DotNext.Net.Cluster.Consensus.Raft;
 using KvAspire.Node.Configuration;
-using KvAspire.Node.Ring;
+using KvAspire.Node.Peers;
 using KvAspire.Node.Telemetry;
 
 namespace KvAspire.Node.Replication;

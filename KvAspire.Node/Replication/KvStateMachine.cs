@@ -6,6 +6,7 @@ using KvAspire.Node.Pipeline;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
 using Microsoft.Extensions.Logging;
+
 using RaftEntry = DotNext.Net.Cluster.Consensus.Raft.StateMachine.LogEntry;
 
 namespace KvAspire.Node.Replication;
@@ -23,7 +24,7 @@ namespace KvAspire.Node.Replication;
 /// A committed entry that cannot be applied stops the node (<see cref="FailStop"/>): skipped, it would
 /// leave this replica different from the others for good once a snapshot compacts the log.
 /// </summary>
-public sealed class KvStateMachine : IStateMachine
+public sealed class KvStateMachine : IStateMachine, ISnapshotStarter
 {
     private readonly PipelineQueues _queues;
     private readonly string _directory;

@@ -1,12 +1,12 @@
 using System.Diagnostics;
 using DotNext.Net.Cluster.Consensus.Raft;
 using Grpc.Core;
-using KvAspire.Node.Api;
 using KvAspire.Node.Configuration;
+using KvAspire.Node.Peers;
 using KvAspire.Node.Pipeline;
-using KvAspire.Node.Ring;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
+using KvAspire.Operations;
 using KvAspire.V1;
 using OpenTelemetry;
 
@@ -58,7 +58,7 @@ public sealed class LeaderHandOff
     /// <exception cref="NotLeaderException">No other replica leads now (none does, or this one does).</exception>
     public async Task<Answer> HandOffAsync(PendingRequest request, CancellationToken cancellationToken)
     {
-        using var span = NodeTelemetry.StartHandOff(request);
+        using var span = NodeTelemetry.StartHandOff(request.Operation.Kind, request.TraceContext);
         var write = new HandedOff(request, span);
         try
         {

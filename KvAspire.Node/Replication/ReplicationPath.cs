@@ -5,8 +5,8 @@ using Grpc.Core;
 using KvAspire.Configuration;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Pipeline;
-using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
+using KvAspire.Operations;
 
 namespace KvAspire.Node.Replication;
 

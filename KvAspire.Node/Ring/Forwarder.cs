@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Grpc.Core;
 using KvAspire.Node.Configuration;
+using KvAspire.Node.Peers;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Telemetry;
 using KvAspire.Ring;
@@ -14,11 +15,23 @@ namespace KvAspire.Node.Ring;
 /// others it could reach a moment ago. The answer (or the failure, naming the position that did not
 /// answer) goes back to the handler, so the server the client contacted is the one that answers it.
 /// </summary>
-public sealed class Forwarder(LocalRing ring, PeerClients peers, PeerReachability reachability, NodeOptions options, TimeProvider clock)
+public sealed class Forwarder
 {
+    private readonly LocalRing _ring;
+    private readonly PeerClients _peers;
+    private readonly PeerReachability _reachability;
+    private readonly NodeOptions _options;
+    private readonly TimeProvider _clock;
     // Per position: the replica that answered the last forward there.
-    private readonly int[] _preferred = new int[ring.NodesByPosition.Count];
+    private readonly int[] _preferred;
     private long _inFlight;
+
+    public Forwarder(LocalRing ring, PeerClients peers, PeerReachability reachability, NodeOptions options, NodeTelemetry telemetry, TimeProvider clock)
+    {
+        (_ring, _peers, _reachability, _options, _clock) = (ring, peers, reachability, options, clock);
+        _preferred = new int[ring.NodesByPosition.Count];
+        telemetry.ObserveQueueDepth("F4", () => InFlight);
+    }
 
     /// <summary>Forwards under way (F4).</summary>
     public long InFlight => Interlocked.Read(ref _inFlight);
@@ -39,18 +52,18 @@ public sealed class Forwarder(LocalRing ring, PeerClients peers, PeerReachabilit
 
     private async Task<Answer> ForwardToNextAsync(PendingRequest request, CancellationToken cancellationToken)
     {
-        var next = ring.Fingers.NextHop(request.Route.Owner);
-        if (request.HopsSoFar >= ring.Ids.Positions)
-            throw new RpcException(new Status(StatusCode.Internal, $"routing loop: {request.HopsSoFar} hops for a ring of {ring.Ids.Positions} positions"));
+        var next = _ring.Fingers.NextHop(request.Route.Owner);
+        if (request.HopsSoFar >= _ring.Ids.Positions)
+            throw new RpcException(new Status(StatusCode.Internal, $"routing loop: {request.HopsSoFar} hops for a ring of {_ring.Ids.Positions} positions"));
 
         // Start with the replica that answered last time (the leader, or one that reaches it); move to the
         // next replica when one cannot be reached. Any replica serves: a follower hands writes to its leader.
         // Replicas that could not be reached a moment ago are passed over: when that is all of them the
         // position is cut off, and the caller hears so at once.
-        var replicas = ring.NodesByPosition[next];
+        var replicas = _ring.NodesByPosition[next];
         var first = Volatile.Read(ref _preferred[next]);
         var candidates = Enumerable.Range(0, replicas.Count).Select(i => (first + i) % replicas.Count)
-            .Where(i => reachability.IsReachable(replicas[i])).ToList();
+            .Where(i => _reachability.IsReachable(replicas[i])).ToList();
         if (candidates.Count == 0)
         {
             throw new RpcException(new Status(StatusCode.Unavailable,
@@ -59,17 +72,18 @@ public sealed class Forwarder(LocalRing ring, PeerClients peers, PeerReachabilit
         }
 
         // A forward may take the request timeout, all later hops included, before the caller hears DEADLINE_EXCEEDED.
-        var deadline = clock.GetUtcNow().UtcDateTime + options.RequestTimeout;
+        var deadline = _clock.GetUtcNow().UtcDateTime + _options.RequestTimeout;
         var failures = new List<string>();
         for (var attempt = 0; ; attempt++)
         {
             var replica = candidates[attempt];
             var node = replicas[replica];
-            using var activity = NodeTelemetry.StartForward(request, next, node.Name);
-            var started = clock.GetTimestamp();
+            using var activity = NodeTelemetry.StartForward(request.Operation.Kind, request.TraceContext, request.Route.KeyId,
+                request.Route.Owner, request.HopsSoFar + 1, next, node.Name);
+            var started = _clock.GetTimestamp();
             try
             {
-                var answer = await peers.SendAsync(node, request.Operation, request.HopsSoFar, deadline, cancellationToken);
+                var answer = await _peers.SendAsync(node, request.Operation, request.HopsSoFar, deadline, cancellationToken);
                 Volatile.Write(ref _preferred[next], replica);
                 return answer;
             }
@@ -79,10 +93,10 @@ public sealed class Forwarder(LocalRing ring, PeerClients peers, PeerReachabilit
                 activity?.SetStatus(ActivityStatusCode.Error, e.Status.Detail);
                 var unreachable = TransportFailure.IsUnreachable(e);
                 if (unreachable)
-                    reachability.Unreachable(node, e);
+                    _reachability.Unreachable(node, e);
                 failures.Add($"{node.Name} at {node.GrpcAddress}: {(unreachable ? "unreachable" : e.StatusCode.ToString())} after " +
-                             $"{clock.GetElapsedTime(started).TotalMilliseconds:F0} ms{(e.Status.Detail.Length > 0 ? $" ({e.Status.Detail})" : "")}");
-                if (e.StatusCode is StatusCode.Unavailable && attempt + 1 < candidates.Count && clock.GetUtcNow().UtcDateTime < deadline)
+                             $"{_clock.GetElapsedTime(started).TotalMilliseconds:F0} ms{(e.Status.Detail.Length > 0 ? $" ({e.Status.Detail})" : "")}");
+                if (e.StatusCode is StatusCode.Unavailable && attempt + 1 < candidates.Count && _clock.GetUtcNow().UtcDateTime < deadline)
                     continue;
                 throw new RpcException(new Status(e.StatusCode, $"position {next} did not answer: {string.Join("; ", failures)}"));
             }

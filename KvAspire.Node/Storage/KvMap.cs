@@ -1,3 +1,5 @@
+using KvAspire.Operations;
+
 namespace KvAspire.Node.Storage;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.Text;
+using KvAspire.Operations;
 
 namespace KvAspire.Node.Storage;
 

@@ -1,4 +1,4 @@
-using KvAspire.Node.Storage;
+using KvAspire.Operations;
 using Microsoft.Extensions.Logging;
 
 namespace KvAspire.Node.Telemetry;

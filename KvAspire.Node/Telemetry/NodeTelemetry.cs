@@ -1,10 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Grpc.Core;
-using KvAspire.Node.Api;
-using KvAspire.Node.Pipeline;
-using KvAspire.Node.Ring;
-using KvAspire.Node.Storage;
+using KvAspire.Operations;
 
 namespace KvAspire.Node.Telemetry;
 
@@ -22,33 +19,46 @@ public sealed class NodeTelemetry
     private readonly Counter<long> _snapshots;
     private readonly Histogram<double> _snapshotDuration;
     private readonly Histogram<long> _snapshotSize;
+    private readonly List<(string Queue, Func<long> Depth)> _queues = [];
 
-    public NodeTelemetry(IMeterFactory meterFactory, AdmissionInterceptor admission, PipelineQueues queues, LogWorker log, Forwarder forwarder, RecoveredState recovered)
+    public NodeTelemetry(IMeterFactory meterFactory)
     {
-        var meter = meterFactory.Create(Name);
-        _operations = meter.CreateCounter<long>("kvaspire.operations", "{operation}",
+        Meter = meterFactory.Create(Name);
+        _operations = Meter.CreateCounter<long>("kvaspire.operations", "{operation}",
             "Operations answered, by operation and result");
-        _duration = meter.CreateHistogram("kvaspire.operation.duration", "ms",
+        _duration = Meter.CreateHistogram("kvaspire.operation.duration", "ms",
             "Time from a request's arrival to its answer",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBucketsMs });
-        meter.CreateObservableGauge("kvaspire.queue.depth", () => new[]
-        {
-            Depth(admission.InFlight, "F1"),
-            Depth(admission.Waiting, "F1-waiting"),
-            Depth(log.Waiting, "F2"),
-            Depth(queues.ToApply.Reader.Count, "F3"),
-            Depth(forwarder.InFlight, "F4"),
-        }, "{request}", "F1: requests admitted and not yet answered (F1-waiting: waiting for a slot); F2: Raft entries appended and waiting for their sync; F3: items queued for the map; F4: forwards under way");
-        _snapshots = meter.CreateCounter<long>("kvaspire.snapshots", "{snapshot}", "Snapshots written");
-        _snapshotDuration = meter.CreateHistogram<double>("kvaspire.snapshot.duration", "ms", "Time to write a snapshot");
-        _snapshotSize = meter.CreateHistogram<long>("kvaspire.snapshot.size", "By", "Size of each snapshot written");
-        meter.CreateObservableGauge("kvaspire.log.size", () => log.Length, "By",
-            "Bytes in the current log, written since the last snapshot started");
-        meter.CreateObservableGauge("kvaspire.recovery.duration", () => recovered.Duration.TotalMilliseconds, "ms",
-            "Time the last start spent loading its snapshot and replaying its logs");
+        Meter.CreateObservableGauge("kvaspire.queue.depth", ObserveQueues, "{request}",
+            "F1: requests admitted and not yet answered (F1-waiting: waiting for a slot); F2: Raft entries appended and waiting for their sync; F3: items queued for the map; F4: forwards under way");
+        _snapshots = Meter.CreateCounter<long>("kvaspire.snapshots", "{snapshot}", "Snapshots written");
+        _snapshotDuration = Meter.CreateHistogram<double>("kvaspire.snapshot.duration", "ms", "Time to write a snapshot");
+        _snapshotSize = Meter.CreateHistogram<long>("kvaspire.snapshot.size", "By", "Size of each snapshot written");
     }
 
+    /// <summary>The node's meter, on which each component creates the instruments that observe it.</summary>
+    public Meter Meter { get; }
 
+    /// <summary>
+    /// Adds a queue to <c>kvaspire.queue.depth</c>, under its label (F1, F2, …): each bounded stage
+    /// registers its own depth, so this class knows none of them.
+    /// </summary>
+    public void ObserveQueueDepth(string queue, Func<long> depth)
+    {
+        lock (_queues)
+            _queues.Add((queue, depth));
+    }
+
+    private Measurement<long>[] ObserveQueues()
+    {
+        lock (_queues)
+            return _queues.Select(q => new Measurement<long>(q.Depth(), new KeyValuePair<string, object?>("queue", q.Queue))).ToArray();
+    }
+
+    /// <summary>Publishes how long the start's recovery (loading the snapshot, replaying the logs) took.</summary>
+    public void RecordRecovery(TimeSpan elapsed) =>
+        Meter.CreateObservableGauge("kvaspire.recovery.duration", () => elapsed.TotalMilliseconds, "ms",
+            "Time the last start spent loading its snapshot and replaying its logs");
 
     public void RecordSnapshot(TimeSpan elapsed, long sizeBytes)
     {
@@ -56,8 +66,6 @@ public sealed class NodeTelemetry
         _snapshotDuration.Record(elapsed.TotalMilliseconds);
         _snapshotSize.Record(sizeBytes);
     }
-
-    private static Measurement<long> Depth(long value, string queue) => new(value, new KeyValuePair<string, object?>("queue", queue));
 
     /// <param name="operation">create, read, update or delete.</param>
     /// <param name="result">The gRPC status the caller got.</param>
@@ -70,13 +78,14 @@ public sealed class NodeTelemetry
 
     /// <summary>
     /// A span for one stage of a request's path that a pipeline worker runs, parented to the request's
-    /// own span, and never the worker's ambient one (<see cref="StageSpan"/>).
+    /// own span, and never the worker's ambient one (<see cref="StageSpan"/>); tagged with the Raft index
+    /// of the entry that carries the request, when there is one.
     /// </summary>
-    public static StageSpan StartStage(string stage, PendingRequest request)
+    public static StageSpan StartStage(string stage, OperationKind operation, ActivityContext request, long? index)
     {
-        var span = StageSpan.Start(ActivitySource, $"{stage} {OperationName(request.Operation.Kind)}", ActivityKind.Internal, request.TraceContext);
-        if (request.Entry is { } entry)
-            span.Activity?.SetTag("kvaspire.index", entry.Index);
+        var span = StageSpan.Start(ActivitySource, $"{stage} {OperationName(operation)}", ActivityKind.Internal, request);
+        if (index is { } entryIndex)
+            span.Activity?.SetTag("kvaspire.index", entryIndex);
         return span;
     }
 
@@ -86,15 +95,16 @@ public sealed class NodeTelemetry
     /// </summary>
     public static void LeaveRequestTrace() => Activity.Current = null;
 
-    /// <summary>A client span for one forward, parented to the request's own span.</summary>
-    public static Activity? StartForward(PendingRequest request, int nextPosition, string nextNode)
+    /// <summary>A client span for one forward of a request for <paramref name="keyId"/>, parented to the request's own span.</summary>
+    public static Activity? StartForward(OperationKind operation, ActivityContext request, ulong keyId, int ownerPosition, int hop,
+        int nextPosition, string nextNode)
     {
-        var activity = ActivitySource.StartActivity($"forward {OperationName(request.Operation.Kind)}", ActivityKind.Client, request.TraceContext);
+        var activity = ActivitySource.StartActivity($"forward {OperationName(operation)}", ActivityKind.Client, request);
         if (activity is not null)
         {
-            activity.SetTag("kvaspire.key_id", request.Route.KeyId.ToString("x16", System.Globalization.CultureInfo.InvariantCulture));
-            activity.SetTag("kvaspire.owner_position", request.Route.Owner);
-            activity.SetTag("kvaspire.hop", request.HopsSoFar + 1);
+            activity.SetTag("kvaspire.key_id", keyId.ToString("x16", System.Globalization.CultureInfo.InvariantCulture));
+            activity.SetTag("kvaspire.owner_position", ownerPosition);
+            activity.SetTag("kvaspire.hop", hop);
             activity.SetTag("kvaspire.next_position", nextPosition);
             activity.SetTag("kvaspire.next_node", nextNode);
         }
@@ -102,8 +112,8 @@ public sealed class NodeTelemetry
     }
 
     /// <summary>A client span for a write a follower hands to its leader, parented to the request's own span.</summary>
-    public static Activity? StartHandOff(PendingRequest request) =>
-        ActivitySource.StartActivity($"hand off {OperationName(request.Operation.Kind)}", ActivityKind.Client, request.TraceContext);
+    public static Activity? StartHandOff(OperationKind operation, ActivityContext request) =>
+        ActivitySource.StartActivity($"hand off {OperationName(operation)}", ActivityKind.Client, request);
 
     /// <summary>The W3C traceparent of <paramref name="context"/> (empty for no trace), for a span on another node to join it.</summary>
     public static string TraceParent(ActivityContext context) =>

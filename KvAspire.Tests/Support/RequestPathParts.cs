@@ -1,7 +1,7 @@
 using DotNext.Net.Cluster.Consensus.Raft;
 using KvAspire.Configuration;
-using KvAspire.Node;
 using KvAspire.Node.Configuration;
+using KvAspire.Node.Peers;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Replication;
 using KvAspire.Node.Ring;
@@ -36,7 +36,7 @@ public sealed class RequestPathParts : IDisposable
         Replication = new ReplicationPath(Raft, group, stateMachine, new WriteProposer(Raft, Options, Clock), new LeaderHandOff(Raft, group, Peers, Options, Clock),
             new FollowerReads(Raft, group, Peers, Options, Clock), Self, Options, Clock,
             NullLogger<ReplicationPath>.Instance);
-        Forwarder = new Forwarder(Ring, Peers, Reachability, Options, Clock);
+        Forwarder = new Forwarder(Ring, Peers, Reachability, Options, TestTelemetry.Create(), Clock);
     }
 
     public ClusterTopology Topology { get; }

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using KvAspire.Node.Api;
 using KvAspire.Node.Configuration;
+using KvAspire.Node.Peers;
 using KvAspire.Tests.Support;
 
 namespace KvAspire.Tests.Unit;
@@ -15,7 +16,7 @@ public sealed class AdmissionInterceptorTests : IDisposable
 {
     private const string Method = "/kvaspire.v1.KeyValue/Create";
     private readonly AdmissionInterceptor _admission =
-        new(new NodeOptions { ElectionTimeout = TimeSpan.FromMilliseconds(600), AdmittedRequests = 2 }.Validate());
+        new(new NodeOptions { ElectionTimeout = TimeSpan.FromMilliseconds(600), AdmittedRequests = 2 }.Validate(), TestTelemetry.Create());
     private readonly List<string> _started = [];
 
     public void Dispose() => _admission.Dispose();

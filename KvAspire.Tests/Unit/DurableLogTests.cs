@@ -3,11 +3,11 @@ using System.Text;
 using DotNext.IO.Log;
 using DotNext.Net.Cluster.Consensus.Raft;
 using KvAspire.Configuration;
-using KvAspire.Node;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Replication;
 using KvAspire.Node.Storage;
+using KvAspire.Operations;
 using KvAspire.Tests.Support;
 using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -46,7 +46,7 @@ public sealed class DurableLogTests : IDisposable
     {
         await using (var follower = await Member.StartAsync(_directory, _live.Path))
         {
-            // The follower's path: one AppendEntries batch, through the interface Raft calls.
+            // The follower's path: one AppendEntries batch, through the interface that Raft calls.
             var batch = Enumerable.Range(1, count).Select(i => Entry(i)).ToList();
             await follower.Raft.AppendAsync(new LogEntryProducer<BufferedRaftEntry>(batch), 1, skipCommitted: true);
             CopyDirectory(_live.Path, _crashImage.Path);
@@ -142,7 +142,7 @@ public sealed class DurableLogTests : IDisposable
             var options = NodeOptions.For(TopologyLoader.Load(TestTopology.SingleNode(topologyDirectory).Path));
             var recovered = Recovery.Run(dataDirectory, NullLogger.Instance);
             var failStop = new FailStop(new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance));
-            var worker = new LogWorker(options, recovered, failStop, NullLogger<LogWorker>.Instance);
+            var worker = new LogWorker(options, recovered, failStop, TestTelemetry.Create(), NullLogger<LogWorker>.Instance);
             await worker.StartAsync(CancellationToken.None);
             var stateMachine = new KvStateMachine(new PipelineQueues(options), recovered, failStop, NullLogger<KvStateMachine>.Instance);
             var log = new DurableWriteAheadLog(new() { Location = RaftLogLocation.Prepare(dataDirectory) }, stateMachine, worker, recovered);

@@ -1,7 +1,7 @@
 using Grpc.Core;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Ring;
-using KvAspire.Node.Storage;
+using KvAspire.Operations;
 using KvAspire.Tests.Support;
 
 namespace KvAspire.Tests.Unit;

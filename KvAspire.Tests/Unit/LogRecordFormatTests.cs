@@ -1,4 +1,5 @@
 using KvAspire.Node.Storage;
+using KvAspire.Operations;
 
 namespace KvAspire.Tests.Unit;
 

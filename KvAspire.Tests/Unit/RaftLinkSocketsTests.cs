@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using KvAspire.Node.Configuration;
-using KvAspire.Node.Replication;
+using KvAspire.Node.Peers;
 
 namespace KvAspire.Tests.Unit;
 

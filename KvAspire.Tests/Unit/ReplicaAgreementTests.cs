@@ -1,5 +1,6 @@
 using System.Text;
 using KvAspire.Node.Storage;
+using KvAspire.Operations;
 using KvAspire.Tests.Support;
 
 namespace KvAspire.Tests.Unit;

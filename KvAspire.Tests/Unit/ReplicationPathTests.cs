@@ -4,7 +4,7 @@ using Grpc.Core;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Replication;
-using KvAspire.Node.Storage;
+using KvAspire.Operations;
 using KvAspire.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
 using NSubstitute;

@@ -1,5 +1,6 @@
 using System.Text;
 using KvAspire.Node.Storage;
+using KvAspire.Operations;
 
 namespace KvAspire.Tests.Unit;
 

@@ -3,7 +3,7 @@ using KvAspire.Node.Configuration;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 
-namespace KvAspire.Node.Replication;
+namespace KvAspire.Node.Peers;
 
 /// <summary>
 /// The sockets Raft talks over, both ends: a lost packet is sent again after milliseconds, not 200.

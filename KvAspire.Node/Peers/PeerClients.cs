@@ -4,16 +4,14 @@ using Grpc.Core.Interceptors;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
 using KvAspire.Configuration;
-using KvAspire.Node.Api;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Pipeline;
-using KvAspire.Node.Replication;
-using KvAspire.Node.Storage;
+using KvAspire.Operations;
 using KvAspire.Replication;
 using KvAspire.Ring;
 using KvAspire.V1;
 
-namespace KvAspire.Node.Ring;
+namespace KvAspire.Node.Peers;
 
 /// <summary>
 /// Owns the gRPC channels to the other nodes, one each, opened once. A forward uses the public API,

@@ -2,10 +2,9 @@ using System.Text;
 using Google.Protobuf;
 using Grpc.Core;
 using KvAspire.Configuration;
-using KvAspire.Node.Storage;
 using KvAspire.V1;
 
-namespace KvAspire.Node.Api;
+namespace KvAspire.Operations;
 
 /// <summary>
 /// Operations to and from their gRPC messages, in one place: a client's request becomes a

@@ -1,4 +1,4 @@
-namespace KvAspire.Node.Storage;
+namespace KvAspire.Operations;
 
 /// <summary>Outcomes of an operation; expected ones are values, the gRPC edge maps them to status codes.</summary>
 public enum ResultCode

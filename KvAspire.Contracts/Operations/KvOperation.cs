@@ -1,4 +1,4 @@
-namespace KvAspire.Node.Storage;
+namespace KvAspire.Operations;
 
 /// <summary>What a client asks of the map: the four operations of the public API.</summary>
 public enum OperationKind : byte
@@ -15,7 +15,7 @@ public readonly record struct ClientRequestId(string ClientId, ulong Sequence);
 /// <summary>
 /// An operation on the map as a client asked for it. Writes are logged and applied exactly as written
 /// here, so everything that decides their outcome must be in this value (the timestamp included, in
-/// <see cref="CommittedEntry"/>).
+/// the node's committed entry).
 /// </summary>
 public sealed record KvOperation(
     OperationKind Kind,

@@ -1,4 +1,4 @@
-namespace KvAspire.Node;
+namespace KvAspire.Node.Pipeline;
 
 /// <summary>
 /// Stops the node when one of its invariants breaks — its operation log cannot be written, a committed

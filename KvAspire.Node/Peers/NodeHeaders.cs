@@ -1,7 +1,7 @@
 using System.Globalization;
 using Grpc.Core;
 
-namespace KvAspire.Node.Api;
+namespace KvAspire.Node.Peers;
 
 /// <summary>
 /// The request header a node adds when it forwards a request to another node's public API: how many ring

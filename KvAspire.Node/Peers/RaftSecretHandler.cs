@@ -1,6 +1,6 @@
 using KvAspire.Configuration;
 
-namespace KvAspire.Node.Replication;
+namespace KvAspire.Node.Peers;
 
 /// <summary>Adds the cluster secret to every Raft message this node sends.</summary>
 public sealed class RaftSecretHandler(ClusterSecret secret) : DelegatingHandler

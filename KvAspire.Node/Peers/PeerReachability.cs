@@ -6,7 +6,7 @@ using KvAspire.Node.Telemetry;
 using KvAspire.Ring;
 using Microsoft.Extensions.Hosting;
 
-namespace KvAspire.Node.Ring;
+namespace KvAspire.Node.Peers;
 
 /// <summary>
 /// Which peers this node cannot reach (a connection failed, or died under a call), so that while a

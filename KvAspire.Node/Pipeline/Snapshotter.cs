@@ -1,9 +1,9 @@
 using System.Diagnostics;
-using KvAspire.Node.Pipeline;
+using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
 using Microsoft.Extensions.Logging;
 
-namespace KvAspire.Node.Storage;
+namespace KvAspire.Node.Pipeline;
 
 /// <summary>
 /// Writes a frozen view of the map to <c>snap.X</c> in the background, then applies retention: only the
