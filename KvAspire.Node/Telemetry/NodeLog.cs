@@ -57,7 +57,8 @@ public static partial class NodeLog
     [LoggerMessage(17, LogLevel.Trace, "Applied entry {Index} (term {Term}) request {Request} {Kind} '{Key}': {Code} version {Version}")]
     public static partial void EntryApplied(ILogger logger, long index, long term, ClientRequestId? request, OperationKind kind, string key, ResultCode code, long version);
 
-    [LoggerMessage(18, LogLevel.Information, "{Variable} is not set: Raft and forwards are accepted from anyone who can reach this node (fine on loopback, not on a network)")]
+    [LoggerMessage(18, LogLevel.Information, "{Variable} is not set: Raft and forwards are accepted from anyone who can reach this node (fine on loopback, not on a network), " +
+        "and calls that say they come from a node are admitted in a line of their own, as bounded as the clients'")]
     public static partial void NoClusterSecret(ILogger logger, string variable);
 
     [LoggerMessage(19, LogLevel.Warning, "{Node}'s data directory is empty, but {Holder} already holds client writes: this replica lost its data. " +
