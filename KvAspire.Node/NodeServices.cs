@@ -95,9 +95,9 @@ public static class NodeServices
         services.AddSingleton<LogWorker>();
         services.AddSingleton<SnapshotScheduler>();
         services.AddSingleton<PipelineWorkers>();
-        var secret = new ClusterSecret(builder.Configuration[ClusterSecret.Variable]);
-        services.AddSingleton(secret);
-        AddRaft(builder, group, identity, options, dataDirectory, secret);
+        var authentication = new PeerAuthentication(new ClusterSecret(builder.Configuration[ClusterSecret.Variable]));
+        services.AddSingleton(authentication);
+        AddRaft(builder, group, identity, options, dataDirectory, authentication);
         return builder;
     }
 
@@ -107,16 +107,15 @@ public static class NodeServices
     /// service: it starts and stops with the host, inside the pipeline's workers (see Program.cs).
     /// </summary>
     private static void AddRaft(WebApplicationBuilder builder, RaftGroup group, MemberIdentity identity, NodeOptions options, string dataDirectory,
-        ClusterSecret secret)
+        PeerAuthentication authentication)
     {
         // DotNext sends Raft messages through this named client: tuned sockets (RaftLinkSockets) and the
         // cluster secret when one is set. No request logs: Raft talks many times a second.
-        var raftClient = builder.Services.AddHttpClient(RaftClient)
+        builder.Services.AddHttpClient(RaftClient)
             .ConfigurePrimaryHttpMessageHandler(() => RaftLinkSockets.Handler(options))
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
-            .RemoveAllLoggers();
-        if (secret.Value is not null)
-            raftClient.AddHttpMessageHandler(() => new RaftSecretHandler(secret));
+            .RemoveAllLoggers()
+            .AddHttpMessageHandler(authentication.NewRaftMessageSigner);
         builder.Services
             .AddSingleton(group)
             .AddSingleton(identity)

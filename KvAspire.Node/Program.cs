@@ -6,6 +6,7 @@ using KvAspire.Configuration;
 using KvAspire.Node;
 using KvAspire.Node.Api;
 using KvAspire.Node.Configuration;
+using KvAspire.Node.Peers;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Replication;
 using KvAspire.Node.Storage;
@@ -80,10 +81,10 @@ catch (Exception e) when (e is IOException or UnauthorizedAccessException)
 }
 
 // Raft messages are accepted only from members when the cluster has a secret.
-var secret = app.Services.GetRequiredService<ClusterSecret>();
+var peers = app.Services.GetRequiredService<PeerAuthentication>();
 app.Use(async (context, next) =>
 {
-    if (context.Request.Path.StartsWithSegments(RaftGroup.Path) && !secret.Admits(context.Request.Headers[ClusterSecret.Header]))
+    if (context.Request.Path.StartsWithSegments(RaftGroup.Path) && !peers.IsMember(context.Request.Headers))
     {
         context.Response.StatusCode = StatusCodes.Status401Unauthorized;
         return;
@@ -116,7 +117,7 @@ catch (IOException e)
     return 1;
 }
 NodeLog.Serving(logger, node.Name, node.Position, node.Replica, node.GrpcAddress, node.HttpAddress, dataDirectory);
-if (secret.Value is null)
+if (!peers.Enabled)
     NodeLog.NoClusterSecret(logger, ClusterSecret.Variable);
 
 // Shutdown (a signal, or a broken invariant: FailStop), in reverse: the host stops (Raft, then the ports,

@@ -1,7 +1,6 @@
 using System.Threading.RateLimiting;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
-using KvAspire.Configuration;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Peers;
 using KvAspire.Node.Telemetry;
@@ -30,10 +29,10 @@ public sealed class AdmissionInterceptor : Interceptor, IDisposable
     private readonly int _capacity;
     private readonly int _waiting;
 
-    public AdmissionInterceptor(NodeOptions options, ClusterSecret secret, NodeTelemetry telemetry)
+    public AdmissionInterceptor(NodeOptions options, PeerAuthentication peers, NodeTelemetry telemetry)
     {
         (_capacity, _waiting) = (options.AdmittedRequests, options.WaitingRequests);
-        _membersProven = secret.Value is not null;
+        _membersProven = peers.Enabled;
         _slots = NewLine();
         _unprovenNodeSlots = NewLine();
         telemetry.ObserveQueueDepth("F1", () => InFlight);

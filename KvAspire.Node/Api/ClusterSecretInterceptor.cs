@@ -8,9 +8,9 @@ namespace KvAspire.Node.Api;
 /// <summary>
 /// Owns the cluster secret check on the gRPC port: an Admin call, a Replica call, or a call that says it
 /// comes from another node (<see cref="NodeHeaders"/>), is refused with PERMISSION_DENIED unless it presents the
-/// secret. A client's own calls need none. (Raft's HTTP port has its own check, in Program.cs.)
+/// secret (<see cref="PeerAuthentication"/>). A client's own calls need none. (Raft's messages are checked in Program.cs.)
 /// </summary>
-public sealed class ClusterSecretInterceptor(ClusterSecret secret) : Interceptor
+public sealed class ClusterSecretInterceptor(PeerAuthentication peers) : Interceptor
 {
     private const string AdminService = "/kvaspire.v1.Admin/";
     private const string ReplicaService = "/kvaspire.v1.Replica/";
@@ -19,7 +19,7 @@ public sealed class ClusterSecretInterceptor(ClusterSecret secret) : Interceptor
         UnaryServerMethod<TRequest, TResponse> continuation)
     {
         var headers = context.RequestHeaders;
-        if (!secret.Admits(headers.GetValue(ClusterSecret.Header)))
+        if (!peers.IsMember(headers))
         {
             if (context.Method.StartsWith(AdminService, StringComparison.Ordinal))
                 throw new RpcException(new Status(StatusCode.PermissionDenied, $"admin requests need the cluster secret ({ClusterSecret.Variable})"));

@@ -24,7 +24,7 @@ public sealed class PeerClients : IDisposable
     private readonly FrozenDictionary<string, CallInvoker> _invokers;
     private readonly TimeProvider _clock;
 
-    public PeerClients(ClusterTopology topology, NodeInfo self, ClusterSecret secret, NodeOptions options, TimeProvider clock)
+    public PeerClients(ClusterTopology topology, NodeInfo self, PeerAuthentication authentication, NodeOptions options, TimeProvider clock)
     {
         _clock = clock;
         _channels = topology.Nodes.Where(n => n.Name != self.Name).ToFrozenDictionary(n => n.Name, n =>
@@ -43,13 +43,7 @@ public sealed class PeerClients : IDisposable
                 InitialReconnectBackoff = options.FirstPeerReconnectBackoff,
                 MaxReconnectBackoff = options.MaxPeerReconnectBackoff,
             }));
-        _invokers = _channels.ToFrozenDictionary(c => c.Key, c => secret.Value is { } value
-            ? c.Value.Intercept(headers =>
-            {
-                headers.Add(ClusterSecret.Header, value);
-                return headers;
-            })
-            : c.Value.CreateCallInvoker());
+        _invokers = _channels.ToFrozenDictionary(c => c.Key, c => authentication.Sign(c.Value));
     }
 
     /// <summary>

@@ -29,7 +29,7 @@ public sealed class RequestPathParts : IDisposable
         Options = NodeOptions.For(Topology);
         Ring = new LocalRing(Topology, Self);
         Queues = new PipelineQueues(Options);
-        Peers = new PeerClients(Topology, Self, new ClusterSecret(null), Options, Clock);
+        Peers = new PeerClients(Topology, Self, new PeerAuthentication(new ClusterSecret(null)), Options, Clock);
         Reachability = new PeerReachability(Peers, Options, _lifetime, Clock, NullLogger<PeerReachability>.Instance);
         var stateMachine = new KvStateMachine(Queues, _data.Recover(), new FailStop(_lifetime), NullLogger<KvStateMachine>.Instance);
         var group = new RaftGroup(Topology, Self);
