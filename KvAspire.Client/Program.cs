@@ -1,8 +1,8 @@
 using System.CommandLine;
 using KvAspire.Client.Commands;
-using KvAspire.Client.Console;
+using KvAspire.Client.Shell;
 using KvAspire.Client.Load;
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 using KvAspire.Driver.Transport;
 using static KvAspire.Client.ClientOptions;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Grpc.Core;
 using KvAspire.Driver.Transport;
-using KvAspire.Ring;
+using KvAspire.Routing;
 
 namespace KvAspire.Driver;
 

@@ -1,4 +1,4 @@
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 
 namespace KvAspire.Driver;
 

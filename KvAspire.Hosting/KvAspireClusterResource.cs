@@ -1,5 +1,5 @@
 using Aspire.Hosting.ApplicationModel;
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 
 namespace KvAspire.Hosting;
 

@@ -2,7 +2,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Grpc.Core;
 using Grpc.Net.Client;
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 using KvAspire.V1;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -59,7 +59,7 @@ public static class KvAspireHostingExtensions
                     // /health is ready (its group has a leader); a node whose position lost its quorum shows unhealthy.
                     .WithHttpHealthCheck("/health", endpointName: "http")
                     // Who leads the node's position, in which term: a link on the dashboard (and the kvaspire.raft.leader metric).
-                    .WithUrl($"{node.HttpAddress}/status", "Raft status")
+                    .WithUrl($"{node.HttpUri}/status", "Raft status")
                     .WithAdminCommand("step-down", "Step down as leader", node, secret,
                         async (admin, headers, cancel) => (await admin.StepDownAsync(new StepDownRequest(), headers, cancellationToken: cancel)).WasLeader
                             ? $"{node.Name} stepped down; its position holds an election"
@@ -107,7 +107,7 @@ public static class KvAspireHostingExtensions
     };
 
     private static List<(int Position, IReadOnlyList<string> HealthUrls)> Positions(IEnumerable<NodeInfo> nodes) =>
-        [.. nodes.GroupBy(n => n.Position).Select(g => (g.Key, (IReadOnlyList<string>)[.. g.Select(n => $"{n.HttpAddress}/health")]))];
+        [.. nodes.GroupBy(n => n.Position).Select(g => (g.Key, (IReadOnlyList<string>)[.. g.Select(n => $"{n.HttpUri}/health")]))];
 
     /// <summary>A position is healthy while one of its nodes is ready; its nodes (its children on the dashboard) inherit the check.</summary>
     private static IResourceBuilder<T> WithReadiness<T>(this IResourceBuilder<T> resource, IDistributedApplicationBuilder builder, string key,
@@ -158,7 +158,7 @@ public static class KvAspireHostingExtensions
         {
             try
             {
-                using var channel = GrpcChannel.ForAddress(node.GrpcAddress);
+                using var channel = GrpcChannel.ForAddress(node.GrpcUri);
                 var headers = new Metadata { { ClusterSecret.Header, await secret.Resource.GetValueAsync(context.CancellationToken) ?? "" } };
                 return CommandResults.Success(await call(new Admin.AdminClient(channel), headers, context.CancellationToken));
             }

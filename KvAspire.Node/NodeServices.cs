@@ -4,7 +4,7 @@ using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.Http;
 using DotNext.Net.Cluster.Consensus.Raft.Membership;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 using KvAspire.Node.Api;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Peers;

@@ -2,7 +2,7 @@
 // data directory, then starts in order (pipeline, Raft, ports) and stops in reverse. Everything it is made
 // of is registered in NodeServices.cs.
 using DotNext.Net.Cluster.Consensus.Raft.Http;
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 using KvAspire.Node;
 using KvAspire.Node.Api;
 using KvAspire.Node.Configuration;
@@ -116,7 +116,7 @@ catch (IOException e)
     await workers.StopAsync();
     return 1;
 }
-NodeLog.Serving(logger, node.Name, node.Position, node.Replica, node.GrpcAddress, node.HttpAddress, dataDirectory);
+NodeLog.Serving(logger, node.Name, node.Position, node.Replica, node.GrpcUri, node.HttpUri, dataDirectory);
 if (!peers.Enabled)
     NodeLog.NoClusterSecret(logger, ClusterSecret.Variable);
 

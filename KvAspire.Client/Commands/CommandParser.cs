@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text;
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 using KvAspire.Driver.Transport;
 
 namespace KvAspire.Client.Commands;

@@ -1,7 +1,7 @@
 using System.Text;
 using Google.Protobuf;
 using Grpc.Core;
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 using KvAspire.V1;
 
 namespace KvAspire.Operations;

@@ -2,8 +2,8 @@ using System.Diagnostics;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
-using KvAspire.Replication;
-using KvAspire.Ring;
+using KvAspire.Groups;
+using KvAspire.Routing;
 using KvAspire.V1;
 
 namespace KvAspire.Driver.Transport;

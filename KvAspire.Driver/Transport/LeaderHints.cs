@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Grpc.Net.Client;
-using KvAspire.Configuration;
-using KvAspire.Ring;
+using KvAspire.Cluster;
+using KvAspire.Routing;
 
 namespace KvAspire.Driver.Transport;
 

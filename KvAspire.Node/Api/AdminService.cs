@@ -1,11 +1,11 @@
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.Http;
 using Grpc.Core;
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Replication;
 using KvAspire.Node.Telemetry;
-using KvAspire.Replication;
+using KvAspire.Groups;
 using KvAspire.V1;
 using Microsoft.AspNetCore.Connections;
 
@@ -39,7 +39,7 @@ public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, Cluster
 
         using var http = new HttpClient { Timeout = options.ReplacementAskTimeout };
         var report = await GroupStatusClient.TryGetAsync(http, target, context.CancellationToken)
-            ?? throw Refused(StatusCode.Unavailable, $"{target.Name} does not answer at {target.HttpAddress}: start the replacement first");
+            ?? throw Refused(StatusCode.Unavailable, $"{target.Name} does not answer at {target.HttpUri}: start the replacement first");
         var replacement = new UriEndPoint(new Uri(report.Member));
         var members = ((IRaftCluster)raft).Members.Select(m => (UriEndPoint)m.EndPoint).ToList();
         var stale = members.Where(m => RaftGroup.IsAt(m, target) && !RaftAddressComparer.Instance.Equals(m, replacement)).ToList();

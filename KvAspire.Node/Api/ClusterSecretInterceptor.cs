@@ -1,6 +1,6 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 using KvAspire.Node.Peers;
 
 namespace KvAspire.Node.Api;

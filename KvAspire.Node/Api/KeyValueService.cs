@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using Google.Protobuf;
 using Grpc.Core;
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 using KvAspire.Node.Peers;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Replication;
 using KvAspire.Node.Ring;
 using KvAspire.Operations;
-using KvAspire.Replication;
+using KvAspire.Groups;
 using KvAspire.V1;
 
 namespace KvAspire.Node.Api;

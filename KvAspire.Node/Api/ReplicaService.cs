@@ -1,5 +1,5 @@
 using Grpc.Core;
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Replication;
 using KvAspire.Node.Ring;

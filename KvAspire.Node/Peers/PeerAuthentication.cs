@@ -1,7 +1,7 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 
 namespace KvAspire.Node.Peers;
 

@@ -3,12 +3,12 @@ using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Pipeline;
 using KvAspire.Operations;
-using KvAspire.Replication;
-using KvAspire.Ring;
+using KvAspire.Groups;
+using KvAspire.Routing;
 using KvAspire.V1;
 
 namespace KvAspire.Node.Peers;
@@ -28,7 +28,7 @@ public sealed class PeerClients : IDisposable
     {
         _clock = clock;
         _channels = topology.Nodes.Where(n => n.Name != self.Name).ToFrozenDictionary(n => n.Name, n =>
-            GrpcChannel.ForAddress(n.GrpcAddress, new GrpcChannelOptions
+            GrpcChannel.ForAddress(n.GrpcUri, new GrpcChannelOptions
             {
                 HttpHandler = new SocketsHttpHandler
                 {

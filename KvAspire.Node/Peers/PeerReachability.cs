@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using Grpc.Core;
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Telemetry;
-using KvAspire.Ring;
+using KvAspire.Routing;
 using Microsoft.Extensions.Hosting;
 
 namespace KvAspire.Node.Peers;

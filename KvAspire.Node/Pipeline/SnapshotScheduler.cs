@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 using Microsoft.Extensions.Hosting;
 
 namespace KvAspire.Node.Pipeline;

@@ -2,7 +2,7 @@ using System.Diagnostics.Metrics;
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster;
 using KvAspire.Node.Telemetry;
-using KvAspire.Replication;
+using KvAspire.Groups;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 

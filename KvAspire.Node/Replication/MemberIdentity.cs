@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
-using KvAspire.Replication;
+using KvAspire.Groups;
 using Microsoft.Extensions.Logging;
 
 namespace KvAspire.Node.Replication;

@@ -1,6 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Connections;
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 
 namespace KvAspire.Node.Replication;
 

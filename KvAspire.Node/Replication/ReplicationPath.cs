@@ -2,7 +2,7 @@ using System.Threading.Channels;
 using DotNext.Net.Cluster;
 using DotNext.Net.Cluster.Consensus.Raft;
 using Grpc.Core;
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Telemetry;

@@ -2,8 +2,8 @@ using System.Net.Sockets;
 using System.Net;
 using System.Text.Json;
 using System.Text;
-using KvAspire.Configuration;
-using KvAspire.Replication;
+using KvAspire.Cluster;
+using KvAspire.Groups;
 
 namespace KvAspire.Node.Replication;
 

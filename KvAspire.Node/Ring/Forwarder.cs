@@ -4,7 +4,7 @@ using KvAspire.Node.Configuration;
 using KvAspire.Node.Peers;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Telemetry;
-using KvAspire.Ring;
+using KvAspire.Routing;
 
 namespace KvAspire.Node.Ring;
 
@@ -67,7 +67,7 @@ public sealed class Forwarder
         if (candidates.Count == 0)
         {
             throw new RpcException(new Status(StatusCode.Unavailable,
-                $"position {next} is unreachable: none of its replicas ({string.Join(", ", replicas.Select(r => $"{r.Name} at {r.GrpcAddress}"))}) " +
+                $"position {next} is unreachable: none of its replicas ({string.Join(", ", replicas.Select(r => $"{r.Name} at {r.GrpcUri}"))}) " +
                 "can be connected to from here"));
         }
 
@@ -94,7 +94,7 @@ public sealed class Forwarder
                 var unreachable = TransportFailure.IsUnreachable(e);
                 if (unreachable)
                     _reachability.Unreachable(node, e);
-                failures.Add($"{node.Name} at {node.GrpcAddress}: {(unreachable ? "unreachable" : e.StatusCode.ToString())} after " +
+                failures.Add($"{node.Name} at {node.GrpcUri}: {(unreachable ? "unreachable" : e.StatusCode.ToString())} after " +
                              $"{_clock.GetElapsedTime(started).TotalMilliseconds:F0} ms{(e.Status.Detail.Length > 0 ? $" ({e.Status.Detail})" : "")}");
                 if (e.StatusCode is StatusCode.Unavailable && attempt + 1 < candidates.Count && _clock.GetUtcNow().UtcDateTime < deadline)
                     continue;

@@ -1,5 +1,5 @@
-using KvAspire.Configuration;
-using KvAspire.Ring;
+using KvAspire.Cluster;
+using KvAspire.Routing;
 
 namespace KvAspire.Node.Ring;
 

@@ -1,4 +1,4 @@
-using KvAspire.Replication;
+using KvAspire.Groups;
 
 namespace KvAspire.Node.Telemetry;
 

@@ -6,8 +6,8 @@ namespace KvAspire.Node.Telemetry;
 /// <summary>The node's log messages, defined once and logged without string building.</summary>
 public static partial class NodeLog
 {
-    [LoggerMessage(1, LogLevel.Information, "Node {Node} (position {Position}, replica {Replica}) serving gRPC on {GrpcAddress}, health on {HttpAddress}, data in {DataDirectory}")]
-    public static partial void Serving(ILogger logger, string node, int position, int replica, string grpcAddress, string httpAddress, string dataDirectory);
+    [LoggerMessage(1, LogLevel.Information, "Node {Node} (position {Position}, replica {Replica}) serving gRPC on {GrpcUri}, health on {HttpUri}, data in {DataDirectory}")]
+    public static partial void Serving(ILogger logger, string node, int position, int replica, string grpcUri, string httpUri, string dataDirectory);
 
     [LoggerMessage(2, LogLevel.Information, "Recovered {DataDirectory}: {Keys} keys, committed up to index {CommitIndex}, Raft log up to {LastIndex}, writing to {ActiveLog}, in {ElapsedMs:F1} ms")]
     public static partial void Recovered(ILogger logger, string dataDirectory, int keys, long commitIndex, long lastIndex, string activeLog, double elapsedMs);

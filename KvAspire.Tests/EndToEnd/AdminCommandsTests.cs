@@ -17,7 +17,7 @@ public sealed class AdminCommandsTests(KvClientTests.Group group)
 {
     private static Admin.AdminClient AdminOf(TestNode node, out GrpcChannel channel)
     {
-        channel = GrpcChannel.ForAddress($"http://{node.GrpcAddress}");
+        channel = GrpcChannel.ForAddress($"http://{node.GrpcEndPoint}");
         return new Admin.AdminClient(channel);
     }
 

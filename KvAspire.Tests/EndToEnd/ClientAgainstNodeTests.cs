@@ -16,7 +16,7 @@ public sealed class ClientAgainstNodeTests : IAsyncLifetime
     public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
     private Task<ClientRun> Client(params string[] words) =>
-        ClientProcess.RunAsync(["--node", Topology.GrpcAddress, .. words]);
+        ClientProcess.RunAsync(["--node", Topology.GrpcEndPoint, .. words]);
 
     private async Task<JsonElement> ClientJson(params string[] words)
     {
@@ -122,7 +122,7 @@ public sealed class ClientAgainstNodeTests : IAsyncLifetime
     {
         await _cluster.Process.KillAsync();
 
-        var run = await ClientProcess.RunAsync(["--node", Topology.GrpcAddress, "--timeout-seconds", "5", "read", "a"]);
+        var run = await ClientProcess.RunAsync(["--node", Topology.GrpcEndPoint, "--timeout-seconds", "5", "read", "a"]);
 
         Assert.Equal(3, run.ExitCode);
         Assert.Contains("Unavailable", run.Errors);
@@ -141,7 +141,7 @@ public sealed class ClientAgainstNodeTests : IAsyncLifetime
             .Append("sair")
             .Append("create after-sair never-sent");
 
-        var run = await ClientProcess.RunAsync(["--node", Topology.GrpcAddress, "--drain-seconds", "2"], lines);
+        var run = await ClientProcess.RunAsync(["--node", Topology.GrpcEndPoint, "--drain-seconds", "2"], lines);
 
         Assert.Equal(0, run.ExitCode);
         Assert.Contains("create <key> <value>", run.Output);

@@ -2,7 +2,7 @@ using System.Net;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 using KvAspire.Tests.Support;
 using KvAspire.V1;
 
@@ -31,7 +31,7 @@ public sealed class ClusterSecretTests : IDisposable
         // Clients send every key to every node: far keys are forwarded, keys sent to followers handed to leaders.
         foreach (var node in topology.Nodes)
         {
-            using var channel = GrpcChannel.ForAddress($"http://{node.GrpcAddress}");
+            using var channel = GrpcChannel.ForAddress($"http://{node.GrpcEndPoint}");
             var kv = new KeyValue.KeyValueClient(channel);
             for (var i = 0; i < 6; i++)
             {
@@ -46,7 +46,7 @@ public sealed class ClusterSecretTests : IDisposable
         {
             foreach (var presented in new[] { null, "wrong" })
             {
-                using var request = new HttpRequestMessage(HttpMethod.Post, $"http://{node.GrpcAddress.Split(':')[0]}:{node.RaftPort}/raft");
+                using var request = new HttpRequestMessage(HttpMethod.Post, $"http://{node.GrpcEndPoint.Split(':')[0]}:{node.RaftPort}/raft");
                 if (presented is not null)
                     request.Headers.Add(ClusterSecret.Header, presented);
                 using var response = await http.SendAsync(request);
@@ -54,7 +54,7 @@ public sealed class ClusterSecretTests : IDisposable
             }
         }
 
-        using var first = GrpcChannel.ForAddress($"http://{topology.Nodes[0].GrpcAddress}");
+        using var first = GrpcChannel.ForAddress($"http://{topology.Nodes[0].GrpcEndPoint}");
         var target = new KeyValue.KeyValueClient(first);
         var deleteKey = new DeleteRequest { Key = $"{topology.Nodes[0].Name}-0" };
         var forged = new (string Name, Metadata Headers)[]

@@ -28,7 +28,7 @@ public sealed class CrashRecoveryTests : IDisposable
         for (var round = 0; round < 3; round++)
         {
             await using var node = await NodeProcess.StartAsync(topology);
-            using var connection = new KvConnection([topology.GrpcAddress], TimeSpan.FromSeconds(5));
+            using var connection = new KvConnection([topology.GrpcEndPoint], TimeSpan.FromSeconds(5));
             await writes.AssertAllPresentAsync(connection);
 
             var writers = writes.Start(connection, $"r{round}", 32);
@@ -41,7 +41,7 @@ public sealed class CrashRecoveryTests : IDisposable
         }
 
         await using var restarted = await NodeProcess.StartAsync(topology);
-        using var final = new KvConnection([topology.GrpcAddress], TimeSpan.FromSeconds(5));
+        using var final = new KvConnection([topology.GrpcEndPoint], TimeSpan.FromSeconds(5));
         await writes.AssertAllPresentAsync(final);
         Assert.True(writes.Count >= 4500, $"only {writes.Count} writes were acknowledged");
     }
@@ -69,7 +69,7 @@ public sealed class CrashRecoveryTests : IDisposable
     {
         var writes = new AcknowledgedWrites();
         await using var node = await NodeProcess.StartAsync(topology);
-        using var connection = new KvConnection([topology.GrpcAddress], TimeSpan.FromSeconds(5));
+        using var connection = new KvConnection([topology.GrpcEndPoint], TimeSpan.FromSeconds(5));
         var writers = writes.Start(connection, "w", 8);
         await writes.WaitForCountAsync(300, TimeSpan.FromSeconds(60));
         await node.KillAsync();
@@ -88,7 +88,7 @@ public sealed class CrashRecoveryTests : IDisposable
         await File.AppendAllBytesAsync(log, bytes);
 
         await using var restarted = await NodeProcess.StartAsync(topology);
-        using var connection = new KvConnection([topology.GrpcAddress], TimeSpan.FromSeconds(5));
+        using var connection = new KvConnection([topology.GrpcEndPoint], TimeSpan.FromSeconds(5));
         await writes.AssertAllPresentAsync(connection);
         Assert.True(restarted.LoggedEvent(3), $"no torn-tail event (3) in:{Environment.NewLine}{restarted.Output}");
         Assert.True(new FileInfo(log).Length >= intactLength, $"{junk}: the log was cut below its last good record");

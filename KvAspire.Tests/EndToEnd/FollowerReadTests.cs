@@ -17,8 +17,8 @@ public sealed class FollowerReadTests(KvClientTests.Group group)
     {
         var leader = await group.Cluster.WaitForLeaderAsync(0, TimeSpan.FromSeconds(30));
         var follower = group.Cluster.Topology.Nodes.First(n => n != leader);
-        using var writer = new KvClient(new KvClientOptions { Nodes = [leader.GrpcAddress] });
-        using var reader = new KvClient(new KvClientOptions { Nodes = [follower.GrpcAddress] });
+        using var writer = new KvClient(new KvClientOptions { Nodes = [leader.GrpcEndPoint] });
+        using var reader = new KvClient(new KvClientOptions { Nodes = [follower.GrpcEndPoint] });
 
         var created = await writer.CreateAsync("follower-read", "0");
         var last = created.Version;
@@ -26,7 +26,7 @@ public sealed class FollowerReadTests(KvClientTests.Group group)
         {
             last = (await writer.UpdateAsync("follower-read", $"{i}")).Version;
             var read = await reader.ReadAsync("follower-read");
-            Assert.Equal(($"{i}", last, $"http://{follower.GrpcAddress}"), (read.Text, read.Version, read.Node));
+            Assert.Equal(($"{i}", last, $"http://{follower.GrpcEndPoint}"), (read.Text, read.Version, read.Node));
         }
     }
 
@@ -34,7 +34,7 @@ public sealed class FollowerReadTests(KvClientTests.Group group)
     public async Task Reads_at_every_replica_at_once_each_show_the_writes_acknowledged_before_they_began()
     {
         using var writer = new KvClient(new KvClientOptions { Topology = group.Topology });
-        var readers = group.Cluster.Topology.Nodes.Select(n => new KvClient(new KvClientOptions { Nodes = [n.GrpcAddress] })).ToArray();
+        var readers = group.Cluster.Topology.Nodes.Select(n => new KvClient(new KvClientOptions { Nodes = [n.GrpcEndPoint] })).ToArray();
         try
         {
             await writer.CreateAsync("many-reads", "0");

@@ -33,7 +33,7 @@ public sealed class GrpcFuzzTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _node = await SingleNode.StartAsync(MaxValueBytes);
-        _channel = GrpcChannel.ForAddress($"http://{_node.Topology.GrpcAddress}");
+        _channel = GrpcChannel.ForAddress($"http://{_node.Topology.GrpcEndPoint}");
         _invoker = _channel.CreateCallInvoker();
     }
 

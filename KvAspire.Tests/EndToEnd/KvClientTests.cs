@@ -1,5 +1,5 @@
 using Grpc.Core;
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 using KvAspire.Driver;
 using KvAspire.Tests.Support;
 
@@ -66,7 +66,7 @@ public sealed class KvClientTests(KvClientTests.Group group)
         using var directory = new TempDirectory();
         var silent = TopologyLoader.Load(TestTopology.Ring(directory, positions: 2).Path);
         using var client = new KvClient(new KvClientOptions { Topology = silent, RequestTimeout = TimeSpan.FromSeconds(2) });
-        var ring = new KvAspire.Ring.RingMath(silent.IdBits, silent.Positions);
+        var ring = new KvAspire.Routing.RingMath(silent.IdBits, silent.Positions);
         var key = Enumerable.Range(0, 100).Select(i => $"silent-{i}").First(k => ring.OwnerOfKey(k) == 1);
 
         var failure = await Assert.ThrowsAsync<KvUnavailableException>(() => client.ReadAsync(key));
@@ -113,7 +113,7 @@ public sealed class KvClientTests(KvClientTests.Group group)
         await group.Cluster.StartAsync(leader);
         await group.Cluster.WaitCaughtUpAsync(leader, TimeSpan.FromSeconds(60));
 
-        var killed = $"http://{leader.GrpcAddress}";
+        var killed = $"http://{leader.GrpcEndPoint}";
         Assert.Equal(killed, answers[0].Node);
         Assert.NotEqual(killed, answers[^1].Node);
         // Every update acknowledged once, each one version after the one before: none was applied twice.

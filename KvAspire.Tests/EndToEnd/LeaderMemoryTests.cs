@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
-using KvAspire.Replication;
+using KvAspire.Groups;
 using KvAspire.Tests.Support;
 using KvAspire.V1;
 
@@ -32,7 +32,7 @@ public sealed class LeaderMemoryTests(KvClientTests.Group group)
         var leader = await group.Cluster.WaitForLeaderAsync(0, TimeSpan.FromSeconds(30));
         var processId = group.Cluster.ProcessIdOf(leader);
         // A generated gRPC client with no tracing of its own: a request carries trace context only when given one.
-        using var channel = GrpcChannel.ForAddress($"http://{leader.GrpcAddress}");
+        using var channel = GrpcChannel.ForAddress($"http://{leader.GrpcEndPoint}");
         var kv = new KeyValue.KeyValueClient(channel);
         var value = ByteString.CopyFrom(new byte[256]);
         async Task WriteAsync(bool traced)

@@ -31,13 +31,13 @@ public sealed class NamespacedHostsTests : IDisposable
 
             foreach (var (node, i) in topology.Nodes.Select((n, i) => (n, i)))
             {
-                using var connection = new KvConnection([node.GrpcAddress], TimeSpan.FromSeconds(10));
+                using var connection = new KvConnection([node.GrpcEndPoint], TimeSpan.FromSeconds(10));
                 var created = await connection.ExecuteAsync(new ConsoleCommand(KvRequestKind.Create, $"key{i}", $"from {node.Name}"));
                 Assert.True(created.IsOk, $"create through {node.Name}: {created.Error}");
             }
             foreach (var node in topology.Nodes)
             {
-                using var connection = new KvConnection([node.GrpcAddress], TimeSpan.FromSeconds(10));
+                using var connection = new KvConnection([node.GrpcEndPoint], TimeSpan.FromSeconds(10));
                 for (var i = 0; i < topology.Nodes.Count; i++)
                 {
                     var read = await connection.ExecuteAsync(new ConsoleCommand(KvRequestKind.Read, $"key{i}"));

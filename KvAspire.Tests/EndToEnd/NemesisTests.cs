@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 using KvAspire.Node.Configuration;
 using KvAspire.Tests.Support;
 using Xunit.Abstractions;
@@ -127,7 +127,7 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
             ? TestTopology.Ring(_directory, positions, snapshotIntervalSeconds: 3, replicas: 3)
             : TestTopology.OnHosts(_directory, hosts, positions, snapshotIntervalSeconds: 3);
         await using var cluster = await LocalCluster.StartAsync(topology);
-        var workload = new RegisterWorkload(topology.Nodes.Select(n => n.GrpcAddress).ToList(), clients, keysPerClient: 12,
+        var workload = new RegisterWorkload(topology.Nodes.Select(n => n.GrpcEndPoint).ToList(), clients, keysPerClient: 12,
             NodeOptions.For(TopologyLoader.Load(topology.Path)));
 
         using var stop = new CancellationTokenSource(duration);

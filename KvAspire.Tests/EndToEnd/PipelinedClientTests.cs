@@ -22,7 +22,7 @@ public sealed class PipelinedClientTests : IAsyncLifetime
     private readonly TempDirectory _directory = new();
     private LocalCluster _cluster = null!;
 
-    private IEnumerable<string> NodeArguments => _cluster.Topology.Nodes.SelectMany(n => new[] { "--node", n.GrpcAddress });
+    private IEnumerable<string> NodeArguments => _cluster.Topology.Nodes.SelectMany(n => new[] { "--node", n.GrpcEndPoint });
 
     public async Task InitializeAsync() =>
         _cluster = await LocalCluster.StartAsync(TestTopology.Ring(_directory, positions: 1, replicas: 3));
@@ -35,7 +35,7 @@ public sealed class PipelinedClientTests : IAsyncLifetime
 
     private async Task<Reply> ReadAsync(string key)
     {
-        using var connection = new KvConnection(_cluster.Topology.Nodes.Select(n => n.GrpcAddress).ToList(), TimeSpan.FromSeconds(10));
+        using var connection = new KvConnection(_cluster.Topology.Nodes.Select(n => n.GrpcEndPoint).ToList(), TimeSpan.FromSeconds(10));
         return await connection.ExecuteAsync(new ConsoleCommand(KvRequestKind.Read, key));
     }
 
@@ -102,7 +102,7 @@ public sealed class PipelinedClientTests : IAsyncLifetime
     [Fact]
     public async Task A_thousand_writes_of_one_client_id_sent_at_once_in_shuffled_order_are_each_applied_once_and_none_refused()
     {
-        var channels = _cluster.Topology.Nodes.Select(n => GrpcChannel.ForAddress($"http://{n.GrpcAddress}")).ToList();
+        var channels = _cluster.Topology.Nodes.Select(n => GrpcChannel.ForAddress($"http://{n.GrpcEndPoint}")).ToList();
         try
         {
             var clients = channels.Select(c => new KeyValue.KeyValueClient(c)).ToList();

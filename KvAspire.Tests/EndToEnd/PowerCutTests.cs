@@ -23,7 +23,7 @@ public sealed class PowerCutTests : IDisposable
         var topology = TestTopology.Ring(_directory, positions: 1, replicas: 3, snapshotIntervalSeconds: 2);
         using var disk = new PowerCutDisk(Path.GetDirectoryName(topology.DataDirectory)!);
         var writes = new AcknowledgedWrites();
-        var addresses = topology.Nodes.Select(n => n.GrpcAddress).ToList();
+        var addresses = topology.Nodes.Select(n => n.GrpcEndPoint).ToList();
 
         for (var round = 0; round < 3; round++)
         {

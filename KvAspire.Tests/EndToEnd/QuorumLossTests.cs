@@ -28,7 +28,7 @@ public sealed class QuorumLossTests : IDisposable
         var leader = await cluster.WaitForLeaderAsync(0, TimeSpan.FromSeconds(30));
         var follower = topology.Nodes.First(n => n != leader);
         var survivor = topology.Nodes.Single(n => n != leader && n != follower);
-        using var toSurvivor = new KvConnection([survivor.GrpcAddress], TimeSpan.FromSeconds(15));
+        using var toSurvivor = new KvConnection([survivor.GrpcEndPoint], TimeSpan.FromSeconds(15));
         Assert.True((await toSurvivor.ExecuteAsync(new ConsoleCommand(KvRequestKind.Create, "q", "before"))).IsOk);
 
         await cluster.KillAsync(leader);
@@ -48,7 +48,7 @@ public sealed class QuorumLossTests : IDisposable
         await cluster.WaitCaughtUpAsync(leader, TimeSpan.FromSeconds(30));
         foreach (var node in topology.Nodes)
         {
-            using var connection = new KvConnection([node.GrpcAddress], TimeSpan.FromSeconds(15));
+            using var connection = new KvConnection([node.GrpcEndPoint], TimeSpan.FromSeconds(15));
             var seen = await connection.ExecuteAsync(new ConsoleCommand(KvRequestKind.Read, "q"));
             Assert.Equal(("after", 2L), (seen.Text, seen.Version));
         }
@@ -60,7 +60,7 @@ public sealed class QuorumLossTests : IDisposable
         var topology = TestTopology.Ring(_directory, positions: 1, replicas: 3);
         await using var cluster = await LocalCluster.StartAsync(topology);
         var leader = await cluster.WaitForLeaderAsync(0, TimeSpan.FromSeconds(30));
-        using var channel = GrpcChannel.ForAddress($"http://{leader.GrpcAddress}");
+        using var channel = GrpcChannel.ForAddress($"http://{leader.GrpcEndPoint}");
         var replica = new Replica.ReplicaClient(channel);
 
         // Asked over and over while its followers freeze: a call whose heartbeat round finds no quorum, and

@@ -23,7 +23,7 @@ public sealed class RawGrpcTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _cluster = await SingleNode.StartAsync();
-        _channel = GrpcChannel.ForAddress($"http://{_cluster.Topology.GrpcAddress}");
+        _channel = GrpcChannel.ForAddress($"http://{_cluster.Topology.GrpcEndPoint}");
         _kv = new KeyValue.KeyValueClient(_channel);
     }
 

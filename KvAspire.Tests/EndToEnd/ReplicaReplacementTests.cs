@@ -25,7 +25,7 @@ public sealed class ReplicaReplacementTests : IDisposable
         await using var cluster = await LocalCluster.StartAsync(topology);
         var leader = await cluster.WaitForLeaderAsync(0, TimeSpan.FromSeconds(30));
         var (lost, other) = (topology.Nodes.First(n => n != leader), topology.Nodes.Last(n => n != leader));
-        using var toLeader = new KvConnection([leader.GrpcAddress], TimeSpan.FromSeconds(5));
+        using var toLeader = new KvConnection([leader.GrpcEndPoint], TimeSpan.FromSeconds(5));
         Assert.True((await toLeader.ExecuteAsync(new ConsoleCommand(KvRequestKind.Create, "kept", "before"))).IsOk);
         var before = await GroupProbe.StatusAsync(lost);
 
@@ -60,7 +60,7 @@ public sealed class ReplicaReplacementTests : IDisposable
         await cluster.StopAsync(other);
         var after = await toLeader.ExecuteAsync(new ConsoleCommand(KvRequestKind.Update, "kept", "after", current.Version));
         Assert.Equal((StatusCode.OK, current.Version + 1), (after.Status, after.Version));
-        using var toReplaced = new KvConnection([lost.GrpcAddress], TimeSpan.FromSeconds(5));
+        using var toReplaced = new KvConnection([lost.GrpcEndPoint], TimeSpan.FromSeconds(5));
         var read = await toReplaced.ExecuteAsync(new ConsoleCommand(KvRequestKind.Read, "kept"));
         Assert.Equal(("after", current.Version + 1), (read.Text, read.Version));
 

@@ -1,10 +1,10 @@
 using Grpc.Core;
 using KvAspire.Client.Commands;
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 using KvAspire.Driver;
 using KvAspire.Driver.Transport;
 using KvAspire.Node.Ring;
-using KvAspire.Ring;
+using KvAspire.Routing;
 using KvAspire.Tests.Support;
 
 namespace KvAspire.Tests.EndToEnd;
@@ -26,7 +26,7 @@ public sealed class RingTests : IAsyncLifetime
     {
         _topology = TestTopology.Ring(_directory, Positions);
         _nodes = await LocalCluster.StartAllAsync(_topology, _topology.Nodes, n => _traces.EnvironmentFor(n.Name));
-        _connections = _topology.Nodes.Select(n => new KvConnection([n.GrpcAddress], TimeSpan.FromSeconds(10))).ToArray();
+        _connections = _topology.Nodes.Select(n => new KvConnection([n.GrpcEndPoint], TimeSpan.FromSeconds(10))).ToArray();
     }
 
     public async Task DisposeAsync()
@@ -73,13 +73,13 @@ public sealed class RingTests : IAsyncLifetime
                 Assert.True(read.IsOk, $"{key} through p{start}r0: {read.Status} {read.Error}");
                 Assert.Equal(ExpectedHops(start, owner), read.Hops);
                 // Whichever node was asked, the answer names the owner's leader (its only node here).
-                Assert.Equal(_topology.Nodes[owner].GrpcAddress, read.Leader);
+                Assert.Equal(_topology.Nodes[owner].GrpcEndPoint, read.Leader);
             }
         }
         Assert.Contains(keys, k => Enumerable.Range(0, Positions).Any(start => ExpectedHops(start, _ring.OwnerOfKey(k)) == 2));
 
         // The client library, knowing the topology, goes straight to the leader an answer named: the next call takes no hop.
-        using (var client = new KvClient(new KvClientOptions { Nodes = [_topology.Nodes[0].GrpcAddress], Topology = TopologyLoader.Load(_topology.Path) }))
+        using (var client = new KvClient(new KvClientOptions { Nodes = [_topology.Nodes[0].GrpcEndPoint], Topology = TopologyLoader.Load(_topology.Path) }))
         {
             var farKey = keys.First(k => ExpectedHops(0, _ring.OwnerOfKey(k)) > 0);
             Assert.True((await client.ReadAsync(farKey)).Hops > 0);
@@ -174,7 +174,7 @@ public sealed class RingTests : IAsyncLifetime
         var ring = await ClientProcess.RunAsync(["--cluster", _topology.Path, "ring"]);
         Assert.Equal(0, ring.ExitCode);
         for (var position = 0; position < Positions; position++)
-            Assert.Contains($"p{position}r0 {_topology.Nodes[position].GrpcAddress} {(position == down ? "DOWN" : "leader")}", ring.Output);
+            Assert.Contains($"p{position}r0 {_topology.Nodes[position].GrpcEndPoint} {(position == down ? "DOWN" : "leader")}", ring.Output);
         var whereIs = await ClientProcess.RunAsync(["--cluster", _topology.Path, "whereis", itsKeys[0]]);
         Assert.Contains($"owner position {down}: p{down}r0", whereIs.Output);
 

@@ -23,7 +23,7 @@ public sealed class SnapshotTests : IDisposable
 
     private DataFileSet Files() => DataFiles.List(_topology.DataDirectory);
 
-    private KvConnection Connect() => new([_topology.GrpcAddress], TimeSpan.FromSeconds(5));
+    private KvConnection Connect() => new([_topology.GrpcEndPoint], TimeSpan.FromSeconds(5));
 
     /// <summary>Writes until snapshot <paramref name="number"/> exists, then stops the writers with SIGTERM.</summary>
     private async Task WriteThroughSnapshotAsync(NodeProcess node, AcknowledgedWrites writes, string prefix, long number)

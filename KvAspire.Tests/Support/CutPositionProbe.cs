@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using Grpc.Core;
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 using KvAspire.Driver.Transport;
 using KvAspire.Node.Configuration;
-using KvAspire.Ring;
+using KvAspire.Routing;
 using KvAspire.V1;
 
 namespace KvAspire.Tests.Support;
@@ -23,7 +23,7 @@ public static class CutPositionProbe
         var ring = new RingMath(64, topology.Nodes.Select(n => n.Position).Distinct().Count());
         var options = NodeOptions.For(TopologyLoader.Load(topology.Path));
         string KeyOf(int owner) => Enumerable.Range(0, 1000).Select(i => $"probe-{i}").First(k => ring.OwnerOfKey(k) == owner);
-        using var channel = KvConnection.OpenChannel(KvConnection.NormalizeAddress(outside.GrpcAddress));
+        using var channel = KvConnection.OpenChannel(KvConnection.NormalizeAddress(outside.GrpcEndPoint));
         var client = new KeyValue.KeyValueClient(channel);
         async Task<(StatusCode Status, string Detail, TimeSpan Took)> ReadAsync(string key)
         {

@@ -2,7 +2,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
 using KvAspire.Node.Replication;
-using KvAspire.Replication;
+using KvAspire.Groups;
 
 namespace KvAspire.Tests.Support;
 

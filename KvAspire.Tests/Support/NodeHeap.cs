@@ -1,5 +1,5 @@
 using System.Diagnostics.Tracing;
-using KvAspire.Replication;
+using KvAspire.Groups;
 using Microsoft.Diagnostics.NETCore.Client;
 
 namespace KvAspire.Tests.Support;

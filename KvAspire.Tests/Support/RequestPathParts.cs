@@ -1,5 +1,5 @@
 using DotNext.Net.Cluster.Consensus.Raft;
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Peers;
 using KvAspire.Node.Pipeline;

@@ -9,7 +9,7 @@ namespace KvAspire.Tests.Support;
 public sealed record TestNode(string Name, int Position, int Replica, int GrpcPort, int RaftPort, string? Namespace = null,
     string Loopback = "127.0.0.1")
 {
-    public string GrpcAddress => $"{Loopback}:{GrpcPort}";
+    public string GrpcEndPoint => $"{Loopback}:{GrpcPort}";
 
     public string StatusAddress => $"http://{Loopback}:{RaftPort}/status";
 
@@ -42,7 +42,7 @@ public sealed class TestTopology
 
     public int RaftPort => Nodes[0].RaftPort;
 
-    public string GrpcAddress => Nodes[0].GrpcAddress;
+    public string GrpcEndPoint => Nodes[0].GrpcEndPoint;
 
     public string DataDirectory => DataDirectoryOf(Nodes[0]);
 

@@ -8,7 +8,7 @@ using Grpc.Core;
 using KvAspire.Client.Commands;
 using KvAspire.Driver.Transport;
 using KvAspire.Hosting;
-using KvAspire.Ring;
+using KvAspire.Routing;
 using KvAspire.Tests.Support;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -73,7 +73,7 @@ public sealed class AppHostTests : IDisposable
         {
             await app.StartAsync(cancel.Token);
             await Task.WhenAll(topology.Nodes.Select(n => app.ResourceNotifications.WaitForResourceHealthyAsync(n.Name, cancel.Token)));
-            connections = topology.Nodes.Select(n => new KvConnection([n.GrpcAddress], TimeSpan.FromSeconds(10))).ToArray();
+            connections = topology.Nodes.Select(n => new KvConnection([n.GrpcEndPoint], TimeSpan.FromSeconds(10))).ToArray();
 
             // CRUD through every node: a key's own replicas answer it directly, the others forward it once.
             var keys = Enumerable.Range(0, 12).Select(i => $"<aspire-{i}>").ToList();

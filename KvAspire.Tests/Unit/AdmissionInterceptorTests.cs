@@ -1,5 +1,5 @@
 using Grpc.Core;
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 using KvAspire.Node.Api;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Peers;

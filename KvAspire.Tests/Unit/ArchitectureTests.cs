@@ -62,7 +62,7 @@ public sealed class ArchitectureTests
     public static TheoryData<string, string> Projects() => new()
     {
         { typeof(NodeStartup).Assembly.Location, "KvAspire.Node" },
-        { typeof(KvAspire.Ring.RingMath).Assembly.Location, "KvAspire" },
+        { typeof(KvAspire.Routing.RingMath).Assembly.Location, "KvAspire" },
         { typeof(IKvClient).Assembly.Location, "KvAspire.Driver" },
         { typeof(ClientOptions).Assembly.Location, "KvAspire.Client" },
     };

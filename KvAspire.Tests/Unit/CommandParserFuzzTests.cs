@@ -1,6 +1,6 @@
 using System.Text;
 using KvAspire.Client.Commands;
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 using KvAspire.Driver.Transport;
 
 namespace KvAspire.Tests.Unit;

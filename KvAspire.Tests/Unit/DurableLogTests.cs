@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text;
 using DotNext.IO.Log;
 using DotNext.Net.Cluster.Consensus.Raft;
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Replication;

@@ -1,6 +1,6 @@
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 using KvAspire.Hosting;
 using KvAspire.Tests.Support;
 

@@ -34,7 +34,7 @@ public sealed class KvAspireClientSettingsTests : IDisposable
 
         var options = new KvAspireClientSettings { ConnectionString = $"Topology={topology.Path}" }.ToOptions();
 
-        Assert.Equal(topology.Nodes.Select(n => n.GrpcAddress), options.Validate());
+        Assert.Equal(topology.Nodes.Select(n => n.GrpcEndPoint), options.Validate());
     }
 
     [Fact]

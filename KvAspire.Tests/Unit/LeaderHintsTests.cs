@@ -1,5 +1,5 @@
 using KvAspire.Driver.Transport;
-using KvAspire.Ring;
+using KvAspire.Routing;
 using KvAspire.Tests.Support;
 
 namespace KvAspire.Tests.Unit;
@@ -16,7 +16,7 @@ public sealed class LeaderHintsTests : IDisposable
     {
         _topology = TestTopology.Ring(_directory, positions: 2, replicas: 3);
         // The client's own copy of the topology types (linked source), loaded as the client does.
-        _hints = new LeaderHints(KvAspire.Configuration.TopologyLoader.Load(_topology.Path));
+        _hints = new LeaderHints(KvAspire.Cluster.TopologyLoader.Load(_topology.Path));
     }
 
     public void Dispose()
@@ -40,18 +40,18 @@ public sealed class LeaderHintsTests : IDisposable
         var p1r0 = _topology.ReplicasOf(1).First();
         Assert.Null(_hints.LeaderOf(0));
 
-        _hints.Learn(0, p1r0.GrpcAddress);
+        _hints.Learn(0, p1r0.GrpcEndPoint);
         _hints.Learn(0, "127.0.0.1:1");
         _hints.Learn(0, null);
         Assert.Null(_hints.LeaderOf(0));
 
-        _hints.Learn(0, p0[1].GrpcAddress);
-        Assert.Equal(p0[1].GrpcAddress, _hints.LeaderOf(0)?.Address);
+        _hints.Learn(0, p0[1].GrpcEndPoint);
+        Assert.Equal(p0[1].GrpcEndPoint, _hints.LeaderOf(0)?.Address);
         Assert.Null(_hints.LeaderOf(1));
 
-        _hints.Forget(0, p0[2].GrpcAddress);
-        Assert.Equal(p0[1].GrpcAddress, _hints.LeaderOf(0)?.Address);
-        _hints.Forget(0, p0[1].GrpcAddress);
+        _hints.Forget(0, p0[2].GrpcEndPoint);
+        Assert.Equal(p0[1].GrpcEndPoint, _hints.LeaderOf(0)?.Address);
+        _hints.Forget(0, p0[1].GrpcEndPoint);
         Assert.Null(_hints.LeaderOf(0));
     }
 }

@@ -1,4 +1,4 @@
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 using KvAspire.Node.Configuration;
 
 namespace KvAspire.Tests.Unit;

@@ -1,4 +1,4 @@
-using KvAspire.Ring;
+using KvAspire.Routing;
 
 namespace KvAspire.Tests.Unit;
 

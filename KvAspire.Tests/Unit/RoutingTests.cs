@@ -1,5 +1,5 @@
 using KvAspire.Node.Ring;
-using KvAspire.Ring;
+using KvAspire.Routing;
 
 namespace KvAspire.Tests.Unit;
 

@@ -1,7 +1,7 @@
 using System.Text;
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Replication;

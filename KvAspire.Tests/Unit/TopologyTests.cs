@@ -1,4 +1,4 @@
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 
 namespace KvAspire.Tests.Unit;
 
@@ -23,7 +23,7 @@ public sealed class TopologyTests
         Assert.Equal(1, topology.Positions);
         Assert.Equal([0, 1, 2], topology.Nodes.Select(n => n.Replica));
         var node = topology.GetNode("p0r1");
-        Assert.Equal("http://127.0.0.1:7001", node.GrpcAddress);
+        Assert.Equal("http://127.0.0.1:7001", node.GrpcUri);
         Assert.Equal("/etc/kv/d/p0r1", topology.DataDirectoryOf(node));
     }
 
@@ -47,7 +47,7 @@ public sealed class TopologyTests
             .Replace("\"Host\": \"127.0.0.1\", \"GrpcPort\": 7001", "\"Host\": \"198.18.0.2\", \"ListenAddress\": \"0.0.0.0\", \"GrpcPort\": 7001"),
             "cluster.json");
 
-        Assert.Equal(("*", "http://kv-a.example:7000"), (topology.GetNode("p0r0").BindAddress, topology.GetNode("p0r0").GrpcAddress));
+        Assert.Equal(("*", "http://kv-a.example:7000"), (topology.GetNode("p0r0").BindAddress, topology.GetNode("p0r0").GrpcUri));
         Assert.Equal(("0.0.0.0", "198.18.0.2:7001"), (topology.GetNode("p0r1").BindAddress, topology.GetNode("p0r1").GrpcEndPoint));
         Assert.Equal("127.0.0.1", topology.GetNode("p0r2").BindAddress);
     }

@@ -1,5 +1,5 @@
 using Grpc.Core;
-using KvAspire.Ring;
+using KvAspire.Routing;
 
 namespace KvAspire.Tests.Unit;
 

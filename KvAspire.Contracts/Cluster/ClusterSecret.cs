@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace KvAspire.Configuration;
+namespace KvAspire.Cluster;
 
 /// <summary>
 /// The secret the nodes of a cluster share, so that cluster-internal traffic (Raft, forwards, hand-offs to

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using KvAspire.Client.Commands;
 using KvAspire.Driver.Transport;
 
-namespace KvAspire.Client.Console;
+namespace KvAspire.Client.Shell;
 
 /// <summary>
 /// The interactive console. A reader thread shows the menu, reads lines, validates them

@@ -1,9 +1,9 @@
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 
-namespace KvAspire.Replication;
+namespace KvAspire.Groups;
 
 /// <summary>Reads a node's <c>GET /status</c> (its <see cref="GroupStatusReport"/>) on its RaftPort.</summary>
 public static class GroupStatusClient
@@ -15,7 +15,7 @@ public static class GroupStatusClient
     {
         try
         {
-            return await http.GetFromJsonAsync<GroupStatusReport>(new Uri($"{node.HttpAddress}{Path}"), cancellationToken);
+            return await http.GetFromJsonAsync<GroupStatusReport>(new Uri($"{node.HttpUri}{Path}"), cancellationToken);
         }
         // A connection reset the moment it is made (a node switching from its start-up responder to its
         // server) comes out of HttpClient as a bare SocketException.

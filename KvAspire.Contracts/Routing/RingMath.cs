@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace KvAspire.Ring;
+namespace KvAspire.Routing;
 
 /// <summary>
 /// The identifier ring of SPEC §3, pure: m-bit identifiers (1 ≤ m ≤ 64), N evenly spaced positions.

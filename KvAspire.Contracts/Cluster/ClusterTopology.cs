@@ -1,4 +1,4 @@
-namespace KvAspire.Configuration;
+namespace KvAspire.Cluster;
 
 /// <summary>One node of the topology: replica <see cref="Replica"/> of ring position <see cref="Position"/>.</summary>
 /// <param name="Host">The address the other nodes and clients use to reach the node (its identity in Raft).</param>
@@ -14,11 +14,14 @@ public sealed record NodeInfo(string Name, int Position, int Replica, string Hos
     /// <summary>The address the node binds its ports to.</summary>
     public string BindAddress => ListenAddress ?? Host;
 
-    public string GrpcAddress => $"http://{Host}:{GrpcPort}";
+    /// <summary>The URI of the gRPC endpoint, for a channel to the node.</summary>
+    public string GrpcUri => $"http://{Host}:{GrpcPort}";
 
     /// <summary>host:port of the gRPC endpoint, as clients and leader hints name a node.</summary>
     public string GrpcEndPoint => $"{Host}:{GrpcPort}";
-    public string HttpAddress => $"http://{Host}:{RaftPort}";
+
+    /// <summary>The URI of the Raft and HTTP port (Raft messages, status, health).</summary>
+    public string HttpUri => $"http://{Host}:{RaftPort}";
 }
 
 /// <summary>

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace KvAspire.Configuration;
+namespace KvAspire.Cluster;
 
 /// <summary>
 /// Reads <c>cluster.json</c> and checks it whole, so that a mistake is reported once, with the file and

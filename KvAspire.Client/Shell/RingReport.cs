@@ -1,12 +1,12 @@
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 using KvAspire.Driver.Transport;
-using KvAspire.Replication;
-using KvAspire.Ring;
+using KvAspire.Groups;
+using KvAspire.Routing;
 
-namespace KvAspire.Client.Console;
+namespace KvAspire.Client.Shell;
 
 /// <summary>
 /// The <c>ring</c> and <c>whereis</c> commands: computed from the topology file with the same ring math

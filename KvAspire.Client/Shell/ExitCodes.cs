@@ -1,7 +1,7 @@
 using Grpc.Core;
 using KvAspire.Driver.Transport;
 
-namespace KvAspire.Client.Console;
+namespace KvAspire.Client.Shell;
 
 /// <summary>The console's exit codes: 0 success; 1 the operation's own error; 2 invalid input; 3 unavailable or timed out.</summary>
 public static class ExitCodes

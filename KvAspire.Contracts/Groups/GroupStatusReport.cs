@@ -1,4 +1,4 @@
-namespace KvAspire.Replication;
+namespace KvAspire.Groups;
 
 /// <summary>
 /// What a node's <c>GET /status</c> answers: its view of its Raft group (role: leader, follower or

@@ -4,7 +4,7 @@ using KvAspire.Client.Commands;
 using KvAspire.Client.Load;
 using KvAspire.Driver.Transport;
 
-namespace KvAspire.Client.Console;
+namespace KvAspire.Client.Shell;
 
 /// <summary>
 /// Writes answers as text (successes to standard output, errors to standard error) or as one JSON

@@ -1,4 +1,4 @@
-namespace KvAspire.Replication;
+namespace KvAspire.Groups;
 
 /// <summary>
 /// How a node tells its caller which leader executed a request: the response trailer <see cref="Trailer"/>

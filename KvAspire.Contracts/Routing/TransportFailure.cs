@@ -1,6 +1,6 @@
 using Grpc.Core;
 
-namespace KvAspire.Ring;
+namespace KvAspire.Routing;
 
 /// <summary>
 /// grpc-dotnet reports a connection the server closed before the call could start (a node shutting down

@@ -1,4 +1,4 @@
-namespace KvAspire.Replication;
+namespace KvAspire.Groups;
 
 /// <summary>
 /// A node's memory, as its <c>/status</c> reports it. <c>ResidentBytes</c>: the process's resident set.

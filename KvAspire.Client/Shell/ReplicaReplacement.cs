@@ -1,9 +1,9 @@
 using Grpc.Core;
-using KvAspire.Configuration;
+using KvAspire.Cluster;
 using KvAspire.Driver.Transport;
 using KvAspire.V1;
 
-namespace KvAspire.Client.Console;
+namespace KvAspire.Client.Shell;
 
 /// <summary>
 /// The <c>replace-replica &lt;node&gt;</c> command: asks the leader of the node's position to replace the
