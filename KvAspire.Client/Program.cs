@@ -1,9 +1,10 @@
 using System.CommandLine;
 using KvAspire.Client.Commands;
-using KvAspire.Client.Shell;
 using KvAspire.Client.Load;
+using KvAspire.Client.Shell;
 using KvAspire.Cluster;
 using KvAspire.Driver.Transport;
+
 using static KvAspire.Client.ClientOptions;
 
 var root = CreateRoot();

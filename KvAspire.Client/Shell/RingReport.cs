@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 using KvAspire.Cluster;
-using KvAspire.Driver.Transport;
 using KvAspire.Groups;
 using KvAspire.Routing;
 

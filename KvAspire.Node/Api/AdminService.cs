@@ -2,10 +2,10 @@ using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.Http;
 using Grpc.Core;
 using KvAspire.Cluster;
+using KvAspire.Groups;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Replication;
 using KvAspire.Node.Telemetry;
-using KvAspire.Groups;
 using KvAspire.V1;
 using Microsoft.AspNetCore.Connections;
 

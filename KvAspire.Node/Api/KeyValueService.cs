@@ -2,12 +2,12 @@ using System.Diagnostics;
 using Google.Protobuf;
 using Grpc.Core;
 using KvAspire.Cluster;
+using KvAspire.Groups;
 using KvAspire.Node.Peers;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Replication;
 using KvAspire.Node.Ring;
 using KvAspire.Operations;
-using KvAspire.Groups;
 using KvAspire.V1;
 
 namespace KvAspire.Node.Api;

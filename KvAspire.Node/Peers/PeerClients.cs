@@ -4,10 +4,10 @@ using Grpc.Core.Interceptors;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
 using KvAspire.Cluster;
+using KvAspire.Groups;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Pipeline;
 using KvAspire.Operations;
-using KvAspire.Groups;
 using KvAspire.Routing;
 using KvAspire.V1;
 

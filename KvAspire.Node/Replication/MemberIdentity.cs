@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
+using KvAspire.Groups;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
-using KvAspire.Groups;
 using Microsoft.Extensions.Logging;
 
 namespace KvAspire.Node.Replication;

@@ -1,6 +1,6 @@
 using System.Net;
-using Microsoft.AspNetCore.Connections;
 using KvAspire.Cluster;
+using Microsoft.AspNetCore.Connections;
 
 namespace KvAspire.Node.Replication;
 

@@ -1,7 +1,7 @@
-using System.Net.Sockets;
 using System.Net;
-using System.Text.Json;
+using System.Net.Sockets;
 using System.Text;
+using System.Text.Json;
 using KvAspire.Cluster;
 using KvAspire.Groups;
 

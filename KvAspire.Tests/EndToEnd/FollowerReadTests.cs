@@ -1,5 +1,4 @@
 using KvAspire.Driver;
-using KvAspire.Tests.Support;
 
 namespace KvAspire.Tests.EndToEnd;
 

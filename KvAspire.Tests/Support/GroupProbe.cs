@@ -1,7 +1,6 @@
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
-using KvAspire.Node.Replication;
 using KvAspire.Groups;
 
 namespace KvAspire.Tests.Support;
