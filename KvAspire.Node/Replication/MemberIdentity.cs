@@ -16,7 +16,7 @@ namespace KvAspire.Node.Replication;
 /// adds it in place of the member it was (<c>kv replace-replica</c>). Otherwise the group is new and it is
 /// a founding member at <c>/raft</c>, with the topology's replicas as the first membership.
 /// </summary>
-public sealed record MemberIdentity(Uri Address, bool Joining)
+public sealed record MemberIdentity(Uri Address)
 {
     public const string FileName = "member";
 
@@ -26,7 +26,7 @@ public sealed record MemberIdentity(Uri Address, bool Joining)
         var file = Path.Combine(dataDirectory, FileName);
         var members = Path.Combine(dataDirectory, "raft", MemberListFile.FileName);
         if (File.Exists(file))
-            return new MemberIdentity(new Uri((await File.ReadAllTextAsync(file, cancellationToken)).Trim()), Joining: false);
+            return new MemberIdentity(new Uri((await File.ReadAllTextAsync(file, cancellationToken)).Trim()));
 
         var founding = RaftGroup.AddressOf(group.Self);
         var empty = !Directory.Exists(dataDirectory) || !Directory.EnumerateFileSystemEntries(dataDirectory).Any();
@@ -41,11 +41,11 @@ public sealed record MemberIdentity(Uri Address, bool Joining)
         {
             // A new group, or data from before identities were kept: the founding address and membership.
             MemberListFile.Seed(members, group.Members.Select(RaftGroup.AddressOf));
-            identity = new MemberIdentity(founding, Joining: false);
+            identity = new MemberIdentity(founding);
         }
         else
         {
-            identity = new MemberIdentity(new Uri(founding, $"{RaftGroup.Path}/{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}"), Joining: true);
+            identity = new MemberIdentity(new Uri(founding, $"{RaftGroup.Path}/{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}"));
             NodeLog.JoiningAsReplacement(logger, group.Self.Name, holder, identity.Address.ToString());
         }
         FileSync.CreateDirectory(dataDirectory);

@@ -121,9 +121,11 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, KvStateM
         {
             await raft.ApplyReadBarrierAsync(ReadBarrierType.Strong, cancellationToken);
         }
-        catch (LeaderOperationException e)
+        catch (Exception e) when (e is LeaderOperationException or TimeoutException or OperationCanceledException
+                                   && !cancellationToken.IsCancellationRequested)
         {
-            // No quorum answered the heartbeat round (found by the flaky-links nemesis): the follower retries.
+            // No quorum answered the heartbeat round, or leadership ended during it (both found by the
+            // flaky-links nemesis; the second escaped as UNKNOWN): the follower retries.
             throw Unavailable($"{group.Self.Name} could not confirm it leads position {group.Self.Position}: {e.Message}; retry");
         }
         if (leading.IsCancellationRequested)

@@ -31,8 +31,6 @@ public sealed class KvMap
     /// <summary>The latest commit timestamp applied: timestamps given later must not go below it.</summary>
     public long LastTimestampUnixMs { get; private set; }
 
-    public bool IsFrozen => _values.IsFrozen;
-
     public OperationResult Read(string key) =>
         _values.TryGetValue(key, out var stored)
             ? new OperationResult(ResultCode.Ok, stored.Version, stored.TimestampUnixMs, stored.Value)
