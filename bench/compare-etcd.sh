@@ -63,7 +63,11 @@ run() {
   esac
   (cd "$work/clients" && dotnet "$client_dll" "${targets[@]}" --json --workload "$workload" --clients "$clients" --keys "$keys" \
       --duration "$seconds" --key-prefix "bench-${way%%-*}-" "$@" bench 2>/dev/null) |
-    python3 -c "import json,sys; d=json.load(sys.stdin); print(round(d['opsPerSecond']), round(d['p50Ms'],2), round(d['p99Ms'],2)) if 'opsPerSecond' in d else sys.exit(f'$way $workload $clients: {d}')"
+    report "$way $workload $clients"
+}
+# Reads a bench --json report on stdin; prints "ops p50 p99", or fails naming $1.
+report() {
+  python3 -c "import json,sys; d=json.load(sys.stdin); print(round(d['opsPerSecond']), round(d['p50Ms'],2), round(d['p99Ms'],2)) if 'opsPerSecond' in d else sys.exit(f'$1: {d}')"
 }
 ratio() { python3 -c "print(f'{$1/$2:.2f}x')"; }
 
@@ -119,7 +123,7 @@ for spec in "spread write 64" "spread read 64"; do
   echo >&3
   exec 3>&-
   wait "$cold_client" || true
-  read -r c_ops c_p50 c_p99 <<<"$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(round(d['opsPerSecond']), round(d['p50Ms'],2), round(d['p99Ms'],2)) if 'opsPerSecond' in d else sys.exit(f'cold $workload: {d}')" "$work/cold.json")"
+  read -r c_ops c_p50 c_p99 <<<"$(report "cold $workload" < "$work/cold.json")"
   printf "%-26s | %10s %7s %7s | %10s | %7s\n" "$way $workload $clients" "$c_ops" "$c_p50" "$c_p99" "${warm[$way-$workload-$clients]}" \
     "$(python3 -c "print(f'{100 * $c_ops / ${warm[$way-$workload-$clients]}:.0f}%')")"
 done

@@ -24,17 +24,16 @@ namespace KvAspire.Node.Api;
 public sealed class AdmissionInterceptor : Interceptor, IDisposable
 {
     private readonly ConcurrencyLimiter _slots;
-    private readonly ConcurrencyLimiter _unprovenNodeSlots;
-    private readonly bool _membersProven;
+    // Calls that say they come from a node, when no secret can prove it; null when one can.
+    private readonly ConcurrencyLimiter? _unprovenNodeSlots;
     private readonly int _capacity;
     private readonly int _waiting;
 
     public AdmissionInterceptor(NodeOptions options, PeerAuthentication peers, NodeTelemetry telemetry)
     {
         (_capacity, _waiting) = (options.AdmittedRequests, options.WaitingRequests);
-        _membersProven = peers.Enabled;
         _slots = NewLine();
-        _unprovenNodeSlots = NewLine();
+        _unprovenNodeSlots = peers.Enabled ? null : NewLine();
         telemetry.ObserveQueueDepth("F1", () => InFlight);
         telemetry.ObserveQueueDepth("F1-waiting", () => Waiting);
     }
@@ -48,10 +47,10 @@ public sealed class AdmissionInterceptor : Interceptor, IDisposable
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
         UnaryServerMethod<TRequest, TResponse> continuation)
     {
-        var fromNode = NodeHeaders.FromNode(context.RequestHeaders);
-        if (fromNode && _membersProven)
+        var line = NodeHeaders.FromNode(context.RequestHeaders) ? _unprovenNodeSlots : _slots;
+        if (line is null)
             return await continuation(request, context);
-        using var slot = await (fromNode ? _unprovenNodeSlots : _slots).AcquireAsync(1, context.CancellationToken);
+        using var slot = await line.AcquireAsync(1, context.CancellationToken);
         if (!slot.IsAcquired)
         {
             throw new RpcException(new Status(StatusCode.ResourceExhausted,
@@ -67,13 +66,13 @@ public sealed class AdmissionInterceptor : Interceptor, IDisposable
         QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
     });
 
-    private long InFlightIn(ConcurrencyLimiter line) => _capacity - (line.GetStatistics()?.CurrentAvailablePermits ?? _capacity);
+    private long InFlightIn(ConcurrencyLimiter? line) => _capacity - (line?.GetStatistics()?.CurrentAvailablePermits ?? _capacity);
 
-    private static long WaitingIn(ConcurrencyLimiter line) => line.GetStatistics()?.CurrentQueuedCount ?? 0;
+    private static long WaitingIn(ConcurrencyLimiter? line) => line?.GetStatistics()?.CurrentQueuedCount ?? 0;
 
     public void Dispose()
     {
         _slots.Dispose();
-        _unprovenNodeSlots.Dispose();
+        _unprovenNodeSlots?.Dispose();
     }
 }
