@@ -1,5 +1,4 @@
 using System.Reflection;
-using KvAspire.Hosting;
 
 // The cluster of cluster.json (another file with --ClusterFile <path>): one project resource per node,
 // on fixed, unproxied ports, so a node keeps its address across restarts and clients reach it directly;

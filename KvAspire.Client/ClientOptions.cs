@@ -14,7 +14,7 @@ public static class ClientOptions
 
     public static readonly Option<string?> ClusterOption = new("--cluster")
     {
-        Description = "Topology file whose nodes to use when no --node is given (default: cluster.json here, if present)",
+        Description = "Topology file whose nodes to use when no --node is given, and for ring, whereis and replace-replica (default: cluster.json here, if present)",
     };
 
     public static readonly Option<bool> JsonOption = new("--json") { Description = "Print one JSON object per answer" };
@@ -109,6 +109,11 @@ public static class ClientOptions
         DefaultValueFactory = _ => "kvaspire",
     };
 
+    public static readonly Option<bool> SpreadOption = new("--spread")
+    {
+        Description = "bench --target kvaspire: each caller keeps to its node, as a client that knows no leader would (by default, calls go straight to each key's leader once the client has learned the ring)",
+    };
+
     public static readonly Option<string[]> EndpointsOption = new("--endpoints")
     {
         Description = "bench --target etcd: etcd members' client URLs (repeat for several)",
@@ -120,6 +125,6 @@ public static class ClientOptions
     {
         NodeOption, ClusterOption, JsonOption, DrainOption, TimeoutOption, MaxValueOption,
         ClientsOption, ValueSizeOption, KeyPrefixOption, WorkloadOption, DistributionOption, KeysOption,
-        DurationOption, OpsOption, WarmupOption, SkipPreloadOption, WaitToMeasureOption, TargetOption, EndpointsOption, WordsArgument,
+        DurationOption, OpsOption, WarmupOption, SkipPreloadOption, WaitToMeasureOption, TargetOption, SpreadOption, EndpointsOption, WordsArgument,
     };
 }

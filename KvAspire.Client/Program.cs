@@ -56,7 +56,8 @@ async Task<int> RunAsync(ParseResult options)
     }
 
     var parser = new CommandParser(options.GetValue(MaxValueOption) ?? topology?.MaxValueBytes ?? 1024 * 1024);
-    using var leaders = topology is null ? null : new LeaderHints(topology);
+    // The ring's layout is learned from the cluster: every call goes straight to its key's leader once known.
+    using var leaders = new LeaderHints();
     using var connection = new KvConnection(nodes, TimeSpan.FromSeconds(timeout), leaders);
     var words = options.GetValue(WordsArgument) ?? [];
     var ring = topology is null ? null : new RingReport(topology, printer);
@@ -97,7 +98,7 @@ async Task<int> RunAsync(ParseResult options)
 }
 
 async Task<int> RunLoadAsync(ParsedInput parsed, ParseResult options, int maxValueBytes, string[] nodes, KvConnection connection,
-    LeaderHints? leaders, ReplyPrinter printer)
+    LeaderHints leaders, ReplyPrinter printer)
 {
     var clients = options.GetValue(ClientsOption);
     var valueSize = options.GetValue(ValueSizeOption);
@@ -136,7 +137,8 @@ async Task<int> RunLoadAsync(ParsedInput parsed, ParseResult options, int maxVal
     switch (options.GetValue(TargetOption))
     {
         case "kvaspire":
-            targets = nodes.Select(n => (IBenchTarget)new KvAspireTarget(new KvConnection([n], connection.Timeout, leaders))).ToList();
+            var routing = options.GetValue(SpreadOption) ? null : leaders;
+            targets = nodes.Select(n => (IBenchTarget)new KvAspireTarget(new KvConnection([n], connection.Timeout, routing))).ToList();
             break;
         case "etcd" when endpoints.Length > 0:
             targets = endpoints.Select(e => (IBenchTarget)new EtcdTarget(e, connection.Timeout)).ToList();

@@ -1,39 +1,45 @@
-using KvAspire.Cluster;
+using KvAspire.Driver;
 
 namespace KvAspire.Driver.Aspire;
 
 /// <summary>
-/// The client integration's settings, bound from the configuration section <c>KvAspire:Client</c>; the
-/// connection string (<c>ConnectionStrings:{name}</c>, as the hosting integration sets it) wins over
-/// <see cref="ConnectionString"/> there.
+/// The client integration's settings, bound from the configuration section <c>Aspire:KvAspire:Client</c>,
+/// then <c>Aspire:KvAspire:Client:{name}</c>; the connection string <c>ConnectionStrings:{name}</c> (as
+/// the hosting integration sets it) wins over <see cref="ConnectionString"/> there, and the delegate given
+/// to <c>AddKvAspireClient</c> runs last.
 /// </summary>
 public sealed class KvAspireClientSettings
 {
-    /// <summary><c>Endpoints=host:port,host:port;Topology=/path/cluster.json</c>; either part may be left out, not both.</summary>
+    /// <summary>
+    /// The nodes to call: <c>Endpoints=host:port,host:port</c>, or the bare list. One node is enough; the
+    /// client learns the ring's layout, and every other node, from the cluster.
+    /// </summary>
     public string? ConnectionString { get; set; }
 
     /// <summary>The deadline of each call, retries across nodes included.</summary>
-    public double RequestTimeoutSeconds { get; set; } = 10;
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Leaves out the health check (healthy while the cluster answers a read).</summary>
     public bool DisableHealthChecks { get; set; }
 
+    /// <summary>Leaves out the client's spans (source <c>KvAspire.Driver</c>) from OpenTelemetry tracing.</summary>
     public bool DisableTracing { get; set; }
 
-    /// <exception cref="ArgumentException">The connection string is missing or names no node.</exception>
+    /// <summary>Leaves out the client's metrics (meter <c>KvAspire.Driver</c>) from OpenTelemetry metrics.</summary>
+    public bool DisableMetrics { get; set; }
+
+    /// <exception cref="ArgumentException">The connection string is missing, names no node, or has a key other than Endpoints.</exception>
     public KvClientOptions ToOptions()
     {
         if (string.IsNullOrWhiteSpace(ConnectionString))
-            throw new ArgumentException("no KvAspire connection string: reference the cluster from the AppHost (WithReference) or set ConnectionStrings:<name>");
-        var options = new KvClientOptions { RequestTimeout = TimeSpan.FromSeconds(RequestTimeoutSeconds) };
+            throw new ArgumentException("no KvAspire connection string: reference the cluster from the AppHost (WithReference), set ConnectionStrings:<name>, or Aspire:KvAspire:Client:ConnectionString");
+        var options = new KvClientOptions { RequestTimeout = RequestTimeout };
         foreach (var part in ConnectionString.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var (key, value) = part.IndexOf('=') is var at and > 0 ? (part[..at].Trim(), part[(at + 1)..].Trim()) : ("Endpoints", part);
-            if (key.Equals("Endpoints", StringComparison.OrdinalIgnoreCase))
-                options.Nodes = [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
-            else if (key.Equals("Topology", StringComparison.OrdinalIgnoreCase))
-                options.Topology = TopologyLoader.Load(value);
-            else
-                throw new ArgumentException($"unknown key '{key}' in the KvAspire connection string (Endpoints and Topology are known)");
+            if (!key.Equals("Endpoints", StringComparison.OrdinalIgnoreCase))
+                throw new ArgumentException($"unknown key '{key}' in the KvAspire connection string (Endpoints is known; the client learns the ring from the cluster)");
+            options.Nodes = [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
         }
         options.Validate();
         return options;

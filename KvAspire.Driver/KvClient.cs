@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using Grpc.Core;
 using KvAspire.Driver.Transport;
-using KvAspire.Routing;
 
 namespace KvAspire.Driver;
 
 /// <summary>
 /// The client library's <see cref="IKvClient"/>: one gRPC channel per node for the client's lifetime,
-/// straight to each position's leader when the topology is known (leader hints), retries across nodes
+/// straight to each position's leader once it has learned the ring's layout from the cluster (leader
+/// hints), retries across nodes
 /// with the same request id, calls on one key in the order made (<see cref="KeyOrderedSender"/>), a
 /// deadline per call, and a span and metrics per call (<see cref="KvClientTelemetry"/>).
 /// </summary>
@@ -16,17 +16,11 @@ public sealed class KvClient : IKvClient, IDisposable
     private readonly LeaderHints? _leaders;
     private readonly KvConnection _connection;
     private readonly KeyOrderedSender _sender;
-    private readonly RingMath? _ring;
 
     public KvClient(KvClientOptions options)
     {
-        var nodes = options.Validate();
-        if (options.Topology is { } topology)
-        {
-            _leaders = new LeaderHints(topology);
-            _ring = new RingMath(topology.IdBits, topology.Positions);
-        }
-        _connection = new KvConnection(nodes, options.RequestTimeout, _leaders);
+        _leaders = options.RouteToLeaders ? new LeaderHints() : null;
+        _connection = new KvConnection(options.Validate(), options.RequestTimeout, _leaders);
         _sender = new KeyOrderedSender(_connection);
     }
 
@@ -67,7 +61,7 @@ public sealed class KvClient : IKvClient, IDisposable
             StatusCode.AlreadyExists => new KvKeyExistsException(request.Key, message, reply.Node),
             StatusCode.FailedPrecondition => new KvVersionMismatchException(request.Key, request.ExpectedVersion ?? 0, message, reply.Node),
             StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.ResourceExhausted =>
-                new KvUnavailableException(reply.Status, _ring?.OwnerOfKey(request.Key), message, reply.Node),
+                new KvUnavailableException(reply.Status, _leaders?.PositionOf(request.Key), message, reply.Node),
             _ => new KvException(reply.Status, message, reply.Node),
         };
     }

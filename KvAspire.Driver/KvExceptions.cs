@@ -42,6 +42,6 @@ public sealed class KvVersionMismatchException(string key, long expectedVersion,
 /// </summary>
 public sealed class KvUnavailableException(StatusCode status, int? position, string message, string? node) : KvException(status, message, node)
 {
-    /// <summary>The ring position that owns the key, when the client knows the topology.</summary>
+    /// <summary>The ring position that owns the key, once the client has learned the ring's layout.</summary>
     public int? Position { get; } = position;
 }

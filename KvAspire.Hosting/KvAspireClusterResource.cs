@@ -1,22 +1,23 @@
-using Aspire.Hosting.ApplicationModel;
 using KvAspire.Cluster;
 
-namespace KvAspire.Hosting;
+namespace Aspire.Hosting.ApplicationModel;
 
 /// <summary>
 /// A KvAspire cluster on the dashboard: the parent of one resource per ring position, each the parent of
-/// its nodes. Its connection string names every node's gRPC endpoint and the topology file
-/// (<c>Endpoints=host:port,…;Topology=/path/cluster.json</c>), which the client integration reads: with the
-/// topology, the client goes straight to each key's leader.
+/// its nodes. Its connection string names every node's gRPC endpoint (<c>Endpoints=host:port,…</c>) and
+/// nothing else: the client learns the ring's layout from the cluster, wherever it runs.
 /// </summary>
 public sealed class KvAspireClusterResource(string name, ClusterTopology topology, string clusterFile) : Resource(name), IResourceWithConnectionString
 {
+    /// <summary>The state of the cluster, or of a position, while it cannot serve every key it should (after Running).</summary>
+    public const string NotReadyState = "Not ready";
+
     public ClusterTopology Topology { get; } = topology;
 
     public string ClusterFile { get; } = clusterFile;
 
     public ReferenceExpression ConnectionStringExpression =>
-        ReferenceExpression.Create($"Endpoints={string.Join(",", Topology.Nodes.Select(n => n.GrpcEndPoint))};Topology={ClusterFile}");
+        ReferenceExpression.Create($"Endpoints={string.Join(",", Topology.Nodes.Select(n => n.GrpcEndPoint))}");
 }
 
 /// <summary>One ring position of a cluster on the dashboard: the parent of its replicas.</summary>

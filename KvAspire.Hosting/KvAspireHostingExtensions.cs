@@ -1,14 +1,12 @@
-using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Grpc.Core;
 using Grpc.Net.Client;
 using KvAspire.Cluster;
 using KvAspire.V1;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 
-namespace KvAspire.Hosting;
+namespace Aspire.Hosting;
 
 /// <summary>Adds a KvAspire cluster to an AppHost, the way <c>AddRedis</c> adds Redis.</summary>
 public static class KvAspireHostingExtensions
@@ -17,38 +15,33 @@ public static class KvAspireHostingExtensions
     /// Adds every node of <paramref name="clusterFile"/> as a project resource (<typeparamref name="TNode"/>,
     /// the KvAspire.Node project), on its fixed, unproxied ports, grouped on the dashboard under one
     /// resource per position and those under the cluster resource named <paramref name="name"/>.
-    /// <c>WithReference(cluster)</c> gives a project the connection string <c>ConnectionStrings__{name}</c>;
-    /// <c>WaitFor(cluster)</c> waits until every position is ready (the cluster's state turns Running).
-    /// A position is healthy while one of its replicas is ready; a node while it is ready itself. The nodes share a cluster secret,
-    /// fresh each run unless the parameter <c>{name}-secret</c> is set. Each node has the dashboard
-    /// commands "Step down" and "Take snapshot".
+    /// <c>WithReference(cluster)</c> gives a project the connection string <c>ConnectionStrings__{name}</c>
+    /// (<c>Endpoints=host:port,…</c>: the client learns the rest from the cluster); <c>WaitFor(cluster)</c>
+    /// waits until every position is ready. A node is healthy while it is ready (its <c>/health</c>: its group
+    /// has a leader), a position while one of its nodes is, the cluster while every position is. The nodes
+    /// share a cluster secret, fresh each run unless the parameter <c>{name}-secret</c> is set. Each node
+    /// has the dashboard commands "Step down" and "Take snapshot".
     /// </summary>
-    public static IResourceBuilder<KvAspireClusterResource> AddKvAspireCluster<TNode>(this IDistributedApplicationBuilder builder, string name,
-        string clusterFile)
+    public static IResourceBuilder<KvAspireClusterResource> AddKvAspireCluster<TNode>(this IDistributedApplicationBuilder builder,
+        [ResourceName] string name, string clusterFile)
         where TNode : IProjectMetadata, new()
     {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentException.ThrowIfNullOrEmpty(clusterFile);
         var path = Path.GetFullPath(clusterFile);
         var topology = TopologyLoader.Load(path);
         var secret = builder.AddParameter($"{name}-secret", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true);
-        // The cluster's readiness is its state, not a health check: Aspire adds an ancestor's health checks
-        // to every child's, and one position without quorum would turn every node red.
         var cluster = builder.AddResource(new KvAspireClusterResource(name, topology, path))
-            .WithInitialState(Snapshot("KvAspire cluster", KnownResourceStates.Starting));
-        var clusterReadiness = new KvAspireReadiness(Positions(topology.Nodes));
-        builder.Eventing.Subscribe<InitializeResourceEvent>(cluster.Resource, (initialized, cancellationToken) =>
-        {
-            // Runs for the AppHost's lifetime, not the event's.
-            var stopping = initialized.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
-            _ = PublishReadinessAsync(initialized.Notifications, cluster.Resource, clusterReadiness, stopping);
-            return Task.CompletedTask;
-        });
+            .WithInitialState(Snapshot("KvAspire cluster"));
 
+        var positions = new List<KvAspirePositionResource>();
         foreach (var position in topology.Nodes.GroupBy(n => n.Position).OrderBy(g => g.Key))
         {
             var positionResource = builder.AddResource(new KvAspirePositionResource($"{name}-p{position.Key}", position.Key, cluster.Resource))
                 .WithParentRelationship(cluster)
-                .WithInitialState(Snapshot("KvAspire position", KnownResourceStates.Running))
-                .WithReadiness(builder, $"{name}-p{position.Key}-ready", [.. position]);
+                .WithInitialState(Snapshot("KvAspire position"));
+            positions.Add(positionResource.Resource);
             foreach (var node in position.OrderBy(n => n.Replica))
             {
                 builder.AddProject<TNode>(node.Name)
@@ -72,6 +65,17 @@ public static class KvAspireHostingExtensions
                     .WithParentRelationship(positionResource);
             }
         }
+
+        // Positions and the cluster take their health from the nodes' checks, not checks of their own: Aspire
+        // adds an ancestor's checks to every child's, and one position without quorum would turn every node red.
+        var health = new KvAspireClusterHealth(cluster.Resource, positions);
+        builder.Eventing.Subscribe<InitializeResourceEvent>(cluster.Resource, (initialized, cancellationToken) =>
+        {
+            // Runs for the AppHost's lifetime, not the event's.
+            var stopping = initialized.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+            _ = health.FollowAsync(initialized.Notifications, stopping);
+            return Task.CompletedTask;
+        });
         return cluster;
     }
 
@@ -81,10 +85,12 @@ public static class KvAspireHostingExtensions
     /// client integration read): node <c>p{i}r{j}</c> serves gRPC on <paramref name="firstGrpcPort"/> + n and
     /// Raft on <paramref name="firstRaftPort"/> + n, keeping its data in <c>data/{name}/</c> under the AppHost.
     /// </summary>
-    public static IResourceBuilder<KvAspireClusterResource> AddKvAspireCluster<TNode>(this IDistributedApplicationBuilder builder, string name,
-        int positions, int replicas = 3, int firstGrpcPort = 7000, int firstRaftPort = 7100)
+    public static IResourceBuilder<KvAspireClusterResource> AddKvAspireCluster<TNode>(this IDistributedApplicationBuilder builder,
+        [ResourceName] string name, int positions, int replicas = 3, int firstGrpcPort = 7000, int firstRaftPort = 7100)
         where TNode : IProjectMetadata, new()
     {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrEmpty(name);
         if (positions < 1 || replicas < 1)
             throw new ArgumentOutOfRangeException(nameof(positions), "a cluster needs at least one position of at least one replica");
         var nodes = Enumerable.Range(0, positions * replicas).Select(n =>
@@ -99,57 +105,12 @@ public static class KvAspireHostingExtensions
         return builder.AddKvAspireCluster<TNode>(name, file);
     }
 
-    private static CustomResourceSnapshot Snapshot(string type, string state) => new()
+    private static CustomResourceSnapshot Snapshot(string type) => new()
     {
         ResourceType = type,
-        State = state,
+        State = KnownResourceStates.Starting,
         Properties = [],
     };
-
-    private static List<(int Position, IReadOnlyList<string> HealthUrls)> Positions(IEnumerable<NodeInfo> nodes) =>
-        [.. nodes.GroupBy(n => n.Position).Select(g => (g.Key, (IReadOnlyList<string>)[.. g.Select(n => $"{n.HttpUri}/health")]))];
-
-    /// <summary>A position is healthy while one of its nodes is ready; its nodes (its children on the dashboard) inherit the check.</summary>
-    private static IResourceBuilder<T> WithReadiness<T>(this IResourceBuilder<T> resource, IDistributedApplicationBuilder builder, string key,
-        IEnumerable<NodeInfo> nodes)
-        where T : IResource
-    {
-        builder.Services.AddHealthChecks().AddCheck(key, new KvAspireReadiness(Positions(nodes)));
-        return resource.WithHealthCheck(key);
-    }
-
-    /// <summary>
-    /// The cluster is Starting until every position is ready, then Running (what <c>WaitFor(cluster)</c> waits
-    /// for); later it shows "Not ready" while a position is not, and Running again once it is.
-    /// </summary>
-    private static async Task PublishReadinessAsync(ResourceNotificationService notifications, KvAspireClusterResource cluster,
-        KvAspireReadiness readiness, CancellationToken stopping)
-    {
-        var published = KnownResourceStates.Starting;
-        var everReady = false;
-        try
-        {
-            while (!stopping.IsCancellationRequested)
-            {
-                var report = await readiness.CheckHealthAsync(new HealthCheckContext(), stopping);
-                everReady |= report.Status == HealthStatus.Healthy;
-                var state = report.Status == HealthStatus.Healthy ? KnownResourceStates.Running : everReady ? "Not ready" : KnownResourceStates.Starting;
-                if (state != published)
-                {
-                    await notifications.PublishUpdateAsync(cluster, snapshot => snapshot with
-                    {
-                        State = state == "Not ready" ? new ResourceStateSnapshot(state, KnownResourceStateStyles.Warn) : state,
-                    });
-                    published = state;
-                }
-                await Task.Delay(TimeSpan.FromSeconds(1), stopping);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // The AppHost is stopping.
-        }
-    }
 
     /// <summary>A dashboard command that calls the node's Admin service (with the cluster secret) and shows its answer.</summary>
     private static IResourceBuilder<ProjectResource> WithAdminCommand(this IResourceBuilder<ProjectResource> resource, string name, string displayName,

@@ -93,6 +93,7 @@ app.Use(async (context, next) =>
 });
 app.UseConsensusProtocolHandler();
 app.MapGrpcService<KeyValueService>().RequireHost($"*:{node.GrpcPort}");
+app.MapGrpcService<ClusterInfoService>().RequireHost($"*:{node.GrpcPort}");
 app.MapGrpcService<AdminService>().RequireHost($"*:{node.GrpcPort}");
 app.MapGrpcService<ReplicaService>().RequireHost($"*:{node.GrpcPort}");
 app.MapGrpcHealthChecksService().RequireHost($"*:{node.GrpcPort}");

@@ -45,12 +45,13 @@ etcd_leader=$(ETCDCTL_API=3 etcdctl --endpoints "$(IFS=,; echo "${etcd_endpoints
   python3 -c "import json,sys; print(next(s['Endpoint'] for s in json.load(sys.stdin) if s['Status']['header']['member_id'] == s['Status']['leader']))")
 echo "etcd leader: $etcd_leader"
 
-kv_spread=(); for node in "${nodes[@]}"; do read -r _ host grpc _ _ <<<"$node"; kv_spread+=(--node "$host:$grpc"); done
+kv_spread=(--spread); for node in "${nodes[@]}"; do read -r _ host grpc _ _ <<<"$node"; kv_spread+=(--node "$host:$grpc"); done
 etcd_spread=(); for e in "${etcd_endpoints[@]}"; do etcd_spread+=(--endpoints "$e"); done
 
 # $1 system and way (kvaspire-spread | kvaspire-leader | etcd-spread | etcd-leader), $2 workload, $3 callers,
 # then extra bench options; prints "ops p50 p99". Runs where no cluster.json is (the client would read
-# it), so that only kvaspire-leader knows the topology.
+# it); kvaspire-spread keeps each caller to its node (--spread), kvaspire-leader sends each call to its
+# key's leader once the client has learned the ring from the cluster.
 mkdir -p "$work/clients"
 run() {
   local way=$1 workload=$2 clients=$3 targets

@@ -27,7 +27,7 @@ printf "\n%-8s %-8s | %10s %8s %8s | %10s %8s %8s\n" workload clients "leader/s"
 for spec in "write 1" "write 64" "read 1" "read 64"; do
   read -r workload clients <<<"$spec"
   read -r l_ops l_p50 l_p99 <<<"$(run "$workload" "$clients" --node "$leader")"
-  read -r s_ops s_p50 s_p99 <<<"$(run "$workload" "$clients" --cluster "$topology")"
+  read -r s_ops s_p50 s_p99 <<<"$(run "$workload" "$clients" --spread --cluster "$topology")"
   printf "%-8s %-8s | %10s %8s %8s | %10s %8s %8s\n" "$workload" "$clients" "$l_ops" "$l_p50" "$l_p99" "$s_ops" "$s_p50" "$s_p99"
 done
 echo "($(nproc) cores, $(date +%F), $seconds s per run, 10000 keys × 256 B, latencies in ms)"

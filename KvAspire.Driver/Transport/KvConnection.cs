@@ -13,7 +13,9 @@ namespace KvAspire.Driver.Transport;
 /// session. Thread-safe: every call of a process may share one. A request goes to the node that answered last; when a node is unavailable the next one is
 /// tried, with the same request id, so a retried write is applied at most once; when all are, the round
 /// is repeated after a growing pause for a few seconds. When there are other nodes to try, a node that
-/// does not answer within <see cref="AttemptTimeout"/> (frozen, or cut off) counts as unavailable.
+/// does not answer within <see cref="AttemptTimeout"/> (frozen, or cut off) counts as unavailable. With
+/// leader hints, the connection asks the nodes for the ring's layout while it is not known, in the
+/// background: requests meanwhile take the usual way (a node forwards them).
 /// </summary>
 public sealed class KvConnection : IDisposable
 {
@@ -31,6 +33,7 @@ public sealed class KvConnection : IDisposable
     private readonly string _clientId = Guid.NewGuid().ToString("N");
     private long _sequence;
     private int _preferred;
+    private int _learningLayout;
 
     /// <param name="leaders">Leader hints shared by the process's connections; null sends every request to the nodes given.</param>
     public KvConnection(IReadOnlyList<string> nodes, TimeSpan timeout, LeaderHints? leaders = null)
@@ -64,6 +67,8 @@ public sealed class KvConnection : IDisposable
             : new RequestId { ClientId = _clientId, Sequence = (ulong)Interlocked.Increment(ref _sequence) };
 
         var deadline = DateTime.UtcNow + _timeout;
+        if (_leaders is { Layout: null } && Interlocked.Exchange(ref _learningLayout, 1) == 0)
+            _ = LearnLayoutAsync(_leaders);
         var position = _leaders?.PositionOf(request.Key);
         if (position is { } owner && _leaders!.LeaderOf(owner) is { } leader)
         {
@@ -97,6 +102,31 @@ public sealed class KvConnection : IDisposable
                 return last!;
             await Task.Delay(pause, cancellationToken);
             pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, MaxPause.Ticks));
+        }
+    }
+
+    /// <summary>Asks the nodes in turn for the ring's layout until one answers; when none does, a later request asks again.</summary>
+    private async Task LearnLayoutAsync(LeaderHints leaders)
+    {
+        try
+        {
+            foreach (var channel in _channels)
+            {
+                try
+                {
+                    using var call = new ClusterInfo.ClusterInfoClient(channel).GetLayoutAsync(new GetLayoutRequest(), deadline: DateTime.UtcNow + AttemptTimeout);
+                    leaders.Adopt(RingLayout.FromMessage(await call));
+                    return;
+                }
+                catch (Exception e) when (e is RpcException or FormatException)
+                {
+                    // The next node may answer.
+                }
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _learningLayout, 0);
         }
     }
 

@@ -1,49 +1,57 @@
 using System.Collections.Concurrent;
 using Grpc.Net.Client;
-using KvAspire.Cluster;
 using KvAspire.Routing;
 
 namespace KvAspire.Driver.Transport;
 
 /// <summary>
 /// Which node leads each ring position, as the cluster's answers tell (the <c>kvaspire-leader</c>
-/// trailer). With the topology known, a request goes straight to its key's leader: no ring forward, no
-/// follower hand-off. A hint that fails is dropped and the request takes the usual way. One instance
-/// serves every connection of a client process, with one channel per leader.
+/// trailer). Once the ring's layout is known (<see cref="Adopt"/>, from the cluster's <c>GetLayout</c>), a
+/// request goes straight to its key's leader: no ring forward, no follower hand-off. A hint that fails is
+/// dropped and the request takes the usual way. One instance serves every connection of a client
+/// process, with one channel per leader.
 /// </summary>
-public sealed class LeaderHints(ClusterTopology topology) : IDisposable
+public sealed class LeaderHints : IDisposable
 {
-    private readonly RingMath _ring = new(topology.IdBits, topology.Positions);
-    private readonly string?[] _leaders = new string?[topology.Positions];
     private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new();
-    private readonly HashSet<(int Position, string Address)> _members =
-        [.. topology.Nodes.Select(n => (n.Position, n.GrpcEndPoint))];
+    private Known? _known;
 
-    public int PositionOf(string key) => _ring.OwnerOfKey(key);
+    private sealed record Known(RingLayout Layout, RingMath Ring, string?[] Leaders, HashSet<(int Position, string Address)> Members);
+
+    /// <summary>The ring's layout, once learned; null before.</summary>
+    public RingLayout? Layout => Volatile.Read(ref _known)?.Layout;
+
+    /// <summary>Takes the ring's layout; hints learned for a different one are dropped.</summary>
+    public void Adopt(RingLayout layout)
+    {
+        if (Layout is { } current && current.IdBits == layout.IdBits && current.Positions == layout.Positions && current.Members.SequenceEqual(layout.Members))
+            return;
+        Volatile.Write(ref _known, new Known(layout, layout.Ring(), new string?[layout.Positions],
+            [.. layout.Members.Select(m => (m.Position, m.GrpcEndPoint))]));
+    }
+
+    /// <summary>The position that owns <paramref name="key"/>; null while the layout is not known.</summary>
+    public int? PositionOf(string key) => Volatile.Read(ref _known)?.Ring.OwnerOfKey(key);
 
     /// <summary>The leader last heard of for <paramref name="position"/>, with its channel; null when none.</summary>
     public (string Address, GrpcChannel Channel)? LeaderOf(int position) =>
-        Volatile.Read(ref _leaders[position]) is { } address
+        Volatile.Read(ref _known) is { } known && Volatile.Read(ref known.Leaders[position]) is { } address
             ? (address, _channels.GetOrAdd(address, a => KvConnection.OpenChannel(KvConnection.NormalizeAddress(a))))
             : null;
 
     /// <summary>Takes a hint, if it names a node of that position.</summary>
     public void Learn(int position, string? address)
     {
-        if (address is null || !_members.Contains((position, address)))
+        if (address is null || Volatile.Read(ref _known) is not { } known || !known.Members.Contains((position, address)))
             return;
-        lock (_leaders)
-            _leaders[position] = address;
+        Volatile.Write(ref known.Leaders[position], address);
     }
 
     /// <summary>Drops the hint for <paramref name="position"/> if it still names <paramref name="address"/>.</summary>
     public void Forget(int position, string address)
     {
-        lock (_leaders)
-        {
-            if (_leaders[position] == address)
-                _leaders[position] = null;
-        }
+        if (Volatile.Read(ref _known) is { } known && Volatile.Read(ref known.Leaders[position]) is { } current && current == address)
+            Interlocked.CompareExchange(ref known.Leaders[position], null, current);
     }
 
     public void Dispose()

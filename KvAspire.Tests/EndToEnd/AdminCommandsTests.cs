@@ -39,7 +39,7 @@ public sealed class AdminCommandsTests(KvClientTests.Group group)
         // A leader of a later term (any replica, the old leader included, may win the election).
         await Wait.UntilAsync(async () => (await Task.WhenAll(replicas.Select(GroupProbe.StatusAsync))).Any(s => s is { Role: "leader" } && s.Term > termBefore),
             TimeSpan.FromSeconds(30), $"a leader of a term after {termBefore}");
-        using var client = new KvClient(new KvClientOptions { Topology = group.Topology });
+        using var client = group.Client();
         await client.CreateAsync("after-step-down", "v");
         Assert.Equal(1, (await client.ReadAsync("after-step-down")).Version);
     }
@@ -47,7 +47,7 @@ public sealed class AdminCommandsTests(KvClientTests.Group group)
     [Fact]
     public async Task A_snapshot_taken_on_demand_is_written_and_a_second_has_nothing_new()
     {
-        using var client = new KvClient(new KvClientOptions { Topology = group.Topology });
+        using var client = group.Client();
         await client.CreateAsync("snapshot-me", "v");
         var node = group.Cluster.Topology.ReplicasOf(0).First();
         var admin = AdminOf(node, out var channel);

@@ -17,7 +17,7 @@ public sealed class FollowerReadTests(KvClientTests.Group group)
         var leader = await group.Cluster.WaitForLeaderAsync(0, TimeSpan.FromSeconds(30));
         var follower = group.Cluster.Topology.Nodes.First(n => n != leader);
         using var writer = new KvClient(new KvClientOptions { Nodes = [leader.GrpcEndPoint] });
-        using var reader = new KvClient(new KvClientOptions { Nodes = [follower.GrpcEndPoint] });
+        using var reader = new KvClient(new KvClientOptions { Nodes = [follower.GrpcEndPoint], RouteToLeaders = false });
 
         var created = await writer.CreateAsync("follower-read", "0");
         var last = created.Version;
@@ -32,8 +32,8 @@ public sealed class FollowerReadTests(KvClientTests.Group group)
     [Fact]
     public async Task Reads_at_every_replica_at_once_each_show_the_writes_acknowledged_before_they_began()
     {
-        using var writer = new KvClient(new KvClientOptions { Topology = group.Topology });
-        var readers = group.Cluster.Topology.Nodes.Select(n => new KvClient(new KvClientOptions { Nodes = [n.GrpcEndPoint] })).ToArray();
+        using var writer = group.Client();
+        var readers = group.Cluster.Topology.Nodes.Select(n => new KvClient(new KvClientOptions { Nodes = [n.GrpcEndPoint], RouteToLeaders = false })).ToArray();
         try
         {
             await writer.CreateAsync("many-reads", "0");

@@ -23,7 +23,7 @@ public sealed class FollowerWriteTests(KvClientTests.Group group)
     public async Task Writes_from_many_callers_at_a_follower_at_once_are_each_applied_once_in_each_caller_s_order()
     {
         var (leader, follower) = await LeaderAndFollowerAsync();
-        using var atFollower = new KvClient(new KvClientOptions { Nodes = [follower.GrpcEndPoint] });
+        using var atFollower = new KvClient(new KvClientOptions { Nodes = [follower.GrpcEndPoint], RouteToLeaders = false });
         using var atLeader = new KvClient(new KvClientOptions { Nodes = [leader.GrpcEndPoint] });
 
         // 64 callers, each writing its own key 20 times: a caller's next write waits for its last answer.
@@ -49,7 +49,7 @@ public sealed class FollowerWriteTests(KvClientTests.Group group)
     public async Task A_write_that_fails_at_the_leader_gets_its_own_error_and_the_writes_handed_over_with_it_their_results()
     {
         var (_, follower) = await LeaderAndFollowerAsync();
-        using var client = new KvClient(new KvClientOptions { Nodes = [follower.GrpcEndPoint] });
+        using var client = new KvClient(new KvClientOptions { Nodes = [follower.GrpcEndPoint], RouteToLeaders = false });
         await client.CreateAsync("handed-taken", "first");
 
         // Sent together, so that they wait for the same call to the leader.
@@ -70,7 +70,7 @@ public sealed class FollowerWriteTests(KvClientTests.Group group)
     public async Task A_write_at_a_follower_is_one_trace_with_the_leader_s_spans_under_the_follower_s_hand_off_span()
     {
         var (leader, follower) = await LeaderAndFollowerAsync();
-        using var client = new KvClient(new KvClientOptions { Nodes = [follower.GrpcEndPoint] });
+        using var client = new KvClient(new KvClientOptions { Nodes = [follower.GrpcEndPoint], RouteToLeaders = false });
         await client.CreateAsync("handed-traced", "v");
 
         // The test's own span is the trace's root: the client's call carries it to the follower.

@@ -7,7 +7,6 @@ using Aspire.Hosting.Testing;
 using Grpc.Core;
 using KvAspire.Client.Commands;
 using KvAspire.Driver.Transport;
-using KvAspire.Hosting;
 using KvAspire.Routing;
 using KvAspire.Tests.Support;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -137,15 +136,15 @@ public sealed class AppHostTests : IDisposable
                 await app.ResourceNotifications.WaitForResourceAsync(node.Name, KnownResourceStates.TerminalStates, cancel.Token);
             }
             await app.ResourceNotifications.WaitForResourceAsync(cut[2].Name, e => e.Snapshot.HealthStatus == HealthStatus.Unhealthy, cancel.Token);
-            await app.ResourceNotifications.WaitForResourceAsync("kv-p1", e => e.Snapshot.HealthStatus == HealthStatus.Unhealthy, cancel.Token);
+            await app.ResourceNotifications.WaitForResourceAsync("kv-p1", KvAspireClusterResource.NotReadyState, cancel.Token);
             using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
             Assert.Equal(HttpStatusCode.ServiceUnavailable, (await probe.GetAsync(cut[2].HealthAddress, cancel.Token)).StatusCode);
             Assert.Equal(HttpStatusCode.OK, (await probe.GetAsync(cut[2].AliveAddress, cancel.Token)).StatusCode);
             foreach (var node in topology.ReplicasOf(0))
                 Assert.Equal(HttpStatusCode.OK, (await probe.GetAsync(node.HealthAddress, cancel.Token)).StatusCode);
-            var p0 = await app.ResourceNotifications.WaitForResourceAsync("kv-p0", e => e.Snapshot.HealthStatus is not null, cancel.Token);
-            Assert.Equal(HealthStatus.Healthy, p0.Snapshot.HealthStatus);
-            await app.ResourceNotifications.WaitForResourceAsync("kv", "Not ready", cancel.Token);
+            await app.ResourceNotifications.WaitForResourceAsync("kv", KvAspireClusterResource.NotReadyState, cancel.Token);
+            Assert.True(app.ResourceNotifications.TryGetCurrentState("kv-p0", out var p0));
+            Assert.Equal(KnownResourceStates.Running, p0.Snapshot.State?.Text);
         }
         finally
         {

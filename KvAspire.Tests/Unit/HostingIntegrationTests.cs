@@ -1,7 +1,6 @@
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using KvAspire.Cluster;
-using KvAspire.Hosting;
 using KvAspire.Tests.Support;
 
 namespace KvAspire.Tests.Unit;
@@ -44,17 +43,31 @@ public sealed class HostingIntegrationTests : IDisposable
             Assert.Contains(project.Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == "take-snapshot");
         }
         var connectionString = await kv.Resource.ConnectionStringExpression.GetValueAsync(CancellationToken.None);
-        Assert.Equal($"Endpoints={string.Join(",", topology.Nodes.Select(n => n.GrpcEndPoint))};Topology={kv.Resource.ClusterFile}", connectionString);
+        Assert.Equal($"Endpoints={string.Join(",", topology.Nodes.Select(n => n.GrpcEndPoint))}", connectionString);
     }
 
     [Fact]
-    public void Only_positions_carry_readiness_checks_so_one_position_without_quorum_turns_only_its_own_nodes_red()
+    public void Each_node_has_one_health_check_its_own_and_positions_and_the_cluster_none_so_one_position_without_quorum_turns_only_its_own_nodes_red()
     {
         var builder = Builder();
 
         var kv = builder.AddKvAspireCluster<NodeProject>("kv", positions: 2, replicas: 1, firstGrpcPort: 7400, firstRaftPort: 7500);
 
         Assert.Empty(kv.Resource.Annotations.OfType<HealthCheckAnnotation>());
-        Assert.All(builder.Resources.OfType<KvAspirePositionResource>(), p => Assert.Single(p.Annotations.OfType<HealthCheckAnnotation>()));
+        Assert.All(builder.Resources.OfType<KvAspirePositionResource>(), p => Assert.Empty(p.Annotations.OfType<HealthCheckAnnotation>()));
+        Assert.All(builder.Resources.OfType<ProjectResource>(), n => Assert.Single(n.Annotations.OfType<HealthCheckAnnotation>()));
+    }
+
+    [Fact]
+    public void Arguments_are_guarded_and_the_name_is_a_resource_name()
+    {
+        Assert.Throws<ArgumentNullException>(() => ((IDistributedApplicationBuilder)null!).AddKvAspireCluster<NodeProject>("kv", positions: 1));
+        // A literal "" is refused at build time ([ResourceName] brings Aspire's analyzer); a computed one at run time.
+        var empty = string.Empty;
+        Assert.Throws<ArgumentException>(() => Builder().AddKvAspireCluster<NodeProject>(empty, positions: 1));
+        Assert.Throws<ArgumentException>(() => Builder().AddKvAspireCluster<NodeProject>("kv", clusterFile: ""));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Builder().AddKvAspireCluster<NodeProject>("kv", positions: 0));
+        Assert.All(typeof(KvAspireHostingExtensions).GetMethods().Where(m => m.Name == nameof(KvAspireHostingExtensions.AddKvAspireCluster)),
+            m => Assert.NotNull(m.GetParameters().Single(p => p.Name == "name").GetCustomAttributes(typeof(ResourceNameAttribute), false).SingleOrDefault()));
     }
 }

@@ -4,7 +4,7 @@ using KvAspire.Tests.Support;
 
 namespace KvAspire.Tests.Unit;
 
-/// <summary>The client's leader hints: one per position, only for that position's nodes, dropped when they fail.</summary>
+/// <summary>The client's leader hints: none before the ring's layout is known; then one per position, only for that position's nodes, dropped when they fail.</summary>
 [Trait("Category", "Unit")]
 public sealed class LeaderHintsTests : IDisposable
 {
@@ -15,14 +15,41 @@ public sealed class LeaderHintsTests : IDisposable
     public LeaderHintsTests()
     {
         _topology = TestTopology.Ring(_directory, positions: 2, replicas: 3);
-        // The client's own copy of the topology types (linked source), loaded as the client does.
-        _hints = new LeaderHints(KvAspire.Cluster.TopologyLoader.Load(_topology.Path));
+        _hints = new LeaderHints();
+        _hints.Adopt(RingLayout.Of(KvAspire.Cluster.TopologyLoader.Load(_topology.Path)));
     }
 
     public void Dispose()
     {
         _hints.Dispose();
         _directory.Dispose();
+    }
+
+    [Fact]
+    public void Before_the_layout_is_known_no_key_has_a_position_and_no_hint_is_taken()
+    {
+        using var hints = new LeaderHints();
+
+        hints.Learn(0, _topology.Nodes[0].GrpcEndPoint);
+
+        Assert.Null(hints.PositionOf("key"));
+        Assert.Null(hints.LeaderOf(0));
+    }
+
+    [Fact]
+    public void The_layout_travels_as_a_message_and_one_that_cannot_be_a_ring_is_refused()
+    {
+        var layout = RingLayout.Of(KvAspire.Cluster.TopologyLoader.Load(_topology.Path));
+
+        var back = RingLayout.FromMessage(layout.ToMessage());
+
+        Assert.Equal((layout.IdBits, layout.Positions), (back.IdBits, back.Positions));
+        Assert.Equal(layout.Members, back.Members);
+        var outside = layout.ToMessage();
+        outside.Nodes[0].Position = 2;
+        Assert.Contains("there are 2 positions", Assert.Throws<FormatException>(() => RingLayout.FromMessage(outside)).Message);
+        Assert.Throws<FormatException>(() => RingLayout.FromMessage(new KvAspire.V1.Layout { IdBits = 65, Positions = 1 }));
+        Assert.Throws<FormatException>(() => RingLayout.FromMessage(new KvAspire.V1.Layout { IdBits = 2, Positions = 5 }));
     }
 
     [Fact]

@@ -1,0 +1,41 @@
+using KvAspire.Cluster;
+using KvAspire.V1;
+
+namespace KvAspire.Routing;
+
+/// <summary>One node as a client sees it: the position it serves and where its gRPC API is (host:port).</summary>
+public readonly record struct RingMember(string Name, int Position, string GrpcEndPoint);
+
+/// <summary>
+/// The ring as a client needs it, and as a node serves it (<c>ClusterInfo.GetLayout</c>): the identifier
+/// space and the positions (for <see cref="RingMath"/>), and which node serves which position.
+/// </summary>
+public sealed record RingLayout(int IdBits, int Positions, IReadOnlyList<RingMember> Members)
+{
+    public static RingLayout Of(ClusterTopology topology) =>
+        new(topology.IdBits, topology.Positions, [.. topology.Nodes.Select(n => new RingMember(n.Name, n.Position, n.GrpcEndPoint))]);
+
+    public RingMath Ring() => new(IdBits, Positions);
+
+    public Layout ToMessage()
+    {
+        var message = new Layout { IdBits = IdBits, Positions = Positions };
+        message.Nodes.AddRange(Members.Select(m => new LayoutNode { Name = m.Name, Position = m.Position, GrpcEndpoint = m.GrpcEndPoint }));
+        return message;
+    }
+
+    /// <exception cref="FormatException">The layout a node answered cannot be a ring: the message says why.</exception>
+    public static RingLayout FromMessage(Layout message)
+    {
+        if (message.IdBits is < 1 or > 64)
+            throw new FormatException($"the layout's identifiers have {message.IdBits} bits; 1 to 64 make a ring");
+        if (message.Positions < 1 || (message.IdBits < 32 && message.Positions > 1 << message.IdBits))
+            throw new FormatException($"the layout has {message.Positions} positions for {message.IdBits}-bit identifiers");
+        foreach (var node in message.Nodes)
+        {
+            if (node.Position < 0 || node.Position >= message.Positions || string.IsNullOrEmpty(node.GrpcEndpoint))
+                throw new FormatException($"the layout's node '{node.Name}' serves position {node.Position} at '{node.GrpcEndpoint}'; there are {message.Positions} positions");
+        }
+        return new(message.IdBits, message.Positions, [.. message.Nodes.Select(n => new RingMember(n.Name, n.Position, n.GrpcEndpoint))]);
+    }
+}
