@@ -4,6 +4,7 @@ using KvAspire.Client.Load;
 using KvAspire.Client.Shell;
 using KvAspire.Cluster;
 using KvAspire.Driver.Transport;
+using KvAspire.Operations;
 
 using static KvAspire.Client.ClientOptions;
 
@@ -115,7 +116,7 @@ async Task<int> RunLoadAsync(ParsedInput parsed, ParseResult options, int maxVal
         var value = new string('x', valueSize);
         Console.Error.WriteLine($"creating {load.Count:N0} keys '{prefix}0'… of {valueSize} B from {clients} clients");
         report = await new LoadDriver(Console.Error).RunAsync(clients, load.Count, null,
-            (ticket, _) => connection.ExecuteAsync(new ConsoleCommand(KvRequestKind.Create, prefix + ticket, value)), "keys");
+            (ticket, _) => connection.ExecuteAsync(new ConsoleCommand(OperationKind.Create, prefix + ticket, value)), "keys");
         printer.PrintReport("load", $"{load.Count} creates of {valueSize} B, {clients} clients", report);
         return report.Failures.Count == 0 ? ExitCodes.Success : ExitCodes.Unavailable;
     }

@@ -1,4 +1,3 @@
-using KvAspire.Driver;
 
 namespace KvAspire.Driver.Aspire;
 

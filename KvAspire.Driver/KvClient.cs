@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Grpc.Core;
 using KvAspire.Driver.Transport;
+using KvAspire.Operations;
 
 namespace KvAspire.Driver;
 
@@ -29,21 +30,21 @@ public sealed class KvClient : IKvClient, IDisposable
 
     public async Task<KvEntry> ReadAsync(string key, CancellationToken cancellationToken = default)
     {
-        var reply = await SendAsync(new KvRequest(KvRequestKind.Read, key), cancellationToken);
+        var reply = await SendAsync(new KvOperation(OperationKind.Read, key), cancellationToken);
         return new KvEntry(key, reply.Value, reply.Version, DateTimeOffset.FromUnixTimeMilliseconds(reply.TimestampUnixMs), reply.Hops, reply.Node!);
     }
 
     public async Task<KvWriteResult> CreateAsync(string key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken = default) =>
-        Written(await SendAsync(new KvRequest(KvRequestKind.Create, key, value), cancellationToken));
+        Written(await SendAsync(new KvOperation(OperationKind.Create, key, value), cancellationToken));
 
     public async Task<KvWriteResult> UpdateAsync(string key, ReadOnlyMemory<byte> value, long? expectedVersion = null,
         CancellationToken cancellationToken = default) =>
-        Written(await SendAsync(new KvRequest(KvRequestKind.Update, key, value, expectedVersion), cancellationToken));
+        Written(await SendAsync(new KvOperation(OperationKind.Update, key, value, expectedVersion), cancellationToken));
 
     public async Task<KvWriteResult> DeleteAsync(string key, long? expectedVersion = null, CancellationToken cancellationToken = default) =>
-        Written(await SendAsync(new KvRequest(KvRequestKind.Delete, key, default, expectedVersion), cancellationToken));
+        Written(await SendAsync(new KvOperation(OperationKind.Delete, key, default, expectedVersion), cancellationToken));
 
-    private async Task<Reply> SendAsync(KvRequest request, CancellationToken cancellationToken)
+    private async Task<Reply> SendAsync(KvOperation request, CancellationToken cancellationToken)
     {
         using var activity = KvClientTelemetry.Start(request);
         var started = Stopwatch.GetTimestamp();
@@ -52,7 +53,7 @@ public sealed class KvClient : IKvClient, IDisposable
         return reply.IsOk ? reply : throw Failure(request, reply);
     }
 
-    private KvException Failure(KvRequest request, Reply reply)
+    private KvException Failure(KvOperation request, Reply reply)
     {
         var message = reply.Error ?? reply.Status.ToString();
         return reply.Status switch

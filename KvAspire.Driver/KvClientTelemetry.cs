@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Grpc.Core;
 using KvAspire.Driver.Transport;
+using KvAspire.Operations;
 
 namespace KvAspire.Driver;
 
@@ -21,7 +22,7 @@ public static class KvClientTelemetry
     private static readonly Histogram<double> Duration = Meter.CreateHistogram<double>("kvaspire.client.operation.duration", "ms",
         "Time from a call to its answer, retries included");
 
-    internal static Activity? Start(KvRequest request)
+    internal static Activity? Start(KvOperation request)
     {
         var activity = ActivitySource.StartActivity($"kvaspire {Operation(request.Kind)}", ActivityKind.Client);
         activity?.SetTag("db.system.name", "kvaspire");
@@ -29,7 +30,7 @@ public static class KvClientTelemetry
         return activity;
     }
 
-    internal static void Finish(Activity? activity, KvRequest request, Reply reply, TimeSpan elapsed)
+    internal static void Finish(Activity? activity, KvOperation request, Reply reply, TimeSpan elapsed)
     {
         var tags = new TagList { { "operation", Operation(request.Kind) }, { "result", reply.Status.ToString() } };
         Calls.Add(1, tags);
@@ -43,5 +44,5 @@ public static class KvClientTelemetry
             activity.SetStatus(ActivityStatusCode.Error, reply.Error);
     }
 
-    private static string Operation(KvRequestKind kind) => kind.ToString().ToLowerInvariant();
+    private static string Operation(OperationKind kind) => kind.ToString().ToLowerInvariant();
 }

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using KvAspire.Cluster;
-using KvAspire.Driver.Transport;
+using KvAspire.Operations;
 
 namespace KvAspire.Client.Commands;
 
@@ -91,14 +91,14 @@ public sealed class CommandParser(int maxValueBytes)
     {
         if (args.Count < 2)
             return new ParsedInput.Invalid("create needs a key and a value: create <key> <value>");
-        return Build(KvRequestKind.Create, args[0].Text, JoinValue(args.Skip(1)), null);
+        return Build(OperationKind.Create, args[0].Text, JoinValue(args.Skip(1)), null);
     }
 
     private ParsedInput ParseRead(List<Token> args)
     {
         if (args.Count != 1)
             return new ParsedInput.Invalid("read needs exactly one key: read <key>");
-        return Build(KvRequestKind.Read, args[0].Text, null, null);
+        return Build(OperationKind.Read, args[0].Text, null, null);
     }
 
     private ParsedInput ParseUpdate(List<Token> args)
@@ -115,7 +115,7 @@ public sealed class CommandParser(int maxValueBytes)
             version = parsed;
             valueTokens.RemoveAt(valueTokens.Count - 1);
         }
-        return Build(KvRequestKind.Update, args[0].Text, JoinValue(valueTokens), version);
+        return Build(OperationKind.Update, args[0].Text, JoinValue(valueTokens), version);
     }
 
     private ParsedInput ParseDelete(List<Token> args)
@@ -129,7 +129,7 @@ public sealed class CommandParser(int maxValueBytes)
                 return BadVersion(args[1].Text);
             version = parsed;
         }
-        return Build(KvRequestKind.Delete, args[0].Text, null, version);
+        return Build(OperationKind.Delete, args[0].Text, null, version);
     }
 
     private static ParsedInput ParseLoad(List<Token> args) =>
@@ -137,7 +137,7 @@ public sealed class CommandParser(int maxValueBytes)
             ? new ParsedInput.Load(count)
             : new ParsedInput.Invalid("load needs a number of keys from 1 up: load <count>");
 
-    private ParsedInput Build(KvRequestKind kind, string key, string? value, long? version)
+    private ParsedInput Build(OperationKind kind, string key, string? value, long? version)
     {
         if (key.Length == 0)
             return new ParsedInput.Invalid("the key is empty");

@@ -1,10 +1,10 @@
 using System.Text;
-using KvAspire.Driver.Transport;
+using KvAspire.Operations;
 
 namespace KvAspire.Client.Commands;
 
 /// <summary>A validated command, ready to send.</summary>
-public sealed record ConsoleCommand(KvRequestKind Kind, string Key, string? Value = null, long? ExpectedVersion = null)
+public sealed record ConsoleCommand(OperationKind Kind, string Key, string? Value = null, long? ExpectedVersion = null)
 {
     public string Name => Kind.ToString().ToLowerInvariant();
 
@@ -12,5 +12,5 @@ public sealed record ConsoleCommand(KvRequestKind Kind, string Key, string? Valu
     public string Label => $"{Name} {Key}";
 
     /// <summary>The request the client library sends for it: the value as UTF-8.</summary>
-    public KvRequest ToRequest() => new(Kind, Key, Value is null ? default : Encoding.UTF8.GetBytes(Value), ExpectedVersion);
+    public KvOperation ToRequest() => new(Kind, Key, Value is null ? default : Encoding.UTF8.GetBytes(Value), ExpectedVersion);
 }

@@ -1,8 +1,8 @@
 using System.Text;
-using dotnet_etcd;
 using Grpc.Core;
-using KvAspire.Client.Commands;
 using KvAspire.Driver.Transport;
+using KvAspire.Operations;
+using dotnet_etcd;
 
 namespace KvAspire.Client.Load;
 
@@ -18,11 +18,11 @@ public interface IBenchTarget : IDisposable
 
 public sealed class KvAspireTarget(KvConnection connection) : IBenchTarget
 {
-    public Task<Reply> CreateAsync(string key, string value) => connection.ExecuteAsync(new KvRequest(KvRequestKind.Create, key, Encoding.UTF8.GetBytes(value)));
+    public Task<Reply> CreateAsync(string key, string value) => connection.ExecuteAsync(new KvOperation(OperationKind.Create, key, Encoding.UTF8.GetBytes(value)));
 
-    public Task<Reply> ReadAsync(string key) => connection.ExecuteAsync(new KvRequest(KvRequestKind.Read, key));
+    public Task<Reply> ReadAsync(string key) => connection.ExecuteAsync(new KvOperation(OperationKind.Read, key));
 
-    public Task<Reply> UpdateAsync(string key, string value) => connection.ExecuteAsync(new KvRequest(KvRequestKind.Update, key, Encoding.UTF8.GetBytes(value)));
+    public Task<Reply> UpdateAsync(string key, string value) => connection.ExecuteAsync(new KvOperation(OperationKind.Update, key, Encoding.UTF8.GetBytes(value)));
 
     public void Dispose() => connection.Dispose();
 }

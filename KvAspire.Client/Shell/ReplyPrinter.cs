@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using KvAspire.Client.Commands;
 using KvAspire.Client.Load;
 using KvAspire.Driver.Transport;
+using KvAspire.Operations;
 
 namespace KvAspire.Client.Shell;
 
@@ -115,8 +116,8 @@ public sealed class ReplyPrinter(TextWriter output, TextWriter errors, bool json
         var detail = $"version {reply.Version}, {when}, hops {reply.Hops}";
         return command.Kind switch
         {
-            KvRequestKind.Read => $"{prefix}{reply.Text} ({detail})",
-            KvRequestKind.Delete => $"{prefix}deleted {command.Key} ({detail})",
+            OperationKind.Read => $"{prefix}{reply.Text} ({detail})",
+            OperationKind.Delete => $"{prefix}deleted {command.Key} ({detail})",
             _ => $"{prefix}ok {command.Key} ({detail})",
         };
     }
@@ -125,7 +126,7 @@ public sealed class ReplyPrinter(TextWriter output, TextWriter errors, bool json
         JsonSerializer.Serialize(new JsonAnswer(
             tag, command.Name, command.Key, reply.IsOk,
             reply.IsOk ? null : reply.Status.ToString(), reply.Error,
-            command.Kind == KvRequestKind.Read && reply.IsOk ? reply.Text : null,
+            command.Kind == OperationKind.Read && reply.IsOk ? reply.Text : null,
             reply.IsOk ? reply.Version : null,
             reply.IsOk ? reply.TimestampUnixMs : null,
             reply.IsOk ? reply.Hops : null,

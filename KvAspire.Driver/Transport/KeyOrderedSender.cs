@@ -1,3 +1,5 @@
+using KvAspire.Operations;
+
 namespace KvAspire.Driver.Transport;
 
 /// <summary>
@@ -12,7 +14,7 @@ public sealed class KeyOrderedSender(KvConnection connection)
     private readonly Dictionary<string, Task<Reply>> _lastOfKey = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
-    public Task<Reply> SendAsync(KvRequest request, CancellationToken cancellationToken = default)
+    public Task<Reply> SendAsync(KvOperation request, CancellationToken cancellationToken = default)
     {
         lock (_lock)
         {
@@ -26,7 +28,7 @@ public sealed class KeyOrderedSender(KvConnection connection)
         }
     }
 
-    private async Task<Reply> AfterAsync(Task<Reply> previous, KvRequest request, CancellationToken cancellationToken)
+    private async Task<Reply> AfterAsync(Task<Reply> previous, KvOperation request, CancellationToken cancellationToken)
     {
         await ((Task)previous).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         return await connection.ExecuteAsync(request, cancellationToken);

@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using KvAspire.Groups;
+using KvAspire.Operations;
 using KvAspire.Routing;
 using KvAspire.V1;
 
@@ -60,11 +60,12 @@ public sealed class KvConnection : IDisposable
     public static string NormalizeAddress(string node) =>
         node.Contains("://", StringComparison.Ordinal) ? node.TrimEnd('/') : $"http://{node}";
 
-    public async Task<Reply> ExecuteAsync(KvRequest request, CancellationToken cancellationToken = default)
+    /// <summary>Sends <paramref name="operation"/>; a write gets this connection's next request id, kept across its retries.</summary>
+    public async Task<Reply> ExecuteAsync(KvOperation operation, CancellationToken cancellationToken = default)
     {
-        var requestId = request.Kind == KvRequestKind.Read
-            ? null
-            : new RequestId { ClientId = _clientId, Sequence = (ulong)Interlocked.Increment(ref _sequence) };
+        var request = operation.IsWrite
+            ? operation with { RequestId = new ClientRequestId(_clientId, (ulong)Interlocked.Increment(ref _sequence)) }
+            : operation;
 
         var deadline = DateTime.UtcNow + _timeout;
         if (_leaders is { Layout: null } && Interlocked.Exchange(ref _learningLayout, 1) == 0)
@@ -72,7 +73,7 @@ public sealed class KvConnection : IDisposable
         var position = _leaders?.PositionOf(request.Key);
         if (position is { } owner && _leaders!.LeaderOf(owner) is { } leader)
         {
-            var direct = await SendAsync(leader.Channel, NormalizeAddress(leader.Address), request, requestId, deadline, cancellationToken);
+            var direct = await SendAsync(leader.Channel, NormalizeAddress(leader.Address), request, deadline, cancellationToken);
             if (direct.Status != StatusCode.Unavailable)
                 return Learned(owner, direct);
             _leaders.Forget(owner, leader.Address);
@@ -89,7 +90,7 @@ public sealed class KvConnection : IDisposable
             for (var attempt = 0; attempt < _addresses.Length; attempt++)
             {
                 var index = (first + attempt) % _addresses.Length;
-                last = await SendAsync(_channels[index], _addresses[index], request, requestId, deadline, cancellationToken);
+                last = await SendAsync(_channels[index], _addresses[index], request, deadline, cancellationToken);
                 if (last.Status != StatusCode.Unavailable)
                 {
                     Volatile.Write(ref _preferred, index);
@@ -136,37 +137,17 @@ public sealed class KvConnection : IDisposable
         return reply;
     }
 
-    private async Task<Reply> SendAsync(GrpcChannel channel, string node, KvRequest request, RequestId? id, DateTime deadline,
-        CancellationToken cancellationToken)
+    private async Task<Reply> SendAsync(GrpcChannel channel, string node, KvOperation request, DateTime deadline, CancellationToken cancellationToken)
     {
-        var client = new KeyValue.KeyValueClient(channel);
         // With one node to ask there is no one else to try: its own answer, however late, says most.
         var attemptDeadline = _addresses.Length > 1 && DateTime.UtcNow + AttemptTimeout < deadline ? DateTime.UtcNow + AttemptTimeout : deadline;
-        var options = new CallOptions(deadline: attemptDeadline, cancellationToken: cancellationToken);
         try
         {
-            switch (request.Kind)
-            {
-                case KvRequestKind.Read:
-                    using (var call = client.ReadAsync(new ReadRequest { Key = request.Key }, options))
-                    {
-                        var read = await call;
-                        return new Reply(StatusCode.OK, Value: read.Value.Memory, Version: read.Version,
-                            TimestampUnixMs: read.TimestampUnixMs, Hops: read.Hops, Node: node, Leader: LeaderOf(call.GetTrailers()));
-                    }
-                case KvRequestKind.Create:
-                    return await WrittenAsync(client.CreateAsync(new CreateRequest { Key = request.Key, Value = Bytes(request.Value), Id = id }, options), node);
-                case KvRequestKind.Update:
-                    var update = new UpdateRequest { Key = request.Key, Value = Bytes(request.Value), Id = id };
-                    if (request.ExpectedVersion is { } updateVersion)
-                        update.ExpectedVersion = updateVersion;
-                    return await WrittenAsync(client.UpdateAsync(update, options), node);
-                default:
-                    var delete = new DeleteRequest { Key = request.Key, Id = id };
-                    if (request.ExpectedVersion is { } deleteVersion)
-                        delete.ExpectedVersion = deleteVersion;
-                    return await WrittenAsync(client.DeleteAsync(delete, options), node);
-            }
+            var answer = await KeyValueCalls.SendAsync(new KeyValue.KeyValueClient(channel), request,
+                new CallOptions(deadline: attemptDeadline, cancellationToken: cancellationToken));
+            var result = answer.Result;
+            return new Reply(StatusCode.OK, Value: result.Value, Version: result.Version, TimestampUnixMs: result.TimestampUnixMs,
+                Hops: answer.Hops, Node: node, Leader: answer.Leader);
         }
         catch (RpcException failure) when (failure.StatusCode == StatusCode.DeadlineExceeded && attemptDeadline < deadline)
         {
@@ -176,23 +157,9 @@ public sealed class KvConnection : IDisposable
         {
             var e = TransportFailure.AsUnavailable(failure);
             return new Reply(e.StatusCode, Error: string.IsNullOrEmpty(e.Status.Detail) ? e.StatusCode.ToString() : e.Status.Detail,
-                Node: node, Leader: LeaderOf(e.Trailers));
+                Node: node, Leader: LeaderHint.Of(e.Trailers));
         }
     }
-
-    private static async Task<Reply> WrittenAsync(AsyncUnaryCall<WriteReply> call, string node)
-    {
-        using (call)
-        {
-            var reply = await call;
-            return new Reply(StatusCode.OK, Version: reply.Version, TimestampUnixMs: reply.TimestampUnixMs, Hops: reply.Hops,
-                Node: node, Leader: LeaderOf(call.GetTrailers()));
-        }
-    }
-
-    private static string? LeaderOf(Metadata trailers) => trailers.GetValue(LeaderHint.Trailer);
-
-    private static ByteString Bytes(ReadOnlyMemory<byte> value) => UnsafeByteOperations.UnsafeWrap(value);
 
     public void Dispose()
     {

@@ -1,12 +1,9 @@
 using System.Collections.Frozen;
 using Grpc.Core;
-using Grpc.Core.Interceptors;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
 using KvAspire.Cluster;
-using KvAspire.Groups;
 using KvAspire.Node.Configuration;
-using KvAspire.Node.Pipeline;
 using KvAspire.Operations;
 using KvAspire.Routing;
 using KvAspire.V1;
@@ -62,8 +59,9 @@ public sealed class PeerClients : IDisposable
     {
         try
         {
-            return await CallAsync(node, operation,
+            var answer = await KeyValueCalls.SendAsync(new KeyValue.KeyValueClient(_invokers[node.Name]), operation,
                 new CallOptions(new Metadata { { NodeHeaders.Hops, NodeHeaders.Text(hopsSoFar + 1) } }, deadline, cancellationToken));
+            return answer with { Hops = answer.Hops + 1 };
         }
         catch (RpcException e)
         {
@@ -106,37 +104,6 @@ public sealed class PeerClients : IDisposable
             throw TransportFailure.AsUnavailable(e);
         }
     }
-
-    private async Task<Answer> CallAsync(NodeInfo node, KvOperation operation, CallOptions callOptions)
-    {
-        var client = new KeyValue.KeyValueClient(_invokers[node.Name]);
-        switch (operation.Kind)
-        {
-            case OperationKind.Read:
-                using (var call = client.ReadAsync(OperationMessages.ToReadRequest(operation), callOptions))
-                {
-                    var read = await call;
-                    return new Answer(new OperationResult(ResultCode.Ok, read.Version, read.TimestampUnixMs, read.Value.Memory), read.Hops + 1, LeaderOf(call));
-                }
-            case OperationKind.Create:
-                return await WrittenAsync(client.CreateAsync(OperationMessages.ToCreateRequest(operation), callOptions));
-            case OperationKind.Update:
-                return await WrittenAsync(client.UpdateAsync(OperationMessages.ToUpdateRequest(operation), callOptions));
-            default:
-                return await WrittenAsync(client.DeleteAsync(OperationMessages.ToDeleteRequest(operation), callOptions));
-        }
-    }
-
-    private static async Task<Answer> WrittenAsync(AsyncUnaryCall<WriteReply> call)
-    {
-        using (call)
-        {
-            var reply = await call;
-            return new Answer(new OperationResult(ResultCode.Ok, reply.Version, reply.TimestampUnixMs), reply.Hops + 1, LeaderOf(call));
-        }
-    }
-
-    private static string? LeaderOf<T>(AsyncUnaryCall<T> call) => call.GetTrailers().GetValue(LeaderHint.Trailer);
 
     public void Dispose()
     {

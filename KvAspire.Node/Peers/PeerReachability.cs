@@ -4,7 +4,6 @@ using KvAspire.Cluster;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Telemetry;
 using KvAspire.Routing;
-using Microsoft.Extensions.Hosting;
 
 namespace KvAspire.Node.Peers;
 

@@ -1,6 +1,5 @@
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace KvAspire.Node.Pipeline;

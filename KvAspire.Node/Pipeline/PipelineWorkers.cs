@@ -1,6 +1,5 @@
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Telemetry;
-using Microsoft.Extensions.Hosting;
 
 namespace KvAspire.Node.Pipeline;
 

@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using KvAspire.Cluster;
-using Microsoft.Extensions.Hosting;
 
 namespace KvAspire.Node.Pipeline;
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
-using Microsoft.Extensions.Logging;
 
 namespace KvAspire.Node.Pipeline;
 

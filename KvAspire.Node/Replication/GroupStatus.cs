@@ -1,10 +1,8 @@
 using System.Diagnostics.Metrics;
-using DotNext.Net.Cluster;
 using DotNext.Net.Cluster.Consensus.Raft;
 using KvAspire.Groups;
 using KvAspire.Node.Telemetry;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.Extensions.Logging;
 
 namespace KvAspire.Node.Replication;
 

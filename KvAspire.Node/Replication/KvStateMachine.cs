@@ -5,7 +5,6 @@ using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
-using Microsoft.Extensions.Logging;
 
 using RaftEntry = DotNext.Net.Cluster.Consensus.Raft.StateMachine.LogEntry;
 

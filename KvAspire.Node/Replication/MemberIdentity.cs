@@ -3,7 +3,6 @@ using KvAspire.Groups;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
-using Microsoft.Extensions.Logging;
 
 namespace KvAspire.Node.Replication;
 

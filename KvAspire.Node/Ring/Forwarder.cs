@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Grpc.Core;
 using KvAspire.Node.Configuration;
+using KvAspire.Operations;
 using KvAspire.Node.Peers;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Telemetry;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using KvAspire.Node.Telemetry;
-using Microsoft.Extensions.Logging;
 
 namespace KvAspire.Node.Storage;
 

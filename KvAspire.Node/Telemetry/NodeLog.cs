@@ -1,5 +1,4 @@
 using KvAspire.Operations;
-using Microsoft.Extensions.Logging;
 
 namespace KvAspire.Node.Telemetry;
 

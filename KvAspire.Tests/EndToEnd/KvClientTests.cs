@@ -1,5 +1,4 @@
 using Grpc.Core;
-using KvAspire.Cluster;
 using KvAspire.Driver;
 using KvAspire.Tests.Support;
 

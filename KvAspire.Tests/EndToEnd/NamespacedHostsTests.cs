@@ -1,5 +1,6 @@
 using KvAspire.Client.Commands;
 using KvAspire.Driver.Transport;
+using KvAspire.Operations;
 using KvAspire.Tests.Support;
 
 namespace KvAspire.Tests.EndToEnd;
@@ -32,7 +33,7 @@ public sealed class NamespacedHostsTests : IDisposable
             foreach (var (node, i) in topology.Nodes.Select((n, i) => (n, i)))
             {
                 using var connection = new KvConnection([node.GrpcEndPoint], TimeSpan.FromSeconds(10));
-                var created = await connection.ExecuteAsync(new ConsoleCommand(KvRequestKind.Create, $"key{i}", $"from {node.Name}"));
+                var created = await connection.ExecuteAsync(new ConsoleCommand(OperationKind.Create, $"key{i}", $"from {node.Name}"));
                 Assert.True(created.IsOk, $"create through {node.Name}: {created.Error}");
             }
             foreach (var node in topology.Nodes)
@@ -40,7 +41,7 @@ public sealed class NamespacedHostsTests : IDisposable
                 using var connection = new KvConnection([node.GrpcEndPoint], TimeSpan.FromSeconds(10));
                 for (var i = 0; i < topology.Nodes.Count; i++)
                 {
-                    var read = await connection.ExecuteAsync(new ConsoleCommand(KvRequestKind.Read, $"key{i}"));
+                    var read = await connection.ExecuteAsync(new ConsoleCommand(OperationKind.Read, $"key{i}"));
                     Assert.Equal(($"from {topology.Nodes[i].Name}", 1L), (read.Text, read.Version));
                 }
             }

@@ -4,6 +4,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using KvAspire.Client.Commands;
 using KvAspire.Driver.Transport;
+using KvAspire.Operations;
 using KvAspire.Tests.Support;
 using KvAspire.V1;
 
@@ -36,7 +37,7 @@ public sealed class PipelinedClientTests : IAsyncLifetime
     private async Task<Reply> ReadAsync(string key)
     {
         using var connection = new KvConnection(_cluster.Topology.Nodes.Select(n => n.GrpcEndPoint).ToList(), TimeSpan.FromSeconds(10));
-        return await connection.ExecuteAsync(new ConsoleCommand(KvRequestKind.Read, key));
+        return await connection.ExecuteAsync(new ConsoleCommand(OperationKind.Read, key));
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using KvAspire.Client.Commands;
 using KvAspire.Driver.Transport;
+using KvAspire.Operations;
 using KvAspire.Tests.Support;
 using KvAspire.V1;
 
@@ -29,27 +30,27 @@ public sealed class QuorumLossTests : IDisposable
         var follower = topology.Nodes.First(n => n != leader);
         var survivor = topology.Nodes.Single(n => n != leader && n != follower);
         using var toSurvivor = new KvConnection([survivor.GrpcEndPoint], TimeSpan.FromSeconds(15));
-        Assert.True((await toSurvivor.ExecuteAsync(new ConsoleCommand(KvRequestKind.Create, "q", "before"))).IsOk);
+        Assert.True((await toSurvivor.ExecuteAsync(new ConsoleCommand(OperationKind.Create, "q", "before"))).IsOk);
 
         await cluster.KillAsync(leader);
         await cluster.StopAsync(follower);
-        var update = await toSurvivor.ExecuteAsync(new ConsoleCommand(KvRequestKind.Update, "q", "alone", 1));
-        var read = await toSurvivor.ExecuteAsync(new ConsoleCommand(KvRequestKind.Read, "q"));
+        var update = await toSurvivor.ExecuteAsync(new ConsoleCommand(OperationKind.Update, "q", "alone", 1));
+        var read = await toSurvivor.ExecuteAsync(new ConsoleCommand(OperationKind.Read, "q"));
         Assert.Equal(StatusCode.Unavailable, update.Status);
         Assert.Equal(StatusCode.Unavailable, read.Status);
         Assert.Contains("position 0", read.Error);
 
         await cluster.StartAsync(follower);
-        var afterQuorum = await toSurvivor.ExecuteAsync(new ConsoleCommand(KvRequestKind.Read, "q"));
+        var afterQuorum = await toSurvivor.ExecuteAsync(new ConsoleCommand(OperationKind.Read, "q"));
         Assert.Equal(("before", 1L), (afterQuorum.Text, afterQuorum.Version));
-        Assert.Equal(2, (await toSurvivor.ExecuteAsync(new ConsoleCommand(KvRequestKind.Update, "q", "after", 1))).Version);
+        Assert.Equal(2, (await toSurvivor.ExecuteAsync(new ConsoleCommand(OperationKind.Update, "q", "after", 1))).Version);
 
         await cluster.StartAsync(leader);
         await cluster.WaitCaughtUpAsync(leader, TimeSpan.FromSeconds(30));
         foreach (var node in topology.Nodes)
         {
             using var connection = new KvConnection([node.GrpcEndPoint], TimeSpan.FromSeconds(15));
-            var seen = await connection.ExecuteAsync(new ConsoleCommand(KvRequestKind.Read, "q"));
+            var seen = await connection.ExecuteAsync(new ConsoleCommand(OperationKind.Read, "q"));
             Assert.Equal(("after", 2L), (seen.Text, seen.Version));
         }
     }

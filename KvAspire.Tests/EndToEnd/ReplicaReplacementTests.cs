@@ -1,6 +1,7 @@
 using Grpc.Core;
 using KvAspire.Client.Commands;
 using KvAspire.Driver.Transport;
+using KvAspire.Operations;
 using KvAspire.Tests.Support;
 
 namespace KvAspire.Tests.EndToEnd;
@@ -26,7 +27,7 @@ public sealed class ReplicaReplacementTests : IDisposable
         var leader = await cluster.WaitForLeaderAsync(0, TimeSpan.FromSeconds(30));
         var (lost, other) = (topology.Nodes.First(n => n != leader), topology.Nodes.Last(n => n != leader));
         using var toLeader = new KvConnection([leader.GrpcEndPoint], TimeSpan.FromSeconds(5));
-        Assert.True((await toLeader.ExecuteAsync(new ConsoleCommand(KvRequestKind.Create, "kept", "before"))).IsOk);
+        Assert.True((await toLeader.ExecuteAsync(new ConsoleCommand(OperationKind.Create, "kept", "before"))).IsOk);
         var before = await GroupProbe.StatusAsync(lost);
 
         Assert.Equal(0, await cluster.StopAsync(lost));
@@ -39,7 +40,7 @@ public sealed class ReplicaReplacementTests : IDisposable
 
         // With the other follower down, the leader has only the wiped replica: that is no majority.
         Assert.Equal(0, await cluster.StopAsync(other));
-        var alone = await toLeader.ExecuteAsync(new ConsoleCommand(KvRequestKind.Update, "kept", "alone"));
+        var alone = await toLeader.ExecuteAsync(new ConsoleCommand(OperationKind.Update, "kept", "alone"));
         Assert.True(alone.Status is StatusCode.Unavailable or StatusCode.DeadlineExceeded, $"{alone.Status} {alone.Error}");
         Assert.Equal("standby", (await GroupProbe.StatusAsync(lost))?.Role);
 
@@ -55,13 +56,13 @@ public sealed class ReplicaReplacementTests : IDisposable
 
         // Whole again: it holds what was written before, and it counts (the other follower down again).
         // The unacknowledged update may have committed once the other follower was back: read, then write.
-        var current = await toLeader.ExecuteAsync(new ConsoleCommand(KvRequestKind.Read, "kept"));
+        var current = await toLeader.ExecuteAsync(new ConsoleCommand(OperationKind.Read, "kept"));
         Assert.True(current.IsOk, current.Error);
         await cluster.StopAsync(other);
-        var after = await toLeader.ExecuteAsync(new ConsoleCommand(KvRequestKind.Update, "kept", "after", current.Version));
+        var after = await toLeader.ExecuteAsync(new ConsoleCommand(OperationKind.Update, "kept", "after", current.Version));
         Assert.Equal((StatusCode.OK, current.Version + 1), (after.Status, after.Version));
         using var toReplaced = new KvConnection([lost.GrpcEndPoint], TimeSpan.FromSeconds(5));
-        var read = await toReplaced.ExecuteAsync(new ConsoleCommand(KvRequestKind.Read, "kept"));
+        var read = await toReplaced.ExecuteAsync(new ConsoleCommand(OperationKind.Read, "kept"));
         Assert.Equal(("after", current.Version + 1), (read.Text, read.Version));
 
         // A second run finds nothing to do; a name not in the topology changes nothing.

@@ -1,9 +1,9 @@
 using Grpc.Core;
 using KvAspire.Client.Commands;
-using KvAspire.Cluster;
 using KvAspire.Driver;
 using KvAspire.Driver.Transport;
 using KvAspire.Node.Ring;
+using KvAspire.Operations;
 using KvAspire.Routing;
 using KvAspire.Tests.Support;
 
@@ -49,9 +49,9 @@ public sealed class RingTests : IAsyncLifetime
 
     private static int ExpectedHops(int start, int owner) => ExpectedRoute(start, owner).Count - 1;
 
-    private static ConsoleCommand Create(string key, string value) => new(KvRequestKind.Create, key, value);
+    private static ConsoleCommand Create(string key, string value) => new(OperationKind.Create, key, value);
 
-    private static ConsoleCommand Read(string key) => new(KvRequestKind.Read, key);
+    private static ConsoleCommand Read(string key) => new(OperationKind.Read, key);
 
     [Fact]
     public async Task Every_key_is_served_through_every_node_with_the_predicted_hops_and_stored_only_on_its_owner()
@@ -136,10 +136,10 @@ public sealed class RingTests : IAsyncLifetime
         var others = Enumerable.Range(0, Positions).Where(p => p != owner).ToList();
 
         Assert.True((await _connections[others[0]].ExecuteAsync(Create(key, "v1"))).IsOk);
-        var updated = await _connections[others[1]].ExecuteAsync(new ConsoleCommand(KvRequestKind.Update, key, "v2", 1));
-        var stale = await _connections[others[2]].ExecuteAsync(new ConsoleCommand(KvRequestKind.Update, key, "v3", 1));
+        var updated = await _connections[others[1]].ExecuteAsync(new ConsoleCommand(OperationKind.Update, key, "v2", 1));
+        var stale = await _connections[others[2]].ExecuteAsync(new ConsoleCommand(OperationKind.Update, key, "v3", 1));
         var read = await _connections[owner].ExecuteAsync(Read(key));
-        var deleted = await _connections[others[3]].ExecuteAsync(new ConsoleCommand(KvRequestKind.Delete, key, null, 2));
+        var deleted = await _connections[others[3]].ExecuteAsync(new ConsoleCommand(OperationKind.Delete, key, null, 2));
         var gone = await _connections[others[4]].ExecuteAsync(Read(key));
 
         Assert.Equal(2, updated.Version);

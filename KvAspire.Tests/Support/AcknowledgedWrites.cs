@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Grpc.Core;
 using KvAspire.Client.Commands;
 using KvAspire.Driver.Transport;
+using KvAspire.Operations;
 
 namespace KvAspire.Tests.Support;
 
@@ -26,14 +27,14 @@ public sealed class AcknowledgedWrites(int valueBytes = 16)
         for (var i = 0; ; i++)
         {
             var key = $"{prefix}-{i}";
-            var reply = await connection.ExecuteAsync(new ConsoleCommand(KvRequestKind.Create, key, Value(1)));
+            var reply = await connection.ExecuteAsync(new ConsoleCommand(OperationKind.Create, key, Value(1)));
             for (var version = 1; reply.IsOk; version++)
             {
                 Assert.Equal(version, reply.Version);
                 _versions[key] = version;
                 if (version == 3)
                     break;
-                reply = await connection.ExecuteAsync(new ConsoleCommand(KvRequestKind.Update, key, Value(version + 1), version));
+                reply = await connection.ExecuteAsync(new ConsoleCommand(OperationKind.Update, key, Value(version + 1), version));
             }
             if (!reply.IsOk)
             {
@@ -48,7 +49,7 @@ public sealed class AcknowledgedWrites(int valueBytes = 16)
     {
         foreach (var (key, version) in _versions)
         {
-            var read = await connection.ExecuteAsync(new ConsoleCommand(KvRequestKind.Read, key));
+            var read = await connection.ExecuteAsync(new ConsoleCommand(OperationKind.Read, key));
             Assert.True(read.IsOk, $"acknowledged key {key} is missing: {read.Status} {read.Error}");
             Assert.True(read.Version >= version, $"{key} is at version {read.Version}, but version {version} was acknowledged");
             Assert.Equal(Value(read.Version), read.Text);

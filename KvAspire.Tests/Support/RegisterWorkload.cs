@@ -3,6 +3,7 @@ using Grpc.Core;
 using KvAspire.Client.Commands;
 using KvAspire.Driver.Transport;
 using KvAspire.Node.Configuration;
+using KvAspire.Operations;
 
 namespace KvAspire.Tests.Support;
 
@@ -63,7 +64,7 @@ public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int client
             using var connection = new KvConnection([addresses[start]], RequestTimeout);
             foreach (var key in _keys.SelectMany(k => k))
             {
-                var reply = await ExecuteAsync(connection, new ConsoleCommand(KvRequestKind.Read, key.Name));
+                var reply = await ExecuteAsync(connection, new ConsoleCommand(OperationKind.Read, key.Name));
                 if (Observed(reply) is not { } seen)
                     Violations.Enqueue($"final read of {key.Name} through {addresses[start]} failed: {reply.Status} {reply.Error}");
                 else if (!key.Possible.Contains(seen))
@@ -103,12 +104,12 @@ public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int client
             var (command, next) = state.Exists
                 ? random.NextDouble() switch
                 {
-                    < 0.40 => (new ConsoleCommand(KvRequestKind.Read, key.Name), state),
-                    < 0.75 => (new ConsoleCommand(KvRequestKind.Update, key.Name, value, state.Version), new KeyState(true, value, state.Version + 1)),
-                    < 0.90 => (new ConsoleCommand(KvRequestKind.Update, key.Name, value), new KeyState(true, value, state.Version + 1)),
-                    _ => (new ConsoleCommand(KvRequestKind.Delete, key.Name, null, state.Version), KeyState.Absent),
+                    < 0.40 => (new ConsoleCommand(OperationKind.Read, key.Name), state),
+                    < 0.75 => (new ConsoleCommand(OperationKind.Update, key.Name, value, state.Version), new KeyState(true, value, state.Version + 1)),
+                    < 0.90 => (new ConsoleCommand(OperationKind.Update, key.Name, value), new KeyState(true, value, state.Version + 1)),
+                    _ => (new ConsoleCommand(OperationKind.Delete, key.Name, null, state.Version), KeyState.Absent),
                 }
-                : (new ConsoleCommand(KvRequestKind.Create, key.Name, value), new KeyState(true, value, 1));
+                : (new ConsoleCommand(OperationKind.Create, key.Name, value), new KeyState(true, value, 1));
             var reply = await ExecuteAsync(connection, command);
             Judge(key, command, reply, state, next);
         }
@@ -119,7 +120,7 @@ public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int client
         if (reply.Status is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Cancelled)
         {
             Interlocked.Increment(ref _unanswered);
-            if (command.Kind != KvRequestKind.Read)
+            if (command.Kind != OperationKind.Read)
             {
                 key.Possible = [before, after];
                 key.QuietUntil = DateTime.UtcNow + _lateWriteWindow;
@@ -127,7 +128,7 @@ public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int client
             return;
         }
 
-        if (command.Kind == KvRequestKind.Read)
+        if (command.Kind == OperationKind.Read)
         {
             Interlocked.Increment(ref _reads);
             if (Observed(reply) != before)
@@ -147,7 +148,7 @@ public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int client
 
     private async Task ResolveAsync(KvConnection connection, KeyRegister key)
     {
-        var reply = await ExecuteAsync(connection, new ConsoleCommand(KvRequestKind.Read, key.Name));
+        var reply = await ExecuteAsync(connection, new ConsoleCommand(OperationKind.Read, key.Name));
         if (Observed(reply) is not { } seen)
             return;
         Interlocked.Increment(ref _reads);
@@ -172,9 +173,9 @@ public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int client
         };
         var kind = command.Kind switch
         {
-            KvRequestKind.Create => HistoryKind.Create,
-            KvRequestKind.Read => HistoryKind.Read,
-            KvRequestKind.Update => HistoryKind.Update,
+            OperationKind.Create => HistoryKind.Create,
+            OperationKind.Read => HistoryKind.Read,
+            OperationKind.Update => HistoryKind.Update,
             _ => HistoryKind.Delete,
         };
         History.Enqueue(new HistoryOperation(command.Key, kind, command.Value, command.ExpectedVersion, call,

@@ -7,6 +7,7 @@ using Aspire.Hosting.Testing;
 using Grpc.Core;
 using KvAspire.Client.Commands;
 using KvAspire.Driver.Transport;
+using KvAspire.Operations;
 using KvAspire.Routing;
 using KvAspire.Tests.Support;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -78,20 +79,20 @@ public sealed class AppHostTests : IDisposable
             var keys = Enumerable.Range(0, 12).Select(i => $"<aspire-{i}>").ToList();
             for (var i = 0; i < keys.Count; i++)
             {
-                var created = await connections[i % connections.Length].ExecuteAsync(new ConsoleCommand(KvRequestKind.Create, keys[i], $"value {i}"), cancel.Token);
+                var created = await connections[i % connections.Length].ExecuteAsync(new ConsoleCommand(OperationKind.Create, keys[i], $"value {i}"), cancel.Token);
                 Assert.True(created.IsOk, $"{keys[i]}: {created.Status} {created.Error}");
                 for (var n = 0; n < connections.Length; n++)
                 {
-                    var read = await connections[n].ExecuteAsync(new ConsoleCommand(KvRequestKind.Read, keys[i]), cancel.Token);
+                    var read = await connections[n].ExecuteAsync(new ConsoleCommand(OperationKind.Read, keys[i]), cancel.Token);
                     Assert.Equal($"value {i}", read.Text);
                     Assert.Equal(topology.Nodes[n].Position == ring.OwnerOfKey(keys[i]) ? 0 : 1, read.Hops);
                 }
-                var updated = await connections[(i + 1) % connections.Length].ExecuteAsync(new ConsoleCommand(KvRequestKind.Update, keys[i], "updated", 1), cancel.Token);
+                var updated = await connections[(i + 1) % connections.Length].ExecuteAsync(new ConsoleCommand(OperationKind.Update, keys[i], "updated", 1), cancel.Token);
                 Assert.Equal(2, updated.Version);
                 if (i % 2 == 1)
                 {
-                    Assert.True((await connections[(i + 2) % connections.Length].ExecuteAsync(new ConsoleCommand(KvRequestKind.Delete, keys[i], null, 2), cancel.Token)).IsOk);
-                    Assert.Equal(StatusCode.NotFound, (await connections[(i + 3) % connections.Length].ExecuteAsync(new ConsoleCommand(KvRequestKind.Read, keys[i]), cancel.Token)).Status);
+                    Assert.True((await connections[(i + 2) % connections.Length].ExecuteAsync(new ConsoleCommand(OperationKind.Delete, keys[i], null, 2), cancel.Token)).IsOk);
+                    Assert.Equal(StatusCode.NotFound, (await connections[(i + 3) % connections.Length].ExecuteAsync(new ConsoleCommand(OperationKind.Read, keys[i]), cancel.Token)).Status);
                 }
             }
 
@@ -110,7 +111,7 @@ public sealed class AppHostTests : IDisposable
             for (var i = 0; i < whileDown.Count; i++)
             {
                 var through = topology.Nodes.Where(n => n != leader).ElementAt(i % (topology.Nodes.Count - 1));
-                var created = await connections[through.Position * 3 + through.Replica].ExecuteAsync(new ConsoleCommand(KvRequestKind.Create, whileDown[i], $"while down {i}"), cancel.Token);
+                var created = await connections[through.Position * 3 + through.Replica].ExecuteAsync(new ConsoleCommand(OperationKind.Create, whileDown[i], $"while down {i}"), cancel.Token);
                 Assert.True(created.IsOk, $"{whileDown[i]} through {through.Name}: {created.Status} {created.Error}");
             }
             var newLeader = await GroupProbe.WaitForLeaderAsync(group.Where(n => n != leader), ElectionTimeout);
@@ -123,7 +124,7 @@ public sealed class AppHostTests : IDisposable
             var backConnection = connections[leader.Position * 3 + leader.Replica];
             for (var i = 0; i < whileDown.Count; i++)
             {
-                var read = await backConnection.ExecuteAsync(new ConsoleCommand(KvRequestKind.Read, whileDown[i]), cancel.Token);
+                var read = await backConnection.ExecuteAsync(new ConsoleCommand(OperationKind.Read, whileDown[i]), cancel.Token);
                 Assert.Equal($"while down {i}", read.Text);
                 Assert.Equal(0, read.Hops);
             }

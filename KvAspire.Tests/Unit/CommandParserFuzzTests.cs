@@ -1,7 +1,7 @@
 using System.Text;
 using KvAspire.Client.Commands;
 using KvAspire.Cluster;
-using KvAspire.Driver.Transport;
+using KvAspire.Operations;
 
 namespace KvAspire.Tests.Unit;
 
@@ -87,7 +87,7 @@ public sealed class CommandParserFuzzTests
         Assert.True(Encoding.UTF8.GetByteCount(command.Key) <= ClusterTopology.MaxKeyBytes, $"{what}: key over the limit sent");
         Assert.True(command.Value is null || Encoding.UTF8.GetByteCount(command.Value) <= MaxValueBytes, $"{what}: value over the limit sent");
         Assert.True(command.ExpectedVersion is null or >= 1, $"{what}: version {command.ExpectedVersion} sent");
-        Assert.Equal(command.Value is null, command.Kind is KvRequestKind.Read or KvRequestKind.Delete);
+        Assert.Equal(command.Value is null, command.Kind is OperationKind.Read or OperationKind.Delete);
     }
 
     private static bool IsText(string text)

@@ -1,5 +1,5 @@
 using KvAspire.Client.Commands;
-using KvAspire.Driver.Transport;
+using KvAspire.Operations;
 
 namespace KvAspire.Tests.Unit;
 
@@ -13,20 +13,20 @@ public sealed class CommandParserTests
     private string Error(string line) => Assert.IsType<ParsedInput.Invalid>(_parser.ParseLine(line)).Error;
 
     [Theory]
-    [InlineData("create a 1", KvRequestKind.Create, "a", "1", null)]
-    [InlineData("CREATE k hello   big world", KvRequestKind.Create, "k", "hello big world", null)]
-    [InlineData("create k \"  spaced  exactly \"", KvRequestKind.Create, "k", "  spaced  exactly ", null)]
-    [InlineData("create 'my key' 'it''s'", KvRequestKind.Create, "my key", "it s", null)]
-    [InlineData("Read a", KvRequestKind.Read, "a", null, null)]
-    [InlineData("update a x 1", KvRequestKind.Update, "a", "x", 1L)]
-    [InlineData("update k new text 3", KvRequestKind.Update, "k", "new text", 3L)]
-    [InlineData("update k \"room 101\"", KvRequestKind.Update, "k", "room 101", null)]
-    [InlineData("update k room \"101\"", KvRequestKind.Update, "k", "room 101", null)]
-    [InlineData("update k 5", KvRequestKind.Update, "k", "5", null)]
-    [InlineData("update k \"say \\\"hi\\\"\"", KvRequestKind.Update, "k", "say \"hi\"", null)]
-    [InlineData("delete a", KvRequestKind.Delete, "a", null, null)]
-    [InlineData("DELETE a 12", KvRequestKind.Delete, "a", null, 12L)]
-    public void Parses_a_valid_line(string line, KvRequestKind kind, string key, string? value, long? version)
+    [InlineData("create a 1", OperationKind.Create, "a", "1", null)]
+    [InlineData("CREATE k hello   big world", OperationKind.Create, "k", "hello big world", null)]
+    [InlineData("create k \"  spaced  exactly \"", OperationKind.Create, "k", "  spaced  exactly ", null)]
+    [InlineData("create 'my key' 'it''s'", OperationKind.Create, "my key", "it s", null)]
+    [InlineData("Read a", OperationKind.Read, "a", null, null)]
+    [InlineData("update a x 1", OperationKind.Update, "a", "x", 1L)]
+    [InlineData("update k new text 3", OperationKind.Update, "k", "new text", 3L)]
+    [InlineData("update k \"room 101\"", OperationKind.Update, "k", "room 101", null)]
+    [InlineData("update k room \"101\"", OperationKind.Update, "k", "room 101", null)]
+    [InlineData("update k 5", OperationKind.Update, "k", "5", null)]
+    [InlineData("update k \"say \\\"hi\\\"\"", OperationKind.Update, "k", "say \"hi\"", null)]
+    [InlineData("delete a", OperationKind.Delete, "a", null, null)]
+    [InlineData("DELETE a 12", OperationKind.Delete, "a", null, 12L)]
+    public void Parses_a_valid_line(string line, OperationKind kind, string key, string? value, long? version)
     {
         Assert.Equal(new ConsoleCommand(kind, key, value, version), Sent(line));
     }
@@ -102,7 +102,7 @@ public sealed class CommandParserTests
     {
         var send = Assert.IsType<ParsedInput.Send>(_parser.ParseWords(["update", "k", "room 101"]));
 
-        Assert.Equal(new ConsoleCommand(KvRequestKind.Update, "k", "room 101"), send.Command);
+        Assert.Equal(new ConsoleCommand(OperationKind.Update, "k", "room 101"), send.Command);
     }
 
     [Fact]
@@ -110,6 +110,6 @@ public sealed class CommandParserTests
     {
         var send = Assert.IsType<ParsedInput.Send>(_parser.ParseWords(["update", "k", "new", "text", "3"]));
 
-        Assert.Equal(new ConsoleCommand(KvRequestKind.Update, "k", "new text", 3), send.Command);
+        Assert.Equal(new ConsoleCommand(OperationKind.Update, "k", "new text", 3), send.Command);
     }
 }

@@ -1,0 +1,44 @@
+using Grpc.Core;
+using KvAspire.Groups;
+using KvAspire.V1;
+
+namespace KvAspire.Operations;
+
+/// <summary>
+/// One operation as one call of the public API, for every caller that sends one: the client library,
+/// and a node forwarding to the next position. The answer's hops are those the node called reports.
+/// </summary>
+public static class KeyValueCalls
+{
+    /// <exception cref="RpcException">The status the node answered, when not OK.</exception>
+    public static async Task<Answer> SendAsync(KeyValue.KeyValueClient client, KvOperation operation, CallOptions options)
+    {
+        switch (operation.Kind)
+        {
+            case OperationKind.Read:
+                using (var call = client.ReadAsync(OperationMessages.ToReadRequest(operation), options))
+                {
+                    var read = await call;
+                    return new Answer(new OperationResult(ResultCode.Ok, read.Version, read.TimestampUnixMs, read.Value.Memory), read.Hops,
+                        LeaderHint.Of(call.GetTrailers()));
+                }
+            case OperationKind.Create:
+                return await WrittenAsync(client.CreateAsync(OperationMessages.ToCreateRequest(operation), options));
+            case OperationKind.Update:
+                return await WrittenAsync(client.UpdateAsync(OperationMessages.ToUpdateRequest(operation), options));
+            case OperationKind.Delete:
+                return await WrittenAsync(client.DeleteAsync(OperationMessages.ToDeleteRequest(operation), options));
+            default:
+                throw new ArgumentException($"{operation.Kind} is not an operation of the API", nameof(operation));
+        }
+    }
+
+    private static async Task<Answer> WrittenAsync(AsyncUnaryCall<WriteReply> call)
+    {
+        using (call)
+        {
+            var reply = await call;
+            return new Answer(new OperationResult(ResultCode.Ok, reply.Version, reply.TimestampUnixMs), reply.Hops, LeaderHint.Of(call.GetTrailers()));
+        }
+    }
+}
