@@ -44,7 +44,7 @@ until ip netns exec kvsw env ETCDCTL_API=3 etcdctl --endpoints 198.18.1.10:2379 
 run() { # $1 kvaspire|etcd; prints "ops p50 p99"
   local targets=(--cluster "$topology")
   [ "$1" = etcd ] && targets+=(--target etcd --endpoints 198.18.1.10:2379 --endpoints 198.18.1.11:2379 --endpoints 198.18.1.12:2379)
-  in_clients dotnet "$client_dll" "${targets[@]}" --json --workload write --clients "$clients" --keys 10000 \
+  in_clients dotnet "$bench_dll" "${targets[@]}" --json --workload write --clients "$clients" --keys 10000 \
       --duration "$seconds" --warmup 1 --key-prefix "bench-$1-" bench 2>/dev/null |
     python3 -c "import json,sys; d=json.load(sys.stdin); print(round(d['opsPerSecond']), round(d['p50Ms'],2), round(d['p99Ms'],2))" \
     || echo "0 - -"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Side by side: the same YCSB-style loads against KvAspire and against a 3-member etcd cluster, both on
-# loopback on this machine, through `KvAspire.Client bench` (--target kvaspire | etcd), in two ways:
+# loopback on this machine, through `KvAspire.Bench bench` (--target kvaspire | etcd), in two ways:
 #   spread  callers spread over all three members, as a client that does not know the topology sends
 #           (a program generated from the proto, grpcurl, etcd's own clients): followers serve or hand on;
 #   leader  callers to the leader only: KvAspire's topology-aware client (it learns each position's
@@ -62,7 +62,7 @@ run() {
     etcd-spread) targets=(--cluster "$topology" --target etcd "${etcd_spread[@]}") ;;
     etcd-leader) targets=(--cluster "$topology" --target etcd --endpoints "$etcd_leader") ;;
   esac
-  (cd "$work/clients" && dotnet "$client_dll" "${targets[@]}" --json --workload "$workload" --clients "$clients" --keys "$keys" \
+  (cd "$work/clients" && dotnet "$bench_dll" "${targets[@]}" --json --workload "$workload" --clients "$clients" --keys "$keys" \
       --duration "$seconds" --key-prefix "bench-${way%%-*}-" "$@" bench 2>/dev/null) |
     report "$way $workload $clients"
 }
@@ -95,9 +95,9 @@ echo
 echo "disk floor (append 256 B + fdatasync, 2,000 times), p50 p99 ms: $(disk_floor "$work")"
 kv_members=(); for i in "${!nodes[@]}"; do read -r name _ <<<"${nodes[$i]}"; kv_members+=("$name=${kv_pids[$i]}"); done
 etcd_members=(); for i in "${!etcd_pids[@]}"; do etcd_members+=("m$((i + 1))=${etcd_pids[$i]}"); done
-durable_ops_per_write KvAspire "${kv_members[@]}" -- env -C "$work/clients" dotnet "$client_dll" --cluster "$topology" --json \
+durable_ops_per_write KvAspire "${kv_members[@]}" -- env -C "$work/clients" dotnet "$bench_dll" --cluster "$topology" --json \
   --workload write --clients 1 --keys "$keys" --duration "$seconds" --warmup 0 --skip-preload --key-prefix bench-kvaspire- bench
-durable_ops_per_write etcd "${etcd_members[@]}" -- env -C "$work/clients" dotnet "$client_dll" --cluster "$topology" --target etcd \
+durable_ops_per_write etcd "${etcd_members[@]}" -- env -C "$work/clients" dotnet "$bench_dll" --cluster "$topology" --target etcd \
   --endpoints "$etcd_leader" --json --workload write --clients 1 --keys "$keys" --duration "$seconds" --warmup 0 --skip-preload \
   --key-prefix bench-etcd- bench
 
@@ -110,7 +110,7 @@ printf "\n%-26s | %10s %7s %7s | %10s | %7s\n" "cold start, first ${cold_seconds
 for spec in "spread write 64" "spread read 64"; do
   read -r way workload clients <<<"$spec"
   rm -f "$work/measure"; mkfifo "$work/measure"
-  (cd "$work/clients" && dotnet "$client_dll" "${kv_spread[@]}" --json --workload "$workload" --clients "$clients" --keys "$keys" \
+  (cd "$work/clients" && dotnet "$bench_dll" "${kv_spread[@]}" --json --workload "$workload" --clients "$clients" --keys "$keys" \
       --duration "$cold_seconds" --warmup 3 --skip-preload --wait-to-measure --key-prefix bench-kvaspire- bench \
       < "$work/measure" > "$work/cold.json" 2> "$work/cold.progress") &
   cold_client=$!

@@ -1,6 +1,6 @@
 # Sourced by the bench scripts: builds KvAspire in Release, starts the nodes of one topology on loopback
 # in a temporary directory (by default one position × 3 replicas: one Raft group, like a 3-member etcd)
-# and waits until each knows its leader. Sets: root, work, topology, node_dll, client_dll, pids (killed,
+# and waits until each knows its leader. Sets: root, work, topology, node_dll, bench_dll, pids (killed,
 # and the directory removed, on exit), leader (host:port of the first group's leader).
 # KVASPIRE_TOPOLOGY=<cluster.json> runs another topology; a script may set topology_json to its own.
 # With on_hosts=1 (bench/hosts.sh up first), node i runs in namespace kvh<i> and the status checks and
@@ -16,9 +16,9 @@ trap cleanup EXIT
 
 echo "building (Release)…"
 dotnet build -c Release -v q --nologo "$root/KvAspire.Node" >/dev/null
-dotnet build -c Release -v q --nologo "$root/KvAspire.Client" >/dev/null
+dotnet build -c Release -v q --nologo "$root/KvAspire.Bench" >/dev/null
 node_dll="$root/KvAspire.Node/bin/Release/net10.0/KvAspire.Node.dll"
-client_dll="$root/KvAspire.Client/bin/Release/net10.0/KvAspire.Client.dll"
+bench_dll="$root/KvAspire.Bench/bin/Release/net10.0/KvAspire.Bench.dll"
 
 topology=${KVASPIRE_TOPOLOGY:-$work/cluster.json}
 if [ -n "${topology_json:-}" ]; then

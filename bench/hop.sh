@@ -18,7 +18,7 @@ start_group
 run() { # $1 workload, $2.. targets; prints "mean p50 p99"
   local workload=$1
   shift
-  dotnet "$client_dll" "$@" --json --workload "$workload" --clients 1 --keys 2000 --value-size 256 \
+  dotnet "$bench_dll" "$@" --json --workload "$workload" --clients 1 --keys 2000 --value-size 256 \
       --duration "$seconds" --warmup 2 bench 2>/dev/null |
     python3 -c "import json,sys; d=json.load(sys.stdin); print(round(d['meanMs'],3), round(d['p50Ms'],3), round(d['p99Ms'],3))"
 }

@@ -20,9 +20,9 @@ start_group
 
 load=(--node "$leader" --workload "$workload" --clients "$clients" --keys 10000 --value-size 256 --warmup 2 bench)
 echo "warming up (unmeasured)…"
-dotnet "$client_dll" --duration 6 "${load[@]}" >/dev/null 2>&1
+dotnet "$bench_dll" --duration 6 "${load[@]}" >/dev/null 2>&1
 echo "measuring $workload at $clients client(s) for $seconds s, profiling the middle of the run…"
-dotnet "$client_dll" --duration $((seconds + 4)) "${load[@]}" > "$work/bench.txt" 2>&1 &
+dotnet "$bench_dll" --duration $((seconds + 4)) "${load[@]}" > "$work/bench.txt" 2>&1 &
 load=$!
 sleep 3
 perf record -F 499 -a -g -o "$work/perf.data" -- sleep "$seconds" >/dev/null 2>&1

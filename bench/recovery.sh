@@ -28,9 +28,9 @@ fi
 
 echo "building (Release)…"
 dotnet build -c Release -v q --nologo "$root/KvAspire.Node" >/dev/null
-dotnet build -c Release -v q --nologo "$root/KvAspire.Client" >/dev/null
+dotnet build -c Release -v q --nologo "$root/KvAspire.Bench" >/dev/null
 node_dll="$root/KvAspire.Node/bin/Release/net10.0/KvAspire.Node.dll"
-client_dll="$root/KvAspire.Client/bin/Release/net10.0/KvAspire.Client.dll"
+bench_dll="$root/KvAspire.Bench/bin/Release/net10.0/KvAspire.Bench.dll"
 
 topology() { # $1 file, $2 snapshot interval in seconds
   cat > "$1" <<JSON
@@ -54,7 +54,7 @@ start_node() { # $1 topology; sets node_pid, and ready_s: seconds from process s
 }
 kill_node() { kill -9 "$node_pid"; wait "$node_pid" 2>/dev/null || true; node_pid=""; }
 load() { # $1 count, $2 key prefix; prints the JSON report
-  dotnet "$client_dll" --node 127.0.0.1:7500 --json --clients 64 --value-size "$value_size" --key-prefix "$2" load "$1"
+  dotnet "$bench_dll" --node 127.0.0.1:7500 --json --clients 64 --value-size "$value_size" --key-prefix "$2" load "$1"
 }
 field() { python3 -c "import json,sys; print(round(json.loads(sys.argv[1])['$2'], 2))" "$1"; }
 

@@ -14,7 +14,7 @@ start_group
 run() { # $1 workload, $2 clients, $3.. targets; prints "ops p50 p99"
   local workload=$1 clients=$2
   shift 2
-  dotnet "$client_dll" "$@" --json --workload "$workload" --clients "$clients" --keys 10000 --value-size 256 \
+  dotnet "$bench_dll" "$@" --json --workload "$workload" --clients "$clients" --keys 10000 --value-size 256 \
       --duration "$seconds" --warmup 2 bench 2>/dev/null |
     python3 -c "import json,sys; d=json.load(sys.stdin); print(round(d['opsPerSecond']), round(d['p50Ms'],2), round(d['p99Ms'],2))"
 }

@@ -32,16 +32,16 @@ source "$(dirname "$0")/group.sh"
 start_group
 
 echo "preloading $keys keys, then $minutes minute(s) of '$workload' from $callers callers over ${#nodes[@]} nodes"
-dotnet "$client_dll" --cluster "$topology" --json --workload "$workload" --clients "$callers" --keys "$keys" \
+dotnet "$bench_dll" --cluster "$topology" --json --workload "$workload" --clients "$callers" --keys "$keys" \
   --value-size 256 --duration 1 --warmup 0 bench > /dev/null
 
 verdict=0
 (SOAK_PIDS="${pids[*]}" SOAK_NODES="$(printf '%s\n' "${nodes[@]}")" python3 - "$minutes" "$callers" "$keys" "$workload" \
-  "$client_dll" "$topology" "$work" <<'PY'
+  "$bench_dll" "$topology" "$work" <<'PY'
 import json, os, subprocess, sys, urllib.request
 
 minutes, callers, keys = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-workload, client_dll, topology, work = sys.argv[4], sys.argv[5], sys.argv[6], sys.argv[7]
+workload, bench_dll, topology, work = sys.argv[4], sys.argv[5], sys.argv[6], sys.argv[7]
 pids = os.environ["SOAK_PIDS"].split()
 members = []
 for pid, line in zip(pids, os.environ["SOAK_NODES"].splitlines()):
@@ -76,7 +76,7 @@ history = {m["name"]: [] for m in members}
 errors_total = 0
 print(f"{'min':>4} {'ops/s':>8} {'p99 ms':>7} {'errors':>6} | {'member':<6} {'role':<9} {'RSS MiB':>8} {'anon MiB':>9} {'heap MiB':>9} {'files':>6} {'threads':>7} {'data MiB':>9}")
 for minute in range(1, minutes + 1):
-    run = subprocess.run(["dotnet", client_dll, "--cluster", topology, "--json", "--workload", workload, "--clients", str(callers),
+    run = subprocess.run(["dotnet", bench_dll, "--cluster", topology, "--json", "--workload", workload, "--clients", str(callers),
                           "--keys", str(keys), "--value-size", "256", "--duration", "60", "--warmup", "0", "--skip-preload", "bench"],
                          capture_output=True, text=True)
     try:

@@ -14,8 +14,6 @@ public abstract record ParsedInput
     public sealed record Help : ParsedInput;
     public sealed record Exit : ParsedInput;
     public sealed record Empty : ParsedInput;
-    public sealed record Load(long Count) : ParsedInput;
-    public sealed record Bench : ParsedInput;
     public sealed record Ring : ParsedInput;
     public sealed record WhereIs(string Key) : ParsedInput;
     public sealed record ReplaceReplica(string Node) : ParsedInput;
@@ -31,8 +29,6 @@ public abstract record ParsedInput
 /// </summary>
 public sealed class CommandParser(int maxValueBytes)
 {
-    public int MaxValueBytes => maxValueBytes;
-
     public const string Usage =
         """
           create <key> <value>              add a key (fails if it exists)
@@ -43,8 +39,6 @@ public sealed class CommandParser(int maxValueBytes)
           whereis <key>                     the key's id and the position that owns it
           help                              show this menu
           sair | exit | quit                leave
-          load <count>                      (one-shot only) create count new keys, see --clients, --value-size
-          bench                             (one-shot only) YCSB-style benchmark, see --workload, --duration
           replace-replica <node>            (one-shot only) after <node> lost its data and started again empty:
                                             its position's leader removes the member it was and adds it anew
         A value is the rest of the line; quote it to keep it exactly: update k "room 101"
@@ -74,9 +68,7 @@ public sealed class CommandParser(int maxValueBytes)
             "delete" => ParseDelete(args),
             "help" or "menu" or "?" => new ParsedInput.Help(),
             "sair" or "exit" or "quit" => new ParsedInput.Exit(),
-            "load" => ParseLoad(args),
-            "bench" when args.Count == 0 => new ParsedInput.Bench(),
-            "bench" => new ParsedInput.Invalid("bench takes options, not words: bench --workload A --clients 64 …"),
+            "load" or "bench" => new ParsedInput.Invalid($"{word} is the benchmark harness's: dotnet run --project KvAspire.Bench -c Release -- --help"),
             "ring" when args.Count == 0 => new ParsedInput.Ring(),
             "ring" => new ParsedInput.Invalid("ring takes no arguments"),
             "whereis" when args.Count == 1 && args[0].Text.Length > 0 => new ParsedInput.WhereIs(args[0].Text),
@@ -131,11 +123,6 @@ public sealed class CommandParser(int maxValueBytes)
         }
         return Build(OperationKind.Delete, args[0].Text, null, version);
     }
-
-    private static ParsedInput ParseLoad(List<Token> args) =>
-        args.Count == 1 && long.TryParse(args[0].Text, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count >= 1
-            ? new ParsedInput.Load(count)
-            : new ParsedInput.Invalid("load needs a number of keys from 1 up: load <count>");
 
     private ParsedInput Build(OperationKind kind, string key, string? value, long? version)
     {

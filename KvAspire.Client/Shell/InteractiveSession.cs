@@ -78,8 +78,8 @@ public sealed class InteractiveSession(
                 case ParsedInput.WhereIs whereIs:
                     ring.WhereIs(whereIs.Key);
                     break;
-                case ParsedInput.Load or ParsedInput.Bench or ParsedInput.ReplaceReplica:
-                    printer.PrintError("load, bench and replace-replica run from the command line, not the console");
+                case ParsedInput.ReplaceReplica:
+                    printer.PrintError("replace-replica runs from the command line, not the console");
                     break;
             }
         }

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using KvAspire.Client.Commands;
-using KvAspire.Client.Load;
 using KvAspire.Driver.Transport;
 using KvAspire.Operations;
 
@@ -35,23 +34,6 @@ public sealed class ReplyPrinter(TextWriter output, TextWriter errors, bool json
             ? JsonSerializer.Serialize(new JsonAnswer(tag, null, null, false, "InvalidInput", message), JsonOptions)
             : tag is null ? $"error: {message}" : $"[{tag}] error: {message}";
         WriteLine(json ? output : errors, text);
-    }
-
-    /// <summary>The final line of <c>load</c> or <c>bench</c>: throughput, latency percentiles, failures.</summary>
-    public void PrintReport(string command, string what, LoadReport report)
-    {
-        var text = json
-            ? JsonSerializer.Serialize(new
-            {
-                command, what, ok = report.Failures.Count == 0, succeeded = report.Succeeded,
-                seconds = report.Elapsed.TotalSeconds, opsPerSecond = report.OpsPerSecond,
-                meanMs = report.Mean, p50Ms = report.P50, p90Ms = report.P90, p99Ms = report.P99, p999Ms = report.P999, maxMs = report.Max,
-                failures = report.Failures.ToDictionary(f => f.Key.ToString(), f => f.Value),
-            }, JsonOptions)
-            : $"{command} {what}: {report.Succeeded:N0} ok in {report.Elapsed.TotalSeconds:F1} s = {report.OpsPerSecond:N0} ops/s; " +
-              $"latency ms mean {report.Mean:F2}  p50 {report.P50:F2}  p90 {report.P90:F2}  p99 {report.P99:F2}  p99.9 {report.P999:F2}  max {report.Max:F2}" +
-              (report.Failures.Count == 0 ? "" : $"; failures: {string.Join(", ", report.Failures.Select(f => $"{f.Key} {f.Value}"))}");
-        WriteLine(output, text);
     }
 
     /// <summary>Prints <paramref name="text"/>, or <paramref name="jsonValue"/> as JSON (nothing when it is null).</summary>

@@ -3,7 +3,7 @@ using KvAspire.Tests.Support;
 
 namespace KvAspire.Tests.EndToEnd;
 
-/// <summary>The client console, one-shot and interactive, against a real node process.</summary>
+/// <summary>The client console, one-shot and interactive, and the benchmark harness, against a real node process.</summary>
 [Trait("Category", "EndToEnd")]
 public sealed class ClientAgainstNodeTests : IAsyncLifetime
 {
@@ -102,10 +102,14 @@ public sealed class ClientAgainstNodeTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Bench_preloads_runs_a_workload_and_reports_percentiles()
+    public async Task The_harness_benchmark_preloads_runs_a_workload_and_reports_percentiles_and_refuses_a_bad_load()
     {
-        var run = await Client("--json", "--clients", "4", "--value-size", "32", "--keys", "200", "--workload", "B",
-            "--duration", "1", "--warmup", "0", "bench");
+        var badLoad = await ClientProcess.RunBenchAsync(["--node", Topology.GrpcEndPoint, "load", "0"]);
+        Assert.Equal(2, badLoad.ExitCode);
+        Assert.Contains("load needs a number of keys from 1 up", badLoad.Errors);
+
+        var run = await ClientProcess.RunBenchAsync(["--node", Topology.GrpcEndPoint, "--json", "--clients", "4", "--value-size", "32",
+            "--keys", "200", "--workload", "B", "--duration", "1", "--warmup", "0", "bench"]);
         var report = JsonDocument.Parse(run.Output).RootElement;
 
         Assert.Equal(0, run.ExitCode);

@@ -5,12 +5,20 @@ namespace KvAspire.Tests.Support;
 /// <summary>What a run of the client printed and returned.</summary>
 public sealed record ClientRun(int ExitCode, string Output, string Errors, TimeSpan Elapsed);
 
-/// <summary>Runs the built client as a user would, optionally feeding its standard input, optionally inside a network namespace.</summary>
+/// <summary>
+/// Runs the built client (or the benchmark harness) as a user would, optionally feeding its standard input,
+/// optionally inside a network namespace.
+/// </summary>
 public static class ClientProcess
 {
-    public static async Task<ClientRun> RunAsync(IEnumerable<string> arguments, IEnumerable<string>? inputLines = null, string? networkNamespace = null)
+    public static Task<ClientRun> RunAsync(IEnumerable<string> arguments, IEnumerable<string>? inputLines = null, string? networkNamespace = null) =>
+        RunAsync(Paths.ClientDll, arguments, inputLines, networkNamespace);
+
+    public static Task<ClientRun> RunBenchAsync(IEnumerable<string> arguments) => RunAsync(Paths.BenchDll, arguments, null, null);
+
+    private static async Task<ClientRun> RunAsync(string dll, IEnumerable<string> arguments, IEnumerable<string>? inputLines, string? networkNamespace)
     {
-        var start = DotnetCommand.StartInfo([Paths.ClientDll, .. arguments], networkNamespace);
+        var start = DotnetCommand.StartInfo([dll, .. arguments], networkNamespace);
         start.RedirectStandardInput = true;
 
         var stopwatch = Stopwatch.StartNew();

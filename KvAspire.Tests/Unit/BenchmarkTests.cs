@@ -1,4 +1,4 @@
-using KvAspire.Client.Load;
+using KvAspire.Bench;
 
 namespace KvAspire.Tests.Unit;
 

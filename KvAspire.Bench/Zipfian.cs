@@ -1,4 +1,4 @@
-namespace KvAspire.Client.Load;
+namespace KvAspire.Bench;
 
 /// <summary>
 /// Key choice for benchmarks, pure given its random source. Zipfian (YCSB's constant 0.99, after Gray et

@@ -3,7 +3,7 @@ using Grpc.Core;
 using HdrHistogram;
 using KvAspire.Driver.Transport;
 
-namespace KvAspire.Client.Load;
+namespace KvAspire.Bench;
 
 /// <summary>What a run did: successes, throughput, latency mean and percentiles (ms), and failures by status.</summary>
 public sealed record LoadReport(

@@ -1,4 +1,4 @@
-namespace KvAspire.Client.Load;
+namespace KvAspire.Bench;
 
 /// <summary>
 /// A YCSB-style mix over preloaded keys: A 50% reads / 50% updates, B 95/5, C all reads (zipfian by

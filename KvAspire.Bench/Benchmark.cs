@@ -1,7 +1,7 @@
 using Grpc.Core;
 using KvAspire.Driver.Transport;
 
-namespace KvAspire.Client.Load;
+namespace KvAspire.Bench;
 
 public sealed record BenchOptions(Workload Workload, bool Zipfian, long Keys, int ValueBytes, int Clients, TimeSpan Duration, long? Ops, TimeSpan Warmup, string KeyPrefix, bool Preload = true,
     Func<Task>? BeforeMeasuring = null);

@@ -4,7 +4,7 @@ using KvAspire.Driver.Transport;
 using KvAspire.Operations;
 using dotnet_etcd;
 
-namespace KvAspire.Client.Load;
+namespace KvAspire.Bench;
 
 /// <summary>The store a benchmark drives: KvAspire through its public API, or etcd through its v3 API.</summary>
 public interface IBenchTarget : IDisposable

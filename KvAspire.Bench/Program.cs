@@ -1,0 +1,133 @@
+using System.Globalization;
+using System.Text;
+using KvAspire.Bench;
+using KvAspire.Cluster;
+using KvAspire.Driver.Transport;
+using KvAspire.Operations;
+
+using static KvAspire.Bench.BenchCommandLine;
+
+// Exit codes as the console's: 0 every operation succeeded, 2 invalid input, 3 some failed.
+const int Success = 0, InvalidInput = 2, Failed = 3;
+
+var parse = CreateRoot().Parse(args);
+if (parse.Errors.Count > 0)
+{
+    foreach (var error in parse.Errors)
+        Console.Error.WriteLine($"error: {error.Message}");
+    Console.Error.WriteLine("see --help");
+    return InvalidInput;
+}
+parse.RootCommandResult.Command.SetAction((options, _) => RunAsync(options));
+return await parse.InvokeAsync();
+
+async Task<int> RunAsync(System.CommandLine.ParseResult options)
+{
+    var printer = new ReportPrinter(Console.Out, Console.Error, options.GetValue(JsonOption));
+    var words = options.GetValue(WordsArgument) ?? [];
+    var (loadCount, wordsError) = words switch
+    {
+        ["bench"] => ((long?)null, (string?)null),
+        ["load", var number] when long.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1 => (n, null),
+        ["load", ..] => (null, "load needs a number of keys from 1 up: load <count>"),
+        _ => (null, $"unknown command '{string.Join(' ', words)}'; the commands are:{Environment.NewLine}{Usage}"),
+    };
+    if (wordsError is not null)
+    {
+        printer.PrintError(wordsError);
+        return InvalidInput;
+    }
+
+    ClusterTopology? topology = null;
+    var nodes = options.GetValue(NodeOption) ?? [];
+    var clusterPath = options.GetValue(ClusterOption);
+    try
+    {
+        if (clusterPath is not null || File.Exists("cluster.json"))
+            topology = TopologyLoader.Load(clusterPath ?? "cluster.json");
+    }
+    catch (TopologyException e)
+    {
+        printer.PrintError(e.Message);
+        return InvalidInput;
+    }
+    if (nodes.Length == 0)
+        nodes = topology?.Nodes.Select(n => n.GrpcEndPoint).ToArray() ?? [];
+    var timeout = TimeSpan.FromSeconds(options.GetValue(TimeoutOption));
+    var clients = options.GetValue(ClientsOption);
+    var valueSize = options.GetValue(ValueSizeOption);
+    var maxValueBytes = topology?.MaxValueBytes ?? 1024 * 1024;
+    if (timeout <= TimeSpan.Zero || clients < 1 || valueSize < 0 || valueSize > maxValueBytes)
+    {
+        printer.PrintError($"--timeout-seconds must be above 0, --clients at least 1 and --value-size between 0 and {maxValueBytes}");
+        return InvalidInput;
+    }
+
+    // The ring's layout is learned from the cluster: every call goes straight to its key's leader once known.
+    using var leaders = new LeaderHints();
+    LoadReport report;
+    if (loadCount is { } count)
+    {
+        if (nodes.Length == 0)
+        {
+            printer.PrintError("no node to load: give --node host:port or --cluster <cluster.json>");
+            return InvalidInput;
+        }
+        using var connection = new KvConnection(nodes, timeout, leaders);
+        var prefix = options.GetValue(KeyPrefixOption) ?? $"load-{Guid.NewGuid().ToString("N")[..6]}-";
+        var value = Encoding.UTF8.GetBytes(new string('x', valueSize));
+        Console.Error.WriteLine($"creating {count:N0} keys '{prefix}0'… of {valueSize} B from {clients} clients");
+        report = await new LoadDriver(Console.Error).RunAsync(clients, count, null,
+            (ticket, _) => connection.ExecuteAsync(new KvOperation(OperationKind.Create, prefix + ticket, value)), "keys");
+        printer.PrintReport("load", $"{count} creates of {valueSize} B, {clients} clients", report);
+        return report.Failures.Count == 0 ? Success : Failed;
+    }
+
+    var workload = Workload.Find(options.GetValue(WorkloadOption)!);
+    var distribution = options.GetValue(DistributionOption);
+    var keys = options.GetValue(KeysOption);
+    var duration = options.GetValue(DurationOption);
+    var ops = options.GetValue(OpsOption);
+    var warmup = options.GetValue(WarmupOption);
+    if (workload is null || distribution is not (null or "zipfian" or "uniform") || keys < 1 || duration <= 0 || ops < 1 || warmup < 0)
+    {
+        printer.PrintError("bench needs --workload A|B|C|read|write, --distribution zipfian|uniform, --keys ≥ 1, --duration > 0, --ops ≥ 1, --warmup ≥ 0");
+        return InvalidInput;
+    }
+    var zipfian = distribution is null ? workload.ZipfianByDefault : distribution == "zipfian";
+    var endpoints = options.GetValue(EndpointsOption) ?? [];
+    List<IBenchTarget> targets;
+    switch (options.GetValue(TargetOption))
+    {
+        case "kvaspire" when nodes.Length > 0:
+            var routing = options.GetValue(SpreadOption) ? null : leaders;
+            targets = nodes.Select(n => (IBenchTarget)new KvAspireTarget(new KvConnection([n], timeout, routing))).ToList();
+            break;
+        case "etcd" when endpoints.Length > 0:
+            targets = endpoints.Select(e => (IBenchTarget)new EtcdTarget(e, timeout)).ToList();
+            nodes = endpoints;
+            break;
+        default:
+            printer.PrintError("--target is kvaspire (with --node or --cluster) or etcd (with --endpoints)");
+            return InvalidInput;
+    }
+    try
+    {
+        var bench = new BenchOptions(workload, zipfian, keys, valueSize, clients, TimeSpan.FromSeconds(duration), ops,
+            TimeSpan.FromSeconds(warmup), options.GetValue(KeyPrefixOption) ?? "bench-", !options.GetValue(SkipPreloadOption),
+            options.GetValue(WaitToMeasureOption) ? () => Console.In.ReadLineAsync() : null);
+        report = await new Benchmark(targets, Console.Error).RunAsync(bench);
+        printer.PrintReport("bench",
+            $"{options.GetValue(TargetOption)} workload {workload.Name} {(zipfian ? "zipfian" : "uniform")}, {keys} keys x {valueSize} B, {clients} clients, {nodes.Length} endpoint(s)", report);
+        return report.Failures.Count == 0 ? Success : Failed;
+    }
+    catch (InvalidOperationException e)
+    {
+        printer.PrintError(e.Message);
+        return Failed;
+    }
+    finally
+    {
+        targets.ForEach(t => t.Dispose());
+    }
+}
