@@ -23,62 +23,31 @@ public static class BenchCommandLine
 
     public static readonly Option<bool> JsonOption = new("--json") { Description = "Print the report as one JSON object" };
 
-    public static readonly Option<double> TimeoutOption = new("--timeout-seconds")
-    {
-        Description = "Deadline of each request",
-        DefaultValueFactory = _ => 10,
-    };
+    public static readonly Option<double> TimeoutOption = WithDefault<double>("--timeout-seconds", "Deadline of each request", 10);
 
-    public static readonly Option<int> ClientsOption = new("--clients")
-    {
-        Description = "Concurrent callers",
-        DefaultValueFactory = _ => 64,
-    };
+    public static readonly Option<int> ClientsOption = WithDefault("--clients", "Concurrent callers", 64);
 
-    public static readonly Option<int> ValueSizeOption = new("--value-size")
-    {
-        Description = "Bytes per value",
-        DefaultValueFactory = _ => 256,
-    };
+    public static readonly Option<int> ValueSizeOption = WithDefault("--value-size", "Bytes per value", 256);
 
     public static readonly Option<string?> KeyPrefixOption = new("--key-prefix")
     {
         Description = "Prefix of the keys (default: load-<random>- for load, bench- for bench)",
     };
 
-    public static readonly Option<string> WorkloadOption = new("--workload")
-    {
-        Description = "A (50% reads, 50% updates), B (95/5), C (reads), read, write",
-        DefaultValueFactory = _ => "A",
-    };
+    public static readonly Option<string> WorkloadOption = WithDefault("--workload", "A (50% reads, 50% updates), B (95/5), C (reads), read, write", "A");
 
     public static readonly Option<string?> DistributionOption = new("--distribution")
     {
         Description = "Zipfian or uniform key choice (default: zipfian for A, B, C; uniform for read, write)",
     };
 
-    public static readonly Option<long> KeysOption = new("--keys")
-    {
-        Description = "Keys to preload and work on",
-        DefaultValueFactory = _ => 10_000,
-    };
+    public static readonly Option<long> KeysOption = WithDefault<long>("--keys", "Keys to preload and work on", 10_000);
 
-    public static readonly Option<double> DurationOption = new("--duration")
-    {
-        Description = "Seconds to measure",
-        DefaultValueFactory = _ => 10,
-    };
+    public static readonly Option<double> DurationOption = WithDefault<double>("--duration", "Seconds to measure", 10);
 
-    public static readonly Option<long?> OpsOption = new("--ops")
-    {
-        Description = "Operations to measure, instead of a duration",
-    };
+    public static readonly Option<long?> OpsOption = new("--ops") { Description = "Operations to measure, instead of a duration" };
 
-    public static readonly Option<double> WarmupOption = new("--warmup")
-    {
-        Description = "Seconds of unmeasured work before measuring",
-        DefaultValueFactory = _ => 2,
-    };
+    public static readonly Option<double> WarmupOption = WithDefault<double>("--warmup", "Seconds of unmeasured work before measuring", 2);
 
     public static readonly Option<bool> SkipPreloadOption = new("--skip-preload")
     {
@@ -90,11 +59,7 @@ public static class BenchCommandLine
         Description = "After the warm-up, wait for a line on standard input before measuring (restart the nodes meanwhile to measure their cold start with a warmed client)",
     };
 
-    public static readonly Option<string> TargetOption = new("--target")
-    {
-        Description = "The store to drive, kvaspire (--node/--cluster) or etcd (--endpoints)",
-        DefaultValueFactory = _ => "kvaspire",
-    };
+    public static readonly Option<string> TargetOption = WithDefault("--target", "The store to drive, kvaspire (--node/--cluster) or etcd (--endpoints)", "kvaspire");
 
     public static readonly Option<bool> SpreadOption = new("--spread")
     {
@@ -119,4 +84,7 @@ public static class BenchCommandLine
         DistributionOption, KeysOption, DurationOption, OpsOption, WarmupOption, SkipPreloadOption, WaitToMeasureOption, TargetOption,
         SpreadOption, EndpointsOption, WordsArgument,
     };
+
+    private static Option<T> WithDefault<T>(string name, string description, T defaultValue) =>
+        new(name) { Description = description, DefaultValueFactory = _ => defaultValue };
 }

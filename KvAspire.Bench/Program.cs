@@ -38,21 +38,17 @@ async Task<int> RunAsync(System.CommandLine.ParseResult options)
         return InvalidInput;
     }
 
-    ClusterTopology? topology = null;
-    var nodes = options.GetValue(NodeOption) ?? [];
-    var clusterPath = options.GetValue(ClusterOption);
+    CommandLineCluster cluster;
     try
     {
-        if (clusterPath is not null || File.Exists("cluster.json"))
-            topology = TopologyLoader.Load(clusterPath ?? "cluster.json");
+        cluster = CommandLineCluster.Resolve(options.GetValue(NodeOption), options.GetValue(ClusterOption));
     }
     catch (TopologyException e)
     {
         printer.PrintError(e.Message);
         return InvalidInput;
     }
-    if (nodes.Length == 0)
-        nodes = topology?.Nodes.Select(n => n.GrpcEndPoint).ToArray() ?? [];
+    var (nodes, topology) = cluster;
     var timeout = TimeSpan.FromSeconds(options.GetValue(TimeoutOption));
     var clients = options.GetValue(ClientsOption);
     var valueSize = options.GetValue(ValueSizeOption);

@@ -26,21 +26,17 @@ async Task<int> RunAsync(ParseResult options)
     var json = options.GetValue(JsonOption);
     var printer = new ReplyPrinter(Console.Out, Console.Error, json);
 
-    ClusterTopology? topology = null;
-    var nodes = options.GetValue(NodeOption) ?? [];
-    var clusterPath = options.GetValue(ClusterOption);
+    CommandLineCluster cluster;
     try
     {
-        if (clusterPath is not null || File.Exists("cluster.json"))
-            topology = TopologyLoader.Load(clusterPath ?? "cluster.json");
+        cluster = CommandLineCluster.Resolve(options.GetValue(NodeOption), options.GetValue(ClusterOption));
     }
     catch (TopologyException e)
     {
         printer.PrintError(e.Message);
         return ExitCodes.InvalidInput;
     }
-    if (nodes.Length == 0)
-        nodes = topology?.Nodes.Select(n => n.GrpcEndPoint).ToArray() ?? [];
+    var (nodes, topology) = cluster;
     if (nodes.Length == 0)
     {
         printer.PrintError("no node to talk to: give --node host:port or --cluster <cluster.json>");
