@@ -3,7 +3,6 @@ using KvAspire.Client.Commands;
 using KvAspire.Client.Shell;
 using KvAspire.Cluster;
 using KvAspire.Driver.Transport;
-using KvAspire.Operations;
 
 using static KvAspire.Client.ClientOptions;
 

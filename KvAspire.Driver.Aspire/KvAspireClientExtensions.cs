@@ -3,7 +3,6 @@ using KvAspire.Driver.Aspire;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using OpenTelemetry.Trace;
 
 namespace Microsoft.Extensions.Hosting;
 

@@ -21,7 +21,7 @@ public sealed class KvClient : IKvClient, IDisposable
     public KvClient(KvClientOptions options)
     {
         _leaders = options.RouteToLeaders ? new LeaderHints() : null;
-        _connection = new KvConnection(options.Validate(), options.RequestTimeout, _leaders);
+        _connection = new KvConnection(options.Validate(), options, _leaders);
         _sender = new KeyOrderedSender(_connection);
     }
 

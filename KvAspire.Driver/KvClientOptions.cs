@@ -19,12 +19,31 @@ public sealed class KvClientOptions
     /// <summary>The deadline of each call, retries across nodes included.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long one node may take when there is another to try: longer than a leader election takes, since
+    /// past it another node is more likely to answer. The node is given it as its deadline, so it stops
+    /// working on the call when the client moves on.
+    /// </summary>
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long rounds over every node are repeated while none is available (within <see cref="RequestTimeout"/>).</summary>
+    public TimeSpan RetryWindow { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>The pause before the second round; each later one doubles it, up to <see cref="MaxRetryPause"/>.</summary>
+    public TimeSpan FirstRetryPause { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    public TimeSpan MaxRetryPause { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>The nodes to call.</summary>
-    /// <exception cref="ArgumentException">No node is given, or the timeout is not positive.</exception>
+    /// <exception cref="ArgumentException">No node is given, or a time is not positive.</exception>
     public IReadOnlyList<string> Validate()
     {
-        if (RequestTimeout <= TimeSpan.Zero)
-            throw new ArgumentException($"the request timeout must be positive, not {RequestTimeout}");
+        foreach (var (name, value) in new[] { (nameof(RequestTimeout), RequestTimeout), (nameof(AttemptTimeout), AttemptTimeout),
+                     (nameof(RetryWindow), RetryWindow), (nameof(FirstRetryPause), FirstRetryPause), (nameof(MaxRetryPause), MaxRetryPause) })
+        {
+            if (value <= TimeSpan.Zero)
+                throw new ArgumentException($"{name} must be positive, not {value}");
+        }
         return Nodes.Count > 0 ? [.. Nodes] : throw new ArgumentException("no node to call: give at least one in Nodes");
     }
 }

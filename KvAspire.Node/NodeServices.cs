@@ -120,9 +120,9 @@ public static class NodeServices
             .AddSingleton(group)
             .AddSingleton(identity)
             .AddSingleton<IClusterConfigurationStorage<UriEndPoint>>(new MemberListFile(Path.Combine(dataDirectory, "raft", MemberListFile.FileName)))
-            .AddSingleton<KvStateMachine>()
-            .AddSingleton<IStateMachine>(provider => provider.GetRequiredService<KvStateMachine>())
-            .AddSingleton<ISnapshotStarter>(provider => provider.GetRequiredService<KvStateMachine>())
+            .AddSingleton<CommittedOrder>()
+            .AddSingleton<IStateMachine>(provider => provider.GetRequiredService<CommittedOrder>())
+            .AddSingleton<ISnapshotStarter>(provider => provider.GetRequiredService<CommittedOrder>())
             .AddSingleton<IPersistentState>(provider => new DurableWriteAheadLog(new WriteAheadLog.Options
             {
                 Location = RaftLogLocation.Prepare(dataDirectory),

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using KvAspire.Cluster;
 using KvAspire.Groups;
 using KvAspire.Routing;

@@ -4,7 +4,9 @@ namespace KvAspire.Groups;
 /// What a node's <c>GET /status</c> answers: its view of its Raft group (role: leader, follower or
 /// candidate; standby while it waits to be added to the group). The client reads the same record for its
 /// <c>ring</c> command. <c>Member</c> is its Raft address, <c>Members</c> the group's membership as it
-/// knows it; <c>HoldsWrites</c> says whether any client write has ever been applied here.
+/// knows it; <c>AppliedIndex</c> is the last entry whose writes its map holds (Raft's own entries, which
+/// write nothing, leave it where it was); <c>HoldsWrites</c> says whether any client write has ever been
+/// applied here.
 /// </summary>
 public sealed record GroupStatusReport(
     string Node,

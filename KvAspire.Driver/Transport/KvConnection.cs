@@ -10,38 +10,40 @@ namespace KvAspire.Driver.Transport;
 
 /// <summary>
 /// The client's link to the cluster: one gRPC channel per known node, opened once and kept for the whole
-/// session. Thread-safe: every call of a process may share one. A request goes to the node that answered last; when a node is unavailable the next one is
-/// tried, with the same request id, so a retried write is applied at most once; when all are, the round
-/// is repeated after a growing pause for a few seconds. When there are other nodes to try, a node that
-/// does not answer within <see cref="AttemptTimeout"/> (frozen, or cut off) counts as unavailable. With
-/// leader hints, the connection asks the nodes for the ring's layout while it is not known, in the
+/// session. Thread-safe: every call of a process may share one. A request goes to the node that answered
+/// last; when a node is unavailable the next one is tried, with the same request id, so a retried write is
+/// applied at most once; when all are, the round is repeated after a growing pause, for a while. When there
+/// are other nodes to try, a node that does not answer within the attempt timeout (frozen, or cut off)
+/// counts as unavailable; the deadline it was given stops its own work for the call too. The numbers are
+/// the client's retry policy, in <see cref="KvClientOptions"/>. With leader hints, the connection asks the nodes for the ring's layout while it is not known, in the
 /// background: requests meanwhile take the usual way (a node forwards them).
 /// </summary>
 public sealed class KvConnection : IDisposable
 {
-    private static readonly TimeSpan FirstPause = TimeSpan.FromMilliseconds(50);
-    private static readonly TimeSpan MaxPause = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan RetryFor = TimeSpan.FromSeconds(3);
-
-    /// <summary>Longer than a leader election takes: past it, another node is more likely to answer.</summary>
-    private static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(2);
-
     private readonly string[] _addresses;
     private readonly GrpcChannel[] _channels;
-    private readonly TimeSpan _timeout;
+    private readonly KvClientOptions _policy;
     private readonly LeaderHints? _leaders;
     private readonly string _clientId = Guid.NewGuid().ToString("N");
     private long _sequence;
     private int _preferred;
     private int _learningLayout;
 
+    /// <param name="nodes">The nodes to call (host:port or URLs).</param>
+    /// <param name="policy">The deadline of each request and the retry policy; its own Nodes are not used.</param>
     /// <param name="leaders">Leader hints shared by the process's connections; null sends every request to the nodes given.</param>
-    public KvConnection(IReadOnlyList<string> nodes, TimeSpan timeout, LeaderHints? leaders = null)
+    public KvConnection(IReadOnlyList<string> nodes, KvClientOptions policy, LeaderHints? leaders = null)
     {
         _addresses = nodes.Select(NormalizeAddress).ToArray();
         _channels = _addresses.Select(OpenChannel).ToArray();
-        _timeout = timeout;
+        _policy = policy;
         _leaders = leaders;
+    }
+
+    /// <summary>A connection with the default retry policy and the request deadline <paramref name="timeout"/>.</summary>
+    public KvConnection(IReadOnlyList<string> nodes, TimeSpan timeout, LeaderHints? leaders = null)
+        : this(nodes, new KvClientOptions { RequestTimeout = timeout }, leaders)
+    {
     }
 
     /// <summary>A channel connects on its first call and then stays open: one per node for the whole session.</summary>
@@ -54,7 +56,7 @@ public sealed class KvConnection : IDisposable
     public IReadOnlyList<string> Addresses => _addresses;
 
     /// <summary>The deadline of each request.</summary>
-    public TimeSpan Timeout => _timeout;
+    public TimeSpan Timeout => _policy.RequestTimeout;
 
     /// <summary>"host:port" or a full http(s) URL, as a URL.</summary>
     public static string NormalizeAddress(string node) =>
@@ -67,7 +69,7 @@ public sealed class KvConnection : IDisposable
             ? operation with { RequestId = new ClientRequestId(_clientId, (ulong)Interlocked.Increment(ref _sequence)) }
             : operation;
 
-        var deadline = DateTime.UtcNow + _timeout;
+        var deadline = DateTime.UtcNow + _policy.RequestTimeout;
         if (_leaders is { Layout: null } && Interlocked.Exchange(ref _learningLayout, 1) == 0)
             _ = LearnLayoutAsync(_leaders);
         var position = _leaders?.PositionOf(request.Key);
@@ -82,7 +84,7 @@ public sealed class KvConnection : IDisposable
         // Every node unavailable is often a moment's state (a node restarting, a leader being elected,
         // which the nodes themselves already wait out): go round again after a growing pause, for a while.
         var started = Stopwatch.StartNew();
-        var pause = FirstPause;
+        var pause = _policy.FirstRetryPause;
         while (true)
         {
             Reply? last = null;
@@ -99,10 +101,10 @@ public sealed class KvConnection : IDisposable
                 if (DateTime.UtcNow >= deadline)
                     return last;
             }
-            if (started.Elapsed + pause >= RetryFor || DateTime.UtcNow + pause >= deadline)
+            if (started.Elapsed + pause >= _policy.RetryWindow || DateTime.UtcNow + pause >= deadline)
                 return last!;
             await Task.Delay(pause, cancellationToken);
-            pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, MaxPause.Ticks));
+            pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, _policy.MaxRetryPause.Ticks));
         }
     }
 
@@ -115,7 +117,7 @@ public sealed class KvConnection : IDisposable
             {
                 try
                 {
-                    using var call = new ClusterInfo.ClusterInfoClient(channel).GetLayoutAsync(new GetLayoutRequest(), deadline: DateTime.UtcNow + AttemptTimeout);
+                    using var call = new ClusterInfo.ClusterInfoClient(channel).GetLayoutAsync(new GetLayoutRequest(), deadline: DateTime.UtcNow + _policy.AttemptTimeout);
                     leaders.Adopt(RingLayout.FromMessage(await call));
                     return;
                 }
@@ -140,7 +142,7 @@ public sealed class KvConnection : IDisposable
     private async Task<Reply> SendAsync(GrpcChannel channel, string node, KvOperation request, DateTime deadline, CancellationToken cancellationToken)
     {
         // With one node to ask there is no one else to try: its own answer, however late, says most.
-        var attemptDeadline = _addresses.Length > 1 && DateTime.UtcNow + AttemptTimeout < deadline ? DateTime.UtcNow + AttemptTimeout : deadline;
+        var attemptDeadline = _addresses.Length > 1 && DateTime.UtcNow + _policy.AttemptTimeout < deadline ? DateTime.UtcNow + _policy.AttemptTimeout : deadline;
         try
         {
             var answer = await KeyValueCalls.SendAsync(new KeyValue.KeyValueClient(channel), request,
@@ -151,7 +153,7 @@ public sealed class KvConnection : IDisposable
         }
         catch (RpcException failure) when (failure.StatusCode == StatusCode.DeadlineExceeded && attemptDeadline < deadline)
         {
-            return new Reply(StatusCode.Unavailable, Error: $"{node} did not answer within {AttemptTimeout.TotalSeconds:F0} s", Node: node);
+            return new Reply(StatusCode.Unavailable, Error: $"{node} did not answer within {_policy.AttemptTimeout.TotalSeconds:0.#} s", Node: node);
         }
         catch (RpcException failure)
         {

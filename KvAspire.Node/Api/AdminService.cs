@@ -19,7 +19,7 @@ namespace KvAspire.Node.Api;
 /// <c>StepDown</c> and <c>TakeSnapshot</c> act on the node called (the dashboard's commands for a node).
 /// Every call needs the cluster secret when there is one (<see cref="ClusterSecretInterceptor"/>).
 /// </summary>
-public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, ClusterTopology topology, KvStateMachine stateMachine, NodeOptions options,
+public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, ClusterTopology topology, CommittedOrder order, NodeOptions options,
     ILogger<AdminService> logger) : Admin.AdminBase
 {
     public override async Task<ReplaceReplicaReply> ReplaceReplica(ReplaceReplicaRequest request, ServerCallContext context)
@@ -69,7 +69,7 @@ public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, Cluster
 
     public override async Task<TakeSnapshotReply> TakeSnapshot(TakeSnapshotRequest request, ServerCallContext context)
     {
-        if (await stateMachine.StartSnapshotAsync(context.CancellationToken) is not { } marker)
+        if (await order.StartSnapshotAsync(context.CancellationToken) is not { } marker)
             return new TakeSnapshotReply { Taken = false };
         var (index, _) = await marker.Written.WaitAsync(context.CancellationToken);
         return new TakeSnapshotReply { Taken = true, Number = marker.Number, LastIndex = index };

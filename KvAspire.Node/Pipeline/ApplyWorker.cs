@@ -1,6 +1,5 @@
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
-using Microsoft.Extensions.Logging;
 
 namespace KvAspire.Node.Pipeline;
 
@@ -17,6 +16,11 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
     ILogger<ApplyWorker> logger)
     : BackgroundService
 {
+    private long _appliedIndex = recovered.Map.AppliedIndex;
+
+    /// <summary>The index of the last entry whose writes the map holds (Raft's own entries, which write nothing, do not reach it).</summary>
+    public long AppliedIndex => Volatile.Read(ref _appliedIndex);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         telemetry.ObserveQueueDepth("F3", () => queues.ToApply.Reader.Count);
@@ -30,7 +34,10 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
                     await writing;
                 map.Thaw();
                 if (marker.Install is { } installed)
+                {
                     map = KvMap.Restore(installed);
+                    Volatile.Write(ref _appliedIndex, map.AppliedIndex);
+                }
                 writing = snapshotter.WriteAsync(marker, map.Freeze());
                 continue;
             }
@@ -78,5 +85,6 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
             }
         }
         log.Applied(entry.Index);
+        Volatile.Write(ref _appliedIndex, map.AppliedIndex);
     }
 }

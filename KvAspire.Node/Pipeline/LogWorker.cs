@@ -2,7 +2,6 @@ using DotNext.Threading;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
-using Microsoft.Extensions.Logging;
 
 namespace KvAspire.Node.Pipeline;
 

@@ -1,7 +1,7 @@
 using DotNext.Net.Cluster.Consensus.Raft;
+using KvAspire.Node.Concurrency;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Peers;
-using KvAspire.Node.Telemetry;
 
 namespace KvAspire.Node.Replication;
 
@@ -12,58 +12,39 @@ namespace KvAspire.Node.Replication;
 /// acknowledged before it. So one call to the leader serves every read gathered meanwhile, however many
 /// callers there are, and the leader's heartbeat round confirms it still led when it answered.
 /// </summary>
-public sealed class FollowerReads(IRaftCluster raft, RaftGroup group, PeerClients peers, NodeOptions options, TimeProvider clock)
+public sealed class FollowerReads
 {
-    private readonly Lock _lock = new();
-    private TaskCompletionSource<long>? _next;
-    private bool _asking;
+    private readonly IRaftCluster _raft;
+    private readonly RaftGroup _group;
+    private readonly PeerClients _peers;
+    private readonly NodeOptions _options;
+    private readonly TimeProvider _clock;
+    private readonly CallBatcher<TaskCompletionSource<long>> _calls;
+
+    public FollowerReads(IRaftCluster raft, RaftGroup group, PeerClients peers, NodeOptions options, TimeProvider clock)
+    {
+        (_raft, _group, _peers, _options, _clock) = (raft, group, peers, options, clock);
+        // Every read waiting when a call starts goes in it: a read index serves any number of reads.
+        _calls = new CallBatcher<TaskCompletionSource<long>>(int.MaxValue, int.MaxValue, AskAsync);
+    }
 
     /// <summary>An index at or past the leader's commit index as of some moment after this call began.</summary>
     /// <exception cref="Grpc.Core.RpcException">UNAVAILABLE: the leader could not be asked, or no longer leads.</exception>
     /// <exception cref="NotLeaderException">No other replica leads now (none does, or this one does).</exception>
-    public Task<long> ReadIndexAsync(CancellationToken cancellationToken)
+    public async Task<long> ReadIndexAsync(CancellationToken cancellationToken)
     {
-        TaskCompletionSource<long> round;
-        var start = false;
-        lock (_lock)
-        {
-            round = _next ??= new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-            if (!_asking)
-                _asking = start = true;
-        }
-        if (start)
-            _ = AskWhileReadsWaitAsync();
-        return round.Task.WaitAsync(cancellationToken);
+        var index = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await _calls.AddAsync(index, 0).WaitAsync(cancellationToken);
+        return await index.Task;
     }
 
-    private async Task AskWhileReadsWaitAsync()
+    private async Task AskAsync(TaskCompletionSource<long>[] reads)
     {
-        NodeTelemetry.LeaveRequestTrace();
-        while (true)
-        {
-            TaskCompletionSource<long> round;
-            lock (_lock)
-            {
-                if (_next is null)
-                {
-                    _asking = false;
-                    return;
-                }
-                round = _next;
-                _next = null;
-            }
-            try
-            {
-                // Asked of whoever leads now: any leader's confirmed index from after the reads arrived will do.
-                if (raft.Leader is not { IsRemote: true } leader)
-                    throw new NotLeaderException();
-                round.TrySetResult(await peers.ReadIndexAsync(group.NodeOf(leader.EndPoint), clock.GetUtcNow().UtcDateTime + options.LeaderHandOffTimeout));
-            }
-            catch (Exception e)
-            {
-                round.TrySetException(e);
-                _ = round.Task.Exception; // observed here: every read waiting on it may have given up
-            }
-        }
+        // Asked of whoever leads now: any leader's confirmed index from after the reads arrived will do.
+        if (_raft.Leader is not { IsRemote: true } leader)
+            throw new NotLeaderException();
+        var index = await _peers.ReadIndexAsync(_group.NodeOf(leader.EndPoint), _clock.GetUtcNow().UtcDateTime + _options.LeaderHandOffTimeout);
+        foreach (var read in reads)
+            read.SetResult(index);
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using DotNext.Net.Cluster.Consensus.Raft;
 using KvAspire.Groups;
+using KvAspire.Node.Pipeline;
 using KvAspire.Node.Telemetry;
 using Microsoft.AspNetCore.Connections;
 
@@ -11,7 +12,7 @@ namespace KvAspire.Node.Replication;
 /// (<c>kvaspire.raft.leader</c> is 1 on the leader, so the dashboard shows which replica leads) and
 /// served at <c>/status</c> for the client's <c>ring</c> command, with the process's memory.
 /// </summary>
-public sealed class GroupStatus(IRaftCluster raft, RaftGroup group, KvStateMachine stateMachine, MemberIdentity identity, IMeterFactory meterFactory,
+public sealed class GroupStatus(IRaftCluster raft, RaftGroup group, CommittedOrder order, ApplyWorker applier, MemberIdentity identity, IMeterFactory meterFactory,
     ILogger<GroupStatus> logger)
 {
     public const string Path = GroupStatusClient.Path;
@@ -40,10 +41,10 @@ public sealed class GroupStatus(IRaftCluster raft, RaftGroup group, KvStateMachi
             leader is null ? null : group.NodeOf(leader.EndPoint).Name,
             raft.Term,
             raft.AuditTrail.LastCommittedEntryIndex,
-            stateMachine.AppliedIndex,
+            applier.AppliedIndex,
             identity.Address.ToString(),
             [.. raft.Members.Select(m => m.EndPoint is UriEndPoint { Uri: var uri } ? uri.ToString() : m.EndPoint.ToString()!)],
-            stateMachine.HoldsWrites,
+            order.HoldsWrites,
             MemoryReading.Now());
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using DotNext.Net.Cluster.Consensus.Raft;
 using Grpc.Core;
+using KvAspire.Node.Concurrency;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Peers;
 using KvAspire.Node.Pipeline;

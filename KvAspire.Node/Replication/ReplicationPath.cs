@@ -24,7 +24,7 @@ namespace KvAspire.Node.Replication;
 /// (with backoff) while the group has no leader or the leader cannot be reached. Only those failures are
 /// tried again: anything else is a bug, answered INTERNAL and logged, not passed off as an outage.
 /// </summary>
-public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, KvStateMachine stateMachine,
+public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, CommittedOrder order,
     WriteProposer proposer, LeaderHandOff handOff, FollowerReads followerReads, NodeInfo self, NodeOptions options, TimeProvider clock, ILogger<ReplicationPath> logger)
 {
     /// <exception cref="RpcException">UNAVAILABLE (no leader or no quorum in time, or the node is stopping) or INTERNAL.</exception>
@@ -130,7 +130,7 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, KvStateM
         }
         if (leading.IsCancellationRequested)
             throw Unavailable($"{group.Self.Name} stopped leading position {group.Self.Position}; retry");
-        return stateMachine.AppliedIndex;
+        return order.OrderedIndex;
     }
 
     private async Task<OperationResult> ReadAsFollowerAsync(PendingRequest request, CancellationToken cancellationToken)
@@ -138,7 +138,7 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, KvStateM
         var index = await followerReads.ReadIndexAsync(cancellationToken);
         // Applied through that index, F3 holds every entry the leader had committed when it confirmed.
         await raft.AuditTrail.WaitForApplyAsync(index, cancellationToken);
-        await stateMachine.EnqueueReadAsync(request);
+        await order.EnqueueReadAsync(request);
         return await request.Result.WaitAsync(cancellationToken);
     }
 
@@ -149,7 +149,7 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, KvStateM
             // ReadIndex: a heartbeat round confirms this node still leads, and every entry it holds is
             // applied, so the map, read behind them in F3, shows every write acknowledged anywhere before.
             await raft.ApplyReadBarrierAsync(ReadBarrierType.Strong, cancellationToken);
-            await stateMachine.EnqueueReadAsync(request);
+            await order.EnqueueReadAsync(request);
             return await request.Result.WaitAsync(cancellationToken);
         }
         await proposer.ProposeAsync(request).WaitAsync(cancellationToken);

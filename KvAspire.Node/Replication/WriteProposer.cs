@@ -1,5 +1,6 @@
 using DotNext.IO.Log;
 using DotNext.Net.Cluster.Consensus.Raft;
+using KvAspire.Node.Concurrency;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Storage;

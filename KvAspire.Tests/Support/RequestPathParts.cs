@@ -31,7 +31,7 @@ public sealed class RequestPathParts : IDisposable
         Queues = new PipelineQueues(Options);
         Peers = new PeerClients(Topology, Self, new PeerAuthentication(new ClusterSecret(null)), Options, Clock);
         Reachability = new PeerReachability(Peers, Options, _lifetime, Clock, NullLogger<PeerReachability>.Instance);
-        var stateMachine = new KvStateMachine(Queues, _data.Recover(), new FailStop(_lifetime), NullLogger<KvStateMachine>.Instance);
+        var stateMachine = new CommittedOrder(Queues, _data.Recover(), new FailStop(_lifetime), NullLogger<CommittedOrder>.Instance);
         var group = new RaftGroup(Topology, Self);
         Replication = new ReplicationPath(Raft, group, stateMachine, new WriteProposer(Raft, Options, Clock), new LeaderHandOff(Raft, group, Peers, Options, Clock),
             new FollowerReads(Raft, group, Peers, Options, Clock), Self, Options, Clock,

@@ -22,7 +22,7 @@ public sealed class ArchitectureTests
         ["Ring", "Replication"],
         ["Peers"],
         ["Pipeline"],
-        ["Storage"],
+        ["Storage", "Concurrency"],
         ["Telemetry", "Configuration"],
     ];
 

@@ -144,7 +144,7 @@ public sealed class DurableLogTests : IDisposable
             var failStop = new FailStop(new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance));
             var worker = new LogWorker(options, recovered, failStop, TestTelemetry.Create(), NullLogger<LogWorker>.Instance);
             await worker.StartAsync(CancellationToken.None);
-            var stateMachine = new KvStateMachine(new PipelineQueues(options), recovered, failStop, NullLogger<KvStateMachine>.Instance);
+            var stateMachine = new CommittedOrder(new PipelineQueues(options), recovered, failStop, NullLogger<CommittedOrder>.Instance);
             var log = new DurableWriteAheadLog(new() { Location = RaftLogLocation.Prepare(dataDirectory) }, stateMachine, worker, recovered);
             await log.InitializeAsync();
             return new Member(log, worker);

@@ -45,8 +45,8 @@ public sealed class WriteProposerTests : IAsyncLifetime
     /// <summary>The leader's own log, whose last entry (its first as leader) carries the term it leads in.</summary>
     public async Task InitializeAsync()
     {
-        var stateMachine = new KvStateMachine(_node.Queues, _data.Recover(), new FailStop(new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance)),
-            NullLogger<KvStateMachine>.Instance);
+        var stateMachine = new CommittedOrder(_node.Queues, _data.Recover(), new FailStop(new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance)),
+            NullLogger<CommittedOrder>.Instance);
         _log = new WriteAheadLog(new WriteAheadLog.Options { Location = _data.File("raft") }, stateMachine);
         await _log.InitializeAsync();
         await _log.AppendAsync(new BinaryLogEntry { Content = ReadOnlyMemory<byte>.Empty, Term = LeaderTerm });

@@ -1,13 +1,13 @@
 using KvAspire.Node.Telemetry;
 
-namespace KvAspire.Node.Replication;
+namespace KvAspire.Node.Concurrency;
 
 /// <summary>
 /// Makes one call at a time for items that arrive one by one, in arrival order: the items that arrive
 /// while a call is under way wait together for the next, up to <c>maxItems</c> items and <c>maxBytes</c>
 /// bytes (a larger item goes alone). So under load one call serves many items, and a lone item goes at
-/// once. Used for the leader's Raft entries (<see cref="WriteProposer"/>) and a follower's hand-offs to its
-/// leader (<see cref="LeaderHandOff"/>).
+/// once. Used for the leader's Raft entries, a follower's hand-offs of writes to its leader, and its
+/// read-index calls to it.
 /// </summary>
 public sealed class CallBatcher<TItem>(int maxItems, int maxBytes, Func<TItem[], Task> call)
 {

@@ -23,17 +23,17 @@ namespace KvAspire.Node.Replication;
 /// A committed entry that cannot be applied stops the node (<see cref="FailStop"/>): skipped, it would
 /// leave this replica different from the others for good once a snapshot compacts the log.
 /// </summary>
-public sealed class KvStateMachine : IStateMachine, ISnapshotStarter
+public sealed class CommittedOrder : IStateMachine, ISnapshotStarter
 {
     private readonly PipelineQueues _queues;
     private readonly string _directory;
     private readonly FailStop _failStop;
-    private readonly ILogger<KvStateMachine> _logger;
+    private readonly ILogger<CommittedOrder> _logger;
 
     // ApplyAsync, reads and the snapshot scheduler all write F2 and F3; this keeps their items in one order.
     private readonly SemaphoreSlim _order = new(1, 1);
-    private long _appliedIndex;
-    private long _appliedTerm;
+    private long _orderedIndex;
+    private long _orderedTerm;
     private long _lastWriteIndex;
     private long _lastTimestamp;
     private long _nextSnapshotNumber;
@@ -41,15 +41,15 @@ public sealed class KvStateMachine : IStateMachine, ISnapshotStarter
     private StoredSnapshot? _newest;
     private volatile StoredSnapshot? _announced;
 
-    public KvStateMachine(PipelineQueues queues, RecoveredState recovered, FailStop failStop, ILogger<KvStateMachine> logger)
+    public CommittedOrder(PipelineQueues queues, RecoveredState recovered, FailStop failStop, ILogger<CommittedOrder> logger)
     {
         _queues = queues;
         _failStop = failStop;
         _directory = recovered.DataDirectory;
         _logger = logger;
-        _appliedIndex = recovered.CommitIndex;
+        _orderedIndex = recovered.CommitIndex;
         _lastWriteIndex = recovered.Map.AppliedIndex;
-        _appliedTerm = recovered.Map.AppliedTerm;
+        _orderedTerm = recovered.Map.AppliedTerm;
         _lastTimestamp = recovered.LastTimestampUnixMs;
         _nextSnapshotNumber = recovered.NextSnapshotNumber;
         if (recovered.SnapshotNumber >= 0)
@@ -64,8 +64,11 @@ public sealed class KvStateMachine : IStateMachine, ISnapshotStarter
     /// <summary>Whether any client write has ever been applied here (its commit timestamp is kept).</summary>
     public bool HoldsWrites => Interlocked.Read(ref _lastTimestamp) > 0;
 
-    /// <summary>The index of the last committed entry handed to the map.</summary>
-    public long AppliedIndex => Volatile.Read(ref _appliedIndex);
+    /// <summary>
+    /// The index of the last committed entry placed in F3: a read that enters F3 after this is read looks at
+    /// the map with that entry applied (a read index). The map itself may not have reached it yet.
+    /// </summary>
+    public long OrderedIndex => Volatile.Read(ref _orderedIndex);
 
     public async ValueTask<long> ApplyAsync(RaftEntry entry, CancellationToken token)
     {
@@ -73,7 +76,7 @@ public sealed class KvStateMachine : IStateMachine, ISnapshotStarter
         {
             if (entry.IsSnapshot)
                 return await InstallAsync(entry, token);
-            if (entry.Index <= _appliedIndex)
+            if (entry.Index <= _orderedIndex)
                 return entry.Index; // replayed from the logs already: apply is idempotent by index
             var decoded = entry.TryGetPayload(out var payload) && !payload.IsEmpty ? Decode(payload) : null;
             if (decoded is null)
@@ -81,7 +84,7 @@ public sealed class KvStateMachine : IStateMachine, ISnapshotStarter
                 // Raft's own entries (a new leader's no-op, membership) and anything undecodable: nothing to apply.
                 if (!payload.IsEmpty)
                     NodeLog.EntrySkipped(_logger, entry.Index, payload.Length);
-                Volatile.Write(ref _appliedIndex, entry.Index);
+                Volatile.Write(ref _orderedIndex, entry.Index);
                 return entry.Index;
             }
 
@@ -90,8 +93,8 @@ public sealed class KvStateMachine : IStateMachine, ISnapshotStarter
             var committed = decoded with { Index = entry.Index, Term = entry.Term, TimestampUnixMs = _lastTimestamp };
             await EnqueueAsync(new CommittedWrites(committed, WaitingFor(committed, entry.Context)));
             _lastWriteIndex = entry.Index;
-            _appliedTerm = entry.Term;
-            Volatile.Write(ref _appliedIndex, entry.Index);
+            _orderedTerm = entry.Term;
+            Volatile.Write(ref _orderedIndex, entry.Index);
             return entry.Index;
         }
         catch (Exception e) when (e is not (OperationCanceledException or ChannelClosedException or SnapshotTransferException))
@@ -107,7 +110,7 @@ public sealed class KvStateMachine : IStateMachine, ISnapshotStarter
         ValueTask.CompletedTask; // snap.X retention is by count (the last 3), done after each snapshot
 
     /// <summary>
-    /// Places snapshot marker X after the last applied entry, or returns null when nothing was written
+    /// Places snapshot marker X after the last ordered entry, or returns null when nothing was written
     /// since the newest snapshot (Raft's own entries change nothing worth a snapshot).
     /// </summary>
     public async Task<SnapshotMarker?> StartSnapshotAsync(CancellationToken token)
@@ -200,9 +203,9 @@ public sealed class KvStateMachine : IStateMachine, ISnapshotStarter
         await EnqueueAsync(marker);
         var (index, term) = await marker.Written;
         _lastTimestamp = received.LastTimestampUnixMs;
-        _appliedTerm = term;
+        _orderedTerm = term;
         _lastWriteIndex = index;
-        Volatile.Write(ref _appliedIndex, index);
+        Volatile.Write(ref _orderedIndex, index);
         // The map no longer follows the log before it: Raft must know this snapshot at once.
         lock (_snapshots)
             _newest = _announced = new StoredSnapshot(_directory, marker.Number, index, term, Task.CompletedTask);

@@ -14,23 +14,23 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace KvAspire.Tests.Unit;
 
 /// <summary>
-/// <see cref="KvStateMachine"/> behind a real DotNext write-ahead log, in process: committed entries come out
+/// <see cref="CommittedOrder"/> behind a real DotNext write-ahead log, in process: committed entries come out
 /// in F3 in commit order with their Raft index and term; Raft's own entries and undecodable entries come
 /// out as nothing; a snapshot from the leader becomes the
 /// map's state and Raft's snapshot; an entry that cannot be applied stops the node.
 /// </summary>
 [Trait("Category", "Unit")]
-public sealed class StateMachineTests : IAsyncDisposable
+public sealed class CommittedOrderTests : IAsyncDisposable
 {
     private readonly TempDirectory _directory = new();
     private readonly NodeDataDirectory _data = new();
     private readonly PipelineQueues _queues;
     private readonly ApplicationLifetime _lifetime = new(NullLogger<ApplicationLifetime>.Instance);
     private readonly FailStop _failStop;
-    private KvStateMachine? _stateMachine;
+    private CommittedOrder? _order;
     private WriteAheadLog? _wal;
 
-    public StateMachineTests()
+    public CommittedOrderTests()
     {
         _queues = new PipelineQueues(NodeOptions.For(TopologyLoader.Load(TestTopology.SingleNode(_directory).Path)));
         _failStop = new FailStop(_lifetime);
@@ -46,8 +46,8 @@ public sealed class StateMachineTests : IAsyncDisposable
 
     private async Task<WriteAheadLog> OpenAsync()
     {
-        _stateMachine = new KvStateMachine(_queues, _data.Recover(), _failStop, NullLogger<KvStateMachine>.Instance);
-        _wal = new WriteAheadLog(new WriteAheadLog.Options { Location = _data.File("raft") }, _stateMachine);
+        _order = new CommittedOrder(_queues, _data.Recover(), _failStop, NullLogger<CommittedOrder>.Instance);
+        _wal = new WriteAheadLog(new WriteAheadLog.Options { Location = _data.File("raft") }, _order);
         await _wal.InitializeAsync();
         return _wal;
     }
@@ -82,7 +82,7 @@ public sealed class StateMachineTests : IAsyncDisposable
 
         var applied = Drain().Cast<CommittedWrites>().Select(c => c.Entry).ToList();
         Assert.Equal([("a", 1L, 2L), ("b", 2L, 3L)], applied.Select(e => (e.Operations.Single().Key, e.Index, e.Term)));
-        Assert.Equal(2, _stateMachine!.AppliedIndex);
+        Assert.Equal(2, _order!.OrderedIndex);
     }
 
     [Fact]
@@ -140,7 +140,7 @@ public sealed class StateMachineTests : IAsyncDisposable
         var last = await CommitAsync(wal, Payload(Create("after")));
 
         Assert.Equal(["after"], Drain().Cast<CommittedWrites>().Select(c => c.Entry.Operations.Single().Key));
-        Assert.Equal(last, _stateMachine!.AppliedIndex);
+        Assert.Equal(last, _order!.OrderedIndex);
     }
 
     [Fact]
@@ -171,8 +171,8 @@ public sealed class StateMachineTests : IAsyncDisposable
         marker.MarkWritten(5, 4);
         await installing;
 
-        Assert.Equal((5L, 4L), (_stateMachine!.Snapshot!.Index, _stateMachine.Snapshot.Term));
-        Assert.Equal(5, _stateMachine.AppliedIndex);
+        Assert.Equal((5L, 4L), (_order!.Snapshot!.Index, _order.Snapshot.Term));
+        Assert.Equal(5, _order.OrderedIndex);
         var next = await CommitAsync(wal, Payload(Create("after", sequence: 6)), term: 4);
         Assert.Equal(6, next);
         Assert.Equal(6, Drain().Cast<CommittedWrites>().Single().Entry.Index);
@@ -191,24 +191,24 @@ public sealed class StateMachineTests : IAsyncDisposable
 
         Assert.True(_failStop.Stopped);
         Assert.True(_lifetime.ApplicationStopping.IsCancellationRequested);
-        Assert.Equal(1, _stateMachine!.AppliedIndex);
+        Assert.Equal(1, _order!.OrderedIndex);
     }
 
     [Fact]
     public async Task A_snapshot_is_placed_after_the_last_write_and_skipped_when_only_raft_entries_followed()
     {
         var wal = await OpenAsync();
-        Assert.Null(await _stateMachine!.StartSnapshotAsync(CancellationToken.None));
+        Assert.Null(await _order!.StartSnapshotAsync(CancellationToken.None));
 
         await CommitAsync(wal, Payload(Create("a", sequence: 1)));
         await SnapshotAsync(lastIndex: 1);
         Assert.Equal([typeof(CommittedWrites), typeof(SnapshotMarker)], Drain().Select(i => i.GetType()));
         await CommitAsync(wal, Payload(Create("b", sequence: 2)));
         await SnapshotAsync(lastIndex: 2);
-        await Wait.UntilAsync(() => _stateMachine.Snapshot?.Index == 1, TimeSpan.FromSeconds(5), "snapshot 1 to become Raft's snapshot");
+        await Wait.UntilAsync(() => _order.Snapshot?.Index == 1, TimeSpan.FromSeconds(5), "snapshot 1 to become Raft's snapshot");
 
         await CommitAsync(wal, ReadOnlyMemory<byte>.Empty);
-        Assert.Null(await _stateMachine.StartSnapshotAsync(CancellationToken.None));
+        Assert.Null(await _order.StartSnapshotAsync(CancellationToken.None));
     }
 
     [Fact]
@@ -217,11 +217,11 @@ public sealed class StateMachineTests : IAsyncDisposable
         var wal = await OpenAsync();
         await CommitAsync(wal, Payload(Create("a", sequence: 1)));
         await SnapshotAsync(lastIndex: 1);
-        Assert.Null(_stateMachine!.Snapshot);
+        Assert.Null(_order!.Snapshot);
         await CommitAsync(wal, Payload(Create("b", sequence: 2)));
         await CommitAsync(wal, Payload(Create("c", sequence: 3)));
         await SnapshotAsync(lastIndex: 3);
-        await Wait.UntilAsync(() => _stateMachine.Snapshot?.Index == 1, TimeSpan.FromSeconds(5), "snapshot 1 to become Raft's snapshot");
+        await Wait.UntilAsync(() => _order.Snapshot?.Index == 1, TimeSpan.FromSeconds(5), "snapshot 1 to become Raft's snapshot");
 
         // What the leader reads for a replica that has entry 1: entries 2 and 3 from the log, no snapshot.
         Assert.Equal((null, 2), await wal.ReadAsync(new EntriesRead(), 2, 3));
@@ -231,7 +231,7 @@ public sealed class StateMachineTests : IAsyncDisposable
 
     private async Task SnapshotAsync(long lastIndex)
     {
-        var marker = await _stateMachine!.StartSnapshotAsync(CancellationToken.None);
+        var marker = await _order!.StartSnapshotAsync(CancellationToken.None);
         Assert.NotNull(marker);
         marker.MarkWritten(lastIndex, 1);
     }
