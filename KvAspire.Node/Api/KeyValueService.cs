@@ -3,6 +3,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using KvAspire.Cluster;
 using KvAspire.Groups;
+using KvAspire.Node.Errors;
 using KvAspire.Node.Peers;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Replication;
@@ -17,7 +18,7 @@ namespace KvAspire.Node.Api;
 /// request (bad input is refused with INVALID_ARGUMENT before anything else happens, so it changes
 /// nothing), locates its key on the ring, and awaits the one path that owns it from there: the
 /// <see cref="ReplicationPath"/> for a key of this position, the <see cref="Forwarder"/> for any other.
-/// It maps the answer to the reply (or to the status the client sees) and sends the executing leader's
+/// It maps the answer to the reply (or, with a failure, to the status the client sees: <see cref="StatusMapping"/>) and sends the executing leader's
 /// address as a trailer. Before a handler runs, the interceptors have checked the cluster secret,
 /// admitted the request (F1) and started its metrics.
 /// </summary>
@@ -52,9 +53,17 @@ public sealed class KeyValueService(ClusterTopology topology, LocalRing ring, Re
         {
             Route = ring.Locate(operation.Key),
         };
-        var answer = request.Route.Owner == ring.Position
-            ? await replication.ExecuteAsync(request, context.CancellationToken)
-            : await forwarder.ForwardAsync(request, context.CancellationToken);
+        Answer answer;
+        try
+        {
+            answer = request.Route.Owner == ring.Position
+                ? await replication.ExecuteAsync(request, context.CancellationToken)
+                : await forwarder.ForwardAsync(request, context.CancellationToken);
+        }
+        catch (RequestFailedException failure)
+        {
+            throw StatusMapping.ToRpcException(failure);
+        }
         if (answer.Leader is { } leader)
             context.ResponseTrailers.Add(LeaderHint.Trailer, leader);
         return answer.Result.IsOk ? answer : throw StatusMapping.ToRpcException(answer.Result);

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using KvAspire.Cluster;
+using KvAspire.Node.Errors;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Replication;
 using KvAspire.Node.Ring;
@@ -20,8 +21,17 @@ public sealed class ReplicaService(ClusterTopology topology, LocalRing ring, Rep
 {
     public const string HandOffWritesPath = "/kvaspire.v1.Replica/HandOffWrites";
 
-    public override async Task<ReadIndexReply> ReadIndex(ReadIndexRequest request, ServerCallContext context) =>
-        new() { Index = await replication.ConfirmReadIndexAsync(context.CancellationToken) };
+    public override async Task<ReadIndexReply> ReadIndex(ReadIndexRequest request, ServerCallContext context)
+    {
+        try
+        {
+            return new() { Index = await replication.ConfirmReadIndexAsync(context.CancellationToken) };
+        }
+        catch (RequestFailedException failure)
+        {
+            throw StatusMapping.ToRpcException(failure);
+        }
+    }
 
     public override async Task<HandOffWritesReply> HandOffWrites(HandOffWritesRequest request, ServerCallContext context)
     {
@@ -47,9 +57,14 @@ public sealed class ReplicaService(ClusterTopology topology, LocalRing ring, Rep
                 ? new HandedWriteResult { Version = result.Version, TimestampUnixMs = result.TimestampUnixMs }
                 : Failed(StatusMapping.ToRpcException(result));
         }
-        catch (RpcException e)
+        catch (RequestFailedException failure)
         {
-            return Failed(e);
+            return Failed(StatusMapping.ToRpcException(failure));
+        }
+        catch (RpcException invalid)
+        {
+            // The write itself is malformed (OperationMessages' validation).
+            return Failed(invalid);
         }
     }
 

@@ -1,22 +1,26 @@
 using Grpc.Core;
+using KvAspire.Node.Errors;
 using KvAspire.Operations;
 
 namespace KvAspire.Node.Api;
 
-/// <summary>Operation results to gRPC status codes, in one place.</summary>
+/// <summary>What the node's paths end with, as the gRPC status the caller sees: in one place, at the edge.</summary>
 public static class StatusMapping
 {
-    public static StatusCode ToStatusCode(ResultCode code) => code switch
+    /// <summary>The status the client sees for an answer of the map that is not a success.</summary>
+    public static RpcException ToRpcException(OperationResult result) =>
+        new(new Status(ResultStatus.ToStatusCode(result.Code), result.Detail ?? result.Code.ToString()));
+
+    public static StatusCode ToStatusCode(FailureKind kind) => kind switch
     {
-        ResultCode.Ok => StatusCode.OK,
-        ResultCode.NotFound => StatusCode.NotFound,
-        ResultCode.AlreadyExists => StatusCode.AlreadyExists,
-        ResultCode.VersionMismatch => StatusCode.FailedPrecondition,
-        ResultCode.RequestTooOld or ResultCode.ResultForgotten or ResultCode.AlreadyApplied => StatusCode.Aborted,
+        FailureKind.Unavailable => StatusCode.Unavailable,
+        FailureKind.DeadlineExceeded => StatusCode.DeadlineExceeded,
+        FailureKind.Cancelled => StatusCode.Cancelled,
+        FailureKind.InvalidArgument => StatusCode.InvalidArgument,
+        FailureKind.Overloaded => StatusCode.ResourceExhausted,
         _ => StatusCode.Internal,
     };
 
-    /// <summary>The status the client sees for a result that is not a success.</summary>
-    public static RpcException ToRpcException(OperationResult result) =>
-        new(new Status(ToStatusCode(result.Code), result.Detail ?? result.Code.ToString()));
+    public static RpcException ToRpcException(RequestFailedException failure) =>
+        new(new Status(ToStatusCode(failure.Kind), failure.Message));
 }

@@ -3,7 +3,9 @@ using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
 using KvAspire.Cluster;
+using KvAspire.Groups;
 using KvAspire.Node.Configuration;
+using KvAspire.Node.Errors;
 using KvAspire.Operations;
 using KvAspire.Routing;
 using KvAspire.V1;
@@ -53,8 +55,12 @@ public sealed class PeerClients : IDisposable
         await call;
     }
 
-    /// <summary>Sends <paramref name="operation"/> to <paramref name="node"/>; the answer's hops include this forward.</summary>
-    /// <exception cref="RpcException">UNAVAILABLE when the node cannot be reached; otherwise the status it answered.</exception>
+    /// <summary>
+    /// Sends <paramref name="operation"/> to <paramref name="node"/>; the answer's hops include this forward.
+    /// Its map's answers come back as answers, successes or not.
+    /// </summary>
+    /// <exception cref="PeerUnreachableException">The call never reached the node, or its connection died.</exception>
+    /// <exception cref="RequestFailedException">The node answered a failure (unavailable, a deadline passed, …).</exception>
     public async Task<Answer> SendAsync(NodeInfo node, KvOperation operation, int hopsSoFar, DateTime deadline, CancellationToken cancellationToken)
     {
         try
@@ -63,9 +69,13 @@ public sealed class PeerClients : IDisposable
                 new CallOptions(new Metadata { { NodeHeaders.Hops, NodeHeaders.Text(hopsSoFar + 1) } }, deadline, cancellationToken));
             return answer with { Hops = answer.Hops + 1 };
         }
+        catch (RpcException e) when (PeerStatus.AsResult(e.StatusCode, e.Status.Detail) is { } result)
+        {
+            return new Answer(result, hopsSoFar + 1, LeaderHint.Of(e.Trailers));
+        }
         catch (RpcException e)
         {
-            throw TransportFailure.AsUnavailable(e);
+            throw Failure(node, e);
         }
     }
 
@@ -73,25 +83,27 @@ public sealed class PeerClients : IDisposable
     /// Hands <paramref name="writes"/> to <paramref name="leader"/>, the leader of this node's own position
     /// (not a ring hop): one result per write, in their order.
     /// </summary>
-    /// <exception cref="RpcException">UNAVAILABLE: the leader could not be reached or did not answer in time.</exception>
+    /// <exception cref="RequestFailedException">The leader could not be reached, did not answer in time, or answered a failure.</exception>
     public async Task<IReadOnlyList<HandedWriteResult>> HandOffWritesAsync(NodeInfo leader, HandOffWritesRequest writes, DateTime deadline)
     {
+        HandOffWritesReply reply;
         try
         {
             using var call = new Replica.ReplicaClient(_invokers[leader.Name]).HandOffWritesAsync(writes, deadline: deadline);
-            var reply = await call;
-            return reply.Results.Count == writes.Writes.Count
-                ? reply.Results
-                : throw new RpcException(new Status(StatusCode.Internal,
-                    $"{leader.Name} answered {reply.Results.Count} results for {writes.Writes.Count} writes handed to it"));
+            reply = await call;
         }
         catch (RpcException e)
         {
-            throw TransportFailure.AsUnavailable(e);
+            throw Failure(leader, e);
         }
+        return reply.Results.Count == writes.Writes.Count
+            ? reply.Results
+            : throw new RequestFailedException(FailureKind.Internal,
+                $"{leader.Name} answered {reply.Results.Count} results for {writes.Writes.Count} writes handed to it");
     }
 
     /// <summary>Asks <paramref name="leader"/>, the leader of this node's own position, for a read index.</summary>
+    /// <exception cref="RequestFailedException">The leader could not be reached, did not answer in time, or no longer leads.</exception>
     public async Task<long> ReadIndexAsync(NodeInfo leader, DateTime deadline)
     {
         try
@@ -101,8 +113,17 @@ public sealed class PeerClients : IDisposable
         }
         catch (RpcException e)
         {
-            throw TransportFailure.AsUnavailable(e);
+            throw Failure(leader, e);
         }
+    }
+
+    /// <summary>A failed call to <paramref name="node"/> in the node's terms, a transport failure as UNAVAILABLE.</summary>
+    private static RequestFailedException Failure(NodeInfo node, RpcException e)
+    {
+        var detail = string.IsNullOrEmpty(e.Status.Detail) ? e.StatusCode.ToString() : e.Status.Detail;
+        if (TransportFailure.IsUnreachable(e))
+            return new PeerUnreachableException(node, detail, e);
+        return PeerStatus.AsFailure(TransportFailure.IsUnavailable(e) ? StatusCode.Unavailable : e.StatusCode, detail, e);
     }
 
     public void Dispose()

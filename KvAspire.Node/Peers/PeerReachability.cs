@@ -21,13 +21,13 @@ public sealed class PeerReachability(PeerClients peers, NodeOptions options, IHo
 
     public bool IsReachable(NodeInfo node) => !_unreachable.ContainsKey(node.Name);
 
-    /// <summary>A call to <paramref name="node"/> never reached it: pass it over until it can be connected to again.</summary>
-    public void Unreachable(NodeInfo node, RpcException failure)
+    /// <summary>A call never reached its node: pass the node over until it can be connected to again.</summary>
+    public void Unreachable(PeerUnreachableException failure)
     {
-        if (!_unreachable.TryAdd(node.Name, true))
+        if (!_unreachable.TryAdd(failure.Node.Name, true))
             return;
-        NodeLog.PeerUnreachable(logger, node.Name, failure.Status.Detail);
-        _ = ProbeAsync(node, lifetime.ApplicationStopping);
+        NodeLog.PeerUnreachable(logger, failure.Node.Name, failure.Message);
+        _ = ProbeAsync(failure.Node, lifetime.ApplicationStopping);
     }
 
     private void Reached(NodeInfo node)

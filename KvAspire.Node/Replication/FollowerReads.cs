@@ -1,6 +1,7 @@
 using DotNext.Net.Cluster.Consensus.Raft;
 using KvAspire.Node.Concurrency;
 using KvAspire.Node.Configuration;
+using KvAspire.Node.Errors;
 using KvAspire.Node.Peers;
 
 namespace KvAspire.Node.Replication;
@@ -29,8 +30,9 @@ public sealed class FollowerReads
     }
 
     /// <summary>An index at or past the leader's commit index as of some moment after this call began.</summary>
-    /// <exception cref="Grpc.Core.RpcException">UNAVAILABLE: the leader could not be asked, or no longer leads.</exception>
-    /// <exception cref="NotLeaderException">No other replica leads now (none does, or this one does).</exception>
+    /// <exception cref="RequestFailedException">
+    /// Unavailable: no other replica leads now, or the leader could not be asked, or no longer leads.
+    /// </exception>
     public async Task<long> ReadIndexAsync(CancellationToken cancellationToken)
     {
         var index = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -42,7 +44,7 @@ public sealed class FollowerReads
     {
         // Asked of whoever leads now: any leader's confirmed index from after the reads arrived will do.
         if (_raft.Leader is not { IsRemote: true } leader)
-            throw new NotLeaderException();
+            throw RequestFailedException.Unavailable($"no other replica leads position {_group.Self.Position} now");
         var index = await _peers.ReadIndexAsync(_group.NodeOf(leader.EndPoint), _clock.GetUtcNow().UtcDateTime + _options.LeaderHandOffTimeout);
         foreach (var read in reads)
             read.SetResult(index);

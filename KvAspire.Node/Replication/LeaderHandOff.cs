@@ -3,6 +3,7 @@ using DotNext.Net.Cluster.Consensus.Raft;
 using Grpc.Core;
 using KvAspire.Node.Concurrency;
 using KvAspire.Node.Configuration;
+using KvAspire.Node.Errors;
 using KvAspire.Node.Peers;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Storage;
@@ -48,15 +49,14 @@ public sealed class LeaderHandOff
 
         public Answer? Answer { get; set; }
 
-        public RpcException? Failure { get; set; }
+        public RequestFailedException? Failure { get; set; }
     }
 
-    /// <summary>The leader's answer to <paramref name="request"/>, a write of this position.</summary>
-    /// <exception cref="RpcException">
-    /// UNAVAILABLE: the leader could not be reached, did not answer in time, or no longer leads (try again);
-    /// otherwise the status the write failed with at the leader.
+    /// <summary>The leader's answer to <paramref name="request"/>, a write of this position (its map's answer, success or not).</summary>
+    /// <exception cref="RequestFailedException">
+    /// Unavailable: no other replica leads now, or the leader could not be reached, did not answer in time, or
+    /// no longer leads (try again); otherwise the failure the write met at the leader.
     /// </exception>
-    /// <exception cref="NotLeaderException">No other replica leads now (none does, or this one does).</exception>
     public async Task<Answer> HandOffAsync(PendingRequest request, CancellationToken cancellationToken)
     {
         using var span = NodeTelemetry.StartHandOff(request.Operation.Kind, request.TraceContext);
@@ -72,7 +72,7 @@ public sealed class LeaderHandOff
         }
         if (write.Failure is { } failure)
         {
-            span?.SetStatus(ActivityStatusCode.Error, failure.Status.Detail);
+            span?.SetStatus(ActivityStatusCode.Error, failure.Message);
             throw failure;
         }
         return write.Answer!.Value;
@@ -83,7 +83,7 @@ public sealed class LeaderHandOff
         // Sent to whoever leads now. A leader that does not answer within LeaderHandOffTimeout may be
         // frozen: by then the others have elected another, and the retries ask again who leads.
         if (_raft.Leader is not { IsRemote: true } leader)
-            throw new NotLeaderException();
+            throw RequestFailedException.Unavailable($"no other replica leads position {_group.Self.Position} now");
         var node = _group.NodeOf(leader.EndPoint);
         var call = new HandOffWritesRequest();
         foreach (var write in writes)
@@ -100,10 +100,13 @@ public sealed class LeaderHandOff
         for (var i = 0; i < writes.Length; i++)
         {
             var result = results[i];
-            if (result.Status == (int)StatusCode.OK)
+            var status = (StatusCode)result.Status;
+            if (status == StatusCode.OK)
                 writes[i].Answer = new Answer(new OperationResult(ResultCode.Ok, result.Version, result.TimestampUnixMs), 0, node.GrpcEndPoint);
+            else if (PeerStatus.AsResult(status, result.Detail) is { } answered)
+                writes[i].Answer = new Answer(answered, 0, node.GrpcEndPoint);
             else
-                writes[i].Failure = new RpcException(new Status((StatusCode)result.Status, result.Detail));
+                writes[i].Failure = PeerStatus.AsFailure(status, result.Detail);
         }
     }
 }

@@ -1,9 +1,9 @@
 using System.Threading.Channels;
 using DotNext.Net.Cluster;
 using DotNext.Net.Cluster.Consensus.Raft;
-using Grpc.Core;
 using KvAspire.Cluster;
 using KvAspire.Node.Configuration;
+using KvAspire.Node.Errors;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Telemetry;
 using KvAspire.Operations;
@@ -27,7 +27,7 @@ namespace KvAspire.Node.Replication;
 public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, CommittedOrder order,
     WriteProposer proposer, LeaderHandOff handOff, FollowerReads followerReads, NodeInfo self, NodeOptions options, TimeProvider clock, ILogger<ReplicationPath> logger)
 {
-    /// <exception cref="RpcException">UNAVAILABLE (no leader or no quorum in time, or the node is stopping) or INTERNAL.</exception>
+    /// <exception cref="RequestFailedException">Unavailable (no leader or no quorum in time, or the node is stopping) or Internal.</exception>
     public async Task<Answer> ExecuteAsync(PendingRequest request, CancellationToken cancellationToken)
     {
         using var timer = new CancellationTokenSource(options.RequestTimeout, clock);
@@ -57,7 +57,7 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, Committe
         {
             throw; // the caller gave up: gRPC answers CANCELLED
         }
-        catch (RpcException)
+        catch (RequestFailedException)
         {
             throw;
         }
@@ -84,7 +84,7 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, Committe
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             NodeLog.RequestFailed(logger, request.Operation.Kind.ToString(), group.Self.Position, e);
-            throw new RpcException(new Status(StatusCode.Internal, $"{group.Self.Name}: {e.GetType().Name}: {e.Message}"));
+            throw new RequestFailedException(FailureKind.Internal, $"{group.Self.Name}: {e.GetType().Name}: {e.Message}", e);
         }
     }
 
@@ -110,7 +110,7 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, Committe
     /// confirmed this node still leads and everything it had committed is applied, the index applied here,
     /// at or past the commit index when the call arrived.
     /// </summary>
-    /// <exception cref="RpcException">UNAVAILABLE: this node does not lead, cannot reach a quorum, or stopped leading meanwhile.</exception>
+    /// <exception cref="RequestFailedException">Unavailable: this node does not lead, cannot reach a quorum, or stopped leading meanwhile.</exception>
     public async Task<long> ConfirmReadIndexAsync(CancellationToken cancellationToken)
     {
         var leading = raft.LeadershipToken;
@@ -148,7 +148,14 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, Committe
         {
             // ReadIndex: a heartbeat round confirms this node still leads, and every entry it holds is
             // applied, so the map, read behind them in F3, shows every write acknowledged anywhere before.
-            await raft.ApplyReadBarrierAsync(ReadBarrierType.Strong, cancellationToken);
+            try
+            {
+                await raft.ApplyReadBarrierAsync(ReadBarrierType.Strong, cancellationToken);
+            }
+            catch (LeaderOperationException e)
+            {
+                throw RequestFailedException.Unavailable($"{group.Self.Name} could not confirm it leads position {group.Self.Position}: {e.Message}", e);
+            }
             await order.EnqueueReadAsync(request);
             return await request.Result.WaitAsync(cancellationToken);
         }
@@ -166,13 +173,12 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, Committe
         catch (Exception e) when (e is TimeoutException or InvalidOperationException)
         {
             // No leader yet, or none this node can see: an election is under way.
-            throw new NotLeaderException(e);
+            throw RequestFailedException.Unavailable($"position {group.Self.Position} has no leader yet", e);
         }
     }
 
     /// <summary>Failures that a moment later, or on the next leader, may not happen again.</summary>
-    private static bool IsWorthRetrying(Exception e) =>
-        e is RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded } or LeaderOperationException;
+    private static bool IsWorthRetrying(Exception e) => e is RequestFailedException { IsWorthRetrying: true } or LeaderOperationException;
 
-    private static RpcException Unavailable(string detail) => new(new Status(StatusCode.Unavailable, detail));
+    private static RequestFailedException Unavailable(string detail) => RequestFailedException.Unavailable(detail);
 }

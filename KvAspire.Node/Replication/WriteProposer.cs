@@ -2,6 +2,7 @@ using DotNext.IO.Log;
 using DotNext.Net.Cluster.Consensus.Raft;
 using KvAspire.Node.Concurrency;
 using KvAspire.Node.Configuration;
+using KvAspire.Node.Errors;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Storage;
 
@@ -35,13 +36,13 @@ public sealed class WriteProposer
     /// Completes once the entry carrying <paramref name="request"/> is committed (and so handed to F2 and
     /// F3, where the request gets its result).
     /// </summary>
-    /// <exception cref="NotLeaderException">This node does not lead, or stopped leading before the entry committed.</exception>
+    /// <exception cref="RequestFailedException">Unavailable: this node does not lead, or stopped leading before the entry committed.</exception>
     public Task ProposeAsync(PendingRequest request) => _entries.AddAsync(request, LogRecordFormat.OperationSize(request.Operation));
 
     private async Task ReplicateAsync(PendingRequest[] requests)
     {
         // Proposed with the term this leadership was won in, and abandoned (then tried again) if it ends.
-        var held = await CurrentLeadershipAsync() ?? throw new NotLeaderException();
+        var held = await CurrentLeadershipAsync() ?? throw RequestFailedException.Unavailable("this node does not lead its position (or its first entry as leader is not committed yet)");
         var operations = Array.ConvertAll(requests, request => request.Operation);
         // The leader's clock proposes the commit timestamp; the state machine keeps it from going backwards.
         var payload = LogRecordFormat.EncodeOperations(_clock.GetUtcNow().ToUnixTimeMilliseconds(), operations);
@@ -51,7 +52,11 @@ public sealed class WriteProposer
         }
         catch (OperationCanceledException e) when (held.Token.IsCancellationRequested)
         {
-            throw new NotLeaderException(e);
+            throw RequestFailedException.Unavailable("this node stopped leading before the entry committed", e);
+        }
+        catch (LeaderOperationException e)
+        {
+            throw RequestFailedException.Unavailable(e.Message, e);
         }
     }
 

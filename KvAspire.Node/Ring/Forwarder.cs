@@ -1,11 +1,10 @@
 using System.Diagnostics;
-using Grpc.Core;
 using KvAspire.Node.Configuration;
-using KvAspire.Operations;
+using KvAspire.Node.Errors;
 using KvAspire.Node.Peers;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Telemetry;
-using KvAspire.Routing;
+using KvAspire.Operations;
 
 namespace KvAspire.Node.Ring;
 
@@ -37,7 +36,7 @@ public sealed class Forwarder
     /// <summary>Forwards under way (F4).</summary>
     public long InFlight => Interlocked.Read(ref _inFlight);
 
-    /// <exception cref="RpcException">The next position did not answer, or answered with an error.</exception>
+    /// <exception cref="RequestFailedException">The next position did not answer, or answered with a failure.</exception>
     public async Task<Answer> ForwardAsync(PendingRequest request, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _inFlight);
@@ -55,7 +54,7 @@ public sealed class Forwarder
     {
         var next = _ring.Fingers.NextHop(request.Route.Owner);
         if (request.HopsSoFar >= _ring.Ids.Positions)
-            throw new RpcException(new Status(StatusCode.Internal, $"routing loop: {request.HopsSoFar} hops for a ring of {_ring.Ids.Positions} positions"));
+            throw new RequestFailedException(FailureKind.Internal, $"routing loop: {request.HopsSoFar} hops for a ring of {_ring.Ids.Positions} positions");
 
         // Start with the replica that answered last time (the leader, or one that reaches it); move to the
         // next replica when one cannot be reached. Any replica serves: a follower hands writes to its leader.
@@ -67,9 +66,9 @@ public sealed class Forwarder
             .Where(i => _reachability.IsReachable(replicas[i])).ToList();
         if (candidates.Count == 0)
         {
-            throw new RpcException(new Status(StatusCode.Unavailable,
+            throw RequestFailedException.Unavailable(
                 $"position {next} is unreachable: none of its replicas ({string.Join(", ", replicas.Select(r => $"{r.Name} at {r.GrpcUri}"))}) " +
-                "can be connected to from here"));
+                "can be connected to from here");
         }
 
         // A forward may take the request timeout, all later hops included, before the caller hears DEADLINE_EXCEEDED.
@@ -88,18 +87,17 @@ public sealed class Forwarder
                 Volatile.Write(ref _preferred[next], replica);
                 return answer;
             }
-            catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Cancelled
-                                         && !cancellationToken.IsCancellationRequested)
+            catch (RequestFailedException e) when (e.Kind is FailureKind.Unavailable or FailureKind.DeadlineExceeded or FailureKind.Cancelled
+                                                   && !cancellationToken.IsCancellationRequested)
             {
-                activity?.SetStatus(ActivityStatusCode.Error, e.Status.Detail);
-                var unreachable = TransportFailure.IsUnreachable(e);
-                if (unreachable)
-                    _reachability.Unreachable(node, e);
-                failures.Add($"{node.Name} at {node.GrpcUri}: {(unreachable ? "unreachable" : e.StatusCode.ToString())} after " +
-                             $"{_clock.GetElapsedTime(started).TotalMilliseconds:F0} ms{(e.Status.Detail.Length > 0 ? $" ({e.Status.Detail})" : "")}");
-                if (e.StatusCode is StatusCode.Unavailable && attempt + 1 < candidates.Count && _clock.GetUtcNow().UtcDateTime < deadline)
+                activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+                if (e is PeerUnreachableException unreachable)
+                    _reachability.Unreachable(unreachable);
+                failures.Add($"{node.Name} at {node.GrpcUri}: {(e is PeerUnreachableException ? "unreachable" : e.Kind.ToString())} after " +
+                             $"{_clock.GetElapsedTime(started).TotalMilliseconds:F0} ms ({e.Message})");
+                if (e.Kind is FailureKind.Unavailable && attempt + 1 < candidates.Count && _clock.GetUtcNow().UtcDateTime < deadline)
                     continue;
-                throw new RpcException(new Status(e.StatusCode, $"position {next} did not answer: {string.Join("; ", failures)}"));
+                throw new RequestFailedException(e.Kind, $"position {next} did not answer: {string.Join("; ", failures)}", e);
             }
         }
     }

@@ -23,7 +23,7 @@ public sealed class ArchitectureTests
         ["Peers"],
         ["Pipeline"],
         ["Storage", "Concurrency"],
-        ["Telemetry", "Configuration"],
+        ["Telemetry", "Configuration", "Errors"],
     ];
 
     public static TheoryData<string, string> NodeDependenciesThatRunBackwards()

@@ -1,4 +1,5 @@
-using Grpc.Core;
+using KvAspire.Node.Errors;
+using KvAspire.Node.Peers;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Ring;
 using KvAspire.Operations;
@@ -29,24 +30,24 @@ public sealed class ForwarderTests : IDisposable
     }
 
     [Fact]
-    public async Task A_position_none_of_whose_replicas_can_be_reached_is_answered_UNAVAILABLE_at_once_naming_it()
+    public async Task A_position_none_of_whose_replicas_can_be_reached_is_answered_unavailable_at_once_naming_it()
     {
         foreach (var replica in _ring.NodesByPosition[1])
-            _node.Reachability.Unreachable(replica, new RpcException(new Status(StatusCode.Unavailable, "connection refused")));
+            _node.Reachability.Unreachable(new PeerUnreachableException(replica, "connection refused", new HttpRequestException("connection refused")));
 
-        var failure = await Assert.ThrowsAsync<RpcException>(() => _forwarder.ForwardAsync(ReadOfPosition1(), CancellationToken.None));
+        var failure = await Assert.ThrowsAsync<RequestFailedException>(() => _forwarder.ForwardAsync(ReadOfPosition1(), CancellationToken.None));
 
-        Assert.Equal(StatusCode.Unavailable, failure.StatusCode);
-        Assert.StartsWith("position 1 is unreachable: none of its replicas (p1r0 at ", failure.Status.Detail);
+        Assert.Equal(FailureKind.Unavailable, failure.Kind);
+        Assert.StartsWith("position 1 is unreachable: none of its replicas (p1r0 at ", failure.Message);
         Assert.Equal(0, _forwarder.InFlight);
     }
 
     [Fact]
-    public async Task A_request_that_has_taken_as_many_hops_as_the_ring_has_positions_is_a_routing_loop_answered_INTERNAL()
+    public async Task A_request_that_has_taken_as_many_hops_as_the_ring_has_positions_is_a_routing_loop_an_internal_failure()
     {
-        var failure = await Assert.ThrowsAsync<RpcException>(() => _forwarder.ForwardAsync(ReadOfPosition1(hopsSoFar: 2), CancellationToken.None));
+        var failure = await Assert.ThrowsAsync<RequestFailedException>(() => _forwarder.ForwardAsync(ReadOfPosition1(hopsSoFar: 2), CancellationToken.None));
 
-        Assert.Equal(StatusCode.Internal, failure.StatusCode);
-        Assert.Equal("routing loop: 2 hops for a ring of 2 positions", failure.Status.Detail);
+        Assert.Equal(FailureKind.Internal, failure.Kind);
+        Assert.Equal("routing loop: 2 hops for a ring of 2 positions", failure.Message);
     }
 }

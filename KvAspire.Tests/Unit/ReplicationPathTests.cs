@@ -1,7 +1,7 @@
 using DotNext.Net.Cluster;
 using DotNext.Net.Cluster.Consensus.Raft;
-using Grpc.Core;
 using KvAspire.Node.Configuration;
+using KvAspire.Node.Errors;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Replication;
 using KvAspire.Operations;
@@ -69,34 +69,34 @@ public sealed class ReplicationPathTests : IDisposable
         Assert.False(answer.IsCompleted);
         _clock.Advance(TimeSpan.FromMilliseconds(2));
 
-        var failure = await Assert.ThrowsAsync<RpcException>(() => answer.WaitAsync(TimeSpan.FromSeconds(10)));
-        Assert.Equal(StatusCode.Unavailable, failure.StatusCode);
-        Assert.Contains($"did not answer within {_options.RequestTimeout.TotalSeconds:F0} s", failure.Status.Detail);
+        var failure = await Assert.ThrowsAsync<RequestFailedException>(() => answer.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(FailureKind.Unavailable, failure.Kind);
+        Assert.Contains($"did not answer within {_options.RequestTimeout.TotalSeconds:F0} s", failure.Message);
     }
 
     [Fact]
-    public async Task A_failure_nothing_expects_is_answered_INTERNAL_at_once_and_not_tried_again()
+    public async Task A_failure_nothing_expects_is_an_internal_failure_at_once_and_not_tried_again()
     {
         LeadingHere();
         _raft.ApplyReadBarrierAsync(Arg.Any<ReadBarrierType>(), Arg.Any<CancellationToken>())
             .Returns(_ => ValueTask.FromException(new InvalidOperationException("a broken invariant")));
 
-        var failure = await Assert.ThrowsAsync<RpcException>(() => _path.ExecuteAsync(Read(), CancellationToken.None));
+        var failure = await Assert.ThrowsAsync<RequestFailedException>(() => _path.ExecuteAsync(Read(), CancellationToken.None));
 
-        Assert.Equal(StatusCode.Internal, failure.StatusCode);
-        Assert.Contains("a broken invariant", failure.Status.Detail);
+        Assert.Equal(FailureKind.Internal, failure.Kind);
+        Assert.Contains("a broken invariant", failure.Message);
         await _raft.Received(1).ApplyReadBarrierAsync(Arg.Any<ReadBarrierType>(), Arg.Any<CancellationToken>());
     }
 
     [Fact]
-    public async Task A_request_handed_over_to_a_replica_that_does_not_lead_is_refused_UNAVAILABLE_at_once()
+    public async Task A_request_handed_over_to_a_replica_that_does_not_lead_is_refused_as_unavailable_at_once()
     {
         NoLeaderEver();
 
-        var failure = await Assert.ThrowsAsync<RpcException>(() => _path.ExecuteAsync(Read(handedToLeader: true), CancellationToken.None));
+        var failure = await Assert.ThrowsAsync<RequestFailedException>(() => _path.ExecuteAsync(Read(handedToLeader: true), CancellationToken.None));
 
-        Assert.Equal(StatusCode.Unavailable, failure.StatusCode);
-        Assert.Contains("is not the leader of position 0 (leader: none yet)", failure.Status.Detail);
+        Assert.Equal(FailureKind.Unavailable, failure.Kind);
+        Assert.Contains("is not the leader of position 0 (leader: none yet)", failure.Message);
         Assert.Equal(0, LeaderWaits());
     }
 

@@ -1,5 +1,6 @@
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+using KvAspire.Node.Errors;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Replication;
 using KvAspire.Node.Storage;
@@ -116,7 +117,7 @@ public sealed class WriteProposerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task When_the_leadership_ends_before_the_entry_commits_each_of_its_writes_fails_as_not_led()
+    public async Task When_the_leadership_ends_before_the_entry_commits_each_of_its_writes_fails_as_unavailable()
     {
         var proposer = new WriteProposer(_raft, _node.Options, _node.Clock);
         var first = proposer.ProposeAsync(Write("a"));
@@ -125,9 +126,11 @@ public sealed class WriteProposerTests : IAsyncLifetime
 
         await _leading.CancelAsync();
 
-        await Assert.ThrowsAsync<NotLeaderException>(() => first.WaitAsync(TimeSpan.FromSeconds(10)));
+        var lost = await Assert.ThrowsAsync<RequestFailedException>(() => first.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal((FailureKind.Unavailable, "this node stopped leading before the entry committed"), (lost.Kind, lost.Message));
         // The next entry finds no leadership to carry and is not proposed.
-        await Assert.ThrowsAsync<NotLeaderException>(() => second.WaitAsync(TimeSpan.FromSeconds(10)));
+        var none = await Assert.ThrowsAsync<RequestFailedException>(() => second.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(none.IsWorthRetrying);
         Assert.Single(_proposed);
     }
 }
