@@ -1,30 +1,45 @@
-using System.Text;
 using Grpc.Core;
-using KvAspire.Driver.Transport;
-using KvAspire.Operations;
+using KvAspire.Driver;
 using dotnet_etcd;
 
 namespace KvAspire.Bench;
 
-/// <summary>The store a benchmark drives: KvAspire through its public API, or etcd through its v3 API.</summary>
+/// <summary>
+/// The store a benchmark drives: KvAspire through its client library, or etcd through its v3 API. Each
+/// call answers the status it ended with (OK, or why not), never throws.
+/// </summary>
 public interface IBenchTarget : IDisposable
 {
-    Task<Reply> CreateAsync(string key, string value);
+    Task<StatusCode> CreateAsync(string key, string value);
 
-    Task<Reply> ReadAsync(string key);
+    Task<StatusCode> ReadAsync(string key);
 
-    Task<Reply> UpdateAsync(string key, string value);
+    Task<StatusCode> UpdateAsync(string key, string value);
 }
 
-public sealed class KvAspireTarget(KvConnection connection) : IBenchTarget
+/// <summary>KvAspire as an app uses it: through <see cref="IKvClient"/>.</summary>
+public sealed class KvAspireTarget(KvClient client) : IBenchTarget
 {
-    public Task<Reply> CreateAsync(string key, string value) => connection.ExecuteAsync(new KvOperation(OperationKind.Create, key, Encoding.UTF8.GetBytes(value)));
+    public Task<StatusCode> CreateAsync(string key, string value) => StatusOf(client.CreateAsync(key, value));
 
-    public Task<Reply> ReadAsync(string key) => connection.ExecuteAsync(new KvOperation(OperationKind.Read, key));
+    public Task<StatusCode> ReadAsync(string key) => StatusOf(client.ReadAsync(key));
 
-    public Task<Reply> UpdateAsync(string key, string value) => connection.ExecuteAsync(new KvOperation(OperationKind.Update, key, Encoding.UTF8.GetBytes(value)));
+    public Task<StatusCode> UpdateAsync(string key, string value) => StatusOf(client.UpdateAsync(key, value));
 
-    public void Dispose() => connection.Dispose();
+    private static async Task<StatusCode> StatusOf(Task call)
+    {
+        try
+        {
+            await call;
+            return StatusCode.OK;
+        }
+        catch (KvException e)
+        {
+            return e.Status;
+        }
+    }
+
+    public void Dispose() => client.Dispose();
 }
 
 /// <summary>
@@ -35,35 +50,33 @@ public sealed class EtcdTarget(string endpoint, TimeSpan timeout) : IBenchTarget
 {
     private readonly EtcdClient _client = new(endpoint.Contains("://", StringComparison.Ordinal) ? endpoint : $"http://{endpoint}");
 
-    public Task<Reply> CreateAsync(string key, string value) => PutAsync(key, value);
+    public Task<StatusCode> CreateAsync(string key, string value) => PutAsync(key, value);
 
-    public Task<Reply> UpdateAsync(string key, string value) => PutAsync(key, value);
+    public Task<StatusCode> UpdateAsync(string key, string value) => PutAsync(key, value);
 
-    public async Task<Reply> ReadAsync(string key)
+    public async Task<StatusCode> ReadAsync(string key)
     {
         try
         {
             var response = await _client.GetAsync(key, deadline: DateTime.UtcNow + timeout);
-            return response.Kvs.Count == 0
-                ? new Reply(StatusCode.NotFound, Error: $"key '{key}' not found", Node: endpoint)
-                : new Reply(StatusCode.OK, Value: response.Kvs[0].Value.Memory, Version: response.Kvs[0].Version, Node: endpoint);
+            return response.Kvs.Count == 0 ? StatusCode.NotFound : StatusCode.OK;
         }
         catch (RpcException e)
         {
-            return new Reply(e.StatusCode, Error: e.Status.Detail, Node: endpoint);
+            return e.StatusCode;
         }
     }
 
-    private async Task<Reply> PutAsync(string key, string value)
+    private async Task<StatusCode> PutAsync(string key, string value)
     {
         try
         {
             await _client.PutAsync(key, value, deadline: DateTime.UtcNow + timeout);
-            return new Reply(StatusCode.OK, Node: endpoint);
+            return StatusCode.OK;
         }
         catch (RpcException e)
         {
-            return new Reply(e.StatusCode, Error: e.Status.Detail, Node: endpoint);
+            return e.StatusCode;
         }
     }
 

@@ -1,5 +1,4 @@
 using Grpc.Core;
-using KvAspire.Driver.Transport;
 
 namespace KvAspire.Bench;
 
@@ -24,8 +23,8 @@ public sealed class Benchmark(IReadOnlyList<IBenchTarget> targets, TextWriter pr
             progress.WriteLine($"preloading {options.Keys:N0} keys of {options.ValueBytes} B");
             var preload = await driver.RunAsync(options.Clients, options.Keys, null, async (ticket, client) =>
             {
-                var reply = await Target(client).CreateAsync(options.KeyPrefix + ticket, value);
-                return reply.Status == StatusCode.AlreadyExists ? reply with { Status = StatusCode.OK } : reply;
+                var status = await Target(client).CreateAsync(options.KeyPrefix + ticket, value);
+                return status == StatusCode.AlreadyExists ? StatusCode.OK : status;
             }, "keys");
             if (preload.Failures.Count > 0)
                 throw new InvalidOperationException($"preload failed: {string.Join(", ", preload.Failures.Select(f => $"{f.Key} {f.Value}"))}");
@@ -33,7 +32,7 @@ public sealed class Benchmark(IReadOnlyList<IBenchTarget> targets, TextWriter pr
 
         var chooser = new KeyChooser(options.Keys, options.Zipfian);
         var randoms = Enumerable.Range(0, options.Clients).Select(c => new Random(c)).ToArray();
-        Task<Reply> Operation(long ticket, int client)
+        Task<StatusCode> Operation(long ticket, int client)
         {
             var random = randoms[client];
             var key = options.KeyPrefix + chooser.Next(random);

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Grpc.Core;
 using HdrHistogram;
-using KvAspire.Driver.Transport;
 
 namespace KvAspire.Bench;
 
@@ -29,10 +28,10 @@ public sealed class LoadDriver(TextWriter progress)
 {
     private const long HighestTrackableTicks = 60L * 1000 * 1000 * 10; // 60 s in 100 ns ticks
 
-    /// <param name="operation">Performs ticket t for caller c; an answer with a non-OK status counts as a failure.</param>
+    /// <param name="operation">Performs ticket t for caller c; a status other than OK counts as a failure.</param>
     /// <param name="maxOps">Tickets to hand out, or null for no limit.</param>
     /// <param name="duration">How long to run, or null to run until the tickets are used.</param>
-    public async Task<LoadReport> RunAsync(int clients, long? maxOps, TimeSpan? duration, Func<long, int, Task<Reply>> operation, string unit)
+    public async Task<LoadReport> RunAsync(int clients, long? maxOps, TimeSpan? duration, Func<long, int, Task<StatusCode>> operation, string unit)
     {
         var tickets = -1L;
         var succeeded = 0L;
@@ -52,13 +51,13 @@ public sealed class LoadDriver(TextWriter progress)
             while (Running(out var ticket))
             {
                 var started = Stopwatch.GetTimestamp();
-                var reply = await operation(ticket, client);
+                var status = await operation(ticket, client);
                 histogram.RecordValue(Math.Min(ToTicks(Stopwatch.GetTimestamp() - started), HighestTrackableTicks));
-                if (reply.IsOk)
+                if (status == StatusCode.OK)
                     Interlocked.Increment(ref succeeded);
                 else
                     lock (failures)
-                        failures[reply.Status] = failures.GetValueOrDefault(reply.Status) + 1;
+                        failures[status] = failures.GetValueOrDefault(status) + 1;
             }
         }
 

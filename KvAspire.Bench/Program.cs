@@ -1,9 +1,7 @@
 using System.Globalization;
-using System.Text;
 using KvAspire.Bench;
 using KvAspire.Cluster;
-using KvAspire.Driver.Transport;
-using KvAspire.Operations;
+using KvAspire.Driver;
 
 using static KvAspire.Bench.BenchCommandLine;
 
@@ -59,8 +57,10 @@ async Task<int> RunAsync(System.CommandLine.ParseResult options)
         return InvalidInput;
     }
 
-    // The ring's layout is learned from the cluster: every call goes straight to its key's leader once known.
-    using var leaders = new LeaderHints();
+    // Through the client library, as an app calls the cluster: by default it learns the ring and sends
+    // each call straight to its key's leader; with --spread, one client per node keeps to it.
+    KvClient Client(IReadOnlyList<string> to, bool routeToLeaders) =>
+        new(new KvClientOptions { Nodes = [.. to], RequestTimeout = timeout, RouteToLeaders = routeToLeaders });
     LoadReport report;
     if (loadCount is { } count)
     {
@@ -69,12 +69,12 @@ async Task<int> RunAsync(System.CommandLine.ParseResult options)
             printer.PrintError("no node to load: give --node host:port or --cluster <cluster.json>");
             return InvalidInput;
         }
-        using var connection = new KvConnection(nodes, timeout, leaders);
+        using var target = new KvAspireTarget(Client(nodes, routeToLeaders: true));
         var prefix = options.GetValue(KeyPrefixOption) ?? $"load-{Guid.NewGuid().ToString("N")[..6]}-";
-        var value = Encoding.UTF8.GetBytes(new string('x', valueSize));
+        var value = new string('x', valueSize);
         Console.Error.WriteLine($"creating {count:N0} keys '{prefix}0'… of {valueSize} B from {clients} clients");
         report = await new LoadDriver(Console.Error).RunAsync(clients, count, null,
-            (ticket, _) => connection.ExecuteAsync(new KvOperation(OperationKind.Create, prefix + ticket, value)), "keys");
+            (ticket, _) => target.CreateAsync(prefix + ticket, value), "keys");
         printer.PrintReport("load", $"{count} creates of {valueSize} B, {clients} clients", report);
         return report.Failures.Count == 0 ? Success : Failed;
     }
@@ -96,8 +96,9 @@ async Task<int> RunAsync(System.CommandLine.ParseResult options)
     switch (options.GetValue(TargetOption))
     {
         case "kvaspire" when nodes.Length > 0:
-            var routing = options.GetValue(SpreadOption) ? null : leaders;
-            targets = nodes.Select(n => (IBenchTarget)new KvAspireTarget(new KvConnection([n], timeout, routing))).ToList();
+            targets = options.GetValue(SpreadOption)
+                ? [.. nodes.Select(n => (IBenchTarget)new KvAspireTarget(Client([n], routeToLeaders: false)))]
+                : [new KvAspireTarget(Client(nodes, routeToLeaders: true))];
             break;
         case "etcd" when endpoints.Length > 0:
             targets = endpoints.Select(e => (IBenchTarget)new EtcdTarget(e, timeout)).ToList();

@@ -2,7 +2,7 @@ using System.CommandLine;
 using KvAspire.Client.Commands;
 using KvAspire.Client.Shell;
 using KvAspire.Cluster;
-using KvAspire.Driver.Transport;
+using KvAspire.Driver;
 
 using static KvAspire.Client.ClientOptions;
 
@@ -51,20 +51,19 @@ async Task<int> RunAsync(ParseResult options)
     }
 
     var parser = new CommandParser(options.GetValue(MaxValueOption) ?? topology?.MaxValueBytes ?? 1024 * 1024);
-    // The ring's layout is learned from the cluster: every call goes straight to its key's leader once known.
-    using var leaders = new LeaderHints();
-    using var connection = new KvConnection(nodes, TimeSpan.FromSeconds(timeout), leaders);
+    // The client library learns the ring from the cluster: every call goes straight to its key's leader once known.
+    using var client = new KvClient(new KvClientOptions { Nodes = nodes, RequestTimeout = TimeSpan.FromSeconds(timeout) });
     var words = options.GetValue(WordsArgument) ?? [];
     var ring = topology is null ? null : new RingReport(topology, printer);
     if (words.Length == 0)
-        return new InteractiveSession(connection, parser, printer, ring, Console.In, TimeSpan.FromSeconds(drain),
+        return new InteractiveSession(client, TimeSpan.FromSeconds(timeout), parser, printer, ring, Console.In, TimeSpan.FromSeconds(drain),
             showPrompt: !Console.IsInputRedirected).Run();
 
     var parsed = parser.ParseWords(words);
     switch (parsed)
     {
         case ParsedInput.Send send:
-            var reply = await connection.ExecuteAsync(send.Command);
+            var reply = await client.ExecuteAsync(send.Command);
             printer.Print(send.Command, reply);
             return ExitCodes.Of(reply);
         case ParsedInput.Invalid invalid:

@@ -1,4 +1,3 @@
-using System.Text;
 using KvAspire.Operations;
 
 namespace KvAspire.Client.Commands;
@@ -10,7 +9,4 @@ public sealed record ConsoleCommand(OperationKind Kind, string Key, string? Valu
 
     /// <summary>How the command is shown beside its answer: the command word and the key.</summary>
     public string Label => $"{Name} {Key}";
-
-    /// <summary>The request the client library sends for it: the value as UTF-8.</summary>
-    public KvOperation ToRequest() => new(Kind, Key, Value is null ? default : Encoding.UTF8.GetBytes(Value), ExpectedVersion);
 }

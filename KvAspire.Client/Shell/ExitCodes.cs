@@ -1,5 +1,5 @@
 using Grpc.Core;
-using KvAspire.Driver.Transport;
+using KvAspire.Client.Commands;
 
 namespace KvAspire.Client.Shell;
 
@@ -11,7 +11,7 @@ public static class ExitCodes
     public const int InvalidInput = 2;
     public const int Unavailable = 3;
 
-    public static int Of(Reply reply) => reply.Status switch
+    public static int Of(ConsoleAnswer reply) => reply.Status switch
     {
         StatusCode.OK => Success,
         StatusCode.NotFound or StatusCode.AlreadyExists or StatusCode.FailedPrecondition or StatusCode.Aborted => OperationFailed,

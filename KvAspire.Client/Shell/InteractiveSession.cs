@@ -1,20 +1,21 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using KvAspire.Client.Commands;
-using KvAspire.Driver.Transport;
+using KvAspire.Driver;
 
 namespace KvAspire.Client.Shell;
 
 /// <summary>
 /// The interactive console. A reader thread shows the menu, reads lines, validates them
 /// and sends valid commands without waiting for their answers; commands on one key still take effect in
-/// the order typed (<see cref="KeyOrderedSender"/>). A receiver thread prints each answer as it arrives,
+/// the order typed (the client library keeps calls on one key in the order made). A receiver thread prints each answer as it arrives,
 /// tagged with the command it answers. After the reader ends (sair/exit/quit or end of input) the
 /// receiver keeps printing answers for the drain time, and until every command sent has its answer,
 /// then the session ends.
 /// </summary>
 public sealed class InteractiveSession(
-    KvConnection connection,
+    KvClient client,
+    TimeSpan requestTimeout,
     CommandParser parser,
     ReplyPrinter printer,
     RingReport? ring,
@@ -25,9 +26,8 @@ public sealed class InteractiveSession(
     /// <summary>Beyond a request's deadline, for its answer to reach the receiver.</summary>
     private static readonly TimeSpan AnswerMargin = TimeSpan.FromSeconds(1);
 
-    private readonly BlockingCollection<(ConsoleCommand Command, Reply Reply, string Tag)> _answers = new();
+    private readonly BlockingCollection<(ConsoleCommand Command, ConsoleAnswer Reply, string Tag)> _answers = new();
     private readonly CancellationTokenSource _readerEnded = new();
-    private readonly KeyOrderedSender _sender = new(connection);
     private long _sent;
     private long _waiting;
 
@@ -44,7 +44,7 @@ public sealed class InteractiveSession(
 
     private void ReadCommands()
     {
-        printer.PrintLine($"KvAspire client: nodes {string.Join(", ", connection.Addresses)}");
+        printer.PrintLine($"KvAspire client: nodes {string.Join(", ", client.Nodes)}");
         printer.PrintLine(CommandParser.Usage);
         while (true)
         {
@@ -90,7 +90,7 @@ public sealed class InteractiveSession(
     private async Task SendAsync(ConsoleCommand command, string tag)
     {
         Interlocked.Increment(ref _waiting);
-        var reply = await _sender.SendAsync(command.ToRequest());
+        var reply = await client.ExecuteAsync(command);
         Interlocked.Decrement(ref _waiting);
         _answers.Add((command, reply, tag));
     }
@@ -112,7 +112,7 @@ public sealed class InteractiveSession(
         // answered, and each answers within its deadline, so one answer follows another within it.
         var readerEnded = Stopwatch.GetTimestamp();
         var lastAnswer = readerEnded;
-        var patience = drain > connection.Timeout + AnswerMargin ? drain : connection.Timeout + AnswerMargin;
+        var patience = drain > requestTimeout + AnswerMargin ? drain : requestTimeout + AnswerMargin;
         while (true)
         {
             var waiting = Volatile.Read(ref _waiting) > 0 || _answers.Count > 0;
@@ -129,6 +129,6 @@ public sealed class InteractiveSession(
         }
     }
 
-    private void Print((ConsoleCommand Command, Reply Reply, string Tag) answer) =>
+    private void Print((ConsoleCommand Command, ConsoleAnswer Reply, string Tag) answer) =>
         printer.Print(answer.Command, answer.Reply, answer.Tag);
 }

@@ -1,6 +1,6 @@
 using Grpc.Core;
+using Grpc.Net.Client;
 using KvAspire.Cluster;
-using KvAspire.Driver.Transport;
 using KvAspire.V1;
 
 namespace KvAspire.Client.Shell;
@@ -40,7 +40,7 @@ public sealed class ReplicaReplacement(ClusterTopology topology, ReplyPrinter pr
             refusals.Clear();
             foreach (var node in others)
             {
-                using var channel = KvConnection.OpenChannel(KvConnection.NormalizeAddress(node.GrpcEndPoint));
+                using var channel = GrpcChannel.ForAddress(node.GrpcUri);
                 try
                 {
                     var reply = await new Admin.AdminClient(channel).ReplaceReplicaAsync(new ReplaceReplicaRequest { Node = name },

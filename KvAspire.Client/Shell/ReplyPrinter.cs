@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using KvAspire.Client.Commands;
-using KvAspire.Driver.Transport;
 using KvAspire.Operations;
 
 namespace KvAspire.Client.Shell;
@@ -22,7 +21,7 @@ public sealed class ReplyPrinter(TextWriter output, TextWriter errors, bool json
     private string? _shownPrompt;
 
     /// <summary>Prints the answer to <paramref name="command"/>; <paramref name="tag"/> names it in the console.</summary>
-    public void Print(ConsoleCommand command, Reply reply, string? tag = null)
+    public void Print(ConsoleCommand command, ConsoleAnswer reply, string? tag = null)
     {
         var text = json ? Json(command, reply, tag) : Text(command, reply, tag);
         WriteLine(json || reply.IsOk ? output : errors, text);
@@ -89,28 +88,28 @@ public sealed class ReplyPrinter(TextWriter output, TextWriter errors, bool json
         }
     }
 
-    private static string Text(ConsoleCommand command, Reply reply, string? tag)
+    private static string Text(ConsoleCommand command, ConsoleAnswer reply, string? tag)
     {
         var prefix = tag is null ? "" : $"[{tag}] ";
         if (!reply.IsOk)
             return $"{prefix}error {reply.Status}: {reply.Error}";
-        var when = DateTimeOffset.FromUnixTimeMilliseconds(reply.TimestampUnixMs).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'");
+        var when = reply.CommittedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'");
         var detail = $"version {reply.Version}, {when}, hops {reply.Hops}";
         return command.Kind switch
         {
-            OperationKind.Read => $"{prefix}{reply.Text} ({detail})",
+            OperationKind.Read => $"{prefix}{reply.Value} ({detail})",
             OperationKind.Delete => $"{prefix}deleted {command.Key} ({detail})",
             _ => $"{prefix}ok {command.Key} ({detail})",
         };
     }
 
-    private static string Json(ConsoleCommand command, Reply reply, string? tag) =>
+    private static string Json(ConsoleCommand command, ConsoleAnswer reply, string? tag) =>
         JsonSerializer.Serialize(new JsonAnswer(
             tag, command.Name, command.Key, reply.IsOk,
             reply.IsOk ? null : reply.Status.ToString(), reply.Error,
-            command.Kind == OperationKind.Read && reply.IsOk ? reply.Text : null,
+            command.Kind == OperationKind.Read && reply.IsOk ? reply.Value : null,
             reply.IsOk ? reply.Version : null,
-            reply.IsOk ? reply.TimestampUnixMs : null,
+            reply.IsOk ? reply.CommittedAt.ToUnixTimeMilliseconds() : null,
             reply.IsOk ? reply.Hops : null,
             reply.Node), JsonOptions);
 

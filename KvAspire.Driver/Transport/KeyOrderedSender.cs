@@ -9,7 +9,7 @@ namespace KvAspire.Driver.Transport;
 /// order they reach it, not the order they were made.) A request whose answer was a timeout may still
 /// take effect after the next one on its key: the client could not tell either way.
 /// </summary>
-public sealed class KeyOrderedSender(KvConnection connection)
+internal sealed class KeyOrderedSender(KvConnection connection)
 {
     private readonly Dictionary<string, Task<Reply>> _lastOfKey = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();

@@ -18,7 +18,7 @@ namespace KvAspire.Driver.Transport;
 /// the client's retry policy, in <see cref="KvClientOptions"/>. With leader hints, the connection asks the nodes for the ring's layout while it is not known, in the
 /// background: requests meanwhile take the usual way (a node forwards them).
 /// </summary>
-public sealed class KvConnection : IDisposable
+internal sealed class KvConnection : IDisposable
 {
     private readonly string[] _addresses;
     private readonly GrpcChannel[] _channels;

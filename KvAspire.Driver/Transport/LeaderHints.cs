@@ -11,7 +11,7 @@ namespace KvAspire.Driver.Transport;
 /// dropped and the request takes the usual way. One instance serves every connection of a client
 /// process, with one channel per leader.
 /// </summary>
-public sealed class LeaderHints : IDisposable
+internal sealed class LeaderHints : IDisposable
 {
     private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new();
     private Known? _known;

@@ -7,7 +7,7 @@ namespace KvAspire.Driver.Transport;
 /// The answer to one request: success with its data, or the status the cluster returned; the node that
 /// was asked, and the leader that executed it when the cluster said.
 /// </summary>
-public sealed record Reply(
+internal sealed record Reply(
     StatusCode Status,
     string? Error = null,
     ReadOnlyMemory<byte> Value = default,

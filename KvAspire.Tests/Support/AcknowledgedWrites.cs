@@ -10,7 +10,7 @@ namespace KvAspire.Tests.Support;
 /// Writers that record every acknowledged write, and the check that all of them are still there. Each
 /// key is created, then updated twice; the value of version v is "v{v}" followed by padding.
 /// </summary>
-public sealed class AcknowledgedWrites(int valueBytes = 16)
+internal sealed class AcknowledgedWrites(int valueBytes = 16)
 {
     private readonly ConcurrentDictionary<string, long> _versions = new();
 
