@@ -7,6 +7,8 @@ using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using KvAspire.Cluster;
 using KvAspire.Node.Api;
 using KvAspire.Node.Configuration;
+using KvAspire.Node.Consensus;
+using KvAspire.Node.Membership;
 using KvAspire.Node.Peers;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Replication;

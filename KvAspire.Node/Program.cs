@@ -6,9 +6,10 @@ using KvAspire.Cluster;
 using KvAspire.Node;
 using KvAspire.Node.Api;
 using KvAspire.Node.Configuration;
+using KvAspire.Node.Consensus;
+using KvAspire.Node.Membership;
 using KvAspire.Node.Peers;
 using KvAspire.Node.Pipeline;
-using KvAspire.Node.Replication;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
 

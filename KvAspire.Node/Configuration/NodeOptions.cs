@@ -47,7 +47,7 @@ public sealed record NodeOptions
 
     /// <summary>
     /// The lowest retransmission timeout of Raft's sockets: a few round trips of a local network, far
-    /// under an election timeout (see <c>Replication/RaftLinkSockets</c>).
+    /// under an election timeout (see <c>Peers/RaftLinkSockets</c>).
     /// </summary>
     public TimeSpan RaftRetransmitFloor { get; init; } = TimeSpan.FromMilliseconds(10);
 

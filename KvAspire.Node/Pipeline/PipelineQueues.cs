@@ -6,7 +6,7 @@ namespace KvAspire.Node.Pipeline;
 /// <summary>
 /// F3, the committed order's queue, bounded by <see cref="NodeOptions.CommittedQueueCapacity"/> (<c>QueueCapacity</c>; a full queue makes its writer,
 /// the state machine, wait: Raft then applies no further until the worker catches up), with one reader,
-/// which keeps the order. Only <see cref="Replication.CommittedOrder"/> writes it: committed writes, reads
+/// which keeps the order. Only the committed order (<c>Consensus/CommittedOrder</c>) writes it: committed writes, reads
 /// at their place among them, and snapshot markers, to the map. (F2, the durable log, takes Raft's entries
 /// as they are appended, before they commit: <see cref="LogWorker"/>.)
 /// </summary>

@@ -1,6 +1,7 @@
 using DotNext.Net.Cluster.Consensus.Raft;
 using KvAspire.Node.Concurrency;
 using KvAspire.Node.Configuration;
+using KvAspire.Node.Consensus;
 using KvAspire.Node.Errors;
 using KvAspire.Node.Peers;
 

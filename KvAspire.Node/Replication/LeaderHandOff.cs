@@ -3,6 +3,7 @@ using DotNext.Net.Cluster.Consensus.Raft;
 using Grpc.Core;
 using KvAspire.Node.Concurrency;
 using KvAspire.Node.Configuration;
+using KvAspire.Node.Consensus;
 using KvAspire.Node.Errors;
 using KvAspire.Node.Peers;
 using KvAspire.Node.Pipeline;

@@ -3,6 +3,7 @@ using DotNext.Net.Cluster;
 using DotNext.Net.Cluster.Consensus.Raft;
 using KvAspire.Cluster;
 using KvAspire.Node.Configuration;
+using KvAspire.Node.Consensus;
 using KvAspire.Node.Errors;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Telemetry;

@@ -1,6 +1,7 @@
 using DotNext.Net.Cluster.Consensus.Raft;
 using KvAspire.Cluster;
 using KvAspire.Node.Configuration;
+using KvAspire.Node.Consensus;
 using KvAspire.Node.Peers;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Replication;

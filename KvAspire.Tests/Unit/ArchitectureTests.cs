@@ -19,7 +19,8 @@ public sealed class ArchitectureTests
     private static readonly string[][] NodeLayers =
     [
         ["Api"],
-        ["Ring", "Replication"],
+        ["Ring", "Replication", "Membership"],
+        ["Consensus"],
         ["Peers"],
         ["Pipeline"],
         ["Storage", "Concurrency"],

@@ -1,5 +1,5 @@
 using DotNext.Net.Cluster.Consensus.Raft.Membership;
-using KvAspire.Node.Replication;
+using KvAspire.Node.Membership;
 using KvAspire.Tests.Support;
 using Microsoft.AspNetCore.Connections;
 

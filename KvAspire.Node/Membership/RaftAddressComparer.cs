@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Connections;
 
-namespace KvAspire.Node.Replication;
+namespace KvAspire.Node.Membership;
 
 /// <summary>Two Raft addresses are one member when their URIs are equal (host case aside).</summary>
 public sealed class RaftAddressComparer : IEqualityComparer<UriEndPoint>

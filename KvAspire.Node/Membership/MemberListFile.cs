@@ -5,7 +5,7 @@ using DotNext.Net.Cluster.Consensus.Raft.Membership;
 using KvAspire.Node.Storage;
 using Microsoft.AspNetCore.Connections;
 
-namespace KvAspire.Node.Replication;
+namespace KvAspire.Node.Membership;
 
 /// <summary>
 /// The Raft group's membership as this node last applied it, in <c>raft/members</c>: DotNext's persistent

@@ -5,7 +5,7 @@ using System.Text.Json;
 using KvAspire.Cluster;
 using KvAspire.Groups;
 
-namespace KvAspire.Node.Replication;
+namespace KvAspire.Node.Membership;
 
 /// <summary>
 /// While a node with an empty data directory asks its peers whether their group holds writes (before its

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using KvAspire.Node.Storage;
 
-namespace KvAspire.Node.Replication;
+namespace KvAspire.Node.Consensus;
 
 /// <summary>
 /// Where DotNext's log lives. <c>log.X</c> is the durable copy of the Raft log, so DotNext's own is kept in

@@ -2,7 +2,7 @@ using System.Net;
 using KvAspire.Cluster;
 using Microsoft.AspNetCore.Connections;
 
-namespace KvAspire.Node.Replication;
+namespace KvAspire.Node.Consensus;
 
 /// <summary>
 /// The Raft group this node belongs to: the replicas of its ring position, each reached for Raft at

@@ -1,11 +1,12 @@
 using System.Diagnostics.Metrics;
 using DotNext.Net.Cluster.Consensus.Raft;
 using KvAspire.Groups;
+using KvAspire.Node.Consensus;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Telemetry;
 using Microsoft.AspNetCore.Connections;
 
-namespace KvAspire.Node.Replication;
+namespace KvAspire.Node.Membership;
 
 /// <summary>
 /// Who leads this node's position, as this node sees it: logged at each change, published as metrics

@@ -1,10 +1,11 @@
 using System.Security.Cryptography;
 using KvAspire.Groups;
 using KvAspire.Node.Configuration;
+using KvAspire.Node.Consensus;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
 
-namespace KvAspire.Node.Replication;
+namespace KvAspire.Node.Membership;
 
 /// <summary>
 /// Who this node is in its Raft group: the Raft address it answers at, kept in <c>member</c> in the data

@@ -8,7 +8,7 @@ using KvAspire.Node.Telemetry;
 
 using RaftEntry = DotNext.Net.Cluster.Consensus.Raft.StateMachine.LogEntry;
 
-namespace KvAspire.Node.Replication;
+namespace KvAspire.Node.Consensus;
 
 /// <summary>
 /// Owns the committed order, the one entrance to F3: Raft hands over each committed entry here (already

@@ -4,7 +4,7 @@ using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Storage;
 
-namespace KvAspire.Node.Replication;
+namespace KvAspire.Node.Consensus;
 
 /// <summary>
 /// DotNext's write-ahead log kept in memory, with <c>log.X</c> as its durable copy (F2, <see cref="LogWorker"/>):

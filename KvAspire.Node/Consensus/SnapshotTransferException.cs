@@ -1,4 +1,4 @@
-namespace KvAspire.Node.Replication;
+namespace KvAspire.Node.Consensus;
 
 /// <summary>
 /// The leader's snapshot did not arrive whole. Unlike a committed entry that cannot be applied, it

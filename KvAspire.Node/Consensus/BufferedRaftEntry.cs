@@ -1,7 +1,7 @@
 using DotNext.IO;
 using DotNext.Net.Cluster.Consensus.Raft;
 
-namespace KvAspire.Node.Replication;
+namespace KvAspire.Node.Consensus;
 
 /// <summary>
 /// A Raft entry whose body is in memory, so that DotNext's log and F2 can both read it (an entry arriving

@@ -1,7 +1,8 @@
 using DotNext.Net.Cluster.Consensus.Raft;
+using KvAspire.Node.Consensus;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace KvAspire.Node.Replication;
+namespace KvAspire.Node.Membership;
 
 /// <summary>
 /// Owns what "ready" means for a node (its <c>/health</c>, beside <c>/alive</c>): its position's group has

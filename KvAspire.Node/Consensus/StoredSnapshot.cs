@@ -2,7 +2,7 @@ using DotNext.IO;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using KvAspire.Node.Storage;
 
-namespace KvAspire.Node.Replication;
+namespace KvAspire.Node.Consensus;
 
 /// <summary>
 /// A <c>snap.X</c> as Raft sees it: the state after entry <see cref="Index"/>, sent as the file's bytes to
