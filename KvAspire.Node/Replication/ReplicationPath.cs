@@ -125,8 +125,8 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, Committe
         catch (Exception e) when (e is LeaderOperationException or TimeoutException or OperationCanceledException
                                    && !cancellationToken.IsCancellationRequested)
         {
-            // No quorum answered the heartbeat round, or leadership ended during it (both found by the
-            // flaky-links nemesis; the second escaped as UNKNOWN): the follower retries.
+            // No quorum answered the heartbeat round, or leadership ended during it: both pass, and the
+            // follower asks again.
             throw Unavailable($"{group.Self.Name} could not confirm it leads position {group.Self.Position}: {e.Message}; retry");
         }
         if (leading.IsCancellationRequested)
