@@ -1,4 +1,3 @@
-
 namespace KvAspire.Driver.Aspire;
 
 /// <summary>

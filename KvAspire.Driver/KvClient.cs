@@ -8,9 +8,9 @@ namespace KvAspire.Driver;
 /// <summary>
 /// The client library's <see cref="IKvClient"/>: one gRPC channel per node for the client's lifetime,
 /// straight to each position's leader once it has learned the ring's layout from the cluster (leader
-/// hints), retries across nodes
-/// with the same request id, calls on one key in the order made (<see cref="KeyOrderedSender"/>), a
-/// deadline per call, and a span and metrics per call (<see cref="KvClientTelemetry"/>).
+/// hints), retries across nodes with the same request id, calls on one key in the order made
+/// (<see cref="KeyOrderedSender"/>), a deadline per call, and a span and metrics per call
+/// (<see cref="KvClientTelemetry"/>).
 /// </summary>
 public sealed class KvClient : IKvClient, IDisposable
 {

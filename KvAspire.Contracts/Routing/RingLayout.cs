@@ -27,10 +27,14 @@ public sealed record RingLayout(int IdBits, int Positions, IReadOnlyList<RingMem
     /// <exception cref="FormatException">The layout a node answered cannot be a ring: the message says why.</exception>
     public static RingLayout FromMessage(Layout message)
     {
-        if (message.IdBits is < 1 or > 64)
-            throw new FormatException($"the layout's identifiers have {message.IdBits} bits; 1 to 64 make a ring");
-        if (message.Positions < 1 || (message.IdBits < 32 && message.Positions > 1 << message.IdBits))
-            throw new FormatException($"the layout has {message.Positions} positions for {message.IdBits}-bit identifiers");
+        try
+        {
+            _ = new RingMath(message.IdBits, message.Positions);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new FormatException($"the layout ({message.IdBits}-bit identifiers, {message.Positions} positions) is not a ring: {e.Message}", e);
+        }
         foreach (var node in message.Nodes)
         {
             if (node.Position < 0 || node.Position >= message.Positions || string.IsNullOrEmpty(node.GrpcEndpoint))

@@ -15,8 +15,9 @@ namespace KvAspire.Driver.Transport;
 /// applied at most once; when all are, the round is repeated after a growing pause, for a while. When there
 /// are other nodes to try, a node that does not answer within the attempt timeout (frozen, or cut off)
 /// counts as unavailable; the deadline it was given stops its own work for the call too. The numbers are
-/// the client's retry policy, in <see cref="KvClientOptions"/>. With leader hints, the connection asks the nodes for the ring's layout while it is not known, in the
-/// background: requests meanwhile take the usual way (a node forwards them).
+/// the client's retry policy, in <see cref="KvClientOptions"/>. With leader hints, the connection asks
+/// the nodes for the ring's layout while it is not known, in the background: requests meanwhile take the
+/// usual way (a node forwards them).
 /// </summary>
 internal sealed class KvConnection : IDisposable
 {
@@ -121,9 +122,9 @@ internal sealed class KvConnection : IDisposable
                     leaders.Adopt(RingLayout.FromMessage(await call));
                     return;
                 }
-                catch (Exception e) when (e is RpcException or FormatException)
+                catch (Exception e) when (e is RpcException or FormatException or ObjectDisposedException)
                 {
-                    // The next node may answer.
+                    // The next node may answer (or the client is being disposed).
                 }
             }
         }

@@ -11,16 +11,6 @@ public static class StatusMapping
     public static RpcException ToRpcException(OperationResult result) =>
         new(new Status(ResultStatus.ToStatusCode(result.Code), result.Detail ?? result.Code.ToString()));
 
-    public static StatusCode ToStatusCode(FailureKind kind) => kind switch
-    {
-        FailureKind.Unavailable => StatusCode.Unavailable,
-        FailureKind.DeadlineExceeded => StatusCode.DeadlineExceeded,
-        FailureKind.Cancelled => StatusCode.Cancelled,
-        FailureKind.InvalidArgument => StatusCode.InvalidArgument,
-        FailureKind.Overloaded => StatusCode.ResourceExhausted,
-        _ => StatusCode.Internal,
-    };
-
     public static RpcException ToRpcException(RequestFailedException failure) =>
-        new(new Status(ToStatusCode(failure.Kind), failure.Message));
+        new(new Status(FailureStatus.ToStatusCode(failure.Kind), failure.Message));
 }

@@ -11,13 +11,6 @@ public static class PeerStatus
     public static OperationResult? AsResult(StatusCode status, string detail) =>
         ResultStatus.ToResultCode(status) is { } code ? new OperationResult(code, Detail: detail) : null;
 
-    public static RequestFailedException AsFailure(StatusCode status, string detail, Exception? inner = null) => new(status switch
-    {
-        StatusCode.Unavailable => FailureKind.Unavailable,
-        StatusCode.DeadlineExceeded => FailureKind.DeadlineExceeded,
-        StatusCode.Cancelled => FailureKind.Cancelled,
-        StatusCode.InvalidArgument or StatusCode.OutOfRange => FailureKind.InvalidArgument,
-        StatusCode.ResourceExhausted => FailureKind.Overloaded,
-        _ => FailureKind.Internal,
-    }, detail, inner);
+    public static RequestFailedException AsFailure(StatusCode status, string detail, Exception? inner = null) =>
+        new(FailureStatus.ToKind(status), detail, inner);
 }
