@@ -10,6 +10,7 @@ using KvAspire.Node.Consensus;
 using KvAspire.Node.Membership;
 using KvAspire.Node.Peers;
 using KvAspire.Node.Pipeline;
+using KvAspire.Node.Ring;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
 
@@ -66,6 +67,7 @@ var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KvA
 // from a map that is not yet whole.
 try
 {
+    KeyPlacementRecord.Check(dataDirectory, topology.PlacementTags);
     var recovered = Recovery.Run(dataDirectory, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KvAspire.Node.Recovery"));
     app.Services.GetRequiredService<NodeStartup>().Recovered = recovered;
     app.Services.GetRequiredService<NodeTelemetry>().RecordRecovery(recovered.Duration);

@@ -16,16 +16,19 @@ public sealed class RingReport(ClusterTopology topology, ReplyPrinter printer)
 
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(1) };
 
-    private readonly RingMath _ring = new(topology.IdBits, topology.Positions);
+    private readonly RingMath _ring = new(topology.IdBits, topology.Positions, topology.PlacementTags);
 
     public int WhereIs(string key)
     {
         var id = _ring.KeyId(key);
         var owner = _ring.Owner(id);
         var nodes = NodesOf(owner);
+        // With placement tags, the part of the key the ring hashed, when it is not the whole key.
+        var placedBy = _ring.PlacementTags && RingMath.PlacementPart(key) is var part && part != key ? part : null;
         printer.PrintResult(
-            $"{key}: id {Hex(id)} ({id}), owner position {owner}: {string.Join(", ", nodes.Select(n => $"{n.Name} {n.GrpcEndPoint}"))}",
-            new { command = "whereis", key, keyId = Hex(id), owner, nodes = nodes.Select(n => n.Name) });
+            $"{key}: id {Hex(id)} ({id}){(placedBy is null ? "" : $", placed by its tag {{{placedBy}}}")}, owner position {owner}: " +
+            string.Join(", ", nodes.Select(n => $"{n.Name} {n.GrpcEndPoint}")),
+            new { command = "whereis", key, keyId = Hex(id), placedBy, owner, nodes = nodes.Select(n => n.Name) });
         return ExitCodes.Success;
     }
 

@@ -27,6 +27,7 @@ public sealed record NodeInfo(string Name, int Position, int Replica, string Hos
 /// <summary>
 /// The validated contents of <c>cluster.json</c>: an immutable value, replaced whole, never edited.
 /// </summary>
+/// <param name="PlacementTags">Keys with a <c>{tag}</c> are placed by the tag (<see cref="Routing.RingMath.PlacementPart"/>); fixed for a ring's life.</param>
 public sealed record ClusterTopology(
     string SourcePath,
     int IdBits,
@@ -36,7 +37,8 @@ public sealed record ClusterTopology(
     int MaxValueBytes,
     int QueueCapacity,
     int ElectionTimeoutMs,
-    IReadOnlyList<NodeInfo> Nodes)
+    IReadOnlyList<NodeInfo> Nodes,
+    bool PlacementTags = false)
 {
     public const int MaxKeyBytes = 1024;
 

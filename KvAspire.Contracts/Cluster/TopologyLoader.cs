@@ -53,6 +53,7 @@ public static class TopologyLoader
             var maxValueBytes = fields.Int(cluster, "MaxValueBytes", SectionName, defaultValue: 1024 * 1024);
             var queueCapacity = fields.Int(cluster, "QueueCapacity", SectionName, defaultValue: 8192);
             var electionTimeoutMs = fields.Int(cluster, "ElectionTimeoutMs", SectionName, defaultValue: 600);
+            var placementTags = fields.Bool(cluster, "PlacementTags", SectionName, defaultValue: false);
 
             if (!cluster.TryGetProperty("Nodes", out var nodesElement) || nodesElement.ValueKind != JsonValueKind.Array)
                 throw new TopologyException($"{sourcePath}: {SectionName}.Nodes is missing or not an array");
@@ -75,7 +76,7 @@ public static class TopologyLoader
             }
 
             var topology = new ClusterTopology(sourcePath, idBits, replicas, snapshotSeconds, dataDirectory,
-                maxValueBytes, queueCapacity, electionTimeoutMs, NumberReplicas(nodes));
+                maxValueBytes, queueCapacity, electionTimeoutMs, NumberReplicas(nodes), placementTags);
             Validate(topology);
             return topology;
         }
@@ -179,6 +180,15 @@ public static class TopologyLoader
             if (value.ValueKind != JsonValueKind.String)
                 throw new TopologyException($"{sourcePath}: {where}.{name} must be a string, not {value.GetRawText()}");
             return value.GetString()!;
+        }
+
+        public bool Bool(JsonElement parent, string name, string where, bool defaultValue)
+        {
+            if (!parent.TryGetProperty(name, out var value))
+                return defaultValue;
+            if (value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                throw new TopologyException($"{sourcePath}: {where}.{name} must be true or false, not {value.GetRawText()}");
+            return value.GetBoolean();
         }
 
         public string? OptionalString(JsonElement parent, string name, string where) =>

@@ -8,18 +8,19 @@ public readonly record struct RingMember(string Name, int Position, string GrpcE
 
 /// <summary>
 /// The ring as a client needs it, and as a node serves it (<c>ClusterInfo.GetLayout</c>): the identifier
-/// space and the positions (for <see cref="RingMath"/>), and which node serves which position.
+/// space, the positions and how keys are placed (for <see cref="RingMath"/>), and which node serves which position.
 /// </summary>
-public sealed record RingLayout(int IdBits, int Positions, IReadOnlyList<RingMember> Members)
+public sealed record RingLayout(int IdBits, int Positions, IReadOnlyList<RingMember> Members, bool PlacementTags = false)
 {
     public static RingLayout Of(ClusterTopology topology) =>
-        new(topology.IdBits, topology.Positions, [.. topology.Nodes.Select(n => new RingMember(n.Name, n.Position, n.GrpcEndPoint))]);
+        new(topology.IdBits, topology.Positions, [.. topology.Nodes.Select(n => new RingMember(n.Name, n.Position, n.GrpcEndPoint))],
+            topology.PlacementTags);
 
-    public RingMath Ring() => new(IdBits, Positions);
+    public RingMath Ring() => new(IdBits, Positions, PlacementTags);
 
     public Layout ToMessage()
     {
-        var message = new Layout { IdBits = IdBits, Positions = Positions };
+        var message = new Layout { IdBits = IdBits, Positions = Positions, PlacementTags = PlacementTags };
         message.Nodes.AddRange(Members.Select(m => new LayoutNode { Name = m.Name, Position = m.Position, GrpcEndpoint = m.GrpcEndPoint }));
         return message;
     }
@@ -40,6 +41,7 @@ public sealed record RingLayout(int IdBits, int Positions, IReadOnlyList<RingMem
             if (node.Position < 0 || node.Position >= message.Positions || string.IsNullOrEmpty(node.GrpcEndpoint))
                 throw new FormatException($"the layout's node '{node.Name}' serves position {node.Position} at '{node.GrpcEndpoint}'; there are {message.Positions} positions");
         }
-        return new(message.IdBits, message.Positions, [.. message.Nodes.Select(n => new RingMember(n.Name, n.Position, n.GrpcEndpoint))]);
+        return new(message.IdBits, message.Positions, [.. message.Nodes.Select(n => new RingMember(n.Name, n.Position, n.GrpcEndpoint))],
+            message.PlacementTags);
     }
 }

@@ -9,13 +9,15 @@ namespace KvAspire.Routing;
 /// Position i has ring id (2^m − 1) − i·⌊2^m / N⌋, so position 0 has the highest id and ids fall as i
 /// grows. The owner of identifier k is the position with the smallest ring id ≥ k: position i owns
 /// (id(i+1), id(i)], and the last position also owns everything from 0 up to its id (the wrap-around
-/// range). 2^m is computed in 128 bits, where m = 64 would overflow.
+/// range). 2^m is computed in 128 bits, where m = 64 would overflow. With placement tags, a key's
+/// identifier is that of its <c>{tag}</c> (<see cref="PlacementPart"/>), so keys that share a tag share a
+/// position.
 /// </summary>
 public sealed class RingMath
 {
     private readonly UInt128 _step;
 
-    public RingMath(int idBits, int positions)
+    public RingMath(int idBits, int positions, bool placementTags = false)
     {
         if (idBits is < 1 or > 64)
             throw new ArgumentOutOfRangeException(nameof(idBits), idBits, "identifiers have 1 to 64 bits");
@@ -24,11 +26,15 @@ public sealed class RingMath
             throw new ArgumentOutOfRangeException(nameof(positions), positions, $"1 to 2^{idBits} positions fit the ring");
         IdBits = idBits;
         Positions = positions;
+        PlacementTags = placementTags;
         MaxId = (ulong)(space - 1);
         _step = space / (uint)positions;
     }
 
     public int IdBits { get; }
+
+    /// <summary>Whether a key is placed by its <c>{tag}</c> when it has one, rather than by the whole key.</summary>
+    public bool PlacementTags { get; }
 
     /// <summary>N, the number of positions.</summary>
     public int Positions { get; }
@@ -43,13 +49,30 @@ public sealed class RingMath
         return MaxId - (ulong)((uint)position * _step);
     }
 
-    /// <summary>(first 8 bytes of SHA-1(UTF-8 key), big-endian) &gt;&gt; (64 − m).</summary>
+    /// <summary>
+    /// (first 8 bytes of SHA-1(UTF-8 placed part), big-endian) &gt;&gt; (64 − m), where the placed part is the
+    /// whole key, or its tag with placement tags.
+    /// </summary>
     public ulong KeyId(string key)
     {
         Span<byte> hash = stackalloc byte[SHA1.HashSizeInBytes];
-        var utf8 = Encoding.UTF8.GetBytes(key);
+        var utf8 = Encoding.UTF8.GetBytes(PlacementTags ? PlacementPart(key) : key);
         SHA1.HashData(utf8, hash);
         return BinaryPrimitives.ReadUInt64BigEndian(hash) >> (64 - IdBits);
+    }
+
+    /// <summary>
+    /// The part of <paramref name="key"/> a ring with placement tags hashes, as Redis Cluster does: between
+    /// the first <c>{</c> and the first <c>}</c> after it, when that is not empty; otherwise the whole key.
+    /// <c>user:{42}:cart</c> and <c>{42}:orders</c> are both placed by <c>42</c>; <c>a{}b</c> by itself.
+    /// </summary>
+    public static string PlacementPart(string key)
+    {
+        var open = key.IndexOf('{', StringComparison.Ordinal);
+        if (open < 0)
+            return key;
+        var close = key.IndexOf('}', open + 1);
+        return close > open + 1 ? key[(open + 1)..close] : key;
     }
 
     /// <summary>The position with the smallest ring id ≥ <paramref name="id"/>.</summary>

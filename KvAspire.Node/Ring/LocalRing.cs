@@ -11,7 +11,7 @@ public sealed class LocalRing
 {
     public LocalRing(ClusterTopology topology, NodeInfo self)
     {
-        Ids = new RingMath(topology.IdBits, topology.Positions);
+        Ids = new RingMath(topology.IdBits, topology.Positions, topology.PlacementTags);
         Position = self.Position;
         Fingers = new FingerTable(self.Position, topology.Positions);
         NodesByPosition = topology.Nodes.GroupBy(n => n.Position).OrderBy(g => g.Key)

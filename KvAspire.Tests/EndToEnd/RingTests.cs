@@ -17,14 +17,14 @@ public sealed class RingTests : IAsyncLifetime
 
     private readonly TempDirectory _directory = new();
     private readonly OtlpTraceReceiver _traces = new();
-    private readonly RingMath _ring = new(64, Positions);
+    private readonly RingMath _ring = new(64, Positions, placementTags: true);
     private TestTopology _topology = null!;
     private NodeProcess[] _nodes = [];
     private KvConnection[] _connections = [];
 
     public async Task InitializeAsync()
     {
-        _topology = TestTopology.Ring(_directory, Positions);
+        _topology = TestTopology.Ring(_directory, Positions, placementTags: true);
         _nodes = await LocalCluster.StartAllAsync(_topology, _topology.Nodes, n => _traces.EnvironmentFor(n.Name));
         _connections = _topology.Nodes.Select(n => new KvConnection([n.GrpcEndPoint], TimeSpan.FromSeconds(10))).ToArray();
     }
@@ -93,6 +93,29 @@ public sealed class RingTests : IAsyncLifetime
 
         foreach (var key in keys)
             Assert.Equal([_topology.Nodes[_ring.OwnerOfKey(key)]], _topology.NodesWhoseLogsContain(key));
+    }
+
+    [Fact]
+    public async Task Keys_that_share_a_tag_live_on_one_position_and_a_client_that_learned_the_ring_goes_straight_there()
+    {
+        // This ring places by tags: only the part in braces is hashed, so the three keys share a position
+        // that hashing each whole key would not give them all.
+        string[] keys = ["{basket-7}:items", "{basket-7}:owner", "orders:{basket-7}"];
+        var owner = _ring.OwnerOfKey("basket-7");
+        Assert.All(keys, key => Assert.Equal(owner, _ring.OwnerOfKey(key)));
+        Assert.Contains(keys, key => new RingMath(64, Positions).OwnerOfKey(key) != owner);
+
+        using var client = new KvClient(new KvClientOptions { Nodes = [_topology.Nodes[(owner + 1) % Positions].GrpcEndPoint] });
+        foreach (var key in keys)
+            await client.CreateAsync(key, $"value of {key}");
+        await Wait.UntilAsync(async () => (await client.ReadAsync(keys[0])).Hops == 0, TimeSpan.FromSeconds(10),
+            "a read of a tagged key straight from its owner, once the client has learned the ring");
+        foreach (var key in keys)
+        {
+            var read = await client.ReadAsync(key);
+            Assert.Equal((0, KvConnection.NormalizeAddress(_topology.Nodes[owner].GrpcEndPoint)), (read.Hops, read.Node));
+            Assert.Equal([_topology.Nodes[owner]], _topology.NodesWhoseLogsContain(key));
+        }
     }
 
     [Fact]

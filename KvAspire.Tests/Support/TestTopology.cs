@@ -60,7 +60,7 @@ public sealed class TestTopology
         Ring(directory, 1, maxValueBytes, snapshotIntervalSeconds);
 
     public static TestTopology Ring(TempDirectory directory, int positions, int maxValueBytes = 1024 * 1024,
-        int snapshotIntervalSeconds = 30, int replicas = 1)
+        int snapshotIntervalSeconds = 30, int replicas = 1, bool placementTags = false)
     {
         var ports = TestPorts.Take(2 * positions * replicas);
         var nodes = Enumerable.Range(0, positions * replicas).Select(n =>
@@ -73,7 +73,7 @@ public sealed class TestTopology
             $$"""    { "Name": "{{n.Name}}", "Position": {{n.Position}}, "Host": "127.0.0.1", "GrpcPort": {{n.GrpcPort}}, "RaftPort": {{n.RaftPort}} }"""));
         File.WriteAllText(path, $$"""
             { "Cluster": { "IdBits": 64, "Replicas": {{replicas}}, "DataDirectory": "data", "MaxValueBytes": {{maxValueBytes}},
-              "SnapshotIntervalSeconds": {{snapshotIntervalSeconds}},
+              "SnapshotIntervalSeconds": {{snapshotIntervalSeconds}}, "PlacementTags": {{(placementTags ? "true" : "false")}},
               "Nodes": [
             {{entries}}
               ] } }

@@ -43,7 +43,8 @@ public sealed class LeaderHintsTests : IDisposable
 
         var back = RingLayout.FromMessage(layout.ToMessage());
 
-        Assert.Equal((layout.IdBits, layout.Positions), (back.IdBits, back.Positions));
+        Assert.Equal((layout.IdBits, layout.Positions, layout.PlacementTags), (back.IdBits, back.Positions, back.PlacementTags));
+        Assert.True(RingLayout.FromMessage((layout with { PlacementTags = true }).ToMessage()).Ring().PlacementTags);
         Assert.Equal(layout.Members, back.Members);
         var outside = layout.ToMessage();
         outside.Nodes[0].Position = 2;

@@ -31,6 +31,33 @@ public sealed class RingMathTests
     }
 
     [Theory]
+    [InlineData("{user1000}.following", "user1000")]
+    [InlineData("user:{42}:cart", "42")]
+    [InlineData("foo{}{bar}", "foo{}{bar}")]
+    [InlineData("foo{{bar}}zap", "{bar")]
+    [InlineData("foo{bar}{zap}", "bar")]
+    [InlineData("{", "{")]
+    [InlineData("no-tag}", "no-tag}")]
+    [InlineData("{é}", "é")]
+    public void A_tag_is_what_lies_between_the_first_open_brace_and_the_first_close_brace_after_it(string key, string placed)
+    {
+        Assert.Equal(placed, RingMath.PlacementPart(key));
+    }
+
+    [Fact]
+    public void With_placement_tags_a_key_is_placed_by_its_tag_and_without_them_by_the_whole_key()
+    {
+        var tags = new RingMath(64, 16, placementTags: true);
+        var wholeKeys = new RingMath(64, 16);
+
+        Assert.Equal(wholeKeys.KeyId("abc"), tags.KeyId("x{abc}y"));
+        Assert.Equal(wholeKeys.KeyId("plain"), tags.KeyId("plain"));
+        Assert.NotEqual(wholeKeys.KeyId("x{abc}y"), tags.KeyId("x{abc}y"));
+        Assert.Single(Enumerable.Range(0, 100).Select(i => tags.OwnerOfKey($"{{order-9}}:{i}")).Distinct());
+        Assert.True(Enumerable.Range(0, 100).Select(i => wholeKeys.OwnerOfKey($"{{order-9}}:{i}")).Distinct().Count() > 1);
+    }
+
+    [Theory]
     [InlineData(15UL, 0)]
     [InlineData(11UL, 0)]
     [InlineData(10UL, 1)]

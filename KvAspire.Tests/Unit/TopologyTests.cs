@@ -37,6 +37,16 @@ public sealed class TopologyTests
         Assert.Equal(64, topology.IdBits);
         Assert.Equal(1024 * 1024, topology.MaxValueBytes);
         Assert.Equal("data", topology.DataDirectory);
+        Assert.False(topology.PlacementTags);
+    }
+
+    [Fact]
+    public void Placement_tags_are_switched_on_by_true_and_anything_but_a_boolean_is_refused()
+    {
+        Assert.True(TopologyLoader.Parse(Valid.Replace("\"DataDirectory\": \"d\",", "\"DataDirectory\": \"d\", \"PlacementTags\": true,"), "c.json").PlacementTags);
+        var refused = Assert.Throws<TopologyException>(() =>
+            TopologyLoader.Parse(Valid.Replace("\"DataDirectory\": \"d\",", "\"DataDirectory\": \"d\", \"PlacementTags\": \"yes\","), "c.json"));
+        Assert.Contains("Cluster.PlacementTags must be true or false", refused.Message);
     }
 
     [Fact]
