@@ -1,7 +1,8 @@
 # Sourced by the bench scripts: builds KvAspire in Release, starts the nodes of one topology on loopback
 # in a temporary directory (by default one position × 3 replicas: one Raft group, like a 3-member etcd)
 # and waits until each knows its leader. Sets: root, work, topology, node_dll, bench_dll, pids (killed,
-# and the directory removed, on exit), leader (host:port of the first group's leader).
+# and the directory removed, on exit), leader (host:port of the first group's leader); find_member_pids
+# then sets leader_pid and follower_pid (one of the others).
 # KVASPIRE_TOPOLOGY=<cluster.json> runs another topology; a script may set topology_json to its own.
 # With on_hosts=1 (bench/hosts.sh up first), node i runs in namespace kvh<i> and the status checks and
 # clients (in_clients) in kvsw.
@@ -66,4 +67,15 @@ start_group() {
     done
   done
   echo "leader of position 0: $leader"
+}
+
+# Sets leader_pid to the process of the node at $leader and follower_pid to one of the others'.
+find_member_pids() {
+  local node name host grpc http position i=0
+  leader_pid=""; follower_pid=""
+  for node in "${nodes[@]}"; do
+    read -r name host grpc http position <<<"$node"
+    if [ "$host:$grpc" = "$leader" ]; then leader_pid=${pids[$i]}; else follower_pid=${pids[$i]}; fi
+    i=$((i + 1))
+  done
 }

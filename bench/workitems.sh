@@ -12,12 +12,7 @@ set -euo pipefail
 export PATH="$PATH:$HOME/.dotnet/tools"
 source "$(dirname "$0")/group.sh"
 start_group
-i=0; leader_pid=""; follower_pid=""
-for node in "${nodes[@]}"; do
-  read -r name host grpc http position <<<"$node"
-  if [ "$host:$grpc" = "$leader" ]; then leader_pid=${pids[$i]}; else follower_pid=${pids[$i]}; fi
-  i=$((i + 1))
-done
+find_member_pids
 echo "leader $leader pid $leader_pid, a follower pid $follower_pid"
 dotnet "$bench_dll" --node "$leader" --workload write --clients 1 --keys 2000 --value-size 256 --duration 4 --warmup 2 bench >/dev/null 2>&1
 for pid in $leader_pid $follower_pid; do

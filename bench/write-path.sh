@@ -18,12 +18,7 @@ set -euo pipefail
 export PATH="$PATH:$HOME/.dotnet/tools"
 source "$(dirname "$0")/group.sh"
 start_group
-i=0; leader_pid=""; follower_pid=""
-for node in "${nodes[@]}"; do
-  read -r name host grpc http position <<<"$node"
-  if [ "$host:$grpc" = "$leader" ]; then leader_pid=${pids[$i]}; else follower_pid=${pids[$i]}; fi
-  i=$((i + 1))
-done
+find_member_pids
 load=(--node "$leader" --workload write --clients 1 --keys 2000 --value-size 256)
 dotnet "$bench_dll" "${load[@]}" --duration 4 --warmup 2 bench >/dev/null 2>&1
 meters="KvAspire.Node,DotNext.Net.Cluster.Consensus.Raft.Server,DotNext.Net.Cluster.Consensus.Raft.Client"

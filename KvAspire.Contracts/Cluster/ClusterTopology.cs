@@ -38,7 +38,7 @@ public sealed record ClusterTopology(
     int QueueCapacity,
     int ElectionTimeoutMs,
     IReadOnlyList<NodeInfo> Nodes,
-    bool PlacementTags = false)
+    bool PlacementTags)
 {
     public const int MaxKeyBytes = 1024;
 

@@ -10,7 +10,7 @@ public readonly record struct RingMember(string Name, int Position, string GrpcE
 /// The ring as a client needs it, and as a node serves it (<c>ClusterInfo.GetLayout</c>): the identifier
 /// space, the positions and how keys are placed (for <see cref="RingMath"/>), and which node serves which position.
 /// </summary>
-public sealed record RingLayout(int IdBits, int Positions, IReadOnlyList<RingMember> Members, bool PlacementTags = false)
+public sealed record RingLayout(int IdBits, int Positions, IReadOnlyList<RingMember> Members, bool PlacementTags)
 {
     public static RingLayout Of(ClusterTopology topology) =>
         new(topology.IdBits, topology.Positions, [.. topology.Nodes.Select(n => new RingMember(n.Name, n.Position, n.GrpcEndPoint))],

@@ -20,8 +20,9 @@ public static class KeyPlacementRecord
     {
         var path = Path.Combine(dataDirectory, FileName);
         var wanted = placementTags ? ByTags : ByWholeKeys;
+        var recorded = File.Exists(path);
         string held;
-        if (File.Exists(path))
+        if (recorded)
             held = File.ReadAllText(path).Trim();
         else if (Directory.Exists(dataDirectory) && DataFiles.List(dataDirectory) is { Logs.Count: > 0 } or { Snapshots.Count: > 0 })
             held = ByWholeKeys;
@@ -34,7 +35,7 @@ public static class KeyPlacementRecord
                 "keys with a {tag} would be looked for on other positions than the ones holding them. Set PlacementTags back, " +
                 "or start the ring on empty data directories and write its data again");
         }
-        if (!File.Exists(path))
+        if (!recorded)
             Write(path, wanted);
     }
 

@@ -34,4 +34,19 @@ public sealed class NodeStartTests : IDisposable
         Assert.True(node.LoggedEvent(4), $"no corrupt-log event (4) in:{Environment.NewLine}{node.Output}");
         Assert.Equal("definitely not a log file", File.ReadAllText(log));
     }
+
+    [Fact]
+    public async Task Data_placed_by_whole_keys_stops_a_start_whose_topology_places_by_tags()
+    {
+        var topology = TestTopology.Ring(_directory, 1, placementTags: true);
+        Directory.CreateDirectory(topology.DataDirectory);
+        var log = Path.Combine(topology.DataDirectory, "log.0");
+        File.WriteAllText(log, "written before placement tags");
+
+        await using var node = NodeProcess.Launch(topology.Path, TestTopology.NodeName);
+
+        Assert.Equal(1, await node.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("its keys were placed by the whole key, and the topology places them by their {tag}", node.Output);
+        Assert.Equal("written before placement tags", File.ReadAllText(log));
+    }
 }
