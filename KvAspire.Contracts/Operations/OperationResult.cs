@@ -15,13 +15,21 @@ public enum ResultCode
     AlreadyApplied,
 }
 
-/// <summary>What the map answers for one operation.</summary>
+/// <summary>
+/// What the map answers for one operation. Revisions are the key's position's: <see cref="CreateRevision"/>
+/// and <see cref="ModRevision"/> the key's (the revisions of the change that created it and of its latest
+/// change; for a delete, of the delete itself), <see cref="Revision"/> the position's when the operation was
+/// applied or read. All 0 before the position started counting (its baseline entry).
+/// </summary>
 public readonly record struct OperationResult(
     ResultCode Code,
     long Version = 0,
     long TimestampUnixMs = 0,
     ReadOnlyMemory<byte> Value = default,
-    string? Detail = null)
+    string? Detail = null,
+    long CreateRevision = 0,
+    long ModRevision = 0,
+    long Revision = 0)
 {
     public bool IsOk => Code == ResultCode.Ok;
 }

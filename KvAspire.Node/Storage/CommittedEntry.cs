@@ -6,5 +6,7 @@ namespace KvAspire.Node.Storage;
 /// One entry of the order the node committed: the writes one Raft entry carries (one, or several that
 /// waited together on the leader), applied in list order, all or none. <see cref="Index"/> is its place
 /// in that order (the Raft index once the position is replicated; <see cref="Term"/> is 0 until then).
+/// A <see cref="StartsRevisions"/> entry carries no writes: it is the position's baseline, from which its
+/// map counts revisions (<see cref="KvMap.Revision"/>).
 /// </summary>
-public sealed record CommittedEntry(long Index, long Term, long TimestampUnixMs, IReadOnlyList<KvOperation> Operations);
+public sealed record CommittedEntry(long Index, long Term, long TimestampUnixMs, IReadOnlyList<KvOperation> Operations, bool StartsRevisions = false);

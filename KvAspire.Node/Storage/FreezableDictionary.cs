@@ -93,11 +93,20 @@ public sealed class FreezableDictionary<TValue>
     /// <summary>Removes every entry whose value matches <paramref name="match"/>.</summary>
     public void RemoveWhere(Func<TValue, bool> match)
     {
-        var current = _delta is null
+        foreach (var key in Current().Where(pair => match(pair.Value)).Select(pair => pair.Key).ToList())
+            Remove(key);
+    }
+
+    /// <summary>Replaces every value with <paramref name="change"/> of it (the frozen view keeps the old ones).</summary>
+    public void ChangeEach(Func<TValue, TValue> change)
+    {
+        foreach (var (key, value) in Current().ToList())
+            Set(key, change(value));
+    }
+
+    private IEnumerable<KeyValuePair<string, TValue>> Current() =>
+        _delta is null
             ? _base
             : _base.Where(pair => !_delta.ContainsKey(pair.Key))
                 .Concat(_delta.Where(pair => !pair.Value.Removed).Select(pair => KeyValuePair.Create(pair.Key, pair.Value.Value)));
-        foreach (var key in current.Where(pair => match(pair.Value)).Select(pair => pair.Key).ToList())
-            Remove(key);
-    }
 }

@@ -6,7 +6,9 @@ namespace KvAspire.Node.Storage;
 /// F3's map: keys to versioned values, plus each client's session (which of its writes were applied, and
 /// their latest results) so that every write is applied at most once and a retry returns its first
 /// result. Pure and deterministic: the same entries in the same order give the same map and the same
-/// results, which is what replay (and later every replica) relies on.
+/// results, which is what replay (and later every replica) relies on. From its position's baseline entry
+/// on, it numbers the changes: each write that changes a key takes the next <see cref="Revision"/>,
+/// several in one entry each their own (docs/coordination-plan.md).
 /// <see cref="Freeze"/> gives a point-in-time view for a snapshot at no cost; writes go on meanwhile.
 /// Not thread-safe: one worker owns it.
 /// </summary>
@@ -31,10 +33,20 @@ public sealed class KvMap
     /// <summary>The latest commit timestamp applied: timestamps given later must not go below it.</summary>
     public long LastTimestampUnixMs { get; private set; }
 
+    /// <summary>
+    /// The position's revision: that of its latest change, 1 at its baseline entry, 0 before it (a group
+    /// whose data predates revisions, until every member runs a release that counts them).
+    /// </summary>
+    public long Revision { get; private set; }
+
     public OperationResult Read(string key) =>
         _values.TryGetValue(key, out var stored)
-            ? new OperationResult(ResultCode.Ok, stored.Version, stored.TimestampUnixMs, stored.Value)
-            : new OperationResult(ResultCode.NotFound, Detail: $"key '{key}' not found");
+            ? Found(ResultCode.Ok, stored) with { Value = stored.Value }
+            : new OperationResult(ResultCode.NotFound, Detail: $"key '{key}' not found", Revision: Revision);
+
+    private OperationResult Found(ResultCode code, StoredValue stored, string? detail = null) =>
+        new(code, stored.Version, stored.TimestampUnixMs, Detail: detail,
+            CreateRevision: stored.CreateRevision, ModRevision: stored.ModRevision, Revision: Revision);
 
     /// <summary>
     /// Applies a committed entry's writes in order; result i is operation i's. Never throws for any
@@ -54,6 +66,8 @@ public sealed class KvMap
 
         if (entry.Index % SweepInterval == 0)
             ForgetSilentClients(entry.TimestampUnixMs);
+        if (entry.StartsRevisions)
+            StartRevisions();
         for (var i = 0; i < results.Length; i++)
             results[i] = Apply(entry.Operations[i], entry.TimestampUnixMs);
         return results;
@@ -86,9 +100,26 @@ public sealed class KvMap
         _clients.RemoveWhere(client => client.LastSeenUnixMs < cutoff);
     }
 
+    /// <summary>
+    /// The baseline: every key present takes revision 1 as its create and modify revision, and changes from
+    /// here on are numbered. Applied at the same point of the committed order on every replica, so they all
+    /// agree from here on, whatever snapshot each started from. A second baseline (proposed again by a new
+    /// leader before it saw the first applied) changes nothing.
+    /// </summary>
+    private void StartRevisions()
+    {
+        if (Revision > 0)
+            return;
+        Revision = 1;
+        _values.ChangeEach(stored => stored with { CreateRevision = 1, ModRevision = 1 });
+    }
+
+    /// <summary>The revision a change applied now takes: the next, or 0 before the baseline.</summary>
+    private long NextRevision() => Revision > 0 ? ++Revision : 0;
+
     /// <summary>The state as of now, for a snapshot; valid until <see cref="Thaw"/>.</summary>
     public MapSnapshot Freeze() =>
-        new(AppliedIndex, AppliedTerm, LastTimestampUnixMs, _values.Freeze(), _clients.Freeze());
+        new(AppliedIndex, AppliedTerm, LastTimestampUnixMs, Revision, _values.Freeze(), _clients.Freeze());
 
     /// <summary>Folds the writes made since <see cref="Freeze"/> back in; the snapshot must no longer be read.</summary>
     public void Thaw()
@@ -105,6 +136,7 @@ public sealed class KvMap
             AppliedIndex = snapshot.LastIndex,
             AppliedTerm = snapshot.LastTerm,
             LastTimestampUnixMs = snapshot.LastTimestampUnixMs,
+            Revision = snapshot.Revision,
         };
         foreach (var (key, value) in snapshot.Values)
             map._values.Set(key, value);
@@ -119,26 +151,28 @@ public sealed class KvMap
         switch (command.Kind)
         {
             case OperationKind.Create when exists:
-                return new OperationResult(ResultCode.AlreadyExists, stored.Version, stored.TimestampUnixMs,
-                    Detail: $"key '{command.Key}' already exists");
+                return Found(ResultCode.AlreadyExists, stored, $"key '{command.Key}' already exists");
             case OperationKind.Create:
-                _values.Set(command.Key, new StoredValue(command.Value, 1, timestamp));
-                return new OperationResult(ResultCode.Ok, 1, timestamp);
+                var created = NextRevision();
+                return Store(command, new StoredValue(command.Value, 1, timestamp, created, created));
             case OperationKind.Update or OperationKind.Delete when !exists:
-                return new OperationResult(ResultCode.NotFound, Detail: $"key '{command.Key}' not found");
+                return new OperationResult(ResultCode.NotFound, Detail: $"key '{command.Key}' not found", Revision: Revision);
             case OperationKind.Update or OperationKind.Delete
                 when command.ExpectedVersion is { } expected && expected != stored.Version:
-                return new OperationResult(ResultCode.VersionMismatch, stored.Version, stored.TimestampUnixMs,
-                    Detail: $"key '{command.Key}' is at version {stored.Version}, not {expected}");
+                return Found(ResultCode.VersionMismatch, stored, $"key '{command.Key}' is at version {stored.Version}, not {expected}");
             case OperationKind.Update:
-                var version = stored.Version + 1;
-                _values.Set(command.Key, new StoredValue(command.Value, version, timestamp));
-                return new OperationResult(ResultCode.Ok, version, timestamp);
+                return Store(command, new StoredValue(command.Value, stored.Version + 1, timestamp, stored.CreateRevision, NextRevision()));
             case OperationKind.Delete:
                 _values.Remove(command.Key);
-                return new OperationResult(ResultCode.Ok, stored.Version, timestamp);
+                return Found(ResultCode.Ok, stored with { TimestampUnixMs = timestamp, ModRevision = NextRevision() });
             default:
                 return Read(command.Key);
         }
+    }
+
+    private OperationResult Store(KvOperation command, StoredValue stored)
+    {
+        _values.Set(command.Key, stored);
+        return Found(ResultCode.Ok, stored);
     }
 }

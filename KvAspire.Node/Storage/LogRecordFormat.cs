@@ -15,6 +15,7 @@ namespace KvAspire.Node.Storage;
 /// flags:     bit 0 = a membership entry, bit 1 = command id present
 /// body:      the entry as Raft carries it: empty for Raft's own entries, else a batch of writes:
 ///            | 0 i64 | 0 i64 | timestamp unix ms i64 | operation | operation | ... (at least one)
+///         or the position's revision baseline: | 0 i64 | 0 i64 | 0 i64 | 0xB0 u8 |
 /// operation: | kind u8 | flags u8 | expected version i64 | client sequence u64 | client id length u16 |
 ///            | client id UTF-8 | key length u16 | key UTF-8 | value length u32 | value |
 /// flags:     bit 0 = expected version present, bit 1 = request id present
@@ -48,6 +49,7 @@ public static class LogRecordFormat
     private const int FixedOperationSize = 1 + 1 + 8 + 8 + 2 + 2 + 4;
     private const byte HasExpectedVersion = 1;
     private const byte HasRequestId = 2;
+    private const byte RevisionBaseline = 0xB0;
 
     public static void WriteFileHeader(Span<byte> destination)
     {
@@ -150,6 +152,18 @@ public static class LogRecordFormat
         return body;
     }
 
+    /// <summary>
+    /// The body of the entry from which a position counts revisions (<see cref="CommittedEntry.StartsRevisions"/>).
+    /// A release before revisions reads it as an entry with nothing to apply; the leader proposes it only once
+    /// every member reads it as it is meant.
+    /// </summary>
+    public static ReadOnlyMemory<byte> EncodeRevisionBaseline()
+    {
+        var body = new byte[BodyHeaderSize + 1];
+        body[BodyHeaderSize] = RevisionBaseline;
+        return body;
+    }
+
     /// <summary>Reads a record header; false when its length is damaged or impossible.</summary>
     public static bool TryReadRecordHeader(ReadOnlySpan<byte> header, out int payloadLength, out uint checksum)
     {
@@ -161,9 +175,11 @@ public static class LogRecordFormat
 
     public static bool ChecksumMatches(ReadOnlySpan<byte> payload, uint checksum) => Crc32.HashToUInt32(payload) == checksum;
 
-    /// <summary>Decodes an entry's body of writes; null when it holds none or its fields are inconsistent.</summary>
+    /// <summary>Decodes an entry's body of writes (or the revision baseline); null when it holds none or its fields are inconsistent.</summary>
     public static CommittedEntry? DecodePayload(ReadOnlySpan<byte> payload)
     {
+        if (payload.Length == BodyHeaderSize + 1 && payload[BodyHeaderSize] == RevisionBaseline)
+            return new CommittedEntry(0, 0, 0, [], StartsRevisions: true);
         if (payload.Length < BodyHeaderSize + FixedOperationSize)
             return null;
         var index = BinaryPrimitives.ReadInt64LittleEndian(payload);

@@ -10,22 +10,25 @@ public sealed class SnapshotCorruptException(string message) : Exception(message
 /// The layout of <c>snap.X</c>, all integers little-endian:
 /// <code>
 /// header:  | magic "KVSN" | format version u16 | reserved u16 | snapshot number i64 | last index i64 |
-///          | last term i64 | last timestamp unix ms i64 | value count i64 | client count i64 |
-/// values:  | key length u16 | key UTF-8 | version i64 | timestamp i64 | value length u32 | value |   × value count
+///          | last term i64 | last timestamp unix ms i64 | value count i64 | client count i64 | revision i64 |
+/// values:  | key length u16 | key UTF-8 | version i64 | timestamp i64 | create revision i64 | mod revision i64 |
+///          | value length u32 | value |   × value count
 /// clients: | id length u16 | id UTF-8 | last seen unix ms i64 | has horizon u8 | horizon u64 |
 ///          | range count u16 | ranges: first u64 | last u64 | result count u16 |
-///          | results: sequence u64 | code u8 | version i64 | timestamp i64 | detail length u16 | detail |   × client count
+///          | results: sequence u64 | code u8 | version i64 | timestamp i64 | create revision i64 |
+///          |          mod revision i64 | revision i64 | detail length u16 | detail |   × client count
 /// trailer: | CRC-32 of every byte before it u32 |
 /// </code>
 /// Values, ranges and results are written in the map's order and the counts are checked on reading, so
 /// a snapshot cut short anywhere, or damaged anywhere, fails to load rather than loading wrong.
-/// Older versions still load. Version 2 had no ranges: a client's applied sequences were those of its
+/// Older versions still load. Version 3 had no revisions (they load as 0: the position had not started
+/// counting, as a release before revisions wrote only such snapshots). Version 2 had no ranges: a client's applied sequences were those of its
 /// results, and its horizon was the highest sequence it had forgotten. Version 1 also had no "last seen"
 /// per client; it is read with the snapshot's last timestamp instead.
 /// </summary>
 public static class SnapshotFormat
 {
-    public const ushort FormatVersion = 3;
+    public const ushort FormatVersion = 4;
     private static ReadOnlySpan<byte> Magic => "KVSN"u8;
     private const int BufferSize = 1 << 20;
 
@@ -43,11 +46,14 @@ public static class SnapshotFormat
             writer.Write(snapshot.LastTimestampUnixMs);
             writer.Write((long)snapshot.Values.Count);
             writer.Write((long)snapshot.Clients.Count);
+            writer.Write(snapshot.Revision);
             foreach (var (key, stored) in snapshot.Values)
             {
                 WriteString(writer, key);
                 writer.Write(stored.Version);
                 writer.Write(stored.TimestampUnixMs);
+                writer.Write(stored.CreateRevision);
+                writer.Write(stored.ModRevision);
                 writer.Write(stored.Value.Length);
                 writer.Write(stored.Value.Span);
             }
@@ -70,6 +76,9 @@ public static class SnapshotFormat
                     writer.Write((byte)result.Code);
                     writer.Write(result.Version);
                     writer.Write(result.TimestampUnixMs);
+                    writer.Write(result.CreateRevision);
+                    writer.Write(result.ModRevision);
+                    writer.Write(result.Revision);
                     WriteString(writer, result.Detail ?? "");
                 }
             }
@@ -100,6 +109,7 @@ public static class SnapshotFormat
             var lastTimestamp = reader.ReadInt64();
             var valueCount = reader.ReadInt64();
             var clientCount = reader.ReadInt64();
+            var revision = version >= 4 ? reader.ReadInt64() : 0;
             if (valueCount < 0 || clientCount < 0 || valueCount > length || clientCount > length)
                 throw new SnapshotCorruptException($"impossible counts ({valueCount} values, {clientCount} clients)");
 
@@ -109,13 +119,14 @@ public static class SnapshotFormat
                 var key = ReadString(reader);
                 var entryVersion = reader.ReadInt64();
                 var timestamp = reader.ReadInt64();
+                var (createRevision, modRevision) = version >= 4 ? (reader.ReadInt64(), reader.ReadInt64()) : (0, 0);
                 var valueLength = reader.ReadInt32();
                 if (valueLength < 0 || valueLength > length)
                     throw new SnapshotCorruptException($"value {i} claims {valueLength} bytes");
                 var value = reader.ReadBytes(valueLength);
                 if (value.Length != valueLength)
                     throw new EndOfStreamException();
-                values[key] = new StoredValue(value, entryVersion, timestamp);
+                values[key] = new StoredValue(value, entryVersion, timestamp, createRevision, modRevision);
             }
 
             var clients = new Dictionary<string, ClientSession>((int)clientCount, StringComparer.Ordinal);
@@ -140,8 +151,10 @@ public static class SnapshotFormat
                     var code = (ResultCode)reader.ReadByte();
                     var resultVersion = reader.ReadInt64();
                     var resultTimestamp = reader.ReadInt64();
+                    var (resultCreate, resultMod, resultRevision) = version >= 4 ? (reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64()) : (0, 0, 0);
                     var detail = ReadString(reader);
-                    results.Add((sequence, new OperationResult(code, resultVersion, resultTimestamp, Detail: detail.Length == 0 ? null : detail)));
+                    results.Add((sequence, new OperationResult(code, resultVersion, resultTimestamp, Detail: detail.Length == 0 ? null : detail,
+                        CreateRevision: resultCreate, ModRevision: resultMod, Revision: resultRevision)));
                 }
                 if (version < 3)
                     ranges.AddRange(results.Select(r => new SequenceRange(r.Item1, r.Item1)));
@@ -162,7 +175,7 @@ public static class SnapshotFormat
             var expected = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer);
             if (expected != checksummed.Checksum)
                 throw new SnapshotCorruptException("checksum mismatch");
-            return (number, new MapSnapshot(lastIndex, lastTerm, lastTimestamp, values, clients));
+            return (number, new MapSnapshot(lastIndex, lastTerm, lastTimestamp, revision, values, clients));
         }
         catch (EndOfStreamException)
         {

@@ -245,4 +245,121 @@ public sealed class KvMapTests
         Assert.Equal(2, _map.ClientCount);
         Assert.Equal(ResultCode.Ok, At(KvMap.SweepInterval + 2, hour + 3, "new-key", "active", 1).Code);
     }
+
+    private void Baseline() => _map.Apply(new CommittedEntry(++_index, 0, 0, [], StartsRevisions: true));
+
+    [Fact]
+    public void Before_the_baseline_nothing_is_numbered_and_at_it_every_key_takes_revision_1()
+    {
+        Apply(OperationKind.Create, "a", "1");
+        Apply(OperationKind.Create, "b", "1");
+        Apply(OperationKind.Update, "a", "2");
+        var before = _map.Read("a");
+
+        Baseline();
+
+        Assert.Equal((0L, 0L, 0L), (before.CreateRevision, before.ModRevision, before.Revision));
+        Assert.Equal(1, _map.Revision);
+        foreach (var key in new[] { "a", "b" })
+            Assert.Equal((1L, 1L, 1L), (_map.Read(key).CreateRevision, _map.Read(key).ModRevision, _map.Read(key).Revision));
+        Assert.Equal(2, _map.Read("a").Version);
+    }
+
+    [Fact]
+    public void Each_change_takes_the_next_revision_and_a_key_keeps_its_create_revision()
+    {
+        Baseline();
+
+        var created = Apply(OperationKind.Create, "a", "1");
+        var other = Apply(OperationKind.Create, "b", "1");
+        var updated = Apply(OperationKind.Update, "a", "2");
+        var deleted = Apply(OperationKind.Delete, "b");
+        var recreated = Apply(OperationKind.Create, "b", "again");
+
+        Assert.Equal((2L, 2L, 2L), (created.CreateRevision, created.ModRevision, created.Revision));
+        Assert.Equal((3L, 3L), (other.CreateRevision, other.ModRevision));
+        Assert.Equal((2L, 4L, 4L, 2L), (updated.CreateRevision, updated.ModRevision, updated.Revision, updated.Version));
+        Assert.Equal((3L, 5L, 5L), (deleted.CreateRevision, deleted.ModRevision, deleted.Revision));
+        Assert.Equal((6L, 6L, 1L), (recreated.CreateRevision, recreated.ModRevision, recreated.Version));
+        Assert.Equal((2L, 4L, 6L), (_map.Read("a").CreateRevision, _map.Read("a").ModRevision, _map.Read("a").Revision));
+    }
+
+    [Fact]
+    public void Refused_writes_take_no_revision_and_report_the_key_as_it_is()
+    {
+        Baseline();
+        Apply(OperationKind.Create, "a", "1");
+
+        var exists = Apply(OperationKind.Create, "a", "again");
+        var mismatch = Apply(OperationKind.Update, "a", "x", expected: 7);
+        var missing = Apply(OperationKind.Delete, "nope");
+
+        Assert.Equal((ResultCode.AlreadyExists, 2L, 2L, 2L), (exists.Code, exists.CreateRevision, exists.ModRevision, exists.Revision));
+        Assert.Equal((ResultCode.VersionMismatch, 2L, 2L), (mismatch.Code, mismatch.ModRevision, mismatch.Revision));
+        Assert.Equal((ResultCode.NotFound, 0L, 2L), (missing.Code, missing.ModRevision, missing.Revision));
+        Assert.Equal(2, _map.Revision);
+    }
+
+    [Fact]
+    public void Writes_of_one_entry_each_take_their_own_revision_and_a_retry_answers_its_first_revisions()
+    {
+        Baseline();
+        var id = new ClientRequestId("c", 1);
+        var results = _map.Apply(new CommittedEntry(++_index, 0, 5, [
+            new KvOperation(OperationKind.Create, "a", "1"u8.ToArray(), null, id),
+            new KvOperation(OperationKind.Create, "b", "1"u8.ToArray()),
+            new KvOperation(OperationKind.Update, "a", "2"u8.ToArray()),
+        ]));
+        var retry = Apply(OperationKind.Create, "a", "1", id: id);
+
+        Assert.Equal([2L, 3L, 4L], results.Select(result => result.ModRevision));
+        Assert.Equal(results[0], retry);
+        Assert.Equal(4, _map.Revision);
+    }
+
+    [Fact]
+    public void A_second_baseline_changes_nothing()
+    {
+        Baseline();
+        Apply(OperationKind.Create, "a", "1");
+
+        Baseline();
+
+        Assert.Equal(2, _map.Revision);
+        Assert.Equal((2L, 2L), (_map.Read("a").CreateRevision, _map.Read("a").ModRevision));
+    }
+
+    [Fact]
+    public void Replicas_restored_from_snapshots_at_different_points_agree_on_every_revision_after_replay()
+    {
+        var entries = new List<CommittedEntry>();
+        for (var i = 1; i <= 40; i++)
+        {
+            entries.Add(i == 15
+                ? new CommittedEntry(i, 1, 0, [], StartsRevisions: true)
+                : new CommittedEntry(i, 1, 100 + i, [
+                    new KvOperation(i % 7 == 0 ? OperationKind.Delete : i % 3 == 0 ? OperationKind.Update : OperationKind.Create, $"k{i % 5}", "v"u8.ToArray()),
+                    new KvOperation(OperationKind.Create, $"n{i}", "v"u8.ToArray()),
+                ]));
+        }
+        KvMap ReplicaFrom(int snapshotAfter)
+        {
+            var source = new KvMap();
+            foreach (var entry in entries.Take(snapshotAfter))
+                source.Apply(entry);
+            using var stream = new MemoryStream();
+            SnapshotFormat.Write(stream, 1, source.Freeze());
+            var replica = KvMap.Restore(SnapshotFormat.Read(new MemoryStream(stream.ToArray()), stream.Length).Snapshot);
+            foreach (var entry in entries.Skip(snapshotAfter))
+                replica.Apply(entry);
+            return replica;
+        }
+        string State(KvMap map) => string.Join(" ", Enumerable.Range(0, 5).Select(k => $"k{k}").Concat(Enumerable.Range(1, 40).Select(n => $"n{n}"))
+            .Select(key => map.Read(key)).Select(read => $"{read.Code}/{read.Version}/{read.CreateRevision}/{read.ModRevision}")) + $" @{map.Revision}";
+
+        var states = new[] { 0, 10, 14, 15, 16, 30, 40 }.Select(ReplicaFrom).Select(State).ToList();
+
+        Assert.All(states, state => Assert.Equal(states[0], state));
+        Assert.Contains("Ok/1/1/1", states[0]);
+    }
 }

@@ -50,6 +50,21 @@ public sealed class LogRecordFormatTests
         Assert.Equal(41, committed);
     }
 
+    [Fact]
+    public void The_revision_baseline_decodes_as_an_entry_that_starts_revisions_and_writes_nothing()
+    {
+        var body = LogRecordFormat.EncodeRevisionBaseline();
+        Assert.True(LogRecordFormat.TryDecodeRecord(Record(new RaftEntry(12, 4, body)).AsSpan(LogRecordFormat.RecordHeaderSize), out var entry, out _));
+
+        var baseline = LogRecordFormat.DecodePayload(entry!.Body.Span);
+
+        Assert.NotNull(baseline);
+        Assert.True(baseline.StartsRevisions);
+        Assert.Empty(baseline.Operations);
+        Assert.Equal(0, baseline.TimestampUnixMs);
+        Assert.Null(LogRecordFormat.DecodePayload([.. body.Span[..^1], 0xB1]));
+    }
+
     private static byte[] Record(RaftEntry entry)
     {
         var record = new byte[LogRecordFormat.EntryRecordSize(entry)];

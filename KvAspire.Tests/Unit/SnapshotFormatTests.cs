@@ -14,6 +14,8 @@ public sealed class SnapshotFormatTests
         void Apply(OperationKind kind, string key, string value, ClientRequestId? id = null) =>
             map.Apply(new CommittedEntry(++index, 2, 1000 + index, [new KvOperation(kind, key, Encoding.UTF8.GetBytes(value), null, id)]));
 
+        Apply(OperationKind.Create, "before", "0");
+        map.Apply(new CommittedEntry(++index, 2, 0, [], StartsRevisions: true));
         Apply(OperationKind.Create, "a", "1");
         Apply(OperationKind.Create, "ключ 🔑", new string('v', 5000), new ClientRequestId("c1", 1));
         Apply(OperationKind.Create, "a", "dup", new ClientRequestId("c1", 2));
@@ -41,12 +43,15 @@ public sealed class SnapshotFormatTests
         var (number, decoded) = Decode(Encode(original));
 
         Assert.Equal(7, number);
-        Assert.Equal((original.LastIndex, original.LastTerm, original.LastTimestampUnixMs), (decoded.LastIndex, decoded.LastTerm, decoded.LastTimestampUnixMs));
+        Assert.Equal((original.LastIndex, original.LastTerm, original.LastTimestampUnixMs, original.Revision),
+            (decoded.LastIndex, decoded.LastTerm, decoded.LastTimestampUnixMs, decoded.Revision));
+        Assert.True(original.Revision > 1);
         Assert.Equal(original.Values.Count, decoded.Values.Count);
         foreach (var (key, value) in original.Values)
         {
             var copy = decoded.Values[key];
-            Assert.Equal((value.Version, value.TimestampUnixMs), (copy.Version, copy.TimestampUnixMs));
+            Assert.Equal((value.Version, value.TimestampUnixMs, value.CreateRevision, value.ModRevision),
+                (copy.Version, copy.TimestampUnixMs, copy.CreateRevision, copy.ModRevision));
             Assert.Equal(value.Value.ToArray(), copy.Value.ToArray());
         }
         Assert.Equal(original.Clients.Keys.Order(), decoded.Clients.Keys.Order());
@@ -100,27 +105,87 @@ public sealed class SnapshotFormatTests
     [Fact]
     public void A_version_1_snapshot_without_clients_still_loads()
     {
-        var map = new KvMap();
-        map.Apply(new CommittedEntry(1, 0, 77, [new KvOperation(OperationKind.Create, "a", "1"u8.ToArray())]));
-        var bytes = Encode(map.Freeze());
-        // Version 1 differs only in the client records, so with no clients the bytes differ only in
-        // the version field and the checksum.
-        bytes[4] = 1;
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4),
-            System.IO.Hashing.Crc32.HashToUInt32(bytes.AsSpan(0, bytes.Length - 4)));
+        var version1 = Sealed(writer =>
+        {
+            writer.Write("KVSN"u8);
+            writer.Write((ushort)1);
+            writer.Write((ushort)0);
+            foreach (var field in new long[] { 4, 1, 0, 77, 1, 0 }) // number, index, term, timestamp, values, clients
+                writer.Write(field);
+            WriteString(writer, "a");
+            writer.Write(1L);
+            writer.Write(77L);
+            writer.Write(1);
+            writer.Write((byte)'x');
+        });
 
-        var (_, decoded) = Decode(bytes);
+        var (_, decoded) = Decode(version1);
 
         Assert.Equal(1, decoded.Values["a"].Version);
         Assert.Equal(77, decoded.LastTimestampUnixMs);
     }
 
     [Fact]
+    public void A_version_3_snapshot_loads_without_revisions_and_counts_from_the_baseline_on()
+    {
+        // Version 3: no revision in the header, the values or the results.
+        var version3 = Sealed(writer =>
+        {
+            writer.Write("KVSN"u8);
+            writer.Write((ushort)3);
+            writer.Write((ushort)0);
+            foreach (var field in new long[] { 4, 9, 1, 2000, 1, 1 }) // number, index, term, timestamp, values, clients
+                writer.Write(field);
+            WriteString(writer, "a");
+            writer.Write(2L);
+            writer.Write(1000L);
+            writer.Write(1);
+            writer.Write((byte)'x');
+            WriteString(writer, "c");
+            writer.Write(1500L);
+            writer.Write(false);
+            writer.Write(0UL);
+            writer.Write((ushort)1);
+            writer.Write(1UL);
+            writer.Write(1UL);
+            writer.Write((ushort)1);
+            writer.Write(1UL);
+            writer.Write((byte)ResultCode.Ok);
+            writer.Write(2L);
+            writer.Write(1000L);
+            WriteString(writer, "");
+        });
+
+        var restored = KvMap.Restore(Decode(version3).Snapshot);
+        var before = restored.Read("a");
+        restored.Apply(new CommittedEntry(10, 2, 0, [], StartsRevisions: true));
+        var atBaseline = restored.Read("a");
+        var written = restored.Apply(new CommittedEntry(11, 2, 3000, [new KvOperation(OperationKind.Update, "a", "y"u8.ToArray())])).Single();
+        var retried = restored.Apply(new CommittedEntry(12, 2, 3001, [new KvOperation(OperationKind.Create, "a", "z"u8.ToArray(), null, new ClientRequestId("c", 1))])).Single();
+
+        Assert.Equal((2L, 0L, 0L, 0L), (before.Version, before.CreateRevision, before.ModRevision, before.Revision));
+        Assert.Equal((1L, 1L, 1L), (atBaseline.CreateRevision, atBaseline.ModRevision, atBaseline.Revision));
+        Assert.Equal((3L, 1L, 2L, 2L), (written.Version, written.CreateRevision, written.ModRevision, written.Revision));
+        Assert.Equal((ResultCode.Ok, 2L, 0L), (retried.Code, retried.Version, retried.ModRevision));
+    }
+
+    private static byte[] Sealed(Action<BinaryWriter> write)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
+            write(writer);
+        var bytes = stream.ToArray();
+        var sealedBytes = new byte[bytes.Length + 4];
+        bytes.CopyTo(sealedBytes, 0);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(sealedBytes.AsSpan(bytes.Length), System.IO.Hashing.Crc32.HashToUInt32(bytes));
+        return sealedBytes;
+    }
+
+    [Fact]
     public void A_version_2_snapshot_loads_with_its_results_as_the_applied_sequences()
     {
         // Version 2's client record: results in arrival order and the highest forgotten sequence.
-        using var stream = new MemoryStream();
-        using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
+        var version2 = Sealed(writer =>
         {
             writer.Write("KVSN"u8);
             writer.Write((ushort)2);
@@ -145,11 +210,7 @@ public sealed class SnapshotFormatTests
                 writer.Write(1000L);
                 WriteString(writer, "");
             }
-        }
-        var bytes = stream.ToArray();
-        var version2 = new byte[bytes.Length + 4];
-        bytes.CopyTo(version2, 0);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(version2.AsSpan(bytes.Length), System.IO.Hashing.Crc32.HashToUInt32(bytes));
+        });
 
         var restored = KvMap.Restore(Decode(version2).Snapshot);
         OperationResult Write(long index, string key, ulong sequence) =>
