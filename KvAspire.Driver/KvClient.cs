@@ -31,7 +31,8 @@ public sealed class KvClient : IKvClient, IDisposable
     public async Task<KvEntry> ReadAsync(string key, CancellationToken cancellationToken = default)
     {
         var reply = await SendAsync(new KvOperation(OperationKind.Read, key), cancellationToken);
-        return new KvEntry(key, reply.Value, reply.Version, DateTimeOffset.FromUnixTimeMilliseconds(reply.TimestampUnixMs), reply.Hops, reply.Node!);
+        return new KvEntry(key, reply.Value, reply.Version, DateTimeOffset.FromUnixTimeMilliseconds(reply.TimestampUnixMs), reply.Hops, reply.Node!,
+            Revisions(reply));
     }
 
     public async Task<KvWriteResult> CreateAsync(string key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken = default) =>
@@ -68,7 +69,9 @@ public sealed class KvClient : IKvClient, IDisposable
     }
 
     private static KvWriteResult Written(Reply reply) =>
-        new(reply.Version, DateTimeOffset.FromUnixTimeMilliseconds(reply.TimestampUnixMs), reply.Hops, reply.Node!);
+        new(reply.Version, DateTimeOffset.FromUnixTimeMilliseconds(reply.TimestampUnixMs), reply.Hops, reply.Node!, Revisions(reply));
+
+    private static KvRevisions Revisions(Reply reply) => new(reply.Result.CreateRevision, reply.Result.ModRevision, reply.Result.Revision);
 
     public void Dispose()
     {

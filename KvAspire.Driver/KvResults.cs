@@ -2,13 +2,27 @@ namespace KvAspire.Driver;
 
 /// <summary>
 /// A key's value as read: its version (1 at creation, +1 per update), when that version was committed,
-/// the ring hops the read took and the node that answered (a URL).
+/// the ring hops the read took, the node that answered (a URL), and the key's <see cref="Revisions"/>.
 /// </summary>
-public sealed record KvEntry(string Key, ReadOnlyMemory<byte> Value, long Version, DateTimeOffset CommittedAt, int Hops, string Node)
+public sealed record KvEntry(string Key, ReadOnlyMemory<byte> Value, long Version, DateTimeOffset CommittedAt, int Hops, string Node,
+    KvRevisions Revisions)
 {
     /// <summary>The value as UTF-8 text.</summary>
     public string Text => System.Text.Encoding.UTF8.GetString(Value.Span);
 }
 
-/// <summary>A write's outcome: the key's version after it, when it was committed, the ring hops it took and the node that answered.</summary>
-public sealed record KvWriteResult(long Version, DateTimeOffset CommittedAt, int Hops, string Node);
+/// <summary>
+/// A write's outcome: the key's version after it, when it was committed, the ring hops it took, the node
+/// that answered, and the key's <see cref="Revisions"/> after it.
+/// </summary>
+public sealed record KvWriteResult(long Version, DateTimeOffset CommittedAt, int Hops, string Node, KvRevisions Revisions);
+
+/// <summary>
+/// Where a key stands in its position's numbered changes: <see cref="Create"/> is the revision of the
+/// change that created it, <see cref="Modify"/> that of its latest change (for a delete, of the delete
+/// itself), <see cref="Position"/> the position's revision when the call was applied or read. A position
+/// counts its changes one by one, so a later change of any of its keys has a higher revision; revisions
+/// of different positions are not comparable. All 0 while a position with older data has not started
+/// counting.
+/// </summary>
+public readonly record struct KvRevisions(long Create, long Modify, long Position);

@@ -92,6 +92,7 @@ public static class NodeServices
         services.AddSingleton<FollowerReads>();
         services.AddSingleton<ReplicationPath>();
         services.AddSingleton<GroupStatus>();
+        services.AddHostedService<RevisionBaseline>();
         // Started and stopped by Program.cs around the host (and so around Raft), not as hosted services.
         services.AddSingleton<ApplyWorker>();
         services.AddSingleton<LogWorker>();

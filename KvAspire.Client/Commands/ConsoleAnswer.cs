@@ -3,8 +3,9 @@ using Grpc.Core;
 namespace KvAspire.Client.Commands;
 
 /// <summary>
-/// What the console shows for one command: success with the key's value (a read), version, commit time
-/// and hops, or the status the cluster answered and why; and the node that answered.
+/// What the console shows for one command: success with the key's value (a read), version, commit time,
+/// hops and the key's modify revision on its position, or the status the cluster answered and why; and
+/// the node that answered.
 /// </summary>
 public sealed record ConsoleAnswer(
     StatusCode Status,
@@ -13,7 +14,8 @@ public sealed record ConsoleAnswer(
     long Version = 0,
     DateTimeOffset CommittedAt = default,
     int Hops = 0,
-    string? Node = null)
+    string? Node = null,
+    long ModRevision = 0)
 {
     public bool IsOk => Status == StatusCode.OK;
 }

@@ -14,7 +14,7 @@ public static class ConsoleCommandSending
             if (command.Kind == OperationKind.Read)
             {
                 var entry = await client.ReadAsync(command.Key, cancellationToken);
-                return new ConsoleAnswer(Grpc.Core.StatusCode.OK, null, entry.Text, entry.Version, entry.CommittedAt, entry.Hops, entry.Node);
+                return new ConsoleAnswer(Grpc.Core.StatusCode.OK, null, entry.Text, entry.Version, entry.CommittedAt, entry.Hops, entry.Node, entry.Revisions.Modify);
             }
             var value = command.Value is null ? default : Encoding.UTF8.GetBytes(command.Value);
             var written = command.Kind switch
@@ -23,7 +23,7 @@ public static class ConsoleCommandSending
                 OperationKind.Update => await client.UpdateAsync(command.Key, value, command.ExpectedVersion, cancellationToken),
                 _ => await client.DeleteAsync(command.Key, command.ExpectedVersion, cancellationToken),
             };
-            return new ConsoleAnswer(Grpc.Core.StatusCode.OK, null, null, written.Version, written.CommittedAt, written.Hops, written.Node);
+            return new ConsoleAnswer(Grpc.Core.StatusCode.OK, null, null, written.Version, written.CommittedAt, written.Hops, written.Node, written.Revisions.Modify);
         }
         catch (KvException refused)
         {

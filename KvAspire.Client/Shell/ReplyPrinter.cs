@@ -94,7 +94,7 @@ public sealed class ReplyPrinter(TextWriter output, TextWriter errors, bool json
         if (!reply.IsOk)
             return $"{prefix}error {reply.Status}: {reply.Error}";
         var when = reply.CommittedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'");
-        var detail = $"version {reply.Version}, {when}, hops {reply.Hops}";
+        var detail = $"version {reply.Version}, revision {reply.ModRevision}, {when}, hops {reply.Hops}";
         return command.Kind switch
         {
             OperationKind.Read => $"{prefix}{reply.Value} ({detail})",
@@ -111,7 +111,8 @@ public sealed class ReplyPrinter(TextWriter output, TextWriter errors, bool json
             reply.IsOk ? reply.Version : null,
             reply.IsOk ? reply.CommittedAt.ToUnixTimeMilliseconds() : null,
             reply.IsOk ? reply.Hops : null,
-            reply.Node), JsonOptions);
+            reply.Node,
+            reply.IsOk ? reply.ModRevision : null), JsonOptions);
 
     private sealed record JsonAnswer(
         string? Tag,
@@ -124,5 +125,6 @@ public sealed class ReplyPrinter(TextWriter output, TextWriter errors, bool json
         long? Version = null,
         long? TimestampUnixMs = null,
         int? Hops = null,
-        string? Node = null);
+        string? Node = null,
+        long? ModRevision = null);
 }

@@ -6,7 +6,9 @@ namespace KvAspire.Groups;
 /// <c>ring</c> command. <c>Member</c> is its Raft address, <c>Members</c> the group's membership as it
 /// knows it; <c>AppliedIndex</c> is the last entry whose writes its map holds (Raft's own entries, which
 /// write nothing, leave it where it was); <c>HoldsWrites</c> says whether any client write has ever been
-/// applied here.
+/// applied here. <c>Revision</c> is its position's revision as applied here (0 before the position's
+/// baseline entry); <c>CountsRevisions</c> says its release counts them (a release before revisions
+/// leaves it out, read as false): a position's leader proposes the baseline only once every member says so.
 /// </summary>
 public sealed record GroupStatusReport(
     string Node,
@@ -19,4 +21,6 @@ public sealed record GroupStatusReport(
     string Member,
     IReadOnlyList<string> Members,
     bool HoldsWrites,
-    NodeMemory? Memory = null);
+    NodeMemory? Memory = null,
+    long Revision = 0,
+    bool CountsRevisions = false);

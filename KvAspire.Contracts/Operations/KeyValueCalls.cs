@@ -19,8 +19,7 @@ public static class KeyValueCalls
                 using (var call = client.ReadAsync(OperationMessages.ToReadRequest(operation), options))
                 {
                     var read = await call;
-                    return new Answer(new OperationResult(ResultCode.Ok, read.Version, read.TimestampUnixMs, read.Value.Memory), read.Hops,
-                        LeaderHint.Of(call.GetTrailers()));
+                    return new Answer(OperationMessages.ToResult(read), read.Hops, LeaderHint.Of(call.GetTrailers()));
                 }
             case OperationKind.Create:
                 return await WrittenAsync(client.CreateAsync(OperationMessages.ToCreateRequest(operation), options));
@@ -38,7 +37,7 @@ public static class KeyValueCalls
         using (call)
         {
             var reply = await call;
-            return new Answer(new OperationResult(ResultCode.Ok, reply.Version, reply.TimestampUnixMs), reply.Hops, LeaderHint.Of(call.GetTrailers()));
+            return new Answer(OperationMessages.ToResult(reply), reply.Hops, LeaderHint.Of(call.GetTrailers()));
         }
     }
 }

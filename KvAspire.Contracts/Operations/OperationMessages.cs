@@ -77,6 +77,49 @@ public static class OperationMessages
         return handed;
     }
 
+    public static ReadReply ToReadReply(OperationResult read, int hops) => new()
+    {
+        Value = UnsafeByteOperations.UnsafeWrap(read.Value),
+        Version = read.Version,
+        TimestampUnixMs = read.TimestampUnixMs,
+        Hops = hops,
+        CreateRevision = read.CreateRevision,
+        ModRevision = read.ModRevision,
+        Revision = read.Revision,
+    };
+
+    public static OperationResult ToResult(ReadReply read) =>
+        new(ResultCode.Ok, read.Version, read.TimestampUnixMs, read.Value.Memory,
+            CreateRevision: read.CreateRevision, ModRevision: read.ModRevision, Revision: read.Revision);
+
+    public static WriteReply ToWriteReply(OperationResult written, int hops) => new()
+    {
+        Version = written.Version,
+        TimestampUnixMs = written.TimestampUnixMs,
+        Hops = hops,
+        CreateRevision = written.CreateRevision,
+        ModRevision = written.ModRevision,
+        Revision = written.Revision,
+    };
+
+    public static OperationResult ToResult(WriteReply written) =>
+        new(ResultCode.Ok, written.Version, written.TimestampUnixMs,
+            CreateRevision: written.CreateRevision, ModRevision: written.ModRevision, Revision: written.Revision);
+
+    /// <summary>A handed-over write's successful result, as the leader answers it to the follower that handed it.</summary>
+    public static HandedWriteResult ToHandedWriteResult(OperationResult written) => new()
+    {
+        Version = written.Version,
+        TimestampUnixMs = written.TimestampUnixMs,
+        CreateRevision = written.CreateRevision,
+        ModRevision = written.ModRevision,
+        Revision = written.Revision,
+    };
+
+    public static OperationResult ToResult(HandedWriteResult written) =>
+        new(ResultCode.Ok, written.Version, written.TimestampUnixMs,
+            CreateRevision: written.CreateRevision, ModRevision: written.ModRevision, Revision: written.Revision);
+
     private static V1.RequestId? ToMessage(ClientRequestId? id) =>
         id is { } requestId ? new V1.RequestId { ClientId = requestId.ClientId, Sequence = requestId.Sequence } : null;
 

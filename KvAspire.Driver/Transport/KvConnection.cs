@@ -148,9 +148,7 @@ internal sealed class KvConnection : IDisposable
         {
             var answer = await KeyValueCalls.SendAsync(new KeyValue.KeyValueClient(channel), request,
                 new CallOptions(deadline: attemptDeadline, cancellationToken: cancellationToken));
-            var result = answer.Result;
-            return new Reply(StatusCode.OK, Value: result.Value, Version: result.Version, TimestampUnixMs: result.TimestampUnixMs,
-                Hops: answer.Hops, Node: node, Leader: answer.Leader);
+            return new Reply(StatusCode.OK, Result: answer.Result, Hops: answer.Hops, Node: node, Leader: answer.Leader);
         }
         catch (RpcException failure) when (failure.StatusCode == StatusCode.DeadlineExceeded && attemptDeadline < deadline)
         {

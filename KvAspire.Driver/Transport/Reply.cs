@@ -1,23 +1,28 @@
 using System.Text;
 using Grpc.Core;
+using KvAspire.Operations;
 
 namespace KvAspire.Driver.Transport;
 
 /// <summary>
-/// The answer to one request: success with its data, or the status the cluster returned; the node that
-/// was asked, and the leader that executed it when the cluster said.
+/// The answer to one request: success with its data (<see cref="Result"/>), or the status the cluster
+/// returned; the node that was asked, and the leader that executed it when the cluster said.
 /// </summary>
 internal sealed record Reply(
     StatusCode Status,
     string? Error = null,
-    ReadOnlyMemory<byte> Value = default,
-    long Version = 0,
-    long TimestampUnixMs = 0,
+    OperationResult Result = default,
     int Hops = 0,
     string? Node = null,
     string? Leader = null)
 {
     public bool IsOk => Status == StatusCode.OK;
+
+    public ReadOnlyMemory<byte> Value => Result.Value;
+
+    public long Version => Result.Version;
+
+    public long TimestampUnixMs => Result.TimestampUnixMs;
 
     /// <summary>The value as UTF-8 text.</summary>
     public string Text => Encoding.UTF8.GetString(Value.Span);

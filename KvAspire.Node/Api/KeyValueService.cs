@@ -32,13 +32,7 @@ public sealed class KeyValueService(ClusterTopology topology, LocalRing ring, Re
     public override async Task<ReadReply> Read(ReadRequest request, ServerCallContext context)
     {
         var answer = await ExecuteAsync(OperationMessages.ToOperation(request), context);
-        return new ReadReply
-        {
-            Value = UnsafeByteOperations.UnsafeWrap(answer.Result.Value),
-            Version = answer.Result.Version,
-            TimestampUnixMs = answer.Result.TimestampUnixMs,
-            Hops = answer.Hops,
-        };
+        return OperationMessages.ToReadReply(answer.Result, answer.Hops);
     }
 
     public override async Task<WriteReply> Update(UpdateRequest request, ServerCallContext context) =>
@@ -69,6 +63,5 @@ public sealed class KeyValueService(ClusterTopology topology, LocalRing ring, Re
         return answer.Result.IsOk ? answer : throw StatusMapping.ToRpcException(answer.Result);
     }
 
-    private static WriteReply ToWriteReply(Answer answer) =>
-        new() { Version = answer.Result.Version, TimestampUnixMs = answer.Result.TimestampUnixMs, Hops = answer.Hops };
+    private static WriteReply ToWriteReply(Answer answer) => OperationMessages.ToWriteReply(answer.Result, answer.Hops);
 }

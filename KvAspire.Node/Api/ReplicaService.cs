@@ -54,7 +54,7 @@ public sealed class ReplicaService(ClusterTopology topology, LocalRing ring, Rep
             };
             var result = (await replication.ExecuteAsync(request, cancellationToken)).Result;
             return result.IsOk
-                ? new HandedWriteResult { Version = result.Version, TimestampUnixMs = result.TimestampUnixMs }
+                ? OperationMessages.ToHandedWriteResult(result)
                 : Failed(StatusMapping.ToRpcException(result));
         }
         catch (RequestFailedException failure)

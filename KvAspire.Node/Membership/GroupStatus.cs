@@ -46,6 +46,8 @@ public sealed class GroupStatus(IRaftCluster raft, RaftGroup group, CommittedOrd
             identity.Address.ToString(),
             [.. raft.Members.Select(m => m.EndPoint is UriEndPoint { Uri: var uri } ? uri.ToString() : m.EndPoint.ToString()!)],
             order.HoldsWrites,
-            MemoryReading.Now());
+            MemoryReading.Now(),
+            applier.Revision,
+            CountsRevisions: true);
     }
 }

@@ -17,9 +17,13 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
     : BackgroundService
 {
     private long _appliedIndex = recovered.Map.AppliedIndex;
+    private long _revision = recovered.Map.Revision;
 
     /// <summary>The index of the last entry whose writes the map holds (Raft's own entries, which write nothing, do not reach it).</summary>
     public long AppliedIndex => Volatile.Read(ref _appliedIndex);
+
+    /// <summary>The position's revision as the map holds it (<see cref="KvMap.Revision"/>): 0 until its baseline entry is applied here.</summary>
+    public long Revision => Volatile.Read(ref _revision);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -37,6 +41,7 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
                 {
                     map = KvMap.Restore(installed);
                     Volatile.Write(ref _appliedIndex, map.AppliedIndex);
+                    Volatile.Write(ref _revision, map.Revision);
                 }
                 writing = snapshotter.WriteAsync(marker, map.Freeze());
                 continue;
@@ -73,6 +78,8 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
                 (stages ??= new StageSpan[writes.Waiting.Length])[i] = waiting.StartStage("apply");
         }
         var results = map.Apply(entry);
+        if (entry.StartsRevisions && Revision == 0)
+            NodeLog.RevisionsStarted(logger, entry.Index, map.Revision);
         for (var i = 0; i < results.Length; i++)
         {
             var operation = entry.Operations[i];
@@ -86,5 +93,6 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
         }
         log.Applied(entry.Index);
         Volatile.Write(ref _appliedIndex, map.AppliedIndex);
+        Volatile.Write(ref _revision, map.Revision);
     }
 }

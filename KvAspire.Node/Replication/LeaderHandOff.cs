@@ -103,7 +103,7 @@ public sealed class LeaderHandOff
             var result = results[i];
             var status = (StatusCode)result.Status;
             if (status == StatusCode.OK)
-                writes[i].Answer = new Answer(new OperationResult(ResultCode.Ok, result.Version, result.TimestampUnixMs), 0, node.GrpcEndPoint);
+                writes[i].Answer = new Answer(OperationMessages.ToResult(result), 0, node.GrpcEndPoint);
             else if (PeerStatus.AsResult(status, result.Detail) is { } answered)
                 writes[i].Answer = new Answer(answered, 0, node.GrpcEndPoint);
             else

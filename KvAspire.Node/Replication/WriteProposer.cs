@@ -39,13 +39,24 @@ public sealed class WriteProposer
     /// <exception cref="RequestFailedException">Unavailable: this node does not lead, or stopped leading before the entry committed.</exception>
     public Task ProposeAsync(PendingRequest request) => _entries.AddAsync(request, LogRecordFormat.OperationSize(request.Operation));
 
-    private async Task ReplicateAsync(PendingRequest[] requests)
+    /// <summary>
+    /// Proposes the position's revision baseline (<see cref="LogRecordFormat.EncodeRevisionBaseline"/>);
+    /// completes once it is committed. Proposed again, it changes nothing.
+    /// </summary>
+    /// <exception cref="RequestFailedException">Unavailable: this node does not lead, or stopped leading before the entry committed.</exception>
+    public Task ProposeRevisionBaselineAsync() => ReplicateAsync(LogRecordFormat.EncodeRevisionBaseline(), Array.Empty<PendingRequest>());
+
+    private Task ReplicateAsync(PendingRequest[] requests)
+    {
+        var operations = Array.ConvertAll(requests, request => request.Operation);
+        // The leader's clock proposes the commit timestamp; the state machine keeps it from going backwards.
+        return ReplicateAsync(LogRecordFormat.EncodeOperations(_clock.GetUtcNow().ToUnixTimeMilliseconds(), operations), requests);
+    }
+
+    private async Task ReplicateAsync(ReadOnlyMemory<byte> payload, PendingRequest[] requests)
     {
         // Proposed with the term this leadership was won in, and abandoned (then tried again) if it ends.
         var held = await CurrentLeadershipAsync() ?? throw RequestFailedException.Unavailable("this node does not lead its position (or its first entry as leader is not committed yet)");
-        var operations = Array.ConvertAll(requests, request => request.Operation);
-        // The leader's clock proposes the commit timestamp; the state machine keeps it from going backwards.
-        var payload = LogRecordFormat.EncodeOperations(_clock.GetUtcNow().ToUnixTimeMilliseconds(), operations);
         try
         {
             await _raft.ReplicateAsync(new BinaryLogEntry { Content = payload, Term = held.Term, Context = requests }, held.Token);

@@ -35,6 +35,15 @@ public static partial class NodeLog
     [LoggerMessage(4, LogLevel.Critical, "The operation log is corrupt; refusing to start rather than serve wrong data: {Reason}")]
     public static partial void LogCorrupt(ILogger logger, string reason);
 
+    [LoggerMessage(26, LogLevel.Information, "This position counts revisions from entry {Index} on (its baseline, revision {Revision}): every key's create and modify revision is {Revision}, and each change from here takes the next")]
+    public static partial void RevisionsStarted(ILogger logger, long index, long revision);
+
+    [LoggerMessage(27, LogLevel.Information, "Revisions are not counted yet on position {Position}: {Member} {Reason}; the baseline entry is proposed once every member runs a release that counts them")]
+    public static partial void BaselineWaiting(ILogger logger, int position, string member, string reason);
+
+    [LoggerMessage(28, LogLevel.Information, "Proposed the revision baseline of position {Position}: every member runs a release that counts revisions")]
+    public static partial void BaselineProposed(ILogger logger, int position);
+
     [LoggerMessage(6, LogLevel.Critical, "Cannot start: {Reason}")]
     public static partial void CannotStart(ILogger logger, string reason);
 

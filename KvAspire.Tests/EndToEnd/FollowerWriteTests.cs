@@ -7,7 +7,7 @@ namespace KvAspire.Tests.EndToEnd;
 /// <summary>
 /// Writes sent to a follower, as a client that does not know the topology sends them, on the 1×3 group of
 /// <see cref="SharedGroupCollection"/>: the follower hands them to its leader, those waiting together in
-/// one call, and each comes back with its own result, its own error, and its own trace.
+/// one call, and each comes back with its own result (its own revision too), its own error, and its own trace.
 /// </summary>
 [Trait("Category", "EndToEnd")]
 [Collection(SharedGroupCollection.Name)]
@@ -30,19 +30,25 @@ public sealed class FollowerWriteTests(KvClientTests.Group group)
         var callers = Enumerable.Range(0, 64).Select(caller => Task.Run(async () =>
         {
             var key = $"handed-{caller}";
-            var versions = new List<long> { (await atFollower.CreateAsync(key, "0")).Version };
+            var written = new List<KvWriteResult> { await atFollower.CreateAsync(key, "0") };
             for (var i = 1; i < 20; i++)
-                versions.Add((await atFollower.UpdateAsync(key, $"{i}")).Version);
-            return (Key: key, Versions: versions);
+                written.Add(await atFollower.UpdateAsync(key, $"{i}"));
+            return (Key: key, Written: written);
         })).ToArray();
         await Task.WhenAll(callers).WaitAsync(TimeSpan.FromSeconds(120));
 
-        foreach (var (key, versions) in callers.Select(c => c.Result))
+        foreach (var (key, written) in callers.Select(c => c.Result))
         {
-            Assert.Equal(Enumerable.Range(1, 20).Select(v => (long)v), versions);
+            Assert.Equal(Enumerable.Range(1, 20).Select(v => (long)v), written.Select(w => w.Version));
+            var revisions = written.Select(w => w.Revisions.Modify).ToList();
+            Assert.Equal(revisions.Order(), revisions);
             var read = await atLeader.ReadAsync(key);
-            Assert.Equal(("19", 20L), (read.Text, read.Version));
+            Assert.Equal(("19", 20L, revisions[^1], revisions[0]), (read.Text, read.Version, read.Revisions.Modify, read.Revisions.Create));
         }
+        // Each write its own revision of the position, whatever the entry and the hand-off it shared.
+        var all = callers.SelectMany(c => c.Result.Written).Select(w => w.Revisions.Modify).ToList();
+        Assert.Equal(all.Count, all.Distinct().Count());
+        Assert.DoesNotContain(0L, all);
     }
 
     [Fact]

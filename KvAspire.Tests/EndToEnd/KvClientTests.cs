@@ -27,8 +27,13 @@ public sealed class KvClientTests(KvClientTests.Group group)
         /// <summary>The spans the group's nodes export (all under one service name).</summary>
         public OtlpTraceReceiver Traces { get; } = new();
 
-        public async Task InitializeAsync() =>
+        /// <summary>Started, and counting revisions on every replica (from the baseline its leader proposes once all run).</summary>
+        public async Task InitializeAsync()
+        {
             Cluster = await LocalCluster.StartAsync(TestTopology.Ring(_directory, positions: 1, replicas: 3), Traces.EnvironmentFor("group"));
+            await Wait.UntilAsync(async () => (await Task.WhenAll(Cluster.Topology.Nodes.Select(GroupProbe.StatusAsync))).All(status => status is { Revision: > 0 }),
+                TimeSpan.FromSeconds(30), "every replica to count revisions");
+        }
 
         public async Task DisposeAsync()
         {
@@ -58,6 +63,26 @@ public sealed class KvClientTests(KvClientTests.Group group)
         Assert.All(new KvException[] { missing, exists, mismatch, deleteMismatch }, e => Assert.NotNull(e.Node));
         var entry = await client.ReadAsync("typed");
         Assert.Equal(("v", 1L), (entry.Text, entry.Version));
+    }
+
+    [Fact]
+    public async Task A_key_reports_its_revisions_and_each_change_takes_the_next_revision_of_its_position()
+    {
+        using var client = Client();
+
+        var created = await client.CreateAsync("revisions", "1");
+        var updated = await client.UpdateAsync("revisions", "2");
+        var read = await client.ReadAsync("revisions");
+        var deleted = await client.DeleteAsync("revisions");
+
+        Assert.True(created.Revisions.Modify > 1, $"created at revision {created.Revisions.Modify}, after the baseline (1)");
+        Assert.Equal(created.Revisions.Modify, created.Revisions.Create);
+        Assert.Equal(created.Revisions.Create, updated.Revisions.Create);
+        Assert.True(updated.Revisions.Modify > created.Revisions.Modify);
+        Assert.Equal((updated.Revisions.Create, updated.Revisions.Modify), (read.Revisions.Create, read.Revisions.Modify));
+        Assert.True(read.Revisions.Position >= updated.Revisions.Modify);
+        Assert.True(deleted.Revisions.Modify > read.Revisions.Position);
+        Assert.Equal(created.Revisions.Create, deleted.Revisions.Create);
     }
 
     [Fact]
