@@ -9,7 +9,7 @@ using KvAspire.Node.Storage;
 namespace KvAspire.Node.Replication;
 
 /// <summary>
-/// Owns putting the leader's writes into Raft. One entry is proposed at a time, in arrival order: the
+/// Owns putting the leader's writes into Raft. One entry of writes is proposed at a time, in arrival order: the
 /// writes that arrive while it is being committed wait together for the next (up to
 /// <see cref="NodeOptions.EntryWrites"/> writes and <see cref="NodeOptions.EntryBytes"/> bytes), so under
 /// load one append, one replication round, one apply and one <c>log.X</c> record serve many writes, and a

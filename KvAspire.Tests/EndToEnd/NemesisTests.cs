@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using KvAspire.Cluster;
 using KvAspire.Node.Configuration;
+using KvAspire.Routing;
 using KvAspire.Tests.Support;
 using Xunit.Abstractions;
 
@@ -153,6 +154,9 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
         var checking = Stopwatch.StartNew();
         var verdict = LinearizabilityChecker.Check(workload.History);
         checking.Stop();
+        var loaded = TopologyLoader.Load(topology.Path);
+        var ring = new RingMath(loaded.IdBits, loaded.Positions, loaded.PlacementTags);
+        var revisionViolations = RevisionChecker.Check(workload.History, key => ring.Owner(ring.KeyId(key)));
         var agreement = topology.Nodes.Select(n => n.Position).Distinct().Select(p => ReplicaAgreement.Check(topology, p)).ToList();
         var outcomes = workload.History.GroupBy(o => o.Outcome switch
         {
@@ -163,12 +167,14 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"nemesis {string.Join(" + ", faults)} for {clock.Elapsed.TotalSeconds:F0} s on {positions} × 3{(hosts is null ? "" : " namespaced hosts")}, {clients} clients: {events.Count} events");
         output.WriteLine($"{workload.History.Count} operations: {string.Join(", ", outcomes)}; {workload.Acknowledged} writes acknowledged, {workload.Reads} reads checked");
         output.WriteLine($"checker: {(verdict.IsLinearizable ? "linearizable" : "NOT linearizable")} in {checking.ElapsedMilliseconds} ms; " +
+                         $"revisions: {(revisionViolations.Count == 0 ? "each write its own, never backwards" : $"{revisionViolations.Count} violations")}; " +
                          $"replicas' logs: {agreement.Sum(a => a.Compared)} indexes compared, {agreement.Sum(a => a.Disagreements.Count)} disagreements");
         foreach (var line in events)
             output.WriteLine(line);
 
         Assert.True(workload.Violations.IsEmpty, string.Join(Environment.NewLine, workload.Violations.Take(20)));
         Assert.True(verdict.IsLinearizable, $"{verdict.Key}: {verdict.Explanation}");
+        Assert.True(revisionViolations.Count == 0, string.Join(Environment.NewLine, revisionViolations));
         var disagreements = agreement.SelectMany(a => a.Disagreements).ToList();
         Assert.True(disagreements.Count == 0, string.Join(Environment.NewLine, disagreements.Take(10)));
         Assert.True(events.Count >= 4, $"only {events.Count} nemesis events happened");

@@ -23,7 +23,8 @@ public enum HistoryOutcome
 /// <summary>
 /// One operation of a recorded history: what was asked, when (call and return, on one clock), and what
 /// came back: for a successful read the value and version seen, for a successful write the new version
-/// (a delete's, the version it removed).
+/// (a delete's, the version it removed); for either, the key's modify revision and its position's
+/// revision as answered.
 /// </summary>
 public sealed record HistoryOperation(
     string Key,
@@ -34,10 +35,12 @@ public sealed record HistoryOperation(
     long Return,
     HistoryOutcome Outcome,
     string? SeenValue = null,
-    long SeenVersion = 0)
+    long SeenVersion = 0,
+    long ModRevision = 0,
+    long Revision = 0)
 {
     public override string ToString() =>
         $"{Kind.ToString().ToLowerInvariant()} {Key}{(Value is null ? "" : $" '{Value}'")}{(ExpectedVersion is { } v ? $" @{v}" : "")} " +
         $"[{Call}, {(Outcome == HistoryOutcome.Unknown ? "?" : Return.ToString(System.Globalization.CultureInfo.InvariantCulture))}] → " +
-        (Outcome == HistoryOutcome.Ok ? $"ok{(SeenValue is null ? "" : $" '{SeenValue}'")} v{SeenVersion}" : Outcome.ToString());
+        (Outcome == HistoryOutcome.Ok ? $"ok{(SeenValue is null ? "" : $" '{SeenValue}'")} v{SeenVersion} r{ModRevision}/{Revision}" : Outcome.ToString());
 }

@@ -180,7 +180,7 @@ public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int client
         };
         History.Enqueue(new HistoryOperation(command.Key, kind, command.Value, command.ExpectedVersion, call,
             outcome == HistoryOutcome.Unknown ? long.MaxValue : _clock.ElapsedTicks, outcome,
-            reply.IsOk && kind == HistoryKind.Read ? reply.Text : null, reply.IsOk ? reply.Version : 0));
+            reply.IsOk && kind == HistoryKind.Read ? reply.Text : null, reply.IsOk ? reply.Version : 0, reply.Result.ModRevision, reply.Result.Revision));
         return reply;
     }
 
