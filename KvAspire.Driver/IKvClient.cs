@@ -24,4 +24,12 @@ public interface IKvClient
     /// <exception cref="KvKeyNotFoundException">No such key.</exception>
     /// <exception cref="KvVersionMismatchException">The key is not at <paramref name="expectedVersion"/>.</exception>
     Task<KvWriteResult> DeleteAsync(string key, long? expectedVersion = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Runs <paramref name="transaction"/> as one change of one position; it keeps its place in the order of
+    /// calls on its first key. Retried like a write, it is applied at most once.
+    /// </summary>
+    /// <exception cref="KvException">INVALID_ARGUMENT: its keys live on several positions, or it is malformed (the message says which).</exception>
+    /// <exception cref="KvUnavailableException">Its position did not answer in time; it may have been applied, and retrying it is safe.</exception>
+    Task<KvTxnResult> TxnAsync(KvTransaction transaction, CancellationToken cancellationToken = default);
 }

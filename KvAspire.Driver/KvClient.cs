@@ -45,6 +45,17 @@ public sealed class KvClient : IKvClient, IDisposable
     public async Task<KvWriteResult> DeleteAsync(string key, long? expectedVersion = null, CancellationToken cancellationToken = default) =>
         Written(await SendAsync(new KvOperation(OperationKind.Delete, key, default, expectedVersion), cancellationToken));
 
+    public async Task<KvTxnResult> TxnAsync(KvTransaction transaction, CancellationToken cancellationToken = default)
+    {
+        var txn = transaction.Build();
+        var first = txn.Keys.FirstOrDefault() ?? throw new ArgumentException("the transaction names no key", nameof(transaction));
+        var reply = await SendAsync(new KvOperation(OperationKind.Txn, first, Txn: txn), cancellationToken);
+        var outcome = reply.Result.Txn!;
+        return new KvTxnResult(outcome.Succeeded,
+            [.. outcome.Results.Select(op => new KvTxnOpResult(op.Key, op.Found, op.Version, new KvRevisions(op.CreateRevision, op.ModRevision, reply.Result.Revision), op.Value))],
+            reply.Result.Revision, DateTimeOffset.FromUnixTimeMilliseconds(reply.TimestampUnixMs), reply.Hops, reply.Node!);
+    }
+
     private async Task<Reply> SendAsync(KvOperation request, CancellationToken cancellationToken)
     {
         using var activity = KvClientTelemetry.Start(request);

@@ -26,3 +26,20 @@ public sealed record KvWriteResult(long Version, DateTimeOffset CommittedAt, int
 /// counting.
 /// </summary>
 public readonly record struct KvRevisions(long Create, long Modify, long Position);
+
+/// <summary>
+/// A transaction's outcome: whether its conditions held (the <c>Then</c> branch ran), one result per
+/// operation of the branch taken, in order, the position's revision after it (its writes' revision when
+/// it wrote), when it was committed, the ring hops it took and the node that answered.
+/// </summary>
+public sealed record KvTxnResult(bool Succeeded, IReadOnlyList<KvTxnOpResult> Results, long Revision, DateTimeOffset CommittedAt, int Hops, string Node);
+
+/// <summary>
+/// One operation of a transaction: whether its key existed (a put: before it; a delete: and is now gone; a
+/// read: and was read), and the key as the operation left it (a read's value included).
+/// </summary>
+public sealed record KvTxnOpResult(string Key, bool Found, long Version, KvRevisions Revisions, ReadOnlyMemory<byte> Value)
+{
+    /// <summary>The value as UTF-8 text.</summary>
+    public string Text => System.Text.Encoding.UTF8.GetString(Value.Span);
+}

@@ -27,6 +27,12 @@ public static class KeyValueCalls
                 return await WrittenAsync(client.UpdateAsync(OperationMessages.ToUpdateRequest(operation), options));
             case OperationKind.Delete:
                 return await WrittenAsync(client.DeleteAsync(OperationMessages.ToDeleteRequest(operation), options));
+            case OperationKind.Txn:
+                using (var call = client.TxnAsync(OperationMessages.ToTxnRequest(operation), options))
+                {
+                    var reply = await call;
+                    return new Answer(OperationMessages.ToResult(reply), reply.Hops, LeaderHint.Of(call.GetTrailers()));
+                }
             default:
                 throw new ArgumentException($"{operation.Kind} is not an operation of the API", nameof(operation));
         }

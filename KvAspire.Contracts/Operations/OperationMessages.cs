@@ -15,6 +15,9 @@ public static class OperationMessages
 {
     public const int MaxClientIdBytes = 256;
 
+    /// <summary>Comparisons and operations of a transaction, in all (etcd's default limit).</summary>
+    public const int MaxTxnParts = 128;
+
     public static KvOperation ToOperation(ReadRequest request) => new(OperationKind.Read, Key(request.Key));
 
     public static KvOperation ToOperation(CreateRequest request, int maxValueBytes) =>
@@ -27,12 +30,89 @@ public static class OperationMessages
     public static KvOperation ToOperation(DeleteRequest request) =>
         new(OperationKind.Delete, Key(request.Key), default, request.HasExpectedVersion ? Version(request.ExpectedVersion) : null, RequestId(request.Id));
 
+    /// <summary>
+    /// A transaction, routed by its first key; INVALID_ARGUMENT when it names no key, a bad key or value, more
+    /// than <see cref="MaxTxnParts"/> parts, or a key put or deleted twice in one branch. (That all its keys
+    /// live on one position is the node's to check: it knows the ring.)
+    /// </summary>
+    public static KvOperation ToOperation(TxnRequest request, int maxValueBytes)
+    {
+        var parts = request.Compare.Count + request.Success.Count + request.Failure.Count;
+        if (parts > MaxTxnParts)
+            throw Invalid($"the transaction has {parts} comparisons and operations; the limit is {MaxTxnParts}");
+        var compares = request.Compare.Select(compare => new TransactionCompare(Key(compare.Key),
+            Enum.IsDefined((CompareTarget)compare.Target) ? (CompareTarget)compare.Target : throw Invalid($"comparison target {(int)compare.Target} is not one"),
+            Enum.IsDefined((CompareResult)compare.Result) ? (CompareResult)compare.Result : throw Invalid($"comparison result {(int)compare.Result} is not one"),
+            compare.Number, Value(compare.Value, maxValueBytes))).ToList();
+        var txn = new Transaction(compares, Branch(request.Success, "success", maxValueBytes), Branch(request.Failure, "failure", maxValueBytes));
+        var first = txn.Keys.FirstOrDefault() ?? throw Invalid("the transaction names no key");
+        return new KvOperation(OperationKind.Txn, first, RequestId: RequestId(request.Id), Txn: txn);
+    }
+
+    private static List<TransactionOp> Branch(IEnumerable<V1.TxnOp> ops, string name, int maxValueBytes)
+    {
+        var branch = ops.Select(op => op.OpCase switch
+        {
+            V1.TxnOp.OpOneofCase.Put => new TransactionOp(TransactionOpKind.Put, Key(op.Put.Key), Value(op.Put.Value, maxValueBytes)),
+            V1.TxnOp.OpOneofCase.Delete => new TransactionOp(TransactionOpKind.Delete, Key(op.Delete)),
+            V1.TxnOp.OpOneofCase.Read => new TransactionOp(TransactionOpKind.Read, Key(op.Read)),
+            _ => throw Invalid($"an operation of the {name} branch is empty"),
+        }).ToList();
+        var twice = branch.Where(op => op.Kind != TransactionOpKind.Read).GroupBy(op => op.Key, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        return twice is null ? branch : throw Invalid($"the {name} branch changes key '{twice.Key}' more than once");
+    }
+
+    public static TxnRequest ToTxnRequest(KvOperation txn)
+    {
+        var definition = txn.Txn ?? throw new ArgumentException($"a {txn.Kind} is not a transaction", nameof(txn));
+        var request = new TxnRequest { Id = ToMessage(txn.RequestId) };
+        request.Compare.AddRange(definition.Compares.Select(compare => new Compare
+        {
+            Key = compare.Key,
+            Target = (Compare.Types.Target)compare.Target,
+            Result = (Compare.Types.Result)compare.Result,
+            Number = compare.Number,
+            Value = UnsafeByteOperations.UnsafeWrap(compare.Value),
+        }));
+        request.Success.AddRange(definition.Success.Select(ToMessage));
+        request.Failure.AddRange(definition.Failure.Select(ToMessage));
+        return request;
+    }
+
+    private static V1.TxnOp ToMessage(TransactionOp op) => op.Kind switch
+    {
+        TransactionOpKind.Put => new V1.TxnOp { Put = new TxnPut { Key = op.Key, Value = UnsafeByteOperations.UnsafeWrap(op.Value) } },
+        TransactionOpKind.Delete => new V1.TxnOp { Delete = op.Key },
+        _ => new V1.TxnOp { Read = op.Key },
+    };
+
+    /// <summary>A transaction's reply; <paramref name="position"/> is the one it ran on.</summary>
+    public static TxnReply ToTxnReply(OperationResult result, int hops, int position)
+    {
+        var outcome = result.Txn ?? throw new ArgumentException("the result is not a transaction's", nameof(result));
+        var reply = new TxnReply
+        {
+            Succeeded = outcome.Succeeded, Revision = result.Revision, Position = position, Hops = hops, TimestampUnixMs = result.TimestampUnixMs,
+        };
+        reply.Results.AddRange(outcome.Results.Select(op => new V1.TxnOpResult
+        {
+            Key = op.Key, Found = op.Found, Version = op.Version, CreateRevision = op.CreateRevision, ModRevision = op.ModRevision,
+            Value = UnsafeByteOperations.UnsafeWrap(op.Value),
+        }));
+        return reply;
+    }
+
+    public static OperationResult ToResult(TxnReply reply) =>
+        new(ResultCode.Ok, TimestampUnixMs: reply.TimestampUnixMs, Revision: reply.Revision, Txn: new TransactionOutcome(reply.Succeeded,
+            [.. reply.Results.Select(op => new TransactionOpResult(op.Key, op.Found, op.Version, op.CreateRevision, op.ModRevision, op.Value.Memory))]));
+
     /// <summary>A handed-over write, validated as its client's request was.</summary>
     public static KvOperation ToOperation(HandedWrite write, int maxValueBytes) => write.WriteCase switch
     {
         HandedWrite.WriteOneofCase.Create => ToOperation(write.Create, maxValueBytes),
         HandedWrite.WriteOneofCase.Update => ToOperation(write.Update, maxValueBytes),
         HandedWrite.WriteOneofCase.Delete => ToOperation(write.Delete),
+        HandedWrite.WriteOneofCase.Txn => ToOperation(write.Txn, maxValueBytes),
         _ => throw Invalid("a handed-over write with no operation"),
     };
 
@@ -70,6 +150,9 @@ public static class OperationMessages
                 break;
             case OperationKind.Delete:
                 handed.Delete = ToDeleteRequest(write);
+                break;
+            case OperationKind.Txn:
+                handed.Txn = ToTxnRequest(write);
                 break;
             default:
                 throw new ArgumentException($"a {write.Kind} is not a write", nameof(write));
@@ -114,11 +197,14 @@ public static class OperationMessages
         CreateRevision = written.CreateRevision,
         ModRevision = written.ModRevision,
         Revision = written.Revision,
+        Txn = written.Txn is null ? null : ToTxnReply(written, 0, 0),
     };
 
     public static OperationResult ToResult(HandedWriteResult written) =>
-        new(ResultCode.Ok, written.Version, written.TimestampUnixMs,
-            CreateRevision: written.CreateRevision, ModRevision: written.ModRevision, Revision: written.Revision);
+        written.Txn is { } txn
+            ? ToResult(txn)
+            : new(ResultCode.Ok, written.Version, written.TimestampUnixMs,
+                CreateRevision: written.CreateRevision, ModRevision: written.ModRevision, Revision: written.Revision);
 
     private static V1.RequestId? ToMessage(ClientRequestId? id) =>
         id is { } requestId ? new V1.RequestId { ClientId = requestId.ClientId, Sequence = requestId.Sequence } : null;

@@ -19,7 +19,8 @@ public enum ResultCode
 /// What the map answers for one operation. Revisions are the key's position's: <see cref="CreateRevision"/>
 /// and <see cref="ModRevision"/> the key's (the revisions of the change that created it and of its latest
 /// change; for a delete, of the delete itself), <see cref="Revision"/> the position's when the operation was
-/// applied or read. All 0 before the position started counting (its baseline entry).
+/// applied or read. All 0 before the position started counting (its baseline entry). A transaction's
+/// result is <see cref="Txn"/>.
 /// </summary>
 public readonly record struct OperationResult(
     ResultCode Code,
@@ -29,7 +30,8 @@ public readonly record struct OperationResult(
     string? Detail = null,
     long CreateRevision = 0,
     long ModRevision = 0,
-    long Revision = 0)
+    long Revision = 0,
+    TransactionOutcome? Txn = null)
 {
     public bool IsOk => Code == ResultCode.Ok;
 }

@@ -41,6 +41,18 @@ public sealed class KeyValueService(ClusterTopology topology, LocalRing ring, Re
     public override async Task<WriteReply> Delete(DeleteRequest request, ServerCallContext context) =>
         ToWriteReply(await ExecuteAsync(OperationMessages.ToOperation(request), context));
 
+    public override async Task<TxnReply> Txn(TxnRequest request, ServerCallContext context)
+    {
+        var txn = OperationMessages.ToOperation(request, topology.MaxValueBytes);
+        var positions = txn.Txn!.Keys.Select(key => ring.Locate(key).Owner).Distinct().Order().ToList();
+        if (positions.Count > 1)
+            throw new RpcException(new Status(StatusCode.InvalidArgument,
+                $"the transaction's keys live on positions {string.Join(", ", positions)}; a transaction runs on one position" +
+                (ring.Ids.PlacementTags ? ": give its keys one {tag}" : " (this ring does not place keys by {tag})")));
+        var answer = await ExecuteAsync(txn, context);
+        return OperationMessages.ToTxnReply(answer.Result, answer.Hops, positions[0]);
+    }
+
     private async Task<Answer> ExecuteAsync(KvOperation operation, ServerCallContext context)
     {
         var request = new PendingRequest(operation, Activity.Current?.Context ?? default, NodeHeaders.HopsSoFar(context.RequestHeaders))

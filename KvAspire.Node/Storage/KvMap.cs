@@ -165,10 +165,75 @@ public sealed class KvMap
             case OperationKind.Delete:
                 _values.Remove(command.Key);
                 return Found(ResultCode.Ok, stored with { TimestampUnixMs = timestamp, ModRevision = NextRevision() });
+            case OperationKind.Txn when command.Txn is { } txn:
+                return Execute(txn, timestamp);
             default:
                 return Read(command.Key);
         }
     }
+
+    /// <summary>
+    /// The branch the comparisons choose, in order, each operation seeing the earlier ones; its changes take
+    /// one revision between them (none when it changes nothing).
+    /// </summary>
+    private OperationResult Execute(Transaction txn, long timestamp)
+    {
+        var succeeded = txn.Compares.All(Holds);
+        var branch = succeeded ? txn.Success : txn.Failure;
+        var results = new TransactionOpResult[branch.Count];
+        long? revision = null;
+        for (var i = 0; i < results.Length; i++)
+        {
+            var op = branch[i];
+            var exists = _values.TryGetValue(op.Key, out var stored);
+            switch (op.Kind)
+            {
+                case TransactionOpKind.Put:
+                    var changed = exists
+                        ? new StoredValue(op.Value, stored.Version + 1, timestamp, stored.CreateRevision, revision ??= NextRevision())
+                        : new StoredValue(op.Value, 1, timestamp, revision ??= NextRevision(), revision.Value);
+                    _values.Set(op.Key, changed);
+                    results[i] = Described(op.Key, exists, changed) with { Value = default };
+                    break;
+                case TransactionOpKind.Delete when exists:
+                    _values.Remove(op.Key);
+                    results[i] = Described(op.Key, true, stored with { ModRevision = revision ??= NextRevision() }) with { Value = default };
+                    break;
+                case TransactionOpKind.Read when exists:
+                    results[i] = Described(op.Key, true, stored);
+                    break;
+                default:
+                    results[i] = new TransactionOpResult(op.Key, false);
+                    break;
+            }
+        }
+        return new OperationResult(ResultCode.Ok, TimestampUnixMs: timestamp, Revision: Revision, Txn: new TransactionOutcome(succeeded, results));
+    }
+
+    private static TransactionOpResult Described(string key, bool found, StoredValue stored) =>
+        new(key, found, stored.Version, stored.CreateRevision, stored.ModRevision, stored.Value);
+
+    private bool Holds(TransactionCompare compare)
+    {
+        var exists = _values.TryGetValue(compare.Key, out var stored);
+        if (compare.Target == CompareTarget.Value)
+            return exists && Compared(stored.Value.Span.SequenceCompareTo(compare.Value.Span), compare.Result);
+        var actual = compare.Target switch
+        {
+            CompareTarget.Version => stored.Version,
+            CompareTarget.CreateRevision => stored.CreateRevision,
+            _ => stored.ModRevision,
+        };
+        return Compared(actual.CompareTo(compare.Number), compare.Result);
+    }
+
+    private static bool Compared(int order, CompareResult wanted) => wanted switch
+    {
+        CompareResult.Equal => order == 0,
+        CompareResult.NotEqual => order != 0,
+        CompareResult.Less => order < 0,
+        _ => order > 0,
+    };
 
     private OperationResult Store(KvOperation command, StoredValue stored)
     {

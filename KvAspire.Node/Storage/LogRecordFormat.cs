@@ -18,6 +18,7 @@ namespace KvAspire.Node.Storage;
 ///         or the position's revision baseline: | 0 i64 | 0 i64 | 0 i64 | 0xB0 u8 |
 /// operation: | kind u8 | flags u8 | expected version i64 | client sequence u64 | client id length u16 |
 ///            | client id UTF-8 | key length u16 | key UTF-8 | value length u32 | value |
+///            (kind 5, a transaction: its first key, and as value the transaction, <see cref="TransactionFormat"/>)
 /// flags:     bit 0 = expected version present, bit 1 = request id present
 /// </code>
 /// An entry record is one Raft entry, written when the entry is appended, before the member acknowledges
@@ -133,7 +134,7 @@ public static class LogRecordFormat
         FixedOperationSize
         + Encoding.UTF8.GetByteCount(operation.RequestId?.ClientId ?? "")
         + Encoding.UTF8.GetByteCount(operation.Key)
-        + operation.Value.Length;
+        + (operation.Txn is { } txn ? TransactionFormat.Size(txn) : operation.Value.Length);
 
     /// <summary>
     /// Writes not yet placed in the order, as a Raft entry's body (index and term 0: the entry's own index
@@ -206,6 +207,12 @@ public static class LogRecordFormat
         BinaryPrimitives.WriteUInt64LittleEndian(destination[offset..], operation.RequestId?.Sequence ?? 0); offset += 8;
         offset += WriteString(operation.RequestId?.ClientId ?? "", destination[offset..]);
         offset += WriteString(operation.Key, destination[offset..]);
+        if (operation.Txn is { } txn)
+        {
+            var written = TransactionFormat.Write(txn, destination[(offset + 4)..]);
+            BinaryPrimitives.WriteInt32LittleEndian(destination[offset..], written);
+            return offset + 4 + written;
+        }
         BinaryPrimitives.WriteInt32LittleEndian(destination[offset..], operation.Value.Length); offset += 4;
         operation.Value.Span.CopyTo(destination[offset..]);
         return offset + operation.Value.Length;
@@ -219,7 +226,7 @@ public static class LogRecordFormat
         var flags = payload[offset++];
         var expected = BinaryPrimitives.ReadInt64LittleEndian(payload[offset..]); offset += 8;
         var sequence = BinaryPrimitives.ReadUInt64LittleEndian(payload[offset..]); offset += 8;
-        if (kind is not (OperationKind.Create or OperationKind.Update or OperationKind.Delete))
+        if (kind is not (OperationKind.Create or OperationKind.Update or OperationKind.Delete or OperationKind.Txn))
             return null;
         if (!TryReadString(payload, ref offset, out var clientId) || !TryReadString(payload, ref offset, out var key))
             return null;
@@ -228,21 +235,25 @@ public static class LogRecordFormat
         var valueLength = BinaryPrimitives.ReadInt32LittleEndian(payload[offset..]); offset += 4;
         if (valueLength < 0 || valueLength > payload.Length - offset)
             return null;
-        var value = payload.Slice(offset, valueLength).ToArray();
+        var value = payload.Slice(offset, valueLength);
         offset += valueLength;
-        return new KvOperation(kind, key, value,
+        Transaction? txn = null;
+        if (kind == OperationKind.Txn && (txn = TransactionFormat.Read(value)) is null)
+            return null;
+        return new KvOperation(kind, key, txn is null ? value.ToArray() : default,
             (flags & HasExpectedVersion) != 0 ? expected : null,
-            (flags & HasRequestId) != 0 ? new ClientRequestId(clientId, sequence) : null);
+            (flags & HasRequestId) != 0 ? new ClientRequestId(clientId, sequence) : null,
+            txn);
     }
 
-    private static int WriteString(string text, Span<byte> destination)
+    internal static int WriteString(string text, Span<byte> destination)
     {
         var length = Encoding.UTF8.GetBytes(text, destination[2..]);
         BinaryPrimitives.WriteUInt16LittleEndian(destination, checked((ushort)length));
         return 2 + length;
     }
 
-    private static bool TryReadString(ReadOnlySpan<byte> payload, ref int offset, out string text)
+    internal static bool TryReadString(ReadOnlySpan<byte> payload, ref int offset, out string text)
     {
         text = "";
         if (payload.Length - offset < 2)

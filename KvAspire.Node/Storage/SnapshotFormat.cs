@@ -16,7 +16,10 @@ public sealed class SnapshotCorruptException(string message) : Exception(message
 /// clients: | id length u16 | id UTF-8 | last seen unix ms i64 | has horizon u8 | horizon u64 |
 ///          | range count u16 | ranges: first u64 | last u64 | result count u16 |
 ///          | results: sequence u64 | code u8 | version i64 | timestamp i64 | create revision i64 |
-///          |          mod revision i64 | revision i64 | detail length u16 | detail |   × client count
+///          |          mod revision i64 | revision i64 | detail length u16 | detail | txn |   × client count
+/// txn:     | has txn u8 | (if it has) succeeded u8 | op count u16 |
+///          | ops: key length u16 | key | found u8 | version i64 | create revision i64 | mod revision i64 |
+///          |      value length u32 | value |
 /// trailer: | CRC-32 of every byte before it u32 |
 /// </code>
 /// Values, ranges and results are written in the map's order and the counts are checked on reading, so
@@ -80,6 +83,7 @@ public static class SnapshotFormat
                     writer.Write(result.ModRevision);
                     writer.Write(result.Revision);
                     WriteString(writer, result.Detail ?? "");
+                    WriteTxnOutcome(writer, result.Txn);
                 }
             }
         }
@@ -153,8 +157,9 @@ public static class SnapshotFormat
                     var resultTimestamp = reader.ReadInt64();
                     var (resultCreate, resultMod, resultRevision) = version >= 4 ? (reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64()) : (0, 0, 0);
                     var detail = ReadString(reader);
+                    var txn = version >= 4 ? ReadTxnOutcome(reader, length) : null;
                     results.Add((sequence, new OperationResult(code, resultVersion, resultTimestamp, Detail: detail.Length == 0 ? null : detail,
-                        CreateRevision: resultCreate, ModRevision: resultMod, Revision: resultRevision)));
+                        CreateRevision: resultCreate, ModRevision: resultMod, Revision: resultRevision, Txn: txn)));
                 }
                 if (version < 3)
                     ranges.AddRange(results.Select(r => new SequenceRange(r.Item1, r.Item1)));
@@ -185,6 +190,46 @@ public static class SnapshotFormat
         {
             throw new SnapshotCorruptException("a key is not valid UTF-8");
         }
+    }
+
+    private static void WriteTxnOutcome(BinaryWriter writer, TransactionOutcome? txn)
+    {
+        writer.Write(txn is not null);
+        if (txn is null)
+            return;
+        writer.Write(txn.Succeeded);
+        writer.Write(checked((ushort)txn.Results.Count));
+        foreach (var op in txn.Results)
+        {
+            WriteString(writer, op.Key);
+            writer.Write(op.Found);
+            writer.Write(op.Version);
+            writer.Write(op.CreateRevision);
+            writer.Write(op.ModRevision);
+            writer.Write(op.Value.Length);
+            writer.Write(op.Value.Span);
+        }
+    }
+
+    private static TransactionOutcome? ReadTxnOutcome(BinaryReader reader, long length)
+    {
+        if (!reader.ReadBoolean())
+            return null;
+        var succeeded = reader.ReadBoolean();
+        var results = new TransactionOpResult[reader.ReadUInt16()];
+        for (var i = 0; i < results.Length; i++)
+        {
+            var key = ReadString(reader);
+            var (found, version, create, modify) = (reader.ReadBoolean(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64());
+            var valueLength = reader.ReadInt32();
+            if (valueLength < 0 || valueLength > length)
+                throw new SnapshotCorruptException($"a transaction's result claims {valueLength} bytes");
+            var value = reader.ReadBytes(valueLength);
+            if (value.Length != valueLength)
+                throw new EndOfStreamException();
+            results[i] = new TransactionOpResult(key, found, version, create, modify, value);
+        }
+        return new TransactionOutcome(succeeded, results);
     }
 
     private static void WriteString(BinaryWriter writer, string text)

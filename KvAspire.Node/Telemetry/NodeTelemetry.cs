@@ -129,6 +129,7 @@ public sealed class NodeTelemetry
         OperationKind.Read => "read",
         OperationKind.Update => "update",
         OperationKind.Delete => "delete",
+        OperationKind.Txn => "txn",
         _ => "unknown",
     };
 }

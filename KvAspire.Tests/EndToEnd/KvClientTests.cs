@@ -1,5 +1,6 @@
 using Grpc.Core;
 using KvAspire.Driver;
+using KvAspire.Operations;
 using KvAspire.Tests.Support;
 
 namespace KvAspire.Tests.EndToEnd;
@@ -83,6 +84,52 @@ public sealed class KvClientTests(KvClientTests.Group group)
         Assert.True(read.Revisions.Position >= updated.Revisions.Modify);
         Assert.True(deleted.Revisions.Modify > read.Revisions.Position);
         Assert.Equal(created.Revisions.Create, deleted.Revisions.Create);
+    }
+
+    [Fact]
+    public async Task Transfers_made_by_transactions_from_many_callers_at_the_leader_and_a_follower_keep_the_total_and_each_take_one_revision()
+    {
+        string[] accounts = ["{bank}a", "{bank}b", "{bank}c", "{bank}d"];
+        using var client = Client();
+        var leader = await group.Cluster.WaitForLeaderAsync(0, TimeSpan.FromSeconds(30));
+        using var atFollower = new KvClient(new KvClientOptions
+        {
+            Nodes = [group.Cluster.Topology.Nodes.First(n => n != leader).GrpcEndPoint], RouteToLeaders = false,
+        });
+        foreach (var account in accounts)
+            await client.CreateAsync(account, "100");
+
+        // Each caller moves 1 from one account to the next, 20 times: it reads both, then writes both only if
+        // neither changed since (their modify revisions), else reads again and retries.
+        var callers = Enumerable.Range(0, 8).Select(caller => Task.Run(async () =>
+        {
+            var kv = caller % 2 == 0 ? client : atFollower;
+            var committed = new List<KvTxnResult>();
+            var (from, to) = (accounts[caller % 4], accounts[(caller + 1) % 4]);
+            while (committed.Count < 20)
+            {
+                var seen = await kv.TxnAsync(new KvTransaction().ThenRead(from).ThenRead(to));
+                var (source, target) = (seen.Results[0], seen.Results[1]);
+                var moved = await kv.TxnAsync(new KvTransaction()
+                    .IfModRevision(from, CompareResult.Equal, source.Revisions.Modify)
+                    .IfModRevision(to, CompareResult.Equal, target.Revisions.Modify)
+                    .ThenPut(from, $"{long.Parse(source.Text) - 1}")
+                    .ThenPut(to, $"{long.Parse(target.Text) + 1}"));
+                if (moved.Succeeded)
+                    committed.Add(moved);
+            }
+            return committed;
+        })).ToArray();
+        var transfers = (await Task.WhenAll(callers).WaitAsync(TimeSpan.FromSeconds(120))).SelectMany(c => c).ToList();
+
+        var balances = (await client.TxnAsync(new KvTransaction().ThenRead(accounts[0]).ThenRead(accounts[1]).ThenRead(accounts[2]).ThenRead(accounts[3])))
+            .Results.Select(r => long.Parse(r.Text)).ToList();
+        Assert.Equal(400, balances.Sum());
+        Assert.Equal(160, transfers.Count);
+        Assert.All(transfers, t => Assert.Equal(t.Revision, Assert.Single(t.Results.Select(r => r.Revisions.Modify).Distinct())));
+        Assert.Equal(transfers.Count, transfers.Select(t => t.Revision).Distinct().Count());
+        // Each caller's net effect: 20 out of its first account, 20 into the next; the four callers of each pair cancel out.
+        Assert.Equal([100L, 100L, 100L, 100L], balances);
     }
 
     [Fact]

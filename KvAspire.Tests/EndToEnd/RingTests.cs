@@ -119,6 +119,31 @@ public sealed class RingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_transaction_runs_on_its_tag_s_position_from_any_node_and_one_whose_keys_span_positions_is_refused_naming_them()
+    {
+        var owner = _ring.OwnerOfKey("cart-3");
+        var elsewhere = Enumerable.Range(0, 1000).Select(i => $"elsewhere-{i}").First(key => _ring.OwnerOfKey(key) != owner);
+        // Not routed by the client: the node it calls forwards the transaction to its position.
+        using var client = new KvClient(new KvClientOptions { Nodes = [_topology.Nodes[(owner + 3) % Positions].GrpcEndPoint], RouteToLeaders = false });
+        KvTransaction Fill() => new KvTransaction().IfMissing("{cart-3}items").ThenPut("{cart-3}items", "2").ThenPut("{cart-3}total", "30").ElseRead("{cart-3}total");
+
+        var made = await client.TxnAsync(Fill());
+        var again = await client.TxnAsync(Fill());
+        var spanning = await Assert.ThrowsAsync<KvException>(() =>
+            client.TxnAsync(new KvTransaction().ThenPut("{cart-3}items", "changed").ThenPut(elsewhere, "x")));
+
+        Assert.True(made.Succeeded);
+        Assert.True(made.Hops > 0, "forwarded from a node of another position");
+        Assert.Equal(made.Revision, Assert.Single(made.Results.Select(r => r.Revisions.Modify).Distinct()));
+        Assert.False(again.Succeeded);
+        Assert.Equal(("30", made.Revision), (again.Results.Single().Text, again.Results.Single().Revisions.Modify));
+        Assert.Equal(StatusCode.InvalidArgument, spanning.Status);
+        Assert.Contains($"positions {Math.Min(owner, _ring.OwnerOfKey(elsewhere))}, {Math.Max(owner, _ring.OwnerOfKey(elsewhere))}", spanning.Message);
+        Assert.Equal("2", (await client.ReadAsync("{cart-3}items")).Text);
+        await Assert.ThrowsAsync<KvKeyNotFoundException>(() => client.ReadAsync(elsewhere));
+    }
+
+    [Fact]
     public async Task A_request_that_crosses_2_positions_is_one_trace_with_a_span_on_each_of_the_3_nodes()
     {
         var (key, start, owner) = Enumerable.Range(0, 1000).Select(i => $"traced-{i}")

@@ -65,6 +65,31 @@ public sealed class LogRecordFormatTests
         Assert.Null(LogRecordFormat.DecodePayload([.. body.Span[..^1], 0xB1]));
     }
 
+    [Fact]
+    public void A_transaction_is_logged_whole_and_a_damaged_one_is_not_decoded()
+    {
+        var txn = new Transaction(
+            [new TransactionCompare("{t}a", CompareTarget.Value, CompareResult.NotEqual, Value: "x"u8.ToArray()), new TransactionCompare("{t}b", CompareTarget.ModRevision, CompareResult.Less, 42)],
+            [new TransactionOp(TransactionOpKind.Put, "{t}a", new byte[3000]), new TransactionOp(TransactionOpKind.Delete, "{t}b")],
+            [new TransactionOp(TransactionOpKind.Read, "ключ {t}")]);
+        var operation = new KvOperation(OperationKind.Txn, "{t}a", RequestId: new ClientRequestId("c", 9), Txn: txn);
+        var body = LogRecordFormat.EncodeOperations(5, [operation]);
+
+        var decoded = LogRecordFormat.DecodePayload(body.Span)!.Operations.Single();
+
+        Assert.Equal(body.Length, LogRecordFormat.EncodeOperations(5, [decoded]).Length);
+        Assert.Equal((OperationKind.Txn, "{t}a", operation.RequestId), (decoded.Kind, decoded.Key, decoded.RequestId));
+        Assert.Equal(txn.Compares.Select(c => (c.Key, c.Target, c.Result, c.Number, Convert.ToHexString(c.Value.Span))),
+            decoded.Txn!.Compares.Select(c => (c.Key, c.Target, c.Result, c.Number, Convert.ToHexString(c.Value.Span))));
+        Assert.Equal(txn.Success.Concat(txn.Failure).Select(o => (o.Kind, o.Key, o.Value.Length)),
+            decoded.Txn.Success.Concat(decoded.Txn.Failure).Select(o => (o.Kind, o.Key, o.Value.Length)));
+        Assert.Equal([1, 0], new[] { decoded.Txn.Success.Count - 1, decoded.Txn.Failure.Count - 1 });
+        // The last operation is | kind | key length u16 | key | value length u32 |: give it a kind that is none.
+        var damaged = body.ToArray();
+        damaged[body.Length - (1 + 2 + System.Text.Encoding.UTF8.GetByteCount("ключ {t}") + 4)] = 9;
+        Assert.Null(LogRecordFormat.DecodePayload(damaged));
+    }
+
     private static byte[] Record(RaftEntry entry)
     {
         var record = new byte[LogRecordFormat.EntryRecordSize(entry)];

@@ -63,7 +63,24 @@ public sealed class RequestValidationTests : IAsyncLifetime
         { "negative version", "expected version -1" },
         { "empty client id", "the request id has an empty client id" },
         { "long client id", "the request id's client id is over 256 bytes" },
+        { "txn with no key", "the transaction names no key" },
+        { "txn of 129 parts", "the transaction has 129 comparisons and operations; the limit is 128" },
+        { "txn changing a key twice", "the success branch changes key 'k' more than once" },
+        { "txn with an empty operation", "an operation of the failure branch is empty" },
+        { "txn comparing an unknown field", "comparison target 9 is not one" },
+        { "txn putting too much", "the value is 101 bytes; the limit is 100" },
     };
+
+    private static TxnOp Put(string key) => new() { Put = new TxnPut { Key = key, Value = ByteString.CopyFromUtf8("v") } };
+
+    private static TxnRequest Txn(IEnumerable<Compare> compares, IEnumerable<TxnOp> success, IEnumerable<TxnOp>? failure = null)
+    {
+        var txn = new TxnRequest { Id = Id(8) };
+        txn.Compare.AddRange(compares);
+        txn.Success.AddRange(success);
+        txn.Failure.AddRange(failure ?? []);
+        return txn;
+    }
 
     private Task Send(string name) => name switch
     {
@@ -74,6 +91,12 @@ public sealed class RequestValidationTests : IAsyncLifetime
         "version 0" => _kv.UpdateAsync(new UpdateRequest { Key = "k", Value = ByteString.CopyFromUtf8("v"), ExpectedVersion = 0, Id = Id(5) }).ResponseAsync,
         "negative version" => _kv.DeleteAsync(new DeleteRequest { Key = "k", ExpectedVersion = -1, Id = Id(6) }).ResponseAsync,
         "empty client id" => _kv.DeleteAsync(new DeleteRequest { Key = "k", Id = new RequestId { Sequence = 7 } }).ResponseAsync,
+        "txn with no key" => _kv.TxnAsync(Txn([], [])).ResponseAsync,
+        "txn of 129 parts" => _kv.TxnAsync(Txn([], Enumerable.Range(0, 129).Select(i => Put($"k{i}")))).ResponseAsync,
+        "txn changing a key twice" => _kv.TxnAsync(Txn([], [Put("k"), new TxnOp { Read = "k" }, new TxnOp { Delete = "k" }])).ResponseAsync,
+        "txn with an empty operation" => _kv.TxnAsync(Txn([], [Put("k")], [new TxnOp()])).ResponseAsync,
+        "txn comparing an unknown field" => _kv.TxnAsync(Txn([new Compare { Key = "k", Target = (Compare.Types.Target)9 }], [])).ResponseAsync,
+        "txn putting too much" => _kv.TxnAsync(Txn([], [new TxnOp { Put = new TxnPut { Key = "k", Value = ByteString.CopyFrom(new byte[101]) } }])).ResponseAsync,
         _ => _kv.CreateAsync(new CreateRequest { Key = "k", Value = ByteString.CopyFromUtf8("v"), Id = new RequestId { ClientId = new string('c', 257) } })
             .ResponseAsync,
     };
