@@ -4,7 +4,8 @@ namespace KvAspire.Tests.Support;
 /// Checks the revisions a history's answers carried, position by position: every acknowledged write has a
 /// revision of its own, and revisions never go backwards in real time (an operation called after another
 /// returned answers at least that one's revision, and a write a higher modify revision than any write
-/// that returned before it was called). Operations without an answer say nothing.
+/// that returned before it was called). Writes before the position's baseline all answer revision 0.
+/// Operations without an answer say nothing.
 /// </summary>
 public static class RevisionChecker
 {
@@ -33,7 +34,7 @@ public static class RevisionChecker
                 }
                 if (latest is not null && op.Revision < latest.Revision)
                     violations.Add($"position {position.Key}: {op} answered revision {op.Revision}, after {latest} had returned");
-                if (op.Kind != HistoryKind.Read && latestWrite is not null && op.ModRevision <= latestWrite.ModRevision)
+                if (op.Kind != HistoryKind.Read && latestWrite is { ModRevision: > 0 } && op.ModRevision <= latestWrite.ModRevision)
                     violations.Add($"position {position.Key}: {op} was written at revision {op.ModRevision}, after {latestWrite} had returned");
             }
         }

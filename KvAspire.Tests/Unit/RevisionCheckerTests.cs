@@ -30,6 +30,13 @@ public sealed class RevisionCheckerTests
     }
 
     [Fact]
+    public void Writes_before_the_baseline_all_at_revision_0_are_accepted_and_one_at_0_after_it_is_not()
+    {
+        Assert.Empty(Check(Write("a1", 0, 10, 0), Write("a2", 11, 20, 0), Read("a1", 21, 30, 0, 1), Write("a2", 31, 40, 2)));
+        Assert.Contains(Check(Write("a1", 0, 10, 2), Write("a2", 11, 20, 0)), v => v.Contains("answered revision 0"));
+    }
+
+    [Fact]
     public void Two_writes_at_one_revision_of_a_position_are_a_violation()
     {
         var violations = Check(Write("a1", 0, 10, 5), Write("a2", 0, 10, 5), Write("b1", 0, 10, 5));
