@@ -32,4 +32,14 @@ public interface IKvClient
     /// <exception cref="KvException">INVALID_ARGUMENT: its keys live on several positions, or it is malformed (the message says which).</exception>
     /// <exception cref="KvUnavailableException">Its position did not answer in time; it may have been applied, and retrying it is safe.</exception>
     Task<KvTxnResult> TxnAsync(KvTransaction transaction, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The keys under <paramref name="prefix"/> (every key when empty), in key order, a page at a time as the
+    /// enumeration goes. Each page reads every position as a read does, at that position's revision; pages
+    /// are read one after another, not as one snapshot of the ring (a key written meanwhile may show its
+    /// newer value, or, deleted, be missing from a later page).
+    /// </summary>
+    /// <param name="keysOnly">Leave the values out (each item's value is empty).</param>
+    /// <exception cref="KvUnavailableException">A position did not answer in time.</exception>
+    IAsyncEnumerable<KvListItem> ListAsync(string prefix = "", bool keysOnly = false, CancellationToken cancellationToken = default);
 }

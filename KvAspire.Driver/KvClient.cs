@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Grpc.Core;
 using KvAspire.Driver.Transport;
 using KvAspire.Operations;
@@ -54,6 +55,24 @@ public sealed class KvClient : IKvClient, IDisposable
         return new KvTxnResult(outcome.Succeeded,
             [.. outcome.Results.Select(op => new KvTxnOpResult(op.Key, op.Found, op.Version, new KvRevisions(op.CreateRevision, op.ModRevision, reply.Result.Revision), op.Value))],
             reply.Result.Revision, DateTimeOffset.FromUnixTimeMilliseconds(reply.TimestampUnixMs), reply.Hops, reply.Node!);
+    }
+
+    public async IAsyncEnumerable<KvListItem> ListAsync(string prefix = "", bool keysOnly = false,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        string? after = null;
+        do
+        {
+            var query = new ListQuery(prefix, after, ListMessages.DefaultLimit, keysOnly, ListMessages.MaxPageBytes);
+            var page = (await SendAsync(new KvOperation(OperationKind.List, prefix, List: query), cancellationToken)).Result.Listed!;
+            foreach (var key in page.Keys)
+            {
+                yield return new KvListItem(key.Key, key.Value, key.Version,
+                    new KvRevisions(key.CreateRevision, key.ModRevision, page.ReadAt?.GetValueOrDefault(key.Position) ?? 0), key.Position);
+            }
+            after = page.More ? page.Keys[^1].Key : null;
+        }
+        while (after is not null);
     }
 
     private async Task<Reply> SendAsync(KvOperation request, CancellationToken cancellationToken)

@@ -43,3 +43,13 @@ public sealed record KvTxnOpResult(string Key, bool Found, long Version, KvRevis
     /// <summary>The value as UTF-8 text.</summary>
     public string Text => System.Text.Encoding.UTF8.GetString(Value.Span);
 }
+
+/// <summary>
+/// A key as listed: its value (empty when only keys were asked for), version, revisions (their
+/// <see cref="KvRevisions.Position"/> is the position's revision its page was read at) and position.
+/// </summary>
+public sealed record KvListItem(string Key, ReadOnlyMemory<byte> Value, long Version, KvRevisions Revisions, int Position)
+{
+    /// <summary>The value as UTF-8 text.</summary>
+    public string Text => System.Text.Encoding.UTF8.GetString(Value.Span);
+}

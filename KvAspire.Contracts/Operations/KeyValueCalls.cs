@@ -27,6 +27,12 @@ public static class KeyValueCalls
                 return await WrittenAsync(client.UpdateAsync(OperationMessages.ToUpdateRequest(operation), options));
             case OperationKind.Delete:
                 return await WrittenAsync(client.DeleteAsync(OperationMessages.ToDeleteRequest(operation), options));
+            case OperationKind.List:
+                using (var call = client.ListAsync(ListMessages.ToRequest(operation.List!), options))
+                {
+                    var page = ListMessages.ToPage(await call);
+                    return new Answer(new OperationResult(ResultCode.Ok, Listed: page), 0, LeaderHint.Of(call.GetTrailers()));
+                }
             case OperationKind.Txn:
                 using (var call = client.TxnAsync(OperationMessages.ToTxnRequest(operation), options))
                 {

@@ -20,7 +20,7 @@ public enum ResultCode
 /// and <see cref="ModRevision"/> the key's (the revisions of the change that created it and of its latest
 /// change; for a delete, of the delete itself), <see cref="Revision"/> the position's when the operation was
 /// applied or read. All 0 before the position started counting (its baseline entry). A transaction's
-/// result is <see cref="Txn"/>.
+/// result is <see cref="Txn"/>, a list's <see cref="Listed"/>.
 /// </summary>
 public readonly record struct OperationResult(
     ResultCode Code,
@@ -31,7 +31,8 @@ public readonly record struct OperationResult(
     long CreateRevision = 0,
     long ModRevision = 0,
     long Revision = 0,
-    TransactionOutcome? Txn = null)
+    TransactionOutcome? Txn = null,
+    ListPage? Listed = null)
 {
     public bool IsOk => Code == ResultCode.Ok;
 }

@@ -22,6 +22,7 @@ public static class KeyValueBinding
         binder.AddMethod(Unary<UpdateRequest, WriteReply>(nameof(KeyValueService.Update), UpdateRequest.Parser), (UnaryServerMethod<UpdateRequest, WriteReply>?)null);
         binder.AddMethod(Unary<DeleteRequest, WriteReply>(nameof(KeyValueService.Delete), DeleteRequest.Parser), (UnaryServerMethod<DeleteRequest, WriteReply>?)null);
         binder.AddMethod(Unary<TxnRequest, TxnReply>(nameof(KeyValueService.Txn), TxnRequest.Parser), (UnaryServerMethod<TxnRequest, TxnReply>?)null);
+        binder.AddMethod(Unary<ListRequest, ListReply>(nameof(KeyValueService.List), ListRequest.Parser), (UnaryServerMethod<ListRequest, ListReply>?)null);
     }
 
     private static Method<TRequest, TReply> Unary<TRequest, TReply>(string name, MessageParser<TRequest> parser)

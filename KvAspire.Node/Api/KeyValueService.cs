@@ -23,7 +23,7 @@ namespace KvAspire.Node.Api;
 /// admitted the request (F1) and started its metrics.
 /// </summary>
 [BindServiceMethod(typeof(KeyValueBinding), nameof(KeyValueBinding.BindService))]
-public sealed class KeyValueService(ClusterTopology topology, LocalRing ring, ReplicationPath replication, Forwarder forwarder)
+public sealed class KeyValueService(ClusterTopology topology, LocalRing ring, ReplicationPath replication, Forwarder forwarder, PeerClients peers)
     : KeyValue.KeyValueBase
 {
     public override async Task<WriteReply> Create(CreateRequest request, ServerCallContext context) =>
@@ -51,6 +51,37 @@ public sealed class KeyValueService(ClusterTopology topology, LocalRing ring, Re
                 (ring.Ids.PlacementTags ? ": give its keys one {tag}" : " (this ring does not place keys by {tag})")));
         var answer = await ExecuteAsync(txn, context);
         return OperationMessages.ToTxnReply(answer.Result, answer.Hops, positions[0]);
+    }
+
+    public override async Task<ListReply> List(ListRequest request, ServerCallContext context)
+    {
+        var query = ListMessages.ToQuery(request);
+        var trace = Activity.Current?.Context ?? default;
+        var hops = NodeHeaders.HopsSoFar(context.RequestHeaders);
+        ListPart[] parts;
+        try
+        {
+            parts = await Task.WhenAll(Enumerable.Range(0, ring.Ids.Positions).Select(position => ListPartAsync(position, query, trace, hops, context.CancellationToken)));
+        }
+        catch (RequestFailedException failure)
+        {
+            throw StatusMapping.ToRpcException(failure);
+        }
+        return ListMessages.ToReply(ListMerge.Merge(parts, query.Limit, query.MaxBytes));
+    }
+
+    /// <summary>A position's part of a list: read here when it is this node's, else asked of one of its replicas.</summary>
+    private async Task<ListPart> ListPartAsync(int position, ListQuery query, ActivityContext trace, int hops, CancellationToken cancellationToken)
+    {
+        if (position == ring.Position)
+        {
+            var listed = await replication.ListAsync(query, trace, hops, cancellationToken);
+            return new ListPart(position, listed.Revision, listed.Listed!.Keys, listed.Listed.More);
+        }
+        var reply = await forwarder.CallPositionAsync(position,
+            (node, deadline) => peers.ListPositionAsync(node, ListMessages.ToPositionRequest(position, query), deadline, cancellationToken), cancellationToken);
+        var page = ListMessages.ToPage(reply);
+        return new ListPart(position, reply.Revision, page.Keys, page.More);
     }
 
     private async Task<Answer> ExecuteAsync(KvOperation operation, ServerCallContext context)

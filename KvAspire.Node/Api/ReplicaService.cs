@@ -1,6 +1,7 @@
 using Grpc.Core;
 using KvAspire.Cluster;
 using KvAspire.Node.Errors;
+using KvAspire.Node.Peers;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Replication;
 using KvAspire.Node.Ring;
@@ -13,7 +14,8 @@ namespace KvAspire.Node.Api;
 /// <summary>
 /// The calls a position's replicas make of each other over gRPC, answered by the leader: <c>ReadIndex</c>
 /// for a follower that serves linearizable reads (<see cref="FollowerReads"/>), and <c>HandOffWrites</c>
-/// for the writes a follower's clients sent it (<see cref="LeaderHandOff"/>). Every call needs the
+/// for the writes a follower's clients sent it (<see cref="LeaderHandOff"/>); and, of any replica,
+/// <c>ListPosition</c>, its position's part of a list another node gathers. Every call needs the
 /// cluster secret when there is one (<see cref="ClusterSecretInterceptor"/>); none takes an admission
 /// slot, since each request it serves holds one on the follower.
 /// </summary>
@@ -26,6 +28,22 @@ public sealed class ReplicaService(ClusterTopology topology, LocalRing ring, Rep
         try
         {
             return new() { Index = await replication.ConfirmReadIndexAsync(context.CancellationToken) };
+        }
+        catch (RequestFailedException failure)
+        {
+            throw StatusMapping.ToRpcException(failure);
+        }
+    }
+
+    public override async Task<ListPositionReply> ListPosition(ListPositionRequest request, ServerCallContext context)
+    {
+        if (request.Position != ring.Position)
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"this node serves position {ring.Position}, not {request.Position}"));
+        try
+        {
+            var listed = await replication.ListAsync(ListMessages.ToQuery(request), System.Diagnostics.Activity.Current?.Context ?? default,
+                NodeHeaders.HopsSoFar(context.RequestHeaders), context.CancellationToken);
+            return ListMessages.ToPositionReply(listed, ring.Position);
         }
         catch (RequestFailedException failure)
         {

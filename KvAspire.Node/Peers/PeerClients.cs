@@ -102,6 +102,21 @@ public sealed class PeerClients : IDisposable
                 $"{leader.Name} answered {reply.Results.Count} results for {writes.Writes.Count} writes handed to it");
     }
 
+    /// <summary>Asks <paramref name="node"/>, a replica of the request's position, for that position's part of a list.</summary>
+    /// <exception cref="RequestFailedException">The node could not be reached, did not answer in time, or answered a failure.</exception>
+    public async Task<ListPositionReply> ListPositionAsync(NodeInfo node, ListPositionRequest request, DateTime deadline, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var call = new Replica.ReplicaClient(_invokers[node.Name]).ListPositionAsync(request, deadline: deadline, cancellationToken: cancellationToken);
+            return await call;
+        }
+        catch (RpcException e)
+        {
+            throw Failure(node, e);
+        }
+    }
+
     /// <summary>Asks <paramref name="leader"/>, the leader of this node's own position, for a read index.</summary>
     /// <exception cref="RequestFailedException">The leader could not be reached, did not answer in time, or no longer leads.</exception>
     public async Task<long> ReadIndexAsync(NodeInfo leader, DateTime deadline)

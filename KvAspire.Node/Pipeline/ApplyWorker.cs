@@ -53,7 +53,7 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
             {
                 var read = (PendingRequest)item;
                 using (read.StartStage("apply"))
-                    read.Complete(map.Read(read.Operation.Key));
+                    read.Complete(read.Operation.List is { } list ? map.List(list) : map.Read(read.Operation.Key));
             }
             if (writing is { IsCompleted: true })
             {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using DotNext.Net.Cluster;
 using DotNext.Net.Cluster.Consensus.Raft;
@@ -87,6 +88,17 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, Committe
             NodeLog.RequestFailed(logger, request.Operation.Kind.ToString(), group.Self.Position, e);
             throw new RequestFailedException(FailureKind.Internal, $"{group.Self.Name}: {e.GetType().Name}: {e.Message}", e);
         }
+    }
+
+    /// <summary>A page of this position's keys, read as a read is: behind a barrier at the leader, or a read index from it.</summary>
+    /// <exception cref="RequestFailedException">As <see cref="ExecuteAsync"/>.</exception>
+    public async Task<OperationResult> ListAsync(ListQuery query, ActivityContext traceContext, int hopsSoFar, CancellationToken cancellationToken)
+    {
+        var request = new PendingRequest(new KvOperation(OperationKind.List, query.Prefix, List: query), traceContext, hopsSoFar)
+        {
+            Route = (0, group.Self.Position),
+        };
+        return (await ExecuteAsync(request, cancellationToken)).Result;
     }
 
     private async Task<Answer> AttemptAsync(PendingRequest request, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using KvAspire.Cluster;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Errors;
 using KvAspire.Node.Peers;
@@ -50,54 +51,72 @@ public sealed class Forwarder
         }
     }
 
-    private async Task<Answer> ForwardToNextAsync(PendingRequest request, CancellationToken cancellationToken)
+    private Task<Answer> ForwardToNextAsync(PendingRequest request, CancellationToken cancellationToken)
     {
         var next = _ring.Fingers.NextHop(request.Route.Owner);
         if (request.HopsSoFar >= _ring.Ids.Positions)
             throw new RequestFailedException(FailureKind.Internal, $"routing loop: {request.HopsSoFar} hops for a ring of {_ring.Ids.Positions} positions");
+        return CallPositionAsync(next, async (node, deadline) =>
+        {
+            using var activity = NodeTelemetry.StartForward(request.Operation.Kind, request.TraceContext, request.Route.KeyId,
+                request.Route.Owner, request.HopsSoFar + 1, next, node.Name);
+            try
+            {
+                return await _peers.SendAsync(node, request.Operation, request.HopsSoFar, deadline, cancellationToken);
+            }
+            catch (RequestFailedException e)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+                throw;
+            }
+        }, cancellationToken);
+    }
 
-        // Start with the replica that answered last time (the leader, or one that reaches it); move to the
-        // next replica when one cannot be reached. Any replica serves: a follower hands writes to its leader.
-        // Replicas that could not be reached a moment ago are passed over: when that is all of them the
-        // position is cut off, and the caller hears so at once.
-        var replicas = _ring.NodesByPosition[next];
-        var first = Volatile.Read(ref _preferred[next]);
+    /// <summary>
+    /// Makes <paramref name="call"/> to a replica of <paramref name="position"/>, within the request timeout.
+    /// It starts with the replica that answered last time (the leader, or one that reaches it) and moves to
+    /// the next when one cannot be reached or is unavailable: any replica serves (a follower hands writes to
+    /// its leader). Replicas that could not be reached a moment ago are passed over: when that is all of
+    /// them the position is cut off, and the caller hears so at once.
+    /// </summary>
+    /// <exception cref="RequestFailedException">No replica of the position answered, or one answered a failure.</exception>
+    public async Task<T> CallPositionAsync<T>(int position, Func<NodeInfo, DateTime, Task<T>> call, CancellationToken cancellationToken)
+    {
+        var replicas = _ring.NodesByPosition[position];
+        var first = Volatile.Read(ref _preferred[position]);
         var candidates = Enumerable.Range(0, replicas.Count).Select(i => (first + i) % replicas.Count)
             .Where(i => _reachability.IsReachable(replicas[i])).ToList();
         if (candidates.Count == 0)
         {
             throw RequestFailedException.Unavailable(
-                $"position {next} is unreachable: none of its replicas ({string.Join(", ", replicas.Select(r => $"{r.Name} at {r.GrpcUri}"))}) " +
+                $"position {position} is unreachable: none of its replicas ({string.Join(", ", replicas.Select(r => $"{r.Name} at {r.GrpcUri}"))}) " +
                 "can be connected to from here");
         }
 
-        // A forward may take the request timeout, all later hops included, before the caller hears DEADLINE_EXCEEDED.
+        // A call may take the request timeout, all later hops included, before the caller hears DEADLINE_EXCEEDED.
         var deadline = _clock.GetUtcNow().UtcDateTime + _options.RequestTimeout;
         var failures = new List<string>();
         for (var attempt = 0; ; attempt++)
         {
             var replica = candidates[attempt];
             var node = replicas[replica];
-            using var activity = NodeTelemetry.StartForward(request.Operation.Kind, request.TraceContext, request.Route.KeyId,
-                request.Route.Owner, request.HopsSoFar + 1, next, node.Name);
             var started = _clock.GetTimestamp();
             try
             {
-                var answer = await _peers.SendAsync(node, request.Operation, request.HopsSoFar, deadline, cancellationToken);
-                Volatile.Write(ref _preferred[next], replica);
+                var answer = await call(node, deadline);
+                Volatile.Write(ref _preferred[position], replica);
                 return answer;
             }
             catch (RequestFailedException e) when (e.Kind is FailureKind.Unavailable or FailureKind.DeadlineExceeded or FailureKind.Cancelled
                                                    && !cancellationToken.IsCancellationRequested)
             {
-                activity?.SetStatus(ActivityStatusCode.Error, e.Message);
                 if (e is PeerUnreachableException unreachable)
                     _reachability.Unreachable(unreachable);
                 failures.Add($"{node.Name} at {node.GrpcUri}: {(e is PeerUnreachableException ? "unreachable" : e.Kind.ToString())} after " +
                              $"{_clock.GetElapsedTime(started).TotalMilliseconds:F0} ms ({e.Message})");
                 if (e.Kind is FailureKind.Unavailable && attempt + 1 < candidates.Count && _clock.GetUtcNow().UtcDateTime < deadline)
                     continue;
-                throw new RequestFailedException(e.Kind, $"position {next} did not answer: {string.Join("; ", failures)}", e);
+                throw new RequestFailedException(e.Kind, $"position {position} did not answer: {string.Join("; ", failures)}", e);
             }
         }
     }

@@ -104,7 +104,8 @@ public sealed class FreezableDictionary<TValue>
             Set(key, change(value));
     }
 
-    private IEnumerable<KeyValuePair<string, TValue>> Current() =>
+    /// <summary>Every entry as of now, in no order; the dictionary must not change while it is read.</summary>
+    public IEnumerable<KeyValuePair<string, TValue>> Current() =>
         _delta is null
             ? _base
             : _base.Where(pair => !_delta.ContainsKey(pair.Key))

@@ -44,6 +44,34 @@ public sealed class KvMap
             ? Found(ResultCode.Ok, stored) with { Value = stored.Value }
             : new OperationResult(ResultCode.NotFound, Detail: $"key '{key}' not found", Revision: Revision);
 
+    /// <summary>
+    /// A page of the keys under the query's prefix, in key order, with the revision it was read at. Scans
+    /// every key, and sorts only as many as the page holds.
+    /// </summary>
+    public OperationResult List(ListQuery query)
+    {
+        var matching = _values.Current()
+            .Where(pair => pair.Key.StartsWith(query.Prefix, StringComparison.Ordinal)
+                           && (query.After is null || string.CompareOrdinal(pair.Key, query.After) > 0))
+            .OrderBy(pair => pair.Key, StringComparer.Ordinal)
+            .Take(query.Limit + 1);
+        var keys = new List<ListedKey>();
+        var bytes = 0L;
+        var more = false;
+        foreach (var (key, stored) in matching)
+        {
+            var value = query.KeysOnly ? ReadOnlyMemory<byte>.Empty : stored.Value;
+            bytes += System.Text.Encoding.UTF8.GetByteCount(key) + value.Length;
+            if (keys.Count == query.Limit || keys.Count > 0 && bytes > query.MaxBytes)
+            {
+                more = true;
+                break;
+            }
+            keys.Add(new ListedKey(key, value, stored.Version, stored.CreateRevision, stored.ModRevision));
+        }
+        return new OperationResult(ResultCode.Ok, Revision: Revision, Listed: new ListPage(keys, more));
+    }
+
     private OperationResult Found(ResultCode code, StoredValue stored, string? detail = null) =>
         new(code, stored.Version, stored.TimestampUnixMs, Detail: detail,
             CreateRevision: stored.CreateRevision, ModRevision: stored.ModRevision, Revision: Revision);

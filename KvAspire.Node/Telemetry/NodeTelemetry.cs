@@ -130,6 +130,7 @@ public sealed class NodeTelemetry
         OperationKind.Update => "update",
         OperationKind.Delete => "delete",
         OperationKind.Txn => "txn",
+        OperationKind.List => "list",
         _ => "unknown",
     };
 }

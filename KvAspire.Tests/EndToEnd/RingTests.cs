@@ -144,6 +144,61 @@ public sealed class RingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_list_gathers_every_position_in_key_order_page_by_page_and_each_position_s_part_is_linearizable_under_writers()
+    {
+        var keys = Enumerable.Range(0, 40).Select(i => $"list/{i:D2}").ToList();
+        using var client = new KvClient(new KvClientOptions { Nodes = [.. _topology.Nodes.Select(n => n.GrpcEndPoint)] });
+        foreach (var key in keys)
+            await client.CreateAsync(key, "0");
+        await client.CreateAsync("lisT/not-under-the-prefix", "x");
+        Assert.True(keys.Select(_ring.OwnerOfKey).Distinct().Count() > 4, "the keys spread over the ring");
+
+        // Pages of 7 through the API itself, from a node of one position.
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress($"http://{_topology.Nodes[3].GrpcEndPoint}");
+        var api = new KvAspire.V1.KeyValue.KeyValueClient(channel);
+        var pages = new List<KvAspire.V1.ListReply>();
+        do
+            pages.Add(await api.ListAsync(new KvAspire.V1.ListRequest { Prefix = "list/", Limit = 7, PageToken = pages.LastOrDefault()?.NextPageToken ?? Google.Protobuf.ByteString.Empty }));
+        while (!pages[^1].NextPageToken.IsEmpty);
+        var listed = pages.SelectMany(p => p.Items).ToList();
+        Assert.Equal(keys, listed.Select(item => item.Key));
+        Assert.All(pages.SkipLast(1), page => Assert.Equal(7, page.Items.Count));
+        Assert.All(listed, item => Assert.Equal(_ring.OwnerOfKey(item.Key), item.Position));
+        Assert.All(pages, page => Assert.Equal(Enumerable.Range(0, Positions), page.ReadAt.Select(r => r.Position)));
+        Assert.All(pages, page => Assert.All(page.Items, item => Assert.InRange(item.ModRevision, 2, page.ReadAt[item.Position].Revision)));
+
+        // Writers count each key up; a list must show every key at least at its count acknowledged before the
+        // list was called, and at most at the count last sent before it returned.
+        var acknowledged = new long[keys.Count];
+        var sent = new long[keys.Count];
+        using var stop = new CancellationTokenSource();
+        var writers = Enumerable.Range(0, 4).Select(writer => Task.Run(async () =>
+        {
+            for (var round = 1; !stop.IsCancellationRequested; round++)
+            {
+                for (var k = writer; k < keys.Count; k += 4)
+                {
+                    Volatile.Write(ref sent[k], round);
+                    await client.UpdateAsync(keys[k], $"{round}");
+                    Volatile.Write(ref acknowledged[k], round);
+                }
+            }
+        })).ToArray();
+        for (var list = 0; list < 15; list++)
+        {
+            var floor = Enumerable.Range(0, keys.Count).Select(k => Volatile.Read(ref acknowledged[k])).ToArray();
+            var items = await client.ListAsync("list/").ToListAsync();
+            var ceiling = Enumerable.Range(0, keys.Count).Select(k => Volatile.Read(ref sent[k])).ToArray();
+            Assert.Equal(keys, items.Select(item => item.Key));
+            for (var k = 0; k < keys.Count; k++)
+                Assert.InRange(long.Parse(items[k].Text), floor[k], ceiling[k]);
+        }
+        await stop.CancelAsync();
+        await Task.WhenAll(writers);
+        Assert.True(acknowledged.Min() > 1, "every key was written during the lists");
+    }
+
+    [Fact]
     public async Task A_request_that_crosses_2_positions_is_one_trace_with_a_span_on_each_of_the_3_nodes()
     {
         var (key, start, owner) = Enumerable.Range(0, 1000).Select(i => $"traced-{i}")

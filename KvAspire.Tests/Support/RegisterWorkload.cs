@@ -22,6 +22,8 @@ public readonly record struct KeyState(bool Exists, string? Value, long Version)
 /// until any late copy of the write has had time to land (a node gives up on a request after its request
 /// timeout, a forward's next hop after another), then a read must show one of the two states, and the
 /// client goes on from it.
+/// Some updates are transactions on their key ("if at its version, put, else read"): the history records
+/// one that succeeded as an update with that expected version, and one that did not as the read it made.
 /// A lost write, a write applied twice (a version too far) or a stale read is a violation.
 /// </summary>
 public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int clients, int keysPerClient, NodeOptions options)
@@ -101,8 +103,14 @@ public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int client
 
             var state = key.Possible[0];
             var value = $"{client}.{written++}";
+            var draw = random.NextDouble();
+            if (state.Exists && draw is >= 0.60 and < 0.75)
+            {
+                await SwapAsync(connection, key, state, value);
+                continue;
+            }
             var (command, next) = state.Exists
-                ? random.NextDouble() switch
+                ? draw switch
                 {
                     < 0.40 => (new ConsoleCommand(OperationKind.Read, key.Name), state),
                     < 0.75 => (new ConsoleCommand(OperationKind.Update, key.Name, value, state.Version), new KeyState(true, value, state.Version + 1)),
@@ -144,6 +152,37 @@ public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int client
         }
         Interlocked.Increment(ref _acknowledged);
         key.Possible = [after];
+    }
+
+    /// <summary>A transaction on one key: if it is at the version its client knows, put <paramref name="value"/>; else read it.</summary>
+    private async Task SwapAsync(KvConnection connection, KeyRegister key, KeyState before, string value)
+    {
+        var txn = new Transaction([new TransactionCompare(key.Name, CompareTarget.Version, CompareResult.Equal, before.Version)],
+            [new TransactionOp(TransactionOpKind.Put, key.Name, System.Text.Encoding.UTF8.GetBytes(value))],
+            [new TransactionOp(TransactionOpKind.Read, key.Name)]);
+        var call = _clock.ElapsedTicks;
+        var reply = await connection.ExecuteAsync(new KvOperation(OperationKind.Txn, key.Name, Txn: txn), CancellationToken.None);
+        var returned = _clock.ElapsedTicks;
+        var after = new KeyState(true, value, before.Version + 1);
+        if (reply.Result.Txn is not { } outcome)
+        {
+            History.Enqueue(new HistoryOperation(key.Name, HistoryKind.Update, value, before.Version, call, long.MaxValue, HistoryOutcome.Unknown));
+            Judge(key, new ConsoleCommand(OperationKind.Update, key.Name, value, before.Version), reply, before, after);
+            return;
+        }
+        var result = outcome.Results.Single();
+        if (outcome.Succeeded)
+        {
+            History.Enqueue(new HistoryOperation(key.Name, HistoryKind.Update, value, before.Version, call, returned, HistoryOutcome.Ok,
+                SeenVersion: result.Version, ModRevision: result.ModRevision, Revision: reply.Result.Revision));
+            Judge(key, new ConsoleCommand(OperationKind.Update, key.Name, value, before.Version),
+                reply with { Result = reply.Result with { Version = result.Version } }, before, after);
+            return;
+        }
+        var seen = result.Found ? new KeyState(true, System.Text.Encoding.UTF8.GetString(result.Value.Span), result.Version) : KeyState.Absent;
+        History.Enqueue(new HistoryOperation(key.Name, HistoryKind.Read, null, null, call, returned, result.Found ? HistoryOutcome.Ok : HistoryOutcome.NotFound,
+            seen.Value, seen.Version, result.ModRevision, reply.Result.Revision));
+        Violations.Enqueue($"transaction on {key.Name} at {before} found it {seen}: its client is its only writer");
     }
 
     private async Task ResolveAsync(KvConnection connection, KeyRegister key)

@@ -37,6 +37,7 @@ public sealed class RequestValidationTests : IAsyncLifetime
         builder.Services.AddSingleton(_node.Ring);
         builder.Services.AddSingleton(_node.Replication);
         builder.Services.AddSingleton(_node.Forwarder);
+        builder.Services.AddSingleton(_node.Peers);
         _server = builder.Build();
         _server.MapGrpcService<KeyValueService>();
         await _server.StartAsync();
@@ -69,6 +70,9 @@ public sealed class RequestValidationTests : IAsyncLifetime
         { "txn with an empty operation", "an operation of the failure branch is empty" },
         { "txn comparing an unknown field", "comparison target 9 is not one" },
         { "txn putting too much", "the value is 101 bytes; the limit is 100" },
+        { "list of 10001", "limit 10001 is not from 1 to 10000" },
+        { "list with a long prefix", "the prefix is over 1024 bytes" },
+        { "list with a forged token", "the page token is not one this API gave" },
     };
 
     private static TxnOp Put(string key) => new() { Put = new TxnPut { Key = key, Value = ByteString.CopyFromUtf8("v") } };
@@ -96,6 +100,9 @@ public sealed class RequestValidationTests : IAsyncLifetime
         "txn changing a key twice" => _kv.TxnAsync(Txn([], [Put("k"), new TxnOp { Read = "k" }, new TxnOp { Delete = "k" }])).ResponseAsync,
         "txn with an empty operation" => _kv.TxnAsync(Txn([], [Put("k")], [new TxnOp()])).ResponseAsync,
         "txn comparing an unknown field" => _kv.TxnAsync(Txn([new Compare { Key = "k", Target = (Compare.Types.Target)9 }], [])).ResponseAsync,
+        "list of 10001" => _kv.ListAsync(new ListRequest { Limit = 10_001 }).ResponseAsync,
+        "list with a long prefix" => _kv.ListAsync(new ListRequest { Prefix = new string('p', 1025) }).ResponseAsync,
+        "list with a forged token" => _kv.ListAsync(new ListRequest { PageToken = ByteString.CopyFrom(0xFF, 0xFE) }).ResponseAsync,
         "txn putting too much" => _kv.TxnAsync(Txn([], [new TxnOp { Put = new TxnPut { Key = "k", Value = ByteString.CopyFrom(new byte[101]) } }])).ResponseAsync,
         _ => _kv.CreateAsync(new CreateRequest { Key = "k", Value = ByteString.CopyFromUtf8("v"), Id = new RequestId { ClientId = new string('c', 257) } })
             .ResponseAsync,
