@@ -42,4 +42,16 @@ public interface IKvClient
     /// <param name="keysOnly">Leave the values out (each item's value is empty).</param>
     /// <exception cref="KvUnavailableException">A position did not answer in time.</exception>
     IAsyncEnumerable<KvListItem> ListAsync(string prefix = "", bool keysOnly = false, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Every change of <paramref name="key"/> (or, with <see cref="KvWatchOptions.Prefix"/>, of the keys under it)
+    /// after <see cref="KvWatchOptions.After"/> (or from now), as it is applied, until cancelled: per position
+    /// in revision order, each change once; positions are independent, so changes of two positions come in
+    /// either order. A position's events come from any of its replicas, so they may trail its leader by the
+    /// replication lag. When the node serving the watch fails, the watch goes on at another node from where
+    /// it was, with nothing missed or repeated.
+    /// </summary>
+    /// <exception cref="KvWatchCompactedException">The start is older than the events a position keeps: list again, then watch from the list's revisions.</exception>
+    /// <exception cref="KvUnavailableException">No node served the watch for <see cref="KvClientOptions.WatchRetryWindow"/>.</exception>
+    IAsyncEnumerable<KvEvent> WatchAsync(string key, KvWatchOptions? options = null, CancellationToken cancellationToken = default);
 }

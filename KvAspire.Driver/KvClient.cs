@@ -75,6 +75,32 @@ public sealed class KvClient : IKvClient, IDisposable
         while (after is not null);
     }
 
+    public async IAsyncEnumerable<KvEvent> WatchAsync(string key, KvWatchOptions? options = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        options ??= new KvWatchOptions();
+        if (key.Length == 0 && !options.Prefix)
+            throw new ArgumentException("a watch of one key needs the key (or Prefix to watch every key)", nameof(key));
+        var query = new WatchQuery(key, options.Prefix, options.PreviousValues);
+        await foreach (var batch in WatchStream.WatchAsync(_connection, query, options.After, cancellationToken))
+        {
+            if (batch.Events.Count == 0 && options.ProgressNotices)
+                yield return new KvEvent(KvEventKind.Progress, batch.Position, batch.Revision, "", default, 0, default, null);
+            foreach (var change in batch.Events)
+                yield return Event(change, batch.Position);
+        }
+    }
+
+    private static KvEvent Event(KeyEvent change, int position)
+    {
+        var kv = change.Kv;
+        var previous = change.Previous is { } was
+            ? new KvListItem(was.Key, was.Value, was.Version, new KvRevisions(was.CreateRevision, was.ModRevision, change.Revision), position)
+            : null;
+        return new KvEvent(change.Kind == KeyEventKind.Delete ? KvEventKind.Delete : KvEventKind.Put, position, change.Revision, kv.Key, kv.Value,
+            kv.Version, new KvRevisions(kv.CreateRevision, kv.ModRevision, change.Revision), previous);
+    }
+
     private async Task<Reply> SendAsync(KvOperation request, CancellationToken cancellationToken)
     {
         using var activity = KvClientTelemetry.Start(request);

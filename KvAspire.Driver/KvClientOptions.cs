@@ -34,12 +34,19 @@ public sealed class KvClientOptions
 
     public TimeSpan MaxRetryPause { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long a watch goes on trying the nodes in turn, from where it stopped, while none serves it (a node
+    /// down, a position electing a leader, the whole cluster restarting); past it the watch fails.
+    /// </summary>
+    public TimeSpan WatchRetryWindow { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The nodes to call.</summary>
     /// <exception cref="ArgumentException">No node is given, or a time is not positive.</exception>
     public IReadOnlyList<string> Validate()
     {
         foreach (var (name, value) in new[] { (nameof(RequestTimeout), RequestTimeout), (nameof(AttemptTimeout), AttemptTimeout),
-                     (nameof(RetryWindow), RetryWindow), (nameof(FirstRetryPause), FirstRetryPause), (nameof(MaxRetryPause), MaxRetryPause) })
+                     (nameof(RetryWindow), RetryWindow), (nameof(FirstRetryPause), FirstRetryPause), (nameof(MaxRetryPause), MaxRetryPause),
+                     (nameof(WatchRetryWindow), WatchRetryWindow) })
         {
             if (value <= TimeSpan.Zero)
                 throw new ArgumentException($"{name} must be positive, not {value}");

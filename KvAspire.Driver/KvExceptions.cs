@@ -45,3 +45,16 @@ public sealed class KvUnavailableException(StatusCode status, int? position, str
     /// <summary>The ring position that owns the key, once the client has learned the ring's layout.</summary>
     public int? Position { get; } = position;
 }
+
+/// <summary>
+/// A watch's start is older than the events its position still keeps (OUT_OF_RANGE): list the keys again,
+/// then watch from the list's revisions. <see cref="OldestStart"/> is the oldest revision of
+/// <see cref="Position"/> a watch can start after.
+/// </summary>
+public sealed class KvWatchCompactedException(int position, long oldestStart, string message, string? node)
+    : KvException(StatusCode.OutOfRange, message, node)
+{
+    public int Position { get; } = position;
+
+    public long OldestStart { get; } = oldestStart;
+}

@@ -53,3 +53,49 @@ public sealed record KvListItem(string Key, ReadOnlyMemory<byte> Value, long Ver
     /// <summary>The value as UTF-8 text.</summary>
     public string Text => System.Text.Encoding.UTF8.GetString(Value.Span);
 }
+
+public enum KvEventKind
+{
+    Put,
+    Delete,
+
+    /// <summary>No change: the watch has every event of <see cref="KvEvent.Position"/> up to <see cref="KvEvent.Revision"/>.</summary>
+    Progress,
+}
+
+/// <summary>
+/// A change seen by a watch (or, of kind <see cref="KvEventKind.Progress"/>, a point it has reached): its
+/// position and revision (the events of one transaction share one), the key, its value and version after the
+/// change (a delete: none, version 0), its <see cref="Revisions"/>, and the key before the change when the
+/// watch asked for previous values and the key existed. A watch resumes from the last revision of each
+/// position it has seen: keep them (a revision vector) to start a later watch where this one stopped.
+/// </summary>
+public sealed record KvEvent(KvEventKind Kind, int Position, long Revision, string Key, ReadOnlyMemory<byte> Value, long Version,
+    KvRevisions Revisions, KvListItem? Previous)
+{
+    /// <summary>The value as UTF-8 text.</summary>
+    public string Text => System.Text.Encoding.UTF8.GetString(Value.Span);
+}
+
+/// <summary>What a watch watches and from where.</summary>
+public sealed record KvWatchOptions
+{
+    /// <summary>Watch every key that starts with the key given (every key when it is empty), rather than that one key.</summary>
+    public bool Prefix { get; init; }
+
+    /// <summary>
+    /// Per position, the revision the watch has every event up to (a list's <c>Revisions.Position</c> of each
+    /// position, or the last revision of each position a former watch saw); positions not named are watched
+    /// from now.
+    /// </summary>
+    public IReadOnlyDictionary<int, long>? After { get; init; }
+
+    /// <summary>Give each event the key as it was before the change.</summary>
+    public bool PreviousValues { get; init; }
+
+    /// <summary>
+    /// Yield <see cref="KvEventKind.Progress"/> events: where each position's watch starts, and a notice from a
+    /// position idle for a second, so that the app can save its revisions while nothing changes.
+    /// </summary>
+    public bool ProgressNotices { get; init; }
+}

@@ -77,6 +77,7 @@ public static class NodeServices
         services.AddSingleton<FailStop>();
         services.AddSingleton<NodeStartup>();
         services.AddSingleton(provider => provider.GetRequiredService<NodeStartup>().Recovered);
+        services.AddSingleton(provider => provider.GetRequiredService<RecoveredState>().Events);
         services.AddSingleton<ClusterSecretInterceptor>();
         services.AddSingleton<TelemetryInterceptor>();
         services.AddSingleton<AdmissionInterceptor>();
@@ -87,6 +88,7 @@ public static class NodeServices
         services.AddSingleton<PeerClients>();
         services.AddSingleton<PeerReachability>();
         services.AddSingleton<Forwarder>();
+        services.AddSingleton<PositionEvents>();
         services.AddSingleton<WriteProposer>();
         services.AddSingleton<LeaderHandOff>();
         services.AddSingleton<FollowerReads>();

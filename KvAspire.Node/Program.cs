@@ -68,7 +68,7 @@ var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KvA
 try
 {
     KeyPlacementRecord.Check(dataDirectory, topology.PlacementTags);
-    var recovered = Recovery.Run(dataDirectory, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KvAspire.Node.Recovery"));
+    var recovered = Recovery.Run(dataDirectory, options.EventHistoryBytes, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KvAspire.Node.Recovery"));
     app.Services.GetRequiredService<NodeStartup>().Recovered = recovered;
     app.Services.GetRequiredService<NodeTelemetry>().RecordRecovery(recovered.Duration);
 }

@@ -25,9 +25,9 @@ public static class ListMessages
     public static ListQuery ToQuery(ListRequest request)
     {
         if (Encoding.UTF8.GetByteCount(request.Prefix) > ClusterTopology.MaxKeyBytes)
-            throw Invalid($"the prefix is over {ClusterTopology.MaxKeyBytes} bytes");
+            throw OperationMessages.Invalid($"the prefix is over {ClusterTopology.MaxKeyBytes} bytes");
         if (request.Limit is < 0 or > MaxLimit)
-            throw Invalid($"limit {request.Limit} is not from 1 to {MaxLimit} (or 0 for {DefaultLimit})");
+            throw OperationMessages.Invalid($"limit {request.Limit} is not from 1 to {MaxLimit} (or 0 for {DefaultLimit})");
         string? after = null;
         if (!request.PageToken.IsEmpty)
         {
@@ -37,7 +37,7 @@ public static class ListMessages
             }
             catch (DecoderFallbackException)
             {
-                throw Invalid("the page token is not one this API gave");
+                throw OperationMessages.Invalid("the page token is not one this API gave");
             }
         }
         return new ListQuery(request.Prefix, after, request.Limit == 0 ? DefaultLimit : request.Limit, request.KeysOnly, MaxPageBytes);
@@ -90,6 +90,4 @@ public static class ListMessages
         new([.. reply.Items.Select(ToKey)], !reply.NextPageToken.IsEmpty, reply.ReadAt.ToDictionary(part => part.Position, part => part.Revision));
 
     public static ListPage ToPage(ListPositionReply reply) => new([.. reply.Items.Select(ToKey)], reply.More);
-
-    private static RpcException Invalid(string detail) => new(new Status(StatusCode.InvalidArgument, detail));
 }

@@ -240,5 +240,6 @@ public static class OperationMessages
         return new ClientRequestId(id.ClientId, id.Sequence);
     }
 
-    private static RpcException Invalid(string detail) => new(new Status(StatusCode.InvalidArgument, detail));
+    /// <summary>A request refused as malformed, before it changes anything.</summary>
+    internal static RpcException Invalid(string detail) => new(new Status(StatusCode.InvalidArgument, detail));
 }

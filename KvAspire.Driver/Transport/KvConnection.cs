@@ -109,6 +109,16 @@ internal sealed class KvConnection : IDisposable
         }
     }
 
+    /// <summary>The node for attempt <paramref name="attempt"/> of a stream: the one that answered last, then the others in turn.</summary>
+    public (GrpcChannel Channel, string Address) NodeFor(int attempt)
+    {
+        var index = (Volatile.Read(ref _preferred) + attempt) % _addresses.Length;
+        return (_channels[index], _addresses[index]);
+    }
+
+    /// <summary>The retry policy's numbers.</summary>
+    public KvClientOptions Policy => _policy;
+
     /// <summary>Asks the nodes in turn for the ring's layout until one answers; when none does, a later request asks again.</summary>
     private async Task LearnLayoutAsync(LeaderHints leaders)
     {

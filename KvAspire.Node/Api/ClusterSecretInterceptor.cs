@@ -18,6 +18,26 @@ public sealed class ClusterSecretInterceptor(PeerAuthentication peers) : Interce
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
         UnaryServerMethod<TRequest, TResponse> continuation)
     {
+        Check(context);
+        return continuation(request, context);
+    }
+
+    public override Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream,
+        ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Check(context);
+        return continuation(request, responseStream, context);
+    }
+
+    public override Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream,
+        IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Check(context);
+        return continuation(requestStream, responseStream, context);
+    }
+
+    private void Check(ServerCallContext context)
+    {
         var headers = context.RequestHeaders;
         if (!peers.IsMember(headers))
         {
@@ -26,6 +46,5 @@ public sealed class ClusterSecretInterceptor(PeerAuthentication peers) : Interce
             if (context.Method.StartsWith(ReplicaService, StringComparison.Ordinal) || NodeHeaders.FromNode(headers))
                 throw new RpcException(new Status(StatusCode.PermissionDenied, "a node-to-node request without the cluster secret"));
         }
-        return continuation(request, context);
     }
 }

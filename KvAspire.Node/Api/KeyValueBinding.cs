@@ -23,12 +23,19 @@ public static class KeyValueBinding
         binder.AddMethod(Unary<DeleteRequest, WriteReply>(nameof(KeyValueService.Delete), DeleteRequest.Parser), (UnaryServerMethod<DeleteRequest, WriteReply>?)null);
         binder.AddMethod(Unary<TxnRequest, TxnReply>(nameof(KeyValueService.Txn), TxnRequest.Parser), (UnaryServerMethod<TxnRequest, TxnReply>?)null);
         binder.AddMethod(Unary<ListRequest, ListReply>(nameof(KeyValueService.List), ListRequest.Parser), (UnaryServerMethod<ListRequest, ListReply>?)null);
+        binder.AddMethod(Method<WatchRequest, WatchReply>(MethodType.DuplexStreaming, nameof(KeyValueService.Watch), WatchRequest.Parser),
+            (DuplexStreamingServerMethod<WatchRequest, WatchReply>?)null);
     }
 
     private static Method<TRequest, TReply> Unary<TRequest, TReply>(string name, MessageParser<TRequest> parser)
         where TRequest : IMessage<TRequest>
         where TReply : IMessage<TReply> =>
-        new(MethodType.Unary, ServiceName, name, Marshallers.Create(Serialize, context => Deserialize(context, parser)),
+        Method<TRequest, TReply>(MethodType.Unary, name, parser);
+
+    private static Method<TRequest, TReply> Method<TRequest, TReply>(MethodType type, string name, MessageParser<TRequest> parser)
+        where TRequest : IMessage<TRequest>
+        where TReply : IMessage<TReply> =>
+        new(type, ServiceName, name, Marshallers.Create(Serialize, context => Deserialize(context, parser)),
             Marshallers.Create<TReply>(Serialize, _ => throw new NotSupportedException("the server never reads a reply")));
 
     private static void Serialize<T>(T message, SerializationContext context) where T : IMessage<T>

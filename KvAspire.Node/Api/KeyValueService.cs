@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Threading.Channels;
 using Google.Protobuf;
 using Grpc.Core;
 using KvAspire.Cluster;
@@ -18,12 +19,14 @@ namespace KvAspire.Node.Api;
 /// request (bad input is refused with INVALID_ARGUMENT before anything else happens, so it changes
 /// nothing), locates its key on the ring, and awaits the one path that owns it from there: the
 /// <see cref="ReplicationPath"/> for a key of this position, the <see cref="Forwarder"/> for any other.
+/// A watch gathers its positions' event streams (<see cref="PositionEvents"/>) into one.
 /// It maps the answer to the reply (or, with a failure, to the status the client sees: <see cref="StatusMapping"/>) and sends the executing leader's
 /// address as a trailer. Before a handler runs, the interceptors have checked the cluster secret,
 /// admitted the request (F1) and started its metrics.
 /// </summary>
 [BindServiceMethod(typeof(KeyValueBinding), nameof(KeyValueBinding.BindService))]
-public sealed class KeyValueService(ClusterTopology topology, LocalRing ring, ReplicationPath replication, Forwarder forwarder, PeerClients peers)
+public sealed class KeyValueService(ClusterTopology topology, LocalRing ring, ReplicationPath replication, Forwarder forwarder, PeerClients peers,
+    PositionEvents events)
     : KeyValue.KeyValueBase
 {
     public override async Task<WriteReply> Create(CreateRequest request, ServerCallContext context) =>
@@ -82,6 +85,58 @@ public sealed class KeyValueService(ClusterTopology topology, LocalRing ring, Re
             (node, deadline) => peers.ListPositionAsync(node, ListMessages.ToPositionRequest(position, query), deadline, cancellationToken), cancellationToken);
         var page = ListMessages.ToPage(reply);
         return new ListPart(position, reply.Revision, page.Keys, page.More);
+    }
+
+    public override async Task Watch(IAsyncStreamReader<WatchRequest> requestStream, IServerStreamWriter<WatchReply> responseStream, ServerCallContext context)
+    {
+        if (!await requestStream.MoveNext(context.CancellationToken))
+            return;
+        var create = requestStream.Current.Create ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "a watch starts with a create request"));
+        var query = WatchMessages.ToQuery(create);
+        var start = WatchMessages.ToStart(create, ring.Ids.Positions);
+        int[] positions = query.Prefix ? [.. Enumerable.Range(0, ring.Ids.Positions)] : [ring.Locate(query.Key).Owner];
+
+        // Each position's events go through one small channel: a watcher that reads slowly holds its positions
+        // back (their events wait in the histories, not here).
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        var replies = Channel.CreateBounded<WatchBatch>(new BoundedChannelOptions(positions.Length) { SingleReader = true });
+        var feeds = positions.Select(position => FeedAsync(position, start.TryGetValue(position, out var after) ? after : null)).ToList();
+        try
+        {
+            await foreach (var batch in replies.Reader.ReadAllAsync(context.CancellationToken))
+                await responseStream.WriteAsync(WatchMessages.ToReply(batch), context.CancellationToken);
+        }
+        catch (RequestFailedException failure)
+        {
+            throw StatusMapping.ToRpcException(failure);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Task.WhenAll(feeds);
+        }
+
+        async Task FeedAsync(int position, long? after)
+        {
+            try
+            {
+                var first = true;
+                await foreach (var batch in events.WatchAsync(position, query, after, stop.Token))
+                {
+                    if (batch.Events.Count > 0 || first || create.ProgressNotify)
+                        await replies.Writer.WriteAsync(batch, stop.Token);
+                    first = false;
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                // the watcher left, or another position's feed failed
+            }
+            catch (Exception e)
+            {
+                replies.Writer.TryComplete(e);
+            }
+        }
     }
 
     private async Task<Answer> ExecuteAsync(KvOperation operation, ServerCallContext context)

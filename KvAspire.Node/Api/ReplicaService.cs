@@ -15,11 +15,12 @@ namespace KvAspire.Node.Api;
 /// The calls a position's replicas make of each other over gRPC, answered by the leader: <c>ReadIndex</c>
 /// for a follower that serves linearizable reads (<see cref="FollowerReads"/>), and <c>HandOffWrites</c>
 /// for the writes a follower's clients sent it (<see cref="LeaderHandOff"/>); and, of any replica,
-/// <c>ListPosition</c>, its position's part of a list another node gathers. Every call needs the
+/// <c>ListPosition</c>, its position's part of a list another node gathers, and <c>WatchPosition</c>, its
+/// position's events for a watch another node serves. Every call needs the
 /// cluster secret when there is one (<see cref="ClusterSecretInterceptor"/>); none takes an admission
 /// slot, since each request it serves holds one on the follower.
 /// </summary>
-public sealed class ReplicaService(ClusterTopology topology, LocalRing ring, ReplicationPath replication) : Replica.ReplicaBase
+public sealed class ReplicaService(ClusterTopology topology, LocalRing ring, ReplicationPath replication, PositionEvents events) : Replica.ReplicaBase
 {
     public const string HandOffWritesPath = "/kvaspire.v1.Replica/HandOffWrites";
 
@@ -44,6 +45,21 @@ public sealed class ReplicaService(ClusterTopology topology, LocalRing ring, Rep
             var listed = await replication.ListAsync(ListMessages.ToQuery(request), System.Diagnostics.Activity.Current?.Context ?? default,
                 NodeHeaders.HopsSoFar(context.RequestHeaders), context.CancellationToken);
             return ListMessages.ToPositionReply(listed, ring.Position);
+        }
+        catch (RequestFailedException failure)
+        {
+            throw StatusMapping.ToRpcException(failure);
+        }
+    }
+
+    public override async Task WatchPosition(WatchPositionRequest request, IServerStreamWriter<WatchReply> responseStream, ServerCallContext context)
+    {
+        if (request.Position != ring.Position)
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"this node serves position {ring.Position}, not {request.Position}"));
+        try
+        {
+            await foreach (var batch in events.LocalAsync(WatchMessages.ToQuery(request), WatchMessages.ToStart(request), context.CancellationToken))
+                await responseStream.WriteAsync(WatchMessages.ToReply(batch), context.CancellationToken);
         }
         catch (RequestFailedException failure)
         {

@@ -11,6 +11,8 @@ public static class StatusMapping
     public static RpcException ToRpcException(OperationResult result) =>
         new(new Status(ResultStatus.ToStatusCode(result.Code), result.Detail ?? result.Code.ToString()));
 
+    /// <summary>The failure's status; a watch's start that is no longer kept also names the oldest start in a trailer.</summary>
     public static RpcException ToRpcException(RequestFailedException failure) =>
-        new(new Status(FailureStatus.ToStatusCode(failure.Kind), failure.Message));
+        new(new Status(FailureStatus.ToStatusCode(failure.Kind), failure.Message),
+            failure is EventsCompactedException compacted ? [WatchMessages.CompactedEntry(compacted.Position, compacted.Floor)] : Metadata.Empty);
 }

@@ -36,6 +36,15 @@ public sealed record NodeOptions
     /// <summary>The most bytes of writes one Raft entry carries (a larger write goes alone).</summary>
     public int EntryBytes { get; init; } = 1024 * 1024;
 
+    /// <summary>
+    /// The events a replica keeps for watches from an earlier revision (they take about this much memory);
+    /// past it the oldest go, and a watch from before them is refused. 64 MiB keeps ~200,000 changes of 256 B.
+    /// </summary>
+    public long EventHistoryBytes { get; init; } = 64 * 1024 * 1024;
+
+    /// <summary>How long a watched position may be idle before its watchers get a progress notice (and relays know it lives).</summary>
+    public TimeSpan WatchProgressInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Raft's lower election timeout: a follower that hears no leader for this long (to twice it) stands.</summary>
     public required TimeSpan ElectionTimeout { get; init; }
 

@@ -16,6 +16,7 @@ public static class FailureStatus
         (FailureKind.InvalidArgument, StatusCode.InvalidArgument),
         (FailureKind.Overloaded, StatusCode.ResourceExhausted),
         (FailureKind.Internal, StatusCode.Internal),
+        (FailureKind.Compacted, StatusCode.OutOfRange),
     ];
 
     public static StatusCode ToStatusCode(FailureKind kind) => Table.First(row => row.Kind == kind).Status;

@@ -20,6 +20,9 @@ public enum FailureKind
 
     /// <summary>A bug, logged where it was found.</summary>
     Internal,
+
+    /// <summary>A watch's start is older than the events kept (<see cref="EventsCompactedException"/>).</summary>
+    Compacted,
 }
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Runtime.CompilerServices;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
@@ -115,6 +116,36 @@ public sealed class PeerClients : IDisposable
         {
             throw Failure(node, e);
         }
+    }
+
+    /// <summary>
+    /// The events of the request's position from <paramref name="node"/>, a replica of it, until the watcher
+    /// stops (cancellation) or the stream fails.
+    /// </summary>
+    /// <exception cref="EventsCompactedException">The node no longer keeps the events after the request's start.</exception>
+    /// <exception cref="RequestFailedException">The node could not be reached, its stream broke or ended, or it answered a failure.</exception>
+    public async IAsyncEnumerable<WatchBatch> WatchPositionAsync(NodeInfo node, WatchPositionRequest request,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var call = new Replica.ReplicaClient(_invokers[node.Name]).WatchPosition(request, cancellationToken: cancellationToken);
+        while (true)
+        {
+            try
+            {
+                if (!await call.ResponseStream.MoveNext(cancellationToken))
+                    break;
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.OutOfRange && WatchMessages.Compacted(e.Trailers) is { } compacted)
+            {
+                throw new EventsCompactedException(compacted.Position, compacted.Floor, request.Start);
+            }
+            catch (RpcException e)
+            {
+                throw Failure(node, e);
+            }
+            yield return WatchMessages.ToBatch(call.ResponseStream.Current);
+        }
+        throw RequestFailedException.Unavailable($"{node.Name} ended its stream of position {request.Position}'s events");
     }
 
     /// <summary>Asks <paramref name="leader"/>, the leader of this node's own position, for a read index.</summary>

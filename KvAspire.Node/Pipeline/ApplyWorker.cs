@@ -5,14 +5,15 @@ namespace KvAspire.Node.Pipeline;
 
 /// <summary>
 /// F3's single reader, the only code that touches the map while the node serves: applies each committed
-/// entry's writes, and executes each read, in queue order, and answers the requests waiting here (what
+/// entry's writes (and hands their changes to the watchers' history), and executes each read, in queue order, and answers the requests waiting here (what
 /// they saw is durable already: F2 synced every entry before it committed). At a
 /// snapshot marker it freezes the map (a point-in-time view, no copy) for the snapshotter and keeps
 /// applying; once the snapshot is written it folds the writes made meanwhile back in. A marker that
-/// installs the leader's snapshot replaces the map first. It runs until F3 is closed and empty, and a
+/// installs the leader's snapshot replaces the map first (and empties the history of events: it cannot
+/// tell what changed before the snapshot). It runs until F3 is closed and empty, and a
 /// snapshot under way is finished.
 /// </summary>
-public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered, LogWorker log, Snapshotter snapshotter, NodeTelemetry telemetry,
+public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered, EventHistory events, LogWorker log, Snapshotter snapshotter, NodeTelemetry telemetry,
     ILogger<ApplyWorker> logger)
     : BackgroundService
 {
@@ -40,6 +41,7 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
                 if (marker.Install is { } installed)
                 {
                     map = KvMap.Restore(installed);
+                    events.Reset(map.Revision);
                     Volatile.Write(ref _appliedIndex, map.AppliedIndex);
                     Volatile.Write(ref _revision, map.Revision);
                 }
@@ -78,6 +80,7 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
                 (stages ??= new StageSpan[writes.Waiting.Length])[i] = waiting.StartStage("apply");
         }
         var results = map.Apply(entry);
+        events.Append(map.Changes, map.Revision);
         if (entry.StartsRevisions && Revision == 0)
             NodeLog.RevisionsStarted(logger, entry.Index, map.Revision);
         for (var i = 0; i < results.Length; i++)

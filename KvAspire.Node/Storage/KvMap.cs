@@ -19,6 +19,7 @@ public sealed class KvMap
 
     private readonly FreezableDictionary<StoredValue> _values = new();
     private readonly FreezableDictionary<ClientSession> _clients = new();
+    private readonly List<KeyEvent> _changes = [];
 
     public int Count => _values.Count;
 
@@ -38,6 +39,9 @@ public sealed class KvMap
     /// whose data predates revisions, until every member runs a release that counts them).
     /// </summary>
     public long Revision { get; private set; }
+
+    /// <summary>The changes the last <see cref="Apply(CommittedEntry)"/> made, in order: what watchers see (none before the baseline).</summary>
+    public IReadOnlyList<KeyEvent> Changes => _changes;
 
     public OperationResult Read(string key) =>
         _values.TryGetValue(key, out var stored)
@@ -83,6 +87,7 @@ public sealed class KvMap
     public OperationResult[] Apply(CommittedEntry entry)
     {
         var results = new OperationResult[entry.Operations.Count];
+        _changes.Clear();
         if (entry.Index <= AppliedIndex)
         {
             Array.Fill(results, new OperationResult(ResultCode.AlreadyApplied, Detail: $"entry {entry.Index} was already applied"));
@@ -182,17 +187,19 @@ public sealed class KvMap
                 return Found(ResultCode.AlreadyExists, stored, $"key '{command.Key}' already exists");
             case OperationKind.Create:
                 var created = NextRevision();
-                return Store(command, new StoredValue(command.Value, 1, timestamp, created, created));
+                return Store(command, null, new StoredValue(command.Value, 1, timestamp, created, created));
             case OperationKind.Update or OperationKind.Delete when !exists:
                 return new OperationResult(ResultCode.NotFound, Detail: $"key '{command.Key}' not found", Revision: Revision);
             case OperationKind.Update or OperationKind.Delete
                 when command.ExpectedVersion is { } expected && expected != stored.Version:
                 return Found(ResultCode.VersionMismatch, stored, $"key '{command.Key}' is at version {stored.Version}, not {expected}");
             case OperationKind.Update:
-                return Store(command, new StoredValue(command.Value, stored.Version + 1, timestamp, stored.CreateRevision, NextRevision()));
+                return Store(command, stored, new StoredValue(command.Value, stored.Version + 1, timestamp, stored.CreateRevision, NextRevision()));
             case OperationKind.Delete:
                 _values.Remove(command.Key);
-                return Found(ResultCode.Ok, stored with { TimestampUnixMs = timestamp, ModRevision = NextRevision() });
+                var deleted = stored with { TimestampUnixMs = timestamp, ModRevision = NextRevision() };
+                Record(command.Key, stored, null, deleted.ModRevision);
+                return Found(ResultCode.Ok, deleted);
             case OperationKind.Txn when command.Txn is { } txn:
                 return Execute(txn, timestamp);
             default:
@@ -221,11 +228,13 @@ public sealed class KvMap
                         ? new StoredValue(op.Value, stored.Version + 1, timestamp, stored.CreateRevision, revision ??= NextRevision())
                         : new StoredValue(op.Value, 1, timestamp, revision ??= NextRevision(), revision.Value);
                     _values.Set(op.Key, changed);
+                    Record(op.Key, exists ? stored : null, changed, changed.ModRevision);
                     results[i] = Described(op.Key, exists, changed) with { Value = default };
                     break;
                 case TransactionOpKind.Delete when exists:
                     _values.Remove(op.Key);
-                    results[i] = Described(op.Key, true, stored with { ModRevision = revision ??= NextRevision() }) with { Value = default };
+                    Record(op.Key, stored, null, revision ??= NextRevision());
+                    results[i] = Described(op.Key, true, stored with { ModRevision = revision.Value }) with { Value = default };
                     break;
                 case TransactionOpKind.Read when exists:
                     results[i] = Described(op.Key, true, stored);
@@ -263,9 +272,24 @@ public sealed class KvMap
         _ => order > 0,
     };
 
-    private OperationResult Store(KvOperation command, StoredValue stored)
+    private OperationResult Store(KvOperation command, StoredValue? before, StoredValue stored)
     {
         _values.Set(command.Key, stored);
+        Record(command.Key, before, stored, stored.ModRevision);
         return Found(ResultCode.Ok, stored);
     }
+
+    /// <summary>A change for the watchers: the key after it (none when deleted) and before it (none when created).</summary>
+    private void Record(string key, StoredValue? before, StoredValue? after, long revision)
+    {
+        if (revision == 0)
+            return;
+        var previous = before is { } was ? Listed(key, was) : null;
+        _changes.Add(after is { } now
+            ? new KeyEvent(KeyEventKind.Put, Listed(key, now), previous)
+            : new KeyEvent(KeyEventKind.Delete, new ListedKey(key, ReadOnlyMemory<byte>.Empty, 0, 0, revision), previous));
+    }
+
+    private static ListedKey Listed(string key, StoredValue stored) =>
+        new(key, stored.Value, stored.Version, stored.CreateRevision, stored.ModRevision);
 }

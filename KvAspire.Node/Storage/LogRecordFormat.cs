@@ -50,7 +50,7 @@ public static class LogRecordFormat
     private const int FixedOperationSize = 1 + 1 + 8 + 8 + 2 + 2 + 4;
     private const byte HasExpectedVersion = 1;
     private const byte HasRequestId = 2;
-    private const byte RevisionBaseline = 0xB0;
+    private const byte BaselineMarker = 0xB0;
 
     public static void WriteFileHeader(Span<byte> destination)
     {
@@ -161,7 +161,7 @@ public static class LogRecordFormat
     public static ReadOnlyMemory<byte> EncodeRevisionBaseline()
     {
         var body = new byte[BodyHeaderSize + 1];
-        body[BodyHeaderSize] = RevisionBaseline;
+        body[BodyHeaderSize] = BaselineMarker;
         return body;
     }
 
@@ -179,7 +179,7 @@ public static class LogRecordFormat
     /// <summary>Decodes an entry's body of writes (or the revision baseline); null when it holds none or its fields are inconsistent.</summary>
     public static CommittedEntry? DecodePayload(ReadOnlySpan<byte> payload)
     {
-        if (payload.Length == BodyHeaderSize + 1 && payload[BodyHeaderSize] == RevisionBaseline)
+        if (payload.Length == BodyHeaderSize + 1 && payload[BodyHeaderSize] == BaselineMarker)
             return new CommittedEntry(0, 0, 0, [], StartsRevisions: true);
         if (payload.Length < BodyHeaderSize + FixedOperationSize)
             return null;

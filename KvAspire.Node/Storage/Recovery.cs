@@ -5,7 +5,7 @@ namespace KvAspire.Node.Storage;
 
 /// <summary>
 /// What a node holds once its files are read: the map (every committed entry the files hold applied), the
-/// open log, and the Raft log after the snapshot, to hand back to Raft before it starts.
+/// changes of the entries replayed after the snapshot (for watchers), the open log, and the Raft log after the snapshot, to hand back to Raft before it starts.
 /// </summary>
 /// <param name="Entries">The Raft log after the snapshot, in index order: committed or not, as this replica last had it.</param>
 /// <param name="CommitIndex">The highest index known committed (a snapshot's, or a commit record's); the map holds up to it.</param>
@@ -16,6 +16,7 @@ namespace KvAspire.Node.Storage;
 public sealed record RecoveredState(
     string DataDirectory,
     KvMap Map,
+    EventHistory Events,
     OperationLog Log,
     IReadOnlyList<RaftEntry> Entries,
     long CommitIndex,
@@ -41,7 +42,7 @@ public sealed record RecoveredState(
 /// </summary>
 public static class Recovery
 {
-    public static RecoveredState Run(string dataDirectory, ILogger logger)
+    public static RecoveredState Run(string dataDirectory, long eventHistoryBytes, ILogger logger)
     {
         var started = Stopwatch.GetTimestamp();
         FileSync.CreateDirectory(dataDirectory);
@@ -68,10 +69,15 @@ public static class Recovery
             lastScan = raftLog.Read(number, logger);
         }
         var commitIndex = Math.Min(raftLog.CommitIndex, raftLog.LastIndex);
+        var events = new EventHistory(eventHistoryBytes);
+        events.Reset(map.Revision);
         foreach (var entry in raftLog.Entries)
         {
             if (entry.Index <= commitIndex && LogRecordFormat.DecodePayload(entry.Body.Span) is { } writes)
+            {
                 map.Apply(writes with { Index = entry.Index, Term = entry.Term, TimestampUnixMs = Math.Max(map.LastTimestampUnixMs, writes.TimestampUnixMs) });
+                events.Append(map.Changes, map.Revision);
+            }
         }
 
         var activeNumber = logs.Count > 0 ? logs[^1] : firstLog;
@@ -81,7 +87,7 @@ public static class Recovery
 
         var duration = Stopwatch.GetElapsedTime(started);
         NodeLog.Recovered(logger, dataDirectory, map.Count, commitIndex, raftLog.LastIndex, DataFiles.LogName(activeNumber), duration.TotalMilliseconds);
-        return new RecoveredState(dataDirectory, map, log, raftLog.Entries, commitIndex, map.LastTimestampUnixMs,
+        return new RecoveredState(dataDirectory, map, events, log, raftLog.Entries, commitIndex, map.LastTimestampUnixMs,
             snapshotNumber, snapshotIndex, snapshotTerm,
             Math.Max(files.HighestNumber, activeNumber) + 1, duration);
     }

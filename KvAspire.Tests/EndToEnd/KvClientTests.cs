@@ -133,6 +133,64 @@ public sealed class KvClientTests(KvClientTests.Group group)
     }
 
     [Fact]
+    public async Task A_watch_from_a_lists_revisions_sees_every_later_change_once_in_order_while_the_node_serving_it_is_killed()
+    {
+        using var client = Client();
+        for (var i = 0; i < 10; i++)
+            await client.CreateAsync($"watched/{i}", "0");
+        await client.CreateAsync("unwatched", "0");
+        var listed = await client.ListAsync("watched/").ToListAsync();
+        var after = new Dictionary<int, long> { [0] = listed.Max(item => item.Revisions.Position) };
+
+        // The watch's client calls the victim first; the writes go to the leader.
+        var victim = group.Cluster.Topology.Nodes[1];
+        using var watcher = new KvClient(new KvClientOptions
+        {
+            Nodes = [victim.GrpcEndPoint, .. group.Cluster.Topology.Nodes.Where(n => n != victim).Select(n => n.GrpcEndPoint)],
+        });
+        using var stop = new CancellationTokenSource();
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<KvEvent>();
+        var watching = Task.Run(async () =>
+        {
+            await foreach (var change in watcher.WatchAsync("watched/", new KvWatchOptions { Prefix = true, After = after, PreviousValues = true }, stop.Token))
+                seen.Enqueue(change);
+        });
+
+        var acknowledged = new List<(string Key, string Value, long Revision)>();
+        for (var i = 1; i <= 300; i++)
+        {
+            if (i == 100)
+                await group.Cluster.KillAsync(victim);
+            var key = $"watched/{i % 10}";
+            if (i % 50 == 0)
+            {
+                // Two keys in one change: one revision, never split.
+                var both = await client.TxnAsync(new KvTransaction().ThenPut(key, $"{i}").ThenPut($"watched/{(i + 1) % 10}", $"{i}"));
+                acknowledged.Add((key, $"{i}", both.Revision));
+                acknowledged.Add(($"watched/{(i + 1) % 10}", $"{i}", both.Revision));
+            }
+            else
+            {
+                acknowledged.Add((key, $"{i}", (await client.UpdateAsync(key, $"{i}")).Revisions.Modify));
+            }
+            await client.UpdateAsync("unwatched", $"{i}");
+        }
+        await group.Cluster.StartAsync(victim);
+        var last = acknowledged[^1].Revision;
+        await Wait.UntilAsync(() => seen.Any(change => change.Revision >= last) || watching.IsCompleted, TimeSpan.FromSeconds(60), "the last write's event");
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => watching);
+
+        var events = seen.ToList();
+        Assert.All(events, change => Assert.Equal((KvEventKind.Put, 0), (change.Kind, change.Position)));
+        Assert.Equal(acknowledged.Select(write => (write.Key, write.Value, write.Revision)),
+            events.Select(change => (change.Key, change.Text, change.Revision)));
+        Assert.All(events, change => Assert.Equal(change.Revision, change.Revisions.Modify));
+        Assert.All(events.Where(change => change.Previous is not null), change => Assert.True(change.Previous!.Version == change.Version - 1));
+        await group.Cluster.WaitCaughtUpAsync(victim, TimeSpan.FromSeconds(60));
+    }
+
+    [Fact]
     public async Task A_cluster_that_does_not_answer_is_KvUnavailableException_with_no_position_as_the_ring_was_never_learned()
     {
         using var directory = new TempDirectory();

@@ -15,7 +15,7 @@ public sealed class NodeDataDirectory : IDisposable
     /// <summary>Recovers as a starting node would, then closes the log it opened.</summary>
     public RecoveredState Recover()
     {
-        var state = Recovery.Run(Path, NullLogger.Instance);
+        var state = Recovery.Run(Path, 1 << 20, NullLogger.Instance);
         state.Log.Dispose();
         return state;
     }

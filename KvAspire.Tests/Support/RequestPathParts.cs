@@ -32,12 +32,14 @@ public sealed class RequestPathParts : IDisposable
         Queues = new PipelineQueues(Options);
         Peers = new PeerClients(Topology, Self, new PeerAuthentication(new ClusterSecret(null)), Options, Clock);
         Reachability = new PeerReachability(Peers, Options, _lifetime, Clock, NullLogger<PeerReachability>.Instance);
-        var stateMachine = new CommittedOrder(Queues, _data.Recover(), new FailStop(_lifetime), NullLogger<CommittedOrder>.Instance);
+        var recovered = _data.Recover();
+        var stateMachine = new CommittedOrder(Queues, recovered, new FailStop(_lifetime), NullLogger<CommittedOrder>.Instance);
         var group = new RaftGroup(Topology, Self);
         Replication = new ReplicationPath(Raft, group, stateMachine, new WriteProposer(Raft, Options, Clock), new LeaderHandOff(Raft, group, Peers, Options, Clock),
             new FollowerReads(Raft, group, Peers, Options, Clock), Self, Options, Clock,
             NullLogger<ReplicationPath>.Instance);
         Forwarder = new Forwarder(Ring, Peers, Reachability, Options, TestTelemetry.Create(), Clock);
+        Events = new PositionEvents(Ring, Self, recovered.Events, Raft, Peers, Reachability, Options, Clock);
     }
 
     public ClusterTopology Topology { get; }
@@ -61,6 +63,8 @@ public sealed class RequestPathParts : IDisposable
     public ReplicationPath Replication { get; }
 
     public Forwarder Forwarder { get; }
+
+    public PositionEvents Events { get; }
 
     public void Dispose()
     {

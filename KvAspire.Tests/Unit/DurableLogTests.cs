@@ -140,7 +140,7 @@ public sealed class DurableLogTests : IDisposable
         public static async Task<Member> StartAsync(TempDirectory topologyDirectory, string dataDirectory)
         {
             var options = NodeOptions.For(TopologyLoader.Load(TestTopology.SingleNode(topologyDirectory).Path));
-            var recovered = Recovery.Run(dataDirectory, NullLogger.Instance);
+            var recovered = Recovery.Run(dataDirectory, 1 << 20, NullLogger.Instance);
             var failStop = new FailStop(new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance));
             var worker = new LogWorker(options, recovered, failStop, TestTelemetry.Create(), NullLogger<LogWorker>.Instance);
             await worker.StartAsync(CancellationToken.None);

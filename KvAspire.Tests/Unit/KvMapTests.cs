@@ -368,6 +368,34 @@ public sealed class KvMapTests
 
     private static TransactionOp Put(string key, string value) => new(TransactionOpKind.Put, key, Encoding.UTF8.GetBytes(value));
 
+    private string Changes() => string.Join(" ", _map.Changes.Select(change =>
+        $"{change.Kind}:{change.Key}={Encoding.UTF8.GetString(change.Kv.Value.Span)}@{change.Revision}/v{change.Kv.Version}" +
+        (change.Previous is { } was ? $"<{Encoding.UTF8.GetString(was.Value.Span)}/v{was.Version}@{was.ModRevision}" : "")));
+
+    [Fact]
+    public void Each_change_is_an_event_with_the_key_after_and_before_it_and_refused_or_settled_writes_are_none()
+    {
+        Apply(OperationKind.Create, "early", "0");
+        Assert.Equal("", Changes()); // before the baseline nothing is numbered, so nothing is watched
+        Baseline();
+        Assert.Equal("", Changes());
+
+        Apply(OperationKind.Create, "a", "1");
+        Assert.Equal("Put:a=1@2/v1", Changes());
+        Apply(OperationKind.Update, "a", "2", id: new ClientRequestId("c", 1));
+        Assert.Equal("Put:a=2@3/v2<1/v1@2", Changes());
+        Apply(OperationKind.Update, "a", "2", id: new ClientRequestId("c", 1));
+        Assert.Equal("", Changes()); // a retry answers its first result and changes nothing
+        Apply(OperationKind.Create, "a", "again");
+        Assert.Equal("", Changes());
+        Apply(OperationKind.Update, "a", "3", expected: 7);
+        Assert.Equal("", Changes());
+        Apply(OperationKind.Delete, "a");
+        Assert.Equal("Delete:a=@4/v0<2/v2@3", Changes());
+        Txn(new Transaction([], [Put("x", "1"), Put("early", "1"), new TransactionOp(TransactionOpKind.Read, "x"), new TransactionOp(TransactionOpKind.Delete, "early")], []));
+        Assert.Equal("Put:x=1@5/v1 Put:early=1@5/v2<0/v1@1 Delete:early=@5/v0<1/v2@5", Changes());
+    }
+
     [Fact]
     public void A_transaction_runs_the_branch_its_comparisons_choose_and_its_writes_share_one_revision()
     {

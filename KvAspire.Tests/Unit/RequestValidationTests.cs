@@ -38,6 +38,7 @@ public sealed class RequestValidationTests : IAsyncLifetime
         builder.Services.AddSingleton(_node.Replication);
         builder.Services.AddSingleton(_node.Forwarder);
         builder.Services.AddSingleton(_node.Peers);
+        builder.Services.AddSingleton(_node.Events);
         _server = builder.Build();
         _server.MapGrpcService<KeyValueService>();
         await _server.StartAsync();
@@ -73,7 +74,27 @@ public sealed class RequestValidationTests : IAsyncLifetime
         { "list of 10001", "limit 10001 is not from 1 to 10000" },
         { "list with a long prefix", "the prefix is over 1024 bytes" },
         { "list with a forged token", "the page token is not one this API gave" },
+        { "watch of no key", "a watch of one key needs the key" },
+        { "watch with a long prefix", "the prefix is over 1024 bytes" },
+        { "watch from a position the ring lacks", "the start names position 3; this ring has positions 0 to 0" },
+        { "watch from a position twice", "the start names position 0 twice" },
+        { "watch from a negative revision", "the start's revision for position 0 is negative (-1)" },
+        { "watch without a create request", "a watch starts with a create request" },
     };
+
+    /// <summary>A watch whose first request is <paramref name="request"/>, until its first reply or its failure.</summary>
+    private async Task Watch(WatchRequest request)
+    {
+        using var call = _kv.Watch();
+        await call.RequestStream.WriteAsync(request);
+        await call.ResponseStream.MoveNext();
+    }
+
+    private Task Watch(WatchCreate create, params (int Position, long Revision)[] start)
+    {
+        create.Start.AddRange(start.Select(part => new PositionRevision { Position = part.Position, Revision = part.Revision }));
+        return Watch(new WatchRequest { Create = create });
+    }
 
     private static TxnOp Put(string key) => new() { Put = new TxnPut { Key = key, Value = ByteString.CopyFromUtf8("v") } };
 
@@ -103,6 +124,12 @@ public sealed class RequestValidationTests : IAsyncLifetime
         "list of 10001" => _kv.ListAsync(new ListRequest { Limit = 10_001 }).ResponseAsync,
         "list with a long prefix" => _kv.ListAsync(new ListRequest { Prefix = new string('p', 1025) }).ResponseAsync,
         "list with a forged token" => _kv.ListAsync(new ListRequest { PageToken = ByteString.CopyFrom(0xFF, 0xFE) }).ResponseAsync,
+        "watch of no key" => Watch(new WatchCreate()),
+        "watch with a long prefix" => Watch(new WatchCreate { Key = new string('p', 1025), Prefix = true }),
+        "watch from a position the ring lacks" => Watch(new WatchCreate { Key = "k" }, (3, 1)),
+        "watch from a position twice" => Watch(new WatchCreate { Key = "k" }, (0, 1), (0, 2)),
+        "watch from a negative revision" => Watch(new WatchCreate { Key = "k" }, (0, -1)),
+        "watch without a create request" => Watch(new WatchRequest()),
         "txn putting too much" => _kv.TxnAsync(Txn([], [new TxnOp { Put = new TxnPut { Key = "k", Value = ByteString.CopyFrom(new byte[101]) } }])).ResponseAsync,
         _ => _kv.CreateAsync(new CreateRequest { Key = "k", Value = ByteString.CopyFromUtf8("v"), Id = new RequestId { ClientId = new string('c', 257) } })
             .ResponseAsync,

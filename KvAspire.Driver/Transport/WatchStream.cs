@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Grpc.Core;
+using KvAspire.Operations;
+using KvAspire.Routing;
+using KvAspire.V1;
+
+namespace KvAspire.Driver.Transport;
+
+/// <summary>
+/// A watch that outlives the node serving it: it keeps, per position, the revision it has every event up
+/// to (from events and progress notices), and when its node fails it watches again at the next node from
+/// those revisions, dropping anything at or below them: no gap, no duplicate. It goes on trying while no
+/// node serves it for up to <see cref="KvClientOptions.WatchRetryWindow"/>.
+/// </summary>
+internal static class WatchStream
+{
+    /// <summary>The watch's batches, each position's first one (where it starts) once, later notices only when they move on.</summary>
+    /// <exception cref="KvWatchCompactedException">A position no longer keeps the events after the revision the watch needs.</exception>
+    /// <exception cref="KvUnavailableException">No node served the watch for the retry window.</exception>
+    /// <exception cref="KvException">The watch was refused (INVALID_ARGUMENT: the message says why).</exception>
+    public static async IAsyncEnumerable<WatchBatch> WatchAsync(KvConnection connection, WatchQuery query, IReadOnlyDictionary<int, long>? after,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var reached = new Dictionary<int, long>(after ?? new Dictionary<int, long>());
+        var announced = new HashSet<int>();
+        var policy = connection.Policy;
+        var pause = policy.FirstRetryPause;
+        long? failingSince = null;
+        for (var attempt = 0; ; attempt++)
+        {
+            var (channel, node) = connection.NodeFor(attempt);
+            using var call = new KeyValue.KeyValueClient(channel).Watch(cancellationToken: cancellationToken);
+            RpcException? failure = null;
+            try
+            {
+                await call.RequestStream.WriteAsync(new WatchRequest { Create = WatchMessages.ToCreate(query, reached, progressNotify: true) }, cancellationToken);
+            }
+            catch (RpcException e)
+            {
+                failure = e;
+            }
+            while (failure is null)
+            {
+                try
+                {
+                    if (!await call.ResponseStream.MoveNext(cancellationToken))
+                        failure = new RpcException(new Status(StatusCode.Unavailable, $"{node} ended the watch"));
+                }
+                catch (RpcException e)
+                {
+                    failure = e;
+                }
+                if (failure is not null)
+                    break;
+                failingSince = null;
+                pause = policy.FirstRetryPause;
+                var batch = WatchMessages.ToBatch(call.ResponseStream.Current);
+                var had = reached.GetValueOrDefault(batch.Position, -1);
+                if (batch.Revision <= had && announced.Contains(batch.Position))
+                    continue;
+                announced.Add(batch.Position);
+                reached[batch.Position] = Math.Max(had, batch.Revision);
+                yield return batch with { Events = [.. batch.Events.Where(change => change.Revision > had)] };
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            var status = TransportFailure.AsUnavailable(failure);
+            var detail = string.IsNullOrEmpty(status.Status.Detail) ? status.StatusCode.ToString() : status.Status.Detail;
+            if (status.StatusCode == StatusCode.OutOfRange && WatchMessages.Compacted(status.Trailers) is { } compacted)
+                throw new KvWatchCompactedException(compacted.Position, compacted.Floor, detail, node);
+            if (status.StatusCode is not (StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.ResourceExhausted))
+                throw new KvException(status.StatusCode, detail, node);
+            failingSince ??= Stopwatch.GetTimestamp();
+            if (Stopwatch.GetElapsedTime(failingSince.Value) >= policy.WatchRetryWindow)
+                throw new KvUnavailableException(status.StatusCode, null, $"no node served the watch for {policy.WatchRetryWindow.TotalSeconds:0.#} s: {detail}", node);
+            if (attempt % connection.Addresses.Count == connection.Addresses.Count - 1)
+            {
+                await Task.Delay(pause, cancellationToken);
+                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, policy.MaxRetryPause.Ticks));
+            }
+        }
+    }
+}
