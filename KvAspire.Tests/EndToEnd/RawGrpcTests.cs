@@ -50,7 +50,7 @@ public sealed class RawGrpcTests : IAsyncLifetime
         Assert.Contains("grpc.health.v1.Health", services);
         var files = answers[1].FileDescriptorResponse.FileDescriptorProto.Select(b => Google.Protobuf.Reflection.FileDescriptorProto.Parser.ParseFrom(b));
         var keyValue = files.SelectMany(f => f.Service).Single(s => s.Name == "KeyValue");
-        Assert.Equal(["Create", "Read", "Update", "Delete", "Txn", "List"], keyValue.Method.Select(m => m.Name));
+        Assert.Equal(["Create", "Read", "Update", "Delete", "Txn", "List", "Watch"], keyValue.Method.Select(m => m.Name));
     }
 
     [Fact]

@@ -199,6 +199,49 @@ public sealed class RingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_prefix_watch_at_one_node_relays_every_position_s_changes_each_once_in_revision_order_across_a_position_s_restart()
+    {
+        const int down = 5;
+        var keys = Enumerable.Range(0, 40).Select(i => $"watch/{i:D2}").ToList();
+        Assert.Contains(keys, key => _ring.OwnerOfKey(key) == down);
+        using var writer = new KvClient(new KvClientOptions { Nodes = [.. _topology.Nodes.Select(n => n.GrpcEndPoint)] });
+        using var watcher = new KvClient(new KvClientOptions { Nodes = [_topology.Nodes[3].GrpcEndPoint] });
+        using var stop = new CancellationTokenSource();
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<KvEvent>();
+        var watching = Task.Run(async () =>
+        {
+            await foreach (var change in watcher.WatchAsync("watch/", new KvWatchOptions { Prefix = true, ProgressNotices = true }, stop.Token))
+                seen.Enqueue(change);
+        });
+        await Wait.UntilAsync(() => seen.Select(change => change.Position).Distinct().Count() == Positions || watching.IsCompleted,
+            TimeSpan.FromSeconds(30), "every position's start");
+
+        var acknowledged = new List<(int Position, long Revision, string Key, string Value)>();
+        foreach (var key in keys)
+            acknowledged.Add((_ring.OwnerOfKey(key), (await writer.CreateAsync(key, "0")).Revisions.Modify, key, "0"));
+        await writer.CreateAsync("watcH/not-under-the-prefix", "x");
+        await _nodes[down].KillAsync();
+        _nodes[down] = await NodeProcess.StartAsync(_topology, _topology.Nodes[down]);
+        foreach (var key in keys)
+            acknowledged.Add((_ring.OwnerOfKey(key), (await writer.UpdateAsync(key, "1")).Revisions.Modify, key, "1"));
+
+        await Wait.UntilAsync(() => seen.Count(change => change.Kind == KvEventKind.Put) >= acknowledged.Count || watching.IsCompleted,
+            TimeSpan.FromSeconds(60), "an event for every write");
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => watching);
+
+        var events = seen.Where(change => change.Kind == KvEventKind.Put).ToList();
+        for (var position = 0; position < Positions; position++)
+        {
+            Assert.Equal(acknowledged.Where(write => write.Position == position).Select(write => (write.Revision, write.Key, write.Value)),
+                events.Where(change => change.Position == position).Select(change => (change.Revision, change.Key, change.Text)));
+        }
+        // Each position's notices never go back, and none passes an event of its position not yet sent.
+        Assert.All(seen.GroupBy(change => change.Position), position =>
+            Assert.Equal(position.Select(change => change.Revision).Order(), position.Select(change => change.Revision)));
+    }
+
+    [Fact]
     public async Task A_request_that_crosses_2_positions_is_one_trace_with_a_span_on_each_of_the_3_nodes()
     {
         var (key, start, owner) = Enumerable.Range(0, 1000).Select(i => $"traced-{i}")
