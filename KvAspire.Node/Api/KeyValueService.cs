@@ -26,7 +26,7 @@ namespace KvAspire.Node.Api;
 /// </summary>
 [BindServiceMethod(typeof(KeyValueBinding), nameof(KeyValueBinding.BindService))]
 public sealed class KeyValueService(ClusterTopology topology, LocalRing ring, ReplicationPath replication, Forwarder forwarder, PeerClients peers,
-    PositionEvents events)
+    PositionEvents events, IHostApplicationLifetime lifetime)
     : KeyValue.KeyValueBase
 {
     public override async Task<WriteReply> Create(CreateRequest request, ServerCallContext context) =>
@@ -98,17 +98,23 @@ public sealed class KeyValueService(ClusterTopology topology, LocalRing ring, Re
 
         // Each position's events go through one small channel: a watcher that reads slowly holds its positions
         // back (their events wait in the histories, not here).
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        // A stopping node ends its watches (they would hold its shutdown up): their clients go on elsewhere.
+        using var watching = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(watching.Token);
         var replies = Channel.CreateBounded<WatchBatch>(new BoundedChannelOptions(positions.Length) { SingleReader = true });
         var feeds = positions.Select(position => FeedAsync(position, start.TryGetValue(position, out var after) ? after : null)).ToList();
         try
         {
-            await foreach (var batch in replies.Reader.ReadAllAsync(context.CancellationToken))
-                await responseStream.WriteAsync(WatchMessages.ToReply(batch), context.CancellationToken);
+            await foreach (var batch in replies.Reader.ReadAllAsync(watching.Token))
+                await responseStream.WriteAsync(WatchMessages.ToReply(batch), watching.Token);
         }
         catch (RequestFailedException failure)
         {
             throw StatusMapping.ToRpcException(failure);
+        }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            throw StatusMapping.Stopping();
         }
         finally
         {

@@ -20,7 +20,8 @@ namespace KvAspire.Node.Api;
 /// cluster secret when there is one (<see cref="ClusterSecretInterceptor"/>); none takes an admission
 /// slot, since each request it serves holds one on the follower.
 /// </summary>
-public sealed class ReplicaService(ClusterTopology topology, LocalRing ring, ReplicationPath replication, PositionEvents events) : Replica.ReplicaBase
+public sealed class ReplicaService(ClusterTopology topology, LocalRing ring, ReplicationPath replication, PositionEvents events,
+    IHostApplicationLifetime lifetime) : Replica.ReplicaBase
 {
     public const string HandOffWritesPath = "/kvaspire.v1.Replica/HandOffWrites";
 
@@ -56,14 +57,19 @@ public sealed class ReplicaService(ClusterTopology topology, LocalRing ring, Rep
     {
         if (request.Position != ring.Position)
             throw new RpcException(new Status(StatusCode.FailedPrecondition, $"this node serves position {ring.Position}, not {request.Position}"));
+        using var watching = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
         try
         {
-            await foreach (var batch in events.LocalAsync(WatchMessages.ToQuery(request), WatchMessages.ToStart(request), context.CancellationToken))
-                await responseStream.WriteAsync(WatchMessages.ToReply(batch), context.CancellationToken);
+            await foreach (var batch in events.LocalAsync(WatchMessages.ToQuery(request), WatchMessages.ToStart(request), watching.Token))
+                await responseStream.WriteAsync(WatchMessages.ToReply(batch), watching.Token);
         }
         catch (RequestFailedException failure)
         {
             throw StatusMapping.ToRpcException(failure);
+        }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            throw StatusMapping.Stopping();
         }
     }
 

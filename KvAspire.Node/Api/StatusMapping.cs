@@ -15,4 +15,7 @@ public static class StatusMapping
     public static RpcException ToRpcException(RequestFailedException failure) =>
         new(new Status(FailureStatus.ToStatusCode(failure.Kind), failure.Message),
             failure is EventsCompactedException compacted ? [WatchMessages.CompactedEntry(compacted.Position, compacted.Floor)] : Metadata.Empty);
+
+    /// <summary>A stream this node ends because it is stopping: its caller goes on at another node.</summary>
+    public static RpcException Stopping() => new(new Status(StatusCode.Unavailable, "the node is stopping"));
 }

@@ -131,6 +131,9 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
         var workload = new RegisterWorkload(topology.Nodes.Select(n => n.GrpcEndPoint).ToList(), clients, keysPerClient: 12,
             NodeOptions.For(TopologyLoader.Load(topology.Path)));
 
+        // A watch of every key the workload writes, from before its first write, through the client library.
+        await using var watch = await WatchRecorder.StartAsync(topology.Nodes.Select(n => n.GrpcEndPoint).ToList(), "rolling-", positions);
+
         using var stop = new CancellationTokenSource(duration);
         var clock = Stopwatch.StartNew();
         var running = workload.RunAsync(stop.Token);
@@ -150,6 +153,10 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
         foreach (var node in topology.Nodes)
             await cluster.WaitCaughtUpAsync(node, TimeSpan.FromSeconds(30));
         await workload.VerifyAsync();
+        var finalRevisions = new Dictionary<int, long>();
+        foreach (var node in topology.Nodes)
+            finalRevisions[node.Position] = Math.Max(finalRevisions.GetValueOrDefault(node.Position), (await GroupProbe.StatusAsync(node))?.Revision ?? 0);
+        await watch.StopAtAsync(finalRevisions, TimeSpan.FromSeconds(60));
 
         var checking = Stopwatch.StartNew();
         var verdict = LinearizabilityChecker.Check(workload.History);
@@ -157,6 +164,8 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
         var loaded = TopologyLoader.Load(topology.Path);
         var ring = new RingMath(loaded.IdBits, loaded.Positions, loaded.PlacementTags);
         var revisionViolations = RevisionChecker.Check(workload.History, key => ring.Owner(ring.KeyId(key)));
+        var watched = watch.Events.ToList();
+        var watchViolations = WatchChecker.Check(watched, workload.History, watch.Started, key => ring.Owner(ring.KeyId(key)));
         var agreement = topology.Nodes.Select(n => n.Position).Distinct().Select(p => ReplicaAgreement.Check(topology, p)).ToList();
         var outcomes = workload.History.GroupBy(o => o.Outcome switch
         {
@@ -168,6 +177,7 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"{workload.History.Count} operations: {string.Join(", ", outcomes)}; {workload.Acknowledged} writes acknowledged, {workload.Reads} reads checked");
         output.WriteLine($"checker: {(verdict.IsLinearizable ? "linearizable" : "NOT linearizable")} in {checking.ElapsedMilliseconds} ms; " +
                          $"revisions: {(revisionViolations.Count == 0 ? "each write its own, never backwards" : $"{revisionViolations.Count} violations")}; " +
+                         $"watch: {watched.Count} events, {(watchViolations.Count == 0 ? "each write once, in order" : $"{watchViolations.Count} violations")}; " +
                          $"replicas' logs: {agreement.Sum(a => a.Compared)} indexes compared, {agreement.Sum(a => a.Disagreements.Count)} disagreements");
         foreach (var line in events)
             output.WriteLine(line);
@@ -175,6 +185,7 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
         Assert.True(workload.Violations.IsEmpty, string.Join(Environment.NewLine, workload.Violations.Take(20)));
         Assert.True(verdict.IsLinearizable, $"{verdict.Key}: {verdict.Explanation}");
         Assert.True(revisionViolations.Count == 0, string.Join(Environment.NewLine, revisionViolations));
+        Assert.True(watchViolations.Count == 0, string.Join(Environment.NewLine, watchViolations));
         var disagreements = agreement.SelectMany(a => a.Disagreements).ToList();
         Assert.True(disagreements.Count == 0, string.Join(Environment.NewLine, disagreements.Take(10)));
         Assert.True(events.Count >= 4, $"only {events.Count} nemesis events happened");
