@@ -66,6 +66,11 @@ public static class BenchCommandLine
         Description = "--target kvaspire: each caller keeps to its node, as a client that knows no leader would (by default, calls go straight to each key's leader once the client has learned the ring)",
     };
 
+    public static readonly Option<int> WatchersOption = new("--watchers")
+    {
+        Description = "--target kvaspire, bench: watches of the keys' prefix open while the run is measured, each reporting the lag from a write's call to its event (values need 20 B or more)",
+    };
+
     public static readonly Option<string[]> EndpointsOption = new("--endpoints")
     {
         Description = "--target etcd: etcd members' client URLs (repeat for several)",
@@ -82,7 +87,7 @@ public static class BenchCommandLine
     {
         NodeOption, ClusterOption, JsonOption, TimeoutOption, ClientsOption, ValueSizeOption, KeyPrefixOption, WorkloadOption,
         DistributionOption, KeysOption, DurationOption, OpsOption, WarmupOption, SkipPreloadOption, WaitToMeasureOption, TargetOption,
-        SpreadOption, EndpointsOption, WordsArgument,
+        SpreadOption, WatchersOption, EndpointsOption, WordsArgument,
     };
 
     private static Option<T> WithDefault<T>(string name, string description, T defaultValue) =>

@@ -3,16 +3,17 @@ using Grpc.Core;
 namespace KvAspire.Bench;
 
 public sealed record BenchOptions(Workload Workload, bool Zipfian, long Keys, int ValueBytes, int Clients, TimeSpan Duration, long? Ops, TimeSpan Warmup, string KeyPrefix, bool Preload = true,
-    Func<Task>? BeforeMeasuring = null);
+    Func<Task>? BeforeMeasuring = null, WatchProbe? Watch = null);
 
 /// <summary>
 /// A YCSB-style benchmark over the public API: preload <c>Keys</c> keys (those already there are kept; skipped when told),
 /// run the workload for the warm-up without measuring, wait for <c>BeforeMeasuring</c> if given, then measure it for the duration or number of
-/// operations. Callers are spread over the targets (nodes or etcd members), one channel each.
+/// operations. Callers are spread over the targets (nodes or etcd members), one channel each. With a
+/// <c>Watch</c>, its watches are open while the run is measured, and each update's value carries its call's time.
 /// </summary>
 public sealed class Benchmark(IReadOnlyList<IBenchTarget> targets, TextWriter progress)
 {
-    public async Task<LoadReport> RunAsync(BenchOptions options)
+    public async Task<(LoadReport Load, WatchReport? Watch)> RunAsync(BenchOptions options)
     {
         var value = new string('x', options.ValueBytes);
         var driver = new LoadDriver(progress);
@@ -36,7 +37,9 @@ public sealed class Benchmark(IReadOnlyList<IBenchTarget> targets, TextWriter pr
         {
             var random = randoms[client];
             var key = options.KeyPrefix + chooser.Next(random);
-            return options.Workload.NextIsRead(random) ? Target(client).ReadAsync(key) : Target(client).UpdateAsync(key, value);
+            return options.Workload.NextIsRead(random)
+                ? Target(client).ReadAsync(key)
+                : Target(client).UpdateAsync(key, options.Watch is null ? value : WatchProbe.StampedValue(options.ValueBytes));
         }
 
         if (options.Warmup > TimeSpan.Zero)
@@ -50,6 +53,12 @@ public sealed class Benchmark(IReadOnlyList<IBenchTarget> targets, TextWriter pr
             await signal();
         }
         progress.WriteLine($"workload {options.Workload.Name} ({options.Workload.ReadFraction:P0} reads, {(options.Zipfian ? "zipfian" : "uniform")}), {options.Clients} clients");
-        return await driver.RunAsync(options.Clients, options.Ops, options.Ops is null ? options.Duration : null, Operation, "ops");
+        if (options.Watch is { } watch)
+        {
+            progress.WriteLine("opening the watches");
+            await watch.StartAsync();
+        }
+        var load = await driver.RunAsync(options.Clients, options.Ops, options.Ops is null ? options.Duration : null, Operation, "ops");
+        return (load, options.Watch is { } opened ? await opened.StopAsync() : null);
     }
 }

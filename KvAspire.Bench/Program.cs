@@ -91,6 +91,12 @@ async Task<int> RunAsync(System.CommandLine.ParseResult options)
         return InvalidInput;
     }
     var zipfian = distribution is null ? workload.ZipfianByDefault : distribution == "zipfian";
+    var watchers = options.GetValue(WatchersOption);
+    if (watchers < 0 || watchers > 0 && (options.GetValue(TargetOption) != "kvaspire" || valueSize < WatchProbe.StampBytes))
+    {
+        printer.PrintError($"--watchers is for --target kvaspire, at least 0, with --value-size of at least {WatchProbe.StampBytes}");
+        return InvalidInput;
+    }
     var endpoints = options.GetValue(EndpointsOption) ?? [];
     List<IBenchTarget> targets;
     switch (options.GetValue(TargetOption))
@@ -110,12 +116,14 @@ async Task<int> RunAsync(System.CommandLine.ParseResult options)
     }
     try
     {
+        var keyPrefix = options.GetValue(KeyPrefixOption) ?? "bench-";
+        using var watch = watchers > 0 ? new WatchProbe([.. Enumerable.Range(0, watchers).Select(_ => Client(nodes, routeToLeaders: true))], keyPrefix) : null;
         var bench = new BenchOptions(workload, zipfian, keys, valueSize, clients, TimeSpan.FromSeconds(duration), ops,
-            TimeSpan.FromSeconds(warmup), options.GetValue(KeyPrefixOption) ?? "bench-", !options.GetValue(SkipPreloadOption),
-            options.GetValue(WaitToMeasureOption) ? () => Console.In.ReadLineAsync() : null);
-        report = await new Benchmark(targets, Console.Error).RunAsync(bench);
+            TimeSpan.FromSeconds(warmup), keyPrefix, !options.GetValue(SkipPreloadOption),
+            options.GetValue(WaitToMeasureOption) ? () => Console.In.ReadLineAsync() : null, watch);
+        (report, var watched) = await new Benchmark(targets, Console.Error).RunAsync(bench);
         printer.PrintReport("bench",
-            $"{options.GetValue(TargetOption)} workload {workload.Name} {(zipfian ? "zipfian" : "uniform")}, {keys} keys x {valueSize} B, {clients} clients, {nodes.Length} endpoint(s)", report);
+            $"{options.GetValue(TargetOption)} workload {workload.Name} {(zipfian ? "zipfian" : "uniform")}, {keys} keys x {valueSize} B, {clients} clients, {nodes.Length} endpoint(s)", report, watched);
         return report.Failures.Count == 0 ? Success : Failed;
     }
     catch (InvalidOperationException e)

@@ -79,6 +79,18 @@ async Task<int> RunAsync(ParseResult options)
             return await ring.ShowAsync();
         case ParsedInput.WhereIs whereIs:
             return ring.WhereIs(whereIs.Key);
+        case ParsedInput.List list:
+            return await new KeyListing(client, printer).RunAsync(list.Prefix);
+        case ParsedInput.Watch watch:
+            using (var stop = new CancellationTokenSource())
+            {
+                Console.CancelKeyPress += (_, e) =>
+                {
+                    e.Cancel = true;
+                    stop.Cancel();
+                };
+                return await new KeyWatching(client, printer).RunAsync(watch.Key, watch.Prefix, stop.Token);
+            }
         case ParsedInput.ReplaceReplica when topology is null:
             printer.PrintError(ReplicaReplacement.NeedsTopology);
             return ExitCodes.InvalidInput;

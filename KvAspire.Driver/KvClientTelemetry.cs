@@ -9,7 +9,8 @@ namespace KvAspire.Driver;
 /// <summary>
 /// The client library's traces and metrics, both named <see cref="Name"/>: one client span per call (its
 /// gRPC calls, and the nodes' spans, are its children, so an app's trace continues into the cluster) and
-/// the calls made and their duration, by operation and outcome.
+/// the calls made and their duration, by operation and outcome; for a watch, a span per stream (at one node,
+/// from its opening to its end), the streams opened and the changes received.
 /// </summary>
 public static class KvClientTelemetry
 {
@@ -21,6 +22,35 @@ public static class KvClientTelemetry
     private static readonly Counter<long> Calls = Meter.CreateCounter<long>("kvaspire.client.operations", "{operation}", "Calls made, by operation and result");
     private static readonly Histogram<double> Duration = Meter.CreateHistogram<double>("kvaspire.client.operation.duration", "ms",
         "Time from a call to its answer, retries included");
+
+    private static readonly Counter<long> WatchEvents = Meter.CreateCounter<long>("kvaspire.client.watch.events", "{event}",
+        "Changes watches received");
+    private static readonly Counter<long> WatchStreams = Meter.CreateCounter<long>("kvaspire.client.watch.streams", "{stream}",
+        "Watch streams opened at a node (a watch opens another, from where it was, when its node fails), by how the stream ended");
+
+    /// <summary>A client span for one stream of a watch at one node, from its opening to its end.</summary>
+    internal static Activity? StartWatchStream(string node, bool prefix)
+    {
+        var activity = ActivitySource.StartActivity("kvaspire watch", ActivityKind.Client);
+        activity?.SetTag("db.system.name", "kvaspire");
+        activity?.SetTag("db.operation.name", "watch");
+        activity?.SetTag("kvaspire.node", node);
+        activity?.SetTag("kvaspire.prefix", prefix);
+        return activity;
+    }
+
+    internal static void FinishWatchStream(Activity? activity, StatusCode status, string? error)
+    {
+        WatchStreams.Add(1, new TagList { { "result", status.ToString() } });
+        if (activity is null)
+            return;
+        activity.SetTag("rpc.grpc.status_code", (int)status);
+        if (status != StatusCode.Cancelled)
+            activity.SetStatus(ActivityStatusCode.Error, error);
+        activity.Dispose();
+    }
+
+    internal static void RecordWatchEvents(int count) => WatchEvents.Add(count);
 
     internal static Activity? Start(KvOperation request)
     {

@@ -17,13 +17,15 @@ public abstract record ParsedInput
     public sealed record Ring : ParsedInput;
     public sealed record WhereIs(string Key) : ParsedInput;
     public sealed record ReplaceReplica(string Node) : ParsedInput;
+    public sealed record List(string Prefix) : ParsedInput;
+    public sealed record Watch(string Key, bool Prefix) : ParsedInput;
 }
 
 /// <summary>
 /// The command language of the console and of one-shot mode, checked before anything is sent:
 /// <c>create &lt;key&gt; &lt;value&gt;</c>, <c>read &lt;key&gt;</c>,
 /// <c>update &lt;key&gt; &lt;value&gt; [expected-version]</c>, <c>delete &lt;key&gt; [expected-version]</c>,
-/// <c>help</c>, <c>sair</c>/<c>exit</c>/<c>quit</c>. Command words are case-insensitive. A value is the
+/// <c>list [prefix]</c>, <c>watch &lt;key&gt;</c> or <c>watch --prefix [prefix]</c>, <c>help</c>, <c>sair</c>/<c>exit</c>/<c>quit</c>. Command words are case-insensitive. A value is the
 /// rest of the words joined by one space, or one quoted word kept exactly; in update, a last unquoted
 /// word that is an integer (with a value before it) is the expected version.
 /// </summary>
@@ -35,10 +37,13 @@ public sealed class CommandParser(int maxValueBytes)
           read <key>                        show a key's value and version
           update <key> <value> [version]    replace a value (only at that version, if given)
           delete <key> [version]            remove a key (only at that version, if given)
+          list [prefix]                     the keys under a prefix (all without one), in key order, with values
           ring                              positions, their ids and ranges, nodes, which are up
           whereis <key>                     the key's id and the position that owns it
           help                              show this menu
           sair | exit | quit                leave
+          watch <key> | watch --prefix [p]  (one-shot only) every change of a key, or of the keys under a prefix,
+                                            as it happens, until Ctrl+C
           replace-replica <node>            (one-shot only) after <node> lost its data and started again empty:
                                             its position's leader removes the member it was and adds it anew
         A value is the rest of the line; quote it to keep it exactly: update k "room 101"
@@ -69,15 +74,26 @@ public sealed class CommandParser(int maxValueBytes)
             "help" or "menu" or "?" => new ParsedInput.Help(),
             "sair" or "exit" or "quit" => new ParsedInput.Exit(),
             "load" or "bench" => new ParsedInput.Invalid($"{word} is the benchmark harness's: dotnet run --project KvAspire.Bench -c Release -- --help"),
+            "list" when args.Count <= 1 => new ParsedInput.List(args.Count == 0 ? "" : args[0].Text),
+            "list" => new ParsedInput.Invalid("list takes at most a prefix: list [prefix]"),
+            "watch" => ParseWatch(args),
             "ring" when args.Count == 0 => new ParsedInput.Ring(),
             "ring" => new ParsedInput.Invalid("ring takes no arguments"),
             "whereis" when args.Count == 1 && args[0].Text.Length > 0 => new ParsedInput.WhereIs(args[0].Text),
             "whereis" => new ParsedInput.Invalid("whereis needs exactly one key: whereis <key>"),
             "replace-replica" when args.Count == 1 && args[0].Text.Length > 0 => new ParsedInput.ReplaceReplica(args[0].Text),
             "replace-replica" => new ParsedInput.Invalid("replace-replica needs exactly one node name: replace-replica <node>"),
-            _ => new ParsedInput.Invalid($"unknown command '{tokens[0].Text}'; the commands are create, read, update, delete, ring, whereis, help, sair"),
+            _ => new ParsedInput.Invalid($"unknown command '{tokens[0].Text}'; the commands are create, read, update, delete, list, watch, ring, whereis, help, sair"),
         };
     }
+
+    private static ParsedInput ParseWatch(List<Token> args) => args switch
+    {
+        [{ Text: "--prefix", Quoted: false }] => new ParsedInput.Watch("", Prefix: true),
+        [{ Text: "--prefix", Quoted: false }, var prefix] => new ParsedInput.Watch(prefix.Text, Prefix: true),
+        [var key] when key.Text.Length > 0 && (key.Quoted || key.Text != "--prefix") => new ParsedInput.Watch(key.Text, Prefix: false),
+        _ => new ParsedInput.Invalid("watch needs one key, or --prefix and at most a prefix: watch <key> | watch --prefix [prefix]"),
+    };
 
     private ParsedInput ParseCreate(List<Token> args)
     {

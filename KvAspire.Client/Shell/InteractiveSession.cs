@@ -78,8 +78,14 @@ public sealed class InteractiveSession(
                 case ParsedInput.WhereIs whereIs:
                     ring.WhereIs(whereIs.Key);
                     break;
+                case ParsedInput.List list:
+                    new KeyListing(client, printer).RunAsync(list.Prefix).GetAwaiter().GetResult();
+                    break;
                 case ParsedInput.ReplaceReplica:
                     printer.PrintError("replace-replica runs from the command line, not the console");
+                    break;
+                case ParsedInput.Watch:
+                    printer.PrintError("watch runs from the command line, not the console (Ctrl+C ends it there)");
                     break;
             }
         }

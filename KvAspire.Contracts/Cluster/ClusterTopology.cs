@@ -28,6 +28,7 @@ public sealed record NodeInfo(string Name, int Position, int Replica, string Hos
 /// The validated contents of <c>cluster.json</c>: an immutable value, replaced whole, never edited.
 /// </summary>
 /// <param name="PlacementTags">Keys with a <c>{tag}</c> are placed by the tag (<see cref="Routing.RingMath.PlacementPart"/>); fixed for a ring's life.</param>
+/// <param name="WatchHistoryMiB">The changes each replica keeps for watches from an earlier revision, in MiB.</param>
 public sealed record ClusterTopology(
     string SourcePath,
     int IdBits,
@@ -38,7 +39,8 @@ public sealed record ClusterTopology(
     int QueueCapacity,
     int ElectionTimeoutMs,
     IReadOnlyList<NodeInfo> Nodes,
-    bool PlacementTags)
+    bool PlacementTags,
+    int WatchHistoryMiB)
 {
     public const int MaxKeyBytes = 1024;
 

@@ -54,6 +54,7 @@ public static class TopologyLoader
             var queueCapacity = fields.Int(cluster, "QueueCapacity", SectionName, defaultValue: 8192);
             var electionTimeoutMs = fields.Int(cluster, "ElectionTimeoutMs", SectionName, defaultValue: 600);
             var placementTags = fields.Bool(cluster, "PlacementTags", SectionName, defaultValue: false);
+            var watchHistoryMiB = fields.Int(cluster, "WatchHistoryMiB", SectionName, defaultValue: 64);
 
             if (!cluster.TryGetProperty("Nodes", out var nodesElement) || nodesElement.ValueKind != JsonValueKind.Array)
                 throw new TopologyException($"{sourcePath}: {SectionName}.Nodes is missing or not an array");
@@ -76,7 +77,7 @@ public static class TopologyLoader
             }
 
             var topology = new ClusterTopology(sourcePath, idBits, replicas, snapshotSeconds, dataDirectory,
-                maxValueBytes, queueCapacity, electionTimeoutMs, NumberReplicas(nodes), placementTags);
+                maxValueBytes, queueCapacity, electionTimeoutMs, NumberReplicas(nodes), placementTags, watchHistoryMiB);
             Validate(topology);
             return topology;
         }
@@ -111,6 +112,8 @@ public static class TopologyLoader
             throw new TopologyException($"{file}: QueueCapacity must be at least 1, not {t.QueueCapacity}");
         if (t.ElectionTimeoutMs is < 50 or > 60_000)
             throw new TopologyException($"{file}: ElectionTimeoutMs must be between 50 and 60000, not {t.ElectionTimeoutMs}");
+        if (t.WatchHistoryMiB is < 1 or > 65_536)
+            throw new TopologyException($"{file}: WatchHistoryMiB must be between 1 and 65536, not {t.WatchHistoryMiB}");
         if (t.Nodes.Count == 0)
             throw new TopologyException($"{file}: Nodes is empty; a cluster needs at least one node");
 

@@ -30,6 +30,7 @@ internal static class WatchStream
         for (var attempt = 0; ; attempt++)
         {
             var (channel, node) = connection.NodeFor(attempt);
+            using var stream = KvClientTelemetry.StartWatchStream(node, query.Prefix);
             using var call = new KeyValue.KeyValueClient(channel).Watch(cancellationToken: cancellationToken);
             RpcException? failure = null;
             try
@@ -61,12 +62,15 @@ internal static class WatchStream
                     continue;
                 announced.Add(batch.Position);
                 reached[batch.Position] = Math.Max(had, batch.Revision);
-                yield return batch with { Events = [.. batch.Events.Where(change => change.Revision > had)] };
+                var fresh = batch with { Events = [.. batch.Events.Where(change => change.Revision > had)] };
+                KvClientTelemetry.RecordWatchEvents(fresh.Events.Count);
+                yield return fresh;
             }
 
-            cancellationToken.ThrowIfCancellationRequested();
             var status = TransportFailure.AsUnavailable(failure);
             var detail = string.IsNullOrEmpty(status.Status.Detail) ? status.StatusCode.ToString() : status.Status.Detail;
+            KvClientTelemetry.FinishWatchStream(stream, cancellationToken.IsCancellationRequested ? StatusCode.Cancelled : status.StatusCode, detail);
+            cancellationToken.ThrowIfCancellationRequested();
             if (status.StatusCode == StatusCode.OutOfRange && WatchMessages.Compacted(status.Trailers) is { } compacted)
                 throw new KvWatchCompactedException(compacted.Position, compacted.Floor, detail, node);
             if (status.StatusCode is not (StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.ResourceExhausted))

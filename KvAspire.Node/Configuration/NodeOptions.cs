@@ -37,10 +37,11 @@ public sealed record NodeOptions
     public int EntryBytes { get; init; } = 1024 * 1024;
 
     /// <summary>
-    /// The events a replica keeps for watches from an earlier revision (they take about this much memory);
-    /// past it the oldest go, and a watch from before them is refused. 64 MiB keeps ~200,000 changes of 256 B.
+    /// The events a replica keeps for watches from an earlier revision (<c>WatchHistoryMiB</c>; they take at
+    /// most about this much memory); past it the oldest go, and a watch from before them is refused. The
+    /// default 64 MiB keeps ~100,000 updates of 256 B (each counted with its previous value).
     /// </summary>
-    public long EventHistoryBytes { get; init; } = 64 * 1024 * 1024;
+    public long EventHistoryBytes { get; init; } = 64L * 1024 * 1024;
 
     /// <summary>How long a watched position may be idle before its watchers get a progress notice (and relays know it lives).</summary>
     public TimeSpan WatchProgressInterval { get; init; } = TimeSpan.FromSeconds(1);
@@ -124,6 +125,7 @@ public sealed record NodeOptions
     {
         ElectionTimeout = TimeSpan.FromMilliseconds(topology.ElectionTimeoutMs),
         AdmittedRequests = topology.QueueCapacity,
+        EventHistoryBytes = topology.WatchHistoryMiB * 1024L * 1024,
     }.Validate();
 
     /// <summary>Returns these options, or throws (a configuration error) naming the first that cannot work with the others.</summary>

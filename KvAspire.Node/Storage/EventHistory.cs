@@ -32,6 +32,12 @@ public sealed class EventHistory(long maxBytes)
         get { lock (_gate) return _revision; }
     }
 
+    /// <summary>What the events kept count for against the bound.</summary>
+    public long Bytes
+    {
+        get { lock (_gate) return _bytes; }
+    }
+
     /// <summary>Drops every event: the map now holds exactly <paramref name="revision"/>, with nothing before it to tell.</summary>
     public void Reset(long revision)
     {

@@ -56,6 +56,33 @@ public sealed class ClientAgainstNodeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task List_prints_the_keys_under_a_prefix_and_watch_prints_each_change_until_ctrl_c()
+    {
+        using var watch = ClientProcess.Start(["--node", Topology.GrpcEndPoint, "watch", "--prefix", "fruit/"]);
+        await Wait.UntilAsync(() => watch.Lines.Any(line => line.StartsWith("position 0: from revision", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(30), "the watch to start");
+        Assert.Equal(0, (await Client("create", "fruit/apple", "red")).ExitCode);
+        Assert.Equal(0, (await Client("create", "fruit/pear", "green")).ExitCode);
+        Assert.Equal(0, (await Client("create", "veg/leek", "white")).ExitCode);
+        Assert.Equal(0, (await Client("delete", "fruit/pear")).ExitCode);
+
+        var list = await Client("list", "fruit/");
+        var listJson = await Client("--json", "list");
+        await Wait.UntilAsync(() => watch.Lines.Any(line => line.StartsWith("delete fruit/pear", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(30), "the delete's event");
+        var (exitCode, errors) = await watch.InterruptAsync();
+
+        Assert.Equal(0, list.ExitCode);
+        Assert.Matches(@"^fruit/apple = red \(version 1, revision \d+, position 0\)\n1 key; positions read at revisions 0:\d+\n$", list.Output.ReplaceLineEndings("\n"));
+        Assert.Equal(["fruit/apple", "veg/leek"], listJson.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => JsonDocument.Parse(line).RootElement.GetProperty("key").GetString()));
+        Assert.Equal((0, ""), (exitCode, errors));
+        Assert.Equal(["put fruit/apple = red", "put fruit/pear = green", "delete fruit/pear"],
+            watch.Lines.Where(line => line.StartsWith("put", StringComparison.Ordinal) || line.StartsWith("delete", StringComparison.Ordinal))
+                .Select(line => line[..line.IndexOf(" (", StringComparison.Ordinal)]));
+    }
+
+    [Fact]
     public async Task Json_output_carries_value_version_and_hops()
     {
         var created = await ClientJson("create", "greeting", "hello", "big", "world");

@@ -31,7 +31,8 @@ public sealed class KvClientTests(KvClientTests.Group group)
         /// <summary>Started, and counting revisions on every replica (from the baseline its leader proposes once all run).</summary>
         public async Task InitializeAsync()
         {
-            Cluster = await LocalCluster.StartAsync(TestTopology.Ring(_directory, positions: 1, replicas: 3), Traces.EnvironmentFor("group"));
+            // A small history of events, full after the memory test's first rounds: what it keeps is bounded, not grown.
+            Cluster = await LocalCluster.StartAsync(TestTopology.Ring(_directory, positions: 1, replicas: 3, watchHistoryMiB: 1), Traces.EnvironmentFor("group"));
             await Wait.UntilAsync(async () => (await Task.WhenAll(Cluster.Topology.Nodes.Select(GroupProbe.StatusAsync))).All(status => status is { Revision: > 0 }),
                 TimeSpan.FromSeconds(30), "every replica to count revisions");
         }

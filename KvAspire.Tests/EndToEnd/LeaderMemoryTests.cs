@@ -13,7 +13,8 @@ namespace KvAspire.Tests.EndToEnd;
 /// stays reachable after a full collection does not grow with the writes it has served, whether they come
 /// with trace context (as from an app traced by OpenTelemetry) or without. (A span kept per
 /// write once did: the apply worker, starting one span for each write of an entry, was left with an ended
-/// span as its ambient one, and every later span kept the one before it.)
+/// span as its ambient one, and every later span kept the one before it.) The group keeps 1 MiB of
+/// events for watches, full after the first rounds: bounded, so it does not grow either.
 /// </summary>
 [Trait("Category", "EndToEnd")]
 [Collection(SharedGroupCollection.Name)]

@@ -156,7 +156,9 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
         var finalRevisions = new Dictionary<int, long>();
         foreach (var node in topology.Nodes)
             finalRevisions[node.Position] = Math.Max(finalRevisions.GetValueOrDefault(node.Position), (await GroupProbe.StatusAsync(node))?.Revision ?? 0);
+        var catchingUp = Stopwatch.StartNew();
         await watch.StopAtAsync(finalRevisions, TimeSpan.FromSeconds(60));
+        catchingUp.Stop();
 
         var checking = Stopwatch.StartNew();
         var verdict = LinearizabilityChecker.Check(workload.History);
@@ -177,7 +179,8 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"{workload.History.Count} operations: {string.Join(", ", outcomes)}; {workload.Acknowledged} writes acknowledged, {workload.Reads} reads checked");
         output.WriteLine($"checker: {(verdict.IsLinearizable ? "linearizable" : "NOT linearizable")} in {checking.ElapsedMilliseconds} ms; " +
                          $"revisions: {(revisionViolations.Count == 0 ? "each write its own, never backwards" : $"{revisionViolations.Count} violations")}; " +
-                         $"watch: {watched.Count} events, {(watchViolations.Count == 0 ? "each write once, in order" : $"{watchViolations.Count} violations")}; " +
+                         $"watch: {watched.Count} events, {(watchViolations.Count == 0 ? "each write once, in order" : $"{watchViolations.Count} violations")}, " +
+                         $"at the last write {catchingUp.Elapsed.TotalSeconds:F1} s after the check began; " +
                          $"replicas' logs: {agreement.Sum(a => a.Compared)} indexes compared, {agreement.Sum(a => a.Disagreements.Count)} disagreements");
         foreach (var line in events)
             output.WriteLine(line);

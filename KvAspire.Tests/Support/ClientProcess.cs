@@ -16,6 +16,9 @@ public static class ClientProcess
 
     public static Task<ClientRun> RunBenchAsync(IEnumerable<string> arguments) => RunAsync(Paths.BenchDll, arguments, null, null);
 
+    /// <summary>The client started and left running (a watch): its output lines as they come, and Ctrl+C.</summary>
+    public static RunningClient Start(IEnumerable<string> arguments) => new(Process.Start(DotnetCommand.StartInfo([Paths.ClientDll, .. arguments], null))!);
+
     private static async Task<ClientRun> RunAsync(string dll, IEnumerable<string> arguments, IEnumerable<string>? inputLines, string? networkNamespace)
     {
         var start = DotnetCommand.StartInfo([dll, .. arguments], networkNamespace);
@@ -40,5 +43,43 @@ public static class ClientProcess
             throw new TimeoutException($"the client did not exit within 60 s: {await output} {await errors}");
         }
         return new ClientRun(process.ExitCode, await output, await errors, stopwatch.Elapsed);
+    }
+}
+
+/// <summary>A client process left running: <see cref="Lines"/> fills as it prints; <see cref="InterruptAsync"/> is Ctrl+C.</summary>
+public sealed class RunningClient : IDisposable
+{
+    private readonly Process _process;
+    private readonly Task<string> _errors;
+
+    public RunningClient(Process process)
+    {
+        _process = process;
+        _process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+                Lines.Enqueue(e.Data);
+        };
+        _process.BeginOutputReadLine();
+        _errors = _process.StandardError.ReadToEndAsync();
+    }
+
+    public System.Collections.Concurrent.ConcurrentQueue<string> Lines { get; } = new();
+
+    /// <summary>Sends SIGINT, as Ctrl+C does, and returns the exit code and what it wrote to standard error.</summary>
+    public async Task<(int ExitCode, string Errors)> InterruptAsync()
+    {
+        using (var kill = Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            await kill.WaitForExitAsync();
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _process.WaitForExitAsync(cancel.Token);
+        return (_process.ExitCode, await _errors);
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+            _process.Kill(entireProcessTree: true);
+        _process.Dispose();
     }
 }

@@ -39,7 +39,7 @@ public sealed class RequestPathParts : IDisposable
             new FollowerReads(Raft, group, Peers, Options, Clock), Self, Options, Clock,
             NullLogger<ReplicationPath>.Instance);
         Forwarder = new Forwarder(Ring, Peers, Reachability, Options, TestTelemetry.Create(), Clock);
-        Events = new PositionEvents(Ring, Self, recovered.Events, Raft, Peers, Reachability, Options, Clock);
+        Events = new PositionEvents(Ring, Self, recovered.Events, Raft, Peers, Reachability, Options, TestTelemetry.Create(), Clock);
     }
 
     public ClusterTopology Topology { get; }

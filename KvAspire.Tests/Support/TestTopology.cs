@@ -60,7 +60,7 @@ public sealed class TestTopology
         Ring(directory, 1, maxValueBytes, snapshotIntervalSeconds);
 
     public static TestTopology Ring(TempDirectory directory, int positions, int maxValueBytes = 1024 * 1024,
-        int snapshotIntervalSeconds = 30, int replicas = 1, bool placementTags = false)
+        int snapshotIntervalSeconds = 30, int replicas = 1, bool placementTags = false, int watchHistoryMiB = 64)
     {
         var ports = TestPorts.Take(2 * positions * replicas);
         var nodes = Enumerable.Range(0, positions * replicas).Select(n =>
@@ -74,6 +74,7 @@ public sealed class TestTopology
         File.WriteAllText(path, $$"""
             { "Cluster": { "IdBits": 64, "Replicas": {{replicas}}, "DataDirectory": "data", "MaxValueBytes": {{maxValueBytes}},
               "SnapshotIntervalSeconds": {{snapshotIntervalSeconds}}, "PlacementTags": {{(placementTags ? "true" : "false")}},
+              "WatchHistoryMiB": {{watchHistoryMiB}},
               "Nodes": [
             {{entries}}
               ] } }

@@ -51,6 +51,10 @@ public sealed class CommandParserTests
     [InlineData("ring x", "ring takes no arguments")]
     [InlineData("whereis", "whereis needs exactly one key")]
     [InlineData("whereis a b", "whereis needs exactly one key")]
+    [InlineData("list a b", "list takes at most a prefix")]
+    [InlineData("watch", "watch needs one key, or --prefix")]
+    [InlineData("watch a b", "watch needs one key, or --prefix")]
+    [InlineData("watch --prefix a b", "watch needs one key, or --prefix")]
     public void Rejects_an_invalid_line_saying_why(string line, string expected)
     {
         Assert.Contains(expected, Error(line));
@@ -84,6 +88,17 @@ public sealed class CommandParserTests
     {
         Assert.IsType<ParsedInput.Ring>(_parser.ParseLine("RING"));
         Assert.Equal(new ParsedInput.WhereIs("my key"), _parser.ParseLine("whereis 'my key'"));
+    }
+
+    [Fact]
+    public void List_and_watch_are_commands()
+    {
+        Assert.Equal(new ParsedInput.List(""), _parser.ParseLine("LIST"));
+        Assert.Equal(new ParsedInput.List("app/"), _parser.ParseLine("list app/"));
+        Assert.Equal(new ParsedInput.Watch("k", Prefix: false), _parser.ParseLine("watch k"));
+        Assert.Equal(new ParsedInput.Watch("", Prefix: true), _parser.ParseWords(["watch", "--prefix"]));
+        Assert.Equal(new ParsedInput.Watch("app/", Prefix: true), _parser.ParseWords(["watch", "--prefix", "app/"]));
+        Assert.Equal(new ParsedInput.Watch("--prefix", Prefix: false), _parser.ParseLine("watch \"--prefix\""));
     }
 
     [Fact]

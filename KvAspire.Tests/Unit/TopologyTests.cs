@@ -38,6 +38,7 @@ public sealed class TopologyTests
         Assert.Equal(1024 * 1024, topology.MaxValueBytes);
         Assert.Equal("data", topology.DataDirectory);
         Assert.False(topology.PlacementTags);
+        Assert.Equal(64, topology.WatchHistoryMiB);
     }
 
     [Fact]
@@ -69,6 +70,7 @@ public sealed class TopologyTests
     [InlineData("\"Host\": \"127.0.0.1\", \"GrpcPort\": 7001", "\"Host\": \"127.0.0.1\", \"ListenAddress\": 7, \"GrpcPort\": 7001",
         "Cluster.Nodes[1].ListenAddress must be a string")]
     [InlineData("\"IdBits\": 16", "\"IdBits\": 65", "IdBits must be between 1 and 64")]
+    [InlineData("\"IdBits\": 16", "\"IdBits\": 16, \"WatchHistoryMiB\": 0", "WatchHistoryMiB must be between 1 and 65536, not 0")]
     [InlineData("\"IdBits\": 16", "\"IdBits\": \"x\"", "Cluster.IdBits must be an integer")]
     [InlineData("\"Name\": \"p0r1\"", "\"Name\": \"p0r0\"", "duplicate node name 'p0r0'")]
     [InlineData("\"GrpcPort\": 7001", "\"GrpcPort\": 7000", "duplicate port 7000 on 127.0.0.1: p0r0.GrpcPort and p0r1.GrpcPort")]
