@@ -82,10 +82,10 @@ public sealed class KvClient : IKvClient, IDisposable
         if (key.Length == 0 && !options.Prefix)
             throw new ArgumentException("a watch of one key needs the key (or Prefix to watch every key)", nameof(key));
         var query = new WatchQuery(key, options.Prefix, options.PreviousValues);
-        await foreach (var batch in WatchStream.WatchAsync(_connection, query, options.After, cancellationToken))
+        await foreach (var batch in WatchStream.WatchAsync(_connection, query, options.After, options.ProgressRequests, cancellationToken))
         {
-            if (batch.Events.Count == 0 && options.ProgressNotices)
-                yield return new KvEvent(KvEventKind.Progress, batch.Position, batch.Revision, "", default, 0, default, null);
+            if (batch.Events.Count == 0 && (options.ProgressNotices || batch.AnswersProgressRequest))
+                yield return new KvEvent(KvEventKind.Progress, batch.Position, batch.Revision, "", default, 0, default, null, batch.AnswersProgressRequest);
             foreach (var change in batch.Events)
                 yield return Event(change, batch.Position);
         }

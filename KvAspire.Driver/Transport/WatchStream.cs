@@ -20,10 +20,12 @@ internal static class WatchStream
     /// <exception cref="KvUnavailableException">No node served the watch for the retry window.</exception>
     /// <exception cref="KvException">The watch was refused (INVALID_ARGUMENT: the message says why).</exception>
     public static async IAsyncEnumerable<WatchBatch> WatchAsync(KvConnection connection, WatchQuery query, IReadOnlyDictionary<int, long>? after,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+        KvWatchProgress? progress, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var reached = new Dictionary<int, long>(after ?? new Dictionary<int, long>());
         var announced = new HashSet<int>();
+        var requester = new ProgressRequester();
+        progress?.Attach(requester.RequestAsync);
         var policy = connection.Policy;
         var pause = policy.FirstRetryPause;
         long? failingSince = null;
@@ -41,6 +43,8 @@ internal static class WatchStream
             {
                 failure = e;
             }
+            if (failure is null)
+                await requester.OpenedAsync(call.RequestStream);
             while (failure is null)
             {
                 try
@@ -58,7 +62,9 @@ internal static class WatchStream
                 pause = policy.FirstRetryPause;
                 var batch = WatchMessages.ToBatch(call.ResponseStream.Current);
                 var had = reached.GetValueOrDefault(batch.Position, -1);
-                if (batch.Revision <= had && announced.Contains(batch.Position))
+                if (batch.AnswersProgressRequest)
+                    requester.Answered(batch.Position, announced);
+                else if (batch.Revision <= had && announced.Contains(batch.Position))
                     continue;
                 announced.Add(batch.Position);
                 reached[batch.Position] = Math.Max(had, batch.Revision);
@@ -67,6 +73,7 @@ internal static class WatchStream
                 yield return fresh;
             }
 
+            requester.Closed();
             var status = TransportFailure.AsUnavailable(failure);
             var detail = string.IsNullOrEmpty(status.Status.Detail) ? status.StatusCode.ToString() : status.Status.Detail;
             KvClientTelemetry.FinishWatchStream(stream, cancellationToken.IsCancellationRequested ? StatusCode.Cancelled : status.StatusCode, detail);
@@ -82,6 +89,76 @@ internal static class WatchStream
             {
                 await Task.Delay(pause, cancellationToken);
                 pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, policy.MaxRetryPause.Ticks));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The app's progress requests, sent on the watch's current stream; one that not every position has
+    /// answered when the stream fails is sent again on the next.
+    /// </summary>
+    private sealed class ProgressRequester
+    {
+        private readonly Lock _gate = new();
+        private readonly SemaphoreSlim _writing = new(1, 1);
+        private readonly HashSet<int> _answered = [];
+        private IClientStreamWriter<WatchRequest>? _stream;
+        private bool _outstanding;
+
+        public Task RequestAsync()
+        {
+            IClientStreamWriter<WatchRequest>? stream;
+            lock (_gate)
+            {
+                _outstanding = true;
+                _answered.Clear();
+                stream = _stream;
+            }
+            return stream is null ? Task.CompletedTask : SendAsync(stream);
+        }
+
+        public Task OpenedAsync(IClientStreamWriter<WatchRequest> stream)
+        {
+            bool again;
+            lock (_gate)
+            {
+                _stream = stream;
+                again = _outstanding;
+            }
+            return again ? SendAsync(stream) : Task.CompletedTask;
+        }
+
+        public void Closed()
+        {
+            lock (_gate)
+                _stream = null;
+        }
+
+        /// <summary>A position answered; the request is settled once every position the watch has announced has.</summary>
+        public void Answered(int position, HashSet<int> positions)
+        {
+            lock (_gate)
+            {
+                _answered.Add(position);
+                if (positions.IsSubsetOf(_answered))
+                    _outstanding = false;
+            }
+        }
+
+        private async Task SendAsync(IClientStreamWriter<WatchRequest> stream)
+        {
+            await _writing.WaitAsync();
+            try
+            {
+                await stream.WriteAsync(new WatchRequest { Progress = new WatchProgressRequest() });
+            }
+            catch (Exception e) when (e is RpcException or InvalidOperationException or ObjectDisposedException)
+            {
+                // The stream is failing: the request goes again on the next one.
+            }
+            finally
+            {
+                _writing.Release();
             }
         }
     }

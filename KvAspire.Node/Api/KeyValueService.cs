@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Threading.Channels;
 using Google.Protobuf;
 using Grpc.Core;
 using KvAspire.Cluster;
@@ -19,7 +18,7 @@ namespace KvAspire.Node.Api;
 /// request (bad input is refused with INVALID_ARGUMENT before anything else happens, so it changes
 /// nothing), locates its key on the ring, and awaits the one path that owns it from there: the
 /// <see cref="ReplicationPath"/> for a key of this position, the <see cref="Forwarder"/> for any other.
-/// A watch gathers its positions' event streams (<see cref="PositionEvents"/>) into one.
+/// A watch gathers its positions' event streams into one (<see cref="WatchSession"/>).
 /// It maps the answer to the reply (or, with a failure, to the status the client sees: <see cref="StatusMapping"/>) and sends the executing leader's
 /// address as a trailer. Before a handler runs, the interceptors have checked the cluster secret,
 /// admitted the request (F1) and started its metrics.
@@ -95,55 +94,15 @@ public sealed class KeyValueService(ClusterTopology topology, LocalRing ring, Re
         var query = WatchMessages.ToQuery(create);
         var start = WatchMessages.ToStart(create, ring.Ids.Positions);
         int[] positions = query.Prefix ? [.. Enumerable.Range(0, ring.Ids.Positions)] : [ring.Locate(query.Key).Owner];
-
-        // Each position's events go through one small channel: a watcher that reads slowly holds its positions
-        // back (their events wait in the histories, not here).
-        // A stopping node ends its watches (they would hold its shutdown up): their clients go on elsewhere.
-        using var watching = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(watching.Token);
-        var replies = Channel.CreateBounded<WatchBatch>(new BoundedChannelOptions(positions.Length) { SingleReader = true });
-        var feeds = positions.Select(position => FeedAsync(position, start.TryGetValue(position, out var after) ? after : null)).ToList();
-        try
-        {
-            await foreach (var batch in replies.Reader.ReadAllAsync(watching.Token))
-                await responseStream.WriteAsync(WatchMessages.ToReply(batch), watching.Token);
-        }
-        catch (RequestFailedException failure)
-        {
-            throw StatusMapping.ToRpcException(failure);
-        }
-        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
-        {
-            throw StatusMapping.Stopping();
-        }
-        finally
-        {
-            await stop.CancelAsync();
-            await Task.WhenAll(feeds);
-        }
-
-        async Task FeedAsync(int position, long? after)
-        {
-            try
-            {
-                var first = true;
-                await foreach (var batch in events.WatchAsync(position, query, after, stop.Token))
-                {
-                    if (batch.Events.Count > 0 || first || create.ProgressNotify)
-                        await replies.Writer.WriteAsync(batch, stop.Token);
-                    first = false;
-                }
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-                // the watcher left, or another position's feed failed
-            }
-            catch (Exception e)
-            {
-                replies.Writer.TryComplete(e);
-            }
-        }
+        await new WatchSession(events, ReadRevisionAsync, lifetime).RunAsync(query, create.ProgressNotify, positions, start, requestStream, responseStream,
+            context.CancellationToken);
     }
+
+    /// <summary>A position's revision at a linearizable point: read here when it is this node's, else asked of one of its replicas.</summary>
+    private Task<long> ReadRevisionAsync(int position, CancellationToken cancellationToken) =>
+        position == ring.Position
+            ? replication.ReadRevisionAsync(cancellationToken)
+            : forwarder.CallPositionAsync(position, (node, deadline) => peers.ReadRevisionAsync(node, position, deadline, cancellationToken), cancellationToken);
 
     private async Task<Answer> ExecuteAsync(KvOperation operation, ServerCallContext context)
     {

@@ -16,7 +16,8 @@ namespace KvAspire.Node.Api;
 /// for a follower that serves linearizable reads (<see cref="FollowerReads"/>), and <c>HandOffWrites</c>
 /// for the writes a follower's clients sent it (<see cref="LeaderHandOff"/>); and, of any replica,
 /// <c>ListPosition</c>, its position's part of a list another node gathers, and <c>WatchPosition</c>, its
-/// position's events for a watch another node serves. Every call needs the
+/// position's events for a watch another node serves, and <c>ReadRevision</c>, its position's revision
+/// at a linearizable point for a watch's progress request. Every call needs the
 /// cluster secret when there is one (<see cref="ClusterSecretInterceptor"/>); none takes an admission
 /// slot, since each request it serves holds one on the follower.
 /// </summary>
@@ -46,6 +47,20 @@ public sealed class ReplicaService(ClusterTopology topology, LocalRing ring, Rep
             var listed = await replication.ListAsync(ListMessages.ToQuery(request), System.Diagnostics.Activity.Current?.Context ?? default,
                 NodeHeaders.HopsSoFar(context.RequestHeaders), context.CancellationToken);
             return ListMessages.ToPositionReply(listed, ring.Position);
+        }
+        catch (RequestFailedException failure)
+        {
+            throw StatusMapping.ToRpcException(failure);
+        }
+    }
+
+    public override async Task<ReadRevisionReply> ReadRevision(ReadRevisionRequest request, ServerCallContext context)
+    {
+        if (request.Position != ring.Position)
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"this node serves position {ring.Position}, not {request.Position}"));
+        try
+        {
+            return new ReadRevisionReply { Revision = await replication.ReadRevisionAsync(context.CancellationToken) };
         }
         catch (RequestFailedException failure)
         {

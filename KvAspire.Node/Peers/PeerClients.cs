@@ -148,6 +148,22 @@ public sealed class PeerClients : IDisposable
         throw RequestFailedException.Unavailable($"{node.Name} ended its stream of position {request.Position}'s events");
     }
 
+    /// <summary>Asks <paramref name="node"/>, a replica of <paramref name="position"/>, for its position's revision at a linearizable point.</summary>
+    /// <exception cref="RequestFailedException">The node could not be reached, did not answer in time, or answered a failure.</exception>
+    public async Task<long> ReadRevisionAsync(NodeInfo node, int position, DateTime deadline, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var call = new Replica.ReplicaClient(_invokers[node.Name]).ReadRevisionAsync(new ReadRevisionRequest { Position = position },
+                deadline: deadline, cancellationToken: cancellationToken);
+            return (await call).Revision;
+        }
+        catch (RpcException e)
+        {
+            throw Failure(node, e);
+        }
+    }
+
     /// <summary>Asks <paramref name="leader"/>, the leader of this node's own position, for a read index.</summary>
     /// <exception cref="RequestFailedException">The leader could not be reached, did not answer in time, or no longer leads.</exception>
     public async Task<long> ReadIndexAsync(NodeInfo leader, DateTime deadline)

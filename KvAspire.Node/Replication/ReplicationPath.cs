@@ -101,6 +101,17 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, Committe
         return (await ExecuteAsync(request, cancellationToken)).Result;
     }
 
+    /// <summary>
+    /// This position's revision at a linearizable point: a read (of the empty key, which no write can
+    /// create), so at or past every change acknowledged before the call.
+    /// </summary>
+    /// <exception cref="RequestFailedException">As <see cref="ExecuteAsync"/>.</exception>
+    public async Task<long> ReadRevisionAsync(CancellationToken cancellationToken)
+    {
+        var request = new PendingRequest(new KvOperation(OperationKind.Read, ""), default, 0) { Route = (0, group.Self.Position) };
+        return (await ExecuteAsync(request, cancellationToken)).Result.Revision;
+    }
+
     private async Task<Answer> AttemptAsync(PendingRequest request, CancellationToken cancellationToken)
     {
         var leader = raft.Leader;

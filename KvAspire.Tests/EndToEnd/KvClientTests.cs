@@ -192,6 +192,42 @@ public sealed class KvClientTests(KvClientTests.Group group)
     }
 
     [Fact]
+    public async Task A_progress_request_to_a_watch_at_a_follower_is_answered_past_every_write_acknowledged_before_it_and_after_its_event()
+    {
+        using var client = Client();
+        var leader = await group.Cluster.WaitForLeaderAsync(0, TimeSpan.FromSeconds(30));
+        var follower = group.Cluster.Topology.Nodes.First(n => n != leader);
+        using var watcher = new KvClient(new KvClientOptions { Nodes = [follower.GrpcEndPoint], RouteToLeaders = false });
+        var progress = new KvWatchProgress();
+        using var stop = new CancellationTokenSource();
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<KvEvent>();
+        var watching = Task.Run(async () =>
+        {
+            await foreach (var change in watcher.WatchAsync("progress/", new KvWatchOptions { Prefix = true, ProgressRequests = progress, ProgressNotices = true }, stop.Token))
+                seen.Enqueue(change);
+        });
+        await Wait.UntilAsync(() => !seen.IsEmpty || watching.IsCompleted, TimeSpan.FromSeconds(30), "the watch to start");
+
+        for (var round = 1; round <= 20; round++)
+        {
+            // A burst of writes acknowledged by the leader, then at once a request to the follower's watch.
+            var writes = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => client.CreateAsync($"progress/{round}/{i}", "v")));
+            var answers = seen.Count(change => change.AnswersRequest);
+            await progress.RequestAsync();
+            await Wait.UntilAsync(() => seen.Count(change => change.AnswersRequest) > answers || watching.IsCompleted, TimeSpan.FromSeconds(30), "the answer");
+
+            var events = seen.ToList();
+            var at = events.Select((change, index) => (change, index)).Where(e => e.change.AnswersRequest).ElementAt(answers).index;
+            var answer = events[at];
+            var yieldedBefore = events.Take(at).Where(change => change.Kind == KvEventKind.Put).Select(change => change.Key).ToHashSet();
+            Assert.True(answer.Revision >= writes.Max(w => w.Revisions.Modify), $"round {round}: answered at {answer.Revision}, below a write acknowledged before the request");
+            Assert.All(Enumerable.Range(0, 20), i => Assert.Contains($"progress/{round}/{i}", yieldedBefore));
+        }
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => watching);
+    }
+
+    [Fact]
     public async Task A_cluster_that_does_not_answer_is_KvUnavailableException_with_no_position_as_the_ring_was_never_learned()
     {
         using var directory = new TempDirectory();
