@@ -84,8 +84,8 @@ public sealed class KvClient : IKvClient, IDisposable
         var query = new WatchQuery(key, options.Prefix, options.PreviousValues);
         await foreach (var batch in WatchStream.WatchAsync(_connection, query, options.After, options.ProgressRequests, cancellationToken))
         {
-            if (batch.Events.Count == 0 && (options.ProgressNotices || batch.AnswersProgressRequest))
-                yield return new KvEvent(KvEventKind.Progress, batch.Position, batch.Revision, "", default, 0, default, null, batch.AnswersProgressRequest);
+            if (batch.Events.Count == 0 && (options.ProgressNotices || batch.AnsweredRequest is not null))
+                yield return new KvEvent(KvEventKind.Progress, batch.Position, batch.Revision, "", default, 0, default, null, batch.AnsweredRequest);
             foreach (var change in batch.Events)
                 yield return Event(change, batch.Position);
         }

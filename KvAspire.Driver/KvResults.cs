@@ -69,11 +69,11 @@ public enum KvEventKind
 /// change (a delete: none, version 0), its <see cref="Revisions"/>, and the key before the change when the
 /// watch asked for previous values and the key existed. A watch resumes from the last revision of each
 /// position it has seen: keep them (a revision vector) to start a later watch where this one stopped.
-/// A <see cref="KvEventKind.Progress"/> event that <see cref="AnswersRequest"/> is its position's answer to
-/// <see cref="KvWatchProgress.RequestAsync"/>.
+/// A <see cref="KvEventKind.Progress"/> event with an <see cref="AnsweredRequest"/> is its position's answer to
+/// that request of <see cref="KvWatchProgress.RequestAsync"/> (and to every earlier one).
 /// </summary>
 public sealed record KvEvent(KvEventKind Kind, int Position, long Revision, string Key, ReadOnlyMemory<byte> Value, long Version,
-    KvRevisions Revisions, KvListItem? Previous, bool AnswersRequest = false)
+    KvRevisions Revisions, KvListItem? Previous, long? AnsweredRequest = null)
 {
     /// <summary>The value as UTF-8 text.</summary>
     public string Text => System.Text.Encoding.UTF8.GetString(Value.Span);
@@ -109,20 +109,24 @@ public sealed record KvWatchOptions
 
 /// <summary>
 /// Asks a running watch (given it in <see cref="KvWatchOptions.ProgressRequests"/>) for progress: each
-/// position it watches answers with a <see cref="KvEventKind.Progress"/> event that
-/// <see cref="KvEvent.AnswersRequest"/>, at a revision at or past every change acknowledged anywhere before
-/// the request, once every change up to it has been yielded. A cache fed by the watch is then as fresh as a
-/// linearizable read (Kubernetes' consistent reads from its watch cache rest on this). A request made while
-/// the watch moves to another node is sent again there.
+/// position it watches answers with a <see cref="KvEventKind.Progress"/> event whose
+/// <see cref="KvEvent.AnsweredRequest"/> is the request's number, at a revision at or past every change
+/// acknowledged anywhere before the request, once every change up to it has been yielded. A cache fed by the
+/// watch is then as fresh as a linearizable read (Kubernetes' consistent reads from its watch cache rest on
+/// this). A request made while the watch moves to another node is sent again there; an answer to an earlier
+/// request may still arrive after a later one is made, with its own number.
 /// </summary>
 public sealed class KvWatchProgress
 {
-    private Func<Task>? _request;
+    private Func<Task<long>>? _request;
 
-    /// <summary>Sends the request on the watch's stream (again on the next one, if the stream fails before every position answered).</summary>
-    public Task RequestAsync() => Volatile.Read(ref _request)?.Invoke() ?? throw new InvalidOperationException("the watch has not started: enumerate it first");
+    /// <summary>
+    /// Sends a request on the watch's stream (again on the next one, if the stream fails before every position
+    /// answered); returns its number (1, 2, … per watch).
+    /// </summary>
+    public Task<long> RequestAsync() => Volatile.Read(ref _request)?.Invoke() ?? throw new InvalidOperationException("the watch has not started: enumerate it first");
 
-    internal void Attach(Func<Task> request)
+    internal void Attach(Func<Task<long>> request)
     {
         if (Interlocked.CompareExchange(ref _request, request, null) is not null)
             throw new InvalidOperationException("a KvWatchProgress serves one watch");

@@ -34,7 +34,7 @@ public sealed record WatchQuery(string Key, bool Prefix, bool PreviousValues)
 /// <summary>
 /// A position's events of one or more whole revisions in revision order, or, with none, a progress notice:
 /// either way the watcher now has every matching event of <see cref="Position"/> up to <see cref="Revision"/>.
-/// <see cref="AnswersProgressRequest"/>: the position's answer to the watcher's request for progress (its
-/// revision is at or past every change acknowledged before the request).
+/// <see cref="AnsweredRequest"/>: the watcher's request for progress this is the position's answer to (and to
+/// every earlier one; its revision is at or past every change acknowledged before the request), null when none.
 /// </summary>
-public sealed record WatchBatch(int Position, long Revision, IReadOnlyList<KeyEvent> Events, bool AnswersProgressRequest = false);
+public sealed record WatchBatch(int Position, long Revision, IReadOnlyList<KeyEvent> Events, long? AnsweredRequest = null);

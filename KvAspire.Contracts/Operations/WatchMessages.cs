@@ -63,7 +63,10 @@ public static class WatchMessages
 
     public static WatchReply ToReply(WatchBatch batch)
     {
-        var reply = new WatchReply { Position = batch.Position, Revision = batch.Revision, Progress = batch.AnswersProgressRequest };
+        var reply = new WatchReply
+        {
+            Position = batch.Position, Revision = batch.Revision, Progress = batch.AnsweredRequest is not null, ProgressId = batch.AnsweredRequest ?? 0,
+        };
         foreach (var change in batch.Events)
         {
             var message = new WatchEvent
@@ -81,7 +84,7 @@ public static class WatchMessages
     public static WatchBatch ToBatch(WatchReply reply) =>
         new(reply.Position, reply.Revision, [.. reply.Events.Select(change => new KeyEvent(
             change.Type == WatchEvent.Types.Type.Delete ? KeyEventKind.Delete : KeyEventKind.Put,
-            ListMessages.ToKey(change.Kv), change.PrevKv is null ? null : ListMessages.ToKey(change.PrevKv)))], reply.Progress);
+            ListMessages.ToKey(change.Kv), change.PrevKv is null ? null : ListMessages.ToKey(change.PrevKv)))], reply.Progress ? reply.ProgressId : null);
 
     /// <summary>The trailer naming a position's oldest start.</summary>
     public static Metadata.Entry CompactedEntry(int position, long floor) =>

@@ -62,8 +62,8 @@ internal static class WatchStream
                 pause = policy.FirstRetryPause;
                 var batch = WatchMessages.ToBatch(call.ResponseStream.Current);
                 var had = reached.GetValueOrDefault(batch.Position, -1);
-                if (batch.AnswersProgressRequest)
-                    requester.Answered(batch.Position, announced);
+                if (batch.AnsweredRequest is { } request)
+                    requester.Answered(batch.Position, request, announced);
                 else if (batch.Revision <= had && announced.Contains(batch.Position))
                     continue;
                 announced.Add(batch.Position);
@@ -94,8 +94,8 @@ internal static class WatchStream
     }
 
     /// <summary>
-    /// The app's progress requests, sent on the watch's current stream; one that not every position has
-    /// answered when the stream fails is sent again on the next.
+    /// The app's progress requests, numbered, sent on the watch's current stream; the latest, when not every
+    /// position has answered it as the stream fails, is sent again on the next.
     /// </summary>
     private sealed class ProgressRequester
     {
@@ -103,29 +103,36 @@ internal static class WatchStream
         private readonly SemaphoreSlim _writing = new(1, 1);
         private readonly HashSet<int> _answered = [];
         private IClientStreamWriter<WatchRequest>? _stream;
+        private long _latest;
         private bool _outstanding;
 
-        public Task RequestAsync()
+        public async Task<long> RequestAsync()
         {
             IClientStreamWriter<WatchRequest>? stream;
+            long request;
             lock (_gate)
             {
+                request = ++_latest;
                 _outstanding = true;
                 _answered.Clear();
                 stream = _stream;
             }
-            return stream is null ? Task.CompletedTask : SendAsync(stream);
+            if (stream is not null)
+                await SendAsync(stream, request);
+            return request;
         }
 
         public Task OpenedAsync(IClientStreamWriter<WatchRequest> stream)
         {
             bool again;
+            long request;
             lock (_gate)
             {
                 _stream = stream;
                 again = _outstanding;
+                request = _latest;
             }
-            return again ? SendAsync(stream) : Task.CompletedTask;
+            return again ? SendAsync(stream, request) : Task.CompletedTask;
         }
 
         public void Closed()
@@ -134,23 +141,25 @@ internal static class WatchStream
                 _stream = null;
         }
 
-        /// <summary>A position answered; the request is settled once every position the watch has announced has.</summary>
-        public void Answered(int position, HashSet<int> positions)
+        /// <summary>A position answered a request; the latest is settled once every position the watch has announced has.</summary>
+        public void Answered(int position, long request, HashSet<int> positions)
         {
             lock (_gate)
             {
+                if (request != _latest)
+                    return;
                 _answered.Add(position);
                 if (positions.IsSubsetOf(_answered))
                     _outstanding = false;
             }
         }
 
-        private async Task SendAsync(IClientStreamWriter<WatchRequest> stream)
+        private async Task SendAsync(IClientStreamWriter<WatchRequest> stream, long request)
         {
             await _writing.WaitAsync();
             try
             {
-                await stream.WriteAsync(new WatchRequest { Progress = new WatchProgressRequest() });
+                await stream.WriteAsync(new WatchRequest { Progress = new WatchProgressRequest { Id = request } });
             }
             catch (Exception e) when (e is RpcException or InvalidOperationException or ObjectDisposedException)
             {

@@ -70,16 +70,16 @@ public sealed class WatchSession(PositionEvents events, Func<int, CancellationTo
             {
                 while (await requests.MoveNext(stop.Token))
                 {
-                    if (requests.Current.Progress is not null)
-                        _ = Guarded(() => Task.WhenAll(feeds.Select(AnswerProgressAsync)));
+                    if (requests.Current.Progress is { } progress)
+                        _ = Guarded(() => Task.WhenAll(feeds.Select(feed => AnswerProgressAsync(feed, progress.Id))));
                 }
             });
         }
 
-        async Task AnswerProgressAsync(Feed feed)
+        async Task AnswerProgressAsync(Feed feed, long request)
         {
             var revision = await readRevision(feed.Position, stop.Token);
-            if (feed.Await(revision) is { } answer)
+            if (feed.Await(revision, request) is { } answer)
                 await replies.Writer.WriteAsync(answer, stop.Token);
         }
 
@@ -100,40 +100,44 @@ public sealed class WatchSession(PositionEvents events, Func<int, CancellationTo
         }
     }
 
-    /// <summary>One position's feed: the revision it has sent everything up to, and the one a progress request waits for.</summary>
+    /// <summary>
+    /// One position's feed: the revision it has sent everything up to, and the progress requests waiting for a
+    /// revision (one answer serves every request it is past).
+    /// </summary>
     private sealed class Feed(int position)
     {
         private readonly Lock _gate = new();
+        private readonly List<(long Request, long Revision)> _waiting = [];
         private long _sent = -1;
-        private long _awaited;
 
         public int Position { get; } = position;
 
-        /// <summary>Everything up to <paramref name="revision"/> is sent: the progress answer when a request waited for it.</summary>
+        /// <summary>Everything up to <paramref name="revision"/> is sent: the answer to the latest request waiting for it, if any.</summary>
         public WatchBatch? Reached(long revision)
         {
             lock (_gate)
             {
                 _sent = revision;
-                if (_awaited == 0 || revision < _awaited)
+                if (_waiting.Count == 0)
                     return null;
-                _awaited = 0;
-                return Answer(revision);
+                var answered = _waiting.Where(w => w.Revision <= revision).Select(w => (long?)w.Request).Max();
+                _waiting.RemoveAll(w => w.Revision <= revision);
+                return answered is { } request ? Answer(revision, request) : null;
             }
         }
 
-        /// <summary>A request waits for <paramref name="revision"/>: its answer now if the feed is there, else once it is.</summary>
-        public WatchBatch? Await(long revision)
+        /// <summary>Request <paramref name="request"/> waits for <paramref name="revision"/>: its answer now if the feed is there, else once it is.</summary>
+        public WatchBatch? Await(long revision, long request)
         {
             lock (_gate)
             {
                 if (_sent >= revision)
-                    return Answer(_sent);
-                _awaited = Math.Max(_awaited, revision);
+                    return Answer(_sent, request);
+                _waiting.Add((request, revision));
                 return null;
             }
         }
 
-        private WatchBatch Answer(long revision) => new(Position, revision, [], AnswersProgressRequest: true);
+        private WatchBatch Answer(long revision, long request) => new(Position, revision, [], request);
     }
 }

@@ -212,12 +212,11 @@ public sealed class KvClientTests(KvClientTests.Group group)
         {
             // A burst of writes acknowledged by the leader, then at once a request to the follower's watch.
             var writes = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => client.CreateAsync($"progress/{round}/{i}", "v")));
-            var answers = seen.Count(change => change.AnswersRequest);
-            await progress.RequestAsync();
-            await Wait.UntilAsync(() => seen.Count(change => change.AnswersRequest) > answers || watching.IsCompleted, TimeSpan.FromSeconds(30), "the answer");
+            var request = await progress.RequestAsync();
+            await Wait.UntilAsync(() => seen.Any(change => change.AnsweredRequest == request) || watching.IsCompleted, TimeSpan.FromSeconds(30), "the answer");
 
             var events = seen.ToList();
-            var at = events.Select((change, index) => (change, index)).Where(e => e.change.AnswersRequest).ElementAt(answers).index;
+            var at = events.FindIndex(change => change.AnsweredRequest == request);
             var answer = events[at];
             var yieldedBefore = events.Take(at).Where(change => change.Kind == KvEventKind.Put).Select(change => change.Key).ToHashSet();
             Assert.True(answer.Revision >= writes.Max(w => w.Revisions.Modify), $"round {round}: answered at {answer.Revision}, below a write acknowledged before the request");

@@ -132,7 +132,7 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
             NodeOptions.For(TopologyLoader.Load(topology.Path)));
 
         // A watch of every key the workload writes, from before its first write, through the client library.
-        await using var watch = await WatchRecorder.StartAsync(topology.Nodes.Select(n => n.GrpcEndPoint).ToList(), "rolling-", positions);
+        await using var watch = await WatchRecorder.StartAsync(topology.Nodes.Select(n => n.GrpcEndPoint).ToList(), "rolling-", positions, () => workload.Now);
 
         using var stop = new CancellationTokenSource(duration);
         var clock = Stopwatch.StartNew();
@@ -167,7 +167,9 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
         var ring = new RingMath(loaded.IdBits, loaded.Positions, loaded.PlacementTags);
         var revisionViolations = RevisionChecker.Check(workload.History, key => ring.Owner(ring.KeyId(key)));
         var watched = watch.Events.ToList();
-        var watchViolations = WatchChecker.Check(watched, workload.History, watch.Started, key => ring.Owner(ring.KeyId(key)));
+        var watchViolations = WatchChecker.Check(watched, workload.History, watch.Started, key => ring.Owner(ring.KeyId(key)))
+            .Concat(WatchChecker.CheckProgress(watched, watch.Answers, watch.Requests, workload.History, watch.Started, key => ring.Owner(ring.KeyId(key))))
+            .ToList();
         var agreement = topology.Nodes.Select(n => n.Position).Distinct().Select(p => ReplicaAgreement.Check(topology, p)).ToList();
         var outcomes = workload.History.GroupBy(o => o.Outcome switch
         {
@@ -179,7 +181,7 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"{workload.History.Count} operations: {string.Join(", ", outcomes)}; {workload.Acknowledged} writes acknowledged, {workload.Reads} reads checked");
         output.WriteLine($"checker: {(verdict.IsLinearizable ? "linearizable" : "NOT linearizable")} in {checking.ElapsedMilliseconds} ms; " +
                          $"revisions: {(revisionViolations.Count == 0 ? "each write its own, never backwards" : $"{revisionViolations.Count} violations")}; " +
-                         $"watch: {watched.Count} events, {(watchViolations.Count == 0 ? "each write once, in order" : $"{watchViolations.Count} violations")}, " +
+                         $"watch: {watched.Count} events, {watch.Answers.Count} progress answers, {(watchViolations.Count == 0 ? "each write once, in order, answers past the writes before them" : $"{watchViolations.Count} violations")}, " +
                          $"at the last write {catchingUp.Elapsed.TotalSeconds:F1} s after the check began; " +
                          $"replicas' logs: {agreement.Sum(a => a.Compared)} indexes compared, {agreement.Sum(a => a.Disagreements.Count)} disagreements");
         foreach (var line in events)

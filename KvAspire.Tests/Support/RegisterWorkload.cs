@@ -46,6 +46,9 @@ public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int client
     /// <summary>Every operation with its call and return time and its answer, for the linearizability checker.</summary>
     public ConcurrentQueue<HistoryOperation> History { get; } = new();
 
+    /// <summary>Now, on the clock of <see cref="History"/>'s call and return times.</summary>
+    public long Now => _clock.ElapsedTicks;
+
     public long Acknowledged => Interlocked.Read(ref _acknowledged);
 
     public long Reads => Interlocked.Read(ref _reads);

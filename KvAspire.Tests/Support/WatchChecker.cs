@@ -64,4 +64,33 @@ public static class WatchChecker
         : change.Kind == KvEventKind.Put && change.Text == write.Value;
 
     private static string Describe(KvEvent change) => $"{change.Kind} {change.Key} '{change.Text}' at revision {change.Revision}";
+
+    /// <summary>
+    /// Each answer to a progress request is at or past every write of its position acknowledged before the
+    /// request was made (<paramref name="requests"/>: each request's number and time), and came after that
+    /// write's event.
+    /// </summary>
+    public static IReadOnlyList<string> CheckProgress(IReadOnlyList<KvEvent> events, IReadOnlyList<WatchRecorder.ProgressAnswer> answers,
+        IReadOnlyDictionary<long, long> requests, IEnumerable<HistoryOperation> history, IReadOnlyDictionary<int, long> started,
+        Func<string, int> positionOf, int limit = 20)
+    {
+        var violations = new List<string>();
+        var eventsOf = events.GroupBy(e => e.Position).ToDictionary(g => g.Key, g => g.ToList());
+        var acknowledged = history.Where(o => o.Kind != HistoryKind.Read && o.Outcome == HistoryOutcome.Ok && o.ModRevision > 0)
+            .GroupBy(o => positionOf(o.Key)).ToDictionary(g => g.Key, g => g.ToList());
+        foreach (var answer in answers)
+        {
+            var before = requests[answer.Request];
+            var yielded = eventsOf.GetValueOrDefault(answer.Position, []).Take(answer.EventsBefore).Select(e => (e.Key, e.Revision)).ToHashSet();
+            foreach (var write in acknowledged.GetValueOrDefault(answer.Position, [])
+                         .Where(w => w.Return < before && w.ModRevision > started.GetValueOrDefault(answer.Position)))
+            {
+                if (write.ModRevision > answer.Revision)
+                    violations.Add($"position {answer.Position}: progress answered at revision {answer.Revision} (request {answer.Request}), below {write}");
+                else if (!yielded.Contains((write.Key, write.ModRevision)))
+                    violations.Add($"position {answer.Position}: progress answered at revision {answer.Revision} (request {answer.Request}) before the event of {write}");
+            }
+        }
+        return violations.Distinct().Take(limit).ToList();
+    }
 }

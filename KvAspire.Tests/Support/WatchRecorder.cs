@@ -5,7 +5,9 @@ namespace KvAspire.Tests.Support;
 
 /// <summary>
 /// A watch of every key under a prefix through the client library, from now, on a client given every node
-/// (the first it calls is the first given), recording every event it yields while the nemesis strikes.
+/// (the first it calls is the first given), recording every event it yields while the nemesis strikes; and
+/// asking it for progress again and again (the next request once every position answered the last),
+/// recording each answer with the events of its position yielded before it.
 /// </summary>
 public sealed class WatchRecorder : IAsyncDisposable
 {
@@ -14,20 +16,52 @@ public sealed class WatchRecorder : IAsyncDisposable
     private readonly Task _watching;
     private readonly ConcurrentDictionary<int, long> _started = new();
     private readonly ConcurrentDictionary<int, long> _reached = new();
+    private readonly KvWatchProgress _progress = new();
+    private readonly Lock _gate = new();
+    private readonly Dictionary<int, int> _eventsOf = [];
+    private readonly Dictionary<long, long> _requests = [];
+    private readonly List<ProgressAnswer> _answers = [];
+    private readonly Func<long> _clock;
+    private Task _asking = Task.CompletedTask;
 
-    private WatchRecorder(IReadOnlyList<string> addresses, string prefix)
+    private WatchRecorder(IReadOnlyList<string> addresses, string prefix, Func<long> clock)
     {
+        _clock = clock;
         _client = new KvClient(new KvClientOptions { Nodes = [.. addresses], WatchRetryWindow = TimeSpan.FromSeconds(90) });
+        var options = new KvWatchOptions { Prefix = true, ProgressNotices = true, ProgressRequests = _progress };
         _watching = Task.Run(async () =>
         {
-            await foreach (var change in _client.WatchAsync(prefix, new KvWatchOptions { Prefix = true, ProgressNotices = true }, _stop.Token))
+            await foreach (var change in _client.WatchAsync(prefix, options, _stop.Token))
             {
                 _started.TryAdd(change.Position, change.Revision);
                 _reached[change.Position] = change.Revision;
-                if (change.Kind != KvEventKind.Progress)
-                    Events.Enqueue(change);
+                lock (_gate)
+                {
+                    if (change.AnsweredRequest is { } request)
+                        _answers.Add(new ProgressAnswer(change.Position, change.Revision, request, _eventsOf.GetValueOrDefault(change.Position)));
+                    else if (change.Kind != KvEventKind.Progress)
+                    {
+                        _eventsOf[change.Position] = _eventsOf.GetValueOrDefault(change.Position) + 1;
+                        Events.Enqueue(change);
+                    }
+                }
             }
         });
+    }
+
+    /// <summary>A position's answer to progress request <see cref="Request"/>, after <see cref="EventsBefore"/> events of it.</summary>
+    public sealed record ProgressAnswer(int Position, long Revision, long Request, int EventsBefore);
+
+    /// <summary>Every answer to a progress request so far, in the order received.</summary>
+    public IReadOnlyList<ProgressAnswer> Answers
+    {
+        get { lock (_gate) return [.. _answers]; }
+    }
+
+    /// <summary>Each progress request's number, with the time just before it was made, on the clock given.</summary>
+    public IReadOnlyDictionary<long, long> Requests
+    {
+        get { lock (_gate) return new Dictionary<long, long>(_requests); }
     }
 
     /// <summary>The events, in the order yielded.</summary>
@@ -37,14 +71,42 @@ public sealed class WatchRecorder : IAsyncDisposable
     public IReadOnlyDictionary<int, long> Started => _started;
 
     /// <summary>Watching from now; returns once every one of <paramref name="positions"/> has said where it starts.</summary>
-    public static async Task<WatchRecorder> StartAsync(IReadOnlyList<string> addresses, string prefix, int positions)
+    /// <param name="clock">The clock of the history the answers are held against.</param>
+    public static async Task<WatchRecorder> StartAsync(IReadOnlyList<string> addresses, string prefix, int positions, Func<long> clock)
     {
-        var recorder = new WatchRecorder(addresses, prefix);
+        var recorder = new WatchRecorder(addresses, prefix, clock);
         await Wait.UntilAsync(() => recorder._started.Count == positions || recorder._watching.IsCompleted, TimeSpan.FromSeconds(60),
             "every position's watch to start");
         if (recorder._watching.IsFaulted)
             await recorder._watching;
+        recorder._asking = recorder.AskForProgressAsync(positions);
         return recorder;
+    }
+
+    private async Task AskForProgressAsync(int positions)
+    {
+        try
+        {
+            while (!_stop.IsCancellationRequested && !_watching.IsCompleted)
+            {
+                var made = _clock();
+                var request = await _progress.RequestAsync();
+                lock (_gate)
+                    _requests[request] = made;
+                await Wait.UntilAsync(() => Answered(request) == positions || _stop.IsCancellationRequested || _watching.IsCompleted,
+                    TimeSpan.FromSeconds(120), $"every position to answer progress request {request}");
+                await Task.Delay(TimeSpan.FromMilliseconds(500), _stop.Token);
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    private int Answered(long request)
+    {
+        lock (_gate)
+            return _answers.Where(a => a.Request == request).Select(a => a.Position).Distinct().Count();
     }
 
     /// <summary>Waits until the watch has every event of each position up to <paramref name="revisions"/>, then stops it.</summary>
@@ -57,6 +119,7 @@ public sealed class WatchRecorder : IAsyncDisposable
         if (_watching.IsCompleted)
             await _watching;
         await _stop.CancelAsync();
+        await _asking;
     }
 
     public async ValueTask DisposeAsync()
