@@ -13,6 +13,9 @@ public enum ResultCode
     ResultForgotten,
     /// <summary>An entry at or below the map's applied index: replayed twice, and skipped.</summary>
     AlreadyApplied,
+
+    /// <summary>The lease named does not exist: it expired, was revoked, or never was.</summary>
+    LeaseNotFound,
 }
 
 /// <summary>
@@ -20,7 +23,7 @@ public enum ResultCode
 /// and <see cref="ModRevision"/> the key's (the revisions of the change that created it and of its latest
 /// change; for a delete, of the delete itself), <see cref="Revision"/> the position's when the operation was
 /// applied or read. All 0 before the position started counting (its baseline entry). A transaction's
-/// result is <see cref="Txn"/>, a list's <see cref="Listed"/>.
+/// result is <see cref="Txn"/>, a list's <see cref="Listed"/>, a lease operation's <see cref="Lease"/>.
 /// </summary>
 public readonly record struct OperationResult(
     ResultCode Code,
@@ -32,7 +35,8 @@ public readonly record struct OperationResult(
     long ModRevision = 0,
     long Revision = 0,
     TransactionOutcome? Txn = null,
-    ListPage? Listed = null)
+    ListPage? Listed = null,
+    LeaseInfo? Lease = null)
 {
     public bool IsOk => Code == ResultCode.Ok;
 }

@@ -8,7 +8,7 @@ public static class ResultStatus
     public static StatusCode ToStatusCode(ResultCode code) => code switch
     {
         ResultCode.Ok => StatusCode.OK,
-        ResultCode.NotFound => StatusCode.NotFound,
+        ResultCode.NotFound or ResultCode.LeaseNotFound => StatusCode.NotFound,
         ResultCode.AlreadyExists => StatusCode.AlreadyExists,
         ResultCode.VersionMismatch => StatusCode.FailedPrecondition,
         ResultCode.RequestTooOld or ResultCode.ResultForgotten or ResultCode.AlreadyApplied => StatusCode.Aborted,

@@ -55,7 +55,12 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
             {
                 var read = (PendingRequest)item;
                 using (read.StartStage("apply"))
-                    read.Complete(read.Operation.List is { } list ? map.List(list) : map.Read(read.Operation.Key));
+                    read.Complete(read.Operation switch
+                    {
+                        { List: { } list } => map.List(list),
+                        { Kind: Operations.OperationKind.LeaseRead } => map.ReadLease(read.Operation.Lease),
+                        _ => map.Read(read.Operation.Key),
+                    });
             }
             if (writing is { IsCompleted: true })
             {

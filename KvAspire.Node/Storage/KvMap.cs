@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using KvAspire.Operations;
 
 namespace KvAspire.Node.Storage;
@@ -8,7 +9,8 @@ namespace KvAspire.Node.Storage;
 /// result. Pure and deterministic: the same entries in the same order give the same map and the same
 /// results, which is what replay (and later every replica) relies on. From its position's baseline entry
 /// on, it numbers the changes: each write that changes a key takes the next <see cref="Revision"/>,
-/// several in one entry each their own (docs/coordination-plan.md).
+/// several in one entry each their own (docs/coordination-plan.md). It keeps the position's leases and
+/// the keys each holds; no clock here: whether a lease is due is its leader's call, committed as a revoke.
 /// <see cref="Freeze"/> gives a point-in-time view for a snapshot at no cost; writes go on meanwhile.
 /// Not thread-safe: one worker owns it.
 /// </summary>
@@ -20,6 +22,9 @@ public sealed class KvMap
     private readonly FreezableDictionary<StoredValue> _values = new();
     private readonly FreezableDictionary<ClientSession> _clients = new();
     private readonly List<KeyEvent> _changes = [];
+    private readonly List<LeaseChange> _leaseChanges = [];
+    // Immutable, so a freeze is the reference: leases are few and change by whole records.
+    private ImmutableDictionary<long, StoredLease> _leases = ImmutableDictionary<long, StoredLease>.Empty;
 
     public int Count => _values.Count;
 
@@ -42,6 +47,14 @@ public sealed class KvMap
 
     /// <summary>The changes the last <see cref="Apply(CommittedEntry)"/> made, in order: what watchers see (none before the baseline).</summary>
     public IReadOnlyList<KeyEvent> Changes => _changes;
+
+    /// <summary>What the last <see cref="Apply(CommittedEntry)"/> did to leases, in order: what the lease deadlines follow.</summary>
+    public IReadOnlyList<LeaseChange> LeaseChanges => _leaseChanges;
+
+    public IReadOnlyDictionary<long, StoredLease> Leases => _leases;
+
+    /// <summary>Leases granted so far: the next grant is number this plus one.</summary>
+    public long LeasesGranted { get; private set; }
 
     public OperationResult Read(string key) =>
         _values.TryGetValue(key, out var stored)
@@ -88,6 +101,7 @@ public sealed class KvMap
     {
         var results = new OperationResult[entry.Operations.Count];
         _changes.Clear();
+        _leaseChanges.Clear();
         if (entry.Index <= AppliedIndex)
         {
             Array.Fill(results, new OperationResult(ResultCode.AlreadyApplied, Detail: $"entry {entry.Index} was already applied"));
@@ -152,7 +166,7 @@ public sealed class KvMap
 
     /// <summary>The state as of now, for a snapshot; valid until <see cref="Thaw"/>.</summary>
     public MapSnapshot Freeze() =>
-        new(AppliedIndex, AppliedTerm, LastTimestampUnixMs, Revision, _values.Freeze(), _clients.Freeze());
+        new(AppliedIndex, AppliedTerm, LastTimestampUnixMs, Revision, _values.Freeze(), _clients.Freeze(), _leases, LeasesGranted);
 
     /// <summary>Folds the writes made since <see cref="Freeze"/> back in; the snapshot must no longer be read.</summary>
     public void Thaw()
@@ -170,9 +184,17 @@ public sealed class KvMap
             AppliedTerm = snapshot.LastTerm,
             LastTimestampUnixMs = snapshot.LastTimestampUnixMs,
             Revision = snapshot.Revision,
+            LeasesGranted = snapshot.LeasesGranted,
         };
+        var leases = (snapshot.Leases ?? ImmutableDictionary<long, StoredLease>.Empty).ToDictionary(l => l.Key, l => l.Value.Keys.ToBuilder());
         foreach (var (key, value) in snapshot.Values)
+        {
             map._values.Set(key, value);
+            if (value.Lease != 0)
+                leases[value.Lease].Add(key);
+        }
+        map._leases = (snapshot.Leases ?? ImmutableDictionary<long, StoredLease>.Empty)
+            .ToImmutableDictionary(l => l.Key, l => l.Value with { Keys = leases[l.Key].ToImmutable() });
         foreach (var (id, client) in snapshot.Clients)
             map._clients.Set(id, client);
         return map;
@@ -183,20 +205,24 @@ public sealed class KvMap
         var exists = _values.TryGetValue(command.Key, out var stored);
         switch (command.Kind)
         {
+            case OperationKind.LeaseGrant or OperationKind.LeaseKeepAlive or OperationKind.LeaseRevoke or OperationKind.LeaseCheckpoint:
+                return ExecuteLease(command);
+            case OperationKind.Create or OperationKind.Update when command.Lease != 0 && !_leases.ContainsKey(command.Lease):
+                return LeaseNotFound(command.Lease);
             case OperationKind.Create when exists:
                 return Found(ResultCode.AlreadyExists, stored, $"key '{command.Key}' already exists");
             case OperationKind.Create:
                 var created = NextRevision();
-                return Store(command, null, new StoredValue(command.Value, 1, timestamp, created, created));
+                return Store(command, null, new StoredValue(command.Value, 1, timestamp, created, created, command.Lease));
             case OperationKind.Update or OperationKind.Delete when !exists:
                 return new OperationResult(ResultCode.NotFound, Detail: $"key '{command.Key}' not found", Revision: Revision);
             case OperationKind.Update or OperationKind.Delete
                 when command.ExpectedVersion is { } expected && expected != stored.Version:
                 return Found(ResultCode.VersionMismatch, stored, $"key '{command.Key}' is at version {stored.Version}, not {expected}");
             case OperationKind.Update:
-                return Store(command, stored, new StoredValue(command.Value, stored.Version + 1, timestamp, stored.CreateRevision, NextRevision()));
+                return Store(command, stored, new StoredValue(command.Value, stored.Version + 1, timestamp, stored.CreateRevision, NextRevision(), command.Lease));
             case OperationKind.Delete:
-                _values.Remove(command.Key);
+                RemoveValue(command.Key, stored);
                 var deleted = stored with { TimestampUnixMs = timestamp, ModRevision = NextRevision() };
                 Record(command.Key, stored, null, deleted.ModRevision);
                 return Found(ResultCode.Ok, deleted);
@@ -227,12 +253,12 @@ public sealed class KvMap
                     var changed = exists
                         ? new StoredValue(op.Value, stored.Version + 1, timestamp, stored.CreateRevision, revision ??= NextRevision())
                         : new StoredValue(op.Value, 1, timestamp, revision ??= NextRevision(), revision.Value);
-                    _values.Set(op.Key, changed);
+                    SetValue(op.Key, exists ? stored : null, changed);
                     Record(op.Key, exists ? stored : null, changed, changed.ModRevision);
                     results[i] = Described(op.Key, exists, changed) with { Value = default };
                     break;
                 case TransactionOpKind.Delete when exists:
-                    _values.Remove(op.Key);
+                    RemoveValue(op.Key, stored);
                     Record(op.Key, stored, null, revision ??= NextRevision());
                     results[i] = Described(op.Key, true, stored with { ModRevision = revision.Value }) with { Value = default };
                     break;
@@ -274,10 +300,96 @@ public sealed class KvMap
 
     private OperationResult Store(KvOperation command, StoredValue? before, StoredValue stored)
     {
-        _values.Set(command.Key, stored);
+        SetValue(command.Key, before, stored);
         Record(command.Key, before, stored, stored.ModRevision);
         return Found(ResultCode.Ok, stored);
     }
+
+    /// <summary>Sets a key, moving it from the lease that held it (if any) to the one that holds it now (if any).</summary>
+    private void SetValue(string key, StoredValue? before, StoredValue stored)
+    {
+        _values.Set(key, stored);
+        if (before?.Lease is { } was && was != stored.Lease && was != 0)
+            ChangeLeaseKeys(was, keys => keys.Remove(key));
+        if (stored.Lease != 0 && before?.Lease != stored.Lease)
+            ChangeLeaseKeys(stored.Lease, keys => keys.Add(key));
+    }
+
+    private void RemoveValue(string key, StoredValue stored)
+    {
+        _values.Remove(key);
+        if (stored.Lease != 0)
+            ChangeLeaseKeys(stored.Lease, keys => keys.Remove(key));
+    }
+
+    private void ChangeLeaseKeys(long lease, Func<ImmutableSortedSet<string>, ImmutableSortedSet<string>> change)
+    {
+        if (_leases.TryGetValue(lease, out var held))
+            _leases = _leases.SetItem(lease, held with { Keys = change(held.Keys) });
+    }
+
+    private OperationResult ExecuteLease(KvOperation command)
+    {
+        if (command.Kind == OperationKind.LeaseGrant)
+        {
+            var ttl = LeaseIds.DecodeTtl(command.Value.Span);
+            var id = command.Lease + ++LeasesGranted;
+            var granted = StoredLease.Granted(ttl);
+            _leases = _leases.Add(id, granted);
+            _leaseChanges.Add(new LeaseChange(LeaseChangeKind.Renewed, id, ttl, 0));
+            return LeaseResult(id, granted, Revision);
+        }
+        if (command.Kind == OperationKind.LeaseCheckpoint)
+        {
+            foreach (var checkpoint in LeaseIds.DecodeCheckpoints(command.Value.Span) ?? [])
+            {
+                if (_leases.TryGetValue(checkpoint.Lease, out var held) && held.Renewals == checkpoint.Renewals)
+                {
+                    _leases = _leases.SetItem(checkpoint.Lease, held with { RemainingMs = checkpoint.RemainingMs });
+                    _leaseChanges.Add(new LeaseChange(LeaseChangeKind.Checkpointed, checkpoint.Lease, checkpoint.RemainingMs, held.Renewals));
+                }
+            }
+            return new OperationResult(ResultCode.Ok, Revision: Revision);
+        }
+        if (!_leases.TryGetValue(command.Lease, out var lease))
+            return LeaseNotFound(command.Lease);
+        switch (command.Kind)
+        {
+            case OperationKind.LeaseKeepAlive:
+                var renewed = lease with { RemainingMs = lease.TtlMs, Renewals = lease.Renewals + 1 };
+                _leases = _leases.SetItem(command.Lease, renewed);
+                _leaseChanges.Add(new LeaseChange(LeaseChangeKind.Renewed, command.Lease, renewed.TtlMs, renewed.Renewals));
+                return LeaseResult(command.Lease, renewed, Revision);
+            case OperationKind.LeaseRevoke when command.ExpectedVersion is { } renewals && renewals != lease.Renewals:
+                return new OperationResult(ResultCode.VersionMismatch, lease.Renewals, Revision: Revision,
+                    Detail: $"lease {command.Lease} was kept alive since its expiry was decided");
+            case OperationKind.LeaseRevoke:
+                // Every key it holds goes at one revision, in key order.
+                var revision = lease.Keys.IsEmpty ? Revision : NextRevision();
+                foreach (var key in lease.Keys)
+                {
+                    var held = _values.TryGetValue(key, out var value) ? value : default;
+                    _values.Remove(key);
+                    Record(key, held, null, revision);
+                }
+                _leases = _leases.Remove(command.Lease);
+                _leaseChanges.Add(new LeaseChange(LeaseChangeKind.Removed, command.Lease, 0, lease.Renewals));
+                return LeaseResult(command.Lease, lease, revision);
+            default:
+                return ReadLease(command.Lease);
+        }
+    }
+
+    /// <summary>A lease as its last record left it, with its keys.</summary>
+    public OperationResult ReadLease(long lease) =>
+        _leases.TryGetValue(lease, out var held) ? LeaseResult(lease, held, Revision, withKeys: true) : LeaseNotFound(lease);
+
+    /// <summary>A lease operation's answer; only a read lists the keys (a write's answer is kept in its client's session).</summary>
+    private static OperationResult LeaseResult(long id, StoredLease lease, long revision, bool withKeys = false) =>
+        new(ResultCode.Ok, Revision: revision, Lease: new LeaseInfo(id, lease.TtlMs, lease.RemainingMs, lease.Renewals, withKeys ? [.. lease.Keys] : []));
+
+    private OperationResult LeaseNotFound(long lease) =>
+        new(ResultCode.LeaseNotFound, Detail: $"lease {lease} not found: it expired, was revoked, or never was", Revision: Revision);
 
     /// <summary>A change for the watchers: the key after it (none when deleted) and before it (none when created).</summary>
     private void Record(string key, StoredValue? before, StoredValue? after, long revision)

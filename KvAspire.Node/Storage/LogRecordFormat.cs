@@ -17,9 +17,11 @@ namespace KvAspire.Node.Storage;
 ///            | 0 i64 | 0 i64 | timestamp unix ms i64 | operation | operation | ... (at least one)
 ///         or the position's revision baseline: | 0 i64 | 0 i64 | 0 i64 | 0xB0 u8 |
 /// operation: | kind u8 | flags u8 | expected version i64 | client sequence u64 | client id length u16 |
-///            | client id UTF-8 | key length u16 | key UTF-8 | value length u32 | value |
-///            (kind 5, a transaction: its first key, and as value the transaction, <see cref="TransactionFormat"/>)
-/// flags:     bit 0 = expected version present, bit 1 = request id present
+///            | client id UTF-8 | key length u16 | key UTF-8 | value length u32 | value | (flag bit 2) lease i64 |
+///            (kind 5, a transaction: its first key, and as value the transaction, <see cref="TransactionFormat"/>;
+///            kinds 7 to 10, lease operations, <see cref="OperationKind"/>)
+/// flags:     bit 0 = expected version present, bit 1 = request id present, bit 2 = lease present (logs
+///            written before leases have no such bit, and read as they are)
 /// </code>
 /// An entry record is one Raft entry, written when the entry is appended, before the member acknowledges
 /// it: a later record for the same index replaces it and every entry after it (Raft cut the log there).
@@ -50,6 +52,7 @@ public static class LogRecordFormat
     private const int FixedOperationSize = 1 + 1 + 8 + 8 + 2 + 2 + 4;
     private const byte HasExpectedVersion = 1;
     private const byte HasRequestId = 2;
+    private const byte HasLease = 4;
     private const byte BaselineMarker = 0xB0;
 
     public static void WriteFileHeader(Span<byte> destination)
@@ -134,7 +137,8 @@ public static class LogRecordFormat
         FixedOperationSize
         + Encoding.UTF8.GetByteCount(operation.RequestId?.ClientId ?? "")
         + Encoding.UTF8.GetByteCount(operation.Key)
-        + (operation.Txn is { } txn ? TransactionFormat.Size(txn) : operation.Value.Length);
+        + (operation.Txn is { } txn ? TransactionFormat.Size(txn) : operation.Value.Length)
+        + (operation.Lease != 0 ? 8 : 0);
 
     /// <summary>
     /// Writes not yet placed in the order, as a Raft entry's body (index and term 0: the entry's own index
@@ -202,7 +206,8 @@ public static class LogRecordFormat
         var offset = 0;
         destination[offset++] = (byte)operation.Kind;
         destination[offset++] = (byte)((operation.ExpectedVersion.HasValue ? HasExpectedVersion : 0) |
-                                       (operation.RequestId.HasValue ? HasRequestId : 0));
+                                       (operation.RequestId.HasValue ? HasRequestId : 0) |
+                                       (operation.Lease != 0 ? HasLease : 0));
         BinaryPrimitives.WriteInt64LittleEndian(destination[offset..], operation.ExpectedVersion ?? 0); offset += 8;
         BinaryPrimitives.WriteUInt64LittleEndian(destination[offset..], operation.RequestId?.Sequence ?? 0); offset += 8;
         offset += WriteString(operation.RequestId?.ClientId ?? "", destination[offset..]);
@@ -211,11 +216,18 @@ public static class LogRecordFormat
         {
             var written = TransactionFormat.Write(txn, destination[(offset + 4)..]);
             BinaryPrimitives.WriteInt32LittleEndian(destination[offset..], written);
-            return offset + 4 + written;
+            offset += 4 + written;
         }
-        BinaryPrimitives.WriteInt32LittleEndian(destination[offset..], operation.Value.Length); offset += 4;
-        operation.Value.Span.CopyTo(destination[offset..]);
-        return offset + operation.Value.Length;
+        else
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(destination[offset..], operation.Value.Length); offset += 4;
+            operation.Value.Span.CopyTo(destination[offset..]);
+            offset += operation.Value.Length;
+        }
+        if (operation.Lease == 0)
+            return offset;
+        BinaryPrimitives.WriteInt64LittleEndian(destination[offset..], operation.Lease);
+        return offset + 8;
     }
 
     private static KvOperation? DecodeOperation(ReadOnlySpan<byte> payload, ref int offset)
@@ -226,7 +238,8 @@ public static class LogRecordFormat
         var flags = payload[offset++];
         var expected = BinaryPrimitives.ReadInt64LittleEndian(payload[offset..]); offset += 8;
         var sequence = BinaryPrimitives.ReadUInt64LittleEndian(payload[offset..]); offset += 8;
-        if (kind is not (OperationKind.Create or OperationKind.Update or OperationKind.Delete or OperationKind.Txn))
+        if (kind is not (OperationKind.Create or OperationKind.Update or OperationKind.Delete or OperationKind.Txn or OperationKind.LeaseGrant
+            or OperationKind.LeaseKeepAlive or OperationKind.LeaseRevoke or OperationKind.LeaseCheckpoint) || (flags & ~(HasExpectedVersion | HasRequestId | HasLease)) != 0)
             return null;
         if (!TryReadString(payload, ref offset, out var clientId) || !TryReadString(payload, ref offset, out var key))
             return null;
@@ -240,10 +253,18 @@ public static class LogRecordFormat
         Transaction? txn = null;
         if (kind == OperationKind.Txn && (txn = TransactionFormat.Read(value)) is null)
             return null;
+        var lease = 0L;
+        if ((flags & HasLease) != 0)
+        {
+            if (payload.Length - offset < 8)
+                return null;
+            lease = BinaryPrimitives.ReadInt64LittleEndian(payload[offset..]);
+            offset += 8;
+        }
         return new KvOperation(kind, key, txn is null ? value.ToArray() : default,
             (flags & HasExpectedVersion) != 0 ? expected : null,
             (flags & HasRequestId) != 0 ? new ClientRequestId(clientId, sequence) : null,
-            txn);
+            txn, Lease: lease);
     }
 
     internal static int WriteString(string text, Span<byte> destination)

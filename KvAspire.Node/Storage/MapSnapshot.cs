@@ -2,14 +2,28 @@ namespace KvAspire.Node.Storage;
 
 /// <summary>
 /// A value as the map stores it, with the revisions of the change that created the key and of its latest
-/// change (0 when made before its position counted revisions).
+/// change (0 when made before its position counted revisions), and the lease that holds it (0: none).
 /// </summary>
-public readonly record struct StoredValue(ReadOnlyMemory<byte> Value, long Version, long TimestampUnixMs, long CreateRevision = 0, long ModRevision = 0);
+public readonly record struct StoredValue(ReadOnlyMemory<byte> Value, long Version, long TimestampUnixMs, long CreateRevision = 0, long ModRevision = 0,
+    long Lease = 0);
+
+/// <summary>
+/// A lease as the map stores it: its TTL, how long it had left at its last record (grant, keep-alive or
+/// checkpoint), how often it was kept alive, and its keys (in key order, so that every replica deletes them
+/// in one order).
+/// </summary>
+public sealed record StoredLease(long TtlMs, long RemainingMs, long Renewals, System.Collections.Immutable.ImmutableSortedSet<string> Keys)
+{
+    public static readonly System.Collections.Immutable.ImmutableSortedSet<string> NoKeys = System.Collections.Immutable.ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
+
+    public static StoredLease Granted(long ttlMs) => new(ttlMs, ttlMs, 0, NoKeys);
+}
 
 /// <summary>
 /// The map's whole state at one point of the order: after entry <see cref="LastIndex"/>, before the next.
 /// <see cref="Revision"/> is the position's revision there (0 before it counted revisions). Read-only; while
-/// the map is frozen it shares the map's storage.
+/// the map is frozen it shares the map's storage. <see cref="Leases"/> hold no keys here: a restore finds
+/// them in the values. <see cref="LeasesGranted"/> numbers the next grant.
 /// </summary>
 public sealed record MapSnapshot(
     long LastIndex,
@@ -17,4 +31,6 @@ public sealed record MapSnapshot(
     long LastTimestampUnixMs,
     long Revision,
     IReadOnlyDictionary<string, StoredValue> Values,
-    IReadOnlyDictionary<string, ClientSession> Clients);
+    IReadOnlyDictionary<string, ClientSession> Clients,
+    IReadOnlyDictionary<long, StoredLease>? Leases = null,
+    long LeasesGranted = 0);

@@ -12,26 +12,29 @@ public sealed class SnapshotCorruptException(string message) : Exception(message
 /// header:  | magic "KVSN" | format version u16 | reserved u16 | snapshot number i64 | last index i64 |
 ///          | last term i64 | last timestamp unix ms i64 | value count i64 | client count i64 | revision i64 |
 /// values:  | key length u16 | key UTF-8 | version i64 | timestamp i64 | create revision i64 | mod revision i64 |
-///          | value length u32 | value |   × value count
+///          | lease i64 | value length u32 | value |   × value count
 /// clients: | id length u16 | id UTF-8 | last seen unix ms i64 | has horizon u8 | horizon u64 |
 ///          | range count u16 | ranges: first u64 | last u64 | result count u16 |
 ///          | results: sequence u64 | code u8 | version i64 | timestamp i64 | create revision i64 |
-///          |          mod revision i64 | revision i64 | detail length u16 | detail | txn |   × client count
+///          |          mod revision i64 | revision i64 | detail length u16 | detail | txn | lease |   × client count
 /// txn:     | has txn u8 | (if it has) succeeded u8 | op count u16 |
 ///          | ops: key length u16 | key | found u8 | version i64 | create revision i64 | mod revision i64 |
 ///          |      value length u32 | value |
+/// lease:   | has lease u8 | (if it has) id i64 | ttl ms i64 | remaining ms i64 | renewals i64 |
+/// leases:  | leases granted i64 | lease count i64 | id i64 | ttl ms i64 | remaining ms i64 | renewals i64 |   × lease count
 /// trailer: | CRC-32 of every byte before it u32 |
 /// </code>
 /// Values, ranges and results are written in the map's order and the counts are checked on reading, so
 /// a snapshot cut short anywhere, or damaged anywhere, fails to load rather than loading wrong.
-/// Older versions still load. Version 3 had no revisions (they load as 0: the position had not started
+/// Older versions still load. Version 4 had no leases (no lease per value and result, no leases section).
+/// Version 3 had no revisions (they load as 0: the position had not started
 /// counting, as a release before revisions wrote only such snapshots). Version 2 had no ranges: a client's applied sequences were those of its
 /// results, and its horizon was the highest sequence it had forgotten. Version 1 also had no "last seen"
 /// per client; it is read with the snapshot's last timestamp instead.
 /// </summary>
 public static class SnapshotFormat
 {
-    public const ushort FormatVersion = 4;
+    public const ushort FormatVersion = 5;
     private static ReadOnlySpan<byte> Magic => "KVSN"u8;
     private const int BufferSize = 1 << 20;
 
@@ -57,6 +60,7 @@ public static class SnapshotFormat
                 writer.Write(stored.TimestampUnixMs);
                 writer.Write(stored.CreateRevision);
                 writer.Write(stored.ModRevision);
+                writer.Write(stored.Lease);
                 writer.Write(stored.Value.Length);
                 writer.Write(stored.Value.Span);
             }
@@ -84,8 +88,14 @@ public static class SnapshotFormat
                     writer.Write(result.Revision);
                     WriteString(writer, result.Detail ?? "");
                     WriteTxnOutcome(writer, result.Txn);
+                    WriteLease(writer, result.Lease);
                 }
             }
+            var leases = snapshot.Leases ?? new Dictionary<long, StoredLease>();
+            writer.Write(snapshot.LeasesGranted);
+            writer.Write((long)leases.Count);
+            foreach (var (id, lease) in leases)
+                WriteLease(writer, new LeaseInfo(id, lease.TtlMs, lease.RemainingMs, lease.Renewals, []), withFlag: false);
         }
         Span<byte> trailer = stackalloc byte[4];
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(trailer, checksummed.Checksum);
@@ -124,13 +134,14 @@ public static class SnapshotFormat
                 var entryVersion = reader.ReadInt64();
                 var timestamp = reader.ReadInt64();
                 var (createRevision, modRevision) = version >= 4 ? (reader.ReadInt64(), reader.ReadInt64()) : (0, 0);
+                var lease = version >= 5 ? reader.ReadInt64() : 0;
                 var valueLength = reader.ReadInt32();
                 if (valueLength < 0 || valueLength > length)
                     throw new SnapshotCorruptException($"value {i} claims {valueLength} bytes");
                 var value = reader.ReadBytes(valueLength);
                 if (value.Length != valueLength)
                     throw new EndOfStreamException();
-                values[key] = new StoredValue(value, entryVersion, timestamp, createRevision, modRevision);
+                values[key] = new StoredValue(value, entryVersion, timestamp, createRevision, modRevision, lease);
             }
 
             var clients = new Dictionary<string, ClientSession>((int)clientCount, StringComparer.Ordinal);
@@ -158,8 +169,9 @@ public static class SnapshotFormat
                     var (resultCreate, resultMod, resultRevision) = version >= 4 ? (reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64()) : (0, 0, 0);
                     var detail = ReadString(reader);
                     var txn = version >= 4 ? ReadTxnOutcome(reader, length) : null;
+                    var resultLease = version >= 5 && reader.ReadBoolean() ? ReadLease(reader) : null;
                     results.Add((sequence, new OperationResult(code, resultVersion, resultTimestamp, Detail: detail.Length == 0 ? null : detail,
-                        CreateRevision: resultCreate, ModRevision: resultMod, Revision: resultRevision, Txn: txn)));
+                        CreateRevision: resultCreate, ModRevision: resultMod, Revision: resultRevision, Txn: txn, Lease: resultLease)));
                 }
                 if (version < 3)
                     ranges.AddRange(results.Select(r => new SequenceRange(r.Item1, r.Item1)));
@@ -173,14 +185,30 @@ public static class SnapshotFormat
                 }
             }
 
+            var leases = new Dictionary<long, StoredLease>();
+            var leasesGranted = 0L;
+            if (version >= 5)
+            {
+                leasesGranted = reader.ReadInt64();
+                var leaseCount = reader.ReadInt64();
+                if (leaseCount < 0 || leaseCount > length)
+                    throw new SnapshotCorruptException($"impossible lease count {leaseCount}");
+                for (var i = 0L; i < leaseCount; i++)
+                {
+                    var lease = ReadLease(reader);
+                    leases[lease.Id] = new StoredLease(lease.TtlMs, lease.RemainingMs, lease.Renewals, StoredLease.NoKeys);
+                }
+            }
+            if (values.Values.FirstOrDefault(v => v.Lease != 0 && !leases.ContainsKey(v.Lease)) is { Lease: not 0 } orphan)
+                throw new SnapshotCorruptException($"a key is held by lease {orphan.Lease}, which the snapshot does not have");
             if (reader.Read(new byte[1], 0, 1) != 0)
-                throw new SnapshotCorruptException("bytes after the last client");
+                throw new SnapshotCorruptException("bytes after the last lease");
             Span<byte> trailer = stackalloc byte[4];
             source.ReadExactly(trailer);
             var expected = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer);
             if (expected != checksummed.Checksum)
                 throw new SnapshotCorruptException("checksum mismatch");
-            return (number, new MapSnapshot(lastIndex, lastTerm, lastTimestamp, revision, values, clients));
+            return (number, new MapSnapshot(lastIndex, lastTerm, lastTimestamp, revision, values, clients, leases, leasesGranted));
         }
         catch (EndOfStreamException)
         {
@@ -231,6 +259,20 @@ public static class SnapshotFormat
         }
         return new TransactionOutcome(succeeded, results);
     }
+
+    private static void WriteLease(BinaryWriter writer, LeaseInfo? lease, bool withFlag = true)
+    {
+        if (withFlag)
+            writer.Write(lease is not null);
+        if (lease is null)
+            return;
+        writer.Write(lease.Id);
+        writer.Write(lease.TtlMs);
+        writer.Write(lease.RemainingMs);
+        writer.Write(lease.Renewals);
+    }
+
+    private static LeaseInfo ReadLease(BinaryReader reader) => new(reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64(), []);
 
     private static void WriteString(BinaryWriter writer, string text)
     {

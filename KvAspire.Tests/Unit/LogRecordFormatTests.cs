@@ -17,6 +17,13 @@ public sealed class LogRecordFormatTests
             new KvOperation(OperationKind.Update, "second", ReadOnlyMemory<byte>.Empty, 3, null),
             new KvOperation(OperationKind.Delete, "first", default, 1, new ClientRequestId("d", 9)),
         ]),
+        new CommittedEntry(6, 3, 11, [
+            new KvOperation(OperationKind.LeaseGrant, "{svc}", LeaseIds.EncodeTtl(5000), null, new ClientRequestId("c", 2), Lease: LeaseIds.Space(3)),
+            new KvOperation(OperationKind.Create, "{svc}a", "1"u8.ToArray(), null, null, Lease: LeaseIds.Space(3) + 1),
+            new KvOperation(OperationKind.LeaseKeepAlive, "", Lease: LeaseIds.Space(3) + 1),
+            new KvOperation(OperationKind.LeaseCheckpoint, "", LeaseIds.EncodeCheckpoints([new LeaseCheckpoint(LeaseIds.Space(3) + 1, 1, 4200)])),
+            new KvOperation(OperationKind.LeaseRevoke, "", default, 1, Lease: LeaseIds.Space(3) + 1),
+        ]),
     };
 
     [Theory]
@@ -100,7 +107,7 @@ public sealed class LogRecordFormatTests
     /// <summary>Every field of an entry, operations in order, as text that two equal entries share.</summary>
     public static string Describe(CommittedEntry entry) =>
         $"{entry.Index} term {entry.Term} at {entry.TimestampUnixMs}: " + string.Join(", ", entry.Operations.Select(o =>
-            $"{o.Kind} '{o.Key}' expected {o.ExpectedVersion} id {o.RequestId} value {Convert.ToHexString(o.Value.Span)}"));
+            $"{o.Kind} '{o.Key}' expected {o.ExpectedVersion} id {o.RequestId} value {Convert.ToHexString(o.Value.Span)} lease {o.Lease}"));
 
     [Theory]
     [InlineData(1, false)]

@@ -25,6 +25,13 @@ public sealed class SnapshotFormatTests
         var txn = new Transaction([new TransactionCompare("a", CompareTarget.Version, CompareResult.Equal, 2)],
             [new TransactionOp(TransactionOpKind.Put, "t", "1"u8.ToArray()), new TransactionOp(TransactionOpKind.Read, "a")], []);
         map.Apply(new CommittedEntry(++index, 2, 1000 + index, [new KvOperation(OperationKind.Txn, "t", RequestId: new ClientRequestId("c4", 1), Txn: txn)]));
+        map.Apply(new CommittedEntry(++index, 2, 1000 + index, [
+            new KvOperation(OperationKind.LeaseGrant, "{l}", LeaseIds.EncodeTtl(4000), null, new ClientRequestId("c5", 1), Lease: LeaseIds.Space(1)),
+            new KvOperation(OperationKind.LeaseGrant, "{l}", LeaseIds.EncodeTtl(9000), Lease: LeaseIds.Space(1)),
+            new KvOperation(OperationKind.Create, "{l}held", "h"u8.ToArray(), Lease: LeaseIds.Space(1) + 1),
+            new KvOperation(OperationKind.LeaseKeepAlive, "", Lease: LeaseIds.Space(1) + 2),
+            new KvOperation(OperationKind.LeaseCheckpoint, "", LeaseIds.EncodeCheckpoints([new LeaseCheckpoint(LeaseIds.Space(1) + 2, 1, 3500)])),
+        ]));
         return map.Freeze();
     }
 
@@ -57,8 +64,8 @@ public sealed class SnapshotFormatTests
         foreach (var (key, value) in original.Values)
         {
             var copy = decoded.Values[key];
-            Assert.Equal((value.Version, value.TimestampUnixMs, value.CreateRevision, value.ModRevision),
-                (copy.Version, copy.TimestampUnixMs, copy.CreateRevision, copy.ModRevision));
+            Assert.Equal((value.Version, value.TimestampUnixMs, value.CreateRevision, value.ModRevision, value.Lease),
+                (copy.Version, copy.TimestampUnixMs, copy.CreateRevision, copy.ModRevision, copy.Lease));
             Assert.Equal(value.Value.ToArray(), copy.Value.ToArray());
         }
         Assert.Equal(original.Clients.Keys.Order(), decoded.Clients.Keys.Order());
@@ -67,10 +74,39 @@ public sealed class SnapshotFormatTests
             Assert.Equal(client.Horizon, decoded.Clients[id].Horizon);
             Assert.Equal(client.Applied, decoded.Clients[id].Applied);
             Assert.Equal(client.LastSeenUnixMs, decoded.Clients[id].LastSeenUnixMs);
-            Assert.Equal(client.Results.Select(r => r with { Result = r.Result with { Txn = null } }),
-                decoded.Clients[id].Results.Select(r => r with { Result = r.Result with { Txn = null } }));
+            Assert.Equal(client.Results.Select(r => r with { Result = r.Result with { Txn = null, Lease = null } }),
+                decoded.Clients[id].Results.Select(r => r with { Result = r.Result with { Txn = null, Lease = null } }));
             Assert.Equal(client.Results.Select(r => Describe(r.Result.Txn)), decoded.Clients[id].Results.Select(r => Describe(r.Result.Txn)));
+            Assert.Equal(client.Results.Select(r => r.Result.Lease?.Id), decoded.Clients[id].Results.Select(r => r.Result.Lease?.Id));
         }
+        Assert.Equal((2L, 2), (decoded.LeasesGranted, decoded.Leases!.Count));
+        Assert.Equal(original.Leases!.Select(l => (l.Key, l.Value.TtlMs, l.Value.RemainingMs, l.Value.Renewals)).Order(),
+            decoded.Leases.Select(l => (l.Key, l.Value.TtlMs, l.Value.RemainingMs, l.Value.Renewals)).Order());
+        Assert.Equal((9000L, 3500L, 1L), (decoded.Leases[LeaseIds.Space(1) + 2].TtlMs, decoded.Leases[LeaseIds.Space(1) + 2].RemainingMs,
+            decoded.Leases[LeaseIds.Space(1) + 2].Renewals));
+    }
+
+    [Fact]
+    public void A_restored_map_finds_each_lease_its_keys_and_numbers_the_next_grant_after_them()
+    {
+        var restored = KvMap.Restore(Decode(Encode(Sample())).Snapshot);
+        var next = restored.AppliedIndex;
+
+        var grant = restored.Apply(new CommittedEntry(++next, 2, 9000, [new KvOperation(OperationKind.LeaseGrant, "{l}", LeaseIds.EncodeTtl(1), Lease: LeaseIds.Space(1))])).Single();
+        restored.Apply(new CommittedEntry(++next, 2, 9001, [new KvOperation(OperationKind.LeaseRevoke, "", Lease: LeaseIds.Space(1) + 1)]));
+
+        Assert.Equal(LeaseIds.Space(1) + 3, grant.Lease!.Id);
+        Assert.Equal(["{l}held"], restored.Changes.Select(change => change.Kv.Key));
+        Assert.Equal(ResultCode.NotFound, restored.Read("{l}held").Code);
+    }
+
+    [Fact]
+    public void A_snapshot_whose_key_names_a_lease_it_does_not_have_is_refused()
+    {
+        var sample = Sample();
+        var orphaned = sample with { Leases = sample.Leases!.Where(l => l.Key != LeaseIds.Space(1) + 1).ToDictionary() };
+
+        Assert.Throws<SnapshotCorruptException>(() => Decode(Encode(orphaned)));
     }
 
     [Fact]
@@ -176,6 +212,47 @@ public sealed class SnapshotFormatTests
         Assert.Equal((1L, 1L, 1L), (atBaseline.CreateRevision, atBaseline.ModRevision, atBaseline.Revision));
         Assert.Equal((3L, 1L, 2L, 2L), (written.Version, written.CreateRevision, written.ModRevision, written.Revision));
         Assert.Equal((ResultCode.Ok, 2L, 0L), (retried.Code, retried.Version, retried.ModRevision));
+    }
+
+    [Fact]
+    public void A_version_4_snapshot_loads_without_leases()
+    {
+        // Version 4: revisions, no lease per value or result, no leases section.
+        var version4 = Sealed(writer =>
+        {
+            writer.Write("KVSN"u8);
+            writer.Write((ushort)4);
+            writer.Write((ushort)0);
+            foreach (var field in new long[] { 4, 9, 1, 2000, 1, 1, 6 }) // number, index, term, timestamp, values, clients, revision
+                writer.Write(field);
+            WriteString(writer, "a");
+            foreach (var field in new long[] { 2, 1000, 3, 6 }) // version, timestamp, create and mod revision
+                writer.Write(field);
+            writer.Write(1);
+            writer.Write((byte)'x');
+            WriteString(writer, "c");
+            writer.Write(1500L);
+            writer.Write(false);
+            writer.Write(0UL);
+            writer.Write((ushort)1);
+            writer.Write(1UL);
+            writer.Write(1UL);
+            writer.Write((ushort)1);
+            writer.Write(1UL);
+            writer.Write((byte)ResultCode.Ok);
+            foreach (var field in new long[] { 2, 1000, 3, 6, 6 }) // version, timestamp, create, mod, revision
+                writer.Write(field);
+            WriteString(writer, "");
+            writer.Write(false); // no transaction
+        });
+
+        var (_, decoded) = Decode(version4);
+        var restored = KvMap.Restore(decoded);
+        var grant = restored.Apply(new CommittedEntry(10, 1, 3000, [new KvOperation(OperationKind.LeaseGrant, "{a}", LeaseIds.EncodeTtl(1000))])).Single();
+
+        Assert.Equal((2L, 3L, 6L, 0L), (decoded.Values["a"].Version, decoded.Values["a"].CreateRevision, decoded.Values["a"].ModRevision, decoded.Values["a"].Lease));
+        Assert.Empty(decoded.Leases!);
+        Assert.Equal((6L, 1L), (restored.Revision, grant.Lease!.Id));
     }
 
     private static byte[] Sealed(Action<BinaryWriter> write)
