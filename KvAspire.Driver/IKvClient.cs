@@ -15,10 +15,40 @@ public interface IKvClient
     /// <exception cref="KvKeyExistsException">The key exists already.</exception>
     Task<KvWriteResult> CreateAsync(string key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken = default);
 
+    /// <summary>Creates a key held by <paramref name="lease"/>: it is deleted when the lease ends.</summary>
+    /// <exception cref="KvKeyExistsException">The key exists already.</exception>
+    /// <exception cref="KvLeaseNotFoundException">The lease is gone.</exception>
+    /// <exception cref="KvException">INVALID_ARGUMENT: the key lives on another position than the lease (give it the lease's <c>{tag}</c>).</exception>
+    Task<KvWriteResult> CreateAsync(string key, ReadOnlyMemory<byte> value, long lease, CancellationToken cancellationToken = default);
+
     /// <param name="expectedVersion">When given, the update applies only if the key is at this version (test-and-set).</param>
     /// <exception cref="KvKeyNotFoundException">No such key.</exception>
     /// <exception cref="KvVersionMismatchException">The key is not at <paramref name="expectedVersion"/>.</exception>
     Task<KvWriteResult> UpdateAsync(string key, ReadOnlyMemory<byte> value, long? expectedVersion = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Updates a key and sets the lease that holds it (0: none; an update without a lease detaches the key from its lease).</summary>
+    /// <exception cref="KvLeaseNotFoundException">The lease is gone.</exception>
+    Task<KvWriteResult> UpdateAsync(string key, ReadOnlyMemory<byte> value, long? expectedVersion, long lease, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// A lease of at least <paramref name="ttl"/> on the position of <paramref name="placeWith"/> (a key it will
+    /// hold, or any key with the <c>{tag}</c> its keys share), kept alive by the returned <see cref="KvLease"/>
+    /// until it is disposed (which revokes it). Its keys are deleted, at one revision, when it ends: revoked, or
+    /// not kept alive for its TTL (its leader decides; the TTL is a minimum, counted from the last keep-alive sent).
+    /// </summary>
+    Task<KvLease> GrantLeaseAsync(TimeSpan ttl, string placeWith, CancellationToken cancellationToken = default);
+
+    /// <summary>Renews <paramref name="lease"/> for its whole TTL; returns the TTL.</summary>
+    /// <exception cref="KvLeaseNotFoundException">The lease is gone.</exception>
+    Task<TimeSpan> KeepLeaseAliveAsync(long lease, CancellationToken cancellationToken = default);
+
+    /// <summary>Ends <paramref name="lease"/> now, deleting its keys; returns the revision they were deleted at.</summary>
+    /// <exception cref="KvLeaseNotFoundException">The lease is gone already.</exception>
+    Task<long> RevokeLeaseAsync(long lease, CancellationToken cancellationToken = default);
+
+    /// <summary>The lease's TTL, its time left (by the clock of a replica of its position) and its keys.</summary>
+    /// <exception cref="KvLeaseNotFoundException">The lease is gone.</exception>
+    Task<KvLeaseStatus> LeaseTimeToLiveAsync(long lease, CancellationToken cancellationToken = default);
 
     /// <param name="expectedVersion">When given, the key is deleted only if it is at this version.</param>
     /// <exception cref="KvKeyNotFoundException">No such key.</exception>

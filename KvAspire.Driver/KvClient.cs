@@ -36,12 +36,37 @@ public sealed class KvClient : IKvClient, IDisposable
             Revisions(reply));
     }
 
-    public async Task<KvWriteResult> CreateAsync(string key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken = default) =>
-        Written(await SendAsync(new KvOperation(OperationKind.Create, key, value), cancellationToken));
+    public Task<KvWriteResult> CreateAsync(string key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken = default) =>
+        CreateAsync(key, value, 0, cancellationToken);
 
-    public async Task<KvWriteResult> UpdateAsync(string key, ReadOnlyMemory<byte> value, long? expectedVersion = null,
+    public async Task<KvWriteResult> CreateAsync(string key, ReadOnlyMemory<byte> value, long lease, CancellationToken cancellationToken = default) =>
+        Written(await SendAsync(new KvOperation(OperationKind.Create, key, value, Lease: lease), cancellationToken));
+
+    public Task<KvWriteResult> UpdateAsync(string key, ReadOnlyMemory<byte> value, long? expectedVersion = null,
         CancellationToken cancellationToken = default) =>
-        Written(await SendAsync(new KvOperation(OperationKind.Update, key, value, expectedVersion), cancellationToken));
+        UpdateAsync(key, value, expectedVersion, 0, cancellationToken);
+
+    public async Task<KvWriteResult> UpdateAsync(string key, ReadOnlyMemory<byte> value, long? expectedVersion, long lease,
+        CancellationToken cancellationToken = default) =>
+        Written(await SendAsync(new KvOperation(OperationKind.Update, key, value, expectedVersion, Lease: lease), cancellationToken));
+
+    public async Task<KvLease> GrantLeaseAsync(TimeSpan ttl, string placeWith, CancellationToken cancellationToken = default)
+    {
+        var reply = await SendAsync(new KvOperation(OperationKind.LeaseGrant, placeWith, LeaseIds.EncodeTtl((long)ttl.TotalMilliseconds)), cancellationToken);
+        return new KvLease(this, reply.Result.Lease!.Id, TimeSpan.FromMilliseconds(reply.Result.Lease.TtlMs));
+    }
+
+    public async Task<TimeSpan> KeepLeaseAliveAsync(long lease, CancellationToken cancellationToken = default) =>
+        TimeSpan.FromMilliseconds((await SendAsync(new KvOperation(OperationKind.LeaseKeepAlive, "", Lease: lease), cancellationToken)).Result.Lease!.TtlMs);
+
+    public async Task<long> RevokeLeaseAsync(long lease, CancellationToken cancellationToken = default) =>
+        (await SendAsync(new KvOperation(OperationKind.LeaseRevoke, "", Lease: lease), cancellationToken)).Result.Revision;
+
+    public async Task<KvLeaseStatus> LeaseTimeToLiveAsync(long lease, CancellationToken cancellationToken = default)
+    {
+        var read = (await SendAsync(new KvOperation(OperationKind.LeaseRead, "", Lease: lease), cancellationToken)).Result.Lease!;
+        return new KvLeaseStatus(read.Id, TimeSpan.FromMilliseconds(read.TtlMs), TimeSpan.FromMilliseconds(read.RemainingMs), read.Keys);
+    }
 
     public async Task<KvWriteResult> DeleteAsync(string key, long? expectedVersion = null, CancellationToken cancellationToken = default) =>
         Written(await SendAsync(new KvOperation(OperationKind.Delete, key, default, expectedVersion), cancellationToken));
@@ -115,6 +140,8 @@ public sealed class KvClient : IKvClient, IDisposable
         var message = reply.Error ?? reply.Status.ToString();
         return reply.Status switch
         {
+            StatusCode.NotFound when request.Lease != 0 && (LeaseMessages.RoutedByLease(request) || message.StartsWith("lease", StringComparison.Ordinal)) =>
+                new KvLeaseNotFoundException(request.Lease, message, reply.Node),
             StatusCode.NotFound => new KvKeyNotFoundException(request.Key, message, reply.Node),
             StatusCode.AlreadyExists => new KvKeyExistsException(request.Key, message, reply.Node),
             StatusCode.FailedPrecondition => new KvVersionMismatchException(request.Key, request.ExpectedVersion ?? 0, message, reply.Node),

@@ -21,6 +21,12 @@ public sealed class KvKeyNotFoundException(string key, string message, string? n
     public string Key { get; } = key;
 }
 
+/// <summary>A call on a lease that is gone: it expired, was revoked, or never was (NOT_FOUND).</summary>
+public sealed class KvLeaseNotFoundException(long lease, string message, string? node) : KvException(StatusCode.NotFound, message, node)
+{
+    public long Lease { get; } = lease;
+}
+
 /// <summary>A create of a key that exists (ALREADY_EXISTS).</summary>
 public sealed class KvKeyExistsException(string key, string message, string? node) : KvException(StatusCode.AlreadyExists, message, node)
 {

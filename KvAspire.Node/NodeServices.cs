@@ -58,6 +58,11 @@ public static class NodeServices
             keyValue.Interceptors.Add<TelemetryInterceptor>();
             keyValue.Interceptors.Add<ClusterSecretInterceptor>();
             keyValue.Interceptors.Add<AdmissionInterceptor>();
+        }).AddServiceOptions<LeaseService>(lease =>
+        {
+            lease.Interceptors.Add<TelemetryInterceptor>();
+            lease.Interceptors.Add<ClusterSecretInterceptor>();
+            lease.Interceptors.Add<AdmissionInterceptor>();
         }).AddServiceOptions<AdminService>(admin => admin.Interceptors.Add<ClusterSecretInterceptor>())
           .AddServiceOptions<ReplicaService>(replica => replica.Interceptors.Add<ClusterSecretInterceptor>());
         // grpc.health.v1 on the gRPC port: for probes and load balancers, and for peers to tell a node
@@ -93,8 +98,11 @@ public static class NodeServices
         services.AddSingleton<LeaderHandOff>();
         services.AddSingleton<FollowerReads>();
         services.AddSingleton<ReplicationPath>();
+        services.AddSingleton<RequestExecution>();
         services.AddSingleton<GroupStatus>();
         services.AddHostedService<RevisionBaseline>();
+        services.AddSingleton<LeaseDeadlines>();
+        services.AddHostedService<LeaseKeeper>();
         // Started and stopped by Program.cs around the host (and so around Raft), not as hosted services.
         services.AddSingleton<ApplyWorker>();
         services.AddSingleton<LogWorker>();

@@ -96,6 +96,7 @@ app.Use(async (context, next) =>
 });
 app.UseConsensusProtocolHandler();
 app.MapGrpcService<KeyValueService>().RequireHost($"*:{node.GrpcPort}");
+app.MapGrpcService<LeaseService>().RequireHost($"*:{node.GrpcPort}");
 app.MapGrpcService<ClusterInfoService>().RequireHost($"*:{node.GrpcPort}");
 app.MapGrpcService<AdminService>().RequireHost($"*:{node.GrpcPort}");
 app.MapGrpcService<ReplicaService>().RequireHost($"*:{node.GrpcPort}");

@@ -5,14 +5,17 @@ using KvAspire.V1;
 namespace KvAspire.Operations;
 
 /// <summary>
-/// One operation as one call of the public API, for every caller that sends one: the client library,
+/// One operation as one call of the public API (a lease operation of the Lease service), for every caller that sends one: the client library,
 /// and a node forwarding to the next position. The answer's hops are those the node called reports.
 /// </summary>
 public static class KeyValueCalls
 {
     /// <exception cref="RpcException">The status the node answered, when not OK.</exception>
-    public static async Task<Answer> SendAsync(KeyValue.KeyValueClient client, KvOperation operation, CallOptions options)
+    public static async Task<Answer> SendAsync(CallInvoker invoker, KvOperation operation, CallOptions options)
     {
+        if (LeaseMessages.IsLease(operation))
+            return await LeaseMessages.SendAsync(new Lease.LeaseClient(invoker), operation, options);
+        var client = new KeyValue.KeyValueClient(invoker);
         switch (operation.Kind)
         {
             case OperationKind.Read:

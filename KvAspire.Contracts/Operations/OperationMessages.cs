@@ -21,14 +21,14 @@ public static class OperationMessages
     public static KvOperation ToOperation(ReadRequest request) => new(OperationKind.Read, Key(request.Key));
 
     public static KvOperation ToOperation(CreateRequest request, int maxValueBytes) =>
-        new(OperationKind.Create, Key(request.Key), Value(request.Value, maxValueBytes), null, RequestId(request.Id));
+        new(OperationKind.Create, Key(request.Key), Value(request.Value, maxValueBytes), null, ToRequestId(request.Id), Lease: Lease(request.Lease));
 
     public static KvOperation ToOperation(UpdateRequest request, int maxValueBytes) =>
         new(OperationKind.Update, Key(request.Key), Value(request.Value, maxValueBytes),
-            request.HasExpectedVersion ? Version(request.ExpectedVersion) : null, RequestId(request.Id));
+            request.HasExpectedVersion ? Version(request.ExpectedVersion) : null, ToRequestId(request.Id), Lease: Lease(request.Lease));
 
     public static KvOperation ToOperation(DeleteRequest request) =>
-        new(OperationKind.Delete, Key(request.Key), default, request.HasExpectedVersion ? Version(request.ExpectedVersion) : null, RequestId(request.Id));
+        new(OperationKind.Delete, Key(request.Key), default, request.HasExpectedVersion ? Version(request.ExpectedVersion) : null, ToRequestId(request.Id));
 
     /// <summary>
     /// A transaction, routed by its first key; INVALID_ARGUMENT when it names no key, a bad key or value, more
@@ -46,7 +46,7 @@ public static class OperationMessages
             compare.Number, Value(compare.Value, maxValueBytes))).ToList();
         var txn = new Transaction(compares, Branch(request.Success, "success", maxValueBytes), Branch(request.Failure, "failure", maxValueBytes));
         var first = txn.Keys.FirstOrDefault() ?? throw Invalid("the transaction names no key");
-        return new KvOperation(OperationKind.Txn, first, RequestId: RequestId(request.Id), Txn: txn);
+        return new KvOperation(OperationKind.Txn, first, RequestId: ToRequestId(request.Id), Txn: txn);
     }
 
     private static List<TransactionOp> Branch(IEnumerable<V1.TxnOp> ops, string name, int maxValueBytes)
@@ -113,17 +113,23 @@ public static class OperationMessages
         HandedWrite.WriteOneofCase.Update => ToOperation(write.Update, maxValueBytes),
         HandedWrite.WriteOneofCase.Delete => ToOperation(write.Delete),
         HandedWrite.WriteOneofCase.Txn => ToOperation(write.Txn, maxValueBytes),
+        HandedWrite.WriteOneofCase.LeaseGrant => LeaseMessages.ToOperation(write.LeaseGrant),
+        HandedWrite.WriteOneofCase.LeaseKeepAlive => LeaseMessages.ToOperation(write.LeaseKeepAlive),
+        HandedWrite.WriteOneofCase.LeaseRevoke => LeaseMessages.ToOperation(write.LeaseRevoke),
         _ => throw Invalid("a handed-over write with no operation"),
     };
 
     public static ReadRequest ToReadRequest(KvOperation read) => new() { Key = read.Key };
 
     public static CreateRequest ToCreateRequest(KvOperation create) =>
-        new() { Key = create.Key, Value = UnsafeByteOperations.UnsafeWrap(create.Value), Id = ToMessage(create.RequestId) };
+        new() { Key = create.Key, Value = UnsafeByteOperations.UnsafeWrap(create.Value), Id = ToMessage(create.RequestId), Lease = create.Lease };
 
     public static UpdateRequest ToUpdateRequest(KvOperation update)
     {
-        var request = new UpdateRequest { Key = update.Key, Value = UnsafeByteOperations.UnsafeWrap(update.Value), Id = ToMessage(update.RequestId) };
+        var request = new UpdateRequest
+        {
+            Key = update.Key, Value = UnsafeByteOperations.UnsafeWrap(update.Value), Id = ToMessage(update.RequestId), Lease = update.Lease,
+        };
         if (update.ExpectedVersion is { } expected)
             request.ExpectedVersion = expected;
         return request;
@@ -153,6 +159,15 @@ public static class OperationMessages
                 break;
             case OperationKind.Txn:
                 handed.Txn = ToTxnRequest(write);
+                break;
+            case OperationKind.LeaseGrant:
+                handed.LeaseGrant = LeaseMessages.ToGrantRequest(write);
+                break;
+            case OperationKind.LeaseKeepAlive:
+                handed.LeaseKeepAlive = new LeaseKeepAliveRequest { Lease = write.Lease };
+                break;
+            case OperationKind.LeaseRevoke:
+                handed.LeaseRevoke = new LeaseRevokeRequest { Lease = write.Lease };
                 break;
             default:
                 throw new ArgumentException($"a {write.Kind} is not a write", nameof(write));
@@ -198,15 +213,18 @@ public static class OperationMessages
         ModRevision = written.ModRevision,
         Revision = written.Revision,
         Txn = written.Txn is null ? null : ToTxnReply(written, 0, 0),
+        Lease = written.Lease?.Id ?? 0,
+        LeaseTtlMs = written.Lease?.TtlMs ?? 0,
     };
 
     public static OperationResult ToResult(HandedWriteResult written) =>
         written.Txn is { } txn
             ? ToResult(txn)
             : new(ResultCode.Ok, written.Version, written.TimestampUnixMs,
-                CreateRevision: written.CreateRevision, ModRevision: written.ModRevision, Revision: written.Revision);
+                CreateRevision: written.CreateRevision, ModRevision: written.ModRevision, Revision: written.Revision,
+                Lease: written.Lease == 0 ? null : new LeaseInfo(written.Lease, written.LeaseTtlMs, written.LeaseTtlMs, 0, []));
 
-    private static V1.RequestId? ToMessage(ClientRequestId? id) =>
+    internal static V1.RequestId? ToMessage(ClientRequestId? id) =>
         id is { } requestId ? new V1.RequestId { ClientId = requestId.ClientId, Sequence = requestId.Sequence } : null;
 
     private static string Key(string key)
@@ -226,10 +244,13 @@ public static class OperationMessages
         return value.Memory;
     }
 
+    private static long Lease(long lease) =>
+        lease == 0 || LeaseIds.IsValid(lease) ? lease : throw Invalid($"{lease} is not a lease id");
+
     private static long Version(long expected) =>
         expected >= 1 ? expected : throw Invalid($"expected version {expected} is not a version (versions start at 1)");
 
-    private static ClientRequestId? RequestId(V1.RequestId? id)
+    internal static ClientRequestId? ToRequestId(V1.RequestId? id)
     {
         if (id is null)
             return null;

@@ -73,7 +73,8 @@ internal sealed class KvConnection : IDisposable
         var deadline = DateTime.UtcNow + _policy.RequestTimeout;
         if (_leaders is { Layout: null } && Interlocked.Exchange(ref _learningLayout, 1) == 0)
             _ = LearnLayoutAsync(_leaders);
-        var position = _leaders?.PositionOf(request.Key);
+        // A lease's calls go to its position (its id says which), any other call to its key's.
+        var position = _leaders is null ? null : LeaseMessages.RoutedByLease(request) ? LeaseIds.Position(request.Lease) : _leaders.PositionOf(request.Key);
         if (position is { } owner && _leaders!.LeaderOf(owner) is { } leader)
         {
             var direct = await SendAsync(leader.Channel, NormalizeAddress(leader.Address), request, deadline, cancellationToken);
@@ -156,7 +157,7 @@ internal sealed class KvConnection : IDisposable
         var attemptDeadline = _addresses.Length > 1 && DateTime.UtcNow + _policy.AttemptTimeout < deadline ? DateTime.UtcNow + _policy.AttemptTimeout : deadline;
         try
         {
-            var answer = await KeyValueCalls.SendAsync(new KeyValue.KeyValueClient(channel), request,
+            var answer = await KeyValueCalls.SendAsync(channel.CreateCallInvoker(), request,
                 new CallOptions(deadline: attemptDeadline, cancellationToken: cancellationToken));
             return new Reply(StatusCode.OK, Result: answer.Result, Hops: answer.Hops, Node: node, Leader: answer.Leader);
         }

@@ -14,22 +14,20 @@ using KvAspire.V1;
 namespace KvAspire.Node.Api;
 
 /// <summary>
-/// The public gRPC API, and the one place a request's route is decided. Each handler validates the
-/// request (bad input is refused with INVALID_ARGUMENT before anything else happens, so it changes
-/// nothing), locates its key on the ring, and awaits the one path that owns it from there: the
-/// <see cref="ReplicationPath"/> for a key of this position, the <see cref="Forwarder"/> for any other.
+/// The public gRPC API of keys. Each handler validates the request (bad input is refused with
+/// INVALID_ARGUMENT before anything else happens, so it changes nothing) and hands it to
+/// <see cref="RequestExecution"/>, which routes it; a list asks every position itself.
 /// A watch gathers its positions' event streams into one (<see cref="WatchSession"/>).
-/// It maps the answer to the reply (or, with a failure, to the status the client sees: <see cref="StatusMapping"/>) and sends the executing leader's
-/// address as a trailer. Before a handler runs, the interceptors have checked the cluster secret,
+/// It maps the answer to the reply. Before a handler runs, the interceptors have checked the cluster secret,
 /// admitted the request (F1) and started its metrics.
 /// </summary>
 [BindServiceMethod(typeof(KeyValueBinding), nameof(KeyValueBinding.BindService))]
-public sealed class KeyValueService(ClusterTopology topology, LocalRing ring, ReplicationPath replication, Forwarder forwarder, PeerClients peers,
-    PositionEvents events, IHostApplicationLifetime lifetime)
+public sealed class KeyValueService(ClusterTopology topology, LocalRing ring, RequestExecution execution, ReplicationPath replication, Forwarder forwarder,
+    PeerClients peers, PositionEvents events, IHostApplicationLifetime lifetime)
     : KeyValue.KeyValueBase
 {
     public override async Task<WriteReply> Create(CreateRequest request, ServerCallContext context) =>
-        ToWriteReply(await ExecuteAsync(OperationMessages.ToOperation(request, topology.MaxValueBytes), context));
+        ToWriteReply(await ExecuteAsync(Leased(OperationMessages.ToOperation(request, topology.MaxValueBytes)), context));
 
     public override async Task<ReadReply> Read(ReadRequest request, ServerCallContext context)
     {
@@ -38,7 +36,7 @@ public sealed class KeyValueService(ClusterTopology topology, LocalRing ring, Re
     }
 
     public override async Task<WriteReply> Update(UpdateRequest request, ServerCallContext context) =>
-        ToWriteReply(await ExecuteAsync(OperationMessages.ToOperation(request, topology.MaxValueBytes), context));
+        ToWriteReply(await ExecuteAsync(Leased(OperationMessages.ToOperation(request, topology.MaxValueBytes)), context));
 
     public override async Task<WriteReply> Delete(DeleteRequest request, ServerCallContext context) =>
         ToWriteReply(await ExecuteAsync(OperationMessages.ToOperation(request), context));
@@ -104,26 +102,16 @@ public sealed class KeyValueService(ClusterTopology topology, LocalRing ring, Re
             ? replication.ReadRevisionAsync(cancellationToken)
             : forwarder.CallPositionAsync(position, (node, deadline) => peers.ReadRevisionAsync(node, position, deadline, cancellationToken), cancellationToken);
 
-    private async Task<Answer> ExecuteAsync(KvOperation operation, ServerCallContext context)
+    private Task<Answer> ExecuteAsync(KvOperation operation, ServerCallContext context) => execution.ExecuteAsync(operation, context);
+
+    /// <summary>A write that attaches its key to a lease: the key must live where the lease does.</summary>
+    private KvOperation Leased(KvOperation write)
     {
-        var request = new PendingRequest(operation, Activity.Current?.Context ?? default, NodeHeaders.HopsSoFar(context.RequestHeaders))
-        {
-            Route = ring.Locate(operation.Key),
-        };
-        Answer answer;
-        try
-        {
-            answer = request.Route.Owner == ring.Position
-                ? await replication.ExecuteAsync(request, context.CancellationToken)
-                : await forwarder.ForwardAsync(request, context.CancellationToken);
-        }
-        catch (RequestFailedException failure)
-        {
-            throw StatusMapping.ToRpcException(failure);
-        }
-        if (answer.Leader is { } leader)
-            context.ResponseTrailers.Add(LeaderHint.Trailer, leader);
-        return answer.Result.IsOk ? answer : throw StatusMapping.ToRpcException(answer.Result);
+        if (write.Lease == 0 || LeaseIds.Position(write.Lease) is var held && held == ring.Locate(write.Key).Owner)
+            return write;
+        throw new RpcException(new Status(StatusCode.InvalidArgument,
+            $"key '{write.Key}' lives on position {ring.Locate(write.Key).Owner}, lease {write.Lease} on position {held}: a lease holds keys of its own position" +
+            (ring.Ids.PlacementTags ? " (give the key the {tag} the lease was granted with)" : " (this ring does not place keys by {tag})")));
     }
 
     private static WriteReply ToWriteReply(Answer answer) => OperationMessages.ToWriteReply(answer.Result, answer.Hops);

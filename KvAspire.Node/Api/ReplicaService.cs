@@ -102,10 +102,10 @@ public sealed class ReplicaService(ClusterTopology topology, LocalRing ring, Rep
     {
         try
         {
-            var operation = OperationMessages.ToOperation(write, topology.MaxValueBytes);
+            var (operation, route) = ring.Route(OperationMessages.ToOperation(write, topology.MaxValueBytes));
             var request = new PendingRequest(operation, NodeTelemetry.FromTraceParent(write.TraceParent), write.Hops, handedToLeader: true)
             {
-                Route = ring.Locate(operation.Key),
+                Route = route,
             };
             var result = (await replication.ExecuteAsync(request, cancellationToken)).Result;
             return result.IsOk

@@ -43,6 +43,21 @@ public sealed record NodeOptions
     /// </summary>
     public long EventHistoryBytes { get; init; } = 64L * 1024 * 1024;
 
+    /// <summary>
+    /// How often the leader records each lease's time left through Raft (<c>LeaseCheckpointSeconds</c>), so that
+    /// a new leader starts it from there: a lease lives at most about this much past its TTL across a leader change.
+    /// </summary>
+    public TimeSpan LeaseCheckpointInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The shortest TTL a lease is granted (a shorter one asked for is raised to it): three elections, so that a
+    /// holder renewing every third of its TTL gets a renewal through a leader change (etcd has such a floor too).
+    /// </summary>
+    public TimeSpan MinLeaseTtl => 3 * UpperElectionTimeout;
+
+    /// <summary>How often the leader looks for leases that are due: an expiry comes at most this much late (plus a commit).</summary>
+    public TimeSpan LeaseCheckInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>How long a watched position may be idle before its watchers get a progress notice (and relays know it lives).</summary>
     public TimeSpan WatchProgressInterval { get; init; } = TimeSpan.FromSeconds(1);
 

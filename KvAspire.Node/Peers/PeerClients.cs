@@ -66,7 +66,7 @@ public sealed class PeerClients : IDisposable
     {
         try
         {
-            var answer = await KeyValueCalls.SendAsync(new KeyValue.KeyValueClient(_invokers[node.Name]), operation,
+            var answer = await KeyValueCalls.SendAsync(_invokers[node.Name], operation,
                 new CallOptions(new Metadata { { NodeHeaders.Hops, NodeHeaders.Text(hopsSoFar + 1) } }, deadline, cancellationToken));
             return answer with { Hops = answer.Hops + 1 };
         }

@@ -5,7 +5,8 @@ namespace KvAspire.Node.Pipeline;
 
 /// <summary>
 /// F3's single reader, the only code that touches the map while the node serves: applies each committed
-/// entry's writes (and hands their changes to the watchers' history), and executes each read, in queue order, and answers the requests waiting here (what
+/// entry's writes (and hands their changes to the watchers' history, and what they did to leases to the
+/// lease deadlines), and executes each read, in queue order, and answers the requests waiting here (what
 /// they saw is durable already: F2 synced every entry before it committed). At a
 /// snapshot marker it freezes the map (a point-in-time view, no copy) for the snapshotter and keeps
 /// applying; once the snapshot is written it folds the writes made meanwhile back in. A marker that
@@ -13,8 +14,8 @@ namespace KvAspire.Node.Pipeline;
 /// tell what changed before the snapshot). It runs until F3 is closed and empty, and a
 /// snapshot under way is finished.
 /// </summary>
-public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered, EventHistory events, LogWorker log, Snapshotter snapshotter, NodeTelemetry telemetry,
-    ILogger<ApplyWorker> logger)
+public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered, EventHistory events, LeaseDeadlines leases, LogWorker log, Snapshotter snapshotter,
+    NodeTelemetry telemetry, ILogger<ApplyWorker> logger)
     : BackgroundService
 {
     private long _appliedIndex = recovered.Map.AppliedIndex;
@@ -42,6 +43,7 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
                 {
                     map = KvMap.Restore(installed);
                     events.Reset(map.Revision);
+                    leases.Reset(map.Leases);
                     Volatile.Write(ref _appliedIndex, map.AppliedIndex);
                     Volatile.Write(ref _revision, map.Revision);
                 }
@@ -86,6 +88,7 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
         }
         var results = map.Apply(entry);
         events.Append(map.Changes, map.Revision);
+        leases.Apply(map.LeaseChanges);
         if (entry.StartsRevisions && Revision == 0)
             NodeLog.RevisionsStarted(logger, entry.Index, map.Revision);
         for (var i = 0; i < results.Length; i++)

@@ -5,6 +5,7 @@ using KvAspire.Node.Configuration;
 using KvAspire.Node.Errors;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Storage;
+using KvAspire.Operations;
 
 namespace KvAspire.Node.Replication;
 
@@ -44,7 +45,13 @@ public sealed class WriteProposer
     /// completes once it is committed. Proposed again, it changes nothing.
     /// </summary>
     /// <exception cref="RequestFailedException">Unavailable: this node does not lead, or stopped leading before the entry committed.</exception>
-    public Task ProposeRevisionBaselineAsync() => ReplicateAsync(LogRecordFormat.EncodeRevisionBaseline(), Array.Empty<PendingRequest>());
+    public Task ProposeRevisionBaselineAsync() =>
+        ReplicateAsync(LogRecordFormat.EncodeRevisionBaseline(), Array.Empty<PendingRequest>());
+
+    /// <summary>Proposes writes of the node's own (no request waits for them) as one entry; completes once it is committed.</summary>
+    /// <exception cref="RequestFailedException">Unavailable: this node does not lead, or stopped leading before the entry committed.</exception>
+    public Task ProposeAsync(IReadOnlyList<KvOperation> operations) =>
+        ReplicateAsync(LogRecordFormat.EncodeOperations(_clock.GetUtcNow().ToUnixTimeMilliseconds(), operations), Array.Empty<PendingRequest>());
 
     private Task ReplicateAsync(PendingRequest[] requests)
     {

@@ -1,4 +1,5 @@
 using KvAspire.Cluster;
+using KvAspire.Operations;
 using KvAspire.Routing;
 
 namespace KvAspire.Node.Ring;
@@ -33,5 +34,17 @@ public sealed class LocalRing
     {
         var id = Ids.KeyId(key);
         return (id, Ids.Owner(id));
+    }
+
+    /// <summary>
+    /// Where an operation goes, and the operation as it goes there: a lease's call to the position its id
+    /// names, a grant to its key's with its id's position part set, anything else to its key's.
+    /// </summary>
+    public (KvOperation Operation, (ulong KeyId, int Owner) Route) Route(KvOperation operation)
+    {
+        if (LeaseMessages.RoutedByLease(operation))
+            return (operation, (0, LeaseIds.Position(operation.Lease)));
+        var route = Locate(operation.Key);
+        return (operation.Kind == OperationKind.LeaseGrant ? operation with { Lease = LeaseIds.Space(route.Owner) } : operation, route);
     }
 }

@@ -44,6 +44,9 @@ public static partial class NodeLog
     [LoggerMessage(28, LogLevel.Information, "Proposed the revision baseline of position {Position}: every member runs a release that counts revisions")]
     public static partial void BaselineProposed(ILogger logger, int position);
 
+    [LoggerMessage(29, LogLevel.Information, "Proposed the expiry of {Count} lease(s) that are due, with every key each holds: {Leases}")]
+    public static partial void LeasesExpired(ILogger logger, int count, string leases);
+
     [LoggerMessage(6, LogLevel.Critical, "Cannot start: {Reason}")]
     public static partial void CannotStart(ILogger logger, string reason);
 
