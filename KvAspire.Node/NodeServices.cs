@@ -102,6 +102,8 @@ public static class NodeServices
         services.AddSingleton<GroupStatus>();
         services.AddHostedService<RevisionBaseline>();
         services.AddSingleton<LeaseDeadlines>();
+        services.AddSingleton<LeaseReadiness>();
+        services.AddHostedService(provider => provider.GetRequiredService<LeaseReadiness>());
         services.AddHostedService<LeaseKeeper>();
         // Started and stopped by Program.cs around the host (and so around Raft), not as hosted services.
         services.AddSingleton<ApplyWorker>();

@@ -9,6 +9,7 @@ namespace KvAspire.Groups;
 /// applied here. <c>Revision</c> is its position's revision as applied here (0 before the position's
 /// baseline entry); <c>CountsRevisions</c> says its release counts them (a release before revisions
 /// leaves it out, read as false): a position's leader proposes the baseline only once every member says so.
+/// <c>KeepsLeases</c>, likewise: a leader takes lease calls only once every member's release reads their entries.
 /// </summary>
 public sealed record GroupStatusReport(
     string Node,
@@ -23,4 +24,5 @@ public sealed record GroupStatusReport(
     bool HoldsWrites,
     NodeMemory? Memory = null,
     long Revision = 0,
-    bool CountsRevisions = false);
+    bool CountsRevisions = false,
+    bool KeepsLeases = false);

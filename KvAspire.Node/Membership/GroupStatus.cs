@@ -48,6 +48,7 @@ public sealed class GroupStatus(IRaftCluster raft, RaftGroup group, CommittedOrd
             order.HoldsWrites,
             MemoryReading.Now(),
             applier.Revision,
-            CountsRevisions: true);
+            CountsRevisions: true,
+            KeepsLeases: true);
     }
 }

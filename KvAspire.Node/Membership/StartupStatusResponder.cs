@@ -25,7 +25,7 @@ public sealed class StartupStatusResponder : IAsyncDisposable
         _answerTimeout = answerTimeout;
         var address = IPAddress.TryParse(self.BindAddress, out var ip) ? ip
             : string.Equals(self.BindAddress, "localhost", StringComparison.OrdinalIgnoreCase) ? IPAddress.Loopback : IPAddress.Any;
-        var report = JsonSerializer.SerializeToUtf8Bytes(new GroupStatusReport(self.Name, self.Position, "starting", null, 0, 0, 0, "", [], HoldsWrites: false, CountsRevisions: true),
+        var report = JsonSerializer.SerializeToUtf8Bytes(new GroupStatusReport(self.Name, self.Position, "starting", null, 0, 0, 0, "", [], HoldsWrites: false, CountsRevisions: true, KeepsLeases: true),
             new JsonSerializerOptions(JsonSerializerDefaults.Web));
         _status = Response("200 OK", "application/json", report);
         _starting = Response("503 Service Unavailable", "text/plain", "starting: not serving yet"u8.ToArray());

@@ -30,7 +30,8 @@ public sealed class RevisionBaseline(IRaftCluster raft, RaftGroup group, ApplyWo
         {
             if (!raft.LeadershipToken.IsCancellationRequested)
             {
-                if (await MemberNotCountingAsync(http, stoppingToken) is { } waiting)
+                if (await MemberReleases.FirstLackingAsync(raft, group, http, status => status.CountsRevisions, "runs a release that does not count them",
+                        stoppingToken) is { } waiting)
                 {
                     if (waiting.Reason != lastReason)
                         NodeLog.BaselineWaiting(logger, group.Self.Position, waiting.Member, lastReason = waiting.Reason);
@@ -40,21 +41,6 @@ public sealed class RevisionBaseline(IRaftCluster raft, RaftGroup group, ApplyWo
             }
             await Task.Delay(CheckInterval, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
-    }
-
-    /// <summary>A member of the group, as this leader knows it, that does not say it counts revisions (and why), or null when none.</summary>
-    private async Task<(string Member, string Reason)?> MemberNotCountingAsync(HttpClient http, CancellationToken cancellationToken)
-    {
-        var members = raft.Members.Where(member => member.IsRemote).Select(member => group.NodeOf(member.EndPoint)).Distinct().ToList();
-        var answers = await Task.WhenAll(members.Select(member => GroupStatusClient.TryGetAsync(http, member, cancellationToken)));
-        for (var i = 0; i < members.Count; i++)
-        {
-            if (answers[i] is not { } answer)
-                return (members[i].Name, "does not answer its status");
-            if (!answer.CountsRevisions)
-                return (members[i].Name, "runs a release that does not count them");
-        }
-        return null;
     }
 
     private async Task<bool> TryProposeAsync()

@@ -19,13 +19,15 @@ namespace KvAspire.Node.Replication;
 public sealed class WriteProposer
 {
     private readonly IRaftCluster _raft;
+    private readonly LeaseReadiness _leases;
     private readonly TimeProvider _clock;
     private readonly CallBatcher<PendingRequest> _entries;
     private Leadership? _leadership;
 
-    public WriteProposer(IRaftCluster raft, NodeOptions options, TimeProvider clock)
+    public WriteProposer(IRaftCluster raft, LeaseReadiness leases, NodeOptions options, TimeProvider clock)
     {
         _raft = raft;
+        _leases = leases;
         _clock = clock;
         _entries = new CallBatcher<PendingRequest>(options.EntryWrites, options.EntryBytes, ReplicateAsync);
     }
@@ -37,8 +39,14 @@ public sealed class WriteProposer
     /// Completes once the entry carrying <paramref name="request"/> is committed (and so handed to F2 and
     /// F3, where the request gets its result).
     /// </summary>
-    /// <exception cref="RequestFailedException">Unavailable: this node does not lead, or stopped leading before the entry committed.</exception>
-    public Task ProposeAsync(PendingRequest request) => _entries.AddAsync(request, LogRecordFormat.OperationSize(request.Operation));
+    /// <exception cref="RequestFailedException">
+    /// Unavailable: this node does not lead, or stopped leading before the entry committed, or the request
+    /// needs leases and a member's release does not keep them yet (<see cref="LeaseReadiness"/>).
+    /// </exception>
+    public Task ProposeAsync(PendingRequest request) =>
+        LeaseReadiness.Needs(request.Operation) && _leases.Waiting is { } waiting
+            ? Task.FromException(RequestFailedException.Unavailable($"position {request.Route.Owner} takes no lease calls yet: {waiting}"))
+            : _entries.AddAsync(request, LogRecordFormat.OperationSize(request.Operation));
 
     /// <summary>
     /// Proposes the position's revision baseline (<see cref="LogRecordFormat.EncodeRevisionBaseline"/>);

@@ -133,6 +133,8 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
 
         // A watch of every key the workload writes, from before its first write, through the client library.
         await using var watch = await WatchRecorder.StartAsync(topology.Nodes.Select(n => n.GrpcEndPoint).ToList(), "rolling-", positions, () => workload.Now);
+        // Leases granted and left to lapse all along, each checked to end no sooner than its TTL.
+        await using var leases = await LeaseProbe.StartAsync(topology.Nodes.Select(n => n.GrpcEndPoint).ToList());
 
         using var stop = new CancellationTokenSource(duration);
         var clock = Stopwatch.StartNew();
@@ -150,6 +152,7 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
             throw;
         }
         await running;
+        await leases.StopAsync(TimeSpan.FromSeconds(30));
         foreach (var node in topology.Nodes)
             await cluster.WaitCaughtUpAsync(node, TimeSpan.FromSeconds(30));
         await workload.VerifyAsync();
@@ -183,7 +186,10 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
                          $"revisions: {(revisionViolations.Count == 0 ? "each write its own, never backwards" : $"{revisionViolations.Count} violations")}; " +
                          $"watch: {watched.Count} events, {watch.Answers.Count} progress answers, {(watchViolations.Count == 0 ? "each write once, in order, answers past the writes before them" : $"{watchViolations.Count} violations")}, " +
                          $"at the last write {catchingUp.Elapsed.TotalSeconds:F1} s after the check began; " +
-                         $"replicas' logs: {agreement.Sum(a => a.Compared)} indexes compared, {agreement.Sum(a => a.Disagreements.Count)} disagreements");
+                         $"replicas' logs: {agreement.Sum(a => a.Compared)} indexes compared, {agreement.Sum(a => a.Disagreements.Count)} disagreements; " +
+                         $"leases: {leases.Lapsed} lapsed, {(leases.Violations.IsEmpty ? "none early" : $"{leases.Violations.Count} violations")}" +
+                         (leases.Lapsed == 0 ? "" : $", seen gone {leases.Lateness.Order().ElementAt(leases.Lapsed / 2).TotalMilliseconds:F0} ms (median), {leases.Lateness.Max().TotalMilliseconds:F0} ms (max) after their TTL") +
+                         $", the one kept alive {(leases.KeptHeld ? "held" : "lost")}");
         foreach (var line in events)
             output.WriteLine(line);
 
@@ -191,6 +197,8 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
         Assert.True(verdict.IsLinearizable, $"{verdict.Key}: {verdict.Explanation}");
         Assert.True(revisionViolations.Count == 0, string.Join(Environment.NewLine, revisionViolations));
         Assert.True(watchViolations.Count == 0, string.Join(Environment.NewLine, watchViolations));
+        Assert.True(leases.Violations.IsEmpty, string.Join(Environment.NewLine, leases.Violations.Take(20)));
+        Assert.True(leases.Lapsed > 0, "no lease was seen to lapse");
         var disagreements = agreement.SelectMany(a => a.Disagreements).ToList();
         Assert.True(disagreements.Count == 0, string.Join(Environment.NewLine, disagreements.Take(10)));
         Assert.True(events.Count >= 4, $"only {events.Count} nemesis events happened");

@@ -34,8 +34,9 @@ public sealed class RequestPathParts : IDisposable
         Reachability = new PeerReachability(Peers, Options, _lifetime, Clock, NullLogger<PeerReachability>.Instance);
         var recovered = _data.Recover();
         var stateMachine = new CommittedOrder(Queues, recovered, new FailStop(_lifetime), NullLogger<CommittedOrder>.Instance);
-        var group = new RaftGroup(Topology, Self);
-        Replication = new ReplicationPath(Raft, group, stateMachine, new WriteProposer(Raft, Options, Clock), new LeaderHandOff(Raft, group, Peers, Options, Clock),
+        Group = new RaftGroup(Topology, Self);
+        var group = Group;
+        Replication = new ReplicationPath(Raft, group, stateMachine, new WriteProposer(Raft, new LeaseReadiness(Raft, group, Options), Options, Clock), new LeaderHandOff(Raft, group, Peers, Options, Clock),
             new FollowerReads(Raft, group, Peers, Options, Clock), Self, Options, Clock,
             NullLogger<ReplicationPath>.Instance);
         Forwarder = new Forwarder(Ring, Peers, Reachability, Options, TestTelemetry.Create(), Clock);
@@ -45,6 +46,8 @@ public sealed class RequestPathParts : IDisposable
     public ClusterTopology Topology { get; }
 
     public NodeInfo Self { get; }
+
+    public RaftGroup Group { get; }
 
     public NodeOptions Options { get; }
 
