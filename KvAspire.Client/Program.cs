@@ -81,6 +81,8 @@ async Task<int> RunAsync(ParseResult options)
             return ring.WhereIs(whereIs.Key);
         case ParsedInput.List list:
             return await new KeyListing(client, printer).RunAsync(list.Prefix);
+        case ParsedInput.Lease lease:
+            return await new LeaseCommands(client, printer).RunAsync(lease);
         case ParsedInput.Watch watch:
             using (var stop = new CancellationTokenSource())
             {

@@ -18,6 +18,7 @@ public sealed class KvLease : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly CancellationTokenSource _lost = new();
     private readonly Task _keeping;
+    private volatile bool _abandoned;
 
     internal KvLease(KvClient client, long id, TimeSpan ttl)
     {
@@ -69,12 +70,22 @@ public sealed class KvLease : IAsyncDisposable
             await _lost.CancelAsync();
     }
 
+    /// <summary>
+    /// Stops renewing without revoking: the lease lives out its TTL from its last renewal, then its keys go
+    /// (as if this process had stopped). Disposing it afterwards revokes nothing.
+    /// </summary>
+    public void Abandon()
+    {
+        _abandoned = true;
+        _stop.Cancel();
+    }
+
     /// <summary>Stops renewing and revokes the lease (its keys are deleted); a lease gone already is no error.</summary>
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
         await _keeping;
-        if (!_lost.IsCancellationRequested)
+        if (!_lost.IsCancellationRequested && !_abandoned)
         {
             try
             {

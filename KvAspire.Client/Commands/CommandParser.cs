@@ -19,13 +19,22 @@ public abstract record ParsedInput
     public sealed record ReplaceReplica(string Node) : ParsedInput;
     public sealed record List(string Prefix) : ParsedInput;
     public sealed record Watch(string Key, bool Prefix) : ParsedInput;
+    public sealed record Lease(LeaseAction Action, long Id = 0, TimeSpan Ttl = default, string PlaceWith = "") : ParsedInput;
+}
+
+public enum LeaseAction
+{
+    Grant,
+    KeepAlive,
+    Revoke,
+    Show,
 }
 
 /// <summary>
 /// The command language of the console and of one-shot mode, checked before anything is sent:
-/// <c>create &lt;key&gt; &lt;value&gt;</c>, <c>read &lt;key&gt;</c>,
+/// <c>create &lt;key&gt; &lt;value&gt; [--lease &lt;id&gt;]</c>, <c>read &lt;key&gt;</c>,
 /// <c>update &lt;key&gt; &lt;value&gt; [expected-version]</c>, <c>delete &lt;key&gt; [expected-version]</c>,
-/// <c>list [prefix]</c>, <c>watch &lt;key&gt;</c> or <c>watch --prefix [prefix]</c>, <c>help</c>, <c>sair</c>/<c>exit</c>/<c>quit</c>. Command words are case-insensitive. A value is the
+/// <c>list [prefix]</c>, <c>watch &lt;key&gt;</c> or <c>watch --prefix [prefix]</c>, <c>lease grant|keep-alive|revoke|show …</c>, <c>help</c>, <c>sair</c>/<c>exit</c>/<c>quit</c>. Command words are case-insensitive. A value is the
 /// rest of the words joined by one space, or one quoted word kept exactly; in update, a last unquoted
 /// word that is an integer (with a value before it) is the expected version.
 /// </summary>
@@ -33,11 +42,15 @@ public sealed class CommandParser(int maxValueBytes)
 {
     public const string Usage =
         """
-          create <key> <value>              add a key (fails if it exists)
+          create <key> <value> [--lease id] add a key (fails if it exists); with a lease, it goes when the lease ends
           read <key>                        show a key's value and version
           update <key> <value> [version]    replace a value (only at that version, if given)
           delete <key> [version]            remove a key (only at that version, if given)
           list [prefix]                     the keys under a prefix (all without one), in key order, with values
+          lease grant <seconds> <key>       a lease on the position of <key> (or of its {tag}), not kept alive: its id
+          lease keep-alive <id>             renew a lease for its whole TTL once
+          lease revoke <id>                 end a lease now, deleting its keys
+          lease show <id>                   a lease's TTL, time left and keys
           ring                              positions, their ids and ranges, nodes, which are up
           whereis <key>                     the key's id and the position that owns it
           help                              show this menu
@@ -77,13 +90,14 @@ public sealed class CommandParser(int maxValueBytes)
             "list" when args.Count <= 1 => new ParsedInput.List(args.Count == 0 ? "" : args[0].Text),
             "list" => new ParsedInput.Invalid("list takes at most a prefix: list [prefix]"),
             "watch" => ParseWatch(args),
+            "lease" => ParseLease(args),
             "ring" when args.Count == 0 => new ParsedInput.Ring(),
             "ring" => new ParsedInput.Invalid("ring takes no arguments"),
             "whereis" when args.Count == 1 && args[0].Text.Length > 0 => new ParsedInput.WhereIs(args[0].Text),
             "whereis" => new ParsedInput.Invalid("whereis needs exactly one key: whereis <key>"),
             "replace-replica" when args.Count == 1 && args[0].Text.Length > 0 => new ParsedInput.ReplaceReplica(args[0].Text),
             "replace-replica" => new ParsedInput.Invalid("replace-replica needs exactly one node name: replace-replica <node>"),
-            _ => new ParsedInput.Invalid($"unknown command '{tokens[0].Text}'; the commands are create, read, update, delete, list, watch, ring, whereis, help, sair"),
+            _ => new ParsedInput.Invalid($"unknown command '{tokens[0].Text}'; the commands are create, read, update, delete, list, watch, lease, ring, whereis, help, sair"),
         };
     }
 
@@ -95,11 +109,46 @@ public sealed class CommandParser(int maxValueBytes)
         _ => new ParsedInput.Invalid("watch needs one key, or --prefix and at most a prefix: watch <key> | watch --prefix [prefix]"),
     };
 
+    private const string LeaseUsage = "lease grant <seconds> <key> | lease keep-alive <id> | lease revoke <id> | lease show <id>";
+
+    private static ParsedInput ParseLease(List<Token> args) => args switch
+    {
+        [{ Text: var action }, { Text: var seconds }, { Text: var key }] when action.Equals("grant", StringComparison.OrdinalIgnoreCase) =>
+            double.TryParse(seconds, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var ttl) && ttl is > 0 and <= LeaseMessages.MaxTtlMs / 1000.0
+                ? key.Length > 0 ? new ParsedInput.Lease(LeaseAction.Grant, Ttl: TimeSpan.FromSeconds(ttl), PlaceWith: key) : new ParsedInput.Invalid("the key is empty")
+                : new ParsedInput.Invalid($"'{seconds}' is not a TTL: seconds above 0, at most a day"),
+        [{ Text: var action }, { Text: var id }] when LeaseActionOf(action) is { } named =>
+            LeaseId(id) is { } lease ? new ParsedInput.Lease(named, lease) : BadLease(id),
+        _ => new ParsedInput.Invalid($"lease needs an action: {LeaseUsage}"),
+    };
+
+    private static LeaseAction? LeaseActionOf(string word) => word.ToLowerInvariant() switch
+    {
+        "keep-alive" => LeaseAction.KeepAlive,
+        "revoke" => LeaseAction.Revoke,
+        "show" => LeaseAction.Show,
+        _ => null,
+    };
+
+    private static long? LeaseId(string text) =>
+        long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && LeaseIds.IsValid(id) ? id : null;
+
+    private static ParsedInput.Invalid BadLease(string text) => new($"'{text}' is not a lease id (as lease grant printed it)");
+
     private ParsedInput ParseCreate(List<Token> args)
     {
         if (args.Count < 2)
-            return new ParsedInput.Invalid("create needs a key and a value: create <key> <value>");
-        return Build(OperationKind.Create, args[0].Text, JoinValue(args.Skip(1)), null);
+            return new ParsedInput.Invalid("create needs a key and a value: create <key> <value> [--lease <id>]");
+        var lease = 0L;
+        if (args.Count >= 4 && args[^2] is { Text: "--lease", Quoted: false })
+        {
+            if (LeaseId(args[^1].Text) is not { } id)
+                return BadLease(args[^1].Text);
+            lease = id;
+            args = args[..^2];
+        }
+        var built = Build(OperationKind.Create, args[0].Text, JoinValue(args.Skip(1)), null);
+        return built is ParsedInput.Send send ? send with { Command = send.Command with { Lease = lease } } : built;
     }
 
     private ParsedInput ParseRead(List<Token> args)

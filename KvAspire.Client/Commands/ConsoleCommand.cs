@@ -2,8 +2,8 @@ using KvAspire.Operations;
 
 namespace KvAspire.Client.Commands;
 
-/// <summary>A validated command, ready to send.</summary>
-public sealed record ConsoleCommand(OperationKind Kind, string Key, string? Value = null, long? ExpectedVersion = null)
+/// <summary>A validated command, ready to send; a create may name the lease that holds its key.</summary>
+public sealed record ConsoleCommand(OperationKind Kind, string Key, string? Value = null, long? ExpectedVersion = null, long Lease = 0)
 {
     public string Name => Kind.ToString().ToLowerInvariant();
 

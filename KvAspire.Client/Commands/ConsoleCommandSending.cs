@@ -19,7 +19,7 @@ public static class ConsoleCommandSending
             var value = command.Value is null ? default : Encoding.UTF8.GetBytes(command.Value);
             var written = command.Kind switch
             {
-                OperationKind.Create => await client.CreateAsync(command.Key, value, cancellationToken),
+                OperationKind.Create => await client.CreateAsync(command.Key, value, command.Lease, cancellationToken),
                 OperationKind.Update => await client.UpdateAsync(command.Key, value, command.ExpectedVersion, cancellationToken),
                 _ => await client.DeleteAsync(command.Key, command.ExpectedVersion, cancellationToken),
             };

@@ -81,6 +81,9 @@ public sealed class InteractiveSession(
                 case ParsedInput.List list:
                     new KeyListing(client, printer).RunAsync(list.Prefix).GetAwaiter().GetResult();
                     break;
+                case ParsedInput.Lease lease:
+                    new LeaseCommands(client, printer).RunAsync(lease).GetAwaiter().GetResult();
+                    break;
                 case ParsedInput.ReplaceReplica:
                     printer.PrintError("replace-replica runs from the command line, not the console");
                     break;

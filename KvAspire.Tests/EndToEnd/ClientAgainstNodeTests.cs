@@ -83,6 +83,27 @@ public sealed class ClientAgainstNodeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Lease_commands_grant_a_lease_that_holds_a_key_show_it_and_revoke_it_with_the_key()
+    {
+        var granted = await ClientJson("lease", "grant", "30", "{c}");
+        var id = granted.GetProperty("lease").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var created = await Client("create", "{c}held", "v", "--lease", id);
+        var shown = await Client("lease", "show", id);
+        var revoked = await Client("lease", "revoke", id);
+        var read = await Client("read", "{c}held");
+        var again = await Client("lease", "revoke", id);
+
+        Assert.Equal(30, granted.GetProperty("ttlSeconds").GetDouble());
+        Assert.Equal(0, created.ExitCode);
+        Assert.Matches($@"^lease {id}: TTL 30 s, [\d.]+ s left, 1 key: {{c}}held\n$", shown.Output.ReplaceLineEndings("\n"));
+        Assert.Equal(0, revoked.ExitCode);
+        Assert.StartsWith($"lease {id} revoked; its keys deleted at revision ", revoked.Output);
+        Assert.Equal(1, read.ExitCode);
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains("NotFound", again.Errors);
+    }
+
+    [Fact]
     public async Task Json_output_carries_value_version_and_hops()
     {
         var created = await ClientJson("create", "greeting", "hello", "big", "world");

@@ -26,7 +26,7 @@ public sealed class LeaseProbe : IAsyncDisposable
 
     private LeaseProbe(IReadOnlyList<string> addresses)
     {
-        // Not straight to leaders: on namespaced hosts the address a layout names answered 404 from here (noticed, not yet explained).
+        // Not straight to leaders: on namespaced hosts the layout names the nodes' own addresses, which the test reaches only through forwarded loopback ports.
         _client = new KvClient(new KvClientOptions { Nodes = [.. addresses], RouteToLeaders = false });
         _channels = [.. addresses.Select(a => GrpcChannel.ForAddress($"http://{a}"))];
     }

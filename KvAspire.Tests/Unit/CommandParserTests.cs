@@ -55,6 +55,13 @@ public sealed class CommandParserTests
     [InlineData("watch", "watch needs one key, or --prefix")]
     [InlineData("watch a b", "watch needs one key, or --prefix")]
     [InlineData("watch --prefix a b", "watch needs one key, or --prefix")]
+    [InlineData("lease", "lease needs an action")]
+    [InlineData("lease grant 0 k", "'0' is not a TTL")]
+    [InlineData("lease grant 86401 k", "'86401' is not a TTL")]
+    [InlineData("lease renew 5", "lease needs an action")]
+    [InlineData("lease revoke 0", "'0' is not a lease id")]
+    [InlineData("lease show 4294967296", "'4294967296' is not a lease id")]
+    [InlineData("create k v --lease x", "'x' is not a lease id")]
     public void Rejects_an_invalid_line_saying_why(string line, string expected)
     {
         Assert.Contains(expected, Error(line));
@@ -122,5 +129,18 @@ public sealed class CommandParserTests
         var send = Assert.IsType<ParsedInput.Send>(_parser.ParseWords(["update", "k", "new", "text", "3"]));
 
         Assert.Equal(new ConsoleCommand(OperationKind.Update, "k", "new text", 3), send.Command);
+    }
+
+    [Fact]
+    public void Lease_commands_parse_to_their_action_and_a_create_names_its_lease_after_the_value()
+    {
+        var parser = new CommandParser(1024);
+
+        Assert.Equal(new ParsedInput.Lease(LeaseAction.Grant, Ttl: TimeSpan.FromSeconds(2.5), PlaceWith: "{svc}"), parser.ParseLine("lease grant 2.5 {svc}"));
+        Assert.Equal(new ParsedInput.Lease(LeaseAction.KeepAlive, 4294967297), parser.ParseLine("LEASE keep-alive 4294967297"));
+        Assert.Equal(new ParsedInput.Lease(LeaseAction.Revoke, 1), parser.ParseLine("lease revoke 1"));
+        Assert.Equal(new ParsedInput.Lease(LeaseAction.Show, 1), parser.ParseLine("lease show 1"));
+        Assert.Equal(new ConsoleCommand(OperationKind.Create, "{svc}me", "up and running", Lease: 7), Sent("create {svc}me up and running --lease 7"));
+        Assert.Equal(new ConsoleCommand(OperationKind.Create, "k", "v --lease 7"), Sent("create k v \"--lease\" 7"));
     }
 }
