@@ -107,10 +107,13 @@ public sealed class KeyValueService(ClusterTopology topology, LocalRing ring, Re
     /// <summary>A write that attaches its key to a lease: the key must live where the lease does.</summary>
     private KvOperation Leased(KvOperation write)
     {
-        if (write.Lease == 0 || LeaseIds.Position(write.Lease) is var held && held == ring.Locate(write.Key).Owner)
+        if (write.Lease == 0)
+            return write;
+        var (held, owner) = (LeaseIds.Position(write.Lease), ring.Locate(write.Key).Owner);
+        if (held == owner)
             return write;
         throw new RpcException(new Status(StatusCode.InvalidArgument,
-            $"key '{write.Key}' lives on position {ring.Locate(write.Key).Owner}, lease {write.Lease} on position {held}: a lease holds keys of its own position" +
+            $"key '{write.Key}' lives on position {owner}, lease {write.Lease} on position {held}: a lease holds keys of its own position" +
             (ring.Ids.PlacementTags ? " (give the key the {tag} the lease was granted with)" : " (this ring does not place keys by {tag})")));
     }
 

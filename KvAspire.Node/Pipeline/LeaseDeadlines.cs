@@ -96,8 +96,10 @@ public sealed class LeaseDeadlines
         var now = _clock.GetTimestamp();
         lock (_gate)
         {
-            return [.. _deadlines.Select(d => new LeaseCheckpoint(d.Key, d.Value.Renewals, Milliseconds(d.Value.DueTimestamp - now)))
-                .Where(c => c.RemainingMs > 0 && c.RemainingMs < _deadlines[c.Lease].TtlMs - (long)recent.TotalMilliseconds)];
+            return [.. from d in _deadlines
+                       let remaining = Milliseconds(d.Value.DueTimestamp - now)
+                       where remaining > 0 && remaining < d.Value.TtlMs - (long)recent.TotalMilliseconds
+                       select new LeaseCheckpoint(d.Key, d.Value.Renewals, remaining)];
         }
     }
 

@@ -1,23 +1,18 @@
 using System.Text;
 using KvAspire.Node.Storage;
 using KvAspire.Operations;
+using KvAspire.Tests.Support;
 
 namespace KvAspire.Tests.Unit;
 
 [Trait("Category", "Unit")]
-public sealed class KvMapTests
+public sealed class KvMapTests : AppliedMap
 {
-    private readonly KvMap _map = new();
-    private long _index;
-
-    private OperationResult Apply(OperationKind kind, string key, string? value = null, long? expected = null, ClientRequestId? id = null) =>
-        _map.Apply(new CommittedEntry(++_index, 0, 1000 + _index, [new KvOperation(kind, key, Encoding.UTF8.GetBytes(value ?? ""), expected, id)])).Single();
-
     [Fact]
     public void Create_then_read_gives_version_1_and_the_commit_timestamp()
     {
         var created = Apply(OperationKind.Create, "a", "1");
-        var read = _map.Read("a");
+        var read = Map.Read("a");
 
         Assert.Equal(new OperationResult(ResultCode.Ok, 1, 1001), created);
         Assert.Equal(ResultCode.Ok, read.Code);
@@ -33,13 +28,13 @@ public sealed class KvMapTests
         var again = Apply(OperationKind.Create, "a", "2");
 
         Assert.Equal(ResultCode.AlreadyExists, again.Code);
-        Assert.Equal("1", Encoding.UTF8.GetString(_map.Read("a").Value.Span));
+        Assert.Equal("1", Encoding.UTF8.GetString(Map.Read("a").Value.Span));
     }
 
     [Fact]
     public void Read_of_a_missing_key_is_not_found()
     {
-        Assert.Equal(ResultCode.NotFound, _map.Read("nope").Code);
+        Assert.Equal(ResultCode.NotFound, Map.Read("nope").Code);
     }
 
     [Fact]
@@ -53,7 +48,7 @@ public sealed class KvMapTests
 
         Assert.Equal(ResultCode.VersionMismatch, stale.Code);
         Assert.Equal(2, stale.Version);
-        Assert.Equal("z", Encoding.UTF8.GetString(_map.Read("a").Value.Span));
+        Assert.Equal("z", Encoding.UTF8.GetString(Map.Read("a").Value.Span));
     }
 
     [Theory]
@@ -62,7 +57,7 @@ public sealed class KvMapTests
     public void Update_or_delete_of_a_missing_key_is_not_found(OperationKind kind)
     {
         Assert.Equal(ResultCode.NotFound, Apply(kind, "nope", "v").Code);
-        Assert.Equal(0, _map.Count);
+        Assert.Equal(0, Map.Count);
     }
 
     [Fact]
@@ -72,7 +67,7 @@ public sealed class KvMapTests
 
         Assert.Equal(ResultCode.VersionMismatch, Apply(OperationKind.Delete, "a", expected: 7).Code);
         Assert.Equal(ResultCode.Ok, Apply(OperationKind.Delete, "a", expected: 1).Code);
-        Assert.Equal(ResultCode.NotFound, _map.Read("a").Code);
+        Assert.Equal(ResultCode.NotFound, Map.Read("a").Code);
         Assert.Equal(1, Apply(OperationKind.Create, "a", "again").Version);
     }
 
@@ -86,7 +81,7 @@ public sealed class KvMapTests
         var retry = Apply(OperationKind.Update, "a", "x", id: id);
 
         Assert.Equal(first, retry);
-        Assert.Equal(2, _map.Read("a").Version);
+        Assert.Equal(2, Map.Read("a").Version);
     }
 
     [Fact]
@@ -101,7 +96,7 @@ public sealed class KvMapTests
 
         Assert.Equal(ResultCode.AlreadyExists, retry.Code);
         Assert.Equal(first, retry);
-        Assert.Equal(ResultCode.NotFound, _map.Read("a").Code);
+        Assert.Equal(ResultCode.NotFound, Map.Read("a").Code);
     }
 
     [Fact]
@@ -115,7 +110,7 @@ public sealed class KvMapTests
         Assert.All(results.Values, r => Assert.Equal(ResultCode.Ok, r.Code));
         Assert.Equal(Enumerable.Range(2, 1000).Select(v => (long)v), results.Values.Select(r => r.Version).Order());
         Assert.Equal(results, retries);
-        var stored = _map.Read("chain");
+        var stored = Map.Read("chain");
         Assert.Equal(1001, stored.Version);
         Assert.Equal($"v{order[^1]}", Encoding.UTF8.GetString(stored.Value.Span));
     }
@@ -132,7 +127,7 @@ public sealed class KvMapTests
 
         Assert.Equal(ResultCode.ResultForgotten, retry.Code);
         Assert.Contains("c/1 was already applied", retry.Detail);
-        Assert.Equal(ResultCode.NotFound, _map.Read("k1").Code);
+        Assert.Equal(ResultCode.NotFound, Map.Read("k1").Code);
         Assert.Equal(ResultCode.Ok, stillKept.Code);
     }
 
@@ -145,7 +140,7 @@ public sealed class KvMapTests
         var late = Apply(OperationKind.Create, "late", "v", id: new ClientRequestId("c", 1));
 
         Assert.Equal(ResultCode.Ok, late.Code);
-        Assert.Equal(ResultCode.Ok, _map.Read("late").Code);
+        Assert.Equal(ResultCode.Ok, Map.Read("late").Code);
     }
 
     [Fact]
@@ -158,7 +153,7 @@ public sealed class KvMapTests
 
         Assert.Equal(ResultCode.RequestTooOld, tooOld.Code);
         Assert.Contains("not applied", tooOld.Detail);
-        Assert.Equal(ResultCode.NotFound, _map.Read("late").Code);
+        Assert.Equal(ResultCode.NotFound, Map.Read("late").Code);
         Assert.Equal(ResultCode.Ok, recentGap.Code);
     }
 
@@ -178,20 +173,20 @@ public sealed class KvMapTests
         foreach (var sequence in sequences)
             Assert.Equal(ResultCode.Ok, Apply(OperationKind.Create, $"k{sequence}", "again", id: new ClientRequestId("c", sequence)).Code);
         Assert.Equal(ResultCode.Ok, Apply(OperationKind.Create, "between", "v", id: new ClientRequestId("c", 1_764_000_000_124)).Code);
-        Assert.Equal(sequences.Length + 1, _map.Count);
+        Assert.Equal(sequences.Length + 1, Map.Count);
     }
 
     [Fact]
     public void Entries_at_or_below_the_applied_index_are_skipped()
     {
         var entry = new CommittedEntry(1, 0, 5, [new KvOperation(OperationKind.Create, "a", "1"u8.ToArray())]);
-        _map.Apply(entry);
+        Map.Apply(entry);
 
-        var replayed = _map.Apply(entry with { Operations = [entry.Operations[0] with { Key = "b" }] }).Single();
+        var replayed = Map.Apply(entry with { Operations = [entry.Operations[0] with { Key = "b" }] }).Single();
 
         Assert.Equal(ResultCode.AlreadyApplied, replayed.Code);
-        Assert.Equal(1, _map.Count);
-        Assert.Equal(1, _map.AppliedIndex);
+        Assert.Equal(1, Map.Count);
+        Assert.Equal(1, Map.AppliedIndex);
     }
 
     [Fact]
@@ -201,7 +196,7 @@ public sealed class KvMapTests
         Apply(OperationKind.Create, "a", "1", id: id);
         Apply(OperationKind.Create, "b", "2");
 
-        var view = _map.Freeze();
+        var view = Map.Freeze();
         Apply(OperationKind.Update, "a", "changed");
         Apply(OperationKind.Delete, "b");
         Apply(OperationKind.Create, "c", "3", id: new ClientRequestId("client", 2));
@@ -212,15 +207,15 @@ public sealed class KvMapTests
         Assert.Equal(1, view.Values["a"].Version);
         Assert.Equal([1UL], view.Clients["client"].Results.Select(r => r.Sequence));
         Assert.Equal(ResultCode.Ok, retry.Code);
-        Assert.Equal(2, _map.Read("a").Version);
-        Assert.Equal(ResultCode.NotFound, _map.Read("b").Code);
+        Assert.Equal(2, Map.Read("a").Version);
+        Assert.Equal(ResultCode.NotFound, Map.Read("b").Code);
 
-        _map.Thaw();
+        Map.Thaw();
 
-        Assert.Equal(2, _map.Count);
-        Assert.Equal("changed", Encoding.UTF8.GetString(_map.Read("a").Value.Span));
+        Assert.Equal(2, Map.Count);
+        Assert.Equal("changed", Encoding.UTF8.GetString(Map.Read("a").Value.Span));
         Assert.Equal(ResultCode.Ok, Apply(OperationKind.Create, "x", "y", id: new ClientRequestId("client", 2)).Code);
-        Assert.Equal(ResultCode.NotFound, _map.Read("x").Code);
+        Assert.Equal(ResultCode.NotFound, Map.Read("x").Code);
     }
 
     [Fact]
@@ -228,25 +223,23 @@ public sealed class KvMapTests
     {
         var hour = (long)ClientSession.ForgetAfter.TotalMilliseconds;
         OperationResult At(long index, long timestamp, string key, string client, ulong sequence) =>
-            _map.Apply(new CommittedEntry(index, 0, timestamp, [new KvOperation(OperationKind.Create, key, "v"u8.ToArray(), null, new ClientRequestId(client, sequence))])).Single();
+            Map.Apply(new CommittedEntry(index, 0, timestamp, [new KvOperation(OperationKind.Create, key, "v"u8.ToArray(), null, new ClientRequestId(client, sequence))])).Single();
 
         var first = At(1, 0, "old-key", "silent", 1);
         At(2, hour, "new-key", "active", 1);
         for (var index = 3L; index < KvMap.SweepInterval; index++)
-            _map.Apply(new CommittedEntry(index, 0, hour + 1, [new KvOperation(OperationKind.Create, $"filler{index}", default)]));
-        Assert.Equal(2, _map.ClientCount);
+            Map.Apply(new CommittedEntry(index, 0, hour + 1, [new KvOperation(OperationKind.Create, $"filler{index}", default)]));
+        Assert.Equal(2, Map.ClientCount);
 
-        _map.Apply(new CommittedEntry(KvMap.SweepInterval, 0, hour + 1, [new KvOperation(OperationKind.Create, "sweep", default)]));
-        Assert.Equal(1, _map.ClientCount);
+        Map.Apply(new CommittedEntry(KvMap.SweepInterval, 0, hour + 1, [new KvOperation(OperationKind.Create, "sweep", default)]));
+        Assert.Equal(1, Map.ClientCount);
         var lateRetry = At(KvMap.SweepInterval + 1, hour + 2, "old-key", "silent", 1);
 
         Assert.Equal(ResultCode.Ok, first.Code);
         Assert.Equal(ResultCode.AlreadyExists, lateRetry.Code);
-        Assert.Equal(2, _map.ClientCount);
+        Assert.Equal(2, Map.ClientCount);
         Assert.Equal(ResultCode.Ok, At(KvMap.SweepInterval + 2, hour + 3, "new-key", "active", 1).Code);
     }
-
-    private void Baseline() => _map.Apply(new CommittedEntry(++_index, 0, 0, [], StartsRevisions: true));
 
     [Fact]
     public void Before_the_baseline_nothing_is_numbered_and_at_it_every_key_takes_revision_1()
@@ -254,15 +247,15 @@ public sealed class KvMapTests
         Apply(OperationKind.Create, "a", "1");
         Apply(OperationKind.Create, "b", "1");
         Apply(OperationKind.Update, "a", "2");
-        var before = _map.Read("a");
+        var before = Map.Read("a");
 
         Baseline();
 
         Assert.Equal((0L, 0L, 0L), (before.CreateRevision, before.ModRevision, before.Revision));
-        Assert.Equal(1, _map.Revision);
+        Assert.Equal(1, Map.Revision);
         foreach (var key in new[] { "a", "b" })
-            Assert.Equal((1L, 1L, 1L), (_map.Read(key).CreateRevision, _map.Read(key).ModRevision, _map.Read(key).Revision));
-        Assert.Equal(2, _map.Read("a").Version);
+            Assert.Equal((1L, 1L, 1L), (Map.Read(key).CreateRevision, Map.Read(key).ModRevision, Map.Read(key).Revision));
+        Assert.Equal(2, Map.Read("a").Version);
     }
 
     [Fact]
@@ -281,7 +274,7 @@ public sealed class KvMapTests
         Assert.Equal((2L, 4L, 4L, 2L), (updated.CreateRevision, updated.ModRevision, updated.Revision, updated.Version));
         Assert.Equal((3L, 5L, 5L), (deleted.CreateRevision, deleted.ModRevision, deleted.Revision));
         Assert.Equal((6L, 6L, 1L), (recreated.CreateRevision, recreated.ModRevision, recreated.Version));
-        Assert.Equal((2L, 4L, 6L), (_map.Read("a").CreateRevision, _map.Read("a").ModRevision, _map.Read("a").Revision));
+        Assert.Equal((2L, 4L, 6L), (Map.Read("a").CreateRevision, Map.Read("a").ModRevision, Map.Read("a").Revision));
     }
 
     [Fact]
@@ -297,7 +290,7 @@ public sealed class KvMapTests
         Assert.Equal((ResultCode.AlreadyExists, 2L, 2L, 2L), (exists.Code, exists.CreateRevision, exists.ModRevision, exists.Revision));
         Assert.Equal((ResultCode.VersionMismatch, 2L, 2L), (mismatch.Code, mismatch.ModRevision, mismatch.Revision));
         Assert.Equal((ResultCode.NotFound, 0L, 2L), (missing.Code, missing.ModRevision, missing.Revision));
-        Assert.Equal(2, _map.Revision);
+        Assert.Equal(2, Map.Revision);
     }
 
     [Fact]
@@ -305,7 +298,7 @@ public sealed class KvMapTests
     {
         Baseline();
         var id = new ClientRequestId("c", 1);
-        var results = _map.Apply(new CommittedEntry(++_index, 0, 5, [
+        var results = Map.Apply(new CommittedEntry(NextIndex(), 0, 5, [
             new KvOperation(OperationKind.Create, "a", "1"u8.ToArray(), null, id),
             new KvOperation(OperationKind.Create, "b", "1"u8.ToArray()),
             new KvOperation(OperationKind.Update, "a", "2"u8.ToArray()),
@@ -314,7 +307,7 @@ public sealed class KvMapTests
 
         Assert.Equal([2L, 3L, 4L], results.Select(result => result.ModRevision));
         Assert.Equal(results[0], retry);
-        Assert.Equal(4, _map.Revision);
+        Assert.Equal(4, Map.Revision);
     }
 
     [Fact]
@@ -325,8 +318,8 @@ public sealed class KvMapTests
 
         Baseline();
 
-        Assert.Equal(2, _map.Revision);
-        Assert.Equal((2L, 2L), (_map.Read("a").CreateRevision, _map.Read("a").ModRevision));
+        Assert.Equal(2, Map.Revision);
+        Assert.Equal((2L, 2L), (Map.Read("a").CreateRevision, Map.Read("a").ModRevision));
     }
 
     [Fact]
@@ -363,12 +356,7 @@ public sealed class KvMapTests
         Assert.Contains("Ok/1/1/1", states[0]);
     }
 
-    private TransactionOutcome Txn(Transaction txn, ClientRequestId? id = null) =>
-        _map.Apply(new CommittedEntry(++_index, 0, 1000 + _index, [new KvOperation(OperationKind.Txn, txn.Keys.First(), RequestId: id, Txn: txn)])).Single().Txn!;
-
-    private static TransactionOp Put(string key, string value) => new(TransactionOpKind.Put, key, Encoding.UTF8.GetBytes(value));
-
-    private string Changes() => string.Join(" ", _map.Changes.Select(change =>
+    private string Changes() => string.Join(" ", Map.Changes.Select(change =>
         $"{change.Kind}:{change.Key}={Encoding.UTF8.GetString(change.Kv.Value.Span)}@{change.Revision}/v{change.Kv.Version}" +
         (change.Previous is { } was ? $"<{Encoding.UTF8.GetString(was.Value.Span)}/v{was.Version}@{was.ModRevision}" : "")));
 
@@ -394,210 +382,5 @@ public sealed class KvMapTests
         Assert.Equal("Delete:a=@4/v0<2/v2@3", Changes());
         Txn(new Transaction([], [Put("x", "1"), Put("early", "1"), new TransactionOp(TransactionOpKind.Read, "x"), new TransactionOp(TransactionOpKind.Delete, "early")], []));
         Assert.Equal("Put:x=1@5/v1 Put:early=1@5/v2<0/v1@1 Delete:early=@5/v0<1/v2@5", Changes());
-    }
-
-    [Fact]
-    public void A_transaction_runs_the_branch_its_comparisons_choose_and_its_writes_share_one_revision()
-    {
-        Baseline();
-        Apply(OperationKind.Create, "a", "10");
-        Apply(OperationKind.Create, "b", "0");
-
-        var moved = Txn(new Transaction(
-            [new TransactionCompare("a", CompareTarget.Value, CompareResult.Equal, Value: "10"u8.ToArray()), new TransactionCompare("b", CompareTarget.Version, CompareResult.Equal, 1)],
-            [Put("a", "0"), Put("b", "10"), new TransactionOp(TransactionOpKind.Read, "b"), new TransactionOp(TransactionOpKind.Delete, "gone")],
-            [new TransactionOp(TransactionOpKind.Read, "a")]));
-        var refused = Txn(new Transaction(
-            [new TransactionCompare("a", CompareTarget.Value, CompareResult.Equal, Value: "10"u8.ToArray())],
-            [Put("a", "never")],
-            [new TransactionOp(TransactionOpKind.Read, "a")]));
-
-        Assert.True(moved.Succeeded);
-        Assert.Equal([(true, 2L, 4L), (true, 2L, 4L), (true, 2L, 4L), (false, 0L, 0L)], moved.Results.Select(r => (r.Found, r.Version, r.ModRevision)));
-        Assert.Equal("10", Encoding.UTF8.GetString(moved.Results[2].Value.Span));
-        Assert.False(refused.Succeeded);
-        Assert.Equal(("0", 4L), (Encoding.UTF8.GetString(refused.Results.Single().Value.Span), refused.Results.Single().ModRevision));
-        Assert.Equal(4, _map.Revision);
-        Assert.Equal((2L, 2L, 4L), (_map.Read("a").Version, _map.Read("a").CreateRevision, _map.Read("a").ModRevision));
-    }
-
-    [Theory]
-    [InlineData(CompareTarget.Version, CompareResult.Equal, 0, true)]
-    [InlineData(CompareTarget.Version, CompareResult.Greater, 0, false)]
-    [InlineData(CompareTarget.ModRevision, CompareResult.Less, 1, true)]
-    [InlineData(CompareTarget.CreateRevision, CompareResult.NotEqual, 0, false)]
-    [InlineData(CompareTarget.Value, CompareResult.Equal, 0, false)]
-    [InlineData(CompareTarget.Value, CompareResult.NotEqual, 0, false)]
-    public void A_missing_key_compares_as_version_and_revisions_0_and_no_value(CompareTarget target, CompareResult result, long number, bool holds)
-    {
-        Baseline();
-
-        var outcome = Txn(new Transaction([new TransactionCompare("missing", target, result, number)], [Put("created", "v")], []));
-
-        Assert.Equal(holds, outcome.Succeeded);
-        Assert.Equal(holds, _map.Read("created").IsOk);
-    }
-
-    [Fact]
-    public void Values_compare_byte_by_byte()
-    {
-        Apply(OperationKind.Create, "k", "b");
-        bool Holds(CompareResult result, string value) =>
-            Txn(new Transaction([new TransactionCompare("k", CompareTarget.Value, result, Value: Encoding.UTF8.GetBytes(value))], [], [])).Succeeded;
-
-        Assert.True(Holds(CompareResult.Greater, "a"));
-        Assert.True(Holds(CompareResult.Less, "ba"));
-        Assert.True(Holds(CompareResult.NotEqual, "B"));
-        Assert.False(Holds(CompareResult.Equal, "bb"));
-    }
-
-    [Fact]
-    public void A_transaction_that_changes_nothing_takes_no_revision_and_a_retried_one_answers_its_first_outcome()
-    {
-        Baseline();
-        Apply(OperationKind.Create, "a", "1");
-        var id = new ClientRequestId("c", 1);
-
-        var onlyReads = Txn(new Transaction([], [new TransactionOp(TransactionOpKind.Read, "a"), new TransactionOp(TransactionOpKind.Delete, "none")], []));
-        var first = Txn(new Transaction([], [Put("a", "2")], []), id);
-        var retried = Txn(new Transaction([], [Put("a", "2")], []), id);
-
-        Assert.Equal(2, onlyReads.Results[0].ModRevision);
-        Assert.Equal(3, _map.Revision);
-        Assert.Same(first, retried);
-        Assert.Equal(2, _map.Read("a").Version);
-    }
-
-    [Fact]
-    public void A_list_gives_the_keys_under_its_prefix_in_key_order_a_page_at_a_time()
-    {
-        Baseline();
-        foreach (var key in new[] { "b/2", "a/1", "b/10", "b/1", "c", "b" })
-            Apply(OperationKind.Create, key, $"value of {key}");
-        ListPage Page(string prefix, string? after, int limit, bool keysOnly = false, int maxBytes = 1 << 20) =>
-            _map.List(new ListQuery(prefix, after, limit, keysOnly, maxBytes)).Listed!;
-
-        var first = Page("b/", null, 2);
-        var second = Page("b/", first.Keys[^1].Key, 2);
-        var all = Page("", null, 100, keysOnly: true);
-
-        Assert.Equal(["b/1", "b/10"], first.Keys.Select(k => k.Key));
-        Assert.True(first.More);
-        Assert.Equal(["b/2"], second.Keys.Select(k => k.Key));
-        Assert.False(second.More);
-        Assert.Equal("value of b/1", Encoding.UTF8.GetString(first.Keys[0].Value.Span));
-        Assert.Equal((1L, 5L, 5L), (first.Keys[0].Version, first.Keys[0].CreateRevision, first.Keys[0].ModRevision));
-        Assert.Equal(["a/1", "b", "b/1", "b/10", "b/2", "c"], all.Keys.Select(k => k.Key));
-        Assert.All(all.Keys, key => Assert.True(key.Value.IsEmpty));
-        Assert.Equal(7, _map.List(new ListQuery("", null, 1, false, 100)).Revision);
-    }
-
-    [Fact]
-    public void A_page_stops_past_its_byte_budget_but_always_holds_one_key()
-    {
-        Apply(OperationKind.Create, "a", new string('x', 600));
-        Apply(OperationKind.Create, "b", new string('y', 600));
-
-        var page = _map.List(new ListQuery("", null, 10, false, 1000)).Listed!;
-        var tiny = _map.List(new ListQuery("", null, 10, false, 10)).Listed!;
-
-        Assert.Equal(["a"], page.Keys.Select(k => k.Key));
-        Assert.True(page.More);
-        Assert.Equal(["a"], tiny.Keys.Select(k => k.Key));
-        Assert.True(tiny.More);
-    }
-
-    private long Grant(long ttlMs, int position = 2) =>
-        Lease(new KvOperation(OperationKind.LeaseGrant, "{t}", LeaseIds.EncodeTtl(ttlMs), Lease: LeaseIds.Space(position))).Lease!.Id;
-
-    private OperationResult Lease(KvOperation operation) => _map.Apply(new CommittedEntry(++_index, 0, 1000 + _index, [operation])).Single();
-
-    private OperationResult WithLease(OperationKind kind, string key, long lease) =>
-        Lease(new KvOperation(kind, key, "v"u8.ToArray(), Lease: lease));
-
-    [Fact]
-    public void A_revoked_lease_deletes_every_key_it_holds_at_one_revision_in_key_order_and_no_other()
-    {
-        Baseline();
-        var lease = Grant(5000);
-        WithLease(OperationKind.Create, "{t}b", lease);
-        WithLease(OperationKind.Create, "{t}a", lease);
-        Apply(OperationKind.Create, "{t}c", "mine");
-
-        var revoked = Lease(new KvOperation(OperationKind.LeaseRevoke, "", Lease: lease));
-        var changes = _map.LeaseChanges.ToList();
-
-        Assert.Equal(LeaseIds.Space(2) + 1, lease);
-        Assert.Equal(2, LeaseIds.Position(lease));
-        Assert.Equal((ResultCode.Ok, 5L), (revoked.Code, revoked.Revision));
-        Assert.Equal(["{t}a", "{t}b"], _map.Changes.Select(change => change.Kv.Key));
-        Assert.All(_map.Changes, change => Assert.Equal((KeyEventKind.Delete, 5L), (change.Kind, change.Kv.ModRevision)));
-        Assert.Equal(ResultCode.NotFound, _map.Read("{t}a").Code);
-        Assert.Equal("mine", Encoding.UTF8.GetString(_map.Read("{t}c").Value.Span));
-        Assert.Empty(_map.Leases);
-        Assert.Equal(ResultCode.LeaseNotFound, Lease(new KvOperation(OperationKind.LeaseKeepAlive, "", Lease: lease)).Code);
-        Assert.Equal([new LeaseChange(LeaseChangeKind.Removed, lease, 0, 0)], changes);
-    }
-
-    [Fact]
-    public void An_expiry_decided_before_a_keep_alive_committed_after_it_changes_nothing()
-    {
-        var lease = Grant(5000);
-        WithLease(OperationKind.Create, "{t}a", lease);
-        var kept = Lease(new KvOperation(OperationKind.LeaseKeepAlive, "", Lease: lease));
-
-        var stale = Lease(new KvOperation(OperationKind.LeaseRevoke, "", default, ExpectedVersion: 0, Lease: lease));
-        var staleCheckpoint = Lease(new KvOperation(OperationKind.LeaseCheckpoint, "", LeaseIds.EncodeCheckpoints([new LeaseCheckpoint(lease, 0, 10)])));
-
-        Assert.Equal((1L, 5000L), (kept.Lease!.Renewals, kept.Lease.RemainingMs));
-        Assert.Equal(ResultCode.VersionMismatch, stale.Code);
-        Assert.Equal(ResultCode.Ok, _map.Read("{t}a").Code);
-        Assert.Empty(_map.LeaseChanges);
-        Assert.Equal(5000, _map.Leases[lease].RemainingMs);
-        Assert.Equal(ResultCode.Ok, staleCheckpoint.Code);
-
-        Lease(new KvOperation(OperationKind.LeaseCheckpoint, "", LeaseIds.EncodeCheckpoints([new LeaseCheckpoint(lease, 1, 1200)])));
-        var expired = Lease(new KvOperation(OperationKind.LeaseRevoke, "", default, ExpectedVersion: 1, Lease: lease));
-
-        Assert.Equal([new LeaseChange(LeaseChangeKind.Removed, lease, 0, 1)], _map.LeaseChanges);
-        Assert.Equal(ResultCode.Ok, expired.Code);
-        Assert.Equal(ResultCode.NotFound, _map.Read("{t}a").Code);
-    }
-
-    [Fact]
-    public void A_key_moves_between_leases_and_an_update_without_one_detaches_it()
-    {
-        var first = Grant(5000);
-        var second = Grant(5000);
-        WithLease(OperationKind.Create, "{t}a", first);
-        WithLease(OperationKind.Create, "{t}b", first);
-        WithLease(OperationKind.Update, "{t}a", second);
-        Apply(OperationKind.Update, "{t}b", "free");
-        var unknown = WithLease(OperationKind.Create, "{t}z", LeaseIds.Space(2) + 99);
-
-        Assert.Empty(_map.Leases[first].Keys);
-        Assert.Equal(["{t}a"], _map.Leases[second].Keys);
-        Assert.Equal(["{t}a"], _map.ReadLease(second).Lease!.Keys);
-        Assert.Equal(ResultCode.LeaseNotFound, unknown.Code);
-        Assert.Equal(ResultCode.NotFound, _map.Read("{t}z").Code);
-
-        Lease(new KvOperation(OperationKind.LeaseRevoke, "", Lease: first));
-        Assert.Equal(ResultCode.Ok, _map.Read("{t}b").Code);
-    }
-
-    [Fact]
-    public void Grants_are_numbered_in_order_and_a_retried_grant_answers_its_first_lease()
-    {
-        var id = new ClientRequestId("c", 1);
-        var grant = new KvOperation(OperationKind.LeaseGrant, "{t}", LeaseIds.EncodeTtl(3000), null, id, Lease: LeaseIds.Space(1));
-
-        var first = Lease(grant);
-        var retried = Lease(grant);
-        var next = Grant(100, position: 1);
-
-        Assert.Equal(LeaseIds.Space(1) + 1, first.Lease!.Id);
-        Assert.Equal(first.Lease.Id, retried.Lease!.Id);
-        Assert.Equal(LeaseIds.Space(1) + 2, next);
-        Assert.Equal(2, _map.Leases.Count);
     }
 }
