@@ -38,16 +38,18 @@ public static class KvAspireClientExtensions
         AddClient(builder, name, serviceKey: name, configureSettings);
     }
 
+    /// <summary>Registers the client as <see cref="AddKvAspireClient"/> does, unless an <see cref="IKvClient"/> is registered already.</summary>
+    internal static void AddKvAspireClientOnce(this IHostApplicationBuilder builder, string connectionName,
+        Action<KvAspireClientSettings>? configureSettings)
+    {
+        if (!builder.Services.Any(service => service.ServiceType == typeof(IKvClient) && !service.IsKeyedService))
+            builder.AddKvAspireClient(connectionName, configureSettings);
+    }
+
     private static void AddClient(IHostApplicationBuilder builder, string connectionName, string? serviceKey,
         Action<KvAspireClientSettings>? configureSettings)
     {
-        var settings = new KvAspireClientSettings();
-        var section = builder.Configuration.GetSection(DefaultConfigSectionName);
-        section.Bind(settings);
-        section.GetSection(connectionName).Bind(settings);
-        if (builder.Configuration.GetConnectionString(connectionName) is { } connectionString)
-            settings.ConnectionString = connectionString;
-        configureSettings?.Invoke(settings);
+        var settings = KvAspireClientSettings.From(builder.Configuration, connectionName, configureSettings);
         var options = settings.ToOptions();
 
         if (serviceKey is null)

@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+
 namespace KvAspire.Driver.Aspire;
 
 /// <summary>
@@ -25,6 +28,22 @@ public sealed class KvAspireClientSettings
 
     /// <summary>Leaves out the client's metrics (meter <c>KvAspire.Driver</c>) from OpenTelemetry metrics.</summary>
     public bool DisableMetrics { get; set; }
+
+    /// <summary>
+    /// The settings from <c>Aspire:KvAspire:Client</c>, then its <paramref name="connectionName"/> subsection, then the
+    /// connection string <c>ConnectionStrings:{connectionName}</c>, then <paramref name="configure"/>.
+    /// </summary>
+    public static KvAspireClientSettings From(IConfiguration configuration, string connectionName, Action<KvAspireClientSettings>? configure)
+    {
+        var settings = new KvAspireClientSettings();
+        var section = configuration.GetSection(KvAspireClientExtensions.DefaultConfigSectionName);
+        section.Bind(settings);
+        section.GetSection(connectionName).Bind(settings);
+        if (configuration.GetConnectionString(connectionName) is { } connectionString)
+            settings.ConnectionString = connectionString;
+        configure?.Invoke(settings);
+        return settings;
+    }
 
     /// <exception cref="ArgumentException">The connection string is missing, names no node, or has a key other than Endpoints.</exception>
     public KvClientOptions ToOptions()

@@ -74,6 +74,13 @@ public interface IKvClient
     IAsyncEnumerable<KvListItem> ListAsync(string prefix = "", bool keysOnly = false, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Every key under <paramref name="prefix"/> at once, read as <see cref="ListAsync"/> reads them, with the
+    /// revisions to watch from so that the list and the watch together miss no change (see <see cref="KvListing"/>).
+    /// </summary>
+    /// <exception cref="KvUnavailableException">A position did not answer in time.</exception>
+    Task<KvListing> ListAllAsync(string prefix = "", bool keysOnly = false, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Every change of <paramref name="key"/> (or, with <see cref="KvWatchOptions.Prefix"/>, of the keys under it)
     /// after <see cref="KvWatchOptions.After"/> (or from now), as it is applied, until cancelled: per position
     /// in revision order, each change once; positions are independent, so changes of two positions come in

@@ -85,16 +85,36 @@ public sealed class KvClient : IKvClient, IDisposable
     public async IAsyncEnumerable<KvListItem> ListAsync(string prefix = "", bool keysOnly = false,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        await foreach (var page in PagesAsync(prefix, keysOnly, cancellationToken))
+        {
+            foreach (var item in page.Items)
+                yield return item;
+        }
+    }
+
+    public async Task<KvListing> ListAllAsync(string prefix = "", bool keysOnly = false, CancellationToken cancellationToken = default)
+    {
+        var items = new List<KvListItem>();
+        var pages = new List<(string?, IReadOnlyDictionary<int, long>)>();
+        await foreach (var page in PagesAsync(prefix, keysOnly, cancellationToken))
+        {
+            items.AddRange(page.Items);
+            pages.Add((page.Last ? null : page.Items[^1].Key, page.ReadAt));
+        }
+        return new KvListing(items, pages);
+    }
+
+    private async IAsyncEnumerable<(IReadOnlyList<KvListItem> Items, IReadOnlyDictionary<int, long> ReadAt, bool Last)> PagesAsync(
+        string prefix, bool keysOnly, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         string? after = null;
         do
         {
             var query = new ListQuery(prefix, after, ListMessages.DefaultLimit, keysOnly, ListMessages.MaxPageBytes);
             var page = (await SendAsync(new KvOperation(OperationKind.List, prefix, List: query), cancellationToken)).Result.Listed!;
-            foreach (var key in page.Keys)
-            {
-                yield return new KvListItem(key.Key, key.Value, key.Version,
-                    new KvRevisions(key.CreateRevision, key.ModRevision, page.ReadAt?.GetValueOrDefault(key.Position) ?? 0), key.Position);
-            }
+            var readAt = page.ReadAt ?? new Dictionary<int, long>();
+            yield return ([.. page.Keys.Select(key => new KvListItem(key.Key, key.Value, key.Version,
+                new KvRevisions(key.CreateRevision, key.ModRevision, readAt.GetValueOrDefault(key.Position)), key.Position))], readAt, !page.More);
             after = page.More ? page.Keys[^1].Key : null;
         }
         while (after is not null);

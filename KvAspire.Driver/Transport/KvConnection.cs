@@ -161,6 +161,10 @@ internal sealed class KvConnection : IDisposable
                 new CallOptions(deadline: attemptDeadline, cancellationToken: cancellationToken));
             return new Reply(StatusCode.OK, Result: answer.Result, Hops: answer.Hops, Node: node, Leader: answer.Leader);
         }
+        catch (RpcException failure) when (failure.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(failure.Status.Detail, failure, cancellationToken);
+        }
         catch (RpcException failure) when (failure.StatusCode == StatusCode.DeadlineExceeded && attemptDeadline < deadline)
         {
             return new Reply(StatusCode.Unavailable, Error: $"{node} did not answer within {_policy.AttemptTimeout.TotalSeconds:0.#} s", Node: node);

@@ -43,21 +43,21 @@ public sealed class LeaseTests(KvClientTests.Group group)
         await client.CreateAsync("{lapse}b", Value, grant.Lease);
         await client.CreateAsync("{lapse}a", Value, grant.Lease);
         var alive = (await client.LeaseTimeToLiveAsync(grant.Lease)).Keys;
-        await Wait.UntilAsync(async () => !await ExistsAsync(client, "{lapse}a"), TimeSpan.FromSeconds(15), "the lease to expire");
+        await Wait.UntilAsync(async () => !await client.ExistsAsync("{lapse}a"), TimeSpan.FromSeconds(15), "the lease to expire");
         var gone = sent.Elapsed;
 
         Assert.Equal(3600, grant.TtlMs);
         Assert.Equal(["{lapse}a", "{lapse}b"], alive);
         Assert.True(gone >= ttl, $"the keys went {gone.TotalMilliseconds:F0} ms after the grant was sent, before its TTL of {ttl.TotalMilliseconds:F0} ms");
         Assert.True(gone <= ttl + TimeSpan.FromSeconds(2), $"the keys went {gone.TotalMilliseconds:F0} ms after the grant was sent");
-        Assert.False(await ExistsAsync(client, "{lapse}b"));
+        Assert.False(await client.ExistsAsync("{lapse}b"));
         await Wait.UntilAsync(() => events.Count(e => e.Kind == KvEventKind.Delete) == 2, TimeSpan.FromSeconds(10), "both deletes watched");
         var deletes = events.Where(e => e.Kind == KvEventKind.Delete).ToList();
         Assert.Equal(["{lapse}a", "{lapse}b"], deletes.Select(e => e.Key));
         Assert.Single(deletes.Select(e => e.Revision).Distinct());
         await Assert.ThrowsAsync<KvLeaseNotFoundException>(() => client.KeepLeaseAliveAsync(grant.Lease));
         await Assert.ThrowsAsync<KvLeaseNotFoundException>(() => client.CreateAsync("{lapse}c", Value, grant.Lease));
-        Assert.False(await ExistsAsync(client, "{lapse}c"));
+        Assert.False(await client.ExistsAsync("{lapse}c"));
         await stop.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => watching);
     }
@@ -79,7 +79,7 @@ public sealed class LeaseTests(KvClientTests.Group group)
                 await new Admin.AdminClient(channel).StepDownAsync(new StepDownRequest());
             // Longer than the TTL: only the keep-alives, across the new leader, keep the key.
             await Task.Delay(ttl * 1.5);
-            Assert.True(await ExistsAsync(client, "{kept}a"), $"round {round}: the key of a lease kept alive is gone");
+            Assert.True(await client.ExistsAsync("{kept}a"), $"round {round}: the key of a lease kept alive is gone");
         }
         var status = await client.LeaseTimeToLiveAsync(lease.Id);
 
@@ -90,23 +90,10 @@ public sealed class LeaseTests(KvClientTests.Group group)
 
         await lease.DisposeAsync();
 
-        Assert.False(await ExistsAsync(client, "{kept}a"));
-        Assert.True(await ExistsAsync(client, "{kept}free"));
+        Assert.False(await client.ExistsAsync("{kept}a"));
+        Assert.True(await client.ExistsAsync("{kept}free"));
         await Assert.ThrowsAsync<KvLeaseNotFoundException>(() => client.RevokeLeaseAsync(lease.Id));
         var invalid = await Assert.ThrowsAsync<KvException>(() => client.CreateAsync("{kept}b", Value, lease: -1));
         Assert.Equal(StatusCode.InvalidArgument, invalid.Status);
-    }
-
-    private static async Task<bool> ExistsAsync(KvClient client, string key)
-    {
-        try
-        {
-            await client.ReadAsync(key);
-            return true;
-        }
-        catch (KvKeyNotFoundException)
-        {
-            return false;
-        }
     }
 }

@@ -100,7 +100,7 @@ public sealed class AppHostTests : IDisposable
             foreach (var key in keys)
                 Assert.Equal(topology.ReplicasOf(ring.OwnerOfKey(key)), topology.NodesWhoseLogsContain(key));
 
-            await SampleCountsAndTracesAsync(app, traces, cancel.Token);
+            await SampleCountsAndTracesAsync(app, traces, connections[0], cancel.Token);
 
             // Stop position 0's leader from Aspire: another replica takes over and writes go on through every other node.
             var group = topology.ReplicasOf(0).ToList();
@@ -157,10 +157,11 @@ public sealed class AppHostTests : IDisposable
 
     /// <summary>
     /// The sample service, wired with <c>WithReference(kv).WaitFor(kv)</c>: five increments at once through
-    /// its HTTP API all count (test-and-set, retried), and one request to it is one trace: the sample's
-    /// server span, the client library's span under it, and node spans under that.
+    /// its HTTP API all count (test-and-set, retried), a reset under its lock starts the count again, the step
+    /// set in the store reaches the running sample through its configuration source, and one request to it is
+    /// one trace: the sample's server span, the client library's span under it, and node spans under that.
     /// </summary>
-    private static async Task SampleCountsAndTracesAsync(DistributedApplication app, OtlpTraceReceiver traces, CancellationToken cancel)
+    private static async Task SampleCountsAndTracesAsync(DistributedApplication app, OtlpTraceReceiver traces, KvConnection store, CancellationToken cancel)
     {
         await app.ResourceNotifications.WaitForResourceHealthyAsync("sample", cancel);
         using var http = app.CreateHttpClient("sample");
@@ -168,6 +169,17 @@ public sealed class AppHostTests : IDisposable
         Assert.All(increments, response => Assert.Equal(HttpStatusCode.OK, response.StatusCode));
         var count = await http.GetFromJsonAsync<JsonElement>("/counters/visits", cancel);
         Assert.Equal(5, count.GetProperty("value").GetInt64());
+        var reset = await http.PostAsync("/counters/visits/reset", null, cancel);
+        Assert.Equal(HttpStatusCode.OK, reset.StatusCode);
+        Assert.Equal(0, (await http.GetFromJsonAsync<JsonElement>("/counters/visits", cancel)).GetProperty("value").GetInt64());
+        Assert.True((await store.ExecuteAsync(new ConsoleCommand(OperationKind.Create, "config/sample/Counters/Step", "10"), cancel)).IsOk);
+        long before = 0, after = 0;
+        await Wait.UntilAsync(async () =>
+        {
+            var response = await http.PostAsync("/counters/stepped", null, cancel);
+            (before, after) = (after, (await response.Content.ReadFromJsonAsync<JsonElement>(cancel)).GetProperty("value").GetInt64());
+            return after - before == 10;
+        }, TimeSpan.FromSeconds(30), "the sample to increment by the step set in the store");
 
         Assert.Equal(HttpStatusCode.OK, (await http.PostAsync("/counters/traced", null, cancel)).StatusCode);
         string? traceId = null;
