@@ -83,6 +83,8 @@ async Task<int> RunAsync(ParseResult options)
             return await new KeyListing(client, printer).RunAsync(list.Prefix);
         case ParsedInput.Lease lease:
             return await new LeaseCommands(client, printer).RunAsync(lease);
+        case ParsedInput.Txn txn:
+            return await new TransactionCommand(client, printer).RunAsync(txn);
         case ParsedInput.Watch watch:
             using (var stop = new CancellationTokenSource())
             {

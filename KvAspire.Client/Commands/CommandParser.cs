@@ -20,6 +20,7 @@ public abstract record ParsedInput
     public sealed record List(string Prefix) : ParsedInput;
     public sealed record Watch(string Key, bool Prefix) : ParsedInput;
     public sealed record Lease(LeaseAction Action, long Id = 0, TimeSpan Ttl = default, string PlaceWith = "") : ParsedInput;
+    public sealed record Txn(KvAspire.Driver.KvTransaction Transaction) : ParsedInput;
 }
 
 public enum LeaseAction
@@ -38,7 +39,7 @@ public enum LeaseAction
 /// rest of the words joined by one space, or one quoted word kept exactly; in update, a last unquoted
 /// word that is an integer (with a value before it) is the expected version.
 /// </summary>
-public sealed class CommandParser(int maxValueBytes)
+public sealed partial class CommandParser(int maxValueBytes)
 {
     public const string Usage =
         """
@@ -51,6 +52,10 @@ public sealed class CommandParser(int maxValueBytes)
           lease keep-alive <id>             renew a lease for its whole TTL once
           lease revoke <id>                 end a lease now, deleting its keys
           lease show <id>                   a lease's TTL, time left and keys
+          txn [<if> [and <if>]…] then <op>… [else <op>…]
+                                            one atomic change of one position: if every <if> holds (<key> exists,
+                                            <key> missing, <key> value|version|create|mod =|!=|<|> <word>), the
+                                            then ops (put <key> <value>, delete <key>, read <key>), else the else ops
           ring                              positions, their ids and ranges, nodes, which are up
           whereis <key>                     the key's id and the position that owns it
           help                              show this menu
@@ -91,13 +96,14 @@ public sealed class CommandParser(int maxValueBytes)
             "list" => new ParsedInput.Invalid("list takes at most a prefix: list [prefix]"),
             "watch" => ParseWatch(args),
             "lease" => ParseLease(args),
+            "txn" => ParseTxn(args),
             "ring" when args.Count == 0 => new ParsedInput.Ring(),
             "ring" => new ParsedInput.Invalid("ring takes no arguments"),
             "whereis" when args.Count == 1 && args[0].Text.Length > 0 => new ParsedInput.WhereIs(args[0].Text),
             "whereis" => new ParsedInput.Invalid("whereis needs exactly one key: whereis <key>"),
             "replace-replica" when args.Count == 1 && args[0].Text.Length > 0 => new ParsedInput.ReplaceReplica(args[0].Text),
             "replace-replica" => new ParsedInput.Invalid("replace-replica needs exactly one node name: replace-replica <node>"),
-            _ => new ParsedInput.Invalid($"unknown command '{tokens[0].Text}'; the commands are create, read, update, delete, list, watch, lease, ring, whereis, help, sair"),
+            _ => new ParsedInput.Invalid($"unknown command '{tokens[0].Text}'; the commands are create, read, update, delete, list, watch, lease, txn, ring, whereis, help, sair"),
         };
     }
 
@@ -189,7 +195,11 @@ public sealed class CommandParser(int maxValueBytes)
         return Build(OperationKind.Delete, args[0].Text, null, version);
     }
 
-    private ParsedInput Build(OperationKind kind, string key, string? value, long? version)
+    private ParsedInput Build(OperationKind kind, string key, string? value, long? version) =>
+        Refusal(key, value) is { } refused ? refused : new ParsedInput.Send(new ConsoleCommand(kind, key, value, version));
+
+    /// <summary>Why a key (and value) cannot be sent, if it cannot.</summary>
+    private ParsedInput.Invalid? Refusal(string key, string? value)
     {
         if (key.Length == 0)
             return new ParsedInput.Invalid("the key is empty");
@@ -203,7 +213,7 @@ public sealed class CommandParser(int maxValueBytes)
             return new ParsedInput.Invalid($"the key is {keyBytes} bytes; the limit is {ClusterTopology.MaxKeyBytes}");
         if (value is not null && Encoding.UTF8.GetByteCount(value) is var valueBytes && valueBytes > maxValueBytes)
             return new ParsedInput.Invalid($"the value is {valueBytes} bytes; the limit is {maxValueBytes}");
-        return new ParsedInput.Send(new ConsoleCommand(kind, key, value, version));
+        return null;
     }
 
     private static bool IsWholeText(string text)

@@ -11,7 +11,9 @@ public static class ExitCodes
     public const int InvalidInput = 2;
     public const int Unavailable = 3;
 
-    public static int Of(ConsoleAnswer reply) => reply.Status switch
+    public static int Of(ConsoleAnswer reply) => Of(reply.Status);
+
+    public static int Of(StatusCode status) => status switch
     {
         StatusCode.OK => Success,
         StatusCode.NotFound or StatusCode.AlreadyExists or StatusCode.FailedPrecondition or StatusCode.Aborted => OperationFailed,

@@ -84,6 +84,9 @@ public sealed class InteractiveSession(
                 case ParsedInput.Lease lease:
                     new LeaseCommands(client, printer).RunAsync(lease).GetAwaiter().GetResult();
                     break;
+                case ParsedInput.Txn txn:
+                    new TransactionCommand(client, printer).RunAsync(txn).GetAwaiter().GetResult();
+                    break;
                 case ParsedInput.ReplaceReplica:
                     printer.PrintError("replace-replica runs from the command line, not the console");
                     break;

@@ -104,6 +104,25 @@ public sealed class ClientAgainstNodeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_txn_runs_its_then_branch_when_its_conditions_hold_and_its_else_branch_when_not()
+    {
+        var taken = await Client("txn", "{t}a", "missing", "then", "put", "{t}a", "1", "put", "{t}b", "two words", "read", "{t}b");
+        var refused = await ClientJson("txn", "{t}a", "value", "=", "0", "then", "delete", "{t}a", "else", "read", "{t}a", "delete", "{t}b");
+        var bad = await Client("txn", "{t}a", "exists", "then", "fetch", "{t}a");
+
+        Assert.Equal(0, taken.ExitCode);
+        Assert.Matches(@"^then ran, at revision \d+ \(3 operations\)\n  \{t\}a: version 1, modRevision \d+, created\n" +
+                       @"  \{t\}b: version 1, modRevision \d+, created\n  \{t\}b: version 1, modRevision \d+, value ""two words""\n$",
+            taken.Output.ReplaceLineEndings("\n"));
+        Assert.False(refused.GetProperty("succeeded").GetBoolean());
+        Assert.Equal("else", refused.GetProperty("branch").GetString());
+        Assert.Equal(["1", ""], refused.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("value").GetString()));
+        Assert.Equal(1, (await Client("read", "{t}b")).ExitCode);
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("'fetch' is not an operation", bad.Errors);
+    }
+
+    [Fact]
     public async Task Json_output_carries_value_version_and_hops()
     {
         var created = await ClientJson("create", "greeting", "hello", "big", "world");

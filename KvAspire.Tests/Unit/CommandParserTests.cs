@@ -62,6 +62,20 @@ public sealed class CommandParserTests
     [InlineData("lease revoke 0", "'0' is not a lease id")]
     [InlineData("lease show 4294967296", "'4294967296' is not a lease id")]
     [InlineData("create k v --lease x", "'x' is not a lease id")]
+    [InlineData("txn", "txn needs 'then'")]
+    [InlineData("txn a exists", "txn needs 'then'")]
+    [InlineData("txn then", "at least one operation after 'then'")]
+    [InlineData("txn then else read a", "at least one operation after 'then'")]
+    [InlineData("txn a size = 1 then read a", "'size' is not something to compare")]
+    [InlineData("txn a version ~ 1 then read a", "'~' is not a comparison")]
+    [InlineData("txn a version = x then read a", "'x' is not a version")]
+    [InlineData("txn a version = then read a", "'then' is not a version")]
+    [InlineData("txn a then read a", "'then' is not something to compare")]
+    [InlineData("txn a", "a condition is <key> exists|missing")]
+    [InlineData("txn then put a", "put needs a key and a value")]
+    [InlineData("txn then get a", "'get' is not an operation")]
+    [InlineData("txn then read a else read b else read c", "'else' is not an operation")]
+    [InlineData("txn then put a 123456789012345678901234567890123", "the value is 33 bytes")]
     public void Rejects_an_invalid_line_saying_why(string line, string expected)
     {
         Assert.Contains(expected, Error(line));
@@ -142,5 +156,20 @@ public sealed class CommandParserTests
         Assert.Equal(new ParsedInput.Lease(LeaseAction.Show, 1), parser.ParseLine("lease show 1"));
         Assert.Equal(new ConsoleCommand(OperationKind.Create, "{svc}me", "up and running", Lease: 7), Sent("create {svc}me up and running --lease 7"));
         Assert.Equal(new ConsoleCommand(OperationKind.Create, "k", "v --lease 7"), Sent("create k v \"--lease\" 7"));
+    }
+
+    [Fact]
+    public void A_txn_parses_its_conditions_then_and_else_operations_in_order()
+    {
+        var parsed = new CommandParser(1024).ParseLine(
+            "TXN {a}x value = \"10 apples\" and {a}y missing AND {a}x mod < 9 then put {a}x 0 put {a}y \"then\" delete {a}z else read {a}x");
+
+        var txn = Assert.IsType<ParsedInput.Txn>(parsed).Transaction.Build();
+        Assert.Equal([("{a}x", CompareTarget.Value, CompareResult.Equal, 0L, "10 apples"), ("{a}y", CompareTarget.Version, CompareResult.Equal, 0L, ""),
+                      ("{a}x", CompareTarget.ModRevision, CompareResult.Less, 9L, "")],
+            txn.Compares.Select(c => (c.Key, c.Target, c.Result, c.Number, System.Text.Encoding.UTF8.GetString(c.Value.Span))));
+        Assert.Equal([(TransactionOpKind.Put, "{a}x", "0"), (TransactionOpKind.Put, "{a}y", "then"), (TransactionOpKind.Delete, "{a}z", "")],
+            txn.Success.Select(op => (op.Kind, op.Key, System.Text.Encoding.UTF8.GetString(op.Value.Span))));
+        Assert.Equal([(TransactionOpKind.Read, "{a}x")], txn.Failure.Select(op => (op.Kind, op.Key)));
     }
 }
