@@ -10,7 +10,7 @@ public static class KvDistributedCacheExtensions
 {
     /// <summary>
     /// Registers <see cref="KvDistributedCache"/> as the app's <see cref="IDistributedCache"/> (and so the second
-    /// level of <c>HybridCache</c>), on the <see cref="IKvClient"/> of <see cref="KvAspireClientExtensions.AddKvAspireClient"/>,
+    /// level of <c>HybridCache</c>), on the <see cref="KvAspire.Driver.IKvClient"/> of <see cref="KvAspireClientExtensions.AddKvAspireClient"/>,
     /// registered here when it is not yet.
     /// </summary>
     public static void AddKvAspireDistributedCache(this IHostApplicationBuilder builder, string connectionName,

@@ -9,7 +9,7 @@ public static class KvDistributedLockExtensions
 {
     /// <summary>
     /// Registers <see cref="KvDistributedLockProvider"/> as the app's <see cref="IDistributedLockProvider"/>, on the
-    /// <see cref="IKvClient"/> of <see cref="KvAspireClientExtensions.AddKvAspireClient"/>, registered here when it is not yet.
+    /// <see cref="KvAspire.Driver.IKvClient"/> of <see cref="KvAspireClientExtensions.AddKvAspireClient"/>, registered here when it is not yet.
     /// </summary>
     public static void AddKvAspireDistributedLocks(this IHostApplicationBuilder builder, string connectionName,
         Action<KvDistributedLockOptions>? configureOptions = null, Action<KvAspireClientSettings>? configureSettings = null)

@@ -19,9 +19,19 @@ public static class ClientProcess
     /// <summary>The client started and left running (a watch): its output lines as they come, and Ctrl+C.</summary>
     public static RunningClient Start(IEnumerable<string> arguments) => new(Process.Start(DotnetCommand.StartInfo([Paths.ClientDll, .. arguments], null))!);
 
-    private static async Task<ClientRun> RunAsync(string dll, IEnumerable<string> arguments, IEnumerable<string>? inputLines, string? networkNamespace)
+    /// <summary>The .NET SDK itself (<c>dotnet pack</c>, <c>dotnet run</c> …) in <paramref name="directory"/>, given up to <paramref name="timeout"/>.</summary>
+    public static Task<ClientRun> RunSdkAsync(IEnumerable<string> arguments, string directory, TimeSpan timeout)
     {
-        var start = DotnetCommand.StartInfo([dll, .. arguments], networkNamespace);
+        var start = DotnetCommand.StartInfo(arguments);
+        start.WorkingDirectory = directory;
+        return RunAsync(start, null, timeout);
+    }
+
+    private static Task<ClientRun> RunAsync(string dll, IEnumerable<string> arguments, IEnumerable<string>? inputLines, string? networkNamespace) =>
+        RunAsync(DotnetCommand.StartInfo([dll, .. arguments], networkNamespace), inputLines, TimeSpan.FromSeconds(60));
+
+    private static async Task<ClientRun> RunAsync(ProcessStartInfo start, IEnumerable<string>? inputLines, TimeSpan timeout)
+    {
         start.RedirectStandardInput = true;
 
         var stopwatch = Stopwatch.StartNew();
@@ -32,7 +42,7 @@ public static class ClientProcess
             await process.StandardInput.WriteLineAsync(line);
         process.StandardInput.Close();
 
-        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var cancel = new CancellationTokenSource(timeout);
         try
         {
             await process.WaitForExitAsync(cancel.Token);
@@ -40,7 +50,7 @@ public static class ClientProcess
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"the client did not exit within 60 s: {await output} {await errors}");
+            throw new TimeoutException($"{string.Join(' ', start.ArgumentList)} did not exit within {timeout.TotalSeconds:0} s: {await output} {await errors}");
         }
         return new ClientRun(process.ExitCode, await output, await errors, stopwatch.Elapsed);
     }
