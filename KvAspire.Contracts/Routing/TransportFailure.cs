@@ -24,4 +24,16 @@ public static class TransportFailure
         e.StatusCode != StatusCode.Unavailable && IsUnavailable(e)
             ? new RpcException(new Status(StatusCode.Unavailable, e.Status.Detail, e.Status.DebugException))
             : e;
+
+    /// <summary>
+    /// A write to a call's request stream fails with the transport's own exception, not an RpcException, when
+    /// the node closes the connection under it (an HttpProtocolException, an IOException; or the call already
+    /// over): as UNAVAILABLE, the same failure as a call the server closed. Null for anything else.
+    /// </summary>
+    public static RpcException? OfStreamWrite(Exception e) => e switch
+    {
+        RpcException rpc => rpc,
+        IOException or HttpRequestException or InvalidOperationException => new RpcException(new Status(StatusCode.Unavailable, e.Message, e)),
+        _ => null,
+    };
 }

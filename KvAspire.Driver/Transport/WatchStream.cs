@@ -39,9 +39,9 @@ internal static class WatchStream
             {
                 await call.RequestStream.WriteAsync(new WatchRequest { Create = WatchMessages.ToCreate(query, reached, progressNotify: true) }, cancellationToken);
             }
-            catch (RpcException e)
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested && TransportFailure.OfStreamWrite(e) is { } broken)
             {
-                failure = e;
+                failure = broken;
             }
             if (failure is null)
                 await requester.OpenedAsync(call.RequestStream);
@@ -161,9 +161,10 @@ internal static class WatchStream
             {
                 await stream.WriteAsync(new WatchRequest { Progress = new WatchProgressRequest { Id = request } });
             }
-            catch (Exception e) when (e is RpcException or InvalidOperationException or ObjectDisposedException)
+            catch (Exception e) when (TransportFailure.OfStreamWrite(e) is not null)
             {
-                // The stream is failing: the request goes again on the next one.
+                // The stream is failing (its node closed the connection mid-write: an HttpProtocolException, an
+                // IOException): the request goes again on the next one.
             }
             finally
             {

@@ -30,4 +30,18 @@ public sealed class TransportFailureTests
         Assert.Same(notFound, TransportFailure.AsUnavailable(notFound));
         Assert.True(TransportFailure.IsUnavailable(new RpcException(new Status(StatusCode.Unavailable, "down"))));
     }
+
+    [Fact]
+    public void A_request_stream_write_the_node_closed_under_is_unavailable_and_other_failures_are_not_taken_for_one()
+    {
+        var closed = new HttpProtocolException(0, "The HTTP/2 server closed the connection. HTTP/2 error code 'NO_ERROR' (0x0).", null);
+        var rpc = new RpcException(new Status(StatusCode.Unavailable, "down"));
+
+        Assert.Equal(StatusCode.Unavailable, TransportFailure.OfStreamWrite(closed)?.StatusCode);
+        Assert.Same(closed, TransportFailure.OfStreamWrite(closed)?.Status.DebugException);
+        Assert.Equal(StatusCode.Unavailable, TransportFailure.OfStreamWrite(new IOException("reset"))?.StatusCode);
+        Assert.Same(rpc, TransportFailure.OfStreamWrite(rpc));
+        Assert.Null(TransportFailure.OfStreamWrite(new ArgumentException("a bug")));
+        Assert.Null(TransportFailure.OfStreamWrite(new OperationCanceledException()));
+    }
 }
