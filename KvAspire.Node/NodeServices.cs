@@ -34,6 +34,9 @@ public static class NodeServices
         // NotFound, AlreadyExists and FailedPrecondition are answers, not faults: one info line per answer
         // cost the console more than the request.
         builder.Logging.AddFilter("Grpc.AspNetCore.Server.ServerCallHandler", LogLevel.Warning);
+        // Every unhealthy probe is an Error line of the health check service; while a position elects its
+        // first leader that is expected. GroupReadiness logs each change of readiness instead, with its reason.
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService", LogLevel.Critical);
         builder.Services.AddOpenTelemetry()
             .WithTracing(tracing => tracing.AddSource(NodeTelemetry.Name))
             .WithMetrics(metrics => metrics.AddMeter(NodeTelemetry.Name));
@@ -69,6 +72,8 @@ public static class NodeServices
         // they cannot reach from one that answers.
         builder.Services.AddGrpcHealthChecks();
         // /health is ready (its group has a leader), /alive only that the process serves.
+        // One instance (the check would be made anew for every probe): it logs each change of readiness once.
+        builder.Services.AddSingleton<GroupReadiness>();
         builder.Services.AddHealthChecks().AddCheck<GroupReadiness>("raft-group", tags: [GroupReadiness.Tag]);
         // Server reflection: grpcurl and other generic tools list and call the API without the proto file.
         builder.Services.AddGrpcReflection();

@@ -93,4 +93,13 @@ public static partial class NodeLog
 
     [LoggerMessage(23, LogLevel.Information, "Peer {Peer} answers again")]
     public static partial void PeerReachable(ILogger logger, string peer);
+
+    [LoggerMessage(30, LogLevel.Information, "Ready: position {Position} is led by {Leader}")]
+    public static partial void Ready(ILogger logger, int position, string leader);
+
+    [LoggerMessage(31, LogLevel.Information, "Not ready yet: position {Position} has no leader this node can see (its first election, or it waits for a quorum of its replicas to start)")]
+    public static partial void NotReadyYet(ILogger logger, int position);
+
+    [LoggerMessage(32, LogLevel.Warning, "Not ready: position {Position} has no leader this node can see any more: no quorum, or an election under way")]
+    public static partial void NoLongerReady(ILogger logger, int position);
 }

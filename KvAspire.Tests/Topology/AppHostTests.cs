@@ -10,7 +10,9 @@ using KvAspire.Driver.Transport;
 using KvAspire.Operations;
 using KvAspire.Routing;
 using KvAspire.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 
 namespace KvAspire.Tests.Topology;
 
@@ -67,6 +69,8 @@ public sealed class AppHostTests : IDisposable
                     context.EnvironmentVariables[name] = value;
             });
         }
+        var logs = new NodeLogs();
+        builder.Services.AddLogging(logging => logging.AddProvider(logs));
         await using var app = await builder.BuildAsync(cancel.Token);
         KvConnection[] connections = [];
         try
@@ -101,6 +105,8 @@ public sealed class AppHostTests : IDisposable
                 Assert.Equal(topology.ReplicasOf(ring.OwnerOfKey(key)), topology.NodesWhoseLogsContain(key));
 
             await SampleCountsAndTracesAsync(app, traces, connections[0], cancel.Token);
+            // Each node says in its own log when it became ready (not an Error line per probe before it).
+            Assert.Equal(topology.Nodes.Select(n => n.Name).ToHashSet(), logs.Logged("Ready: position"));
 
             // Stop position 0's leader from Aspire: another replica takes over and writes go on through every other node.
             var group = topology.ReplicasOf(0).ToList();
