@@ -169,7 +169,8 @@ public sealed class ConventionTests(KvClientTests.Group group)
                 var now = Interlocked.Increment(ref inside);
                 InterlockedMax(ref most, now);
                 tokens.Enqueue(((KvLockHandle)handle).FencingToken);
-                await Task.Yield();
+                // Held for a while, as a real exclusive step is: a lock that let two in would show here.
+                await Task.Delay(TimeSpan.FromMilliseconds(20));
                 Interlocked.Decrement(ref inside);
             }
         })));
