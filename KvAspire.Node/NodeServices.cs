@@ -1,4 +1,3 @@
-using System.Net;
 using DotNext.IO.Log;
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.Http;
@@ -13,6 +12,7 @@ using KvAspire.Node.Peers;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Replication;
 using KvAspire.Node.Ring;
+using KvAspire.Node.Startup;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
 using Microsoft.AspNetCore.Connections;
@@ -26,7 +26,7 @@ public static class NodeServices
     private const string RaftClient = "raftClient";
 
     public static WebApplicationBuilder AddKvNode(this WebApplicationBuilder builder, ClusterTopology topology, NodeOptions options, NodeInfo node,
-        RaftGroup group, MemberIdentity identity)
+        RaftGroup group, MemberIdentity identity, NodePorts ports)
     {
         // Raft talks several times a second on every node: per-request logs would bury everything else.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
@@ -41,14 +41,22 @@ public static class NodeServices
             .WithTracing(tracing => tracing.AddSource(NodeTelemetry.Name))
             .WithMetrics(metrics => metrics.AddMeter(NodeTelemetry.Name));
 
-        // Everything the node listens on comes from the topology: gRPC (HTTP/2) and, on RaftPort,
-        // HTTP/1.1 for Raft, health and status (cleartext Kestrel cannot serve both on one port).
+        // The node listens on the ports Program.cs bound from the topology at its start: gRPC (HTTP/2) and,
+        // on RaftPort, HTTP/1.1 for Raft, health and status (cleartext Kestrel cannot serve both on one port).
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             // A snapshot sent to a replica that is far behind is one request body, as large as the map.
             kestrel.Limits.MaxRequestBodySize = null;
-            Listen(kestrel, node.BindAddress, node.GrpcPort, HttpProtocols.Http2);
-            Listen(kestrel, node.BindAddress, node.RaftPort, HttpProtocols.Http1, listen => listen.UseTunedSockets(options.RaftRetransmitFloor));
+            foreach (var handle in NodePorts.Handles(ports.Grpc))
+                kestrel.ListenHandle(handle, listen => listen.Protocols = HttpProtocols.Http2);
+            foreach (var handle in NodePorts.Handles(ports.Raft))
+            {
+                kestrel.ListenHandle(handle, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http1;
+                    listen.UseTunedSockets(options.RaftRetransmitFloor);
+                });
+            }
         });
         builder.Services.AddGrpc(grpc =>
         {
@@ -159,22 +167,5 @@ public static class NodeServices
                 raft.LowerElectionTimeout = (int)options.ElectionTimeout.TotalMilliseconds;
                 raft.UpperElectionTimeout = (int)options.UpperElectionTimeout.TotalMilliseconds;
             });
-    }
-
-    /// <summary>An IP address binds there, <c>localhost</c> to loopback; <c>*</c> or a host name to every interface.</summary>
-    private static void Listen(KestrelServerOptions kestrel, string host, int port, HttpProtocols protocols, Action<ListenOptions>? configure = null)
-    {
-        void Configure(ListenOptions listen)
-        {
-            listen.Protocols = protocols;
-            configure?.Invoke(listen);
-        }
-
-        if (IPAddress.TryParse(host, out var address))
-            kestrel.Listen(address, port, Configure);
-        else if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
-            kestrel.ListenLocalhost(port, Configure);
-        else
-            kestrel.ListenAnyIP(port, Configure);
     }
 }

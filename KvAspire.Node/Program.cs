@@ -1,6 +1,6 @@
-// One node of the cluster, as a process: it reads its entry of the topology, recovers its state from its
-// data directory, then starts in order (pipeline, Raft, ports) and stops in reverse. Everything it is made
-// of is registered in NodeServices.cs.
+// One node of the cluster, as a process: it reads its entry of the topology, opens its ports (answering
+// "starting" on them), recovers its state from its data directory, then starts in order (pipeline, Raft,
+// serving) and stops in reverse. Everything it is made of is registered in NodeServices.cs.
 using DotNext.Net.Cluster.Consensus.Raft.Http;
 using KvAspire.Cluster;
 using KvAspire.Node;
@@ -11,6 +11,7 @@ using KvAspire.Node.Membership;
 using KvAspire.Node.Peers;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Ring;
+using KvAspire.Node.Startup;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
 
@@ -39,12 +40,31 @@ var dataDirectory = topology.DataDirectoryOf(node);
 
 // Raft's messages, and the calls that carry many requests' writes (each request has its own spans), trace nothing.
 builder.AddServiceDefaults(RaftGroup.Path, ReplicaService.HandOffWritesPath);
+
+// 1: the ports, from the first moment: until the node serves, the starting host answers on them (alive,
+// not ready, what it is doing), so a supervisor that waits for each replica to listen, and a liveness
+// probe, see a process that is up.
+NodePorts ports;
+try
+{
+    ports = NodePorts.Bind(node);
+}
+catch (System.Net.Sockets.SocketException e)
+{
+    Console.Error.WriteLine($"error: cannot listen on {node.BindAddress} ports {node.GrpcPort} and {node.RaftPort}: {e.Message}");
+    return 1;
+}
+using var portsHeld = ports;
+await using var startingHost = await StartingHost.StartAsync(node, ports, MemberIdentity.IsEmpty(dataDirectory));
+
+// 2: who this node is in its group (on an empty data directory, by asking the other replicas).
 var group = new RaftGroup(topology, node);
 MemberIdentity identity;
 using (var startup = LoggerFactory.Create(logging => logging.AddConsole()))
 {
     try
     {
+        startingHost.Doing = "asking the other replicas whether its group holds writes";
         identity = await MemberIdentity.ResolveAsync(group, dataDirectory, options, startup.CreateLogger("KvAspire.Node"), CancellationToken.None);
     }
     catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -52,21 +72,17 @@ using (var startup = LoggerFactory.Create(logging => logging.AddConsole()))
         Console.Error.WriteLine($"error: the data directory {dataDirectory} cannot be used: {e.Message}");
         return 1;
     }
-    catch (System.Net.Sockets.SocketException e)
-    {
-        Console.Error.WriteLine($"error: cannot listen on {node.BindAddress} port {node.RaftPort}: {e.Message}");
-        return 1;
-    }
 }
-builder.AddKvNode(topology, options, node, group, identity);
+builder.AddKvNode(topology, options, node, group, identity, ports);
 
 var app = builder.Build();
 var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KvAspire.Node");
 
-// Start-up, in order. 1: load the snapshot and replay the logs before any port opens: nothing is served
-// from a map that is not yet whole.
+// 3: load the snapshot and replay the logs before anything is served: nothing is served from a map that
+// is not yet whole.
 try
 {
+    startingHost.Doing = "replaying its log";
     KeyPlacementRecord.Check(dataDirectory, topology.PlacementTags);
     var recovered = Recovery.Run(dataDirectory, options.EventHistoryBytes, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KvAspire.Node.Recovery"));
     app.Services.GetRequiredService<NodeStartup>().Recovered = recovered;
@@ -105,22 +121,14 @@ app.MapGrpcReflectionService().RequireHost($"*:{node.GrpcPort}");
 app.MapDefaultEndpoints(requireHost: $"*:{node.RaftPort}");
 app.MapGet(GroupStatus.Path, (GroupStatus status) => status.Report()).RequireHost($"*:{node.RaftPort}");
 
-// 2: the pipeline's workers, before Raft, which re-applies committed entries through them as it starts.
+// 4: the pipeline's workers, before Raft, which re-applies committed entries through them as it starts.
 var workers = app.Services.GetRequiredService<PipelineWorkers>();
 await workers.StartAsync(CancellationToken.None);
-// 3: leader changes logged and published from Raft's first one on.
+// 5: leader changes logged and published from Raft's first one on.
 app.Services.GetRequiredService<GroupStatus>().Watch();
-// 4: the host: the ports open and Raft starts.
-try
-{
-    await app.StartAsync();
-}
-catch (IOException e)
-{
-    NodeLog.CannotStart(logger, $"cannot listen on {node.BindAddress} ports {node.GrpcPort} and {node.RaftPort}: {e.Message}");
-    await workers.StopAsync();
-    return 1;
-}
+// 6: the host takes the ports over (calls made meanwhile wait in their backlog) and Raft starts.
+await startingHost.DisposeAsync();
+await app.StartAsync();
 NodeLog.Serving(logger, node.Name, node.Position, node.Replica, node.GrpcUri, node.HttpUri, dataDirectory);
 if (!peers.Enabled)
     NodeLog.NoClusterSecret(logger, ClusterSecret.Variable);

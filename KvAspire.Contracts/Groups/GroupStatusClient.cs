@@ -17,8 +17,7 @@ public static class GroupStatusClient
         {
             return await http.GetFromJsonAsync<GroupStatusReport>(new Uri($"{node.HttpUri}{Path}"), cancellationToken);
         }
-        // A connection reset the moment it is made (a node switching from its start-up responder to its
-        // server) comes out of HttpClient as a bare SocketException.
+        // A connection reset the moment it is made (a node stopping) comes out of HttpClient as a bare SocketException.
         catch (Exception e) when (e is HttpRequestException or SocketException or TaskCanceledException or JsonException && !cancellationToken.IsCancellationRequested)
         {
             return null;

@@ -2,7 +2,8 @@ namespace KvAspire.Groups;
 
 /// <summary>
 /// What a node's <c>GET /status</c> answers: its view of its Raft group (role: leader, follower or
-/// candidate; standby while it waits to be added to the group). The client reads the same record for its
+/// candidate; standby while it waits to be added to the group; starting, holding no writes, while a node
+/// that started on an empty data directory asks its peers the same). The client reads the same record for its
 /// <c>ring</c> command. <c>Member</c> is its Raft address, <c>Members</c> the group's membership as it
 /// knows it; <c>AppliedIndex</c> is the last entry whose writes its map holds (Raft's own entries, which
 /// write nothing, leave it where it was); <c>HoldsWrites</c> says whether any client write has ever been

@@ -127,9 +127,6 @@ public sealed record NodeOptions
 
     public TimeSpan StartupAskTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How long the start-up status responder waits for a request's head before hanging up.</summary>
-    public TimeSpan StartupAnswerTimeout { get; init; } = TimeSpan.FromSeconds(2);
-
     /// <summary>
     /// How long each pipeline worker may take at shutdown to finish what it accepted: every request under
     /// way ends within the request timeout, so this is room enough.

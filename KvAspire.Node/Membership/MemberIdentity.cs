@@ -29,14 +29,9 @@ public sealed record MemberIdentity(Uri Address)
             return new MemberIdentity(new Uri((await File.ReadAllTextAsync(file, cancellationToken)).Trim()));
 
         var founding = RaftGroup.AddressOf(group.Self);
-        var empty = !Directory.Exists(dataDirectory) || !Directory.EnumerateFileSystemEntries(dataDirectory).Any();
         MemberIdentity identity;
-        string? holder = null;
-        if (empty)
-        {
-            await using var answering = new StartupStatusResponder(group.Self, options.StartupAnswerTimeout);
-            holder = await PeersHoldWritesAsync(group, options, logger, cancellationToken);
-        }
+        // Meanwhile this node answers the same question ("starting, holding no writes": StartingHost).
+        var holder = IsEmpty(dataDirectory) ? await PeersHoldWritesAsync(group, options, logger, cancellationToken) : null;
         if (holder is null)
         {
             // A new group, or data from before identities were kept: the founding address and membership.
@@ -57,6 +52,10 @@ public sealed record MemberIdentity(Uri Address)
         FileSync.Directory(dataDirectory);
         return identity;
     }
+
+    /// <summary>Whether <paramref name="dataDirectory"/> holds nothing: a first start, or a lost disk.</summary>
+    public static bool IsEmpty(string dataDirectory) =>
+        !Directory.Exists(dataDirectory) || !Directory.EnumerateFileSystemEntries(dataDirectory).Any();
 
     /// <summary>
     /// The name of another replica that holds client writes, or null when the replicas that answer hold

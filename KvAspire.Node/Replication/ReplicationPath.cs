@@ -137,24 +137,34 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, Committe
     /// <exception cref="RequestFailedException">Unavailable: this node does not lead, cannot reach a quorum, or stopped leading meanwhile.</exception>
     public async Task<long> ConfirmReadIndexAsync(CancellationToken cancellationToken)
     {
+        await ConfirmLeadsAsync(cancellationToken);
+        return order.OrderedIndex;
+    }
+
+    /// <summary>
+    /// Raft's ReadIndex on the leader: a heartbeat round confirms this node still leads, and every entry it
+    /// holds is applied. When leadership ends during it, DotNext's barrier goes on as a follower's would
+    /// (it asks the new leader over HTTP, unconfirmed, which may fail as any call does): so whatever ends
+    /// it, and leadership ended by the time it returns, are one outcome: not confirmed, ask again.
+    /// </summary>
+    /// <exception cref="RequestFailedException">Unavailable: this node does not lead, cannot reach a quorum, or stopped leading meanwhile.</exception>
+    private async Task ConfirmLeadsAsync(CancellationToken cancellationToken)
+    {
         var leading = raft.LeadershipToken;
-        // On a follower DotNext's barrier would only ask the leader, unconfirmed: refused, the follower asks again.
+        // On a follower DotNext's barrier would only ask the leader, unconfirmed.
         if (raft.Leader is not { IsRemote: false } || leading.IsCancellationRequested)
             throw Unavailable($"{group.Self.Name} is not the leader of position {group.Self.Position}; retry");
         try
         {
             await raft.ApplyReadBarrierAsync(ReadBarrierType.Strong, cancellationToken);
         }
-        catch (Exception e) when (e is LeaderOperationException or TimeoutException or OperationCanceledException
+        catch (Exception e) when (e is LeaderOperationException or TimeoutException or OperationCanceledException or IOException or HttpRequestException
                                    && !cancellationToken.IsCancellationRequested)
         {
-            // No quorum answered the heartbeat round, or leadership ended during it: both pass, and the
-            // follower asks again.
-            throw Unavailable($"{group.Self.Name} could not confirm it leads position {group.Self.Position}: {e.Message}; retry");
+            throw RequestFailedException.Unavailable($"{group.Self.Name} could not confirm it leads position {group.Self.Position}: {e.Message}; retry", e);
         }
         if (leading.IsCancellationRequested)
             throw Unavailable($"{group.Self.Name} stopped leading position {group.Self.Position}; retry");
-        return order.OrderedIndex;
     }
 
     private async Task<OperationResult> ReadAsFollowerAsync(PendingRequest request, CancellationToken cancellationToken)
@@ -170,16 +180,9 @@ public sealed class ReplicationPath(IRaftCluster raft, RaftGroup group, Committe
     {
         if (!request.Operation.IsWrite)
         {
-            // ReadIndex: a heartbeat round confirms this node still leads, and every entry it holds is
-            // applied, so the map, read behind them in F3, shows every write acknowledged anywhere before.
-            try
-            {
-                await raft.ApplyReadBarrierAsync(ReadBarrierType.Strong, cancellationToken);
-            }
-            catch (LeaderOperationException e)
-            {
-                throw RequestFailedException.Unavailable($"{group.Self.Name} could not confirm it leads position {group.Self.Position}: {e.Message}", e);
-            }
+            // Confirmed leading with every entry it holds applied, the map, read behind them in F3, shows
+            // every write acknowledged anywhere before.
+            await ConfirmLeadsAsync(cancellationToken);
             await order.EnqueueReadAsync(request);
             return await request.Result.WaitAsync(cancellationToken);
         }

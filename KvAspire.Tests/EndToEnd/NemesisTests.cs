@@ -192,6 +192,9 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
                          $", the one kept alive {(leases.KeptHeld ? "held" : "lost")}");
         foreach (var line in events)
             output.WriteLine(line);
+        // An error a node logged says where a failure below began (an unexpected exception, its stack).
+        foreach (var entry in cluster.LoggedErrors().Take(20))
+            output.WriteLine(entry);
 
         Assert.True(workload.Violations.IsEmpty, string.Join(Environment.NewLine, workload.Violations.Take(20)));
         Assert.True(verdict.IsLinearizable, $"{verdict.Key}: {verdict.Explanation}");

@@ -1,8 +1,15 @@
+using System.Net;
+using Grpc.Core;
+using Grpc.Net.Client;
 using KvAspire.Tests.Support;
+using KvAspire.V1;
 
 namespace KvAspire.Tests.EndToEnd;
 
-/// <summary>A node refuses to start, with a clear message, rather than run on a bad topology or log.</summary>
+/// <summary>
+/// A node listens from its first moment, saying it is starting until it serves; and it refuses to start,
+/// with a clear message, rather than run on a bad topology or log.
+/// </summary>
 [Trait("Category", "EndToEnd")]
 public sealed class NodeStartTests : IDisposable
 {
@@ -48,5 +55,58 @@ public sealed class NodeStartTests : IDisposable
         Assert.Equal(1, await node.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         Assert.Contains("its keys were placed by the whole key, and the topology places them by their {tag}", node.Output);
         Assert.Equal("written before placement tags", File.ReadAllText(log));
+    }
+
+    [Fact]
+    public async Task Replicas_of_a_new_group_started_one_at_a_time_each_waited_on_form_the_group()
+    {
+        var topology = TestTopology.Ring(_directory, 1, replicas: 3);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var processes = new List<NodeProcess>();
+        try
+        {
+            foreach (var node in topology.Nodes)
+            {
+                // As a supervisor does: start one, wait until it listens and is alive, then the next.
+                processes.Add(NodeProcess.Launch(topology.Path, node.Name));
+                await Wait.UntilAsync(async () =>
+                {
+                    try
+                    {
+                        using var alive = await http.GetAsync(node.AliveAddress);
+                        return alive.IsSuccessStatusCode;
+                    }
+                    catch (HttpRequestException)
+                    {
+                        return false;
+                    }
+                }, TimeSpan.FromSeconds(20), $"{node.Name} to listen and be alive");
+                if (node != topology.Nodes[0])
+                    continue;
+
+                // Alone, the first waits for a peer to answer: alive, not ready, and no call served.
+                using var health = await http.GetAsync(node.HealthAddress);
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+                Assert.Contains("asking the other replicas", await health.Content.ReadAsStringAsync());
+                using var channel = GrpcChannel.ForAddress($"http://{node.GrpcEndPoint}");
+                var refused = await Assert.ThrowsAsync<RpcException>(async () =>
+                    await new KeyValue.KeyValueClient(channel).ReadAsync(new ReadRequest { Key = "k" }, deadline: DateTime.UtcNow.AddSeconds(10)));
+                Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+                Assert.Contains($"{node.Name} is not serving yet: asking the other replicas", refused.Status.Detail);
+            }
+
+            var leader = await GroupProbe.WaitForLeaderAsync(topology.Nodes, TimeSpan.FromSeconds(30));
+            foreach (var (node, process) in topology.Nodes.Zip(processes))
+                await process.WaitServingAsync(node, TimeSpan.FromSeconds(30));
+            using var serving = GrpcChannel.ForAddress($"http://{leader.GrpcEndPoint}");
+            var kv = new KeyValue.KeyValueClient(serving);
+            await kv.CreateAsync(new CreateRequest { Key = "k", Value = Google.Protobuf.ByteString.CopyFromUtf8("v"), Id = new RequestId { ClientId = "start", Sequence = 1 } });
+            Assert.Equal("v", (await kv.ReadAsync(new ReadRequest { Key = "k" })).Value.ToStringUtf8());
+        }
+        finally
+        {
+            foreach (var process in processes)
+                await process.DisposeAsync();
+        }
     }
 }

@@ -60,6 +60,10 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public string OutputOf(TestNode node) => _processes[node.Name]?.Output ?? "(not running)";
 
+    /// <summary>What the running nodes logged at Error or Critical, each entry named by its node.</summary>
+    public IEnumerable<string> LoggedErrors() =>
+        _processes.Where(p => p.Value is not null).SelectMany(p => p.Value!.LoggedErrors().Select(entry => $"{p.Key}: {entry}"));
+
     /// <summary>SIGTERM; returns the node's exit code.</summary>
     public async Task<int> StopAsync(TestNode node)
     {

@@ -1,14 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net.Sockets;
 
 namespace KvAspire.Tests.Support;
 
 /// <summary>A real node process started from the built node, its output kept for failure messages.</summary>
 public sealed class NodeProcess : IAsyncDisposable
 {
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
-
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
 
@@ -30,6 +27,37 @@ public sealed class NodeProcess : IAsyncDisposable
     public bool LoggedEvent(int eventId) =>
         _output.Any(line => System.Text.RegularExpressions.Regex.IsMatch(line, $@"^(trce|dbug|info|warn|fail|crit): KvAspire\.[\w.]+\[{eventId}\]"));
 
+    /// <summary>
+    /// Each entry the node logged at Error or Critical, with the lines that continue it (its message and
+    /// exception, indented by the console logger).
+    /// </summary>
+    public IReadOnlyList<string> LoggedErrors()
+    {
+        var entries = new List<string>();
+        System.Text.StringBuilder? entry = null;
+        foreach (var line in _output)
+        {
+            if (line.StartsWith("fail: ", StringComparison.Ordinal) || line.StartsWith("crit: ", StringComparison.Ordinal))
+            {
+                if (entry is not null)
+                    entries.Add(entry.ToString());
+                entry = new System.Text.StringBuilder(line);
+            }
+            else if (entry is not null && line.StartsWith(' '))
+            {
+                entry.AppendLine().Append(line);
+            }
+            else if (entry is not null)
+            {
+                entries.Add(entry.ToString());
+                entry = null;
+            }
+        }
+        if (entry is not null)
+            entries.Add(entry.ToString());
+        return entries;
+    }
+
     public bool HasExited => _process.HasExited;
 
     public int ProcessId => _process.Id;
@@ -50,14 +78,14 @@ public sealed class NodeProcess : IAsyncDisposable
         return new NodeProcess(Process.Start(start)!);
     }
 
-    /// <summary>Starts a node (the first one by default) and returns once its health endpoint answers; kills it if it never does.</summary>
+    /// <summary>Starts a node (the first one by default) and returns once it serves; kills it if it never does.</summary>
     public static async Task<NodeProcess> StartAsync(TestTopology topology, TestNode? node = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         node ??= topology.Nodes[0];
         var process = Launch(topology.Path, node.Name, environment, node.Namespace);
         try
         {
-            await process.WaitHealthyAsync(node.AliveAddress, TimeSpan.FromSeconds(60));
+            await process.WaitServingAsync(node, TimeSpan.FromSeconds(60));
             return process;
         }
         catch
@@ -67,7 +95,11 @@ public sealed class NodeProcess : IAsyncDisposable
         }
     }
 
-    private async Task WaitHealthyAsync(string healthAddress, TimeSpan timeout)
+    /// <summary>
+    /// Until the node serves: its own host answers <c>/status</c> with its role in its group. (Its ports
+    /// answer from its first moment, <c>/alive</c> included, but until then only to say it is starting.)
+    /// </summary>
+    public async Task WaitServingAsync(TestNode node, TimeSpan timeout)
     {
         try
         {
@@ -75,18 +107,8 @@ public sealed class NodeProcess : IAsyncDisposable
             {
                 if (_process.HasExited)
                     throw new InvalidOperationException($"the node exited with code {_process.ExitCode}:{Environment.NewLine}{Output}");
-                try
-                {
-                    using var response = await Http.GetAsync(healthAddress);
-                    return response.IsSuccessStatusCode;
-                }
-                catch (Exception e) when (e is HttpRequestException or SocketException or TaskCanceledException)
-                {
-                    // Not listening yet: it opens its ports only after replaying its log (a connection reset as
-                    // it switches from its start-up responder comes out as a bare SocketException).
-                    return false;
-                }
-            }, timeout, "the node to be healthy", TimeSpan.FromMilliseconds(100));
+                return await GroupProbe.StatusAsync(node) is { Role: not "starting" };
+            }, timeout, "the node to serve", TimeSpan.FromMilliseconds(100));
         }
         catch (TimeoutException e)
         {

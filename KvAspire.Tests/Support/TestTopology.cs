@@ -13,7 +13,7 @@ public sealed record TestNode(string Name, int Position, int Replica, int GrpcPo
 
     public string StatusAddress => $"http://{Loopback}:{RaftPort}/status";
 
-    /// <summary>The node's liveness (<c>/alive</c>): it has recovered and serves. Its <c>/health</c> also needs its group to have a leader.</summary>
+    /// <summary>The node's liveness (<c>/alive</c>): its process is up, from its first moment. Its <c>/health</c>: it serves and its group has a leader.</summary>
     public string AliveAddress => $"http://{Loopback}:{RaftPort}/alive";
 
     public string HealthAddress => $"http://{Loopback}:{RaftPort}/health";
