@@ -100,6 +100,8 @@ async Task<int> RunAsync(ParseResult options)
             return ExitCodes.InvalidInput;
         case ParsedInput.ReplaceReplica replace:
             return await new ReplicaReplacement(topology, printer).RunAsync(replace.Node);
+        case ParsedInput.Backup backup:
+            return await new RingBackup(nodes, printer).RunAsync(backup.Directory);
         default:
             return ExitCodes.Success;
     }

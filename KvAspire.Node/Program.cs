@@ -15,31 +15,27 @@ using KvAspire.Node.Startup;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
 
-// The node reads its configuration once. Watching it for changes would watch the content root and every
-// directory under it, data included: each write to a log would wake a watcher thread that stats the file.
-var builder = WebApplication.CreateBuilder([.. args, "--hostBuilder:reloadConfigOnChange=false"]);
-
+// Which node this is, from the command line (or the environment), before anything else is built: its
+// ports open first.
+var command = new ConfigurationBuilder().AddEnvironmentVariables().AddCommandLine(args).Build();
 ClusterTopology topology;
 NodeInfo node;
 NodeOptions options;
 try
 {
-    var nodeName = builder.Configuration["node"]
+    var nodeName = command["node"]
         ?? throw new TopologyException("missing --node <name>: which node of the topology this process is");
-    topology = TopologyLoader.Load(builder.Configuration["cluster"] ?? "cluster.json");
+    topology = TopologyLoader.Load(command["cluster"] ?? "cluster.json");
     node = topology.GetNode(nodeName);
     options = NodeOptions.For(topology);
 }
 catch (TopologyException e)
 {
     Console.Error.WriteLine($"error: {e.Message}");
-    Console.Error.WriteLine("usage: KvAspire.Node --cluster <cluster.json> --node <name>");
+    Console.Error.WriteLine("usage: KvAspire.Node --cluster <cluster.json> --node <name> [--restore <backup directory>]");
     return 2;
 }
 var dataDirectory = topology.DataDirectoryOf(node);
-
-// Raft's messages, and the calls that carry many requests' writes (each request has its own spans), trace nothing.
-builder.AddServiceDefaults(RaftGroup.Path, ReplicaService.HandOffWritesPath);
 
 // 1: the ports, from the first moment: until the node serves, the starting host answers on them (alive,
 // not ready, what it is doing), so a supervisor that waits for each replica to listen, and a liveness
@@ -57,6 +53,12 @@ catch (System.Net.Sockets.SocketException e)
 using var portsHeld = ports;
 await using var startingHost = await StartingHost.StartAsync(node, ports, MemberIdentity.IsEmpty(dataDirectory));
 
+// The node reads its configuration once. Watching it for changes would watch the content root and every
+// directory under it, data included: each write to a log would wake a watcher thread that stats the file.
+var builder = WebApplication.CreateBuilder([.. args, "--hostBuilder:reloadConfigOnChange=false"]);
+// Raft's messages, and the calls that carry many requests' writes (each request has its own spans), trace nothing.
+builder.AddServiceDefaults(RaftGroup.Path, ReplicaService.HandOffWritesPath);
+
 // 2: who this node is in its group (on an empty data directory, by asking the other replicas).
 var group = new RaftGroup(topology, node);
 MemberIdentity identity;
@@ -71,6 +73,25 @@ using (var startup = LoggerFactory.Create(logging => logging.AddConsole()))
     {
         Console.Error.WriteLine($"error: the data directory {dataDirectory} cannot be used: {e.Message}");
         return 1;
+    }
+    // A new cluster from a backup: a founding member lays its position's copy down as its starting state.
+    if (command["restore"] is { } backup)
+    {
+        try
+        {
+            startingHost.Doing = $"restoring from the backup in {backup}";
+            BackupRestore.Apply(backup, topology, node, dataDirectory, identity.Founds(group), startup.CreateLogger("KvAspire.Node.Restore"));
+        }
+        catch (InvalidDataException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"error: --restore {backup}: {e.Message}");
+            return 1;
+        }
     }
 }
 builder.AddKvNode(topology, options, node, group, identity, ports);

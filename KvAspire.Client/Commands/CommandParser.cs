@@ -17,6 +17,7 @@ public abstract record ParsedInput
     public sealed record Ring : ParsedInput;
     public sealed record WhereIs(string Key) : ParsedInput;
     public sealed record ReplaceReplica(string Node) : ParsedInput;
+    public sealed record Backup(string Directory) : ParsedInput;
     public sealed record List(string Prefix) : ParsedInput;
     public sealed record Watch(string Key, bool Prefix) : ParsedInput;
     public sealed record Lease(LeaseAction Action, long Id = 0, TimeSpan Ttl = default, string PlaceWith = "") : ParsedInput;
@@ -64,6 +65,9 @@ public sealed partial class CommandParser(int maxValueBytes)
                                             as it happens, until Ctrl+C
           replace-replica <node>            (one-shot only) after <node> lost its data and started again empty:
                                             its position's leader removes the member it was and adds it anew
+          backup <dir>                      (one-shot only) every position's data, from a linearizable point of
+                                            each, into a new directory; restore: start a new cluster's nodes with
+                                            --restore <dir>
         A value is the rest of the line; quote it to keep it exactly: update k "room 101"
         """;
 
@@ -103,7 +107,9 @@ public sealed partial class CommandParser(int maxValueBytes)
             "whereis" => new ParsedInput.Invalid("whereis needs exactly one key: whereis <key>"),
             "replace-replica" when args.Count == 1 && args[0].Text.Length > 0 => new ParsedInput.ReplaceReplica(args[0].Text),
             "replace-replica" => new ParsedInput.Invalid("replace-replica needs exactly one node name: replace-replica <node>"),
-            _ => new ParsedInput.Invalid($"unknown command '{tokens[0].Text}'; the commands are create, read, update, delete, list, watch, lease, txn, ring, whereis, help, sair"),
+            "backup" when args.Count == 1 && args[0].Text.Length > 0 => new ParsedInput.Backup(args[0].Text),
+            "backup" => new ParsedInput.Invalid("backup needs exactly one directory: backup <dir>"),
+            _ => new ParsedInput.Invalid($"unknown command '{tokens[0].Text}'; the commands are create, read, update, delete, list, watch, lease, txn, ring, whereis, backup, help, sair"),
         };
     }
 

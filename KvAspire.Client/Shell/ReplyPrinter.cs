@@ -49,6 +49,12 @@ public sealed class ReplyPrinter(TextWriter output, TextWriter errors, bool json
         WriteLine(output, text);
     }
 
+    /// <summary>How long work is going: to standard error, so that the answer (text or JSON) stays alone on standard output.</summary>
+    public void PrintProgress(string text)
+    {
+        WriteLine(errors, text);
+    }
+
     /// <summary>Shows the console's prompt; answers printed while it is shown go above it.</summary>
     public void PrintPrompt(string prompt)
     {

@@ -1,11 +1,16 @@
+using System.Security.Cryptography;
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.Http;
+using Google.Protobuf;
 using Grpc.Core;
 using KvAspire.Cluster;
 using KvAspire.Groups;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Consensus;
+using KvAspire.Node.Errors;
 using KvAspire.Node.Membership;
+using KvAspire.Node.Replication;
+using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
 using KvAspire.V1;
 using Microsoft.AspNetCore.Connections;
@@ -17,12 +22,15 @@ namespace KvAspire.Node.Api;
 /// replacement (the node started again with an empty data directory, now a standby at a new Raft address)
 /// is asked for its address; the member(s) at that node's host and port are removed from the group, then
 /// the replacement added (DotNext catches it up first). Each step is a Raft membership change, one at a time.
-/// <c>StepDown</c> and <c>TakeSnapshot</c> act on the node called (the dashboard's commands for a node).
+/// <c>StepDown</c> and <c>TakeSnapshot</c> act on the node called (the dashboard's commands for a node);
+/// <c>Backup</c> streams a copy of its position at a linearizable point (the console's <c>backup</c>).
 /// Every call needs the cluster secret when there is one (<see cref="ClusterSecretInterceptor"/>).
 /// </summary>
-public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, ClusterTopology topology, CommittedOrder order, NodeOptions options,
-    ILogger<AdminService> logger) : Admin.AdminBase
+public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, ClusterTopology topology, CommittedOrder order, ReplicationPath replication,
+    NodeOptions options, ILogger<AdminService> logger) : Admin.AdminBase
 {
+    private const int BackupChunkBytes = 1024 * 1024;
+
     public override async Task<ReplaceReplicaReply> ReplaceReplica(ReplaceReplicaRequest request, ServerCallContext context)
     {
         var target = topology.Nodes.FirstOrDefault(n => n.Name == request.Node)
@@ -74,6 +82,48 @@ public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, Cluster
             return new TakeSnapshotReply { Taken = false };
         var (index, _) = await marker.Written.WaitAsync(context.CancellationToken);
         return new TakeSnapshotReply { Taken = true, Number = marker.Number, LastIndex = index };
+    }
+
+    public override async Task Backup(BackupRequest request, IServerStreamWriter<BackupChunk> responseStream, ServerCallContext context)
+    {
+        var self = group.Self;
+        long revision;
+        StoredSnapshot? snapshot;
+        try
+        {
+            // A read through this node: every write acknowledged before the call is applied here after it.
+            revision = await replication.ReadRevisionAsync(context.CancellationToken);
+            snapshot = await order.SnapshotHoldingAllAsync(context.CancellationToken);
+        }
+        catch (RequestFailedException failure)
+        {
+            throw StatusMapping.ToRpcException(failure);
+        }
+        var header = new BackupHeader { Node = self.Name, Position = self.Position, Revision = revision };
+        if (snapshot is null)
+        {
+            await responseStream.WriteAsync(new BackupChunk { Header = header, Sha256 = Convert.ToHexStringLower(SHA256.HashData([])) });
+            return;
+        }
+        // Open before anything is sent: a snapshot removed by retention later is still read whole.
+        await using var file = new FileStream(snapshot.FilePath, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete,
+            BackupChunkBytes, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        header.LastIndex = snapshot.Index;
+        header.Bytes = file.Length;
+        using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[BackupChunkBytes];
+        var chunk = new BackupChunk { Header = header };
+        int read;
+        while ((read = await file.ReadAsync(buffer, context.CancellationToken)) > 0)
+        {
+            sha256.AppendData(buffer, 0, read);
+            chunk.Data = ByteString.CopyFrom(buffer, 0, read);
+            await responseStream.WriteAsync(chunk, context.CancellationToken);
+            chunk = new BackupChunk();
+        }
+        chunk.Sha256 = Convert.ToHexStringLower(sha256.GetHashAndReset());
+        await responseStream.WriteAsync(chunk, context.CancellationToken);
+        NodeLog.BackupSent(logger, self.Position, DataFiles.SnapshotName(snapshot.Number), snapshot.Index, header.Bytes);
     }
 
     /// <summary>

@@ -135,6 +135,22 @@ public sealed class CommittedOrder : IStateMachine, ISnapshotStarter
     }
 
     /// <summary>
+    /// A written snapshot holding every write ordered so far: a new one, or the newest when nothing was
+    /// written since it (null when nothing was ever written here). After a linearizable read has passed
+    /// here, that is every write acknowledged before the read.
+    /// </summary>
+    public async Task<StoredSnapshot?> SnapshotHoldingAllAsync(CancellationToken token)
+    {
+        if (await StartSnapshotAsync(token) is { } marker)
+        {
+            var (index, term) = await marker.Written.WaitAsync(token);
+            return new StoredSnapshot(_directory, marker.Number, index, term, Task.CompletedTask);
+        }
+        lock (_snapshots)
+            return _newest;
+    }
+
+    /// <summary>
     /// On the leader, the requests that proposed the entry's writes (the entry's context), each answering
     /// for its first committed entry only: a request proposed twice (a retry on a leader that kept or
     /// regained its place) commits twice with the same context, and its second entry is applied with no

@@ -17,16 +17,16 @@ public sealed class StoredSnapshot(string directory, long number, long index, lo
 
     public long Term { get; } = term;
 
-    private string PathName => Path.Combine(directory, DataFiles.SnapshotName(Number));
+    public string FilePath => Path.Combine(directory, DataFiles.SnapshotName(Number));
 
     bool IDataTransferObject.IsReusable => true;
 
-    long? IDataTransferObject.Length => written.IsCompletedSuccessfully ? new FileInfo(PathName).Length : null;
+    long? IDataTransferObject.Length => written.IsCompletedSuccessfully ? new FileInfo(FilePath).Length : null;
 
     async ValueTask IDataTransferObject.WriteToAsync<TWriter>(TWriter writer, CancellationToken token)
     {
         await written.WaitAsync(token);
-        await using var file = new FileStream(PathName, new FileStreamOptions
+        await using var file = new FileStream(FilePath, new FileStreamOptions
         {
             Mode = FileMode.Open,
             Access = FileAccess.Read,

@@ -20,6 +20,9 @@ public sealed record MemberIdentity(Uri Address)
 {
     public const string FileName = "member";
 
+    /// <summary>Whether this is a founding member of <paramref name="group"/> (not a replacement).</summary>
+    public bool Founds(RaftGroup group) => Address == RaftGroup.AddressOf(group.Self);
+
     public static async Task<MemberIdentity> ResolveAsync(RaftGroup group, string dataDirectory, NodeOptions options, ILogger logger,
         CancellationToken cancellationToken)
     {

@@ -33,6 +33,8 @@ public sealed class StartingHost : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // No handler of SIGTERM here: stopped while it starts, the node exits at once, as a process does.
+        builder.Services.AddSingleton<IHostLifetime, SignalsLeftToTheProcess>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             foreach (var handle in NodePorts.Handles(ports.Grpc))
@@ -79,5 +81,13 @@ public sealed class StartingHost : IAsyncDisposable
             return;
         await _app.StopAsync();
         await _app.DisposeAsync();
+    }
+
+    /// <summary>A host lifetime that leaves signals alone (the console lifetime would take SIGTERM to stop this host only).</summary>
+    private sealed class SignalsLeftToTheProcess : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

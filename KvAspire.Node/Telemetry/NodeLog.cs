@@ -102,4 +102,13 @@ public static partial class NodeLog
 
     [LoggerMessage(32, LogLevel.Warning, "Not ready: position {Position} has no leader this node can see any more: no quorum, or an election under way")]
     public static partial void NoLongerReady(ILogger logger, int position);
+
+    [LoggerMessage(33, LogLevel.Information, "Backup: position {Position} sent as {Snapshot} (through index {Index}, {Bytes} bytes)")]
+    public static partial void BackupSent(ILogger logger, int position, string snapshot, long index, long bytes);
+
+    [LoggerMessage(34, LogLevel.Information, "Restored from the backup in {Backup}: position {Position} through index {Index} ({Keys} keys, revision {Revision}), as {Snapshot}")]
+    public static partial void Restored(ILogger logger, string backup, int position, long index, int keys, long revision, string snapshot);
+
+    [LoggerMessage(35, LogLevel.Information, "Not restoring from {Backup}: {Reason}")]
+    public static partial void RestoreSkipped(ILogger logger, string backup, string reason);
 }

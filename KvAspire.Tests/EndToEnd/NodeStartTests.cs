@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -69,25 +70,18 @@ public sealed class NodeStartTests : IDisposable
             {
                 // As a supervisor does: start one, wait until it listens and is alive, then the next.
                 processes.Add(NodeProcess.Launch(topology.Path, node.Name));
-                await Wait.UntilAsync(async () =>
-                {
-                    try
-                    {
-                        using var alive = await http.GetAsync(node.AliveAddress);
-                        return alive.IsSuccessStatusCode;
-                    }
-                    catch (HttpRequestException)
-                    {
-                        return false;
-                    }
-                }, TimeSpan.FromSeconds(20), $"{node.Name} to listen and be alive");
+                await Wait.UntilAsync(() => GroupProbe.IsAliveAsync(node), TimeSpan.FromSeconds(20), $"{node.Name} to listen and be alive");
                 if (node != topology.Nodes[0])
                     continue;
 
-                // Alone, the first waits for a peer to answer: alive, not ready, and no call served.
-                using var health = await http.GetAsync(node.HealthAddress);
-                Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
-                Assert.Contains("asking the other replicas", await health.Content.ReadAsStringAsync());
+                // Alone, the first waits for a peer to answer (once it has built its host): alive, not
+                // ready, and no call served, each saying so.
+                await Wait.UntilAsync(async () =>
+                {
+                    using var health = await http.GetAsync(node.HealthAddress);
+                    Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+                    return (await health.Content.ReadAsStringAsync()).Contains("asking the other replicas");
+                }, TimeSpan.FromSeconds(20), $"{node.Name} to say it asks its peers");
                 using var channel = GrpcChannel.ForAddress($"http://{node.GrpcEndPoint}");
                 var refused = await Assert.ThrowsAsync<RpcException>(async () =>
                     await new KeyValue.KeyValueClient(channel).ReadAsync(new ReadRequest { Key = "k" }, deadline: DateTime.UtcNow.AddSeconds(10)));
@@ -108,5 +102,20 @@ public sealed class NodeStartTests : IDisposable
             foreach (var process in processes)
                 await process.DisposeAsync();
         }
+    }
+
+    [Fact]
+    public async Task A_node_waiting_for_its_peers_stops_at_once_on_SIGTERM()
+    {
+        var topology = TestTopology.Ring(_directory, 1, replicas: 3);
+        var node = topology.Nodes[0];
+        await using var process = NodeProcess.Launch(topology.Path, node.Name);
+        await Wait.UntilAsync(() => GroupProbe.IsAliveAsync(node), TimeSpan.FromSeconds(20), $"{node.Name} to be alive");
+
+        var stopping = Stopwatch.StartNew();
+        await process.StopAsync();
+
+        Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(10), $"stopped after {stopping.Elapsed.TotalSeconds:F1} s");
+        await Wait.UntilAsync(async () => !await GroupProbe.IsAliveAsync(node), TimeSpan.FromSeconds(10), $"{node.Name}'s ports to close");
     }
 }

@@ -24,6 +24,20 @@ public static class GroupProbe
         }
     }
 
+    /// <summary>Whether the node's <c>/alive</c> answers 200 (its process is up, serving or starting).</summary>
+    public static async Task<bool> IsAliveAsync(TestNode node)
+    {
+        try
+        {
+            using var alive = await Http.GetAsync(node.AliveAddress);
+            return alive.IsSuccessStatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException or SocketException or TaskCanceledException)
+        {
+            return false;
+        }
+    }
+
     // Each poll asks every replica: not more often than this on two cores shared with the nodes.
     private static readonly TimeSpan StatusPollInterval = TimeSpan.FromMilliseconds(50);
 

@@ -66,9 +66,9 @@ public sealed class NodeProcess : IAsyncDisposable
 
     /// <summary>Starts the node (inside <paramref name="networkNamespace"/>, when given) without waiting for it to serve.</summary>
     public static NodeProcess Launch(string clusterPath, string nodeName, IReadOnlyDictionary<string, string>? environment = null,
-        string? networkNamespace = null)
+        string? networkNamespace = null, IEnumerable<string>? arguments = null)
     {
-        var start = DotnetCommand.StartInfo([Paths.NodeDll, "--cluster", clusterPath, "--node", nodeName], networkNamespace);
+        var start = DotnetCommand.StartInfo([Paths.NodeDll, "--cluster", clusterPath, "--node", nodeName, .. arguments ?? []], networkNamespace);
         // The suite starts hundreds of short-lived nodes: the runtime's quick first compilation starts each
         // about 0.7 s sooner than the node's own setting (full optimisation at once, for serving). What a
         // test checks does not depend on how the code was compiled.
@@ -79,10 +79,11 @@ public sealed class NodeProcess : IAsyncDisposable
     }
 
     /// <summary>Starts a node (the first one by default) and returns once it serves; kills it if it never does.</summary>
-    public static async Task<NodeProcess> StartAsync(TestTopology topology, TestNode? node = null, IReadOnlyDictionary<string, string>? environment = null)
+    public static async Task<NodeProcess> StartAsync(TestTopology topology, TestNode? node = null, IReadOnlyDictionary<string, string>? environment = null,
+        IEnumerable<string>? arguments = null)
     {
         node ??= topology.Nodes[0];
-        var process = Launch(topology.Path, node.Name, environment, node.Namespace);
+        var process = Launch(topology.Path, node.Name, environment, node.Namespace, arguments);
         try
         {
             await process.WaitServingAsync(node, TimeSpan.FromSeconds(60));
