@@ -167,5 +167,6 @@ public static class NodeServices
                 raft.LowerElectionTimeout = (int)options.ElectionTimeout.TotalMilliseconds;
                 raft.UpperElectionTimeout = (int)options.UpperElectionTimeout.TotalMilliseconds;
             });
+        builder.Services.LogRaftTeardownsAsWarnings();
     }
 }

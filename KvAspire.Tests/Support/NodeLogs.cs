@@ -17,6 +17,13 @@ public sealed partial class NodeLogs : ILoggerProvider
     public IReadOnlySet<string> Logged(string text) =>
         _lines.Where(entry => entry.Line.Contains(text, StringComparison.Ordinal)).Select(entry => entry.Resource).ToHashSet();
 
+    /// <summary>The lines of <paramref name="resources"/> that begin an entry logged at Error or Critical, each named by its resource.</summary>
+    public IReadOnlyList<string> Errors(IEnumerable<string> resources)
+    {
+        var named = resources.ToHashSet();
+        return _lines.Where(entry => named.Contains(entry.Resource) && ErrorEntry().IsMatch(entry.Line)).Select(entry => $"{entry.Resource}: {entry.Line}").ToList();
+    }
+
     public ILogger CreateLogger(string categoryName) =>
         categoryName.IndexOf(ResourcesCategory, StringComparison.Ordinal) is var at and >= 0
             ? new ResourceLogger(this, categoryName[(at + ResourcesCategory.Length)..])
@@ -31,6 +38,10 @@ public sealed partial class NodeLogs : ILoggerProvider
 
     [GeneratedRegex(@"\x1b\[[0-9;]*m")]
     private static partial Regex Colour();
+
+    // The console logger's first line of an entry: "fail: Category[id]" (Error), "crit: …" (Critical).
+    [GeneratedRegex(@"(^|\s)(fail|crit): ")]
+    private static partial Regex ErrorEntry();
 
     private sealed class ResourceLogger(NodeLogs logs, string resource) : ILogger
     {

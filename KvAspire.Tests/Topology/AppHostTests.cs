@@ -107,6 +107,9 @@ public sealed class AppHostTests : IDisposable
             await SampleCountsAndTracesAsync(app, traces, connections[0], cancel.Token);
             // Each node says in its own log when it became ready (not an Error line per probe before it).
             Assert.Equal(topology.Nodes.Select(n => n.Name).ToHashSet(), logs.Logged("Ready: position"));
+            // A clean start, and the requests above, log nothing at Error on any node: Error means something is wrong.
+            var errors = logs.Errors(topology.Nodes.Select(n => n.Name));
+            Assert.True(errors.Count == 0, string.Join(Environment.NewLine, errors.Take(10)));
 
             // Stop position 0's leader from Aspire: another replica takes over and writes go on through every other node.
             var group = topology.ReplicasOf(0).ToList();
