@@ -1,0 +1,106 @@
+using System.Formats.Asn1;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+
+namespace KvAspire.Security;
+
+/// <summary>
+/// The certificate authority of a cluster with TLS: every member's certificate chains to it, and only to
+/// it (the machine's trusted roots play no part). A member's certificate names its node in a URI of its
+/// subject alternative names, <c>kvaspire-member:&lt;node&gt;</c>: that, not the host it runs on, is what a
+/// peer checks, so a certificate the CA issued for a client, or for a server that is not a member, opens
+/// no member's door. Clients check a node's certificate against the same CA, and its host as usual.
+/// </summary>
+public sealed class ClusterAuthority : IDisposable
+{
+    public const string MemberUriScheme = "kvaspire-member";
+
+    private const string ServerAuthentication = "1.3.6.1.5.5.7.3.1";
+    private const string ClientAuthentication = "1.3.6.1.5.5.7.3.2";
+
+    public ClusterAuthority(X509Certificate2 certificate) => Certificate = certificate;
+
+    public X509Certificate2 Certificate { get; }
+
+    /// <exception cref="System.Security.Cryptography.CryptographicException">The file holds no certificate.</exception>
+    public static ClusterAuthority Load(string pemPath) => new(X509Certificate2.CreateFromPem(File.ReadAllText(pemPath)));
+
+    /// <summary>A member's certificate with its private key, from PEM files.</summary>
+    public static X509Certificate2 LoadMember(string certificatePem, string keyPem)
+    {
+        using var pem = X509Certificate2.CreateFromPemFile(certificatePem, keyPem);
+        // Exported and loaded again: on Linux a key from PEM works for TLS as it is; elsewhere SslStream needs this.
+        return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+    }
+
+    /// <summary>The member <paramref name="presented"/> proves to be, or null with the reason it proves none.</summary>
+    public string? MemberOf(X509Certificate2? presented, out string reason)
+    {
+        if (presented is null)
+        {
+            reason = "no client certificate was presented";
+            return null;
+        }
+        if (!Chains(presented, ClientAuthentication, out reason))
+            return null;
+        var member = MemberName(presented);
+        reason = member is null ? $"the certificate '{presented.Subject}' names no member ({MemberUriScheme}:<node>)" : "";
+        return member;
+    }
+
+    /// <summary>For an HTTPS or gRPC client: the server's certificate chains to this authority, its host matches, and it is in date.</summary>
+    public bool TrustsServer(X509Certificate? certificate, SslPolicyErrors errors) =>
+        certificate is not null
+        && (errors & SslPolicyErrors.RemoteCertificateNameMismatch) == 0
+        && (errors & SslPolicyErrors.RemoteCertificateNotAvailable) == 0
+        && Chains(certificate as X509Certificate2 ?? new X509Certificate2(certificate), ServerAuthentication, out _);
+
+    /// <summary>The node a certificate names as a member, read from its subject alternative names.</summary>
+    public static string? MemberName(X509Certificate2 certificate)
+    {
+        if (certificate.Extensions.OfType<X509SubjectAlternativeNameExtension>().FirstOrDefault() is not { } names)
+            return null;
+        try
+        {
+            // GeneralNames ::= SEQUENCE OF GeneralName; a URI is [6] IA5String.
+            var reader = new AsnReader(names.RawData, AsnEncodingRules.DER).ReadSequence();
+            var uri = new Asn1Tag(TagClass.ContextSpecific, 6);
+            const string prefix = MemberUriScheme + ":";
+            while (reader.HasData)
+            {
+                if (reader.PeekTag() != uri)
+                {
+                    reader.ReadEncodedValue();
+                    continue;
+                }
+                var text = reader.ReadCharacterString(UniversalTagNumber.IA5String, uri);
+                if (text.StartsWith(prefix, StringComparison.Ordinal) && text.Length > prefix.Length)
+                    return text[prefix.Length..];
+            }
+            return null;
+        }
+        catch (AsnContentException)
+        {
+            return null;
+        }
+    }
+
+    private bool Chains(X509Certificate2 certificate, string usage, out string reason)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(Certificate);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.ApplicationPolicy.Add(new System.Security.Cryptography.Oid(usage));
+        if (chain.Build(certificate))
+        {
+            reason = "";
+            return true;
+        }
+        reason = $"the certificate '{certificate.Subject}' is not trusted: " +
+                 string.Join("; ", chain.ChainStatus.Select(status => status.StatusInformation.Trim()).Distinct());
+        return false;
+    }
+
+    public void Dispose() => Certificate.Dispose();
+}
