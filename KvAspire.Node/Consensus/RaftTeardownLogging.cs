@@ -15,8 +15,10 @@ public static class RaftTeardownLogging
     /// </summary>
     public static IServiceCollection LogRaftTeardownsAsWarnings(this IServiceCollection services)
     {
-        var cluster = services.Single(service => service.ServiceType.FullName == "DotNext.Net.Cluster.Consensus.Raft.Http.RaftHttpCluster");
-        var create = cluster.ImplementationFactory ?? throw new InvalidOperationException("DotNext's cluster is no longer registered by a factory");
+        const string clusterType = "DotNext.Net.Cluster.Consensus.Raft.Http.RaftHttpCluster";
+        var cluster = services.SingleOrDefault(service => service.ServiceType.FullName == clusterType && service.ImplementationFactory is not null)
+            ?? throw new InvalidOperationException($"DotNext no longer registers {clusterType} by a factory: RaftTeardownLogging needs updating for this release");
+        var create = cluster.ImplementationFactory!;
         services.Remove(cluster);
         services.Add(ServiceDescriptor.Singleton(cluster.ServiceType, provider =>
             create(new WithLoggerFactory(provider, new TeardownAsWarningFactory(provider.GetRequiredService<ILoggerFactory>())))));

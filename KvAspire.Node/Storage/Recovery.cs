@@ -68,7 +68,8 @@ public static class Recovery
                 throw new LogCorruptException($"{DataFiles.LogName(number - 1)} has a torn tail ({earlierTear}) but newer logs follow it");
             lastScan = raftLog.Read(number, logger);
         }
-        var commitIndex = Math.Min(raftLog.CommitIndex, raftLog.LastIndex);
+        // What the snapshot holds is committed, also when no log follows it (as after a restore).
+        var commitIndex = Math.Min(Math.Max(raftLog.CommitIndex, snapshotIndex), raftLog.LastIndex);
         var events = new EventHistory(eventHistoryBytes);
         events.Reset(map.Revision);
         foreach (var entry in raftLog.Entries)
@@ -151,7 +152,7 @@ public static class Recovery
 
         public long LastIndex => _entries.Count > 0 ? _entries[^1].Index : snapshotIndex;
 
-        /// <summary>The highest commit record read, or the snapshot's index.</summary>
+        /// <summary>The highest commit record read (0 when none).</summary>
         public long CommitIndex { get; private set; }
 
         public LogScan Read(long number, ILogger logger)
@@ -159,7 +160,6 @@ public static class Recovery
             var started = Stopwatch.GetTimestamp();
             _reading = DataFiles.LogName(number);
             var scan = LogReader.Scan(Path.Combine(directory, _reading), Add, committed => CommitIndex = Math.Max(CommitIndex, committed));
-            CommitIndex = Math.Max(CommitIndex, snapshotIndex);
             NodeLog.LogReplayed(logger, _reading, scan.Records, LastIndex, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return scan;
         }

@@ -63,6 +63,8 @@ public sealed class BackupRestoreTests : IDisposable
         Assert.Equal(3, recovered.Map.Count);
         Assert.Equal("v2", Encoding.UTF8.GetString(recovered.Map.Read("k2").Value.Span));
         Assert.Equal((3L, 0L), (recovered.SnapshotIndex, recovered.SnapshotTerm));
+        // No log follows the snapshot yet: what it holds is committed, up to its index.
+        Assert.Equal(3, recovered.CommitIndex);
         Assert.Equal(0, recovered.LastTimestampUnixMs);
         recovered.Log.Dispose();
     }
