@@ -80,7 +80,9 @@ internal static class WatchStream
             cancellationToken.ThrowIfCancellationRequested();
             if (status.StatusCode == StatusCode.OutOfRange && WatchMessages.Compacted(status.Trailers) is { } compacted)
                 throw new KvWatchCompactedException(compacted.Position, compacted.Floor, detail, node);
-            if (status.StatusCode is not (StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.ResourceExhausted))
+            // CANCELLED that this watch did not ask for (its token is not cancelled) is the stream cut on the
+            // way (a reset of the HTTP/2 stream by a node stopping or starting): the watch goes on elsewhere.
+            if (status.StatusCode is not (StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.ResourceExhausted or StatusCode.Cancelled))
                 throw new KvException(status.StatusCode, detail, node);
             failingSince ??= Stopwatch.GetTimestamp();
             if (Stopwatch.GetElapsedTime(failingSince.Value) >= policy.WatchRetryWindow)
