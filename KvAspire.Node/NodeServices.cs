@@ -47,16 +47,7 @@ public static class NodeServices
         {
             // A snapshot sent to a replica that is far behind is one request body, as large as the map.
             kestrel.Limits.MaxRequestBodySize = null;
-            foreach (var handle in NodePorts.Handles(ports.Grpc))
-                kestrel.ListenHandle(handle, listen => listen.Protocols = HttpProtocols.Http2);
-            foreach (var handle in NodePorts.Handles(ports.Raft))
-            {
-                kestrel.ListenHandle(handle, listen =>
-                {
-                    listen.Protocols = HttpProtocols.Http1;
-                    listen.UseTunedSockets(options.RaftRetransmitFloor);
-                });
-            }
+            ports.ListenOn(kestrel, raft => raft.UseTunedSockets(options.RaftRetransmitFloor));
         });
         builder.Services.AddGrpc(grpc =>
         {

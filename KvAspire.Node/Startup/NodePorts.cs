@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using KvAspire.Cluster;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace KvAspire.Node.Startup;
 
@@ -44,10 +45,28 @@ public sealed partial class NodePorts : IDisposable
     }
 
     /// <summary>
+    /// Gives <paramref name="kestrel"/> its own descriptors of both ports: gRPC over HTTP/2, and HTTP/1.1 on
+    /// the Raft port (<paramref name="raft"/> configures that one further).
+    /// </summary>
+    public void ListenOn(KestrelServerOptions kestrel, Action<ListenOptions>? raft = null)
+    {
+        foreach (var handle in Handles(Grpc))
+            kestrel.ListenHandle(handle, listen => listen.Protocols = HttpProtocols.Http2);
+        foreach (var handle in Handles(Raft))
+        {
+            kestrel.ListenHandle(handle, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                raft?.Invoke(listen);
+            });
+        }
+    }
+
+    /// <summary>
     /// A new descriptor for each of <paramref name="sockets"/>, for Kestrel's <c>ListenHandle</c>: a host
     /// closes the descriptors it was given as it stops, and the sockets stay open through the others.
     /// </summary>
-    public static IEnumerable<ulong> Handles(IReadOnlyList<Socket> sockets) =>
+    private static IEnumerable<ulong> Handles(IReadOnlyList<Socket> sockets) =>
         sockets.Select(socket =>
         {
             var copy = Duplicate((int)socket.SafeHandle.DangerousGetHandle());

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using KvAspire.Cluster;
 using KvAspire.Groups;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace KvAspire.Node.Startup;
 
@@ -35,13 +34,7 @@ public sealed class StartingHost : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         // No handler of SIGTERM here: stopped while it starts, the node exits at once, as a process does.
         builder.Services.AddSingleton<IHostLifetime, SignalsLeftToTheProcess>();
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            foreach (var handle in NodePorts.Handles(ports.Grpc))
-                kestrel.ListenHandle(handle, listen => listen.Protocols = HttpProtocols.Http2);
-            foreach (var handle in NodePorts.Handles(ports.Raft))
-                kestrel.ListenHandle(handle, listen => listen.Protocols = HttpProtocols.Http1);
-        });
+        builder.WebHost.ConfigureKestrel(kestrel => ports.ListenOn(kestrel));
         var app = builder.Build();
         var host = new StartingHost(app);
         var starting = JsonSerializer.SerializeToUtf8Bytes(
