@@ -28,9 +28,7 @@ public sealed class ReplicaReplacement(ClusterTopology topology, ReplyPrinter pr
             printer.PrintError($"no node named '{name}' in the topology; the nodes are {string.Join(", ", topology.Nodes.Select(n => n.Name))}");
             return ExitCodes.InvalidInput;
         }
-        var headers = new Metadata();
-        if (Environment.GetEnvironmentVariable(ClusterSecret.Variable) is { Length: > 0 } secret)
-            headers.Add(ClusterSecret.Header, secret);
+        var headers = ClusterSecretHeaders.FromEnvironment();
 
         var others = topology.Nodes.Where(n => n.Position == target.Position && n != target).ToList();
         var until = DateTime.UtcNow + LookForLeaderFor;

@@ -24,9 +24,7 @@ public sealed class RingBackup(IReadOnlyList<string> nodes, ReplyPrinter printer
     /// <summary>A copy is one snapshot of a position, sent whole: as long as reading the map from disk takes.</summary>
     private static readonly TimeSpan CallTimeout = TimeSpan.FromMinutes(10);
 
-    private readonly Metadata _headers = Environment.GetEnvironmentVariable(ClusterSecret.Variable) is { Length: > 0 } secret
-        ? new Metadata { { ClusterSecret.Header, secret } }
-        : [];
+    private readonly Metadata _headers = ClusterSecretHeaders.FromEnvironment();
 
     public async Task<int> RunAsync(string directory)
     {
