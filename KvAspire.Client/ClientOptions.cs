@@ -17,6 +17,19 @@ public static class ClientOptions
         Description = "Topology file whose nodes to use when no --node is given, and for ring, whereis and replace-replica (default: cluster.json here, if present)",
     };
 
+    public static readonly Option<string?> CaOption = new("--ca")
+    {
+        Description = "The cluster's CA certificate (PEM) when it serves TLS: nodes are called over https and trusted only with a certificate it issued " +
+                      "(default: the topology's Cluster.Tls.Authority)",
+    };
+
+    public static readonly Option<string?> CertOption = new("--cert")
+    {
+        Description = "A certificate to present (PEM), with --key: on a cluster with TLS, backup and replace-replica need a member's (certs/<node>.crt)",
+    };
+
+    public static readonly Option<string?> KeyOption = new("--key") { Description = "The private key (PEM) of --cert" };
+
     public static readonly Option<bool> JsonOption = new("--json") { Description = "Print one JSON object per answer" };
 
     public static readonly Option<double> DrainOption = new("--drain-seconds")
@@ -45,6 +58,6 @@ public static class ClientOptions
     public static RootCommand CreateRoot() => new(
         $"KvAspire client: create, read, update and delete keys on a KvAspire cluster.{Environment.NewLine}{CommandParser.Usage}")
     {
-        NodeOption, ClusterOption, JsonOption, DrainOption, TimeoutOption, MaxValueOption, WordsArgument,
+        NodeOption, ClusterOption, CaOption, CertOption, KeyOption, JsonOption, DrainOption, TimeoutOption, MaxValueOption, WordsArgument,
     };
 }

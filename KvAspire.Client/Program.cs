@@ -50,11 +50,23 @@ async Task<int> RunAsync(ParseResult options)
         return ExitCodes.InvalidInput;
     }
 
+    AdminAccess access;
+    try
+    {
+        access = AdminAccess.From(options.GetValue(CaOption), options.GetValue(CertOption), options.GetValue(KeyOption), topology);
+    }
+    catch (ArgumentException e)
+    {
+        printer.PrintError(e.Message);
+        return ExitCodes.InvalidInput;
+    }
+    using var accessHeld = access;
+
     var parser = new CommandParser(options.GetValue(MaxValueOption) ?? topology?.MaxValueBytes ?? 1024 * 1024);
     // The client library learns the ring from the cluster: every call goes straight to its key's leader once known.
-    using var client = new KvClient(new KvClientOptions { Nodes = nodes, RequestTimeout = TimeSpan.FromSeconds(timeout) });
+    using var client = new KvClient(new KvClientOptions { Nodes = nodes, RequestTimeout = TimeSpan.FromSeconds(timeout), Authority = access.AuthorityPath });
     var words = options.GetValue(WordsArgument) ?? [];
-    var ring = topology is null ? null : new RingReport(topology, printer);
+    var ring = topology is null ? null : new RingReport(topology, access, printer);
     if (words.Length == 0)
         return new InteractiveSession(client, TimeSpan.FromSeconds(timeout), parser, printer, ring, Console.In, TimeSpan.FromSeconds(drain),
             showPrompt: !Console.IsInputRedirected).Run();
@@ -99,9 +111,9 @@ async Task<int> RunAsync(ParseResult options)
             printer.PrintError(ReplicaReplacement.NeedsTopology);
             return ExitCodes.InvalidInput;
         case ParsedInput.ReplaceReplica replace:
-            return await new ReplicaReplacement(topology, printer).RunAsync(replace.Node);
+            return await new ReplicaReplacement(topology, access, printer).RunAsync(replace.Node);
         case ParsedInput.Backup backup:
-            return await new RingBackup(nodes, printer).RunAsync(backup.Directory);
+            return await new RingBackup(nodes, access, printer).RunAsync(backup.Directory);
         default:
             return ExitCodes.Success;
     }

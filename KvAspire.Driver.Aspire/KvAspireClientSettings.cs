@@ -13,7 +13,8 @@ public sealed class KvAspireClientSettings
 {
     /// <summary>
     /// The nodes to call: <c>Endpoints=host:port,host:port</c>, or the bare list. One node is enough; the
-    /// client learns the ring's layout, and every other node, from the cluster.
+    /// client learns the ring's layout, and every other node, from the cluster. A cluster with TLS adds
+    /// <c>;Ca=/path/to/ca.crt</c>, its CA (<see cref="KvClientOptions.Authority"/>).
     /// </summary>
     public string? ConnectionString { get; set; }
 
@@ -45,7 +46,7 @@ public sealed class KvAspireClientSettings
         return settings;
     }
 
-    /// <exception cref="ArgumentException">The connection string is missing, names no node, or has a key other than Endpoints.</exception>
+    /// <exception cref="ArgumentException">The connection string is missing, names no node, or has a key other than Endpoints and Ca.</exception>
     public KvClientOptions ToOptions()
     {
         if (string.IsNullOrWhiteSpace(ConnectionString))
@@ -54,9 +55,12 @@ public sealed class KvAspireClientSettings
         foreach (var part in ConnectionString.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var (key, value) = part.IndexOf('=') is var at and > 0 ? (part[..at].Trim(), part[(at + 1)..].Trim()) : ("Endpoints", part);
-            if (!key.Equals("Endpoints", StringComparison.OrdinalIgnoreCase))
-                throw new ArgumentException($"unknown key '{key}' in the KvAspire connection string (Endpoints is known; the client learns the ring from the cluster)");
-            options.Nodes = [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+            if (key.Equals("Ca", StringComparison.OrdinalIgnoreCase))
+                options.Authority = value;
+            else if (key.Equals("Endpoints", StringComparison.OrdinalIgnoreCase))
+                options.Nodes = [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+            else
+                throw new ArgumentException($"unknown key '{key}' in the KvAspire connection string (Endpoints and Ca are known; the client learns the ring from the cluster)");
         }
         options.Validate();
         return options;

@@ -21,8 +21,10 @@ public sealed class KvClient : IKvClient, IDisposable
 
     public KvClient(KvClientOptions options)
     {
-        _leaders = options.RouteToLeaders ? new LeaderHints() : null;
-        _connection = new KvConnection(options.Validate(), options, _leaders);
+        var nodes = options.Validate();
+        var channels = NodeChannels.For(options);
+        _leaders = options.RouteToLeaders ? new LeaderHints(channels) : null;
+        _connection = new KvConnection(nodes, options, channels, _leaders);
         _sender = new KeyOrderedSender(_connection);
     }
 

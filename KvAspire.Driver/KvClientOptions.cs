@@ -16,6 +16,13 @@ public sealed class KvClientOptions
     /// </summary>
     public bool RouteToLeaders { get; set; } = true;
 
+    /// <summary>
+    /// The cluster's CA certificate (a PEM file) when the cluster serves TLS: nodes given as <c>host:port</c>
+    /// are called over <c>https</c>, and a node is trusted only with a certificate that CA issued for its
+    /// host. Null (the default): plaintext, for a development cluster.
+    /// </summary>
+    public string? Authority { get; set; }
+
     /// <summary>The deadline of each call, retries across nodes included.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

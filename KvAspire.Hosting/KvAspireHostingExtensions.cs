@@ -2,6 +2,7 @@ using Aspire.Hosting.ApplicationModel;
 using Grpc.Core;
 using Grpc.Net.Client;
 using KvAspire.Cluster;
+using KvAspire.Security;
 using KvAspire.V1;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -20,17 +21,23 @@ public static class KvAspireHostingExtensions
     /// waits until every position is ready. A node is healthy while it is ready (its <c>/health</c>: its group
     /// has a leader), a position while one of its nodes is, the cluster while every position is. The nodes
     /// share a cluster secret, fresh each run unless the parameter <c>{name}-secret</c> is set. Each node
-    /// has the dashboard commands "Step down" and "Take snapshot".
+    /// has the dashboard commands "Step down" and "Take snapshot". With <paramref name="developmentTls"/>
+    /// (or a topology that names certificates, <c>Cluster.Tls</c>) every port serves TLS: the AppHost writes
+    /// a CA and a certificate per node under its <c>obj/</c> folder, the connection string adds <c>Ca=</c>
+    /// (its CA's file), and the AppHost's own calls (health, commands) trust that CA alone.
     /// </summary>
     public static IResourceBuilder<KvAspireClusterResource> AddKvAspireCluster<TNode>(this IDistributedApplicationBuilder builder,
-        [ResourceName] string name, string clusterFile)
+        [ResourceName] string name, string clusterFile, bool developmentTls = false)
         where TNode : IProjectMetadata, new()
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentException.ThrowIfNullOrEmpty(clusterFile);
         var path = Path.GetFullPath(clusterFile);
+        if (developmentTls)
+            path = DevelopmentTls.Write(builder.AppHostDirectory, name, path);
         var topology = TopologyLoader.Load(path);
+        var authority = topology.Tls is { } tls ? ClusterAuthority.Load(tls.AuthorityPath) : null;
         var secret = builder.AddParameter($"{name}-secret", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true);
         var cluster = builder.AddResource(new KvAspireClusterResource(name, topology, path))
             .WithInitialState(Snapshot("KvAspire cluster"));
@@ -44,20 +51,30 @@ public static class KvAspireHostingExtensions
             positions.Add(positionResource.Resource);
             foreach (var node in position.OrderBy(n => n.Replica))
             {
-                builder.AddProject<TNode>(node.Name)
+                var resource = builder.AddProject<TNode>(node.Name)
                     .WithArgs("--cluster", path, "--node", node.Name)
                     .WithEnvironment(ClusterSecret.Variable, secret)
-                    .WithEndpoint(port: node.GrpcPort, targetPort: node.GrpcPort, scheme: "http", name: "grpc", isProxied: false)
-                    .WithHttpEndpoint(port: node.RaftPort, targetPort: node.RaftPort, name: "http", isProxied: false)
-                    // /health is ready (its group has a leader); a node whose position lost its quorum shows unhealthy.
-                    .WithHttpHealthCheck("/health", endpointName: "http")
+                    .WithEndpoint(port: node.GrpcPort, targetPort: node.GrpcPort, scheme: node.Scheme, name: "grpc", isProxied: false)
+                    .WithEndpoint(port: node.RaftPort, targetPort: node.RaftPort, scheme: node.Scheme, name: "http", isProxied: false);
+                // /health is ready (its group has a leader); a node whose position lost its quorum shows unhealthy.
+                if (authority is null)
+                {
+                    resource.WithHttpHealthCheck("/health", endpointName: "http");
+                }
+                else
+                {
+                    var check = $"{node.Name}-ready";
+                    builder.Services.AddHealthChecks().AddCheck(check, new NodeReadinessCheck(node, authority));
+                    resource.WithHealthCheck(check);
+                }
+                resource
                     // Who leads the node's position, in which term: a link on the dashboard (and the kvaspire.raft.leader metric).
                     .WithUrl($"{node.HttpUri}/status", "Raft status")
-                    .WithAdminCommand("step-down", "Step down as leader", node, secret,
+                    .WithAdminCommand("step-down", "Step down as leader", node, topology.Tls, authority, secret,
                         async (admin, headers, cancel) => (await admin.StepDownAsync(new StepDownRequest(), headers, cancellationToken: cancel)).WasLeader
                             ? $"{node.Name} stepped down; its position holds an election"
                             : $"{node.Name} does not lead position {node.Position}: nothing to do")
-                    .WithAdminCommand("take-snapshot", "Take snapshot", node, secret,
+                    .WithAdminCommand("take-snapshot", "Take snapshot", node, topology.Tls, authority, secret,
                         async (admin, headers, cancel) => await admin.TakeSnapshotAsync(new TakeSnapshotRequest(), headers, cancellationToken: cancel) is
                             { Taken: true } taken
                             ? $"{node.Name} wrote snap.{taken.Number} up to index {taken.LastIndex}"
@@ -83,10 +100,11 @@ public static class KvAspireHostingExtensions
     /// Adds a cluster of <paramref name="positions"/> × <paramref name="replicas"/> nodes on loopback, written
     /// as <c>{name}.cluster.json</c> under the AppHost's <c>obj/</c> folder (the file every node and the
     /// client integration read): node <c>p{i}r{j}</c> serves gRPC on <paramref name="firstGrpcPort"/> + n and
-    /// Raft on <paramref name="firstRaftPort"/> + n, keeping its data in <c>data/{name}/</c> under the AppHost.
+    /// Raft on <paramref name="firstRaftPort"/> + n, keeping its data in <c>data/{name}/</c> under the AppHost
+    /// (<c>data/{name}-tls/</c> with <paramref name="developmentTls"/>).
     /// </summary>
     public static IResourceBuilder<KvAspireClusterResource> AddKvAspireCluster<TNode>(this IDistributedApplicationBuilder builder,
-        [ResourceName] string name, int positions, int replicas = 3, int firstGrpcPort = 7000, int firstRaftPort = 7100)
+        [ResourceName] string name, int positions, int replicas = 3, int firstGrpcPort = 7000, int firstRaftPort = 7100, bool developmentTls = false)
         where TNode : IProjectMetadata, new()
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -102,7 +120,7 @@ public static class KvAspireHostingExtensions
             { "Cluster": { "IdBits": 64, "Replicas": {{replicas}}, "DataDirectory": {{data}}, "SnapshotIntervalSeconds": 30,
               "Nodes": [ {{string.Join(",\n    ", nodes)}} ] } }
             """);
-        return builder.AddKvAspireCluster<TNode>(name, file);
+        return builder.AddKvAspireCluster<TNode>(name, file, developmentTls);
     }
 
     private static CustomResourceSnapshot Snapshot(string type) => new()
@@ -112,14 +130,22 @@ public static class KvAspireHostingExtensions
         Properties = [],
     };
 
-    /// <summary>A dashboard command that calls the node's Admin service (with the cluster secret) and shows its answer.</summary>
+    /// <summary>
+    /// A dashboard command that calls the node's Admin service (with the cluster secret and, over TLS, the
+    /// node's own member certificate) and shows its answer.
+    /// </summary>
     private static IResourceBuilder<ProjectResource> WithAdminCommand(this IResourceBuilder<ProjectResource> resource, string name, string displayName,
-        NodeInfo node, IResourceBuilder<ParameterResource> secret, Func<Admin.AdminClient, Metadata, CancellationToken, Task<string>> call) =>
+        NodeInfo node, TopologyTls? tls, ClusterAuthority? authority, IResourceBuilder<ParameterResource> secret,
+        Func<Admin.AdminClient, Metadata, CancellationToken, Task<string>> call) =>
         resource.WithCommand(name, displayName, async context =>
         {
             try
             {
-                using var channel = GrpcChannel.ForAddress(node.GrpcUri);
+                using var member = tls is null ? null : ClusterAuthority.LoadCertificate(tls.CertificateOf(node), tls.KeyOf(node));
+                using var channel = GrpcChannel.ForAddress(node.GrpcUri, new GrpcChannelOptions
+                {
+                    HttpHandler = new SocketsHttpHandler { SslOptions = authority?.ClientOptions(() => member!) ?? new() },
+                });
                 var headers = new Metadata { { ClusterSecret.Header, await secret.Resource.GetValueAsync(context.CancellationToken) ?? "" } };
                 return CommandResults.Success(await call(new Admin.AdminClient(channel), headers, context.CancellationToken));
             }

@@ -26,7 +26,7 @@ public static class NodeServices
     private const string RaftClient = "raftClient";
 
     public static WebApplicationBuilder AddKvNode(this WebApplicationBuilder builder, ClusterTopology topology, NodeOptions options, NodeInfo node,
-        RaftGroup group, MemberIdentity identity, NodePorts ports)
+        RaftGroup group, MemberIdentity identity, NodePorts ports, MemberTls tls)
     {
         // Raft talks several times a second on every node: per-request logs would bury everything else.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
@@ -47,7 +47,7 @@ public static class NodeServices
         {
             // A snapshot sent to a replica that is far behind is one request body, as large as the map.
             kestrel.Limits.MaxRequestBodySize = null;
-            ports.ListenOn(kestrel, raft => raft.UseTunedSockets(options.RaftRetransmitFloor));
+            ports.ListenOn(kestrel, tls, raft => raft.UseTunedSockets(options.RaftRetransmitFloor));
         });
         builder.Services.AddGrpc(grpc =>
         {
@@ -58,15 +58,15 @@ public static class NodeServices
         {
             // Outermost first: metrics see every outcome, refusals included; the secret is checked before a slot is taken.
             keyValue.Interceptors.Add<TelemetryInterceptor>();
-            keyValue.Interceptors.Add<ClusterSecretInterceptor>();
+            keyValue.Interceptors.Add<MemberCallInterceptor>();
             keyValue.Interceptors.Add<AdmissionInterceptor>();
         }).AddServiceOptions<LeaseService>(lease =>
         {
             lease.Interceptors.Add<TelemetryInterceptor>();
-            lease.Interceptors.Add<ClusterSecretInterceptor>();
+            lease.Interceptors.Add<MemberCallInterceptor>();
             lease.Interceptors.Add<AdmissionInterceptor>();
-        }).AddServiceOptions<AdminService>(admin => admin.Interceptors.Add<ClusterSecretInterceptor>())
-          .AddServiceOptions<ReplicaService>(replica => replica.Interceptors.Add<ClusterSecretInterceptor>());
+        }).AddServiceOptions<AdminService>(admin => admin.Interceptors.Add<MemberCallInterceptor>())
+          .AddServiceOptions<ReplicaService>(replica => replica.Interceptors.Add<MemberCallInterceptor>());
         // grpc.health.v1 on the gRPC port: for probes and load balancers, and for peers to tell a node
         // they cannot reach from one that answers.
         builder.Services.AddGrpcHealthChecks();
@@ -87,7 +87,7 @@ public static class NodeServices
         services.AddSingleton<NodeStartup>();
         services.AddSingleton(provider => provider.GetRequiredService<NodeStartup>().Recovered);
         services.AddSingleton(provider => provider.GetRequiredService<RecoveredState>().Events);
-        services.AddSingleton<ClusterSecretInterceptor>();
+        services.AddSingleton<MemberCallInterceptor>();
         services.AddSingleton<TelemetryInterceptor>();
         services.AddSingleton<AdmissionInterceptor>();
         services.AddSingleton<PipelineQueues>();
@@ -114,9 +114,10 @@ public static class NodeServices
         services.AddSingleton<LogWorker>();
         services.AddSingleton<SnapshotScheduler>();
         services.AddSingleton<PipelineWorkers>();
-        var authentication = new PeerAuthentication(new ClusterSecret(builder.Configuration[ClusterSecret.Variable]));
+        services.AddSingleton(tls);
+        var authentication = new PeerAuthentication(new ClusterSecret(builder.Configuration[ClusterSecret.Variable]), tls, group.MemberNames);
         services.AddSingleton(authentication);
-        AddRaft(builder, group, identity, options, dataDirectory, authentication);
+        AddRaft(builder, group, identity, options, dataDirectory, authentication, tls);
         return builder;
     }
 
@@ -126,12 +127,14 @@ public static class NodeServices
     /// service: it starts and stops with the host, inside the pipeline's workers (see Program.cs).
     /// </summary>
     private static void AddRaft(WebApplicationBuilder builder, RaftGroup group, MemberIdentity identity, NodeOptions options, string dataDirectory,
-        PeerAuthentication authentication)
+        PeerAuthentication authentication, MemberTls tls)
     {
-        // DotNext sends Raft messages through this named client: tuned sockets (RaftLinkSockets) and the
-        // cluster secret when one is set. No request logs: Raft talks many times a second.
+        // DotNext sends Raft messages through this named client: tuned sockets (RaftLinkSockets), TLS with
+        // this node's certificate to a server that proves a member of the position, and the cluster secret
+        // when one is set. (One client for every member: the server's certificate is checked against the
+        // position, not against the one member a connection was for.) No request logs: Raft talks many times a second.
         builder.Services.AddHttpClient(RaftClient)
-            .ConfigurePrimaryHttpMessageHandler(() => RaftLinkSockets.Handler(options))
+            .ConfigurePrimaryHttpMessageHandler(() => tls.Secure(RaftLinkSockets.Handler(options), group.IsMemberName))
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
             .RemoveAllLoggers()
             .AddHttpMessageHandler(authentication.NewRaftMessageSigner);

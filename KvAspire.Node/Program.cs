@@ -21,6 +21,7 @@ var command = new ConfigurationBuilder().AddEnvironmentVariables().AddCommandLin
 ClusterTopology topology;
 NodeInfo node;
 NodeOptions options;
+MemberTls tls;
 try
 {
     var nodeName = command["node"]
@@ -28,6 +29,7 @@ try
     topology = TopologyLoader.Load(command["cluster"] ?? "cluster.json");
     node = topology.GetNode(nodeName);
     options = NodeOptions.For(topology);
+    tls = MemberTls.For(topology, node);
 }
 catch (TopologyException e)
 {
@@ -51,7 +53,7 @@ catch (System.Net.Sockets.SocketException e)
     return 1;
 }
 using var portsHeld = ports;
-await using var startingHost = await StartingHost.StartAsync(node, ports, MemberIdentity.IsEmpty(dataDirectory));
+await using var startingHost = await StartingHost.StartAsync(node, ports, tls, MemberIdentity.IsEmpty(dataDirectory));
 
 // The node reads its configuration once. Watching it for changes would watch the content root and every
 // directory under it, data included: each write to a log would wake a watcher thread that stats the file.
@@ -67,7 +69,7 @@ using (var startup = LoggerFactory.Create(logging => logging.AddConsole()))
     try
     {
         startingHost.Doing = "asking the other replicas whether its group holds writes";
-        identity = await MemberIdentity.ResolveAsync(group, dataDirectory, options, startup.CreateLogger("KvAspire.Node"), CancellationToken.None);
+        identity = await MemberIdentity.ResolveAsync(group, dataDirectory, options, tls, startup.CreateLogger("KvAspire.Node"), CancellationToken.None);
     }
     catch (Exception e) when (e is IOException or UnauthorizedAccessException)
     {
@@ -94,7 +96,7 @@ using (var startup = LoggerFactory.Create(logging => logging.AddConsole()))
         }
     }
 }
-builder.AddKvNode(topology, options, node, group, identity, ports);
+builder.AddKvNode(topology, options, node, group, identity, ports, tls);
 
 var app = builder.Build();
 var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KvAspire.Node");
@@ -120,13 +122,15 @@ catch (Exception e) when (e is IOException or UnauthorizedAccessException)
     return 1;
 }
 
-// Raft messages are accepted only from members when the cluster has a secret.
+// Raft messages are accepted only from members of the position, when members can prove it (a member
+// certificate, the secret).
 var peers = app.Services.GetRequiredService<PeerAuthentication>();
 app.Use(async (context, next) =>
 {
-    if (context.Request.Path.StartsWithSegments(RaftGroup.Path) && !peers.IsMember(context.Request.Headers))
+    if (context.Request.Path.StartsWithSegments(RaftGroup.Path) && peers.NotPositionMember(context) is { } refusal)
     {
         context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        await context.Response.WriteAsync($"a Raft message from a caller that is not a member of position {node.Position}: {refusal}");
         return;
     }
     await next(context);
@@ -153,6 +157,8 @@ await app.StartAsync();
 NodeLog.Serving(logger, node.Name, node.Position, node.Replica, node.GrpcUri, node.HttpUri, dataDirectory);
 if (!peers.Enabled)
     NodeLog.NoClusterSecret(logger, ClusterSecret.Variable);
+else if (!tls.Enabled)
+    NodeLog.Plaintext(logger, topology.SourcePath);
 
 // Shutdown (a signal, or a broken invariant: FailStop), in reverse: the host stops (Raft, then the ports,
 // once the requests under way are answered), then the workers finish every request they accepted.

@@ -11,7 +11,7 @@ namespace KvAspire.Client.Shell;
 /// new member). The other replicas are asked in turn until the leader answers; while there is none (an
 /// election), again for a few seconds. Sends the cluster secret from the environment when it is set.
 /// </summary>
-public sealed class ReplicaReplacement(ClusterTopology topology, ReplyPrinter printer)
+public sealed class ReplicaReplacement(ClusterTopology topology, AdminAccess access, ReplyPrinter printer)
 {
     public const string NeedsTopology = "replace-replica needs the topology file: --cluster <cluster.json>";
 
@@ -28,7 +28,7 @@ public sealed class ReplicaReplacement(ClusterTopology topology, ReplyPrinter pr
             printer.PrintError($"no node named '{name}' in the topology; the nodes are {string.Join(", ", topology.Nodes.Select(n => n.Name))}");
             return ExitCodes.InvalidInput;
         }
-        var headers = ClusterSecretHeaders.FromEnvironment();
+        var headers = access.Headers;
 
         var others = topology.Nodes.Where(n => n.Position == target.Position && n != target).ToList();
         var until = DateTime.UtcNow + LookForLeaderFor;
@@ -38,7 +38,7 @@ public sealed class ReplicaReplacement(ClusterTopology topology, ReplyPrinter pr
             refusals.Clear();
             foreach (var node in others)
             {
-                using var channel = GrpcChannel.ForAddress(node.GrpcUri);
+                using var channel = access.Channel(node.GrpcUri);
                 try
                 {
                     var reply = await new Admin.AdminClient(channel).ReplaceReplicaAsync(new ReplaceReplicaRequest { Node = name },

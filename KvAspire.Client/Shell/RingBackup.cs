@@ -17,14 +17,14 @@ namespace KvAspire.Client.Shell;
 /// acknowledged before the command began is in the backup. Progress goes to standard error. Sends the
 /// cluster secret from the environment when it is set.
 /// </summary>
-public sealed class RingBackup(IReadOnlyList<string> nodes, ReplyPrinter printer)
+public sealed class RingBackup(IReadOnlyList<string> nodes, AdminAccess access, ReplyPrinter printer)
 {
     private const long ProgressEveryBytes = 64L * 1024 * 1024;
 
     /// <summary>A copy is one snapshot of a position, sent whole: as long as reading the map from disk takes.</summary>
     private static readonly TimeSpan CallTimeout = TimeSpan.FromMinutes(10);
 
-    private readonly Metadata _headers = ClusterSecretHeaders.FromEnvironment();
+    private readonly Metadata _headers = access.Headers;
 
     public async Task<int> RunAsync(string directory)
     {
@@ -83,7 +83,7 @@ public sealed class RingBackup(IReadOnlyList<string> nodes, ReplyPrinter printer
         var failures = new List<string>();
         foreach (var node in nodes)
         {
-            using var channel = GrpcChannel.ForAddress($"http://{node}");
+            using var channel = access.Channel(node);
             try
             {
                 return await new ClusterInfo.ClusterInfoClient(channel).GetLayoutAsync(new GetLayoutRequest(), _headers, DateTime.UtcNow.AddSeconds(10));
@@ -101,7 +101,7 @@ public sealed class RingBackup(IReadOnlyList<string> nodes, ReplyPrinter printer
     /// <exception cref="InvalidDataException">The copy that came is not the one the replica described.</exception>
     private async Task<BackupPosition> CopyAsync(LayoutNode replica, int position, string directory)
     {
-        using var channel = GrpcChannel.ForAddress($"http://{replica.GrpcEndpoint}", new GrpcChannelOptions { MaxReceiveMessageSize = 16 * 1024 * 1024 });
+        using var channel = access.Channel(replica.GrpcEndpoint, maxReceiveMessageSize: 16 * 1024 * 1024);
         using var call = new Admin.AdminClient(channel).Backup(new BackupRequest(), _headers, DateTime.UtcNow + CallTimeout);
         var name = BackupManifest.CopyName(position);
         var path = Path.Combine(directory, name);

@@ -10,11 +10,11 @@ namespace KvAspire.Client.Shell;
 /// the nodes use, so any tool can tell where a key lives. <c>ring</c> also asks each node for its view of
 /// its Raft group: which replica leads each position, in which term.
 /// </summary>
-public sealed class RingReport(ClusterTopology topology, ReplyPrinter printer)
+public sealed class RingReport(ClusterTopology topology, AdminAccess access, ReplyPrinter printer)
 {
     public const string NeedsTopology = "ring and whereis need the topology file: --cluster <cluster.json>";
 
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(1) };
+    private readonly HttpClient _http = access.StatusClient(TimeSpan.FromSeconds(1));
 
     private readonly RingMath _ring = new(topology.IdBits, topology.Positions, topology.PlacementTags);
 
@@ -65,7 +65,7 @@ public sealed class RingReport(ClusterTopology topology, ReplyPrinter printer)
     private List<NodeInfo> NodesOf(int position) =>
         topology.Nodes.Where(n => n.Position == position).OrderBy(n => n.Replica).ToList();
 
-    private static Task<GroupStatusReport?> StatusAsync(NodeInfo node) => GroupStatusClient.TryGetAsync(Http, node, CancellationToken.None);
+    private Task<GroupStatusReport?> StatusAsync(NodeInfo node) => GroupStatusClient.TryGetAsync(_http, node, CancellationToken.None);
 
     private string Hex(ulong id) => "0x" + id.ToString($"x{(topology.IdBits + 3) / 4}", CultureInfo.InvariantCulture);
 }

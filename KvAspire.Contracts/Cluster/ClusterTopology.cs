@@ -11,17 +11,20 @@ public sealed record NodeInfo(string Name, int Position, int Replica, string Hos
 {
     public const string AnyAddress = "*";
 
+    /// <summary>"https" when the cluster serves TLS (<see cref="ClusterTopology.Tls"/>), else "http".</summary>
+    public string Scheme { get; init; } = "http";
+
     /// <summary>The address the node binds its ports to.</summary>
     public string BindAddress => ListenAddress ?? Host;
 
     /// <summary>The URI of the gRPC endpoint, for a channel to the node.</summary>
-    public string GrpcUri => $"http://{Host}:{GrpcPort}";
+    public string GrpcUri => $"{Scheme}://{Host}:{GrpcPort}";
 
     /// <summary>host:port of the gRPC endpoint, as clients and leader hints name a node.</summary>
     public string GrpcEndPoint => $"{Host}:{GrpcPort}";
 
     /// <summary>The URI of the Raft and HTTP port (Raft messages, status, health).</summary>
-    public string HttpUri => $"http://{Host}:{RaftPort}";
+    public string HttpUri => $"{Scheme}://{Host}:{RaftPort}";
 }
 
 /// <summary>
@@ -29,6 +32,7 @@ public sealed record NodeInfo(string Name, int Position, int Replica, string Hos
 /// </summary>
 /// <param name="PlacementTags">Keys with a <c>{tag}</c> are placed by the tag (<see cref="Routing.RingMath.PlacementPart"/>); fixed for a ring's life.</param>
 /// <param name="WatchHistoryMiB">The changes each replica keeps for watches from an earlier revision, in MiB.</param>
+/// <param name="Tls">The cluster's certificates when every port serves TLS; null: plaintext (development on loopback).</param>
 public sealed record ClusterTopology(
     string SourcePath,
     int IdBits,
@@ -40,7 +44,8 @@ public sealed record ClusterTopology(
     int ElectionTimeoutMs,
     IReadOnlyList<NodeInfo> Nodes,
     bool PlacementTags,
-    int WatchHistoryMiB)
+    int WatchHistoryMiB,
+    TopologyTls? Tls = null)
 {
     public const int MaxKeyBytes = 1024;
 
@@ -54,11 +59,22 @@ public sealed record ClusterTopology(
     /// <summary>
     /// <c>&lt;DataDirectory&gt;/&lt;Name&gt;</c>, a relative DataDirectory being relative to the topology file.
     /// </summary>
-    public string DataDirectoryOf(NodeInfo node)
-    {
-        var baseDirectory = Path.GetDirectoryName(Path.GetFullPath(SourcePath)) ?? ".";
-        return Path.GetFullPath(Path.Combine(baseDirectory, DataDirectory, node.Name));
-    }
+    public string DataDirectoryOf(NodeInfo node) => FromFile(SourcePath, Path.Combine(DataDirectory, node.Name));
+
+    /// <summary><paramref name="path"/> as an absolute path, a relative one being relative to the topology file at <paramref name="sourcePath"/>.</summary>
+    public static string FromFile(string sourcePath, string path) =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(sourcePath)) ?? ".", path));
+}
+
+/// <summary>
+/// Where a cluster with TLS keeps its certificates (absolute paths): the CA's certificate, and a directory
+/// with each node's <c>&lt;node&gt;.crt</c> and <c>&lt;node&gt;.key</c> (PEM).
+/// </summary>
+public sealed record TopologyTls(string AuthorityPath, string CertificatesDirectory)
+{
+    public string CertificateOf(NodeInfo node) => Path.Combine(CertificatesDirectory, $"{node.Name}.crt");
+
+    public string KeyOf(NodeInfo node) => Path.Combine(CertificatesDirectory, $"{node.Name}.key");
 }
 
 /// <summary>The topology file is missing, malformed or inconsistent; the message says where and why.</summary>

@@ -56,6 +56,8 @@ public static class TopologyLoader
             var placementTags = fields.Bool(cluster, "PlacementTags", SectionName, defaultValue: false);
             var watchHistoryMiB = fields.Int(cluster, "WatchHistoryMiB", SectionName, defaultValue: 64);
 
+            var tls = ReadTls(cluster, fields, sourcePath);
+
             if (!cluster.TryGetProperty("Nodes", out var nodesElement) || nodesElement.ValueKind != JsonValueKind.Array)
                 throw new TopologyException($"{sourcePath}: {SectionName}.Nodes is missing or not an array");
 
@@ -73,14 +75,30 @@ public static class TopologyLoader
                     Host: fields.String(element, "Host", where),
                     GrpcPort: fields.Int(element, "GrpcPort", where),
                     RaftPort: fields.Int(element, "RaftPort", where),
-                    ListenAddress: fields.OptionalString(element, "ListenAddress", where)));
+                    ListenAddress: fields.OptionalString(element, "ListenAddress", where)) { Scheme = tls is null ? "http" : "https" });
             }
 
             var topology = new ClusterTopology(sourcePath, idBits, replicas, snapshotSeconds, dataDirectory,
-                maxValueBytes, queueCapacity, electionTimeoutMs, NumberReplicas(nodes), placementTags, watchHistoryMiB);
+                maxValueBytes, queueCapacity, electionTimeoutMs, NumberReplicas(nodes), placementTags, watchHistoryMiB, tls);
             Validate(topology);
             return topology;
         }
+    }
+
+    /// <summary>
+    /// <c>"Tls": { "Authority": "certs/ca.crt", "Certificates": "certs" }</c>, paths relative to the topology
+    /// file; absent, the cluster is plaintext.
+    /// </summary>
+    private static TopologyTls? ReadTls(JsonElement cluster, FieldReader fields, string sourcePath)
+    {
+        const string where = SectionName + ".Tls";
+        if (!cluster.TryGetProperty("Tls", out var tls))
+            return null;
+        if (tls.ValueKind != JsonValueKind.Object)
+            throw new TopologyException($"{sourcePath}: {where} must be an object with \"Authority\" and \"Certificates\", not {tls.GetRawText()}");
+        return new TopologyTls(
+            ClusterTopology.FromFile(sourcePath, fields.String(tls, "Authority", where)),
+            ClusterTopology.FromFile(sourcePath, fields.String(tls, "Certificates", where)));
     }
 
     /// <summary>A node without an explicit Replica gets its rank among the nodes of its position, in file order.</summary>

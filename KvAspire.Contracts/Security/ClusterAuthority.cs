@@ -18,15 +18,28 @@ public sealed class ClusterAuthority : IDisposable
     private const string ServerAuthentication = "1.3.6.1.5.5.7.3.1";
     private const string ClientAuthentication = "1.3.6.1.5.5.7.3.2";
 
-    public ClusterAuthority(X509Certificate2 certificate) => Certificate = certificate;
+    /// <param name="certificates">The CA's certificate; two while a new CA is rolled in (each one trusted).</param>
+    public ClusterAuthority(X509Certificate2Collection certificates) => Certificates = certificates;
 
-    public X509Certificate2 Certificate { get; }
+    public ClusterAuthority(X509Certificate2 certificate) : this(new X509Certificate2Collection(certificate))
+    {
+    }
 
+    public X509Certificate2Collection Certificates { get; }
+
+    /// <summary>The CA certificates in a PEM file: every one is trusted (while a new CA is rolled in, the file holds both).</summary>
     /// <exception cref="System.Security.Cryptography.CryptographicException">The file holds no certificate.</exception>
-    public static ClusterAuthority Load(string pemPath) => new(X509Certificate2.CreateFromPem(File.ReadAllText(pemPath)));
+    public static ClusterAuthority Load(string pemPath)
+    {
+        var certificates = new X509Certificate2Collection();
+        certificates.ImportFromPemFile(pemPath);
+        return certificates.Count > 0
+            ? new ClusterAuthority(certificates)
+            : throw new System.Security.Cryptography.CryptographicException($"{pemPath} holds no certificate");
+    }
 
-    /// <summary>A member's certificate with its private key, from PEM files.</summary>
-    public static X509Certificate2 LoadMember(string certificatePem, string keyPem)
+    /// <summary>A certificate with its private key (a member's, or a client's), from PEM files.</summary>
+    public static X509Certificate2 LoadCertificate(string certificatePem, string keyPem)
     {
         using var pem = X509Certificate2.CreateFromPemFile(certificatePem, keyPem);
         // Exported and loaded again: on Linux a key from PEM works for TLS as it is; elsewhere SslStream needs this.
@@ -47,6 +60,24 @@ public sealed class ClusterAuthority : IDisposable
         reason = member is null ? $"the certificate '{presented.Subject}' names no member ({MemberUriScheme}:<node>)" : "";
         return member;
     }
+
+    /// <summary>
+    /// Whether <paramref name="presented"/>, a client's certificate, was issued by this authority for clients
+    /// (a member's or a client's): what a node's TLS handshake asks before it asks who the caller is.
+    /// </summary>
+    public bool IssuedClient(X509Certificate2 presented, out string reason) => Chains(presented, ClientAuthentication, out reason);
+
+    /// <summary>
+    /// TLS for a caller of the cluster's nodes: the server must be trusted by this authority (and, when
+    /// <paramref name="acceptsMember"/> is given, name a member it accepts); <paramref name="certificate"/>,
+    /// when given, is asked for the caller's own on each new connection (a renewed file is used without a restart).
+    /// </summary>
+    public SslClientAuthenticationOptions ClientOptions(Func<X509Certificate2>? certificate = null, Func<string?, bool>? acceptsMember = null) => new()
+    {
+        RemoteCertificateValidationCallback = (_, server, _, errors) =>
+            TrustsServer(server, errors) && (acceptsMember is null || acceptsMember(MemberName(server as X509Certificate2 ?? new X509Certificate2(server!)))),
+        LocalCertificateSelectionCallback = certificate is null ? null : (_, _, _, _, _) => certificate(),
+    };
 
     /// <summary>For an HTTPS or gRPC client: the server's certificate chains to this authority, its host matches, and it is in date.</summary>
     public bool TrustsServer(X509Certificate? certificate, SslPolicyErrors errors) =>
@@ -89,7 +120,7 @@ public sealed class ClusterAuthority : IDisposable
     {
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(Certificate);
+        chain.ChainPolicy.CustomTrustStore.AddRange(Certificates);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         chain.ChainPolicy.ApplicationPolicy.Add(new System.Security.Cryptography.Oid(usage));
         if (chain.Build(certificate))
@@ -102,5 +133,9 @@ public sealed class ClusterAuthority : IDisposable
         return false;
     }
 
-    public void Dispose() => Certificate.Dispose();
+    public void Dispose()
+    {
+        foreach (var certificate in Certificates)
+            certificate.Dispose();
+    }
 }

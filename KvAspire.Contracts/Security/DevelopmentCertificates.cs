@@ -20,23 +20,30 @@ public static class DevelopmentCertificates
 
     public static string KeyFile(string node) => $"{node}.key";
 
-    /// <summary>Writes the CA and one certificate per node (name and host), each valid from now for <paramref name="lifetime"/>.</summary>
-    public static void Write(string directory, IEnumerable<(string Node, string Host)> nodes, TimeSpan lifetime)
+    /// <summary>
+    /// Writes the CA and one certificate per node (its name, and the hosts it is reached at), and one per
+    /// client of <paramref name="clients"/> (a certificate the CA issued that names no member: what a
+    /// client presents, and what a node must not take for a member's), each valid from now for <paramref name="lifetime"/>.
+    /// </summary>
+    public static void Write(string directory, IEnumerable<(string Node, IEnumerable<string> Hosts)> nodes, TimeSpan lifetime,
+        IEnumerable<string>? clients = null)
     {
         Directory.CreateDirectory(directory);
         var notBefore = DateTimeOffset.UtcNow.AddMinutes(-5);
         using var authorityKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var authority = CreateAuthority(authorityKey, notBefore, notBefore + lifetime);
-        File.WriteAllText(Path.Combine(directory, AuthorityFile), authority.ExportCertificatePem());
+        File.WriteAllText(Path.Combine(directory, AuthorityFile), authority.ExportCertificatePem() + "\n");
 
-        foreach (var (node, host) in nodes)
+        var holders = nodes.Select(n => (Name: n.Node, Member: (string?)n.Node, n.Hosts))
+            .Concat((clients ?? []).Select(client => (Name: client, Member: (string?)null, Hosts: Enumerable.Empty<string>())));
+        foreach (var (name, member, hosts) in holders)
         {
             using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            using var certificate = Issue(authority, authorityKey, key, node, host, notBefore, notBefore + lifetime);
-            File.WriteAllText(Path.Combine(directory, CertificateFile(node)), certificate.ExportCertificatePem());
-            File.WriteAllText(Path.Combine(directory, KeyFile(node)), key.ExportPkcs8PrivateKeyPem());
+            using var certificate = Issue(authority, authorityKey, key, name, member, hosts, notBefore, notBefore + lifetime);
+            File.WriteAllText(Path.Combine(directory, CertificateFile(name)), certificate.ExportCertificatePem() + "\n");
+            File.WriteAllText(Path.Combine(directory, KeyFile(name)), key.ExportPkcs8PrivateKeyPem() + "\n");
             if (!OperatingSystem.IsWindows())
-                File.SetUnixFileMode(Path.Combine(directory, KeyFile(node)), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                File.SetUnixFileMode(Path.Combine(directory, KeyFile(name)), UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
     }
 
@@ -50,16 +57,22 @@ public static class DevelopmentCertificates
         return request.CreateSelfSigned(notBefore, notAfter);
     }
 
-    /// <summary>A certificate signed by <paramref name="authority"/> for <paramref name="host"/>, naming <paramref name="member"/> (null: a certificate for a client, naming none).</summary>
-    public static X509Certificate2 Issue(X509Certificate2 authority, ECDsa authorityKey, ECDsa key, string? member, string host,
-        DateTimeOffset notBefore, DateTimeOffset notAfter)
+    /// <summary>
+    /// A certificate signed by <paramref name="authority"/> with the common name <paramref name="subject"/>,
+    /// for <paramref name="hosts"/>, naming <paramref name="member"/> (null: a certificate for a client, naming none).
+    /// </summary>
+    public static X509Certificate2 Issue(X509Certificate2 authority, ECDsa authorityKey, ECDsa key, string subject, string? member,
+        IEnumerable<string> hosts, DateTimeOffset notBefore, DateTimeOffset notAfter)
     {
-        var request = new CertificateRequest($"CN={member ?? host}", key, HashAlgorithmName.SHA256);
         var names = new SubjectAlternativeNameBuilder();
-        if (IPAddress.TryParse(host, out var address))
-            names.AddIpAddress(address);
-        else
-            names.AddDnsName(host);
+        foreach (var host in hosts)
+        {
+            if (IPAddress.TryParse(host, out var address))
+                names.AddIpAddress(address);
+            else
+                names.AddDnsName(host);
+        }
+        var request = new CertificateRequest($"CN={subject}", key, HashAlgorithmName.SHA256);
         names.AddDnsName("localhost");
         names.AddIpAddress(IPAddress.Loopback);
         if (member is not null)

@@ -31,37 +31,33 @@ internal sealed class KvConnection : IDisposable
     private int _learningLayout;
 
     /// <param name="nodes">The nodes to call (host:port or URLs).</param>
-    /// <param name="policy">The deadline of each request and the retry policy; its own Nodes are not used.</param>
+    /// <param name="policy">The deadline of each request, the retry policy and the cluster's CA; its own Nodes are not used.</param>
+    /// <param name="channels">How the nodes are reached (<see cref="NodeChannels.For"/> the policy).</param>
     /// <param name="leaders">Leader hints shared by the process's connections; null sends every request to the nodes given.</param>
-    public KvConnection(IReadOnlyList<string> nodes, KvClientOptions policy, LeaderHints? leaders = null)
+    public KvConnection(IReadOnlyList<string> nodes, KvClientOptions policy, NodeChannels channels, LeaderHints? leaders = null)
     {
-        _addresses = nodes.Select(NormalizeAddress).ToArray();
-        _channels = _addresses.Select(OpenChannel).ToArray();
+        _addresses = nodes.Select(channels.Address).ToArray();
+        _channels = _addresses.Select(channels.Open).ToArray();
         _policy = policy;
         _leaders = leaders;
     }
 
-    /// <summary>A connection with the default retry policy and the request deadline <paramref name="timeout"/>.</summary>
-    public KvConnection(IReadOnlyList<string> nodes, TimeSpan timeout, LeaderHints? leaders = null)
-        : this(nodes, new KvClientOptions { RequestTimeout = timeout }, leaders)
+    /// <summary>A connection without leader hints, reaching the nodes as <paramref name="policy"/> says (over TLS when it names a CA).</summary>
+    public KvConnection(IReadOnlyList<string> nodes, KvClientOptions policy)
+        : this(nodes, policy, NodeChannels.For(policy))
     {
     }
 
-    /// <summary>A channel connects on its first call and then stays open: one per node for the whole session.</summary>
-    public static GrpcChannel OpenChannel(string address) => GrpcChannel.ForAddress(address, new GrpcChannelOptions
+    /// <summary>A connection with the default retry policy and the request deadline <paramref name="timeout"/>.</summary>
+    public KvConnection(IReadOnlyList<string> nodes, TimeSpan timeout)
+        : this(nodes, new KvClientOptions { RequestTimeout = timeout })
     {
-        MaxReceiveMessageSize = null,
-        MaxSendMessageSize = null,
-    });
+    }
 
     public IReadOnlyList<string> Addresses => _addresses;
 
     /// <summary>The deadline of each request.</summary>
     public TimeSpan Timeout => _policy.RequestTimeout;
-
-    /// <summary>"host:port" or a full http(s) URL, as a URL.</summary>
-    public static string NormalizeAddress(string node) =>
-        node.Contains("://", StringComparison.Ordinal) ? node.TrimEnd('/') : $"http://{node}";
 
     /// <summary>Sends <paramref name="operation"/>; a write gets this connection's next request id, kept across its retries.</summary>
     public async Task<Reply> ExecuteAsync(KvOperation operation, CancellationToken cancellationToken = default)
@@ -77,7 +73,7 @@ internal sealed class KvConnection : IDisposable
         var position = _leaders is null ? null : LeaseMessages.RoutedByLease(request) ? LeaseIds.Position(request.Lease) : _leaders.PositionOf(request.Key);
         if (position is { } owner && _leaders!.LeaderOf(owner) is { } leader)
         {
-            var direct = await SendAsync(leader.Channel, NormalizeAddress(leader.Address), request, deadline, cancellationToken);
+            var direct = await SendAsync(leader.Channel, leader.Url, request, deadline, cancellationToken);
             if (direct.Status != StatusCode.Unavailable)
                 return Learned(owner, direct);
             _leaders.Forget(owner, leader.Address);

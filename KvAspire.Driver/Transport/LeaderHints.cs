@@ -11,7 +11,7 @@ namespace KvAspire.Driver.Transport;
 /// dropped and the request takes the usual way. One instance serves every connection of a client
 /// process, with one channel per leader.
 /// </summary>
-internal sealed class LeaderHints : IDisposable
+internal sealed class LeaderHints(NodeChannels channels) : IDisposable
 {
     private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new();
     private Known? _known;
@@ -33,10 +33,10 @@ internal sealed class LeaderHints : IDisposable
     /// <summary>The position that owns <paramref name="key"/>; null while the layout is not known.</summary>
     public int? PositionOf(string key) => Volatile.Read(ref _known)?.Ring.OwnerOfKey(key);
 
-    /// <summary>The leader last heard of for <paramref name="position"/>, with its channel; null when none.</summary>
-    public (string Address, GrpcChannel Channel)? LeaderOf(int position) =>
+    /// <summary>The leader last heard of for <paramref name="position"/> (as the cluster names it, and as a URL), with its channel; null when none.</summary>
+    public (string Address, string Url, GrpcChannel Channel)? LeaderOf(int position) =>
         Volatile.Read(ref _known) is { } known && Volatile.Read(ref known.Leaders[position]) is { } address
-            ? (address, _channels.GetOrAdd(address, a => KvConnection.OpenChannel(KvConnection.NormalizeAddress(a))))
+            ? (address, channels.Address(address), _channels.GetOrAdd(address, a => channels.Open(channels.Address(a))))
             : null;
 
     /// <summary>Takes a hint, if it names a node of that position.</summary>

@@ -9,6 +9,7 @@ using KvAspire.Node.Configuration;
 using KvAspire.Node.Consensus;
 using KvAspire.Node.Errors;
 using KvAspire.Node.Membership;
+using KvAspire.Node.Peers;
 using KvAspire.Node.Replication;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
@@ -24,10 +25,10 @@ namespace KvAspire.Node.Api;
 /// the replacement added (DotNext catches it up first). Each step is a Raft membership change, one at a time.
 /// <c>StepDown</c> and <c>TakeSnapshot</c> act on the node called (the dashboard's commands for a node);
 /// <c>Backup</c> streams a copy of its position at a linearizable point (the console's <c>backup</c>).
-/// Every call needs the cluster secret when there is one (<see cref="ClusterSecretInterceptor"/>).
+/// Every call needs the cluster secret when there is one (<see cref="MemberCallInterceptor"/>).
 /// </summary>
 public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, ClusterTopology topology, CommittedOrder order, ReplicationPath replication,
-    NodeOptions options, ILogger<AdminService> logger) : Admin.AdminBase
+    NodeOptions options, MemberTls tls, ILogger<AdminService> logger) : Admin.AdminBase
 {
     private const int BackupChunkBytes = 1024 * 1024;
 
@@ -46,7 +47,7 @@ public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, Cluster
         if (target == self)
             throw Refused(StatusCode.FailedPrecondition, $"{target.Name} leads position {self.Position}: its data is whole, there is nothing to replace");
 
-        using var http = new HttpClient { Timeout = options.ReplacementAskTimeout };
+        using var http = tls.StatusClient(options.ReplacementAskTimeout, member => member == target.Name);
         var report = await GroupStatusClient.TryGetAsync(http, target, context.CancellationToken)
             ?? throw Refused(StatusCode.Unavailable, $"{target.Name} does not answer at {target.HttpUri}: start the replacement first");
         var replacement = new UriEndPoint(new Uri(report.Member));

@@ -18,7 +18,7 @@ namespace KvAspire.Node.Api;
 /// <c>ListPosition</c>, its position's part of a list another node gathers, and <c>WatchPosition</c>, its
 /// position's events for a watch another node serves, and <c>ReadRevision</c>, its position's revision
 /// at a linearizable point for a watch's progress request. Every call needs the
-/// cluster secret when there is one (<see cref="ClusterSecretInterceptor"/>); none takes an admission
+/// cluster secret when there is one (<see cref="MemberCallInterceptor"/>); none takes an admission
 /// slot, since each request it serves holds one on the follower.
 /// </summary>
 public sealed class ReplicaService(ClusterTopology topology, LocalRing ring, ReplicationPath replication, PositionEvents events,

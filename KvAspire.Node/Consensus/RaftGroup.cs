@@ -6,7 +6,7 @@ namespace KvAspire.Node.Consensus;
 
 /// <summary>
 /// The Raft group this node belongs to: the replicas of its ring position, each reached for Raft at
-/// <c>http://host:RaftPort/raft</c>. Membership is static, from the topology.
+/// <c>http(s)://host:RaftPort/raft</c>. Membership is static, from the topology.
 /// </summary>
 public sealed class RaftGroup(ClusterTopology topology, NodeInfo self)
 {
@@ -18,7 +18,13 @@ public sealed class RaftGroup(ClusterTopology topology, NodeInfo self)
     public IReadOnlyList<NodeInfo> Members { get; } =
         [.. topology.Nodes.Where(n => n.Position == self.Position).OrderBy(n => n.Replica)];
 
-    public static Uri AddressOf(NodeInfo node) => new($"http://{node.Host}:{node.RaftPort}{Path}");
+    /// <summary>The names of <see cref="Members"/>.</summary>
+    public IReadOnlySet<string> MemberNames => field ??= Members.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>Whether <paramref name="name"/> (a name a certificate gives, or none) is a member of this group.</summary>
+    public bool IsMemberName(string? name) => name is not null && MemberNames.Contains(name);
+
+    public static Uri AddressOf(NodeInfo node) => new($"{node.HttpUri}{Path}");
 
     /// <summary>The member whose Raft address is <paramref name="endPoint"/>.</summary>
     public NodeInfo NodeOf(EndPoint endPoint) =>

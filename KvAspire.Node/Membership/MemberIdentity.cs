@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using KvAspire.Groups;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Consensus;
+using KvAspire.Node.Peers;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
 
@@ -23,7 +24,7 @@ public sealed record MemberIdentity(Uri Address)
     /// <summary>Whether this is a founding member of <paramref name="group"/> (not a replacement).</summary>
     public bool Founds(RaftGroup group) => Address == RaftGroup.AddressOf(group.Self);
 
-    public static async Task<MemberIdentity> ResolveAsync(RaftGroup group, string dataDirectory, NodeOptions options, ILogger logger,
+    public static async Task<MemberIdentity> ResolveAsync(RaftGroup group, string dataDirectory, NodeOptions options, MemberTls tls, ILogger logger,
         CancellationToken cancellationToken)
     {
         var file = Path.Combine(dataDirectory, FileName);
@@ -34,7 +35,7 @@ public sealed record MemberIdentity(Uri Address)
         var founding = RaftGroup.AddressOf(group.Self);
         MemberIdentity identity;
         // Meanwhile this node answers the same question ("starting, holding no writes": StartingHost).
-        var holder = IsEmpty(dataDirectory) ? await PeersHoldWritesAsync(group, options, logger, cancellationToken) : null;
+        var holder = IsEmpty(dataDirectory) ? await PeersHoldWritesAsync(group, options, tls, logger, cancellationToken) : null;
         if (holder is null)
         {
             // A new group, or data from before identities were kept: the founding address and membership.
@@ -64,12 +65,12 @@ public sealed record MemberIdentity(Uri Address)
     /// The name of another replica that holds client writes, or null when the replicas that answer hold
     /// none. Waits until at least one answers: alone, this node cannot know what it may have promised.
     /// </summary>
-    private static async Task<string?> PeersHoldWritesAsync(RaftGroup group, NodeOptions options, ILogger logger, CancellationToken cancellationToken)
+    private static async Task<string?> PeersHoldWritesAsync(RaftGroup group, NodeOptions options, MemberTls tls, ILogger logger, CancellationToken cancellationToken)
     {
         var peers = group.Members.Where(m => m != group.Self).ToList();
         if (peers.Count == 0)
             return null;
-        using var http = new HttpClient { Timeout = options.StartupAskTimeout };
+        using var http = tls.StatusClient(options.StartupAskTimeout, group.IsMemberName);
         for (var round = 0; ; round++)
         {
             var answers = await Task.WhenAll(peers.Select(peer => GroupStatusClient.TryGetAsync(http, peer, cancellationToken)));

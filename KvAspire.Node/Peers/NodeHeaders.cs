@@ -6,7 +6,7 @@ namespace KvAspire.Node.Peers;
 /// <summary>
 /// The request header a node adds when it forwards a request to another node's public API: how many ring
 /// hops the request has taken. A call that carries it changes how it is routed, so only a member may send
-/// it (<see cref="ClusterSecretInterceptor"/>), and it already holds an admission slot on the node its
+/// it (<see cref="MemberCallInterceptor"/>), and it already holds an admission slot on the node its
 /// client contacted (<see cref="AdmissionInterceptor"/>).
 /// </summary>
 public static class NodeHeaders

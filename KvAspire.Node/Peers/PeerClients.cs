@@ -16,7 +16,8 @@ namespace KvAspire.Node.Peers;
 /// <summary>
 /// Owns the gRPC channels to the other nodes, one each, opened once. A forward uses the public API,
 /// exactly as a client would, and tells the next node how many hops the request has taken in a header
-/// (<see cref="NodeHeaders"/>); every call carries the cluster secret when there is one.
+/// (<see cref="NodeHeaders"/>); every call carries the cluster secret when there is one, and this node's
+/// member certificate when the cluster has TLS.
 /// </summary>
 public sealed class PeerClients : IDisposable
 {
@@ -24,20 +25,21 @@ public sealed class PeerClients : IDisposable
     private readonly FrozenDictionary<string, CallInvoker> _invokers;
     private readonly TimeProvider _clock;
 
-    public PeerClients(ClusterTopology topology, NodeInfo self, PeerAuthentication authentication, NodeOptions options, TimeProvider clock)
+    public PeerClients(ClusterTopology topology, NodeInfo self, PeerAuthentication authentication, MemberTls tls, NodeOptions options, TimeProvider clock)
     {
         _clock = clock;
         _channels = topology.Nodes.Where(n => n.Name != self.Name).ToFrozenDictionary(n => n.Name, n =>
             GrpcChannel.ForAddress(n.GrpcUri, new GrpcChannelOptions
             {
-                HttpHandler = new SocketsHttpHandler
+                // Over TLS, the server must prove to be the node meant.
+                HttpHandler = tls.Secure(new SocketsHttpHandler
                 {
                     ConnectTimeout = options.PeerConnectTimeout,
                     KeepAlivePingDelay = options.PeerKeepAlivePingDelay,
                     KeepAlivePingTimeout = options.PeerKeepAlivePingTimeout,
                     KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
                     EnableMultipleHttp2Connections = true,
-                },
+                }, member => member == n.Name),
                 MaxReceiveMessageSize = null,
                 MaxSendMessageSize = null,
                 InitialReconnectBackoff = options.FirstPeerReconnectBackoff,

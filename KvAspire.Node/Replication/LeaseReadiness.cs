@@ -1,6 +1,7 @@
 using DotNext.Net.Cluster.Consensus.Raft;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Consensus;
+using KvAspire.Node.Peers;
 using KvAspire.Operations;
 
 namespace KvAspire.Node.Replication;
@@ -11,7 +12,7 @@ namespace KvAspire.Node.Replication;
 /// any writes batched in the same entry: during a rolling upgrade, lease calls wait (UNAVAILABLE, saying
 /// which member) until the last replica runs the new release. Once seen, it holds.
 /// </summary>
-public sealed class LeaseReadiness(IRaftCluster raft, RaftGroup group, NodeOptions options) : BackgroundService
+public sealed class LeaseReadiness(IRaftCluster raft, RaftGroup group, NodeOptions options, MemberTls tls) : BackgroundService
 {
     private static readonly TimeSpan CheckInterval = TimeSpan.FromMilliseconds(250);
     private volatile string? _waiting = "its leader has not yet asked every member's release";
@@ -24,7 +25,7 @@ public sealed class LeaseReadiness(IRaftCluster raft, RaftGroup group, NodeOptio
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var http = new HttpClient { Timeout = options.StartupAskTimeout };
+        using var http = tls.StatusClient(options.StartupAskTimeout, group.IsMemberName);
         while (_waiting is not null && !stoppingToken.IsCancellationRequested)
         {
             if (!raft.LeadershipToken.IsCancellationRequested)

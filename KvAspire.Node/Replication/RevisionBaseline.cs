@@ -3,6 +3,7 @@ using KvAspire.Groups;
 using KvAspire.Node.Configuration;
 using KvAspire.Node.Consensus;
 using KvAspire.Node.Errors;
+using KvAspire.Node.Peers;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Telemetry;
 
@@ -16,7 +17,7 @@ namespace KvAspire.Node.Replication;
 /// would skip the entry, then write snapshots without revisions, and disagree for good. Until then, and
 /// on followers, this waits; once the map counts, it is done.
 /// </summary>
-public sealed class RevisionBaseline(IRaftCluster raft, RaftGroup group, ApplyWorker applier, WriteProposer proposer, NodeOptions options,
+public sealed class RevisionBaseline(IRaftCluster raft, RaftGroup group, ApplyWorker applier, WriteProposer proposer, NodeOptions options, MemberTls tls,
     ILogger<RevisionBaseline> logger) : BackgroundService
 {
     /// <summary>How often a leader whose position does not count yet asks its members again: soon after a new ring's first election.</summary>
@@ -24,7 +25,7 @@ public sealed class RevisionBaseline(IRaftCluster raft, RaftGroup group, ApplyWo
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var http = new HttpClient { Timeout = options.StartupAskTimeout };
+        using var http = tls.StatusClient(options.StartupAskTimeout, group.IsMemberName);
         string? lastReason = null;
         while (applier.Revision == 0 && !stoppingToken.IsCancellationRequested)
         {

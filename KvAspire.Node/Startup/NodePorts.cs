@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using KvAspire.Cluster;
+using KvAspire.Node.Peers;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace KvAspire.Node.Startup;
@@ -46,18 +47,26 @@ public sealed partial class NodePorts : IDisposable
 
     /// <summary>
     /// Gives <paramref name="kestrel"/> its own descriptors of both ports: gRPC over HTTP/2, and HTTP/1.1 on
-    /// the Raft port (<paramref name="raft"/> configures that one further).
+    /// the Raft port (<paramref name="raft"/> configures that one further), both over TLS when the cluster has it.
     /// </summary>
-    public void ListenOn(KestrelServerOptions kestrel, Action<ListenOptions>? raft = null)
+    public void ListenOn(KestrelServerOptions kestrel, MemberTls tls, Action<ListenOptions>? raft = null)
     {
         foreach (var handle in Handles(Grpc))
-            kestrel.ListenHandle(handle, listen => listen.Protocols = HttpProtocols.Http2);
+        {
+            kestrel.ListenHandle(handle, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                tls.Serve(listen);
+            });
+        }
         foreach (var handle in Handles(Raft))
         {
             kestrel.ListenHandle(handle, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1;
+                // The socket tuned first, under TLS.
                 raft?.Invoke(listen);
+                tls.Serve(listen);
             });
         }
     }

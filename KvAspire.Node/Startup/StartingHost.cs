@@ -1,6 +1,7 @@
 using System.Text.Json;
 using KvAspire.Cluster;
 using KvAspire.Groups;
+using KvAspire.Node.Peers;
 
 namespace KvAspire.Node.Startup;
 
@@ -28,13 +29,13 @@ public sealed class StartingHost : IAsyncDisposable
         set => _doing = value;
     }
 
-    public static async Task<StartingHost> StartAsync(NodeInfo node, NodePorts ports, bool dataDirectoryEmpty)
+    public static async Task<StartingHost> StartAsync(NodeInfo node, NodePorts ports, MemberTls tls, bool dataDirectoryEmpty)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         // No handler of SIGTERM here: stopped while it starts, the node exits at once, as a process does.
         builder.Services.AddSingleton<IHostLifetime, SignalsLeftToTheProcess>();
-        builder.WebHost.ConfigureKestrel(kestrel => ports.ListenOn(kestrel));
+        builder.WebHost.ConfigureKestrel(kestrel => ports.ListenOn(kestrel, tls));
         var app = builder.Build();
         var host = new StartingHost(app);
         var starting = JsonSerializer.SerializeToUtf8Bytes(

@@ -68,7 +68,7 @@ public static partial class NodeLog
     [LoggerMessage(17, LogLevel.Trace, "Applied entry {Index} (term {Term}) request {Request} {Kind} '{Key}': {Code} version {Version}")]
     public static partial void EntryApplied(ILogger logger, long index, long term, ClientRequestId? request, OperationKind kind, string key, ResultCode code, long version);
 
-    [LoggerMessage(18, LogLevel.Information, "{Variable} is not set: Raft and forwards are accepted from anyone who can reach this node (fine on loopback, not on a network), " +
+    [LoggerMessage(18, LogLevel.Information, "No TLS (Cluster.Tls) and {Variable} is not set: traffic is plaintext, and Raft and forwards are accepted from anyone who can reach this node (fine on loopback, not on a network), " +
         "and calls that say they come from a node are admitted in a line of their own, as bounded as the clients'")]
     public static partial void NoClusterSecret(ILogger logger, string variable);
 
@@ -111,4 +111,7 @@ public static partial class NodeLog
 
     [LoggerMessage(35, LogLevel.Information, "Not restoring from {Backup}: {Reason}")]
     public static partial void RestoreSkipped(ILogger logger, string backup, string reason);
+
+    [LoggerMessage(36, LogLevel.Information, "No TLS (no Cluster.Tls in {Topology}): clients, forwards and Raft speak plaintext, the cluster secret included (fine on loopback, not on a network)")]
+    public static partial void Plaintext(ILogger logger, string topology);
 }

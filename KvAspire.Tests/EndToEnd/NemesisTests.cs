@@ -84,12 +84,13 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
         RunAsync([Fault.CrashPosition], positions: 1, clients: 16);
 
     /// <summary>
-    /// Every fault in turn, process and network, on a ring of namespaced hosts. In CI for 60 s (some of the
-    /// faults); docs/reliability.md's 10-minute run is this test with KVASPIRE_NEMESIS_SECONDS=600.
+    /// Every fault in turn, process and network, on a ring of namespaced hosts with TLS on every port (and
+    /// so mutual TLS between the members: a reconnection after each fault is a new handshake). In CI for
+    /// 60 s (some of the faults); docs/reliability.md's 10-minute run is this test with KVASPIRE_NEMESIS_SECONDS=600.
     /// </summary>
     [NamespacedHostsFact]
     public Task All_nemeses_combined_lose_no_write_serve_no_stale_read_and_keep_the_replicas_equal() =>
-        OnHostsAsync(AllFaults);
+        OnHostsAsync(AllFaults, tls: true);
 
     /// <summary>Process and network faults taking turns, so that a short run meets both kinds.</summary>
     private static readonly Fault[] AllFaults =
@@ -110,31 +111,31 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
     public Task A_partition_loses_no_write_serves_no_stale_read_and_keeps_the_replicas_equal(Fault fault) =>
         OnHostsAsync([fault]);
 
-    private async Task OnHostsAsync(IReadOnlyList<Fault> faults)
+    private async Task OnHostsAsync(IReadOnlyList<Fault> faults, bool tls = false)
     {
         var hosts = await NetworkHosts.CreateAsync(2 * 3);
         var made = hosts.Namespaces.Append(hosts.Switch).ToList();
         await using (hosts)
-            await RunAsync(faults, hosts: hosts);
+            await RunAsync(faults, hosts: hosts, tls: tls);
         Assert.Empty((await NetworkHosts.ExistingAsync()).Intersect(made));
     }
 
-    private async Task RunAsync(IReadOnlyList<Fault> faults, int positions = 2, int clients = 8, NetworkHosts? hosts = null)
+    private async Task RunAsync(IReadOnlyList<Fault> faults, int positions = 2, int clients = 8, NetworkHosts? hosts = null, bool tls = false)
     {
         var duration = TimeSpan.FromSeconds(int.Parse(
             Environment.GetEnvironmentVariable("KVASPIRE_NEMESIS_SECONDS") ?? "60", CultureInfo.InvariantCulture));
         // Short snapshot interval: snapshots, log compaction and snapshot transfer all happen during the run.
         var topology = hosts is null
-            ? TestTopology.Ring(_directory, positions, snapshotIntervalSeconds: 3, replicas: 3)
-            : TestTopology.OnHosts(_directory, hosts, positions, snapshotIntervalSeconds: 3);
+            ? TestTopology.Ring(_directory, positions, snapshotIntervalSeconds: 3, replicas: 3, tls: tls)
+            : TestTopology.OnHosts(_directory, hosts, positions, snapshotIntervalSeconds: 3, tls: tls);
         await using var cluster = await LocalCluster.StartAsync(topology);
         var workload = new RegisterWorkload(topology.Nodes.Select(n => n.GrpcEndPoint).ToList(), clients, keysPerClient: 12,
-            NodeOptions.For(TopologyLoader.Load(topology.Path)));
+            NodeOptions.For(TopologyLoader.Load(topology.Path)), topology.Authority);
 
         // A watch of every key the workload writes, from before its first write, through the client library.
-        await using var watch = await WatchRecorder.StartAsync(topology.Nodes.Select(n => n.GrpcEndPoint).ToList(), "rolling-", positions, () => workload.Now);
+        await using var watch = await WatchRecorder.StartAsync(topology.Nodes.Select(n => n.GrpcEndPoint).ToList(), topology.Authority, "rolling-", positions, () => workload.Now);
         // Leases granted and left to lapse all along, each checked to end no sooner than its TTL.
-        await using var leases = await LeaseProbe.StartAsync(topology.Nodes.Select(n => n.GrpcEndPoint).ToList());
+        await using var leases = await LeaseProbe.StartAsync(topology.Nodes.Select(n => n.GrpcEndPoint).ToList(), topology.Authority);
 
         using var stop = new CancellationTokenSource();
         var clock = Stopwatch.StartNew();
@@ -181,7 +182,7 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
             HistoryOutcome.Unknown => "indeterminate",
             _ => "failed (not found, exists, version)",
         }).OrderBy(g => g.Key).Select(g => $"{g.Count()} {g.Key}");
-        output.WriteLine($"nemesis {string.Join(" + ", faults)} for {clock.Elapsed.TotalSeconds:F0} s on {positions} × 3{(hosts is null ? "" : " namespaced hosts")}, {clients} clients: {events.Count} events");
+        output.WriteLine($"nemesis {string.Join(" + ", faults)} for {clock.Elapsed.TotalSeconds:F0} s on {positions} × 3{(hosts is null ? "" : " namespaced hosts")}{(tls ? " with TLS" : "")}, {clients} clients: {events.Count} events");
         output.WriteLine($"{workload.History.Count} operations: {string.Join(", ", outcomes)}; {workload.Acknowledged} writes acknowledged, {workload.Reads} reads checked");
         output.WriteLine($"checker: {(verdict.IsLinearizable ? "linearizable" : "NOT linearizable")} in {checking.ElapsedMilliseconds} ms; " +
                          $"revisions: {(revisionViolations.Count == 0 ? "each write its own, never backwards" : $"{revisionViolations.Count} violations")}; " +
@@ -273,7 +274,8 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
                     Directory.Delete(cluster.Topology.DataDirectoryOf(victim), recursive: true);
                     await cluster.StartAsync(victim);
                     // It comes back as a new member that votes for no one until the leader swaps it in.
-                    var replaced = await ClientProcess.RunAsync(["--cluster", cluster.Topology.Path, "replace-replica", victim.Name],
+                    // Over TLS, an Admin call presents a member's certificate: the leader's of the position, as an operator on its machine would.
+                    var replaced = await ClientProcess.RunAsync(["--cluster", cluster.Topology.Path, .. cluster.Topology.CertificateArguments(leader), "replace-replica", victim.Name],
                         networkNamespace: victim.Namespace);
                     Assert.True(replaced.ExitCode == 0 && replaced.Output.Contains("replaced in position", StringComparison.Ordinal),
                         $"replace-replica {victim.Name}: {replaced.Output}{replaced.Errors}");

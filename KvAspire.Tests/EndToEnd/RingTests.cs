@@ -88,7 +88,7 @@ public sealed class RingTests : IAsyncLifetime
                 "a read of a far key straight from its owner");
             var direct = await client.ReadAsync(farKey);
             Assert.Equal(0, direct.Hops);
-            Assert.Equal(KvConnection.NormalizeAddress(_topology.Nodes[_ring.OwnerOfKey(farKey)].GrpcEndPoint), direct.Node);
+            Assert.Equal(NodeChannels.Plaintext.Address(_topology.Nodes[_ring.OwnerOfKey(farKey)].GrpcEndPoint), direct.Node);
         }
 
         foreach (var key in keys)
@@ -113,7 +113,7 @@ public sealed class RingTests : IAsyncLifetime
         foreach (var key in keys)
         {
             var read = await client.ReadAsync(key);
-            Assert.Equal((0, KvConnection.NormalizeAddress(_topology.Nodes[owner].GrpcEndPoint)), (read.Hops, read.Node));
+            Assert.Equal((0, NodeChannels.Plaintext.Address(_topology.Nodes[owner].GrpcEndPoint)), (read.Hops, read.Node));
             Assert.Equal([_topology.Nodes[owner]], _topology.NodesWhoseLogsContain(key));
         }
     }

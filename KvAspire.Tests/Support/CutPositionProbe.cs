@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Grpc.Core;
 using KvAspire.Cluster;
+using KvAspire.Driver;
 using KvAspire.Driver.Transport;
 using KvAspire.Node.Configuration;
 using KvAspire.Routing;
@@ -23,7 +24,8 @@ public static class CutPositionProbe
         var ring = new RingMath(64, topology.Nodes.Select(n => n.Position).Distinct().Count());
         var options = NodeOptions.For(TopologyLoader.Load(topology.Path));
         string KeyOf(int owner) => Enumerable.Range(0, 1000).Select(i => $"probe-{i}").First(k => ring.OwnerOfKey(k) == owner);
-        using var channel = KvConnection.OpenChannel(KvConnection.NormalizeAddress(outside.GrpcEndPoint));
+        var channels = NodeChannels.For(new KvClientOptions { Authority = topology.Authority });
+        using var channel = channels.Open(channels.Address(outside.GrpcEndPoint));
         var client = new KeyValue.KeyValueClient(channel);
         async Task<(StatusCode Status, string Detail, TimeSpan Took)> ReadAsync(string key)
         {

@@ -1,7 +1,9 @@
+using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
 using KvAspire.Groups;
+using KvAspire.Security;
 
 namespace KvAspire.Tests.Support;
 
@@ -9,6 +11,8 @@ namespace KvAspire.Tests.Support;
 public static class GroupProbe
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
+    // One client per cluster CA, trusting that CA alone.
+    private static readonly ConcurrentDictionary<string, HttpClient> HttpsFor = new();
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>The node's view of its group, or null when it does not answer.</summary>
@@ -16,7 +20,7 @@ public static class GroupProbe
     {
         try
         {
-            return await Http.GetFromJsonAsync<GroupStatusReport>(node.StatusAddress, Json);
+            return await HttpOf(node).GetFromJsonAsync<GroupStatusReport>(node.StatusAddress, Json);
         }
         catch (Exception e) when (e is HttpRequestException or SocketException or TaskCanceledException or JsonException)
         {
@@ -29,7 +33,7 @@ public static class GroupProbe
     {
         try
         {
-            using var alive = await Http.GetAsync(node.AliveAddress);
+            using var alive = await HttpOf(node).GetAsync(node.AliveAddress);
             return alive.IsSuccessStatusCode;
         }
         catch (Exception e) when (e is HttpRequestException or SocketException or TaskCanceledException)
@@ -37,6 +41,14 @@ public static class GroupProbe
             return false;
         }
     }
+
+    /// <summary>A client for <paramref name="node"/>'s HTTP port: over TLS trusting its cluster's CA when it has one.</summary>
+    public static HttpClient HttpOf(TestNode node) => node.Authority is not { } authority
+        ? Http
+        : HttpsFor.GetOrAdd(authority, path => new HttpClient(new SocketsHttpHandler { SslOptions = ClusterAuthority.Load(path).ClientOptions() })
+        {
+            Timeout = Http.Timeout,
+        });
 
     // Each poll asks every replica: not more often than this on two cores shared with the nodes.
     private static readonly TimeSpan StatusPollInterval = TimeSpan.FromMilliseconds(50);

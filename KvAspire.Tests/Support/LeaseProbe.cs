@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Net.Client;
 using KvAspire.Driver;
+using KvAspire.Driver.Transport;
 using KvAspire.V1;
 
 namespace KvAspire.Tests.Support;
@@ -24,11 +25,13 @@ public sealed class LeaseProbe : IAsyncDisposable
     private Task _running = Task.CompletedTask;
     private KvLease? _kept;
 
-    private LeaseProbe(IReadOnlyList<string> addresses)
+    private LeaseProbe(IReadOnlyList<string> addresses, string? authority)
     {
         // Not straight to leaders: on namespaced hosts the layout names the nodes' own addresses, which the test reaches only through forwarded loopback ports.
-        _client = new KvClient(new KvClientOptions { Nodes = [.. addresses], RouteToLeaders = false });
-        _channels = [.. addresses.Select(a => GrpcChannel.ForAddress($"http://{a}"))];
+        var options = new KvClientOptions { Nodes = [.. addresses], RouteToLeaders = false, Authority = authority };
+        _client = new KvClient(options);
+        var channels = NodeChannels.For(options);
+        _channels = [.. addresses.Select(a => channels.Open(channels.Address(a)))];
     }
 
     private sealed record Lapsing(string Key, long Lease, TimeSpan Sent, TimeSpan Ttl);
@@ -44,9 +47,10 @@ public sealed class LeaseProbe : IAsyncDisposable
     /// <summary>Whether the lease held through the library lasted the whole run.</summary>
     public bool KeptHeld => _kept is { Lost.IsCancellationRequested: false };
 
-    public static async Task<LeaseProbe> StartAsync(IReadOnlyList<string> addresses)
+    /// <param name="authority">The cluster's CA, when it has TLS.</param>
+    public static async Task<LeaseProbe> StartAsync(IReadOnlyList<string> addresses, string? authority = null)
     {
-        var probe = new LeaseProbe(addresses);
+        var probe = new LeaseProbe(addresses, authority);
         probe._kept = await probe._client.GrantLeaseAsync(TimeSpan.FromSeconds(5), "lease-kept");
         await probe._client.CreateAsync("lease-kept", "held"u8.ToArray(), probe._kept.Id);
         probe._running = probe.RunAsync();

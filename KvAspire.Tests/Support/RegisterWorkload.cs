@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Grpc.Core;
 using KvAspire.Client.Commands;
+using KvAspire.Driver;
 using KvAspire.Driver.Transport;
 using KvAspire.Node.Configuration;
 using KvAspire.Operations;
@@ -26,7 +27,7 @@ public readonly record struct KeyState(bool Exists, string? Value, long Version)
 /// one that succeeded as an update with that expected version, and one that did not as the read it made.
 /// A lost write, a write applied twice (a version too far) or a stale read is a violation.
 /// </summary>
-public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int clients, int keysPerClient, NodeOptions options)
+public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int clients, int keysPerClient, NodeOptions options, string? authority = null)
 {
     private readonly TimeSpan _lateWriteWindow = 2 * options.RequestTimeout + TimeSpan.FromSeconds(2);
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
@@ -66,7 +67,7 @@ public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int client
             await Task.Delay(latest - DateTime.UtcNow);
         for (var start = 0; start < addresses.Count; start++)
         {
-            using var connection = new KvConnection([addresses[start]], RequestTimeout);
+            using var connection = Connect([addresses[start]]);
             foreach (var key in _keys.SelectMany(k => k))
             {
                 var reply = await ExecuteAsync(connection, new ConsoleCommand(OperationKind.Read, key.Name));
@@ -80,10 +81,13 @@ public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int client
         }
     }
 
+    /// <summary>A connection to <paramref name="nodes"/>, over TLS when the cluster's CA is given.</summary>
+    private KvConnection Connect(IReadOnlyList<string> nodes) => new(nodes, new KvClientOptions { RequestTimeout = RequestTimeout, Authority = authority });
+
     private async Task ClientAsync(int client, CancellationToken stop)
     {
         // Each client starts at a different node, so requests enter everywhere and many are forwarded.
-        using var connection = new KvConnection([.. addresses.Skip(client % addresses.Count), .. addresses.Take(client % addresses.Count)], RequestTimeout);
+        using var connection = Connect([.. addresses.Skip(client % addresses.Count), .. addresses.Take(client % addresses.Count)]);
         var random = new Random(client);
         var keys = _keys[client];
         var written = 0;

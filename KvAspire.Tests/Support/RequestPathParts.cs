@@ -30,13 +30,13 @@ public sealed class RequestPathParts : IDisposable
         Options = NodeOptions.For(Topology);
         Ring = new LocalRing(Topology, Self);
         Queues = new PipelineQueues(Options);
-        Peers = new PeerClients(Topology, Self, new PeerAuthentication(new ClusterSecret(null)), Options, Clock);
+        Peers = new PeerClients(Topology, Self, new PeerAuthentication(new ClusterSecret(null)), MemberTls.None, Options, Clock);
         Reachability = new PeerReachability(Peers, Options, _lifetime, Clock, NullLogger<PeerReachability>.Instance);
         var recovered = _data.Recover();
         var stateMachine = new CommittedOrder(Queues, recovered, new FailStop(_lifetime), NullLogger<CommittedOrder>.Instance);
         Group = new RaftGroup(Topology, Self);
         var group = Group;
-        Replication = new ReplicationPath(Raft, group, stateMachine, new WriteProposer(Raft, new LeaseReadiness(Raft, group, Options), Options, Clock), new LeaderHandOff(Raft, group, Peers, Options, Clock),
+        Replication = new ReplicationPath(Raft, group, stateMachine, new WriteProposer(Raft, new LeaseReadiness(Raft, group, Options, MemberTls.None), Options, Clock), new LeaderHandOff(Raft, group, Peers, Options, Clock),
             new FollowerReads(Raft, group, Peers, Options, Clock), Self, Options, Clock,
             NullLogger<ReplicationPath>.Instance);
         Forwarder = new Forwarder(Ring, Peers, Reachability, Options, TestTelemetry.Create(), Clock);

@@ -24,10 +24,10 @@ public sealed class WatchRecorder : IAsyncDisposable
     private readonly Func<long> _clock;
     private Task _asking = Task.CompletedTask;
 
-    private WatchRecorder(IReadOnlyList<string> addresses, string prefix, Func<long> clock)
+    private WatchRecorder(IReadOnlyList<string> addresses, string? authority, string prefix, Func<long> clock)
     {
         _clock = clock;
-        _client = new KvClient(new KvClientOptions { Nodes = [.. addresses], WatchRetryWindow = TimeSpan.FromSeconds(90) });
+        _client = new KvClient(new KvClientOptions { Nodes = [.. addresses], Authority = authority, WatchRetryWindow = TimeSpan.FromSeconds(90) });
         var options = new KvWatchOptions { Prefix = true, ProgressNotices = true, ProgressRequests = _progress };
         _watching = Task.Run(async () =>
         {
@@ -71,10 +71,11 @@ public sealed class WatchRecorder : IAsyncDisposable
     public IReadOnlyDictionary<int, long> Started => _started;
 
     /// <summary>Watching from now; returns once every one of <paramref name="positions"/> has said where it starts.</summary>
+    /// <param name="authority">The cluster's CA, when it has TLS.</param>
     /// <param name="clock">The clock of the history the answers are held against.</param>
-    public static async Task<WatchRecorder> StartAsync(IReadOnlyList<string> addresses, string prefix, int positions, Func<long> clock)
+    public static async Task<WatchRecorder> StartAsync(IReadOnlyList<string> addresses, string? authority, string prefix, int positions, Func<long> clock)
     {
-        var recorder = new WatchRecorder(addresses, prefix, clock);
+        var recorder = new WatchRecorder(addresses, authority, prefix, clock);
         await Wait.UntilAsync(() => recorder._started.Count == positions || recorder._watching.IsCompleted, TimeSpan.FromSeconds(60),
             "every position's watch to start");
         if (recorder._watching.IsFaulted)

@@ -18,7 +18,7 @@ public sealed class ClusterAuthorityTests : IDisposable
 
     public ClusterAuthorityTests()
     {
-        DevelopmentCertificates.Write(_directory.Path, [("p0r0", "127.0.0.1"), ("p0r1", "node-b.example")], TimeSpan.FromDays(1));
+        DevelopmentCertificates.Write(_directory.Path, [("p0r0", ["127.0.0.1"]), ("p0r1", ["node-b.example"])], TimeSpan.FromDays(1));
         _authority = ClusterAuthority.Load(_directory.File(DevelopmentCertificates.AuthorityFile));
     }
 
@@ -29,7 +29,7 @@ public sealed class ClusterAuthorityTests : IDisposable
     }
 
     private X509Certificate2 Member(string node) =>
-        ClusterAuthority.LoadMember(_directory.File(DevelopmentCertificates.CertificateFile(node)), _directory.File(DevelopmentCertificates.KeyFile(node)));
+        ClusterAuthority.LoadCertificate(_directory.File(DevelopmentCertificates.CertificateFile(node)), _directory.File(DevelopmentCertificates.KeyFile(node)));
 
     [Fact]
     public void A_member_certificate_proves_its_node_and_carries_its_key()
@@ -43,11 +43,28 @@ public sealed class ClusterAuthorityTests : IDisposable
     }
 
     [Fact]
+    public void An_authority_file_with_two_CAs_trusts_the_members_of_each_while_a_new_CA_is_rolled_in()
+    {
+        using var next = new TempDirectory();
+        DevelopmentCertificates.Write(next.Path, [("p0r0", ["127.0.0.1"])], TimeSpan.FromDays(1));
+        var both = next.File("both.crt");
+        File.WriteAllText(both, File.ReadAllText(_directory.File(DevelopmentCertificates.AuthorityFile)) + File.ReadAllText(next.File(DevelopmentCertificates.AuthorityFile)));
+        using var rolling = ClusterAuthority.Load(both);
+        using var renewed = ClusterAuthority.LoadCertificate(next.File("p0r0.crt"), next.File("p0r0.key"));
+        using var current = Member("p0r1");
+
+        Assert.Equal(2, rolling.Certificates.Count);
+        Assert.Equal("p0r0", rolling.MemberOf(renewed, out _));
+        Assert.Equal("p0r1", rolling.MemberOf(current, out _));
+        Assert.Null(_authority.MemberOf(renewed, out _));
+    }
+
+    [Fact]
     public void A_certificate_of_another_authority_proves_nothing()
     {
         using var other = new TempDirectory();
-        DevelopmentCertificates.Write(other.Path, [("p0r0", "127.0.0.1")], TimeSpan.FromDays(1));
-        using var stranger = ClusterAuthority.LoadMember(other.File("p0r0.crt"), other.File("p0r0.key"));
+        DevelopmentCertificates.Write(other.Path, [("p0r0", ["127.0.0.1"])], TimeSpan.FromDays(1));
+        using var stranger = ClusterAuthority.LoadCertificate(other.File("p0r0.crt"), other.File("p0r0.key"));
 
         Assert.Null(_authority.MemberOf(stranger, out var reason));
         Assert.Contains("is not trusted", reason);
@@ -69,7 +86,7 @@ public sealed class ClusterAuthorityTests : IDisposable
         using var authorityKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var authorityCertificate = DevelopmentCertificates.CreateAuthority(authorityKey, DateTimeOffset.UtcNow.AddDays(-30), DateTimeOffset.UtcNow.AddDays(30));
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var issued = DevelopmentCertificates.Issue(authorityCertificate, authorityKey, key, member, host,
+        var issued = DevelopmentCertificates.Issue(authorityCertificate, authorityKey, key, member ?? "a client", member, [host],
             DateTimeOffset.UtcNow.AddDays(fromDay), DateTimeOffset.UtcNow.AddDays(toDay));
         return new Issued(new ClusterAuthority(X509CertificateLoader.LoadCertificate(authorityCertificate.RawData)), issued);
     }

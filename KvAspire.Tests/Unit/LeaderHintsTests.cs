@@ -15,7 +15,7 @@ public sealed class LeaderHintsTests : IDisposable
     public LeaderHintsTests()
     {
         _topology = TestTopology.Ring(_directory, positions: 2, replicas: 3);
-        _hints = new LeaderHints();
+        _hints = new LeaderHints(NodeChannels.Plaintext);
         _hints.Adopt(RingLayout.Of(KvAspire.Cluster.TopologyLoader.Load(_topology.Path)));
     }
 
@@ -28,7 +28,7 @@ public sealed class LeaderHintsTests : IDisposable
     [Fact]
     public void Before_the_layout_is_known_no_key_has_a_position_and_no_hint_is_taken()
     {
-        using var hints = new LeaderHints();
+        using var hints = new LeaderHints(NodeChannels.Plaintext);
 
         hints.Learn(0, _topology.Nodes[0].GrpcEndPoint);
 

@@ -1,5 +1,6 @@
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+using KvAspire.Node.Peers;
 using KvAspire.Node.Consensus;
 using KvAspire.Node.Errors;
 using KvAspire.Node.Pipeline;
@@ -80,7 +81,7 @@ public sealed class WriteProposerTests : IAsyncLifetime
     [Fact]
     public async Task Writes_that_arrive_while_an_entry_commits_go_together_into_the_next_in_arrival_order()
     {
-        var proposer = new WriteProposer(_raft, new LeaseReadiness(_raft, _node.Group, _node.Options), _node.Options, _node.Clock);
+        var proposer = new WriteProposer(_raft, new LeaseReadiness(_raft, _node.Group, _node.Options, MemberTls.None), _node.Options, _node.Clock);
         var first = Write("a");
         var proposals = new List<Task> { proposer.ProposeAsync(first) };
         var (lone, commitLone) = await ProposedAsync(1);
@@ -102,7 +103,7 @@ public sealed class WriteProposerTests : IAsyncLifetime
     [Fact]
     public async Task An_entry_carries_at_most_the_configured_number_of_writes()
     {
-        var proposer = new WriteProposer(_raft, new LeaseReadiness(_raft, _node.Group, _node.Options), _node.Options with { EntryWrites = 2 }, _node.Clock);
+        var proposer = new WriteProposer(_raft, new LeaseReadiness(_raft, _node.Group, _node.Options, MemberTls.None), _node.Options with { EntryWrites = 2 }, _node.Clock);
         var proposals = new List<Task> { proposer.ProposeAsync(Write("a")) };
         var (_, commitFirst) = await ProposedAsync(1);
         proposals.AddRange(new[] { Write("b"), Write("cc"), Write("ddd") }.Select(proposer.ProposeAsync));
@@ -120,7 +121,7 @@ public sealed class WriteProposerTests : IAsyncLifetime
     [Fact]
     public async Task When_the_leadership_ends_before_the_entry_commits_each_of_its_writes_fails_as_unavailable()
     {
-        var proposer = new WriteProposer(_raft, new LeaseReadiness(_raft, _node.Group, _node.Options), _node.Options, _node.Clock);
+        var proposer = new WriteProposer(_raft, new LeaseReadiness(_raft, _node.Group, _node.Options, MemberTls.None), _node.Options, _node.Clock);
         var first = proposer.ProposeAsync(Write("a"));
         await ProposedAsync(1);
         var second = proposer.ProposeAsync(Write("b"));
@@ -138,7 +139,7 @@ public sealed class WriteProposerTests : IAsyncLifetime
     [Fact]
     public async Task Lease_calls_and_writes_to_a_lease_wait_until_every_member_keeps_leases_and_other_writes_do_not()
     {
-        var proposer = new WriteProposer(_raft, new LeaseReadiness(_raft, _node.Group, _node.Options), _node.Options, _node.Clock);
+        var proposer = new WriteProposer(_raft, new LeaseReadiness(_raft, _node.Group, _node.Options, MemberTls.None), _node.Options, _node.Clock);
         var grant = new PendingRequest(new KvOperation(OperationKind.LeaseGrant, "{t}", LeaseIds.EncodeTtl(5000)), default) { Route = (0, 0) };
         var leased = new PendingRequest(new KvOperation(OperationKind.Create, "{t}a", "v"u8.ToArray(), Lease: 1), default) { Route = (0, 0) };
 

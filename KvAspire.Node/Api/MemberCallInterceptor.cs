@@ -1,16 +1,16 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
-using KvAspire.Cluster;
 using KvAspire.Node.Peers;
 
 namespace KvAspire.Node.Api;
 
 /// <summary>
-/// Owns the cluster secret check on the gRPC port: an Admin call, a Replica call, or a call that says it
-/// comes from another node (<see cref="NodeHeaders"/>), is refused with PERMISSION_DENIED unless it presents the
-/// secret (<see cref="PeerAuthentication"/>). A client's own calls need none. (Raft's messages are checked in Program.cs.)
+/// Owns the member check on the gRPC port: an Admin call, a Replica call, or a call that says it comes
+/// from another node (<see cref="NodeHeaders"/>), is refused with PERMISSION_DENIED unless it proves a
+/// member's (the secret, a member certificate: <see cref="PeerAuthentication"/>). A client's own calls
+/// need neither. (Raft's messages are checked in Program.cs.)
 /// </summary>
-public sealed class ClusterSecretInterceptor(PeerAuthentication peers) : Interceptor
+public sealed class MemberCallInterceptor(PeerAuthentication peers) : Interceptor
 {
     private const string AdminService = "/kvaspire.v1.Admin/";
     private const string ReplicaService = "/kvaspire.v1.Replica/";
@@ -38,13 +38,10 @@ public sealed class ClusterSecretInterceptor(PeerAuthentication peers) : Interce
 
     private void Check(ServerCallContext context)
     {
-        var headers = context.RequestHeaders;
-        if (!peers.IsMember(headers))
-        {
-            if (context.Method.StartsWith(AdminService, StringComparison.Ordinal))
-                throw new RpcException(new Status(StatusCode.PermissionDenied, $"admin requests need the cluster secret ({ClusterSecret.Variable})"));
-            if (context.Method.StartsWith(ReplicaService, StringComparison.Ordinal) || NodeHeaders.FromNode(headers))
-                throw new RpcException(new Status(StatusCode.PermissionDenied, "a node-to-node request without the cluster secret"));
-        }
+        var admin = context.Method.StartsWith(AdminService, StringComparison.Ordinal);
+        if (!admin && !context.Method.StartsWith(ReplicaService, StringComparison.Ordinal) && !NodeHeaders.FromNode(context.RequestHeaders))
+            return;
+        if (peers.NotMember(context) is { } reason)
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"{(admin ? "an admin request" : "a node-to-node request")} from a caller that is not a member: {reason}"));
     }
 }
