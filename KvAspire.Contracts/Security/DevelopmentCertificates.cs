@@ -21,25 +21,33 @@ public static class DevelopmentCertificates
     public static string KeyFile(string node) => $"{node}.key";
 
     /// <summary>
-    /// Writes the CA and one certificate per node (its name, and the hosts it is reached at), and one per
-    /// client of <paramref name="clients"/> (a certificate the CA issued that names no member: what a
-    /// client presents, and what a node must not take for a member's), each valid from now for <paramref name="lifetime"/>.
+    /// A certificate the CA issues besides the nodes': a client's (no <paramref name="Member"/>: what a client
+    /// presents, and what a node must not take for a member's), or a member's that expired yesterday.
+    /// </summary>
+    public sealed record Extra(string Name, string? Member = null, bool Expired = false);
+
+    /// <summary>
+    /// Writes the CA and one certificate per node (its name, and the hosts it is reached at), and those of
+    /// <paramref name="extras"/>, each valid from now for <paramref name="lifetime"/> (but an expired one).
     /// </summary>
     public static void Write(string directory, IEnumerable<(string Node, IEnumerable<string> Hosts)> nodes, TimeSpan lifetime,
-        IEnumerable<string>? clients = null)
+        IEnumerable<Extra>? extras = null)
     {
         Directory.CreateDirectory(directory);
-        var notBefore = DateTimeOffset.UtcNow.AddMinutes(-5);
+        var now = DateTimeOffset.UtcNow;
+        var notBefore = now.AddMinutes(-5);
         using var authorityKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        using var authority = CreateAuthority(authorityKey, notBefore, notBefore + lifetime);
+        using var authority = CreateAuthority(authorityKey, now.AddDays(-2), notBefore + lifetime);
         File.WriteAllText(Path.Combine(directory, AuthorityFile), authority.ExportCertificatePem() + "\n");
 
-        var holders = nodes.Select(n => (Name: n.Node, Member: (string?)n.Node, n.Hosts))
-            .Concat((clients ?? []).Select(client => (Name: client, Member: (string?)null, Hosts: Enumerable.Empty<string>())));
-        foreach (var (name, member, hosts) in holders)
+        var holders = nodes.Select(n => (Name: n.Node, Member: (string?)n.Node, n.Hosts, Expired: false))
+            .Concat((extras ?? []).Select(extra => (extra.Name, extra.Member, Hosts: Enumerable.Empty<string>(), extra.Expired)));
+        foreach (var (name, member, hosts, expired) in holders)
         {
             using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            using var certificate = Issue(authority, authorityKey, key, name, member, hosts, notBefore, notBefore + lifetime);
+            using var certificate = expired
+                ? Issue(authority, authorityKey, key, name, member, hosts, now.AddDays(-2), now.AddDays(-1))
+                : Issue(authority, authorityKey, key, name, member, hosts, notBefore, notBefore + lifetime);
             File.WriteAllText(Path.Combine(directory, CertificateFile(name)), certificate.ExportCertificatePem() + "\n");
             File.WriteAllText(Path.Combine(directory, KeyFile(name)), key.ExportPkcs8PrivateKeyPem() + "\n");
             if (!OperatingSystem.IsWindows())

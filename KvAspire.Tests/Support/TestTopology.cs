@@ -43,6 +43,9 @@ public sealed class TestTopology
     /// <summary>A TLS cluster's client certificate (<c>certs/client.crt</c>): its CA issued it, it names no member.</summary>
     public const string ClientCertificate = "client";
 
+    /// <summary>A TLS cluster's <c>certs/expired.crt</c>: its CA issued it to member p0r0, and it expired yesterday.</summary>
+    public const string ExpiredCertificate = "expired";
+
     public string Path { get; }
 
     /// <summary>The CA's certificate of a cluster with TLS (<see cref="Ring"/> with <c>tls</c>); null for a plaintext one.</summary>
@@ -96,7 +99,8 @@ public sealed class TestTopology
             return new TestNode($"p{i}r{j}", i, j, ports[2 * n], ports[2 * n + 1], Authority: authority);
         }).ToList();
         if (tls)
-            DevelopmentCertificates.Write(directory.File("certs"), nodes.Select(n => (n.Name, (IEnumerable<string>)["127.0.0.1"])), TimeSpan.FromDays(1), [ClientCertificate]);
+            DevelopmentCertificates.Write(directory.File("certs"), nodes.Select(n => (n.Name, (IEnumerable<string>)["127.0.0.1"])), TimeSpan.FromDays(1),
+                [new DevelopmentCertificates.Extra(ClientCertificate), new DevelopmentCertificates.Extra(ExpiredCertificate, Member: "p0r0", Expired: true)]);
         var path = directory.File("cluster.json");
         var entries = string.Join(",\n", nodes.Select(n =>
             $$"""    { "Name": "{{n.Name}}", "Position": {{n.Position}}, "Host": "127.0.0.1", "GrpcPort": {{n.GrpcPort}}, "RaftPort": {{n.RaftPort}} }"""));
