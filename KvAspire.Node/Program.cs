@@ -29,12 +29,20 @@ try
     topology = TopologyLoader.Load(command["cluster"] ?? "cluster.json");
     node = topology.GetNode(nodeName);
     options = NodeOptions.For(topology);
-    tls = MemberTls.For(topology, node);
 }
 catch (TopologyException e)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     Console.Error.WriteLine("usage: KvAspire.Node --cluster <cluster.json> --node <name> [--restore <backup directory>]");
+    return 2;
+}
+try
+{
+    tls = MemberTls.For(topology, node);
+}
+catch (TopologyException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
     return 2;
 }
 var dataDirectory = topology.DataDirectoryOf(node);

@@ -51,6 +51,24 @@ public sealed class TopologyTests
     }
 
     [Fact]
+    public void Tls_names_the_certificates_beside_the_file_and_makes_every_address_https()
+    {
+        var topology = TopologyLoader.Parse(Valid.Replace("\"DataDirectory\": \"d\",",
+            "\"DataDirectory\": \"d\", \"Tls\": { \"Authority\": \"certs/ca.crt\", \"Certificates\": \"certs\" },"), "/etc/kv/cluster.json");
+
+        Assert.Equal(new TopologyTls("/etc/kv/certs/ca.crt", "/etc/kv/certs"), topology.Tls);
+        var node = topology.Nodes[0];
+        Assert.Equal(("https://127.0.0.1:7000", "/etc/kv/certs/p0r0.crt", "/etc/kv/certs/p0r0.key"),
+            (node.GrpcUri, topology.Tls!.CertificateOf(node), topology.Tls.KeyOf(node)));
+        Assert.Null(TopologyLoader.Parse(Valid, "c.json").Tls);
+        Assert.StartsWith("http://", TopologyLoader.Parse(Valid, "c.json").Nodes[0].HttpUri);
+        Assert.Contains("Cluster.Tls must be an object", Assert.Throws<TopologyException>(() =>
+            TopologyLoader.Parse(Valid.Replace("\"DataDirectory\": \"d\",", "\"DataDirectory\": \"d\", \"Tls\": true,"), "c.json")).Message);
+        Assert.Contains("Cluster.Tls is missing the required field \"Certificates\"", Assert.Throws<TopologyException>(() =>
+            TopologyLoader.Parse(Valid.Replace("\"DataDirectory\": \"d\",", "\"DataDirectory\": \"d\", \"Tls\": { \"Authority\": \"ca.crt\" },"), "c.json")).Message);
+    }
+
+    [Fact]
     public void A_node_binds_to_its_listen_address_and_is_reached_at_its_host()
     {
         var topology = TopologyLoader.Parse(Valid
