@@ -40,6 +40,16 @@ public sealed class ClientIntegrationTests
         var options = new KvAspireClientSettings { ConnectionString = connectionString }.ToOptions();
 
         Assert.Equal(["127.0.0.1:7000", "127.0.0.1:7001"], options.Nodes);
+        Assert.Null(options.Authority);
+    }
+
+    [Fact]
+    public void A_connection_string_of_a_cluster_with_TLS_gives_its_CA()
+    {
+        var options = new KvAspireClientSettings { ConnectionString = "Endpoints=127.0.0.1:7000;Ca=/srv/kv/certs/ca.crt" }.ToOptions();
+
+        Assert.Equal(["127.0.0.1:7000"], options.Nodes);
+        Assert.Equal("/srv/kv/certs/ca.crt", options.Authority);
     }
 
     [Theory]
