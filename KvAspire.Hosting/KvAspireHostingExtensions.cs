@@ -144,7 +144,7 @@ public static class KvAspireHostingExtensions
                 using var member = tls is null ? null : ClusterAuthority.LoadCertificate(tls.CertificateOf(node), tls.KeyOf(node));
                 using var channel = GrpcChannel.ForAddress(node.GrpcUri, new GrpcChannelOptions
                 {
-                    HttpHandler = new SocketsHttpHandler { SslOptions = authority?.ClientOptions(() => member!) ?? new() },
+                    HttpHandler = authority?.Handler(() => member!) ?? new SocketsHttpHandler(),
                 });
                 var headers = new Metadata { { ClusterSecret.Header, await secret.Resource.GetValueAsync(context.CancellationToken) ?? "" } };
                 return CommandResults.Success(await call(new Admin.AdminClient(channel), headers, context.CancellationToken));

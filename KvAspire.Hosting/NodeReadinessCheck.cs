@@ -11,7 +11,7 @@ namespace Aspire.Hosting;
 /// </summary>
 internal sealed class NodeReadinessCheck(NodeInfo node, ClusterAuthority authority) : IHealthCheck
 {
-    private readonly HttpClient _http = new(new SocketsHttpHandler { SslOptions = authority.ClientOptions() }) { Timeout = TimeSpan.FromSeconds(5) };
+    private readonly HttpClient _http = new(authority.Handler()) { Timeout = TimeSpan.FromSeconds(5) };
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {

@@ -54,14 +54,13 @@ public sealed class AdminAccess : IDisposable
     public GrpcChannel Channel(string node, int? maxReceiveMessageSize = null) => GrpcChannel.ForAddress(Url(node), new GrpcChannelOptions
     {
         MaxReceiveMessageSize = maxReceiveMessageSize,
-        HttpHandler = new SocketsHttpHandler { SslOptions = TlsOptions() },
+        HttpHandler = Handler(),
     });
 
     /// <summary>A client for the nodes' <c>/status</c>.</summary>
-    public HttpClient StatusClient(TimeSpan timeout) => new(new SocketsHttpHandler { SslOptions = TlsOptions() }) { Timeout = timeout };
+    public HttpClient StatusClient(TimeSpan timeout) => new(Handler()) { Timeout = timeout };
 
-    private System.Net.Security.SslClientAuthenticationOptions TlsOptions() =>
-        _authority?.ClientOptions(_certificate is { } certificate ? () => certificate : null) ?? new();
+    private SocketsHttpHandler Handler() => _authority?.Handler(_certificate is { } certificate ? () => certificate : null) ?? new SocketsHttpHandler();
 
     public void Dispose()
     {

@@ -79,6 +79,16 @@ public sealed class ClusterAuthority : IDisposable
         LocalCertificateSelectionCallback = certificate is null ? null : (_, _, _, _, _) => certificate(),
     };
 
+    /// <summary>
+    /// A handler for an HTTP or gRPC client of the cluster's nodes with <see cref="ClientOptions"/>'s TLS
+    /// (several HTTP/2 connections to a node when one is full, as a gRPC channel's own handler allows).
+    /// </summary>
+    public SocketsHttpHandler Handler(Func<X509Certificate2>? certificate = null, Func<string?, bool>? acceptsMember = null) => new()
+    {
+        SslOptions = ClientOptions(certificate, acceptsMember),
+        EnableMultipleHttp2Connections = true,
+    };
+
     /// <summary>For an HTTPS or gRPC client: the server's certificate chains to this authority, its host matches, and it is in date.</summary>
     public bool TrustsServer(X509Certificate? certificate, SslPolicyErrors errors) =>
         certificate is not null

@@ -39,6 +39,6 @@ internal sealed class NodeChannels(ClusterAuthority? authority)
     {
         MaxReceiveMessageSize = null,
         MaxSendMessageSize = null,
-        HttpHandler = authority is null ? null : new SocketsHttpHandler { SslOptions = authority.ClientOptions(), EnableMultipleHttp2Connections = true },
+        HttpHandler = authority?.Handler(),
     });
 }

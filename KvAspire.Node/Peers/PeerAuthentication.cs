@@ -16,11 +16,6 @@ namespace KvAspire.Node.Peers;
 /// </summary>
 public sealed class PeerAuthentication(ClusterSecret secret, MemberTls tls, IReadOnlySet<string> positionMembers)
 {
-    /// <summary>A node of a cluster without TLS (tests of the parts that only ask about the secret).</summary>
-    public PeerAuthentication(ClusterSecret secret) : this(secret, MemberTls.None, new HashSet<string>())
-    {
-    }
-
     /// <summary>Whether members prove themselves: a secret is set, or the cluster has TLS.</summary>
     public bool Enabled => secret.Value is not null || tls.Enabled;
 

@@ -171,9 +171,9 @@ public sealed class TlsTests(ITestOutputHelper output) : IDisposable
     private static GrpcChannel Channel(string address, ClusterAuthority authority, X509Certificate2? certificate) =>
         GrpcChannel.ForAddress(address, new GrpcChannelOptions
         {
-            HttpHandler = new SocketsHttpHandler { SslOptions = authority.ClientOptions(certificate is null ? null : () => certificate) },
+            HttpHandler = authority.Handler(certificate is null ? null : () => certificate),
         });
 
     private static HttpClient Http(ClusterAuthority authority, X509Certificate2? certificate) =>
-        new(new SocketsHttpHandler { SslOptions = authority.ClientOptions(certificate is null ? null : () => certificate) });
+        new(authority.Handler(certificate is null ? null : () => certificate));
 }

@@ -45,7 +45,7 @@ public static class GroupProbe
     /// <summary>A client for <paramref name="node"/>'s HTTP port: over TLS trusting its cluster's CA when it has one.</summary>
     public static HttpClient HttpOf(TestNode node) => node.Authority is not { } authority
         ? Http
-        : HttpsFor.GetOrAdd(authority, path => new HttpClient(new SocketsHttpHandler { SslOptions = ClusterAuthority.Load(path).ClientOptions() })
+        : HttpsFor.GetOrAdd(authority, path => new HttpClient(ClusterAuthority.Load(path).Handler())
         {
             Timeout = Http.Timeout,
         });

@@ -24,7 +24,7 @@ public sealed class AdmissionInterceptorTests : IDisposable
     public void Dispose() => _admission.Dispose();
 
     private static AdmissionInterceptor Admission(string? secret) =>
-        new(new NodeOptions { ElectionTimeout = TimeSpan.FromMilliseconds(600), AdmittedRequests = 2 }.Validate(), new PeerAuthentication(new ClusterSecret(secret)),
+        new(new NodeOptions { ElectionTimeout = TimeSpan.FromMilliseconds(600), AdmittedRequests = 2 }.Validate(), new PeerAuthentication(new ClusterSecret(secret), MemberTls.None, new HashSet<string>()),
             TestTelemetry.Create());
 
     /// <summary>Starts request <paramref name="name"/>; it holds its slot until <paramref name="finish"/> completes.</summary>
