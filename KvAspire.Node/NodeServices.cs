@@ -93,7 +93,8 @@ public static class NodeServices
         services.AddSingleton<PipelineQueues>();
         services.AddSingleton<NodeTelemetry>();
         services.AddSingleton<Snapshotter>();
-        services.AddSingleton<LocalRing>();
+        services.AddSingleton(provider => new LocalRing(topology, node, RingLayoutFile.In(dataDirectory), provider.GetRequiredService<ILogger<LocalRing>>()));
+        services.AddSingleton<LayoutCatchUp>();
         services.AddSingleton<PeerClients>();
         services.AddSingleton<PeerReachability>();
         services.AddSingleton<Forwarder>();

@@ -118,6 +118,13 @@ try
     var recovered = Recovery.Run(dataDirectory, options.EventHistoryBytes, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KvAspire.Node.Recovery"));
     app.Services.GetRequiredService<NodeStartup>().Recovered = recovered;
     app.Services.GetRequiredService<NodeTelemetry>().RecordRecovery(recovered.Duration);
+    // The layout the node routes with: the one it last took (ring/layout.json), else the topology's.
+    _ = app.Services.GetRequiredService<LocalRing>();
+}
+catch (InvalidDataException e)
+{
+    NodeLog.CannotStart(logger, e.Message);
+    return 2;
 }
 catch (LogCorruptException e)
 {

@@ -17,7 +17,8 @@ namespace KvAspire.Driver.Transport;
 /// counts as unavailable; the deadline it was given stops its own work for the call too. The numbers are
 /// the client's retry policy, in <see cref="KvClientOptions"/>. With leader hints, the connection asks
 /// the nodes for the ring's layout while it is not known, in the background: requests meanwhile take the
-/// usual way (a node forwards them).
+/// usual way (a node forwards them). Once it is known, each request carries its epoch: a node with a newer
+/// layout refuses the request with that layout, which the connection takes before routing the request again.
 /// </summary>
 internal sealed class KvConnection : IDisposable
 {
@@ -69,11 +70,28 @@ internal sealed class KvConnection : IDisposable
         var deadline = DateTime.UtcNow + _policy.RequestTimeout;
         if (_leaders is { Layout: null } && Interlocked.Exchange(ref _learningLayout, 1) == 0)
             _ = LearnLayoutAsync(_leaders);
+        while (true)
+        {
+            var reply = await RouteAsync(request, deadline, cancellationToken);
+            if (reply.NewerLayout is not { } newer)
+                return reply;
+            // A node routes with a newer layout than the request was: it did nothing with it. Take its
+            // layout and route the request again, with the same request id.
+            _leaders?.Adopt(newer);
+            if (_leaders is null || DateTime.UtcNow >= deadline)
+                return reply with { Status = StatusCode.Unavailable, Error = $"the ring's layout changed under the request: {reply.Error}" };
+        }
+    }
+
+    private async Task<Reply> RouteAsync(KvOperation request, DateTime deadline, CancellationToken cancellationToken)
+    {
+        // The epoch of the layout the request is routed with, so that a node with a newer one refuses it.
+        var routing = _leaders?.Layout is { } layout ? new Metadata { StaleRoute.Header(layout.Epoch) } : null;
         // A lease's calls go to its position (its id says which), any other call to its key's.
         var position = _leaders is null ? null : LeaseMessages.RoutedByLease(request) ? LeaseIds.Position(request.Lease) : _leaders.PositionOf(request.Key);
         if (position is { } owner && _leaders!.LeaderOf(owner) is { } leader)
         {
-            var direct = await SendAsync(leader.Channel, leader.Url, request, deadline, cancellationToken);
+            var direct = await SendAsync(leader.Channel, leader.Url, request, routing, deadline, cancellationToken);
             if (direct.Status != StatusCode.Unavailable)
                 return Learned(owner, direct);
             _leaders.Forget(owner, leader.Address);
@@ -90,7 +108,7 @@ internal sealed class KvConnection : IDisposable
             for (var attempt = 0; attempt < _addresses.Length; attempt++)
             {
                 var index = (first + attempt) % _addresses.Length;
-                last = await SendAsync(_channels[index], _addresses[index], request, deadline, cancellationToken);
+                last = await SendAsync(_channels[index], _addresses[index], request, routing, deadline, cancellationToken);
                 if (last.Status != StatusCode.Unavailable)
                 {
                     Volatile.Write(ref _preferred, index);
@@ -147,19 +165,24 @@ internal sealed class KvConnection : IDisposable
         return reply;
     }
 
-    private async Task<Reply> SendAsync(GrpcChannel channel, string node, KvOperation request, DateTime deadline, CancellationToken cancellationToken)
+    private async Task<Reply> SendAsync(GrpcChannel channel, string node, KvOperation request, Metadata? headers, DateTime deadline,
+        CancellationToken cancellationToken)
     {
         // With one node to ask there is no one else to try: its own answer, however late, says most.
         var attemptDeadline = _addresses.Length > 1 && DateTime.UtcNow + _policy.AttemptTimeout < deadline ? DateTime.UtcNow + _policy.AttemptTimeout : deadline;
         try
         {
             var answer = await KeyValueCalls.SendAsync(channel.CreateCallInvoker(), request,
-                new CallOptions(deadline: attemptDeadline, cancellationToken: cancellationToken));
+                new CallOptions(headers, attemptDeadline, cancellationToken));
             return new Reply(StatusCode.OK, Result: answer.Result, Hops: answer.Hops, Node: node, Leader: answer.Leader);
         }
         catch (RpcException failure) when (failure.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
         {
             throw new OperationCanceledException(failure.Status.Detail, failure, cancellationToken);
+        }
+        catch (RpcException failure) when (StaleRoute.LayoutOf(failure) is { } newer)
+        {
+            return new Reply(failure.StatusCode, Error: failure.Status.Detail, Node: node, NewerLayout: newer);
         }
         catch (RpcException failure) when (failure.StatusCode == StatusCode.DeadlineExceeded && attemptDeadline < deadline)
         {

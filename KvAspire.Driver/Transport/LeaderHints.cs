@@ -21,13 +21,20 @@ internal sealed class LeaderHints(NodeChannels channels) : IDisposable
     /// <summary>The ring's layout, once learned; null before.</summary>
     public RingLayout? Layout => Volatile.Read(ref _known)?.Layout;
 
-    /// <summary>Takes the ring's layout; hints learned for a different one are dropped.</summary>
-    public void Adopt(RingLayout layout)
+    /// <summary>
+    /// Takes the ring's layout when none is known yet or it is of a newer epoch (the ring changed, or a
+    /// node refused a request routed with the older one); hints learned for an older one are dropped.
+    /// False when it is not newer.
+    /// </summary>
+    public bool Adopt(RingLayout layout)
     {
-        if (Layout is { } current && current.IdBits == layout.IdBits && current.Positions == layout.Positions && current.Members.SequenceEqual(layout.Members))
-            return;
-        Volatile.Write(ref _known, new Known(layout, layout.Ring(), new string?[layout.Positions],
-            [.. layout.Members.Select(m => (m.Position, m.GrpcEndPoint))]));
+        while (Volatile.Read(ref _known) is var known && (known is null || layout.Epoch > known.Layout.Epoch))
+        {
+            var newer = new Known(layout, layout.Ring(), new string?[layout.Positions], [.. layout.Members.Select(m => (m.Position, m.GrpcEndPoint))]);
+            if (Interlocked.CompareExchange(ref _known, newer, known) == known)
+                return true;
+        }
+        return false;
     }
 
     /// <summary>The position that owns <paramref name="key"/>; null while the layout is not known.</summary>

@@ -1,12 +1,14 @@
 using System.Text;
 using Grpc.Core;
 using KvAspire.Operations;
+using KvAspire.Routing;
 
 namespace KvAspire.Driver.Transport;
 
 /// <summary>
 /// The answer to one request: success with its data (<see cref="Result"/>), or the status the cluster
-/// returned; the node that was asked, and the leader that executed it when the cluster said.
+/// returned; the node that was asked, and the leader that executed it when the cluster said; and the newer
+/// layout of the ring a node refused the request with, when it was routed with an older one.
 /// </summary>
 internal sealed record Reply(
     StatusCode Status,
@@ -14,7 +16,8 @@ internal sealed record Reply(
     OperationResult Result = default,
     int Hops = 0,
     string? Node = null,
-    string? Leader = null)
+    string? Leader = null,
+    RingLayout? NewerLayout = null)
 {
     public bool IsOk => Status == StatusCode.OK;
 

@@ -102,7 +102,7 @@ public sealed class ReplicaService(ClusterTopology topology, LocalRing ring, Rep
     {
         try
         {
-            var (operation, route) = ring.Route(OperationMessages.ToOperation(write, topology.MaxValueBytes));
+            var (operation, route) = ring.Current.Route(OperationMessages.ToOperation(write, topology.MaxValueBytes));
             var request = new PendingRequest(operation, NodeTelemetry.FromTraceParent(write.TraceParent), write.Hops, handedToLeader: true)
             {
                 Route = route,

@@ -59,18 +59,24 @@ public sealed class PeerClients : IDisposable
     }
 
     /// <summary>
-    /// Sends <paramref name="operation"/> to <paramref name="node"/>; the answer's hops include this forward.
-    /// Its map's answers come back as answers, successes or not.
+    /// Sends <paramref name="operation"/>, routed with ring epoch <paramref name="epoch"/>, to
+    /// <paramref name="node"/>; the answer's hops include this forward. Its map's answers come back as
+    /// answers, successes or not.
     /// </summary>
     /// <exception cref="PeerUnreachableException">The call never reached the node, or its connection died.</exception>
+    /// <exception cref="StaleRouteException">The node has a newer layout: it did nothing, and sent its layout.</exception>
     /// <exception cref="RequestFailedException">The node answered a failure (unavailable, a deadline passed, …).</exception>
-    public async Task<Answer> SendAsync(NodeInfo node, KvOperation operation, int hopsSoFar, DateTime deadline, CancellationToken cancellationToken)
+    public async Task<Answer> SendAsync(NodeInfo node, KvOperation operation, int hopsSoFar, long epoch, DateTime deadline, CancellationToken cancellationToken)
     {
         try
         {
             var answer = await KeyValueCalls.SendAsync(_invokers[node.Name], operation,
-                new CallOptions(new Metadata { { NodeHeaders.Hops, NodeHeaders.Text(hopsSoFar + 1) } }, deadline, cancellationToken));
+                new CallOptions(new Metadata { { NodeHeaders.Hops, NodeHeaders.Text(hopsSoFar + 1) }, StaleRoute.Header(epoch) }, deadline, cancellationToken));
             return answer with { Hops = answer.Hops + 1 };
+        }
+        catch (RpcException e) when (StaleRoute.LayoutOf(e) is { } newer)
+        {
+            throw new StaleRouteException(newer, $"{node.Name}: {e.Status.Detail}");
         }
         catch (RpcException e) when (PeerStatus.AsResult(e.StatusCode, e.Status.Detail) is { } result)
         {
@@ -163,6 +169,26 @@ public sealed class PeerClients : IDisposable
         catch (RpcException e)
         {
             throw Failure(node, e);
+        }
+    }
+
+    /// <summary>The layout of the ring <paramref name="node"/> routes with.</summary>
+    /// <exception cref="RequestFailedException">The node could not be reached, did not answer in time, or answered a layout that is not a ring.</exception>
+    public async Task<RingLayout> GetLayoutAsync(NodeInfo node, DateTime deadline, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var call = new ClusterInfo.ClusterInfoClient(_invokers[node.Name]).GetLayoutAsync(new GetLayoutRequest(), deadline: deadline,
+                cancellationToken: cancellationToken);
+            return RingLayout.FromMessage(await call);
+        }
+        catch (RpcException e)
+        {
+            throw Failure(node, e);
+        }
+        catch (FormatException e)
+        {
+            throw new RequestFailedException(FailureKind.Internal, $"{node.Name} answered a layout that is not a ring: {e.Message}", e);
         }
     }
 

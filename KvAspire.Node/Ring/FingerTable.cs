@@ -1,36 +1,39 @@
+using KvAspire.Routing;
+
 namespace KvAspire.Node.Ring;
 
 /// <summary>
-/// Routing from one position (shortest way round, either direction), pure. Its fingers are the positions at ring distances ±2^k
-/// (counted in positions; with evenly spaced positions that is ±2^k·⌊2^m/N⌋ in identifiers), so the next
-/// and the previous position are always among them. A request goes to the finger that leaves the
-/// shortest remaining distance to the owner, either way around the ring.
+/// Routing from one position (shortest way round, either direction), pure. Positions are counted in ring
+/// order (by ring id, highest first: on an evenly spaced ring, by number). Its fingers are the positions at
+/// ±2^k steps in that order (with evenly spaced positions that is ±2^k·⌊2^m/N⌋ in identifiers), so the next
+/// and the previous position are always among them. A request goes to the finger that leaves the shortest
+/// remaining distance to the owner, either way around the ring.
 /// </summary>
 public sealed class FingerTable
 {
-    public FingerTable(int position, int positions)
+    private readonly RingMath _ring;
+
+    public FingerTable(int position, RingMath ring)
     {
-        if ((uint)position >= (uint)positions)
-            throw new ArgumentOutOfRangeException(nameof(position), position, $"positions are 0..{positions - 1}");
-        Position = position;
-        Positions = positions;
+        if ((uint)position >= (uint)ring.Positions)
+            throw new ArgumentOutOfRangeException(nameof(position), position, $"positions are 0..{ring.Positions - 1}");
+        (Position, _ring) = (position, ring);
+        var (at, count, order) = (ring.PlaceInOrder(position), ring.Positions, ring.RingOrder);
         var fingers = new SortedSet<int>();
-        for (long distance = 1; distance < positions; distance *= 2)
+        for (long distance = 1; distance < count; distance *= 2)
         {
-            fingers.Add((int)((position + distance) % positions));
-            fingers.Add((int)(((position - distance) % positions + positions) % positions));
+            fingers.Add(order[(int)((at + distance) % count)]);
+            fingers.Add(order[(int)(((at - distance) % count + count) % count)]);
         }
         Fingers = [.. fingers];
     }
 
     public int Position { get; }
 
-    public int Positions { get; }
-
     /// <summary>The distinct positions this one can forward to, ascending.</summary>
     public IReadOnlyList<int> Fingers { get; }
 
-    /// <summary>Steps between two positions the shorter way around the ring.</summary>
+    /// <summary>Steps between two positions of a ring of <paramref name="positions"/> the shorter way around, counted in ring order.</summary>
     public static int Distance(int from, int to, int positions)
     {
         var forward = ((to - from) % positions + positions) % positions;
@@ -42,10 +45,11 @@ public sealed class FingerTable
     {
         if (owner == Position)
             throw new ArgumentException("this position owns the key; nothing to forward", nameof(owner));
+        var (target, count) = (_ring.PlaceInOrder(owner), _ring.Positions);
         var best = Fingers[0];
         foreach (var finger in Fingers)
         {
-            if (Distance(finger, owner, Positions) < Distance(best, owner, Positions))
+            if (Distance(_ring.PlaceInOrder(finger), target, count) < Distance(_ring.PlaceInOrder(best), target, count))
                 best = finger;
         }
         return best;

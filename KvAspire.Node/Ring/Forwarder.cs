@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using KvAspire.Cluster;
 using KvAspire.Node.Configuration;
@@ -24,26 +25,27 @@ public sealed class Forwarder
     private readonly NodeOptions _options;
     private readonly TimeProvider _clock;
     // Per position: the replica that answered the last forward there.
-    private readonly int[] _preferred;
+    private readonly ConcurrentDictionary<int, int> _preferred = new();
     private long _inFlight;
 
     public Forwarder(LocalRing ring, PeerClients peers, PeerReachability reachability, NodeOptions options, NodeTelemetry telemetry, TimeProvider clock)
     {
         (_ring, _peers, _reachability, _options, _clock) = (ring, peers, reachability, options, clock);
-        _preferred = new int[ring.NodesByPosition.Count];
         telemetry.ObserveQueueDepth("F4", () => InFlight);
     }
 
     /// <summary>Forwards under way (F4).</summary>
     public long InFlight => Interlocked.Read(ref _inFlight);
 
+    /// <summary>Forwards <paramref name="request"/>, routed with <paramref name="view"/>, toward its owner.</summary>
+    /// <exception cref="StaleRouteException">The next node has a newer layout than <paramref name="view"/>'s.</exception>
     /// <exception cref="RequestFailedException">The next position did not answer, or answered with a failure.</exception>
-    public async Task<Answer> ForwardAsync(PendingRequest request, CancellationToken cancellationToken)
+    public async Task<Answer> ForwardAsync(PendingRequest request, RingView view, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _inFlight);
         try
         {
-            return await ForwardToNextAsync(request, cancellationToken);
+            return await ForwardToNextAsync(request, view, cancellationToken);
         }
         finally
         {
@@ -51,18 +53,18 @@ public sealed class Forwarder
         }
     }
 
-    private Task<Answer> ForwardToNextAsync(PendingRequest request, CancellationToken cancellationToken)
+    private Task<Answer> ForwardToNextAsync(PendingRequest request, RingView view, CancellationToken cancellationToken)
     {
-        var next = _ring.Fingers.NextHop(request.Route.Owner);
-        if (request.HopsSoFar >= _ring.Ids.Positions)
-            throw new RequestFailedException(FailureKind.Internal, $"routing loop: {request.HopsSoFar} hops for a ring of {_ring.Ids.Positions} positions");
+        var next = view.Fingers.NextHop(request.Route.Owner);
+        if (request.HopsSoFar >= view.Ids.Positions)
+            throw new RequestFailedException(FailureKind.Internal, $"routing loop: {request.HopsSoFar} hops for a ring of {view.Ids.Positions} positions");
         return CallPositionAsync(next, async (node, deadline) =>
         {
             using var activity = NodeTelemetry.StartForward(request.Operation.Kind, request.TraceContext, request.Route.KeyId,
                 request.Route.Owner, request.HopsSoFar + 1, next, node.Name);
             try
             {
-                return await _peers.SendAsync(node, request.Operation, request.HopsSoFar, deadline, cancellationToken);
+                return await _peers.SendAsync(node, request.Operation, request.HopsSoFar, view.Layout.Epoch, deadline, cancellationToken);
             }
             catch (RequestFailedException e)
             {
@@ -83,7 +85,7 @@ public sealed class Forwarder
     public async Task<T> CallPositionAsync<T>(int position, Func<NodeInfo, DateTime, Task<T>> call, CancellationToken cancellationToken)
     {
         var replicas = _ring.NodesByPosition[position];
-        var first = Volatile.Read(ref _preferred[position]);
+        var first = _preferred.GetValueOrDefault(position) % replicas.Count;
         var candidates = Enumerable.Range(0, replicas.Count).Select(i => (first + i) % replicas.Count)
             .Where(i => _reachability.IsReachable(replicas[i])).ToList();
         if (candidates.Count == 0)
@@ -104,7 +106,7 @@ public sealed class Forwarder
             try
             {
                 var answer = await call(node, deadline);
-                Volatile.Write(ref _preferred[position], replica);
+                _preferred[position] = replica;
                 return answer;
             }
             catch (RequestFailedException e) when (e.Kind is FailureKind.Unavailable or FailureKind.DeadlineExceeded or FailureKind.Cancelled

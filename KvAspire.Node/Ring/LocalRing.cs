@@ -1,28 +1,106 @@
 using KvAspire.Cluster;
+using KvAspire.Node.Telemetry;
 using KvAspire.Operations;
 using KvAspire.Routing;
 
 namespace KvAspire.Node.Ring;
 
 /// <summary>
-/// This node's view of the ring, built once from the topology: the ring math, the position it serves,
-/// its finger table and the nodes of every position. Immutable.
+/// This node's view of the ring: the layout it routes with (its epoch, the ring math, its finger table and
+/// the nodes of every position) and the position it serves. It starts from the layout the node last took
+/// (<see cref="RingLayoutFile"/>, the topology's at first) and moves only forward, to a layout of a higher
+/// epoch (<see cref="Adopt"/>), which it writes to disk first. Each view is immutable: a caller that reads
+/// several parts of the ring takes one <see cref="Current"/> and reads them all from it.
 /// </summary>
 public sealed class LocalRing
 {
-    public LocalRing(ClusterTopology topology, NodeInfo self)
+    private readonly ClusterTopology _topology;
+    private readonly RingLayoutFile _file;
+    private readonly ILogger _logger;
+    private readonly Lock _adopting = new();
+    private RingView _view;
+
+    public LocalRing(ClusterTopology topology, NodeInfo self, RingLayoutFile file, ILogger<LocalRing> logger)
     {
-        Ids = new RingMath(topology.IdBits, topology.Positions, topology.PlacementTags);
+        (_topology, _file, _logger) = (topology, file, logger);
         Position = self.Position;
-        Fingers = new FingerTable(self.Position, topology.Positions);
-        NodesByPosition = topology.Nodes.GroupBy(n => n.Position).OrderBy(g => g.Key)
-            .Select(g => (IReadOnlyList<NodeInfo>)g.OrderBy(n => n.Replica).ToList()).ToList();
+        var stored = file.Load();
+        var layout = stored ?? RingLayout.Of(topology);
+        _view = Mismatch(layout) is { } reason
+            ? throw new InvalidDataException($"{file.Path} does not describe this cluster: {reason}")
+            : new RingView(layout, Position, topology);
+        if (stored is null)
+            file.Save(layout);
     }
 
-    public RingMath Ids { get; }
+    /// <summary>The layout routed with now, and everything computed from it.</summary>
+    public RingView Current => Volatile.Read(ref _view);
 
     /// <summary>The position this node serves.</summary>
     public int Position { get; }
+
+    public long Epoch => Current.Layout.Epoch;
+
+    public RingMath Ids => Current.Ids;
+
+    /// <summary>The nodes of each position, by replica number.</summary>
+    public IReadOnlyList<IReadOnlyList<NodeInfo>> NodesByPosition => Current.NodesByPosition;
+
+    /// <summary>Where <paramref name="key"/> lives: its identifier and the position that owns it.</summary>
+    public (ulong KeyId, int Owner) Locate(string key) => Current.Locate(key);
+
+    /// <summary>
+    /// Routes with <paramref name="layout"/> from now on, when its epoch is higher than this node's and it
+    /// describes this cluster; written to disk before it is used. False when it is not newer, or not this
+    /// cluster's (logged: a node of another cluster, or a bug).
+    /// </summary>
+    public bool Adopt(RingLayout layout)
+    {
+        lock (_adopting)
+        {
+            var current = Current;
+            if (layout.Epoch <= current.Layout.Epoch)
+                return false;
+            if (Mismatch(layout) is { } reason)
+            {
+                NodeLog.LayoutRefused(_logger, layout.Epoch, reason);
+                return false;
+            }
+            _file.Save(layout);
+            Volatile.Write(ref _view, new RingView(layout, Position, _topology));
+            NodeLog.LayoutAdopted(_logger, current.Layout.Epoch, layout.Epoch, layout.Positions);
+            return true;
+        }
+    }
+
+    /// <summary>Why a layout is not one of this cluster's; null when it is.</summary>
+    private string? Mismatch(RingLayout layout)
+    {
+        if (layout.IdBits != _topology.IdBits || layout.PlacementTags != _topology.PlacementTags)
+            return $"its ring has {layout.IdBits}-bit ids{(layout.PlacementTags ? " with" : " without")} placement tags; the topology's " +
+                   $"{_topology.IdBits}-bit ids{(_topology.PlacementTags ? " with" : " without")}";
+        if (layout.Members.FirstOrDefault(m => !_topology.Nodes.Any(n => n.Name == m.Name && n.Position == m.Position)) is { Name: not null } unknown)
+            return $"it places node '{unknown.Name}' at position {unknown.Position}, which the topology does not";
+        return layout.Members.Any(m => m.Position == Position) ? null : $"it has no node at position {Position}, this node's";
+    }
+}
+
+/// <summary>One layout of the ring as a node routes with it, and everything computed from it. Immutable.</summary>
+public sealed class RingView
+{
+    public RingView(RingLayout layout, int position, ClusterTopology topology)
+    {
+        Layout = layout;
+        Ids = layout.Ring();
+        Fingers = new FingerTable(position, Ids);
+        var nodes = topology.Nodes.ToDictionary(n => n.Name);
+        NodesByPosition = [.. Enumerable.Range(0, layout.Positions).Select(p =>
+            (IReadOnlyList<NodeInfo>)[.. layout.Members.Where(m => m.Position == p).Select(m => nodes[m.Name]).OrderBy(n => n.Replica)])];
+    }
+
+    public RingLayout Layout { get; }
+
+    public RingMath Ids { get; }
 
     public FingerTable Fingers { get; }
 

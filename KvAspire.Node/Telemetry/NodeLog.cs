@@ -114,4 +114,10 @@ public static partial class NodeLog
 
     [LoggerMessage(36, LogLevel.Information, "No TLS (no Cluster.Tls in {Topology}): clients, forwards and Raft speak plaintext, the cluster secret included (fine on loopback, not on a network)")]
     public static partial void Plaintext(ILogger logger, string topology);
+
+    [LoggerMessage(37, LogLevel.Information, "Ring layout: epoch {From} -> {To} ({Positions} positions), written to disk; routing with it from now on")]
+    public static partial void LayoutAdopted(ILogger logger, long from, long to, int positions);
+
+    [LoggerMessage(38, LogLevel.Error, "Ring layout of epoch {Epoch} not taken: {Reason}")]
+    public static partial void LayoutRefused(ILogger logger, long epoch, string reason);
 }

@@ -43,7 +43,7 @@ public sealed class RingTests : IAsyncLifetime
     {
         var route = new List<int> { start };
         for (var at = start; at != owner; route.Add(at))
-            at = new FingerTable(at, Positions).NextHop(owner);
+            at = new FingerTable(at, new RingMath(64, Positions)).NextHop(owner);
         return route;
     }
 
@@ -247,7 +247,7 @@ public sealed class RingTests : IAsyncLifetime
         var (key, start, owner) = Enumerable.Range(0, 1000).Select(i => $"traced-{i}")
             .SelectMany(k => Enumerable.Range(0, Positions).Select(s => (Key: k, Start: s, Owner: _ring.OwnerOfKey(k))))
             .First(c => ExpectedHops(c.Start, c.Owner) == 2);
-        var middle = new FingerTable(start, Positions).NextHop(owner);
+        var middle = new FingerTable(start, new RingMath(64, Positions)).NextHop(owner);
 
         var created = await _connections[start].ExecuteAsync(Create(key, "traced"));
         Assert.Equal(2, created.Hops);

@@ -28,7 +28,7 @@ public sealed class RequestPathParts : IDisposable
         Topology = TopologyLoader.Load(TestTopology.Ring(_directory, positions, maxValueBytes, replicas: replicas).Path);
         Self = Topology.GetNode("p0r0");
         Options = NodeOptions.For(Topology);
-        Ring = new LocalRing(Topology, Self);
+        Ring = new LocalRing(Topology, Self, RingLayoutFile.In(_data.Path), NullLogger<LocalRing>.Instance);
         Queues = new PipelineQueues(Options);
         Peers = new PeerClients(Topology, Self, new PeerAuthentication(new ClusterSecret(null), MemberTls.None, new HashSet<string>()), MemberTls.None, Options, Clock);
         Reachability = new PeerReachability(Peers, Options, _lifetime, Clock, NullLogger<PeerReachability>.Instance);
@@ -40,6 +40,7 @@ public sealed class RequestPathParts : IDisposable
             new FollowerReads(Raft, group, Peers, Options, Clock), Self, Options, Clock,
             NullLogger<ReplicationPath>.Instance);
         Forwarder = new Forwarder(Ring, Peers, Reachability, Options, TestTelemetry.Create(), Clock);
+        CatchUp = new LayoutCatchUp(Ring, Self, Peers, Options, Clock);
         Events = new PositionEvents(Ring, Self, recovered.Events, Raft, Peers, Reachability, Options, TestTelemetry.Create(), Clock);
     }
 
@@ -56,6 +57,8 @@ public sealed class RequestPathParts : IDisposable
     public IRaftCluster Raft { get; } = Substitute.For<IRaftCluster>();
 
     public LocalRing Ring { get; }
+
+    public LayoutCatchUp CatchUp { get; }
 
     public PipelineQueues Queues { get; }
 

@@ -35,7 +35,7 @@ public sealed class ForwarderTests : IDisposable
         foreach (var replica in _ring.NodesByPosition[1])
             _node.Reachability.Unreachable(new PeerUnreachableException(replica, "connection refused", new HttpRequestException("connection refused")));
 
-        var failure = await Assert.ThrowsAsync<RequestFailedException>(() => _forwarder.ForwardAsync(ReadOfPosition1(), CancellationToken.None));
+        var failure = await Assert.ThrowsAsync<RequestFailedException>(() => _forwarder.ForwardAsync(ReadOfPosition1(), _ring.Current, CancellationToken.None));
 
         Assert.Equal(FailureKind.Unavailable, failure.Kind);
         Assert.StartsWith("position 1 is unreachable: none of its replicas (p1r0 at ", failure.Message);
@@ -45,7 +45,7 @@ public sealed class ForwarderTests : IDisposable
     [Fact]
     public async Task A_request_that_has_taken_as_many_hops_as_the_ring_has_positions_is_a_routing_loop_an_internal_failure()
     {
-        var failure = await Assert.ThrowsAsync<RequestFailedException>(() => _forwarder.ForwardAsync(ReadOfPosition1(hopsSoFar: 2), CancellationToken.None));
+        var failure = await Assert.ThrowsAsync<RequestFailedException>(() => _forwarder.ForwardAsync(ReadOfPosition1(hopsSoFar: 2), _ring.Current, CancellationToken.None));
 
         Assert.Equal(FailureKind.Internal, failure.Kind);
         Assert.Equal("routing loop: 2 hops for a ring of 2 positions", failure.Message);

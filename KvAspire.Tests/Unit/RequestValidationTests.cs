@@ -37,6 +37,7 @@ public sealed class RequestValidationTests : IAsyncLifetime
         builder.Services.AddSingleton(_node.Ring);
         builder.Services.AddSingleton(_node.Replication);
         builder.Services.AddSingleton(_node.Forwarder);
+        builder.Services.AddSingleton(_node.CatchUp);
         builder.Services.AddSingleton<RequestExecution>();
         builder.Services.AddSingleton(_node.Peers);
         builder.Services.AddSingleton(_node.Events);

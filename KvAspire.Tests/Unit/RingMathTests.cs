@@ -116,4 +116,65 @@ public sealed class RingMathTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new RingMath(idBits, positions));
     }
+
+    [Fact]
+    public void An_evenly_spaced_ring_is_the_same_given_its_ids()
+    {
+        var even = new RingMath(10, 7);
+        var given = new RingMath(10, RingMath.Even(10, 7));
+
+        for (ulong id = 0; id <= even.MaxId; id++)
+            Assert.Equal(even.Owner(id), given.Owner(id));
+        Assert.Equal(Enumerable.Range(0, 7), given.RingOrder);
+    }
+
+    [Theory]
+    [InlineData(15UL, 2)] // past the highest ring id: wraps to the lowest
+    [InlineData(13UL, 2)]
+    [InlineData(12UL, 0)]
+    [InlineData(9UL, 0)]
+    [InlineData(8UL, 1)]
+    [InlineData(3UL, 1)]
+    [InlineData(2UL, 2)]
+    [InlineData(0UL, 2)]
+    public void With_ids_given_a_position_owns_from_after_the_next_lower_id_up_to_its_own(ulong id, int owner)
+    {
+        // Position 0 at 12, position 1 at 8 and position 2 at 2: not in number order, and none at the highest id.
+        var ring = new RingMath(4, [12UL, 8UL, 2UL]);
+
+        Assert.Equal(owner, ring.Owner(id));
+    }
+
+    [Fact]
+    public void With_ids_given_the_lowest_position_wraps_past_the_highest_id_and_ranges_still_cover_the_ring_once()
+    {
+        var ring = new RingMath(4, [8UL, 12UL, 2UL, 5UL]);
+
+        Assert.Equal((12UL, 2UL), ring.Range(2));
+        Assert.Equal((8UL, 12UL), ring.Range(1));
+        Assert.Equal([1, 0, 3, 2], ring.RingOrder);
+        var owned = new int[16];
+        for (var position = 0; position < ring.Positions; position++)
+        {
+            var (after, upTo) = ring.Range(position);
+            for (var id = 0UL; id <= ring.MaxId; id++)
+            {
+                var inside = after is not { } a ? id <= upTo : a < upTo ? id > a && id <= upTo : id > a || id <= upTo;
+                if (inside)
+                {
+                    owned[id]++;
+                    Assert.Equal(position, ring.Owner(id));
+                }
+            }
+        }
+        Assert.All(owned, count => Assert.Equal(1, count));
+    }
+
+    [Fact]
+    public void Ids_outside_the_space_or_shared_by_two_positions_are_refused()
+    {
+        Assert.Contains("past the highest", Assert.Throws<ArgumentOutOfRangeException>(() => new RingMath(4, [16UL, 3UL])).Message);
+        Assert.Contains("positions 0 and 2 have the same ring id", Assert.Throws<ArgumentOutOfRangeException>(() => new RingMath(4, [3UL, 9UL, 3UL])).Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RingMath(4, Array.Empty<ulong>()));
+    }
 }

@@ -14,7 +14,7 @@ public sealed class RoutingTests
     [InlineData(0, 10, new[] { 1, 2, 4, 6, 8, 9 })]
     public void Fingers_are_the_positions_at_plus_and_minus_powers_of_two(int position, int positions, int[] expected)
     {
-        Assert.Equal(expected, new FingerTable(position, positions).Fingers);
+        Assert.Equal(expected, new FingerTable(position, new RingMath(64, positions)).Fingers);
     }
 
     [Theory]
@@ -26,7 +26,20 @@ public sealed class RoutingTests
     [InlineData(0, 4, 2, 2)]
     public void The_next_hop_leaves_the_shortest_remaining_distance(int position, int positions, int owner, int next)
     {
-        Assert.Equal(next, new FingerTable(position, positions).NextHop(owner));
+        Assert.Equal(next, new FingerTable(position, new RingMath(64, positions)).NextHop(owner));
+    }
+
+    [Fact]
+    public void With_ids_given_fingers_and_hops_count_in_ring_order_not_by_number()
+    {
+        // Ring order (highest id first): 0, 2, 4, 6, 1, 3, 5, 7.
+        var ring = new RingMath(8, [200UL, 160UL, 190UL, 150UL, 180UL, 140UL, 170UL, 130UL]);
+        var table = new FingerTable(0, ring);
+
+        Assert.Equal([0, 2, 4, 6, 1, 3, 5, 7], ring.RingOrder);
+        Assert.Equal([1, 2, 4, 5, 7], table.Fingers); // ±1, ±2, ±4 steps in ring order
+        Assert.Equal(1, table.NextHop(3)); // one step short of 3 (5 steps away), as 5 is one step past it
+        Assert.Equal(2, table.NextHop(2));
     }
 
     /// <summary>Every route for N evenly spaced positions, N = 2^1 … 2^16 (m = 64): the hop bounds of SPEC §3.</summary>
@@ -77,6 +90,7 @@ public sealed class RoutingTests
     /// <summary>Follows <see cref="FingerTable.NextHop"/> position by position, as F4's workers do.</summary>
     private sealed class Router(int positions)
     {
+        private readonly RingMath _ring = new(64, positions);
         private readonly Dictionary<int, FingerTable> _tables = new();
 
         public int Hops(int start, int owner)
@@ -85,7 +99,7 @@ public sealed class RoutingTests
             for (var at = start; at != owner; hops++)
             {
                 if (!_tables.TryGetValue(at, out var table))
-                    _tables[at] = table = new FingerTable(at, positions);
+                    _tables[at] = table = new FingerTable(at, _ring);
                 at = table.NextHop(owner);
                 Assert.True(hops < positions, "routing loops");
             }
