@@ -90,7 +90,7 @@ async Task<int> RunAsync(ParseResult options)
         case ParsedInput.Ring:
             return await ring.ShowAsync();
         case ParsedInput.WhereIs whereIs:
-            return ring.WhereIs(whereIs.Key);
+            return await ring.WhereIsAsync(whereIs.Key);
         case ParsedInput.List list:
             return await new KeyListing(client, printer).RunAsync(list.Prefix);
         case ParsedInput.Lease lease:

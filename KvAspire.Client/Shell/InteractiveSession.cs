@@ -76,7 +76,7 @@ public sealed class InteractiveSession(
                     ring.ShowAsync().GetAwaiter().GetResult();
                     break;
                 case ParsedInput.WhereIs whereIs:
-                    ring.WhereIs(whereIs.Key);
+                    ring.WhereIsAsync(whereIs.Key).GetAwaiter().GetResult();
                     break;
                 case ParsedInput.List list:
                     new KeyListing(client, printer).RunAsync(list.Prefix).GetAwaiter().GetResult();

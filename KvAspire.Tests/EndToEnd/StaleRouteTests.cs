@@ -82,6 +82,9 @@ public sealed class StaleRouteTests : IDisposable
             var direct = await new KeyValue.KeyValueClient(toP1).ReadAsync(new ReadRequest { Key = key });
             Assert.Equal(("v", 0), (direct.Value.ToStringUtf8(), direct.Hops));
         }
+        // The console's whereis places by the cluster's layout, not the topology file's.
+        var whereIs = await ClientProcess.RunAsync(["--cluster", topology.Path, "whereis", moved[0]]);
+        Assert.Contains($"owner position 1: {p1.Name} {p1.GrpcEndPoint} (ring epoch 2)", whereIs.Output);
         Assert.Empty(cluster.LoggedErrors());
     }
 }
