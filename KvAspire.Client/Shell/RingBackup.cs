@@ -4,6 +4,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using KvAspire.Backups;
 using KvAspire.Cluster;
+using KvAspire.Routing;
 using KvAspire.V1;
 
 namespace KvAspire.Client.Shell;
@@ -68,8 +69,9 @@ public sealed class RingBackup(IReadOnlyList<string> nodes, AdminAccess access, 
             }
         }
 
+        var ring = RingLayout.FromMessage(layout);
         var manifest = new BackupManifest(BackupManifest.CurrentFormat, began, layout.IdBits, layout.Positions, layout.PlacementTags,
-            layout.Nodes.Select(n => $"{n.Name} {n.GrpcEndpoint}").ToList(), copies);
+            layout.Nodes.Select(n => $"{n.Name} {n.GrpcEndpoint}").ToList(), copies, ring.Epoch, ring.PositionIds);
         manifest.Write(directory);
         var bytes = copies.Sum(c => c.Bytes);
         printer.PrintResult($"backup of {layout.Positions} position(s), {Mebibytes(bytes)}, in {directory} ({elapsed.Elapsed.TotalSeconds:F1} s): " +

@@ -17,7 +17,8 @@ public sealed class RingReport(ClusterTopology topology, AdminAccess access, Rep
 {
     public const string NeedsTopology = "ring and whereis need the topology file: --cluster <cluster.json>";
 
-    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(1);
+    // A node that is down refuses at once; one that takes a second to answer on a busy machine is not down.
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(3);
 
     private readonly HttpClient _http = access.StatusClient(AskTimeout);
 

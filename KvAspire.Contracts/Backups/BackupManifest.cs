@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using KvAspire.Routing;
 
 namespace KvAspire.Backups;
 
@@ -10,14 +11,16 @@ public sealed record BackupPosition(int Position, string Node, string? File, lon
 
 /// <summary>
 /// <c>backup.json</c>, written last into a backup's directory (so a directory without it is no backup):
-/// the ring the copies come from (a restore needs the same id bits, positions and placement) and each
-/// position's copy with its SHA-256.
+/// the ring the copies come from (a restore needs the same id bits, positions and placement, and routes
+/// with the layout's epoch and ring ids) and each position's copy with its SHA-256. Format 1, before
+/// layouts had epochs, names neither: its ring is the topology's first, evenly spaced.
 /// </summary>
 public sealed record BackupManifest(int Format, DateTimeOffset Taken, int IdBits, int Positions, bool PlacementTags,
-    IReadOnlyList<string> Nodes, IReadOnlyList<BackupPosition> Copies)
+    IReadOnlyList<string> Nodes, IReadOnlyList<BackupPosition> Copies, long Epoch = 0, IReadOnlyList<ulong>? PositionIds = null)
 {
     public const string FileName = "backup.json";
-    public const int CurrentFormat = 1;
+    public const int CurrentFormat = 2;
+    private const int FirstFormat = 1;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
@@ -39,8 +42,21 @@ public sealed record BackupManifest(int Format, DateTimeOffset Taken, int IdBits
         {
             throw new InvalidDataException($"{path} cannot be read: {e.Message}", e);
         }
-        if (manifest is null || manifest.Format != CurrentFormat)
-            throw new InvalidDataException($"{path} is of format {manifest?.Format}; this release reads format {CurrentFormat}");
+        if (manifest is null || manifest.Format is < FirstFormat or > CurrentFormat)
+            throw new InvalidDataException($"{path} is of format {manifest?.Format}; this release reads formats {FirstFormat} to {CurrentFormat}");
+        if (manifest.PositionIds is { } ids)
+        {
+            if (ids.Count != manifest.Positions)
+                throw new InvalidDataException($"{path} names {ids.Count} ring ids for its {manifest.Positions} positions");
+            try
+            {
+                _ = new RingMath(manifest.IdBits, ids);
+            }
+            catch (ArgumentOutOfRangeException e)
+            {
+                throw new InvalidDataException($"{path} names ring ids that are not a ring: {e.Message}", e);
+            }
+        }
         if (manifest.Copies.Select(c => c.Position).Order().SequenceEqual(Enumerable.Range(0, manifest.Positions)) is false)
             throw new InvalidDataException($"{path} does not hold one copy for each of its {manifest.Positions} positions");
         return manifest;

@@ -3,6 +3,7 @@ using KvAspire.Cluster;
 using KvAspire.Node.Ring;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
+using KvAspire.Routing;
 
 namespace KvAspire.Node.Startup;
 
@@ -15,7 +16,8 @@ namespace KvAspire.Node.Startup;
 /// record's checksum as it is read) and written as the directory's first snapshot, through the same index,
 /// with the revision, sessions and leases it had, as the new group's starting state: Raft term 0 (the new
 /// group's terms start above it, as a log's terms must only grow) and no write of this cluster yet (no
-/// commit time: so its replicas, started one at a time, still find each other founding members).
+/// commit time: so its replicas, started one at a time, still find each other founding members). The
+/// node routes with the backup's layout (its epoch and ring ids, with this topology's nodes).
 /// </summary>
 public static class BackupRestore
 {
@@ -53,6 +55,12 @@ public static class BackupRestore
                 $"{(topology.PlacementTags ? "on" : "off")}: keys would be looked for on other positions than the ones holding them");
         }
         KeyPlacementRecord.Check(dataDirectory, topology.PlacementTags);
+        // The new cluster routes with the backup's layout: each key is looked for where its copy holds it.
+        var layout = RingLayout.Of(topology);
+        RingLayoutFile.In(dataDirectory).Save(layout with
+        {
+            Epoch = Math.Max(manifest.Epoch, RingLayout.FirstEpoch), PositionIds = manifest.PositionIds ?? layout.PositionIds,
+        });
         // The marker first: a crash before the snapshot is durable leaves no data, and the next start restores again.
         using (var file = new FileStream(marker, FileMode.Create, FileAccess.Write))
         {

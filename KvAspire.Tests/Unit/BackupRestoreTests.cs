@@ -2,9 +2,11 @@ using System.Security.Cryptography;
 using System.Text;
 using KvAspire.Backups;
 using KvAspire.Cluster;
+using KvAspire.Node.Ring;
 using KvAspire.Node.Startup;
 using KvAspire.Node.Storage;
 using KvAspire.Operations;
+using KvAspire.Routing;
 using KvAspire.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -50,6 +52,38 @@ public sealed class BackupRestoreTests : IDisposable
             new BackupPosition(1, "p1r0", BackupManifest.CopyName(1), new FileInfo(copy).Length,
                 Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(copy))), 3, 3),
         ]);
+
+    [Fact]
+    public void A_restored_node_routes_with_the_backups_layout_and_a_backup_from_before_epochs_with_the_topologys()
+    {
+        var copy = Path.Combine(_backup, BackupManifest.CopyName(1));
+        ulong[] moved = [ulong.MaxValue, 0xBFFF_FFFF_FFFF_FFFFUL];
+        (Manifest(copy) with { Epoch = 3, PositionIds = moved }).Write(_backup);
+
+        Restore();
+
+        var layout = RingLayoutFile.In(_data).Load()!;
+        Assert.Equal(3, layout.Epoch);
+        Assert.Equal(moved, layout.PositionIds);
+        Assert.Equal(["p0r0", "p1r0"], layout.Members.Select(m => m.Name));
+
+        using var other = new TempDirectory();
+        (Manifest(copy) with { Format = 1 }).Write(_backup);
+        BackupRestore.Apply(_backup, _topology, _node, other.Path, true, NullLogger.Instance);
+        var first = RingLayoutFile.In(other.Path).Load()!;
+        Assert.Equal(1, first.Epoch);
+        Assert.Equal(RingMath.Even(64, 2), first.PositionIds);
+    }
+
+    [Fact]
+    public void A_backup_whose_ring_ids_are_not_a_ring_is_refused_saying_why()
+    {
+        var copy = Path.Combine(_backup, BackupManifest.CopyName(1));
+        (Manifest(copy) with { PositionIds = [5UL, 5UL] }).Write(_backup);
+
+        Assert.Contains("names ring ids that are not a ring", Assert.Throws<InvalidDataException>(() => Restore()).Message);
+        Assert.False(Directory.EnumerateFileSystemEntries(_data).Any());
+    }
 
     private void Restore(bool founding = true) =>
         BackupRestore.Apply(_backup, _topology, _node, _data, founding, NullLogger.Instance);
