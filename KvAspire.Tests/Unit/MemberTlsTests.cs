@@ -1,13 +1,20 @@
+using System.Net;
+using System.Security.Authentication;
 using KvAspire.Cluster;
 using KvAspire.Node.Peers;
 using KvAspire.Security;
 using KvAspire.Tests.Support;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 
 namespace KvAspire.Tests.Unit;
 
 /// <summary>
 /// A node's own TLS (<see cref="MemberTls"/>): it starts only on its own member certificate from the
-/// cluster's CA, saying why not, and takes a renewed certificate from its files without a restart.
+/// cluster's CA, saying why not, and takes a renewed certificate from its files without a restart; calling
+/// another node, it accepts only a server whose certificate names the member it meant.
 /// </summary>
 [Trait("Category", "Unit")]
 public sealed class MemberTlsTests : IDisposable
@@ -82,5 +89,29 @@ public sealed class MemberTlsTests : IDisposable
         var refused = Assert.Throws<TopologyException>(() => MemberTls.For(topology, topology.GetNode("p0r0")));
 
         Assert.Contains("p0r0.crt", refused.Message);
+    }
+
+    [Fact]
+    public async Task A_node_calling_another_accepts_only_the_server_it_meant()
+    {
+        DevelopmentCertificates.Write(Certificates, [("p0r0", ["127.0.0.1"]), ("p0r1", ["127.0.0.1"])], TimeSpan.FromDays(1));
+        var topology = Topology();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, MemberTls.For(topology, topology.GetNode("p0r1")).Serve));
+        await using var server = builder.Build();
+        server.MapGet("/", () => "p0r1");
+        await server.StartAsync();
+        var address = server.Urls.Single();
+        var caller = MemberTls.For(topology, topology.GetNode("p0r0"));
+
+        // What PeerClients and the status questions do: the server must name the member meant.
+        using (var meant = new HttpClient(caller.Secure(new SocketsHttpHandler(), member => member == "p0r1")))
+            Assert.Equal("p0r1", await meant.GetStringAsync(address));
+        using var other = new HttpClient(caller.Secure(new SocketsHttpHandler(), member => member == "p0r0"));
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => other.GetStringAsync(address));
+        Assert.IsType<AuthenticationException>(refused.InnerException);
+        using var status = caller.StatusClient(TimeSpan.FromSeconds(5), member => member is null);
+        await Assert.ThrowsAsync<HttpRequestException>(() => status.GetStringAsync(address));
     }
 }
