@@ -93,8 +93,10 @@ public static class NodeServices
         services.AddSingleton<PipelineQueues>();
         services.AddSingleton<NodeTelemetry>();
         services.AddSingleton<Snapshotter>();
-        services.AddSingleton(provider => new LocalRing(topology, node, RingLayoutFile.In(dataDirectory), provider.GetRequiredService<ILogger<LocalRing>>()));
+        services.AddSingleton(provider => new LocalRing(topology, node, RingLayoutFile.In(dataDirectory), provider.GetRequiredService<NodeTelemetry>(),
+            provider.GetRequiredService<ILogger<LocalRing>>()));
         services.AddSingleton<LayoutCatchUp>();
+        services.AddSingleton(provider => new StartingClaim(OwnedRange.Of(provider.GetRequiredService<LocalRing>().Current.Layout, node.Position)));
         services.AddSingleton<PeerClients>();
         services.AddSingleton<PeerReachability>();
         services.AddSingleton<Forwarder>();
@@ -105,7 +107,7 @@ public static class NodeServices
         services.AddSingleton<ReplicationPath>();
         services.AddSingleton<RequestExecution>();
         services.AddSingleton<GroupStatus>();
-        services.AddHostedService<RevisionBaseline>();
+        services.AddHostedService<GroupBaselines>();
         services.AddSingleton<LeaseDeadlines>();
         services.AddSingleton<LeaseReadiness>();
         services.AddHostedService(provider => provider.GetRequiredService<LeaseReadiness>());

@@ -10,7 +10,9 @@ namespace KvAspire.Groups;
 /// applied here. <c>Revision</c> is its position's revision as applied here (0 before the position's
 /// baseline entry); <c>CountsRevisions</c> says its release counts them (a release before revisions
 /// leaves it out, read as false): a position's leader proposes the baseline only once every member says so.
-/// <c>KeepsLeases</c>, likewise: a leader takes lease calls only once every member's release reads their entries.
+/// <c>KeepsLeases</c>, likewise: a leader takes lease calls only once every member's release reads their entries;
+/// <c>ChecksOwnership</c>: its release reads a claim entry (the range of keys its position owns), which the
+/// leader proposes only once every member says so.
 /// </summary>
 public sealed record GroupStatusReport(
     string Node,
@@ -26,4 +28,5 @@ public sealed record GroupStatusReport(
     NodeMemory? Memory = null,
     long Revision = 0,
     bool CountsRevisions = false,
-    bool KeepsLeases = false);
+    bool KeepsLeases = false,
+    bool ChecksOwnership = false);

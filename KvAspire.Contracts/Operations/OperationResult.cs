@@ -16,6 +16,12 @@ public enum ResultCode
 
     /// <summary>The lease named does not exist: it expired, was revoked, or never was.</summary>
     LeaseNotFound,
+
+    /// <summary>
+    /// The key is not in the range its position's group owns (its committed claim): the request was routed
+    /// with another layout than the group's. Not applied; a node routes it again with a newer layout.
+    /// </summary>
+    NotOwner,
 }
 
 /// <summary>

@@ -12,6 +12,8 @@ public static class ResultStatus
         ResultCode.AlreadyExists => StatusCode.AlreadyExists,
         ResultCode.VersionMismatch => StatusCode.FailedPrecondition,
         ResultCode.RequestTooOld or ResultCode.ResultForgotten or ResultCode.AlreadyApplied => StatusCode.Aborted,
+        // Between the replicas of one position only (a hand-off's result); a node routes it again before answering a client.
+        ResultCode.NotOwner => StatusCode.OutOfRange,
         _ => StatusCode.Internal,
     };
 
@@ -25,6 +27,7 @@ public static class ResultStatus
         StatusCode.AlreadyExists => ResultCode.AlreadyExists,
         StatusCode.FailedPrecondition => ResultCode.VersionMismatch,
         StatusCode.Aborted => ResultCode.RequestTooOld,
+        StatusCode.OutOfRange => ResultCode.NotOwner,
         _ => null,
     };
 }

@@ -110,12 +110,15 @@ public sealed class RingMath
     /// (first 8 bytes of SHA-1(UTF-8 placed part), big-endian) &gt;&gt; (64 − m), where the placed part is the
     /// whole key, or its tag with placement tags.
     /// </summary>
-    public ulong KeyId(string key)
+    public ulong KeyId(string key) => KeyId(key, IdBits, PlacementTags);
+
+    /// <summary><see cref="KeyId(string)"/> on a ring of <paramref name="idBits"/>-bit identifiers, with or without placement tags.</summary>
+    public static ulong KeyId(string key, int idBits, bool placementTags)
     {
         Span<byte> hash = stackalloc byte[SHA1.HashSizeInBytes];
-        var utf8 = Encoding.UTF8.GetBytes(PlacementTags ? PlacementPart(key) : key);
+        var utf8 = Encoding.UTF8.GetBytes(placementTags ? PlacementPart(key) : key);
         SHA1.HashData(utf8, hash);
-        return BinaryPrimitives.ReadUInt64BigEndian(hash) >> (64 - IdBits);
+        return BinaryPrimitives.ReadUInt64BigEndian(hash) >> (64 - idBits);
     }
 
     /// <summary>

@@ -17,7 +17,8 @@ namespace KvAspire.Node.Api;
 /// position's, the <see cref="Forwarder"/> for any other. A request routed with an older layout than this
 /// node's is refused with the layout (<see cref="StaleRoute"/>), before anything is done with it; one routed
 /// with a newer layout waits until this node has it. A forward refused that way routes again with the
-/// newer layout. It sends the executing leader's address as a trailer and maps a failure (or a result that
+/// newer layout, as does a request its own group refuses because it no longer owns the key (its claim):
+/// this node learns the newer layout first. It sends the executing leader's address as a trailer and maps a failure (or a result that
 /// is not OK) to the status the client sees.
 /// </summary>
 public sealed class RequestExecution(LocalRing ring, LayoutCatchUp catchUp, ReplicationPath replication, Forwarder forwarder)
@@ -30,7 +31,7 @@ public sealed class RequestExecution(LocalRing ring, LayoutCatchUp catchUp, Repl
         try
         {
             if (routedWith is { } newer)
-                await catchUp.ReachAsync(newer, context.CancellationToken);
+                await catchUp.ReachAsync(newer, $"the request was routed with ring epoch {newer}", context.CancellationToken);
             answer = await RouteAsync(operation, routedWith, context);
         }
         catch (RequestFailedException failure)
@@ -54,9 +55,14 @@ public sealed class RequestExecution(LocalRing ring, LayoutCatchUp catchUp, Repl
             var request = new PendingRequest(routed, Activity.Current?.Context ?? default, hops) { Route = route };
             try
             {
-                return route.Owner == ring.Position
-                    ? await replication.ExecuteAsync(request, context.CancellationToken)
-                    : await forwarder.ForwardAsync(request, view, context.CancellationToken);
+                if (route.Owner != ring.Position)
+                    return await forwarder.ForwardAsync(request, view, context.CancellationToken);
+                var answer = await replication.ExecuteAsync(request, context.CancellationToken);
+                if (answer.Result.Code != ResultCode.NotOwner)
+                    return answer;
+                // This position's group gave the key away in a layout this node has not seen: learn it, route again.
+                await catchUp.ReachAsync(view.Layout.Epoch + 1, $"position {ring.Position} does not own the key ({answer.Result.Detail})",
+                    context.CancellationToken);
             }
             catch (StaleRouteException stale) when (ring.Adopt(stale.Layout) || ring.Epoch >= stale.Layout.Epoch)
             {

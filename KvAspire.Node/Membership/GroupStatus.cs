@@ -49,6 +49,7 @@ public sealed class GroupStatus(IRaftCluster raft, RaftGroup group, CommittedOrd
             MemoryReading.Now(),
             applier.Revision,
             CountsRevisions: true,
-            KeepsLeases: true);
+            KeepsLeases: true,
+            ChecksOwnership: true);
     }
 }

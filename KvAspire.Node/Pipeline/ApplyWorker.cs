@@ -20,12 +20,16 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
 {
     private long _appliedIndex = recovered.Map.AppliedIndex;
     private long _revision = recovered.Map.Revision;
+    private OwnedRange? _claim = recovered.Map.Claim;
 
     /// <summary>The index of the last entry whose writes the map holds (Raft's own entries, which write nothing, do not reach it).</summary>
     public long AppliedIndex => Volatile.Read(ref _appliedIndex);
 
     /// <summary>The position's revision as the map holds it (<see cref="KvMap.Revision"/>): 0 until its baseline entry is applied here.</summary>
     public long Revision => Volatile.Read(ref _revision);
+
+    /// <summary>The range the position owns as the map holds it (<see cref="KvMap.Claim"/>): null until its first claim entry is applied here.</summary>
+    public OwnedRange? Claim => Volatile.Read(ref _claim);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -46,6 +50,7 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
                     leases.Reset(map.Leases);
                     Volatile.Write(ref _appliedIndex, map.AppliedIndex);
                     Volatile.Write(ref _revision, map.Revision);
+                    Volatile.Write(ref _claim, map.Claim);
                 }
                 writing = snapshotter.WriteAsync(marker, map.Freeze());
                 continue;
@@ -91,6 +96,8 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
         leases.Apply(map.LeaseChanges);
         if (entry.StartsRevisions && Revision == 0)
             NodeLog.RevisionsStarted(logger, entry.Index, map.Revision);
+        if (entry.Claim is not null && map.Claim != Claim)
+            NodeLog.ClaimApplied(logger, entry.Index, map.Claim!.ToString());
         for (var i = 0; i < results.Length; i++)
         {
             var operation = entry.Operations[i];
@@ -105,5 +112,6 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
         log.Applied(entry.Index);
         Volatile.Write(ref _appliedIndex, map.AppliedIndex);
         Volatile.Write(ref _revision, map.Revision);
+        Volatile.Write(ref _claim, map.Claim);
     }
 }

@@ -56,6 +56,14 @@ public sealed class WriteProposer
     public Task ProposeRevisionBaselineAsync() =>
         ReplicateAsync(LogRecordFormat.EncodeRevisionBaseline(), Array.Empty<PendingRequest>());
 
+    /// <summary>
+    /// Proposes the range the position owns (<see cref="LogRecordFormat.EncodeClaim"/>); completes once it is
+    /// committed. Proposed again, it changes nothing.
+    /// </summary>
+    /// <exception cref="RequestFailedException">Unavailable: this node does not lead, or stopped leading before the entry committed.</exception>
+    public Task ProposeClaimAsync(OwnedRange claim) =>
+        ReplicateAsync(LogRecordFormat.EncodeClaim(claim), Array.Empty<PendingRequest>());
+
     /// <summary>Proposes writes of the node's own (no request waits for them) as one entry; completes once it is committed.</summary>
     /// <exception cref="RequestFailedException">Unavailable: this node does not lead, or stopped leading before the entry committed.</exception>
     public Task ProposeAsync(IReadOnlyList<KvOperation> operations) =>

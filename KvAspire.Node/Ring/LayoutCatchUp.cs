@@ -6,14 +6,16 @@ using KvAspire.Node.Peers;
 namespace KvAspire.Node.Ring;
 
 /// <summary>
-/// Brings this node's layout up to the epoch a request was routed with, when the request's is newer: its
-/// sender knows a layout this node has not seen. Asks the other nodes for theirs, its own position's
-/// first (they took part in the change), until one answers a layout that new.
+/// Brings this node's layout up to an epoch it has not seen: the one a request was routed with, when its
+/// sender knows a newer layout, or the next, when its own group no longer owns a key this node routed to
+/// it. Asks the other nodes for theirs, its own position's first (they took part in the change), until
+/// one answers a layout that new.
 /// </summary>
 public sealed class LayoutCatchUp(LocalRing ring, NodeInfo self, PeerClients peers, NodeOptions options, TimeProvider clock)
 {
+    /// <param name="why">Why this node needs the epoch, for the failure's message.</param>
     /// <exception cref="RequestFailedException">No node asked knows a layout of <paramref name="epoch"/> or later (UNAVAILABLE).</exception>
-    public async Task ReachAsync(long epoch, CancellationToken cancellationToken)
+    public async Task ReachAsync(long epoch, string why, CancellationToken cancellationToken)
     {
         if (ring.Epoch >= epoch)
             return;
@@ -36,7 +38,6 @@ public sealed class LayoutCatchUp(LocalRing ring, NodeInfo self, PeerClients pee
             }
         }
         throw RequestFailedException.Unavailable(
-            $"the request was routed with ring epoch {epoch}; this node's layout is of epoch {ring.Epoch}, and no node it asked knows a newer one " +
-            $"({string.Join("; ", failures)})");
+            $"{why}; this node's layout is of epoch {ring.Epoch}, and no node it asked knows epoch {epoch} ({string.Join("; ", failures)})");
     }
 }

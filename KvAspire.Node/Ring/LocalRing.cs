@@ -20,7 +20,7 @@ public sealed class LocalRing
     private readonly Lock _adopting = new();
     private RingView _view;
 
-    public LocalRing(ClusterTopology topology, NodeInfo self, RingLayoutFile file, ILogger<LocalRing> logger)
+    public LocalRing(ClusterTopology topology, NodeInfo self, RingLayoutFile file, NodeTelemetry telemetry, ILogger<LocalRing> logger)
     {
         (_topology, _file, _logger) = (topology, file, logger);
         Position = self.Position;
@@ -31,6 +31,7 @@ public sealed class LocalRing
             : new RingView(layout, Position, topology);
         if (stored is null)
             file.Save(layout);
+        telemetry.Meter.CreateObservableGauge("kvaspire.ring.epoch", () => Epoch, "{epoch}", "The epoch of the ring's layout this node routes with");
     }
 
     /// <summary>The layout routed with now, and everything computed from it.</summary>

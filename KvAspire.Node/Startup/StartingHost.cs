@@ -39,7 +39,8 @@ public sealed class StartingHost : IAsyncDisposable
         var app = builder.Build();
         var host = new StartingHost(app);
         var starting = JsonSerializer.SerializeToUtf8Bytes(
-            new GroupStatusReport(node.Name, node.Position, "starting", null, 0, 0, 0, "", [], HoldsWrites: false, CountsRevisions: true, KeepsLeases: true),
+            new GroupStatusReport(node.Name, node.Position, "starting", null, 0, 0, 0, "", [], HoldsWrites: false, CountsRevisions: true, KeepsLeases: true,
+                ChecksOwnership: true),
             new JsonSerializerOptions(JsonSerializerDefaults.Web));
         app.Run(context =>
         {

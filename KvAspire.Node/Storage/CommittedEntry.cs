@@ -7,6 +7,8 @@ namespace KvAspire.Node.Storage;
 /// waited together on the leader), applied in list order, all or none. <see cref="Index"/> is its place
 /// in that order (the Raft index once the position is replicated; <see cref="Term"/> is 0 until then).
 /// A <see cref="StartsRevisions"/> entry carries no writes: it is the position's baseline, from which its
-/// map counts revisions (<see cref="KvMap.Revision"/>).
+/// map counts revisions (<see cref="KvMap.Revision"/>). A <see cref="Claim"/> entry carries none either: from
+/// it on, the map serves only the keys of that range (<see cref="KvMap.Claim"/>).
 /// </summary>
-public sealed record CommittedEntry(long Index, long Term, long TimestampUnixMs, IReadOnlyList<KvOperation> Operations, bool StartsRevisions = false);
+public sealed record CommittedEntry(long Index, long Term, long TimestampUnixMs, IReadOnlyList<KvOperation> Operations, bool StartsRevisions = false,
+    OwnedRange? Claim = null);

@@ -53,13 +53,26 @@ public sealed partial class KvMap
 
     public IReadOnlyDictionary<long, StoredLease> Leases => _leases;
 
+    /// <summary>
+    /// The range of keys its position owns, from its latest claim entry: a key outside it is answered
+    /// <see cref="ResultCode.NotOwner"/>, never read or changed. Null before the first claim (a group whose
+    /// data predates claims, until its leader commits one): every key is served, as routed.
+    /// </summary>
+    public OwnedRange? Claim { get; private set; }
+
     /// <summary>Leases granted so far: the next grant is number this plus one.</summary>
     public long LeasesGranted { get; private set; }
 
     public OperationResult Read(string key) =>
-        _values.TryGetValue(key, out var stored)
+        NotOwned(key) ?? (_values.TryGetValue(key, out var stored)
             ? Found(ResultCode.Ok, stored) with { Value = stored.Value }
-            : new OperationResult(ResultCode.NotFound, Detail: $"key '{key}' not found", Revision: Revision);
+            : new OperationResult(ResultCode.NotFound, Detail: $"key '{key}' not found", Revision: Revision));
+
+    /// <summary>The answer for a key outside the position's claim; null for one inside it (or before any claim).</summary>
+    private OperationResult? NotOwned(string key) =>
+        Claim is { } claim && !claim.Holds(key)
+            ? new OperationResult(ResultCode.NotOwner, Detail: $"key '{key}' is not in this position's range {claim}")
+            : null;
 
     /// <summary>
     /// A page of the keys under the query's prefix, in key order, with the revision it was read at. Scans
@@ -115,6 +128,9 @@ public sealed partial class KvMap
             ForgetSilentClients(entry.TimestampUnixMs);
         if (entry.StartsRevisions)
             StartRevisions();
+        // A claim of an older epoch than the one held (a leader's proposal that a newer one overtook) changes nothing.
+        if (entry.Claim is { } claim && (Claim is null || claim.Epoch >= Claim.Epoch))
+            Claim = claim;
         for (var i = 0; i < results.Length; i++)
             results[i] = Apply(entry.Operations[i], entry.TimestampUnixMs);
         return results;
@@ -132,7 +148,9 @@ public sealed partial class KvMap
             return settled;
 
         var result = Execute(command, timestamp);
-        client.Remember(id.Sequence, result);
+        // Not applied here, and applied nowhere yet: a retry routed to the key's owner must still run it.
+        if (result.Code != ResultCode.NotOwner)
+            client.Remember(id.Sequence, result);
         return result;
     }
 
@@ -166,7 +184,7 @@ public sealed partial class KvMap
 
     /// <summary>The state as of now, for a snapshot; valid until <see cref="Thaw"/>.</summary>
     public MapSnapshot Freeze() =>
-        new(AppliedIndex, AppliedTerm, LastTimestampUnixMs, Revision, _values.Freeze(), _clients.Freeze(), _leases, LeasesGranted);
+        new(AppliedIndex, AppliedTerm, LastTimestampUnixMs, Revision, _values.Freeze(), _clients.Freeze(), _leases, LeasesGranted, Claim);
 
     /// <summary>Folds the writes made since <see cref="Freeze"/> back in; the snapshot must no longer be read.</summary>
     public void Thaw()
@@ -185,6 +203,7 @@ public sealed partial class KvMap
             LastTimestampUnixMs = snapshot.LastTimestampUnixMs,
             Revision = snapshot.Revision,
             LeasesGranted = snapshot.LeasesGranted,
+            Claim = snapshot.Claim,
         };
         var leases = (snapshot.Leases ?? ImmutableDictionary<long, StoredLease>.Empty).ToDictionary(l => l.Key, l => l.Value.Keys.ToBuilder());
         foreach (var (key, value) in snapshot.Values)
@@ -202,6 +221,10 @@ public sealed partial class KvMap
 
     private OperationResult Execute(KvOperation command, long timestamp)
     {
+        // A lease's own calls name no key (a grant's key is where it is placed, and checked like any key).
+        if (command.Kind is not (OperationKind.LeaseKeepAlive or OperationKind.LeaseRevoke or OperationKind.LeaseCheckpoint or OperationKind.LeaseRead)
+            && (command.Txn is { } keyed ? keyed.Keys.Select(NotOwned).FirstOrDefault(r => r is not null) : NotOwned(command.Key)) is { } notOwned)
+            return notOwned;
         var exists = _values.TryGetValue(command.Key, out var stored);
         switch (command.Kind)
         {

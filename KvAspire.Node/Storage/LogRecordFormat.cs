@@ -16,6 +16,8 @@ namespace KvAspire.Node.Storage;
 /// body:      the entry as Raft carries it: empty for Raft's own entries, else a batch of writes:
 ///            | 0 i64 | 0 i64 | timestamp unix ms i64 | operation | operation | ... (at least one)
 ///         or the position's revision baseline: | 0 i64 | 0 i64 | 0 i64 | 0xB0 u8 |
+///         or the range the position owns: | 0 i64 | 0 i64 | 0 i64 | 0xC1 u8 | epoch i64 | id bits u8 |
+///            | placement tags u8 | has after u8 | after id u64 | up to id u64 |
 /// operation: | kind u8 | flags u8 | expected version i64 | client sequence u64 | client id length u16 |
 ///            | client id UTF-8 | key length u16 | key UTF-8 | value length u32 | value | (flag bit 2) lease i64 |
 ///            (kind 5, a transaction: its first key, and as value the transaction, <see cref="TransactionFormat"/>;
@@ -54,6 +56,8 @@ public static class LogRecordFormat
     private const byte HasRequestId = 2;
     private const byte HasLease = 4;
     private const byte BaselineMarker = 0xB0;
+    private const byte ClaimMarker = 0xC1;
+    private const int ClaimSize = 1 + 8 + 1 + 1 + 1 + 8 + 8;
 
     public static void WriteFileHeader(Span<byte> destination)
     {
@@ -169,6 +173,34 @@ public static class LogRecordFormat
         return body;
     }
 
+    /// <summary>
+    /// The body of an entry that says which range the position owns (<see cref="CommittedEntry.Claim"/>).
+    /// Its marker is no operation's kind, so a release before claims reads it as an entry with nothing to
+    /// apply; the leader proposes it only once every member reads it as it is meant.
+    /// </summary>
+    public static ReadOnlyMemory<byte> EncodeClaim(OwnedRange claim)
+    {
+        var body = new byte[BodyHeaderSize + ClaimSize];
+        var at = body.AsSpan(BodyHeaderSize);
+        at[0] = ClaimMarker;
+        BinaryPrimitives.WriteInt64LittleEndian(at[1..], claim.Epoch);
+        at[9] = (byte)claim.IdBits;
+        at[10] = claim.PlacementTags ? (byte)1 : (byte)0;
+        at[11] = claim.AfterId.HasValue ? (byte)1 : (byte)0;
+        BinaryPrimitives.WriteUInt64LittleEndian(at[12..], claim.AfterId ?? 0);
+        BinaryPrimitives.WriteUInt64LittleEndian(at[20..], claim.UpToId);
+        return body;
+    }
+
+    private static OwnedRange? DecodeClaim(ReadOnlySpan<byte> at)
+    {
+        var (epoch, idBits) = (BinaryPrimitives.ReadInt64LittleEndian(at[1..]), at[9]);
+        if (epoch < 1 || idBits is < 1 or > 64 || at[10] > 1 || at[11] > 1)
+            return null;
+        return new OwnedRange(epoch, idBits, at[10] == 1, at[11] == 1 ? BinaryPrimitives.ReadUInt64LittleEndian(at[12..]) : null,
+            BinaryPrimitives.ReadUInt64LittleEndian(at[20..]));
+    }
+
     /// <summary>Reads a record header; false when its length is damaged or impossible.</summary>
     public static bool TryReadRecordHeader(ReadOnlySpan<byte> header, out int payloadLength, out uint checksum)
     {
@@ -185,6 +217,8 @@ public static class LogRecordFormat
     {
         if (payload.Length == BodyHeaderSize + 1 && payload[BodyHeaderSize] == BaselineMarker)
             return new CommittedEntry(0, 0, 0, [], StartsRevisions: true);
+        if (payload.Length == BodyHeaderSize + ClaimSize && payload[BodyHeaderSize] == ClaimMarker)
+            return DecodeClaim(payload[BodyHeaderSize..]) is { } claim ? new CommittedEntry(0, 0, 0, [], Claim: claim) : null;
         if (payload.Length < BodyHeaderSize + FixedOperationSize)
             return null;
         var index = BinaryPrimitives.ReadInt64LittleEndian(payload);

@@ -23,7 +23,8 @@ public sealed record StoredLease(long TtlMs, long RemainingMs, long Renewals, Sy
 /// The map's whole state at one point of the order: after entry <see cref="LastIndex"/>, before the next.
 /// <see cref="Revision"/> is the position's revision there (0 before it counted revisions). Read-only; while
 /// the map is frozen it shares the map's storage. <see cref="Leases"/> hold no keys here: a restore finds
-/// them in the values. <see cref="LeasesGranted"/> numbers the next grant.
+/// them in the values. <see cref="LeasesGranted"/> numbers the next grant. <see cref="Claim"/>: the range
+/// the position owns, null before its first claim entry.
 /// </summary>
 public sealed record MapSnapshot(
     long LastIndex,
@@ -33,4 +34,5 @@ public sealed record MapSnapshot(
     IReadOnlyDictionary<string, StoredValue> Values,
     IReadOnlyDictionary<string, ClientSession> Clients,
     IReadOnlyDictionary<long, StoredLease>? Leases = null,
-    long LeasesGranted = 0);
+    long LeasesGranted = 0,
+    OwnedRange? Claim = null);

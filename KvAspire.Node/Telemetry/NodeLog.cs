@@ -38,11 +38,11 @@ public static partial class NodeLog
     [LoggerMessage(26, LogLevel.Information, "This position counts revisions from entry {Index} on (its baseline, revision {Revision}): every key's create and modify revision is {Revision}, and each change from here takes the next")]
     public static partial void RevisionsStarted(ILogger logger, long index, long revision);
 
-    [LoggerMessage(27, LogLevel.Information, "Revisions are not counted yet on position {Position}: {Member} {Reason}; the baseline entry is proposed once every member runs a release that counts them")]
-    public static partial void BaselineWaiting(ILogger logger, int position, string member, string reason);
+    [LoggerMessage(27, LogLevel.Information, "Position {Position} has not committed {What} yet: {Member} {Reason}; it is proposed once every member runs a release that reads it")]
+    public static partial void BaselineWaiting(ILogger logger, string what, int position, string member, string reason);
 
-    [LoggerMessage(28, LogLevel.Information, "Proposed the revision baseline of position {Position}: every member runs a release that counts revisions")]
-    public static partial void BaselineProposed(ILogger logger, int position);
+    [LoggerMessage(28, LogLevel.Information, "Proposed {What} of position {Position}: every member runs a release that reads it")]
+    public static partial void BaselineProposed(ILogger logger, string what, int position);
 
     [LoggerMessage(29, LogLevel.Information, "Proposed the expiry of {Count} lease(s) that are due, with every key each holds: {Leases}")]
     public static partial void LeasesExpired(ILogger logger, int count, string leases);
@@ -120,4 +120,7 @@ public static partial class NodeLog
 
     [LoggerMessage(38, LogLevel.Error, "Ring layout of epoch {Epoch} not taken: {Reason}")]
     public static partial void LayoutRefused(ILogger logger, long epoch, string reason);
+
+    [LoggerMessage(39, LogLevel.Information, "From entry {Index} on, this position owns the keys of {Range}: a key outside it is refused, and its request routed again")]
+    public static partial void ClaimApplied(ILogger logger, long index, string range);
 }

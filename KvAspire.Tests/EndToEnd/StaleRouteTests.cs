@@ -14,59 +14,71 @@ using KvAspire.V1;
 namespace KvAspire.Tests.EndToEnd;
 
 /// <summary>
-/// A ring whose layout has moved on (epoch 2: position 1's ring id moved up, so it owns keys position 0
-/// owned at epoch 1) with one node held on epoch 1: requests routed with the old layout are redirected with
-/// the new one, never answered from the wrong position, and whoever was behind (a client, the node) takes
-/// the new layout and keeps it. The layouts are laid in the nodes' data directories before they start, as
-/// a change of the ring would have left them; position 1's range only grows from epoch 1 to 2, so a node
-/// held on epoch 1 never serves a key it does not own at 2.
+/// A ring founded on layout epoch 2 (position 1's ring id moved up from the topology's, so it owns keys
+/// that epoch 1 gives position 0; laid in every node's data directory before the first start, as a change
+/// of the ring would leave it), whose groups committed their claims at epoch 2, with p0r0 then held on
+/// epoch 1: requests routed with the old layout are redirected with the new one, and a key p0r0 would
+/// place on its own position by epoch 1 is refused by its group's claim, not answered from the wrong
+/// position. Whoever was behind (a client, the node) takes the new layout and keeps it.
 /// </summary>
 [Trait("Category", "EndToEnd")]
 public sealed class StaleRouteTests : IDisposable
 {
+    private const int ClaimApplied = 39;
     private readonly TempDirectory _directory = new();
 
     public void Dispose() => _directory.Dispose();
 
     [Fact]
-    public async Task A_request_routed_with_an_old_epoch_is_redirected_with_the_new_layout_and_answered_by_the_key_s_owner()
+    public async Task Requests_routed_with_an_old_epoch_are_redirected_and_a_node_held_on_one_never_answers_for_a_key_its_group_gave_away()
     {
         var topology = TestTopology.Ring(_directory, positions: 2);
         var (p0, p1) = (topology.Nodes[0], topology.Nodes[1]);
         var first = RingLayout.Of(TopologyLoader.Load(topology.Path));
         var second = first with { Epoch = 2, PositionIds = [first.PositionIds[0], 0xBFFF_FFFF_FFFF_FFFFUL] };
-        RingLayoutFile.In(topology.DataDirectoryOf(p0)).Save(second);
-        RingLayoutFile.In(topology.DataDirectoryOf(p1)).Save(first);
+        foreach (var node in topology.Nodes)
+            RingLayoutFile.In(topology.DataDirectoryOf(node)).Save(second);
         await using var cluster = await LocalCluster.StartAsync(topology);
+        await Wait.UntilAsync(() => topology.Nodes.All(n => cluster.LoggedEvent(n, ClaimApplied)), TimeSpan.FromSeconds(30), "both groups' claims");
         var moved = Enumerable.Range(0, 1000).Select(i => $"moved-{i}")
-            .Where(k => first.Ring().OwnerOfKey(k) == 0 && second.Ring().OwnerOfKey(k) == 1).Take(3).ToList();
+            .Where(k => first.Ring().OwnerOfKey(k) == 0 && second.Ring().OwnerOfKey(k) == 1).Take(4).ToList();
         using var toP0 = GrpcChannel.ForAddress(p0.GrpcUrl);
         using var toP1 = GrpcChannel.ForAddress(p1.GrpcUrl);
-        Assert.Equal(1, (await new ClusterInfo.ClusterInfoClient(toP1).GetLayoutAsync(new GetLayoutRequest())).Epoch);
+        await HoldOnFirstEpochAsync();
 
         // A caller on epoch 1 asking a node on epoch 2: refused before anything is done, with the new layout.
-        var stale = await Assert.ThrowsAsync<RpcException>(() => new KeyValue.KeyValueClient(toP0).CreateAsync(
+        var stale = await Assert.ThrowsAsync<RpcException>(() => new KeyValue.KeyValueClient(toP1).CreateAsync(
             new CreateRequest { Key = moved[0], Value = ByteString.CopyFromUtf8("never") }, new Metadata { StaleRoute.Header(1) }).ResponseAsync);
         Assert.Equal(StatusCode.FailedPrecondition, stale.StatusCode);
         Assert.StartsWith("stale route: the request was routed with ring epoch 1", stale.Status.Detail);
         Assert.Equal(second.PositionIds, StaleRoute.LayoutOf(stale)!.PositionIds);
 
-        // The client's connection, its layout learned from the node held on epoch 1, writes a moved key
-        // through p0: refused, it takes epoch 2 and sends the write again; p0 forwards it, routed with
-        // epoch 2, to p1, which learns epoch 2 from the other node before it serves the write.
+        // The client's connection, its layout learned from the node held on epoch 1, sends a moved key to
+        // p1 routed with epoch 1: refused, it takes epoch 2 and sends the write again.
         using var hints = new LeaderHints(NodeChannels.Plaintext);
-        hints.Adopt(RingLayout.FromMessage(await new ClusterInfo.ClusterInfoClient(toP1).GetLayoutAsync(new GetLayoutRequest())));
-        using (var connection = new KvConnection([p0.GrpcEndPoint], new KvClientOptions(), NodeChannels.Plaintext, hints))
+        hints.Adopt(RingLayout.FromMessage(await new ClusterInfo.ClusterInfoClient(toP0).GetLayoutAsync(new GetLayoutRequest())));
+        Assert.Equal(1, hints.Layout!.Epoch);
+        using (var connection = new KvConnection([p1.GrpcEndPoint], new KvClientOptions(), NodeChannels.Plaintext, hints))
         {
             var created = await connection.ExecuteAsync(new KvOperation(OperationKind.Create, moved[0], Encoding.UTF8.GetBytes("v0")));
             Assert.True(created.IsOk, created.Error);
-            Assert.Equal(1, created.Hops);
+            Assert.Equal(0, created.Hops);
         }
         Assert.Equal(2, hints.Layout!.Epoch);
-        Assert.Equal(2, (await new ClusterInfo.ClusterInfoClient(toP1).GetLayoutAsync(new GetLayoutRequest())).Epoch);
-        Assert.Equal(2, RingLayoutFile.In(topology.DataDirectoryOf(p1)).Load()!.Epoch);
-        var read = await new KeyValue.KeyValueClient(toP1).ReadAsync(new ReadRequest { Key = moved[0] });
-        Assert.Equal(("v0", 0), (read.Value.ToStringUtf8(), read.Hops));
+
+        // The node held on epoch 1, asked for a moved key by a caller that names no epoch, places it on its
+        // own position: its group's claim refuses it, the node learns epoch 2 and forwards it to p1.
+        var read = await new KeyValue.KeyValueClient(toP0).ReadAsync(new ReadRequest { Key = moved[0] });
+        Assert.Equal(("v0", 1), (read.Value.ToStringUtf8(), read.Hops));
+        var written = await new KeyValue.KeyValueClient(toP0).CreateAsync(new CreateRequest { Key = moved[1], Value = ByteString.CopyFromUtf8("v1") });
+        Assert.Equal(1, written.Hops);
+        Assert.Equal(2, (await new ClusterInfo.ClusterInfoClient(toP0).GetLayoutAsync(new GetLayoutRequest())).Epoch);
+
+        // Held on epoch 1 again, asked with epoch 2: it learns the layout from the other node before it routes.
+        await HoldOnFirstEpochAsync();
+        var routed = await new KeyValue.KeyValueClient(toP0).ReadAsync(new ReadRequest { Key = moved[1] }, new Metadata { StaleRoute.Header(2) });
+        Assert.Equal(("v1", 1), (routed.Value.ToStringUtf8(), routed.Hops));
+        Assert.Equal(2, RingLayoutFile.In(topology.DataDirectoryOf(p0)).Load()!.Epoch);
 
         // A request routed with an epoch no node knows: this node cannot serve it, and says so.
         var ahead = await Assert.ThrowsAsync<RpcException>(() => new KeyValue.KeyValueClient(toP0).ReadAsync(
@@ -74,17 +86,22 @@ public sealed class StaleRouteTests : IDisposable
         Assert.Equal(StatusCode.Unavailable, ahead.StatusCode);
         Assert.Contains("routed with ring epoch 3; this node's layout is of epoch 2", ahead.Status.Detail);
 
-        // The client library end to end: every moved key written and read where epoch 2 places it.
-        using var client = new KvClient(topology.ClientOptions([p1, p0]));
-        foreach (var key in moved.Skip(1))
-        {
+        // The client library end to end, and the console's whereis, by epoch 2; every moved key on p1 alone.
+        using var client = new KvClient(topology.ClientOptions([p0, p1]));
+        foreach (var key in moved.Skip(2))
             Assert.Equal(1, (await client.CreateAsync(key, Encoding.UTF8.GetBytes("v"))).Version);
-            var direct = await new KeyValue.KeyValueClient(toP1).ReadAsync(new ReadRequest { Key = key });
-            Assert.Equal(("v", 0), (direct.Value.ToStringUtf8(), direct.Hops));
-        }
-        // The console's whereis places by the cluster's layout, not the topology file's.
+        foreach (var key in moved)
+            Assert.Equal(0, (await new KeyValue.KeyValueClient(toP1).ReadAsync(new ReadRequest { Key = key })).Hops);
         var whereIs = await ClientProcess.RunAsync(["--cluster", topology.Path, "whereis", moved[0]]);
         Assert.Contains($"owner position 1: {p1.Name} {p1.GrpcEndPoint} (ring epoch 2)", whereIs.Output);
         Assert.Empty(cluster.LoggedErrors());
+
+        async Task HoldOnFirstEpochAsync()
+        {
+            await cluster.StopAsync(p0);
+            RingLayoutFile.In(topology.DataDirectoryOf(p0)).Save(first);
+            await cluster.StartAsync(p0);
+            Assert.Equal(1, (await new ClusterInfo.ClusterInfoClient(toP0).GetLayoutAsync(new GetLayoutRequest())).Epoch);
+        }
     }
 }

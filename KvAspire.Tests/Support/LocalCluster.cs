@@ -77,6 +77,9 @@ public sealed class LocalCluster : IAsyncDisposable
         await process.KillAsync();
     }
 
+    /// <summary>Whether <paramref name="node"/>, running, logged event <paramref name="eventId"/> (<see cref="NodeProcess.LoggedEvent"/>).</summary>
+    public bool LoggedEvent(TestNode node, int eventId) => Running(node).LoggedEvent(eventId);
+
     public Task PauseAsync(TestNode node) => Running(node).PauseAsync();
 
     public int ProcessIdOf(TestNode node) => Running(node).ProcessId;

@@ -28,7 +28,7 @@ public sealed class RequestPathParts : IDisposable
         Topology = TopologyLoader.Load(TestTopology.Ring(_directory, positions, maxValueBytes, replicas: replicas).Path);
         Self = Topology.GetNode("p0r0");
         Options = NodeOptions.For(Topology);
-        Ring = new LocalRing(Topology, Self, RingLayoutFile.In(_data.Path), NullLogger<LocalRing>.Instance);
+        Ring = new LocalRing(Topology, Self, RingLayoutFile.In(_data.Path), TestTelemetry.Create(), NullLogger<LocalRing>.Instance);
         Queues = new PipelineQueues(Options);
         Peers = new PeerClients(Topology, Self, new PeerAuthentication(new ClusterSecret(null), MemberTls.None, new HashSet<string>()), MemberTls.None, Options, Clock);
         Reachability = new PeerReachability(Peers, Options, _lifetime, Clock, NullLogger<PeerReachability>.Instance);

@@ -86,7 +86,7 @@ public sealed class RingLayoutTests : IDisposable
     {
         var file = RingLayoutFile.In(_directory.File("p1r0"));
         var self = _topology.GetNode("p1r0");
-        var ring = new LocalRing(_topology, self, file, NullLogger<LocalRing>.Instance);
+        var ring = new LocalRing(_topology, self, file, TestTelemetry.Create(), NullLogger<LocalRing>.Instance);
         Assert.Equal(RingLayout.FirstEpoch, ring.Epoch);
         Assert.Equal(RingLayout.FirstEpoch, file.Load()!.Epoch);
 
@@ -96,7 +96,7 @@ public sealed class RingLayoutTests : IDisposable
         Assert.False(ring.Adopt(Moved()));
         Assert.False(ring.Adopt(RingLayout.Of(_topology)));
 
-        var restarted = new LocalRing(_topology, self, file, NullLogger<LocalRing>.Instance);
+        var restarted = new LocalRing(_topology, self, file, TestTelemetry.Create(), NullLogger<LocalRing>.Instance);
         Assert.Equal(2, restarted.Epoch);
         Assert.Equal(0, restarted.Locate(key).Owner);
     }
@@ -105,7 +105,7 @@ public sealed class RingLayoutTests : IDisposable
     public void A_layout_of_another_cluster_is_not_taken_and_a_file_that_is_not_a_layout_stops_the_node_saying_why()
     {
         var file = RingLayoutFile.In(_directory.File("p0r0"));
-        var ring = new LocalRing(_topology, _topology.GetNode("p0r0"), file, NullLogger<LocalRing>.Instance);
+        var ring = new LocalRing(_topology, _topology.GetNode("p0r0"), file, TestTelemetry.Create(), NullLogger<LocalRing>.Instance);
         var stranger = Moved() with { Members = [.. Moved().Members.Select(m => m with { Name = m.Name + "x" })] };
 
         Assert.False(ring.Adopt(stranger));
@@ -116,6 +116,6 @@ public sealed class RingLayoutTests : IDisposable
         Assert.Contains("is not a ring layout", Assert.Throws<InvalidDataException>(file.Load).Message);
         file.Save(stranger);
         Assert.Contains("places node 'p0r0x' at position 0, which the topology does not",
-            Assert.Throws<InvalidDataException>(() => new LocalRing(_topology, _topology.GetNode("p0r0"), file, NullLogger<LocalRing>.Instance)).Message);
+            Assert.Throws<InvalidDataException>(() => new LocalRing(_topology, _topology.GetNode("p0r0"), file, TestTelemetry.Create(), NullLogger<LocalRing>.Instance)).Message);
     }
 }
