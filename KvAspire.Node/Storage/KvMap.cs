@@ -68,9 +68,13 @@ public sealed partial class KvMap
             ? Found(ResultCode.Ok, stored) with { Value = stored.Value }
             : new OperationResult(ResultCode.NotFound, Detail: $"key '{key}' not found", Revision: Revision));
 
-    /// <summary>The answer for a key outside the position's claim; null for one inside it (or before any claim).</summary>
+    /// <summary>
+    /// The answer for a key outside the position's claim; null for one inside it (or before any claim). The
+    /// empty key, which no client may send, names no key: it is the node's own read of the position's
+    /// revision (<c>ReplicationPath.ReadRevisionAsync</c>), which every position answers.
+    /// </summary>
     private OperationResult? NotOwned(string key) =>
-        Claim is { } claim && !claim.Holds(key)
+        key.Length > 0 && Claim is { } claim && !claim.Holds(key)
             ? new OperationResult(ResultCode.NotOwner, Detail: $"key '{key}' is not in this position's range {claim}")
             : null;
 

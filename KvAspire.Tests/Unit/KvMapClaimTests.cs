@@ -62,6 +62,20 @@ public sealed class KvMapClaimTests
     }
 
     [Fact]
+    public void The_revision_read_names_no_key_and_is_answered_whatever_the_claim()
+    {
+        _map.Apply(new CommittedEntry(++_index, 1, 0, [], StartsRevisions: true));
+        Apply(Create(Mine));
+        Claim(Position1);
+        Assert.False(Position1.Holds("")); // the empty key's identifier is position 0's
+
+        var read = _map.Read("");
+
+        Assert.NotEqual(ResultCode.NotOwner, read.Code);
+        Assert.Equal(2, read.Revision);
+    }
+
+    [Fact]
     public void A_claim_of_an_older_epoch_changes_nothing()
     {
         var newer = new OwnedRange(3, 64, false, null, Ring.MaxId);
