@@ -15,11 +15,11 @@ namespace KvAspire.Node.Api;
 /// The one place a client's operation is routed, for every public service: it locates the operation on the
 /// ring and awaits the one path that owns it from there: the <see cref="ReplicationPath"/> for this
 /// position's, the <see cref="Forwarder"/> for any other. A request routed with an older layout than this
-/// node's is refused with the layout (<see cref="StaleRoute"/>), before anything is done with it; one routed
-/// with a newer layout waits until this node has it. A forward refused that way routes again with the
-/// newer layout, as does a request its own group refuses because it no longer owns the key (its claim):
-/// this node learns the newer layout first. It sends the executing leader's address as a trailer and maps a failure (or a result that
-/// is not OK) to the status the client sees.
+/// node's is refused with the layout (<see cref="StaleRoute"/>), before anything is done with it; one
+/// routed with a newer layout waits until this node has it. A forward refused that way routes again with
+/// the newer layout, as does a request its own group refuses because it no longer owns the key (its
+/// claim): this node learns the newer layout first. It sends the executing leader's address as a trailer
+/// and maps a failure (or a result that is not OK) to the status the client sees.
 /// </summary>
 public sealed class RequestExecution(LocalRing ring, LayoutCatchUp catchUp, ReplicationPath replication, Forwarder forwarder)
 {

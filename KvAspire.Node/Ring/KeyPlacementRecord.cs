@@ -46,17 +46,5 @@ public static class KeyPlacementRecord
         _ => $"in a way this release does not know ('{placement}')",
     };
 
-    private static void Write(string path, string placement)
-    {
-        var directory = Path.GetDirectoryName(path)!;
-        FileSync.CreateDirectory(directory);
-        var temporary = path + DataFiles.TemporarySuffix;
-        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write))
-        {
-            file.Write(System.Text.Encoding.UTF8.GetBytes(placement + "\n"));
-            file.Flush(flushToDisk: true);
-        }
-        File.Move(temporary, path, overwrite: true);
-        FileSync.Directory(directory);
-    }
+    private static void Write(string path, string placement) => FileSync.ReplaceText(path, placement);
 }

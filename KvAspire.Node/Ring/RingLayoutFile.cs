@@ -36,17 +36,5 @@ public sealed class RingLayoutFile(string path)
         }
     }
 
-    public void Save(RingLayout layout)
-    {
-        var directory = System.IO.Path.GetDirectoryName(Path)!;
-        FileSync.CreateDirectory(directory);
-        var temporary = Path + DataFiles.TemporarySuffix;
-        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write))
-        {
-            file.Write(System.Text.Encoding.UTF8.GetBytes(JsonFormatter.Default.Format(layout.ToMessage()) + "\n"));
-            file.Flush(flushToDisk: true);
-        }
-        File.Move(temporary, Path, overwrite: true);
-        FileSync.Directory(directory);
-    }
+    public void Save(RingLayout layout) => FileSync.ReplaceText(Path, JsonFormatter.Default.Format(layout.ToMessage()));
 }

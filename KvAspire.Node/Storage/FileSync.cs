@@ -20,6 +20,25 @@ public static class FileSync
         Directory(parent);
     }
 
+    /// <summary>
+    /// Replaces <paramref name="path"/> whole with <paramref name="text"/> and a newline, durably: a
+    /// temporary file written and synced, renamed over the old, the directory synced. A crash leaves the old
+    /// file or the new one, never a mix.
+    /// </summary>
+    public static void ReplaceText(string path, string text)
+    {
+        var directory = System.IO.Path.GetDirectoryName(path)!;
+        CreateDirectory(directory);
+        var temporary = path + DataFiles.TemporarySuffix;
+        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write))
+        {
+            file.Write(System.Text.Encoding.UTF8.GetBytes(text + "\n"));
+            file.Flush(flushToDisk: true);
+        }
+        File.Move(temporary, path, overwrite: true);
+        Directory(directory);
+    }
+
     private const int ReadOnlyDirectory = 0x10000; // O_RDONLY | O_DIRECTORY on Linux
 
     public static unsafe void Directory(string path)

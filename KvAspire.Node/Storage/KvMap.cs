@@ -68,6 +68,15 @@ public sealed partial class KvMap
             ? Found(ResultCode.Ok, stored) with { Value = stored.Value }
             : new OperationResult(ResultCode.NotFound, Detail: $"key '{key}' not found", Revision: Revision));
 
+    /// <summary>The answer for an operation naming a key outside the position's claim (a transaction: any of its keys).</summary>
+    private OperationResult? NotOwned(KvOperation command) => command switch
+    {
+        // A lease's own calls name no key (a grant's key is where it is placed, and checked like any key).
+        { Kind: OperationKind.LeaseKeepAlive or OperationKind.LeaseRevoke or OperationKind.LeaseCheckpoint or OperationKind.LeaseRead } => null,
+        { Txn: { } txn } => txn.Keys.Select(NotOwned).FirstOrDefault(answer => answer is not null),
+        _ => NotOwned(command.Key),
+    };
+
     /// <summary>
     /// The answer for a key outside the position's claim; null for one inside it (or before any claim). The
     /// empty key, which no client may send, names no key: it is the node's own read of the position's
@@ -225,9 +234,7 @@ public sealed partial class KvMap
 
     private OperationResult Execute(KvOperation command, long timestamp)
     {
-        // A lease's own calls name no key (a grant's key is where it is placed, and checked like any key).
-        if (command.Kind is not (OperationKind.LeaseKeepAlive or OperationKind.LeaseRevoke or OperationKind.LeaseCheckpoint or OperationKind.LeaseRead)
-            && (command.Txn is { } keyed ? keyed.Keys.Select(NotOwned).FirstOrDefault(r => r is not null) : NotOwned(command.Key)) is { } notOwned)
+        if (NotOwned(command) is { } notOwned)
             return notOwned;
         var exists = _values.TryGetValue(command.Key, out var stored);
         switch (command.Kind)
