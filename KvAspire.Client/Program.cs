@@ -112,6 +112,8 @@ async Task<int> RunAsync(ParseResult options)
             return ExitCodes.InvalidInput;
         case ParsedInput.ReplaceReplica replace:
             return await new ReplicaReplacement(topology, access, printer).RunAsync(replace.Node);
+        case ParsedInput.RingMove move:
+            return await new RingMove(nodes, access, printer).RunAsync(move.Position, move.RingId);
         case ParsedInput.Backup backup:
             return await new RingBackup(nodes, access, printer).RunAsync(backup.Directory);
         default:

@@ -15,6 +15,7 @@ public abstract record ParsedInput
     public sealed record Exit : ParsedInput;
     public sealed record Empty : ParsedInput;
     public sealed record Ring : ParsedInput;
+    public sealed record RingMove(int Position, ulong RingId) : ParsedInput;
     public sealed record WhereIs(string Key) : ParsedInput;
     public sealed record ReplaceReplica(string Node) : ParsedInput;
     public sealed record Backup(string Directory) : ParsedInput;
@@ -68,6 +69,8 @@ public sealed partial class CommandParser(int maxValueBytes)
           backup <dir>                      (one-shot only) every position's data, from a linearizable point of
                                             each, into a new directory; restore: start a new cluster's nodes with
                                             --restore <dir>
+          ring move <position> <ring-id>    (one-shot only) move a position's ring id between its neighbours':
+                                            the keys between change hands while both serve; shows the progress
         A value is the rest of the line; quote it to keep it exactly: update k "room 101"
         """;
 
@@ -102,7 +105,7 @@ public sealed partial class CommandParser(int maxValueBytes)
             "lease" => ParseLease(args),
             "txn" => ParseTxn(args),
             "ring" when args.Count == 0 => new ParsedInput.Ring(),
-            "ring" => new ParsedInput.Invalid("ring takes no arguments"),
+            "ring" => ParseRing(args),
             "whereis" when args.Count == 1 && args[0].Text.Length > 0 => new ParsedInput.WhereIs(args[0].Text),
             "whereis" => new ParsedInput.Invalid("whereis needs exactly one key: whereis <key>"),
             "replace-replica" when args.Count == 1 && args[0].Text.Length > 0 => new ParsedInput.ReplaceReplica(args[0].Text),
@@ -120,6 +123,20 @@ public sealed partial class CommandParser(int maxValueBytes)
         [var key] when key.Text.Length > 0 && (key.Quoted || key.Text != "--prefix") => new ParsedInput.Watch(key.Text, Prefix: false),
         _ => new ParsedInput.Invalid("watch needs one key, or --prefix and at most a prefix: watch <key> | watch --prefix [prefix]"),
     };
+
+    private const string RingUsage = "ring | ring move <position> <ring-id> (the id in decimal, or hex with 0x)";
+
+    private static ParsedInput ParseRing(List<Token> args)
+    {
+        if (args is not [{ Text: var verb }, { Text: var position }, { Text: var id }] || !verb.Equals("move", StringComparison.OrdinalIgnoreCase))
+            return new ParsedInput.Invalid($"ring takes no arguments, or a move: {RingUsage}");
+        if (!int.TryParse(position, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+            return new ParsedInput.Invalid($"'{position}' is not a position number: {RingUsage}");
+        var parsed = id.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+            ? ulong.TryParse(id.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var ringId)
+            : ulong.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out ringId);
+        return parsed ? new ParsedInput.RingMove(number, ringId) : new ParsedInput.Invalid($"'{id}' is not a ring id: {RingUsage}");
+    }
 
     private const string LeaseUsage = "lease grant <seconds> <key> | lease keep-alive <id> | lease revoke <id> | lease show <id>";
 

@@ -63,7 +63,7 @@ public static class ListMessages
     public static ListPositionReply ToPositionReply(OperationResult listed, int position)
     {
         var page = listed.Listed ?? throw new ArgumentException("the result is not a list's", nameof(listed));
-        var reply = new ListPositionReply { Revision = listed.Revision, More = page.More };
+        var reply = new ListPositionReply { Revision = listed.Revision, More = page.More, ClaimEpoch = page.ClaimEpoch };
         reply.Items.AddRange(page.Keys.Select(key => ToItem(key, position)));
         return reply;
     }
@@ -89,5 +89,5 @@ public static class ListMessages
     public static ListPage ToPage(ListReply reply) =>
         new([.. reply.Items.Select(ToKey)], !reply.NextPageToken.IsEmpty, reply.ReadAt.ToDictionary(part => part.Position, part => part.Revision));
 
-    public static ListPage ToPage(ListPositionReply reply) => new([.. reply.Items.Select(ToKey)], reply.More);
+    public static ListPage ToPage(ListPositionReply reply) => new([.. reply.Items.Select(ToKey)], reply.More, ClaimEpoch: reply.ClaimEpoch);
 }

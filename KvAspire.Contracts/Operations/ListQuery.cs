@@ -13,5 +13,7 @@ public sealed record ListedKey(string Key, ReadOnlyMemory<byte> Value, long Vers
 /// <summary>
 /// A page of keys in key order; <see cref="More"/>: keys past the last one remain (the next page starts after
 /// it). <see cref="ReadAt"/>, on a page of the whole ring: each position's revision its part was read at.
+/// <see cref="ClaimEpoch"/>, on a position's page: the ring epoch of the range it holds (0 before its first
+/// claim), so that the node gathering the parts can tell a layout older than a part's (a move under way).
 /// </summary>
-public sealed record ListPage(IReadOnlyList<ListedKey> Keys, bool More, IReadOnlyDictionary<int, long>? ReadAt = null);
+public sealed record ListPage(IReadOnlyList<ListedKey> Keys, bool More, IReadOnlyDictionary<int, long>? ReadAt = null, long ClaimEpoch = 0);

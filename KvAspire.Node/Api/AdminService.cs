@@ -11,6 +11,7 @@ using KvAspire.Node.Errors;
 using KvAspire.Node.Membership;
 using KvAspire.Node.Peers;
 using KvAspire.Node.Replication;
+using KvAspire.Node.Ring;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
 using KvAspire.V1;
@@ -25,10 +26,11 @@ namespace KvAspire.Node.Api;
 /// the replacement added (DotNext catches it up first). Each step is a Raft membership change, one at a time.
 /// <c>StepDown</c> and <c>TakeSnapshot</c> act on the node called (the dashboard's commands for a node);
 /// <c>Backup</c> streams a copy of its position at a linearizable point (the console's <c>backup</c>).
+/// <c>MoveBoundary</c> runs a boundary move from the node called (<see cref="BoundaryMove"/>), streaming its progress.
 /// Every call needs the cluster secret when there is one (<see cref="MemberCallInterceptor"/>).
 /// </summary>
 public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, ClusterTopology topology, CommittedOrder order, ReplicationPath replication,
-    NodeOptions options, MemberTls tls, ILogger<AdminService> logger) : Admin.AdminBase
+    BoundaryMove moves, NodeOptions options, MemberTls tls, ILogger<AdminService> logger) : Admin.AdminBase
 {
     private const int BackupChunkBytes = 1024 * 1024;
 
@@ -125,6 +127,22 @@ public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, Cluster
         chunk.Sha256 = Convert.ToHexStringLower(sha256.GetHashAndReset());
         await responseStream.WriteAsync(chunk, context.CancellationToken);
         NodeLog.BackupSent(logger, self.Position, DataFiles.SnapshotName(snapshot.Number), snapshot.Index, header.Bytes);
+    }
+
+    public override async Task MoveBoundary(MoveBoundaryRequest request, IServerStreamWriter<MoveProgress> responseStream, ServerCallContext context)
+    {
+        try
+        {
+            await moves.RunAsync(request.Position, request.RingId, progress => responseStream.WriteAsync(progress, context.CancellationToken), context.CancellationToken);
+        }
+        catch (ArgumentException e)
+        {
+            throw Refused(StatusCode.InvalidArgument, e.Message);
+        }
+        catch (RequestFailedException failure)
+        {
+            throw StatusMapping.ToRpcException(failure);
+        }
     }
 
     /// <summary>

@@ -22,8 +22,8 @@ namespace KvAspire.Node.Api;
 /// admitted the request (F1) and started its metrics.
 /// </summary>
 [BindServiceMethod(typeof(KeyValueBinding), nameof(KeyValueBinding.BindService))]
-public sealed class KeyValueService(ClusterTopology topology, LocalRing ring, RequestExecution execution, ReplicationPath replication, Forwarder forwarder,
-    PeerClients peers, PositionEvents events, IHostApplicationLifetime lifetime)
+public sealed class KeyValueService(ClusterTopology topology, LocalRing ring, LayoutCatchUp catchUp, RequestExecution execution, ReplicationPath replication,
+    Forwarder forwarder, PeerClients peers, PositionEvents events, IHostApplicationLifetime lifetime)
     : KeyValue.KeyValueBase
 {
     public override async Task<WriteReply> Create(CreateRequest request, ServerCallContext context) =>
@@ -58,16 +58,33 @@ public sealed class KeyValueService(ClusterTopology topology, LocalRing ring, Re
         var query = ListMessages.ToQuery(request);
         var trace = Activity.Current?.Context ?? default;
         var hops = NodeHeaders.HopsSoFar(context.RequestHeaders);
-        ListPart[] parts;
         try
         {
-            parts = await Task.WhenAll(Enumerable.Range(0, ring.Ids.Positions).Select(position => ListPartAsync(position, query, trace, hops, context.CancellationToken)));
+            return ListMessages.ToReply(await ListRingAsync(query, trace, hops, context.CancellationToken));
         }
         catch (RequestFailedException failure)
         {
             throw StatusMapping.ToRpcException(failure);
         }
-        return ListMessages.ToReply(ListMerge.Merge(parts, query.Limit, query.MaxBytes));
+    }
+
+    /// <summary>
+    /// The ring's page, from every position's part. Each part holds only its position's claim; a part whose
+    /// claim is newer than the layout the parts were gathered by (a move this node has not heard of, or one
+    /// under way, whose keys no part may hold yet) sends this node to learn that layout, then to gather again.
+    /// </summary>
+    private async Task<ListPage> ListRingAsync(ListQuery query, ActivityContext trace, int hops, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var view = ring.Current;
+            var parts = await Task.WhenAll(Enumerable.Range(0, view.Ids.Positions).Select(position => ListPartAsync(position, query, trace, hops, cancellationToken)));
+            var newest = parts.Max(part => part.ClaimEpoch);
+            if (newest <= view.Layout.Epoch)
+                return ListMerge.Merge(parts, query.Limit, query.MaxBytes);
+            await catchUp.ReachAsync(newest, $"position {parts.First(part => part.ClaimEpoch == newest).Position} holds a range of ring epoch {newest} " +
+                "(a move under way, or one this node has not heard of)", cancellationToken);
+        }
     }
 
     /// <summary>A position's part of a list: read here when it is this node's, else asked of one of its replicas.</summary>
@@ -76,12 +93,12 @@ public sealed class KeyValueService(ClusterTopology topology, LocalRing ring, Re
         if (position == ring.Position)
         {
             var listed = await replication.ListAsync(query, trace, hops, cancellationToken);
-            return new ListPart(position, listed.Revision, listed.Listed!.Keys, listed.Listed.More);
+            return new ListPart(position, listed.Revision, listed.Listed!.Keys, listed.Listed.More, listed.Listed.ClaimEpoch);
         }
         var reply = await forwarder.CallPositionAsync(position,
             (node, deadline) => peers.ListPositionAsync(node, ListMessages.ToPositionRequest(position, query), deadline, cancellationToken), cancellationToken);
         var page = ListMessages.ToPage(reply);
-        return new ListPart(position, reply.Revision, page.Keys, page.More);
+        return new ListPart(position, reply.Revision, page.Keys, page.More, page.ClaimEpoch);
     }
 
     public override async Task Watch(IAsyncStreamReader<WatchRequest> requestStream, IServerStreamWriter<WatchReply> responseStream, ServerCallContext context)

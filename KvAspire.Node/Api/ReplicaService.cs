@@ -7,6 +7,7 @@ using KvAspire.Node.Replication;
 using KvAspire.Node.Ring;
 using KvAspire.Node.Telemetry;
 using KvAspire.Operations;
+using KvAspire.Routing;
 using KvAspire.V1;
 
 namespace KvAspire.Node.Api;
@@ -17,11 +18,12 @@ namespace KvAspire.Node.Api;
 /// for the writes a follower's clients sent it (<see cref="LeaderHandOff"/>); and, of any replica,
 /// <c>ListPosition</c>, its position's part of a list another node gathers, and <c>WatchPosition</c>, its
 /// position's events for a watch another node serves, and <c>ReadRevision</c>, its position's revision
-/// at a linearizable point for a watch's progress request. Every call needs the
+/// at a linearizable point for a watch's progress request; and a move's steps, asked by the node that runs
+/// it (<see cref="BoundaryMove"/>, <see cref="RangeTransfer"/>). Every call needs the
 /// cluster secret when there is one (<see cref="MemberCallInterceptor"/>); none takes an admission
 /// slot, since each request it serves holds one on the follower.
 /// </summary>
-public sealed class ReplicaService(ClusterTopology topology, LocalRing ring, ReplicationPath replication, PositionEvents events,
+public sealed class ReplicaService(ClusterTopology topology, LocalRing ring, ReplicationPath replication, PositionEvents events, RangeTransfer transfer,
     IHostApplicationLifetime lifetime) : Replica.ReplicaBase
 {
     public const string HandOffWritesPath = "/kvaspire.v1.Replica/HandOffWrites";
@@ -40,8 +42,7 @@ public sealed class ReplicaService(ClusterTopology topology, LocalRing ring, Rep
 
     public override async Task<ListPositionReply> ListPosition(ListPositionRequest request, ServerCallContext context)
     {
-        if (request.Position != ring.Position)
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"this node serves position {ring.Position}, not {request.Position}"));
+        EnsureServes(request.Position);
         try
         {
             var listed = await replication.ListAsync(ListMessages.ToQuery(request), System.Diagnostics.Activity.Current?.Context ?? default,
@@ -56,8 +57,7 @@ public sealed class ReplicaService(ClusterTopology topology, LocalRing ring, Rep
 
     public override async Task<ReadRevisionReply> ReadRevision(ReadRevisionRequest request, ServerCallContext context)
     {
-        if (request.Position != ring.Position)
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"this node serves position {ring.Position}, not {request.Position}"));
+        EnsureServes(request.Position);
         try
         {
             return new ReadRevisionReply { Revision = await replication.ReadRevisionAsync(context.CancellationToken) };
@@ -68,10 +68,88 @@ public sealed class ReplicaService(ClusterTopology topology, LocalRing ring, Rep
         }
     }
 
+    public override async Task<ClaimRangeReply> ClaimRange(ClaimRangeRequest request, ServerCallContext context)
+    {
+        EnsureServes(request.Position);
+        try
+        {
+            var claim = request.Claim is null ? null : RangeClaimMessages.FromMessage(request.Claim);
+            return new ClaimRangeReply { Claim = RangeClaimMessages.ToMessage(await transfer.ClaimAsync(claim, request.DropUnclaimed, context.CancellationToken)) };
+        }
+        catch (FormatException e)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, e.Message));
+        }
+        catch (RequestFailedException failure)
+        {
+            throw StatusMapping.ToRpcException(failure);
+        }
+    }
+
+    public override async Task ExportRange(ExportRangeRequest request, IServerStreamWriter<RangePart> responseStream, ServerCallContext context)
+    {
+        EnsureServes(request.Position);
+        try
+        {
+            var moving = RangeClaimMessages.FromMessage(request.Moving);
+            await foreach (var (part, keys, bytes, whole) in transfer.ExportAsync(moving, context.CancellationToken))
+            {
+                await responseStream.WriteAsync(new RangePart
+                {
+                    Data = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(part),
+                    Keys = keys,
+                    Bytes = bytes,
+                    KeysTotal = whole.Keys,
+                    BytesTotal = whole.Bytes,
+                }, context.CancellationToken);
+            }
+        }
+        catch (FormatException e)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, e.Message));
+        }
+        catch (RequestFailedException failure)
+        {
+            throw StatusMapping.ToRpcException(failure);
+        }
+    }
+
+    public override async Task<InstallRangeReply> InstallRange(InstallRangeRequest request, ServerCallContext context)
+    {
+        EnsureServes(request.Position);
+        try
+        {
+            await transfer.InstallAsync(request.Epoch, request.First, request.Data.Memory, context.CancellationToken);
+            return new InstallRangeReply();
+        }
+        catch (RequestFailedException failure)
+        {
+            throw StatusMapping.ToRpcException(failure);
+        }
+    }
+
+    public override Task<AdoptLayoutReply> AdoptLayout(Layout request, ServerCallContext context)
+    {
+        try
+        {
+            ring.Adopt(RingLayout.FromMessage(request));
+            return Task.FromResult(new AdoptLayoutReply { Epoch = ring.Epoch });
+        }
+        catch (FormatException e)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, e.Message));
+        }
+    }
+
+    private void EnsureServes(int position)
+    {
+        if (position != ring.Position)
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"this node serves position {ring.Position}, not {position}"));
+    }
+
     public override async Task WatchPosition(WatchPositionRequest request, IServerStreamWriter<WatchReply> responseStream, ServerCallContext context)
     {
-        if (request.Position != ring.Position)
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"this node serves position {ring.Position}, not {request.Position}"));
+        EnsureServes(request.Position);
         using var watching = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
         try
         {

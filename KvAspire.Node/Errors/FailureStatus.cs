@@ -17,6 +17,7 @@ public static class FailureStatus
         (FailureKind.Overloaded, StatusCode.ResourceExhausted),
         (FailureKind.Internal, StatusCode.Internal),
         (FailureKind.Compacted, StatusCode.OutOfRange),
+        (FailureKind.Refused, StatusCode.FailedPrecondition),
     ];
 
     public static StatusCode ToStatusCode(FailureKind kind) => Table.First(row => row.Kind == kind).Status;

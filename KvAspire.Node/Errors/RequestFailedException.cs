@@ -23,6 +23,9 @@ public enum FailureKind
 
     /// <summary>A watch's start is older than the events kept (<see cref="EventsCompactedException"/>).</summary>
     Compacted,
+
+    /// <summary>The cluster's state does not allow it now (a move of a range whose keys hold leases, or one not fenced); the message says why.</summary>
+    Refused,
 }
 
 /// <summary>
@@ -39,4 +42,6 @@ public class RequestFailedException(FailureKind kind, string detail, Exception? 
     public bool IsWorthRetrying => Kind is FailureKind.Unavailable or FailureKind.DeadlineExceeded;
 
     public static RequestFailedException Unavailable(string detail, Exception? inner = null) => new(FailureKind.Unavailable, detail, inner);
+
+    public static RequestFailedException Refused(string detail) => new(FailureKind.Refused, detail);
 }

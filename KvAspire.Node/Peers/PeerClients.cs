@@ -17,7 +17,8 @@ namespace KvAspire.Node.Peers;
 /// Owns the gRPC channels to the other nodes, one each, opened once. A forward uses the public API,
 /// exactly as a client would, and tells the next node how many hops the request has taken in a header
 /// (<see cref="NodeHeaders"/>); every call carries the cluster secret when there is one, and this node's
-/// member certificate when the cluster has TLS.
+/// member certificate when the cluster has TLS. This node has a channel to itself too: a move's steps go
+/// to whichever node leads a position, this one included.
 /// </summary>
 public sealed class PeerClients : IDisposable
 {
@@ -25,10 +26,10 @@ public sealed class PeerClients : IDisposable
     private readonly FrozenDictionary<string, CallInvoker> _invokers;
     private readonly TimeProvider _clock;
 
-    public PeerClients(ClusterTopology topology, NodeInfo self, PeerAuthentication authentication, MemberTls tls, NodeOptions options, TimeProvider clock)
+    public PeerClients(ClusterTopology topology, PeerAuthentication authentication, MemberTls tls, NodeOptions options, TimeProvider clock)
     {
         _clock = clock;
-        _channels = topology.Nodes.Where(n => n.Name != self.Name).ToFrozenDictionary(n => n.Name, n =>
+        _channels = topology.Nodes.ToFrozenDictionary(n => n.Name, n =>
             GrpcChannel.ForAddress(n.GrpcUri, new GrpcChannelOptions
             {
                 // Over TLS, the server must prove to be the node meant.
@@ -95,16 +96,7 @@ public sealed class PeerClients : IDisposable
     /// <exception cref="RequestFailedException">The leader could not be reached, did not answer in time, or answered a failure.</exception>
     public async Task<IReadOnlyList<HandedWriteResult>> HandOffWritesAsync(NodeInfo leader, HandOffWritesRequest writes, DateTime deadline)
     {
-        HandOffWritesReply reply;
-        try
-        {
-            using var call = new Replica.ReplicaClient(_invokers[leader.Name]).HandOffWritesAsync(writes, deadline: deadline);
-            reply = await call;
-        }
-        catch (RpcException e)
-        {
-            throw Failure(leader, e);
-        }
+        var reply = await CallAsync(leader, replica => replica.HandOffWritesAsync(writes, deadline: deadline));
         return reply.Results.Count == writes.Writes.Count
             ? reply.Results
             : throw new RequestFailedException(FailureKind.Internal,
@@ -113,18 +105,8 @@ public sealed class PeerClients : IDisposable
 
     /// <summary>Asks <paramref name="node"/>, a replica of the request's position, for that position's part of a list.</summary>
     /// <exception cref="RequestFailedException">The node could not be reached, did not answer in time, or answered a failure.</exception>
-    public async Task<ListPositionReply> ListPositionAsync(NodeInfo node, ListPositionRequest request, DateTime deadline, CancellationToken cancellationToken)
-    {
-        try
-        {
-            using var call = new Replica.ReplicaClient(_invokers[node.Name]).ListPositionAsync(request, deadline: deadline, cancellationToken: cancellationToken);
-            return await call;
-        }
-        catch (RpcException e)
-        {
-            throw Failure(node, e);
-        }
-    }
+    public Task<ListPositionReply> ListPositionAsync(NodeInfo node, ListPositionRequest request, DateTime deadline, CancellationToken cancellationToken) =>
+        CallAsync(node, replica => replica.ListPositionAsync(request, deadline: deadline, cancellationToken: cancellationToken));
 
     /// <summary>
     /// The events of the request's position from <paramref name="node"/>, a replica of it, until the watcher
@@ -158,19 +140,9 @@ public sealed class PeerClients : IDisposable
 
     /// <summary>Asks <paramref name="node"/>, a replica of <paramref name="position"/>, for its position's revision at a linearizable point.</summary>
     /// <exception cref="RequestFailedException">The node could not be reached, did not answer in time, or answered a failure.</exception>
-    public async Task<long> ReadRevisionAsync(NodeInfo node, int position, DateTime deadline, CancellationToken cancellationToken)
-    {
-        try
-        {
-            using var call = new Replica.ReplicaClient(_invokers[node.Name]).ReadRevisionAsync(new ReadRevisionRequest { Position = position },
-                deadline: deadline, cancellationToken: cancellationToken);
-            return (await call).Revision;
-        }
-        catch (RpcException e)
-        {
-            throw Failure(node, e);
-        }
-    }
+    public async Task<long> ReadRevisionAsync(NodeInfo node, int position, DateTime deadline, CancellationToken cancellationToken) =>
+        (await CallAsync(node, replica => replica.ReadRevisionAsync(new ReadRevisionRequest { Position = position }, deadline: deadline,
+            cancellationToken: cancellationToken))).Revision;
 
     /// <summary>The layout of the ring <paramref name="node"/> routes with.</summary>
     /// <exception cref="RequestFailedException">The node could not be reached, did not answer in time, or answered a layout that is not a ring.</exception>
@@ -194,16 +166,56 @@ public sealed class PeerClients : IDisposable
 
     /// <summary>Asks <paramref name="leader"/>, the leader of this node's own position, for a read index.</summary>
     /// <exception cref="RequestFailedException">The leader could not be reached, did not answer in time, or no longer leads.</exception>
-    public async Task<long> ReadIndexAsync(NodeInfo leader, DateTime deadline)
+    public async Task<long> ReadIndexAsync(NodeInfo leader, DateTime deadline) =>
+        (await CallAsync(leader, replica => replica.ReadIndexAsync(new ReadIndexRequest(), deadline: deadline))).Index;
+
+    /// <summary>Asks <paramref name="node"/>, which should lead the request's position, to commit a move's claim (and drop what lies outside it).</summary>
+    /// <exception cref="RequestFailedException">The node could not be reached, did not answer in time, does not lead, or refused.</exception>
+    public Task<ClaimRangeReply> ClaimRangeAsync(NodeInfo node, ClaimRangeRequest request, DateTime deadline, CancellationToken cancellationToken) =>
+        CallAsync(node, replica => replica.ClaimRangeAsync(request, deadline: deadline, cancellationToken: cancellationToken));
+
+    /// <summary>Asks <paramref name="node"/>, which should lead the request's position, to commit one part of a move's copy.</summary>
+    /// <exception cref="RequestFailedException">The node could not be reached, did not answer in time, does not lead, or refused.</exception>
+    public Task<InstallRangeReply> InstallRangeAsync(NodeInfo node, InstallRangeRequest request, DateTime deadline, CancellationToken cancellationToken) =>
+        CallAsync(node, replica => replica.InstallRangeAsync(request, deadline: deadline, cancellationToken: cancellationToken));
+
+    /// <summary>Gives <paramref name="node"/> a newer layout; answers the epoch it routes with after.</summary>
+    /// <exception cref="RequestFailedException">The node could not be reached, did not answer in time, or refused the layout.</exception>
+    public async Task<long> AdoptLayoutAsync(NodeInfo node, RingLayout layout, DateTime deadline, CancellationToken cancellationToken) =>
+        (await CallAsync(node, replica => replica.AdoptLayoutAsync(layout.ToMessage(), deadline: deadline, cancellationToken: cancellationToken))).Epoch;
+
+    /// <summary>The parts of a move's copy from <paramref name="node"/>, a replica of the giver, until the last.</summary>
+    /// <exception cref="RequestFailedException">The node could not be reached, its stream broke, or it refused (the range is not fenced, or holds leases).</exception>
+    public async IAsyncEnumerable<RangePart> ExportRangeAsync(NodeInfo node, ExportRangeRequest request, DateTime deadline,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var call = new Replica.ReplicaClient(_invokers[node.Name]).ExportRange(request, deadline: deadline, cancellationToken: cancellationToken);
+        while (true)
+        {
+            try
+            {
+                if (!await call.ResponseStream.MoveNext(cancellationToken))
+                    yield break;
+            }
+            catch (RpcException e)
+            {
+                throw Failure(node, e);
+            }
+            yield return call.ResponseStream.Current;
+        }
+    }
+
+    /// <summary>A unary call of the Replica service to <paramref name="node"/>, its failure in the node's terms.</summary>
+    private async Task<TReply> CallAsync<TReply>(NodeInfo node, Func<Replica.ReplicaClient, AsyncUnaryCall<TReply>> start)
     {
         try
         {
-            using var call = new Replica.ReplicaClient(_invokers[leader.Name]).ReadIndexAsync(new ReadIndexRequest(), deadline: deadline);
-            return (await call).Index;
+            using var call = start(new Replica.ReplicaClient(_invokers[node.Name]));
+            return await call;
         }
         catch (RpcException e)
         {
-            throw Failure(leader, e);
+            throw Failure(node, e);
         }
     }
 

@@ -91,6 +91,7 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
             if (writes.Waiting[i] is { } waiting)
                 (stages ??= new StageSpan[writes.Waiting.Length])[i] = waiting.StartStage("apply");
         }
+        var held = map.Count;
         var results = map.Apply(entry);
         events.Append(map.Changes, map.Revision);
         leases.Apply(map.LeaseChanges);
@@ -98,6 +99,13 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
             NodeLog.RevisionsStarted(logger, entry.Index, map.Revision);
         if (entry.Claim is not null && map.Claim != Claim)
             NodeLog.ClaimApplied(logger, entry.Index, map.Claim!.ToString());
+        if (entry.Install is { } install)
+        {
+            NodeLog.RangePartApplied(logger, entry.Index, install.Epoch, install.Part.Values.Count,
+                map.Claim is { } claim && claim.Epoch >= install.Epoch ? ", not installed: the range is claimed already" : install.First ? ", the first" : "");
+        }
+        if (entry.DropsUnclaimed)
+            NodeLog.UnclaimedDropped(logger, entry.Index, held - map.Count, map.Count);
         for (var i = 0; i < results.Length; i++)
         {
             var operation = entry.Operations[i];

@@ -64,6 +64,16 @@ public sealed class WriteProposer
     public Task ProposeClaimAsync(OwnedRange claim) =>
         ReplicateAsync(LogRecordFormat.EncodeClaim(claim), Array.Empty<PendingRequest>());
 
+    /// <summary>Proposes one part of a range another position gives this one (<see cref="LogRecordFormat.EncodeInstall"/>); completes once it is committed.</summary>
+    /// <exception cref="RequestFailedException">Unavailable: this node does not lead, or stopped leading before the entry committed.</exception>
+    public Task ProposeInstallAsync(long epoch, bool first, ReadOnlySpan<byte> part) =>
+        ReplicateAsync(LogRecordFormat.EncodeInstall(epoch, first, part), Array.Empty<PendingRequest>());
+
+    /// <summary>Proposes the removal of the keys outside the position's claim (<see cref="LogRecordFormat.EncodeDropUnclaimed"/>); completes once it is committed.</summary>
+    /// <exception cref="RequestFailedException">Unavailable: this node does not lead, or stopped leading before the entry committed.</exception>
+    public Task ProposeDropUnclaimedAsync() =>
+        ReplicateAsync(LogRecordFormat.EncodeDropUnclaimed(), Array.Empty<PendingRequest>());
+
     /// <summary>Proposes writes of the node's own (no request waits for them) as one entry; completes once it is committed.</summary>
     /// <exception cref="RequestFailedException">Unavailable: this node does not lead, or stopped leading before the entry committed.</exception>
     public Task ProposeAsync(IReadOnlyList<KvOperation> operations) =>

@@ -2,8 +2,8 @@ using KvAspire.Operations;
 
 namespace KvAspire.Node.Ring;
 
-/// <summary>One position's page of a list, and the revision it was read at.</summary>
-public sealed record ListPart(int Position, long Revision, IReadOnlyList<ListedKey> Keys, bool More);
+/// <summary>One position's page of a list, the revision it was read at, and the epoch of the range it held (<see cref="ListPage.ClaimEpoch"/>).</summary>
+public sealed record ListPart(int Position, long Revision, IReadOnlyList<ListedKey> Keys, bool More, long ClaimEpoch = 0);
 
 /// <summary>
 /// The ring's page of a list, from the pages of its positions, each in key order. A position that has keys

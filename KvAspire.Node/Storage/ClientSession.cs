@@ -71,8 +71,23 @@ public sealed class ClientSession
     {
         AddApplied(sequence);
         _results[sequence] = result;
-        if (_results.Count > Window)
-            _results.Remove(_results.Keys.First());
+        Trim();
+    }
+
+    /// <summary>
+    /// This client's session at another position merged in (a move's copy): a sequence applied at either is
+    /// applied, the results of both are kept (the latest <see cref="Window"/>), the later horizon holds.
+    /// </summary>
+    public ClientSession Merge(ClientSession other)
+    {
+        ulong? horizon = (Horizon, other.Horizon) switch
+        {
+            ({ } mine, { } theirs) => Math.Max(mine, theirs),
+            var (mine, theirs) => mine ?? theirs,
+        };
+        var merged = Restore(Math.Max(LastSeenUnixMs, other.LastSeenUnixMs), horizon, [.. _applied, .. other._applied], [.. Results, .. other.Results]);
+        merged.Trim();
+        return merged;
     }
 
     public ClientSession Copy() => new(LastSeenUnixMs, Horizon, [.. _applied], new SortedDictionary<ulong, OperationResult>(_results));
@@ -124,11 +139,20 @@ public sealed class ClientSession
             _applied[at + 1] = _applied[at + 1] with { First = sequence };
         else
             _applied.Insert(at + 1, new SequenceRange(sequence, sequence));
+        Trim();
+    }
 
-        // Ranges - 1 gaps between them, plus the one below the first range: keep at most Window.
-        if (_applied.Count > Window)
+    /// <summary>
+    /// Keeps the bounds: at most <see cref="Window"/> results, and ranges (ranges - 1 gaps between them, plus
+    /// the one below the first range), the oldest let go below the horizon.
+    /// </summary>
+    private void Trim()
+    {
+        while (_results.Count > Window)
+            _results.Remove(_results.Keys.First());
+        while (_applied.Count > Window)
         {
-            Horizon = _applied[0].Last;
+            Horizon = Math.Max(Horizon ?? 0, _applied[0].Last);
             _applied.RemoveAt(0);
         }
     }

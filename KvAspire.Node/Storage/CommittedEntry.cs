@@ -8,7 +8,9 @@ namespace KvAspire.Node.Storage;
 /// in that order (the Raft index once the position is replicated; <see cref="Term"/> is 0 until then).
 /// A <see cref="StartsRevisions"/> entry carries no writes: it is the position's baseline, from which its
 /// map counts revisions (<see cref="KvMap.Revision"/>). A <see cref="Claim"/> entry carries none either: from
-/// it on, the map serves only the keys of that range (<see cref="KvMap.Claim"/>).
+/// it on, the map serves only the keys of that range (<see cref="KvMap.Claim"/>). An <see cref="Install"/>
+/// entry carries a part of a range another position gives this one; a <see cref="DropsUnclaimed"/> entry
+/// removes the keys outside the claim (a giver's, once the move is done). Neither carries writes.
 /// </summary>
 public sealed record CommittedEntry(long Index, long Term, long TimestampUnixMs, IReadOnlyList<KvOperation> Operations, bool StartsRevisions = false,
-    OwnedRange? Claim = null);
+    OwnedRange? Claim = null, RangeInstall? Install = null, bool DropsUnclaimed = false);

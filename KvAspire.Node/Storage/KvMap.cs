@@ -89,13 +89,14 @@ public sealed partial class KvMap
 
     /// <summary>
     /// A page of the keys under the query's prefix, in key order, with the revision it was read at. Scans
-    /// every key, and sorts only as many as the page holds.
+    /// every key, and sorts only as many as the page holds. Only keys of the claim, and the claim's epoch.
     /// </summary>
     public OperationResult List(ListQuery query)
     {
         var matching = _values.Current()
             .Where(pair => pair.Key.StartsWith(query.Prefix, StringComparison.Ordinal)
-                           && (query.After is null || string.CompareOrdinal(pair.Key, query.After) > 0))
+                           && (query.After is null || string.CompareOrdinal(pair.Key, query.After) > 0)
+                           && Claim?.Holds(pair.Key) != false)
             .OrderBy(pair => pair.Key, StringComparer.Ordinal)
             .Take(query.Limit + 1);
         var keys = new List<ListedKey>();
@@ -112,7 +113,7 @@ public sealed partial class KvMap
             }
             keys.Add(new ListedKey(key, value, stored.Version, stored.CreateRevision, stored.ModRevision));
         }
-        return new OperationResult(ResultCode.Ok, Revision: Revision, Listed: new ListPage(keys, more));
+        return new OperationResult(ResultCode.Ok, Revision: Revision, Listed: new ListPage(keys, more, ClaimEpoch: Claim?.Epoch ?? 0));
     }
 
     private OperationResult Found(ResultCode code, StoredValue stored, string? detail = null) =>
@@ -144,6 +145,10 @@ public sealed partial class KvMap
         // A claim of an older epoch than the one held (a leader's proposal that a newer one overtook) changes nothing.
         if (entry.Claim is { } claim && (Claim is null || claim.Epoch >= Claim.Epoch))
             Claim = claim;
+        if (entry.Install is { } install)
+            Install(install);
+        if (entry.DropsUnclaimed)
+            DropUnclaimed();
         for (var i = 0; i < results.Length; i++)
             results[i] = Apply(entry.Operations[i], entry.TimestampUnixMs);
         return results;

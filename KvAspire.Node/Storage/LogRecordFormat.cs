@@ -18,6 +18,9 @@ namespace KvAspire.Node.Storage;
 ///         or the position's revision baseline: | 0 i64 | 0 i64 | 0 i64 | 0xB0 u8 |
 ///         or the range the position owns: | 0 i64 | 0 i64 | 0 i64 | 0xC1 u8 | epoch i64 | id bits u8 |
 ///            | placement tags u8 | has after u8 | after id u64 | up to id u64 |
+///         or a part of a range another position gives: | 0 i64 | 0 i64 | 0 i64 | 0xD1 u8 | epoch i64 |
+///            | first u8 | the part as a snapshot (<see cref="SnapshotFormat"/>) |
+///         or the drop of the keys outside the claim: | 0 i64 | 0 i64 | 0 i64 | 0xD2 u8 |
 /// operation: | kind u8 | flags u8 | expected version i64 | client sequence u64 | client id length u16 |
 ///            | client id UTF-8 | key length u16 | key UTF-8 | value length u32 | value | (flag bit 2) lease i64 |
 ///            (kind 5, a transaction: its first key, and as value the transaction, <see cref="TransactionFormat"/>;
@@ -58,6 +61,9 @@ public static class LogRecordFormat
     private const byte BaselineMarker = 0xB0;
     private const byte ClaimMarker = 0xC1;
     private const int ClaimSize = 1 + 8 + 1 + 1 + 1 + 8 + 8;
+    private const byte InstallMarker = 0xD1;
+    private const int InstallHeaderSize = 1 + 8 + 1;
+    private const byte DropUnclaimedMarker = 0xD2;
 
     public static void WriteFileHeader(Span<byte> destination)
     {
@@ -192,6 +198,45 @@ public static class LogRecordFormat
         return body;
     }
 
+    /// <summary>
+    /// The body of an entry carrying a part of a range another position gives this one
+    /// (<see cref="CommittedEntry.Install"/>): <paramref name="part"/> is the part as a snapshot, as the giver
+    /// sent it (<see cref="SnapshotFormat.Encode"/>).
+    /// </summary>
+    public static ReadOnlyMemory<byte> EncodeInstall(long epoch, bool first, ReadOnlySpan<byte> part)
+    {
+        var body = new byte[BodyHeaderSize + InstallHeaderSize + part.Length];
+        var at = body.AsSpan(BodyHeaderSize);
+        at[0] = InstallMarker;
+        BinaryPrimitives.WriteInt64LittleEndian(at[1..], epoch);
+        at[9] = first ? (byte)1 : (byte)0;
+        part.CopyTo(at[InstallHeaderSize..]);
+        return body;
+    }
+
+    /// <summary>The body of an entry that removes the keys outside the position's claim (<see cref="CommittedEntry.DropsUnclaimed"/>).</summary>
+    public static ReadOnlyMemory<byte> EncodeDropUnclaimed()
+    {
+        var body = new byte[BodyHeaderSize + 1];
+        body[BodyHeaderSize] = DropUnclaimedMarker;
+        return body;
+    }
+
+    private static RangeInstall? DecodeInstall(ReadOnlySpan<byte> at)
+    {
+        var epoch = BinaryPrimitives.ReadInt64LittleEndian(at[1..]);
+        if (epoch < 1 || at[9] > 1)
+            return null;
+        try
+        {
+            return new RangeInstall(epoch, at[9] == 1, SnapshotFormat.Decode(at[InstallHeaderSize..]));
+        }
+        catch (SnapshotCorruptException)
+        {
+            return null;
+        }
+    }
+
     private static OwnedRange? DecodeClaim(ReadOnlySpan<byte> at)
     {
         var (epoch, idBits) = (BinaryPrimitives.ReadInt64LittleEndian(at[1..]), at[9]);
@@ -219,6 +264,10 @@ public static class LogRecordFormat
             return new CommittedEntry(0, 0, 0, [], StartsRevisions: true);
         if (payload.Length == BodyHeaderSize + ClaimSize && payload[BodyHeaderSize] == ClaimMarker)
             return DecodeClaim(payload[BodyHeaderSize..]) is { } claim ? new CommittedEntry(0, 0, 0, [], Claim: claim) : null;
+        if (payload.Length == BodyHeaderSize + 1 && payload[BodyHeaderSize] == DropUnclaimedMarker)
+            return new CommittedEntry(0, 0, 0, [], DropsUnclaimed: true);
+        if (payload.Length > BodyHeaderSize + InstallHeaderSize && payload[BodyHeaderSize] == InstallMarker)
+            return DecodeInstall(payload[BodyHeaderSize..]) is { } install ? new CommittedEntry(0, 0, 0, [], Install: install) : null;
         if (payload.Length < BodyHeaderSize + FixedOperationSize)
             return null;
         var index = BinaryPrimitives.ReadInt64LittleEndian(payload);

@@ -113,6 +113,21 @@ public static class SnapshotFormat
         destination.Write(trailer);
     }
 
+    /// <summary>A snapshot in memory (a part of a move's copy: <see cref="RangeExport"/>).</summary>
+    public static byte[] Encode(MapSnapshot snapshot)
+    {
+        using var stream = new MemoryStream();
+        Write(stream, 0, snapshot);
+        return stream.ToArray();
+    }
+
+    /// <exception cref="SnapshotCorruptException">The bytes are not a whole snapshot.</exception>
+    public static MapSnapshot Decode(ReadOnlySpan<byte> bytes)
+    {
+        var copy = bytes.ToArray();
+        return Read(new MemoryStream(copy), copy.Length).Snapshot;
+    }
+
     /// <summary>Reads a whole snapshot of <paramref name="length"/> bytes; returns its number and state.</summary>
     public static (long Number, MapSnapshot Snapshot) Read(Stream source, long length)
     {

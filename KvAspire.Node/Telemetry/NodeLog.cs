@@ -123,4 +123,19 @@ public static partial class NodeLog
 
     [LoggerMessage(39, LogLevel.Information, "From entry {Index} on, this position owns the keys of {Range}: a key outside it is refused, and its request routed again")]
     public static partial void ClaimApplied(ILogger logger, long index, string range);
+
+    [LoggerMessage(40, LogLevel.Information, "Entry {Index}: a part of the range given to this position for ring epoch {Epoch} ({Keys} keys{Outcome})")]
+    public static partial void RangePartApplied(ILogger logger, long index, long epoch, int keys, string outcome);
+
+    [LoggerMessage(41, LogLevel.Information, "Entry {Index}: the keys outside this position's claim dropped ({Dropped}); {Keys} keys left")]
+    public static partial void UnclaimedDropped(ILogger logger, long index, int dropped, int keys);
+
+    [LoggerMessage(42, LogLevel.Information, "Move: position {Position}'s ring id {From} -> {To}; position {Giver} gives {Range} to position {Taker}")]
+    public static partial void MoveStarted(ILogger logger, int position, ulong from, ulong to, int giver, int taker, string range);
+
+    [LoggerMessage(43, LogLevel.Information, "Move done: position {Position} at ring id {RingId}, epoch {Epoch}; {Keys} keys ({Bytes} bytes) copied")]
+    public static partial void MoveDone(ILogger logger, int position, ulong ringId, long epoch, long keys, long bytes);
+
+    [LoggerMessage(44, LogLevel.Warning, "Move given up: position {Giver} claims {Range} again: {Reason}")]
+    public static partial void MoveRolledBack(ILogger logger, int giver, string range, string reason);
 }

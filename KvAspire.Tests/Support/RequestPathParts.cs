@@ -30,7 +30,7 @@ public sealed class RequestPathParts : IDisposable
         Options = NodeOptions.For(Topology);
         Ring = new LocalRing(Topology, Self, RingLayoutFile.In(_data.Path), TestTelemetry.Create(), NullLogger<LocalRing>.Instance);
         Queues = new PipelineQueues(Options);
-        Peers = new PeerClients(Topology, Self, new PeerAuthentication(new ClusterSecret(null), MemberTls.None, new HashSet<string>()), MemberTls.None, Options, Clock);
+        Peers = new PeerClients(Topology, new PeerAuthentication(new ClusterSecret(null), MemberTls.None, new HashSet<string>()), MemberTls.None, Options, Clock);
         Reachability = new PeerReachability(Peers, Options, _lifetime, Clock, NullLogger<PeerReachability>.Instance);
         var recovered = _data.Recover();
         var stateMachine = new CommittedOrder(Queues, recovered, new FailStop(_lifetime), NullLogger<CommittedOrder>.Instance);

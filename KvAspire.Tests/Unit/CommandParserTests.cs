@@ -13,6 +13,12 @@ public sealed class CommandParserTests
     private string Error(string line) => Assert.IsType<ParsedInput.Invalid>(_parser.ParseLine(line)).Error;
 
     [Theory]
+    [InlineData("ring move 1 0xbfffffffffffffff", 1, 0xBFFF_FFFF_FFFF_FFFFUL)]
+    [InlineData("RING Move 3 12345", 3, 12345UL)]
+    public void A_ring_move_names_a_position_and_a_ring_id_in_decimal_or_hex(string line, int position, ulong ringId) =>
+        Assert.Equal(new ParsedInput.RingMove(position, ringId), _parser.ParseLine(line));
+
+    [Theory]
     [InlineData("create a 1", OperationKind.Create, "a", "1", null)]
     [InlineData("CREATE k hello   big world", OperationKind.Create, "k", "hello big world", null)]
     [InlineData("create k \"  spaced  exactly \"", OperationKind.Create, "k", "  spaced  exactly ", null)]
@@ -48,7 +54,11 @@ public sealed class CommandParserTests
     [InlineData("read \"\"", "the key is empty")]
     [InlineData("create k \"unclosed", "unclosed \" quote")]
     [InlineData("create k 123456789012345678901234567890123", "the value is 33 bytes; the limit is 32")]
-    [InlineData("ring x", "ring takes no arguments")]
+    [InlineData("ring x", "ring takes no arguments, or a move")]
+    [InlineData("ring move 1", "ring takes no arguments, or a move")]
+    [InlineData("ring move -1 5", "'-1' is not a position number")]
+    [InlineData("ring move 1 0xg", "'0xg' is not a ring id")]
+    [InlineData("ring move 1 18446744073709551616", "is not a ring id")]
     [InlineData("whereis", "whereis needs exactly one key")]
     [InlineData("whereis a b", "whereis needs exactly one key")]
     [InlineData("list a b", "list takes at most a prefix")]

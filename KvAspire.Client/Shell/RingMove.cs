@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using Grpc.Core;
+using KvAspire.Cluster;
+using KvAspire.V1;
+
+namespace KvAspire.Client.Shell;
+
+/// <summary>
+/// The <c>ring move &lt;position&gt; &lt;ring-id&gt;</c> command: asks a node (the first of the nodes given
+/// that answers) to move the position's ring id (the Admin service's <c>MoveBoundary</c>), and prints each
+/// step and the copy's progress (keys and bytes moved, of the total) to standard error as the node runs it.
+/// A move that fails part-way is resumed, or rolled back, by asking the same again. Sends the cluster
+/// secret from the environment when it is set.
+/// </summary>
+public sealed class RingMove(IReadOnlyList<string> nodes, AdminAccess access, ReplyPrinter printer)
+{
+    /// <summary>A move copies its range whole: as long as that takes, with each step's own limits inside.</summary>
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromMinutes(30);
+
+    public async Task<int> RunAsync(int position, ulong ringId)
+    {
+        var elapsed = Stopwatch.StartNew();
+        var refusals = new List<string>();
+        foreach (var node in nodes)
+        {
+            using var channel = access.Channel(node);
+            MoveProgress? last = null;
+            try
+            {
+                using var call = new Admin.AdminClient(channel).MoveBoundary(new MoveBoundaryRequest { Position = position, RingId = ringId },
+                    access.Headers, DateTime.UtcNow + CallTimeout);
+                await foreach (var progress in call.ResponseStream.ReadAllAsync())
+                {
+                    last = progress;
+                    printer.PrintProgress(progress.Step == "copied"
+                        ? $"copy: {progress.KeysMoved} of {progress.KeysTotal} keys, {progress.BytesMoved} of {progress.BytesTotal} bytes ({progress.Detail})"
+                        : $"{progress.Step}: {progress.Detail}");
+                }
+            }
+            catch (RpcException e) when (last is null && e.StatusCode is StatusCode.Unavailable && e.Status.Detail.Contains("Error connecting", StringComparison.Ordinal))
+            {
+                refusals.Add($"{node}: {e.Status.Detail}");
+                continue;
+            }
+            catch (RpcException e)
+            {
+                var after = e.StatusCode switch
+                {
+                    _ when last is null => "",
+                    StatusCode.FailedPrecondition => $" (during {last.Step}: the move was given up, the ring is as it was, at epoch {last.Epoch})",
+                    _ => $" (during {last.Step}; ask the same move again to resume it)",
+                };
+                printer.PrintError($"{node}: {e.StatusCode}: {e.Status.Detail}{after}");
+                return e.StatusCode switch
+                {
+                    StatusCode.InvalidArgument or StatusCode.PermissionDenied => ExitCodes.InvalidInput,
+                    StatusCode.Unavailable or StatusCode.DeadlineExceeded => ExitCodes.Unavailable,
+                    _ => ExitCodes.OperationFailed,
+                };
+            }
+            if (last is not { Step: "done" })
+            {
+                printer.PrintError($"{node} ended the move at step '{last?.Step ?? "none"}' without finishing it; ask the same move again to resume it");
+                return ExitCodes.Unavailable;
+            }
+            printer.PrintResult($"position {position} moved to ring id {ringId} (epoch {last.Epoch}): position {last.Giver} gave {last.KeysMoved} keys " +
+                                $"({last.BytesMoved} bytes) to position {last.Taker} in {elapsed.Elapsed.TotalSeconds:F1} s, by {node}",
+                new { command = "ring move", position, ringId, epoch = last.Epoch, giver = last.Giver, taker = last.Taker, keys = last.KeysMoved,
+                    bytes = last.BytesMoved, seconds = elapsed.Elapsed.TotalSeconds, node });
+            return ExitCodes.Success;
+        }
+        printer.PrintError($"no node answered: {string.Join("; ", refusals)}");
+        return ExitCodes.Unavailable;
+    }
+}

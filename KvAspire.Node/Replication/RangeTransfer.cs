@@ -1,0 +1,86 @@
+using System.Runtime.CompilerServices;
+using KvAspire.Groups;
+using KvAspire.Node.Consensus;
+using KvAspire.Node.Errors;
+using KvAspire.Node.Pipeline;
+using KvAspire.Node.Storage;
+
+namespace KvAspire.Node.Replication;
+
+/// <summary>
+/// A position's side of a move between positions (docs/architecture.md, "Moving a range"), as the node that
+/// runs the move asks it: commit a claim (a giver's fence, a taker's claim, a roll-back) and drop what lies
+/// outside it; give the moving range's state; take one part of a copy. Claims and parts are proposed by
+/// the leader (a follower is Unavailable, and the mover asks the next replica); a copy is read at any replica.
+/// </summary>
+public sealed class RangeTransfer(RaftGroup group, WriteProposer proposer, ReplicationPath replication, CommittedOrder order, ApplyWorker applier)
+{
+    /// <summary>The largest part of a copy: one install entry, well under what one Raft entry may carry.</summary>
+    public const int PartBytes = 512 * 1024;
+
+    /// <summary>
+    /// Commits <paramref name="claim"/> (when given) and, with <paramref name="dropUnclaimed"/>, the removal of
+    /// the keys outside the claim; answers the claim this position holds after them, read at a linearizable
+    /// point (a claim of an older epoch than the one held changes nothing: the caller sees which holds).
+    /// </summary>
+    /// <exception cref="RequestFailedException">Unavailable: this node does not lead; Refused: the position has no claim yet.</exception>
+    public async Task<OwnedRange> ClaimAsync(OwnedRange? claim, bool dropUnclaimed, CancellationToken cancellationToken)
+    {
+        if (applier.Claim is null)
+            throw RequestFailedException.Refused($"position {group.Self.Position} has no claim yet (its leader commits the first once every member reads claims)");
+        if (claim is not null)
+            await proposer.ProposeClaimAsync(claim).WaitAsync(cancellationToken);
+        if (dropUnclaimed)
+            await proposer.ProposeDropUnclaimedAsync().WaitAsync(cancellationToken);
+        await replication.ReadRevisionAsync(cancellationToken);
+        return applier.Claim!;
+    }
+
+    /// <summary>
+    /// The state of <paramref name="moving"/> after its fence: read behind a linearizable read (every committed
+    /// entry, the fence among them, applied here), from a snapshot holding all of it, in parts.
+    /// </summary>
+    /// <exception cref="RequestFailedException">
+    /// Refused: the position is not fenced for the move (its claim is older than the move's epoch, or still
+    /// holds the range), or a moving key is attached to a lease.
+    /// </exception>
+    public async IAsyncEnumerable<(byte[] Part, int Keys, long Bytes, RangeExport Whole)> ExportAsync(OwnedRange moving,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await replication.ReadRevisionAsync(cancellationToken);
+        var stored = await order.SnapshotHoldingAllAsync(cancellationToken);
+        var whole = stored is null ? new MapSnapshot(0, 0, 0, 0, new Dictionary<string, StoredValue>(), new Dictionary<string, ClientSession>())
+            : SnapshotFile.Load(stored.FilePath).Snapshot;
+        if (whole.Claim is not { } claim || claim.Epoch < moving.Epoch)
+        {
+            throw RequestFailedException.Refused(
+                $"position {group.Self.Position} is not fenced for the move to epoch {moving.Epoch}: its claim is {whole.Claim?.ToString() ?? "none"}");
+        }
+        var export = RangeExport.Of(whole, moving);
+        if (export.Leased.FirstOrDefault() is ({ } key, var lease))
+        {
+            throw RequestFailedException.Refused($"{export.Leased.Count()} of the moving keys are attached to leases (key '{key}' to lease {lease}): " +
+                "a lease lives at its position, so the range moves once they have ended");
+        }
+        foreach (var (part, keys, bytes) in export.Parts(PartBytes))
+            yield return (SnapshotFormat.Encode(part), keys, bytes, export);
+    }
+
+    /// <summary>Commits one part of a copy given to this position for the move to <paramref name="epoch"/>.</summary>
+    /// <exception cref="RequestFailedException">Unavailable: this node does not lead; InvalidArgument: the part is not a snapshot, or carries leases.</exception>
+    public async Task InstallAsync(long epoch, bool first, ReadOnlyMemory<byte> part, CancellationToken cancellationToken)
+    {
+        MapSnapshot decoded;
+        try
+        {
+            decoded = SnapshotFormat.Decode(part.Span);
+        }
+        catch (SnapshotCorruptException e)
+        {
+            throw new RequestFailedException(FailureKind.InvalidArgument, $"the part of the copy for epoch {epoch} is not a snapshot: {e.Message}");
+        }
+        if (decoded.Values.Values.Any(v => v.Lease != 0))
+            throw new RequestFailedException(FailureKind.InvalidArgument, $"the part of the copy for epoch {epoch} carries keys attached to leases");
+        await proposer.ProposeInstallAsync(epoch, first, part.Span).WaitAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,75 @@
+namespace KvAspire.Node.Storage;
+
+/// <summary>
+/// The state a position gives away in a move, taken from a snapshot of its map after the move's fence (so
+/// nothing in the range changes any more): the keys of the moving range, every client session (sessions
+/// are per client, not per key: a retry of a write the giver applied must be answered at the taker), and
+/// the giver's revision, so the taker counts on above every moved key's revision. Cut into parts of about
+/// <c>maxBytes</c> each, every one a snapshot of its own (<see cref="SnapshotFormat"/>) for one install entry.
+/// </summary>
+public sealed class RangeExport
+{
+    private readonly MapSnapshot _whole;
+    private readonly List<KeyValuePair<string, StoredValue>> _values;
+
+    private RangeExport(MapSnapshot whole, List<KeyValuePair<string, StoredValue>> values)
+    {
+        _whole = whole;
+        _values = values;
+        Bytes = values.Sum(pair => (long)System.Text.Encoding.UTF8.GetByteCount(pair.Key) + pair.Value.Value.Length);
+    }
+
+    /// <summary>The moving range's keys in <paramref name="whole"/>, in key order.</summary>
+    public static RangeExport Of(MapSnapshot whole, OwnedRange moving) =>
+        new(whole, [.. whole.Values.Where(pair => moving.Holds(pair.Key)).OrderBy(pair => pair.Key, StringComparer.Ordinal)]);
+
+    public int Keys => _values.Count;
+
+    /// <summary>The moving keys' bytes, keys and values.</summary>
+    public long Bytes { get; }
+
+    public long Revision => _whole.Revision;
+
+    /// <summary>The moving keys attached to a lease: a lease lives at its position, so such a range cannot move yet.</summary>
+    public IEnumerable<(string Key, long Lease)> Leased => _values.Where(pair => pair.Value.Lease != 0).Select(pair => (pair.Key, pair.Value.Lease));
+
+    /// <summary>
+    /// The parts, keys first, then sessions; at least one (an empty range still carries the revision and
+    /// the sessions). Each part's key count and bytes say how far the copy has come.
+    /// </summary>
+    public IEnumerable<(MapSnapshot Part, int Keys, long Bytes)> Parts(int maxBytes)
+    {
+        Dictionary<string, StoredValue> values = [];
+        Dictionary<string, ClientSession> clients = [];
+        long bytes = 0, partKeyBytes = 0;
+        var parts = 0;
+        foreach (var (key, stored) in _values)
+        {
+            values[key] = stored;
+            var size = System.Text.Encoding.UTF8.GetByteCount(key) + stored.Value.Length;
+            (bytes, partKeyBytes) = (bytes + size + 48, partKeyBytes + size);
+            if (bytes >= maxBytes)
+            {
+                parts++;
+                yield return (Part(values, clients), values.Count, partKeyBytes);
+                (values, bytes, partKeyBytes) = ([], 0, 0);
+            }
+        }
+        foreach (var (id, session) in _whole.Clients)
+        {
+            clients[id] = session;
+            bytes += id.Length + 64 + session.Applied.Count * 16 + session.ResultCount * 96;
+            if (bytes >= maxBytes)
+            {
+                parts++;
+                yield return (Part(values, clients), values.Count, partKeyBytes);
+                (values, clients, bytes, partKeyBytes) = ([], [], 0, 0);
+            }
+        }
+        if (values.Count > 0 || clients.Count > 0 || parts == 0)
+            yield return (Part(values, clients), values.Count, partKeyBytes);
+    }
+
+    private MapSnapshot Part(Dictionary<string, StoredValue> values, Dictionary<string, ClientSession> clients) =>
+        new(_whole.LastIndex, _whole.LastTerm, _whole.LastTimestampUnixMs, _whole.Revision, values, clients);
+}

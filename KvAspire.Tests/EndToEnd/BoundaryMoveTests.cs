@@ -1,0 +1,121 @@
+using System.Collections.Concurrent;
+using Grpc.Net.Client;
+using KvAspire.Cluster;
+using KvAspire.Driver;
+using KvAspire.Routing;
+using KvAspire.Client.Shell;
+using KvAspire.Tests.Support;
+using KvAspire.V1;
+
+namespace KvAspire.Tests.EndToEnd;
+
+/// <summary>
+/// Boundary moves on a ring of 2 positions × 3 replicas, run by the console's <c>ring move</c> while
+/// clients keep updating keys of the moving range: position 1's ring id moves up (position 0 gives it the
+/// keys between), then down past where it started (position 1 gives keys to position 0). No acknowledged
+/// update is lost, every key is served afterwards by the position the final layout names (answered without
+/// a hop by its replica), and each giver dropped what it gave. A move whose range holds a key attached to a
+/// lease is given up: the ring stays as it was, one epoch on.
+/// </summary>
+[Trait("Category", "EndToEnd")]
+public sealed class BoundaryMoveTests : IDisposable
+{
+    private const int UnclaimedDropped = 41;
+    private const int Writers = 4;
+    private readonly TempDirectory _directory = new();
+
+    public void Dispose() => _directory.Dispose();
+
+    [Fact]
+    public async Task Keys_change_hands_under_writes_with_nothing_lost_and_each_served_by_its_new_owner()
+    {
+        var topology = TestTopology.Ring(_directory, positions: 2, replicas: 3);
+        await using var cluster = await LocalCluster.StartAsync(topology);
+        using var client = new KvClient(topology.ClientOptions(topology.Nodes));
+        var first = RingLayout.Of(TopologyLoader.Load(topology.Path));
+        const ulong up = 0xBFFF_FFFF_FFFF_FFFFUL, down = 0x3FFF_FFFF_FFFF_FFFFUL;
+        var keys = Enumerable.Range(0, 240).Select(i => $"m-{i}").ToList();
+        await Task.WhenAll(keys.Select(key => client.CreateAsync(key, "0")));
+
+        // Each writer updates its own keys in turn: the last value acknowledged per key, and the one attempted after it, if any.
+        var acknowledged = new ConcurrentDictionary<string, int>(keys.ToDictionary(k => k, _ => 0));
+        var unsure = new ConcurrentDictionary<string, int>();
+        var acknowledgedDuringMoves = 0;
+        var moving = false;
+        using var stop = new CancellationTokenSource();
+        var writers = Enumerable.Range(0, Writers).Select(w => Task.Run(async () =>
+        {
+            var mine = keys.Where((_, i) => i % Writers == w).ToList();
+            for (var round = 1; !stop.IsCancellationRequested; round++)
+            {
+                foreach (var key in mine.Take(12))
+                {
+                    try
+                    {
+                        await client.UpdateAsync(key, $"{round}");
+                        acknowledged[key] = round;
+                        unsure.TryRemove(key, out _);
+                        if (Volatile.Read(ref moving))
+                            Interlocked.Increment(ref acknowledgedDuringMoves);
+                    }
+                    catch (KvException)
+                    {
+                        unsure[key] = round;
+                    }
+                }
+                mine = [.. mine.Skip(12), .. mine.Take(12)];
+            }
+        })).ToArray();
+
+        Volatile.Write(ref moving, true);
+        var moveUp = await ClientProcess.RunAsync(["--cluster", topology.Path, "ring", "move", "1", $"0x{up:x}"]);
+        Assert.True(moveUp.ExitCode == 0, moveUp.Output + moveUp.Errors);
+        Assert.Contains("(epoch 2): position 0 gave", moveUp.Output);
+        Assert.Matches(@"copy: [1-9]\d* of [1-9]\d* keys", moveUp.Errors);
+        var moveDown = await ClientProcess.RunAsync(["--cluster", topology.Path, "ring", "move", "1", $"0x{down:x}"]);
+        Assert.True(moveDown.ExitCode == 0, moveDown.Output + moveDown.Errors);
+        Assert.Contains("(epoch 3): position 1 gave", moveDown.Output);
+        Volatile.Write(ref moving, false);
+        await stop.CancelAsync();
+        await Task.WhenAll(writers);
+        Assert.True(acknowledgedDuringMoves > 0, "no update was acknowledged while the ring moved");
+
+        var final = first with { Epoch = 3, PositionIds = [first.PositionIds[0], down] };
+        Assert.Contains(keys, k => first.Ring().OwnerOfKey(k) == 1 && final.Ring().OwnerOfKey(k) == 0);
+        var replicas = Enumerable.Range(0, 2).Select(p => GrpcChannel.ForAddress(topology.Nodes.First(n => n.Position == p).GrpcUrl)).ToArray();
+        try
+        {
+            foreach (var key in keys)
+            {
+                var owner = final.Ring().OwnerOfKey(key);
+                var read = await new KeyValue.KeyValueClient(replicas[owner]).ReadAsync(new ReadRequest { Key = key });
+                Assert.Equal(0, read.Hops);
+                var value = int.Parse(read.Value.ToStringUtf8());
+                Assert.True(value == acknowledged[key] || unsure.TryGetValue(key, out var tried) && value == tried,
+                    $"{key} on position {owner} is {value}; acknowledged {acknowledged[key]}{(unsure.TryGetValue(key, out var t) ? $", then tried {t}" : "")}");
+            }
+        }
+        finally
+        {
+            foreach (var channel in replicas)
+                channel.Dispose();
+        }
+        await Wait.UntilAsync(() => topology.Nodes.All(n => cluster.LoggedEvent(n, UnclaimedDropped)), TimeSpan.FromSeconds(10), "every replica's drop of what it gave");
+        Assert.Equal(keys.Count, (await client.ListAllAsync("m-")).Items.Count);
+
+        // A key of the next move's range held by a lease: the move is given up, the ring as it was, one epoch on.
+        var leased = keys.First(k => final.Ring().OwnerOfKey(k) == 0 && first.Ring().OwnerOfKey(k) == 0 && new RingMath(64, [first.PositionIds[0], up]).OwnerOfKey(k) == 1);
+        var lease = await client.GrantLeaseAsync(TimeSpan.FromMinutes(1), leased);
+        await client.UpdateAsync(leased, "held"u8.ToArray(), null, lease.Id);
+        var refused = await ClientProcess.RunAsync(["--cluster", topology.Path, "ring", "move", "1", $"0x{up:x}"]);
+        Assert.Equal(ExitCodes.OperationFailed, refused.ExitCode);
+        Assert.Contains($"key '{leased}' to lease {lease.Id}", refused.Errors);
+        Assert.Contains("the move was given up, the ring is as it was, at epoch 4", refused.Errors);
+        Assert.Equal("held", (await client.ReadAsync(leased)).Text);
+        Assert.Equal(keys.Count, (await client.ListAllAsync("m-")).Items.Count);
+        var ring = await ClientProcess.RunAsync(["--cluster", topology.Path, "ring"]);
+        Assert.Contains("ring epoch 4", ring.Output);
+        Assert.Contains($"id 0x{down:x}", ring.Output);
+        Assert.Empty(cluster.LoggedErrors());
+    }
+}

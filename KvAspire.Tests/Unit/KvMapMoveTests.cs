@@ -1,0 +1,160 @@
+using System.Text;
+using KvAspire.Node.Storage;
+using KvAspire.Operations;
+using KvAspire.Routing;
+
+namespace KvAspire.Tests.Unit;
+
+/// <summary>
+/// A move between two positions' maps, as their logs apply it: the giver's fence (a smaller claim), the
+/// copy read from the giver's snapshot and installed at the taker in parts, the taker's claim, the
+/// giver's drop. Keys keep their versions and revisions, sessions make a retry exactly-once across the
+/// move, the taker counts revisions on above the giver's, and a copy tried again leaves exactly the
+/// giver's keys.
+/// </summary>
+[Trait("Category", "Unit")]
+public sealed class KvMapMoveTests
+{
+    // Two evenly spaced positions on 64-bit ids; the move takes position 1's id from 2^63 - 1 up to 2^63 + 2^62,
+    // so position 1 (the taker) gains (2^63 - 1, 2^63 + 2^62] from position 0 (the giver).
+    private static readonly RingLayout Before = new(1, 64, RingMath.Even(64, 2), [], false);
+    private static readonly RingLayout After = Before with { Epoch = 2, PositionIds = [Before.PositionIds[0], (1UL << 63) + (1UL << 62)] };
+    private static readonly OwnedRange Moving = new(2, 64, false, Before.PositionIds[1], After.PositionIds[1]);
+
+    private static readonly string[] Keys = [.. Enumerable.Range(0, 400).Select(i => $"k{i}")];
+    private static readonly string MovingKey = Keys.First(Moving.Holds);
+    private static readonly string StayingKey = Keys.First(k => OwnedRange.Of(After, 0).Holds(k));
+
+    private readonly KvMap _giver = new();
+    private readonly KvMap _taker = new();
+    private long _giverIndex, _takerIndex;
+
+    public KvMapMoveTests()
+    {
+        Apply(_giver, ref _giverIndex, new CommittedEntry(0, 1, 0, [], StartsRevisions: true), new CommittedEntry(0, 1, 0, [], Claim: OwnedRange.Of(Before, 0)));
+        Apply(_taker, ref _takerIndex, new CommittedEntry(0, 1, 0, [], StartsRevisions: true), new CommittedEntry(0, 1, 0, [], Claim: OwnedRange.Of(Before, 1)));
+    }
+
+    private static void Apply(KvMap map, ref long index, params CommittedEntry[] entries)
+    {
+        foreach (var entry in entries)
+            map.Apply(entry with { Index = ++index });
+    }
+
+    private static OperationResult Write(KvMap map, ref long index, KvOperation operation) =>
+        map.Apply(new CommittedEntry(++index, 1, 1000 + index, [operation]))[0];
+
+    private static KvOperation Create(string key, string value, ClientRequestId? id = null) => new(OperationKind.Create, key, Encoding.UTF8.GetBytes(value), null, id);
+
+    private static KvOperation Update(string key, string value, ClientRequestId? id = null) => new(OperationKind.Update, key, Encoding.UTF8.GetBytes(value), null, id);
+
+    /// <summary>The giver's fence, then its copy (through the log's encoding) installed at the taker, and the taker's claim.</summary>
+    private RangeExport Move(int partBytes = 1 << 20)
+    {
+        Apply(_giver, ref _giverIndex, new CommittedEntry(0, 1, 0, [], Claim: OwnedRange.Of(After, 0)));
+        var export = RangeExport.Of(_giver.Freeze(), Moving);
+        _giver.Thaw();
+        var first = true;
+        foreach (var (part, _, _) in export.Parts(partBytes))
+        {
+            var decoded = LogRecordFormat.DecodePayload(LogRecordFormat.EncodeInstall(2, first, SnapshotFormat.Encode(part)).Span)!;
+            Apply(_taker, ref _takerIndex, decoded);
+            first = false;
+        }
+        Apply(_taker, ref _takerIndex, new CommittedEntry(0, 1, 0, [], Claim: OwnedRange.Of(After, 1)));
+        return export;
+    }
+
+    [Fact]
+    public void Moved_keys_keep_versions_and_revisions_and_the_taker_counts_on_above_the_giver()
+    {
+        foreach (var key in Keys.Where(k => OwnedRange.Of(Before, 0).Holds(k)))
+            Write(_giver, ref _giverIndex, Create(key, "v1"));
+        Write(_giver, ref _giverIndex, Update(MovingKey, "v2"));
+        var before = _giver.Read(MovingKey);
+        Write(_taker, ref _takerIndex, Create(Keys.First(k => OwnedRange.Of(Before, 1).Holds(k)), "t"));
+
+        var export = Move(partBytes: 200);
+
+        Assert.True(export.Keys > 1);
+        var moved = _taker.Read(MovingKey);
+        Assert.Equal((ResultCode.Ok, "v2", 2L), (moved.Code, Encoding.UTF8.GetString(moved.Value.Span), moved.Version));
+        Assert.Equal((before.CreateRevision, before.ModRevision), (moved.CreateRevision, moved.ModRevision));
+        Assert.Equal(_giver.Revision, _taker.Revision);
+        Assert.True(Write(_taker, ref _takerIndex, Update(MovingKey, "v3")).ModRevision > before.ModRevision);
+        Assert.Equal(ResultCode.NotOwner, _giver.Read(MovingKey).Code);
+        Assert.Equal(ResultCode.Ok, _giver.Read(StayingKey).Code);
+        Assert.All(Keys.Where(Moving.Holds), k => Assert.Equal(ResultCode.Ok, _taker.Read(k).Code));
+
+        var held = _giver.Count;
+        Apply(_giver, ref _giverIndex, LogRecordFormat.DecodePayload(LogRecordFormat.EncodeDropUnclaimed().Span)!);
+        Assert.Equal(held - export.Keys, _giver.Count);
+    }
+
+    [Fact]
+    public void A_write_applied_before_the_fence_is_answered_at_the_taker_and_one_refused_after_it_runs_there_once()
+    {
+        var applied = new ClientRequestId("c", 5);
+        var refused = new ClientRequestId("c", 6);
+        var first = Write(_giver, ref _giverIndex, Create(MovingKey, "v", applied));
+        Write(_taker, ref _takerIndex, Create(Keys.First(k => OwnedRange.Of(Before, 1).Holds(k)), "t", new ClientRequestId("c", 4)));
+        Apply(_giver, ref _giverIndex, new CommittedEntry(0, 1, 0, [], Claim: OwnedRange.Of(After, 0)));
+        Assert.Equal(ResultCode.NotOwner, Write(_giver, ref _giverIndex, Update(MovingKey, "w", refused)).Code);
+
+        Move();
+
+        Assert.Equal(first, Write(_taker, ref _takerIndex, Create(MovingKey, "v", applied)));
+        Assert.Equal(2, Write(_taker, ref _takerIndex, Update(MovingKey, "w", refused)).Version);
+        Assert.Equal(2, Write(_taker, ref _takerIndex, Update(MovingKey, "w", refused)).Version);
+        Assert.Equal(2, _taker.Read(MovingKey).Version);
+    }
+
+    [Fact]
+    public void A_copy_tried_again_leaves_exactly_the_givers_keys_and_one_after_the_claim_changes_nothing()
+    {
+        var deletedLater = Keys.Where(Moving.Holds).Skip(1).First();
+        Write(_giver, ref _giverIndex, Create(MovingKey, "v"));
+        Write(_giver, ref _giverIndex, Create(deletedLater, "v"));
+        // A first copy, never claimed (its move was given up), then the key deleted at the giver.
+        _taker.Apply(new CommittedEntry(++_takerIndex, 1, 0, [], Install: new RangeInstall(2, true, _giver.Freeze())));
+        _giver.Thaw();
+        Write(_giver, ref _giverIndex, new KvOperation(OperationKind.Delete, deletedLater));
+
+        Move();
+
+        Assert.Equal(ResultCode.NotFound, _taker.Read(deletedLater).Code);
+        Write(_taker, ref _takerIndex, Update(MovingKey, "newer"));
+        _taker.Apply(new CommittedEntry(++_takerIndex, 1, 0, [], Install: new RangeInstall(2, true, _giver.Freeze())));
+        _giver.Thaw();
+        Assert.Equal("newer", Encoding.UTF8.GetString(_taker.Read(MovingKey).Value.Span));
+    }
+
+    [Fact]
+    public void An_export_names_its_leased_keys_and_always_has_a_part()
+    {
+        var grant = Write(_giver, ref _giverIndex, new KvOperation(OperationKind.LeaseGrant, StayingKey, LeaseIds.EncodeTtl(10_000), Lease: LeaseIds.Space(0)));
+        Assert.Equal(ResultCode.Ok, grant.Code);
+        Write(_giver, ref _giverIndex, Create(MovingKey, "v") with { Lease = grant.Lease!.Id });
+
+        var export = RangeExport.Of(_giver.Freeze(), Moving);
+
+        Assert.Equal([(MovingKey, grant.Lease.Id)], export.Leased);
+        Assert.Single(RangeExport.Of(new KvMap().Freeze(), Moving).Parts(1 << 20));
+    }
+
+    [Fact]
+    public void Merged_sessions_know_every_sequence_either_applied()
+    {
+        var mine = new ClientSession();
+        mine.Remember(1, new OperationResult(ResultCode.Ok, 1));
+        mine.Remember(3, new OperationResult(ResultCode.Ok, 3));
+        var theirs = new ClientSession();
+        theirs.Remember(2, new OperationResult(ResultCode.Ok, 2));
+
+        var merged = mine.Merge(theirs);
+
+        Assert.Equal([new SequenceRange(1, 3)], merged.Applied);
+        Assert.Equal([1L, 2, 3], merged.Results.Select(r => r.Result.Version));
+        Assert.Null(merged.Settle("c", 4));
+    }
+}

@@ -1,0 +1,61 @@
+using KvAspire.Node.Ring;
+using KvAspire.Node.Storage;
+using KvAspire.Routing;
+
+namespace KvAspire.Tests.Unit;
+
+/// <summary>
+/// A boundary move's plan: which position gives and which takes, the range that changes hands (exactly the
+/// keys whose owner differs between the two layouts), the claims on each side, and the moves refused.
+/// </summary>
+[Trait("Category", "Unit")]
+public sealed class MovePlanTests
+{
+    // Four evenly spaced positions on 16-bit ids: 0xffff, 0xbfff, 0x7fff, 0x3fff.
+    private static readonly RingLayout Ring = new(3, 16, RingMath.Even(16, 4), [], false);
+
+    [Theory]
+    [InlineData(2, 0x9000, 1, 2)] // up: position 2 takes from its successor, position 1
+    [InlineData(2, 0x6000, 2, 1)] // down: position 2 gives to position 1
+    [InlineData(0, 0xc000, 0, 3)] // position 0 (the highest id) gives to position 3, the lowest, which owns the wrap-around
+    [InlineData(3, 0x0010, 3, 2)] // position 3, the lowest, gives the ids above its new id to position 2
+    public void The_moving_range_is_exactly_the_identifiers_whose_owner_changes(int position, int ringId, int giver, int taker)
+    {
+        var plan = MovePlan.Boundary(Ring, position, (ulong)ringId);
+
+        Assert.Equal((giver, taker, 4L), (plan.Giver, plan.Taker, plan.After.Epoch));
+        Assert.Equal((ulong)ringId, plan.After.PositionIds[position]);
+        var (before, after) = (Ring.Ring(), plan.After.Ring());
+        for (var id = 0UL; id <= 0xffff; id++)
+        {
+            var changed = before.Owner(id) != after.Owner(id);
+            Assert.Equal(changed, Holds(plan.Moving, id));
+            if (changed)
+                Assert.Equal((giver, taker), (before.Owner(id), after.Owner(id)));
+        }
+        Assert.Equal(OwnedRange.Of(plan.After, taker), plan.TakerClaim);
+        Assert.Equal(OwnedRange.Of(plan.After, giver), plan.GiverClaim);
+        Assert.Equal(OwnedRange.Of(Ring, giver) with { Epoch = 4 }, plan.GiverRollback);
+    }
+
+    [Theory]
+    [InlineData(2, 0xbfff, "must stay between its neighbours'")]
+    [InlineData(2, 0x3000, "above position 3's 16383 and below position 1's 49151")]
+    [InlineData(2, 0x7fff, "at ring id 32767 already")]
+    [InlineData(4, 0x1000, "there is no position 4")]
+    [InlineData(1, 0x10000, "past the highest 16-bit identifier")]
+    public void A_move_that_would_reorder_the_ring_or_names_nothing_is_refused(int position, int ringId, string why) =>
+        Assert.Contains(why, Assert.Throws<ArgumentException>(() => MovePlan.Boundary(Ring, position, (ulong)ringId)).Message);
+
+    [Fact]
+    public void A_ring_of_one_position_has_no_boundary() =>
+        Assert.Contains("no boundary", Assert.Throws<ArgumentException>(() => MovePlan.Boundary(new RingLayout(1, 16, [0xffff], [], false), 0, 5)).Message);
+
+    /// <summary>Whether a range holds an identifier (<see cref="OwnedRange.Holds"/> takes keys).</summary>
+    private static bool Holds(OwnedRange range, ulong id) => range.AfterId switch
+    {
+        null => id <= range.UpToId,
+        { } after when after < range.UpToId => id > after && id <= range.UpToId,
+        { } after => id > after || id <= range.UpToId,
+    };
+}
