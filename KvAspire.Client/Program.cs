@@ -113,7 +113,11 @@ async Task<int> RunAsync(ParseResult options)
         case ParsedInput.ReplaceReplica replace:
             return await new ReplicaReplacement(topology, access, printer).RunAsync(replace.Node);
         case ParsedInput.RingMove move:
-            return await new RingMove(nodes, access, printer).RunAsync(move.Position, move.RingId);
+            return await new RingChange(nodes, access, printer).MoveAsync(move.Position, move.RingId);
+        case ParsedInput.RingAdd add:
+            return await new RingChange(nodes, access, printer).AddAsync(add.Position, add.RingId);
+        case ParsedInput.RingRemove remove:
+            return await new RingChange(nodes, access, printer).RemoveAsync(remove.Position);
         case ParsedInput.Backup backup:
             return await new RingBackup(nodes, access, printer).RunAsync(backup.Directory);
         default:

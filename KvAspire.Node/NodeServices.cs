@@ -96,9 +96,9 @@ public static class NodeServices
         services.AddSingleton(provider => new LocalRing(topology, node, RingLayoutFile.In(dataDirectory), provider.GetRequiredService<NodeTelemetry>(),
             provider.GetRequiredService<ILogger<LocalRing>>()));
         services.AddSingleton<LayoutCatchUp>();
-        services.AddSingleton<BoundaryMove>();
+        services.AddSingleton<RangeMoves>();
         services.AddSingleton<RangeTransfer>();
-        services.AddSingleton(provider => new StartingClaim(OwnedRange.Of(provider.GetRequiredService<LocalRing>().Current.Layout, node.Position)));
+        services.AddSingleton(provider => StartingClaim.In(provider.GetRequiredService<LocalRing>().Current.Layout, node.Position));
         services.AddSingleton<PeerClients>();
         services.AddSingleton<PeerReachability>();
         services.AddSingleton<Forwarder>();

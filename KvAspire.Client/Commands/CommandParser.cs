@@ -16,6 +16,8 @@ public abstract record ParsedInput
     public sealed record Empty : ParsedInput;
     public sealed record Ring : ParsedInput;
     public sealed record RingMove(int Position, ulong RingId) : ParsedInput;
+    public sealed record RingAdd(int Position, ulong? RingId) : ParsedInput;
+    public sealed record RingRemove(int Position) : ParsedInput;
     public sealed record WhereIs(string Key) : ParsedInput;
     public sealed record ReplaceReplica(string Node) : ParsedInput;
     public sealed record Backup(string Directory) : ParsedInput;
@@ -71,6 +73,9 @@ public sealed partial class CommandParser(int maxValueBytes)
                                             --restore <dir>
           ring move <position> <ring-id>    (one-shot only) move a position's ring id between its neighbours':
                                             the keys between change hands while both serve; shows the progress
+          ring add-position <p> [ring-id]   (one-shot only) add position p (its spares, running) at ring-id (by
+                                            default the middle of the widest arc): it takes the keys up to it
+          ring remove-position <p>          (one-shot only) the newest position gives its keys to its successor
         A value is the rest of the line; quote it to keep it exactly: update k "room 101"
         """;
 
@@ -124,19 +129,32 @@ public sealed partial class CommandParser(int maxValueBytes)
         _ => new ParsedInput.Invalid("watch needs one key, or --prefix and at most a prefix: watch <key> | watch --prefix [prefix]"),
     };
 
-    private const string RingUsage = "ring | ring move <position> <ring-id> (the id in decimal, or hex with 0x)";
+    private const string RingUsage =
+        "ring | ring move <position> <ring-id> | ring add-position <position> [ring-id] | ring remove-position <position> (ids in decimal, or hex with 0x)";
 
     private static ParsedInput ParseRing(List<Token> args)
     {
-        if (args is not [{ Text: var verb }, { Text: var position }, { Text: var id }] || !verb.Equals("move", StringComparison.OrdinalIgnoreCase))
-            return new ParsedInput.Invalid($"ring takes no arguments, or a move: {RingUsage}");
-        if (!int.TryParse(position, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
-            return new ParsedInput.Invalid($"'{position}' is not a position number: {RingUsage}");
-        var parsed = id.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
-            ? ulong.TryParse(id.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var ringId)
-            : ulong.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out ringId);
-        return parsed ? new ParsedInput.RingMove(number, ringId) : new ParsedInput.Invalid($"'{id}' is not a ring id: {RingUsage}");
+        var verb = args[0].Text.ToLowerInvariant();
+        var position = args.Count > 1 ? PositionNumber(args[1].Text) : null;
+        var ringId = args.Count > 2 ? RingId(args[2].Text) : null;
+        return (verb, args.Count) switch
+        {
+            ("move" or "add-position", >= 2) when position is null => new ParsedInput.Invalid($"'{args[1].Text}' is not a position number: {RingUsage}"),
+            ("remove-position", 2) when position is null => new ParsedInput.Invalid($"'{args[1].Text}' is not a position number: {RingUsage}"),
+            ("move" or "add-position", 3) when ringId is null => new ParsedInput.Invalid($"'{args[2].Text}' is not a ring id: {RingUsage}"),
+            ("move", 3) => new ParsedInput.RingMove(position!.Value, ringId!.Value),
+            ("add-position", 2 or 3) => new ParsedInput.RingAdd(position!.Value, ringId),
+            ("remove-position", 2) => new ParsedInput.RingRemove(position!.Value),
+            _ => new ParsedInput.Invalid($"ring takes no arguments, or a change: {RingUsage}"),
+        };
     }
+
+    private static int? PositionNumber(string text) => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var number) ? number : null;
+
+    private static ulong? RingId(string text) =>
+        (text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+            ? ulong.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var id)
+            : ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out id)) ? id : null;
 
     private const string LeaseUsage = "lease grant <seconds> <key> | lease keep-alive <id> | lease revoke <id> | lease show <id>";
 

@@ -87,8 +87,8 @@ public sealed class InteractiveSession(
                 case ParsedInput.Txn txn:
                     new TransactionCommand(client, printer).RunAsync(txn).GetAwaiter().GetResult();
                     break;
-                case ParsedInput.ReplaceReplica or ParsedInput.Backup or ParsedInput.RingMove:
-                    printer.PrintError($"{parsed switch { ParsedInput.Backup => "backup", ParsedInput.RingMove => "ring move", _ => "replace-replica" }} runs from the command line, not the console");
+                case ParsedInput.ReplaceReplica or ParsedInput.Backup or ParsedInput.RingMove or ParsedInput.RingAdd or ParsedInput.RingRemove:
+                    printer.PrintError($"{parsed switch { ParsedInput.Backup => "backup", ParsedInput.ReplaceReplica => "replace-replica", _ => "a change of the ring" }} runs from the command line, not the console");
                     break;
                 case ParsedInput.Watch:
                     printer.PrintError("watch runs from the command line, not the console (Ctrl+C ends it there)");

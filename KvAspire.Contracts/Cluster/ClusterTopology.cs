@@ -25,6 +25,12 @@ public sealed record NodeInfo(string Name, int Position, int Replica, string Hos
 
     /// <summary>The URI of the Raft and HTTP port (Raft messages, status, health).</summary>
     public string HttpUri => $"{Scheme}://{Host}:{RaftPort}";
+
+    /// <summary>
+    /// A node of a position the ring does not have when it starts (<c>"Spare": true</c>): its group forms and
+    /// waits, serving no key, until a move adds its position (<c>ring add-position</c>).
+    /// </summary>
+    public bool Spare { get; init; }
 }
 
 /// <summary>
@@ -49,7 +55,8 @@ public sealed record ClusterTopology(
 {
     public const int MaxKeyBytes = 1024;
 
-    public int Positions => Nodes.Select(n => n.Position).Distinct().Count();
+    /// <summary>The positions the ring starts with (spare ones not counted).</summary>
+    public int Positions => Nodes.Where(n => !n.Spare).Select(n => n.Position).Distinct().Count();
 
     public NodeInfo GetNode(string name) =>
         Nodes.FirstOrDefault(n => string.Equals(n.Name, name, StringComparison.Ordinal))

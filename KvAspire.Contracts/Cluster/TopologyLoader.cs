@@ -75,7 +75,11 @@ public static class TopologyLoader
                     Host: fields.String(element, "Host", where),
                     GrpcPort: fields.Int(element, "GrpcPort", where),
                     RaftPort: fields.Int(element, "RaftPort", where),
-                    ListenAddress: fields.OptionalString(element, "ListenAddress", where)) { Scheme = tls is null ? "http" : "https" });
+                    ListenAddress: fields.OptionalString(element, "ListenAddress", where))
+                {
+                    Scheme = tls is null ? "http" : "https",
+                    Spare = fields.Bool(element, "Spare", where, defaultValue: false),
+                });
             }
 
             var topology = new ClusterTopology(sourcePath, idBits, replicas, snapshotSeconds, dataDirectory,
@@ -173,7 +177,13 @@ public static class TopologyLoader
             var duplicateReplica = positions[i].GroupBy(n => n.Replica).FirstOrDefault(g => g.Count() > 1);
             if (duplicateReplica is not null)
                 throw new TopologyException($"{file}: position {i} has replica {duplicateReplica.Key} more than once");
+            if (positions[i].Any(n => n.Spare) && !positions[i].All(n => n.Spare))
+                throw new TopologyException($"{file}: position {i} has spare and serving nodes; a position's nodes are all spares (its group waits to be added) or none");
+            if (i > 0 && positions[i - 1].First().Spare && !positions[i].First().Spare)
+                throw new TopologyException($"{file}: position {i} serves, but position {i - 1} is spare: spare positions come after the ring's");
         }
+        if (positions.Count > 0 && positions[0].First().Spare)
+            throw new TopologyException($"{file}: every position is spare; a ring starts with at least one position that serves");
         if (t.IdBits < 64 && (ulong)positions.Count > 1UL << t.IdBits)
             throw new TopologyException($"{file}: {positions.Count} positions do not fit in an identifier space of {t.IdBits} bits");
     }

@@ -4,7 +4,10 @@ using KvAspire.V1;
 namespace KvAspire.Routing;
 
 /// <summary>One node as a client sees it: the position it serves and where its gRPC API is (host:port).</summary>
-public readonly record struct RingMember(string Name, int Position, string GrpcEndPoint);
+public readonly record struct RingMember(string Name, int Position, string GrpcEndPoint)
+{
+    public static RingMember Of(NodeInfo node) => new(node.Name, node.Position, node.GrpcEndPoint);
+}
 
 /// <summary>
 /// The ring as a client needs it, and as a node serves it (<c>ClusterInfo.GetLayout</c>): its epoch (the
@@ -22,7 +25,7 @@ public sealed record RingLayout(long Epoch, int IdBits, IReadOnlyList<ulong> Pos
 
     public static RingLayout Of(ClusterTopology topology) =>
         new(FirstEpoch, topology.IdBits, RingMath.Even(topology.IdBits, topology.Positions),
-            [.. topology.Nodes.Select(n => new RingMember(n.Name, n.Position, n.GrpcEndPoint))], topology.PlacementTags);
+            [.. topology.Nodes.Where(n => !n.Spare).Select(RingMember.Of)], topology.PlacementTags);
 
     public RingMath Ring() => new(IdBits, PositionIds, PlacementTags);
 

@@ -151,12 +151,14 @@ public sealed class RingMath
     /// <summary>
     /// The identifiers <paramref name="position"/> owns, as (exclusive, inclusive]: after the next lower ring
     /// id, up to its own. The position with the lowest ring id also owns what lies past the highest: its
-    /// AfterId is the highest ring id, not below its UpToId (the range wraps past the highest identifier to
-    /// 0; a ring of one position owns it all), or null when the highest ring id is the highest identifier
-    /// (the range starts at 0).
+    /// AfterId is the highest ring id, above its UpToId (the range wraps past the highest identifier to 0),
+    /// or null when the highest ring id is the highest identifier (the range starts at 0). A ring of one
+    /// position owns it all: from 0 up to the highest identifier, wherever its ring id is.
     /// </summary>
     public (ulong? AfterId, ulong UpToId) Range(int position)
     {
+        if (_ids.Length == 1)
+            return (null, MaxId);
         var upTo = PositionId(position);
         var at = Array.BinarySearch(_ascendingIds, upTo);
         if (at > 0)

@@ -14,6 +14,7 @@ using KvAspire.Node.Replication;
 using KvAspire.Node.Ring;
 using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
+using KvAspire.Routing;
 using KvAspire.V1;
 using Microsoft.AspNetCore.Connections;
 
@@ -26,11 +27,12 @@ namespace KvAspire.Node.Api;
 /// the replacement added (DotNext catches it up first). Each step is a Raft membership change, one at a time.
 /// <c>StepDown</c> and <c>TakeSnapshot</c> act on the node called (the dashboard's commands for a node);
 /// <c>Backup</c> streams a copy of its position at a linearizable point (the console's <c>backup</c>).
-/// <c>MoveBoundary</c> runs a boundary move from the node called (<see cref="BoundaryMove"/>), streaming its progress.
+/// <c>MoveBoundary</c>, <c>AddPosition</c> and <c>RemovePosition</c> run a move of a range from the node called
+/// (<see cref="RangeMoves"/>, <see cref="MovePlan"/>), streaming its progress.
 /// Every call needs the cluster secret when there is one (<see cref="MemberCallInterceptor"/>).
 /// </summary>
 public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, ClusterTopology topology, CommittedOrder order, ReplicationPath replication,
-    BoundaryMove moves, NodeOptions options, MemberTls tls, ILogger<AdminService> logger) : Admin.AdminBase
+    RangeMoves moves, NodeOptions options, MemberTls tls, ILogger<AdminService> logger) : Admin.AdminBase
 {
     private const int BackupChunkBytes = 1024 * 1024;
 
@@ -129,11 +131,21 @@ public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, Cluster
         NodeLog.BackupSent(logger, self.Position, DataFiles.SnapshotName(snapshot.Number), snapshot.Index, header.Bytes);
     }
 
-    public override async Task MoveBoundary(MoveBoundaryRequest request, IServerStreamWriter<MoveProgress> responseStream, ServerCallContext context)
+    public override Task MoveBoundary(MoveBoundaryRequest request, IServerStreamWriter<MoveProgress> responseStream, ServerCallContext context) =>
+        MoveAsync(layout => MovePlan.Boundary(layout, request.Position, request.RingId), responseStream, context);
+
+    public override Task AddPosition(AddPositionRequest request, IServerStreamWriter<MoveProgress> responseStream, ServerCallContext context) =>
+        MoveAsync(layout => MovePlan.Add(layout, request.Position, [.. topology.Nodes.Where(n => n.Position == request.Position).Select(RingMember.Of)],
+            request.HasRingId ? request.RingId : null), responseStream, context);
+
+    public override Task RemovePosition(RemovePositionRequest request, IServerStreamWriter<MoveProgress> responseStream, ServerCallContext context) =>
+        MoveAsync(layout => MovePlan.Remove(layout, request.Position), responseStream, context);
+
+    private async Task MoveAsync(Func<RingLayout, MovePlan> planOf, IServerStreamWriter<MoveProgress> responseStream, ServerCallContext context)
     {
         try
         {
-            await moves.RunAsync(request.Position, request.RingId, progress => responseStream.WriteAsync(progress, context.CancellationToken), context.CancellationToken);
+            await moves.RunAsync(planOf, progress => responseStream.WriteAsync(progress, context.CancellationToken), context.CancellationToken);
         }
         catch (ArgumentException e)
         {

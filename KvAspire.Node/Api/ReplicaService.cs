@@ -19,7 +19,7 @@ namespace KvAspire.Node.Api;
 /// <c>ListPosition</c>, its position's part of a list another node gathers, and <c>WatchPosition</c>, its
 /// position's events for a watch another node serves, and <c>ReadRevision</c>, its position's revision
 /// at a linearizable point for a watch's progress request; and a move's steps, asked by the node that runs
-/// it (<see cref="BoundaryMove"/>, <see cref="RangeTransfer"/>). Every call needs the
+/// it (<see cref="RangeMoves"/>, <see cref="RangeTransfer"/>). Every call needs the
 /// cluster secret when there is one (<see cref="MemberCallInterceptor"/>); none takes an admission
 /// slot, since each request it serves holds one on the follower.
 /// </summary>

@@ -13,6 +13,14 @@ public sealed class FingerTable
 {
     private readonly RingMath _ring;
 
+    private FingerTable(int position, RingMath ring, IReadOnlyList<int> fingers) => (Position, _ring, Fingers) = (position, ring, fingers);
+
+    /// <summary>
+    /// The table of a node whose position is not in the ring (a spare, or a position removed): every position
+    /// is a finger, so it sends each request straight to its owner.
+    /// </summary>
+    public static FingerTable Outside(int position, RingMath ring) => new(position, ring, [.. Enumerable.Range(0, ring.Positions)]);
+
     public FingerTable(int position, RingMath ring)
     {
         if ((uint)position >= (uint)ring.Positions)

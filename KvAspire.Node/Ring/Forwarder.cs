@@ -82,9 +82,14 @@ public sealed class Forwarder
     /// them the position is cut off, and the caller hears so at once.
     /// </summary>
     /// <exception cref="RequestFailedException">No replica of the position answered, or one answered a failure.</exception>
-    public async Task<T> CallPositionAsync<T>(int position, Func<NodeInfo, DateTime, Task<T>> call, CancellationToken cancellationToken)
+    public Task<T> CallPositionAsync<T>(int position, Func<NodeInfo, DateTime, Task<T>> call, CancellationToken cancellationToken) =>
+        CallReplicasAsync(position, _ring.NodesByPosition[position], call, cancellationToken);
+
+    /// <summary><see cref="CallPositionAsync"/> with the position's replicas given: a move's, whose position may not be in the layout yet.</summary>
+    /// <exception cref="RequestFailedException">No replica of the position answered, or one answered a failure.</exception>
+    public async Task<T> CallReplicasAsync<T>(int position, IReadOnlyList<NodeInfo> replicas, Func<NodeInfo, DateTime, Task<T>> call,
+        CancellationToken cancellationToken)
     {
-        var replicas = _ring.NodesByPosition[position];
         var first = _preferred.GetValueOrDefault(position) % replicas.Count;
         var candidates = Enumerable.Range(0, replicas.Count).Select(i => (first + i) % replicas.Count)
             .Where(i => _reachability.IsReachable(replicas[i])).ToList();

@@ -80,9 +80,9 @@ public sealed class LocalRing
         if (layout.IdBits != _topology.IdBits || layout.PlacementTags != _topology.PlacementTags)
             return $"its ring has {layout.IdBits}-bit ids{(layout.PlacementTags ? " with" : " without")} placement tags; the topology's " +
                    $"{_topology.IdBits}-bit ids{(_topology.PlacementTags ? " with" : " without")}";
-        if (layout.Members.FirstOrDefault(m => !_topology.Nodes.Any(n => n.Name == m.Name && n.Position == m.Position)) is { Name: not null } unknown)
-            return $"it places node '{unknown.Name}' at position {unknown.Position}, which the topology does not";
-        return layout.Members.Any(m => m.Position == Position) ? null : $"it has no node at position {Position}, this node's";
+        return layout.Members.FirstOrDefault(m => !_topology.Nodes.Any(n => n.Name == m.Name && n.Position == m.Position)) is { Name: not null } unknown
+            ? $"it places node '{unknown.Name}' at position {unknown.Position}, which the topology does not"
+            : null;
     }
 }
 
@@ -93,7 +93,8 @@ public sealed class RingView
     {
         Layout = layout;
         Ids = layout.Ring();
-        Fingers = new FingerTable(position, Ids);
+        InRing = position < layout.Positions;
+        Fingers = InRing ? new FingerTable(position, Ids) : FingerTable.Outside(position, Ids);
         var nodes = topology.Nodes.ToDictionary(n => n.Name);
         NodesByPosition = [.. Enumerable.Range(0, layout.Positions).Select(p =>
             (IReadOnlyList<NodeInfo>)[.. layout.Members.Where(m => m.Position == p).Select(m => nodes[m.Name]).OrderBy(n => n.Replica)])];
@@ -102,6 +103,9 @@ public sealed class RingView
     public RingLayout Layout { get; }
 
     public RingMath Ids { get; }
+
+    /// <summary>Whether this node's position is in the layout; a spare's is not until it is added (nor one removed, after).</summary>
+    public bool InRing { get; }
 
     public FingerTable Fingers { get; }
 

@@ -4,13 +4,34 @@ using KvAspire.Routing;
 namespace KvAspire.Node.Ring;
 
 /// <summary>
-/// A boundary move, computed from the layout it starts from: one position's ring id moves, within its
-/// neighbours' ids, so the keys between its old id and the new change hands between it and its successor
-/// (the position owning the ids just past it). Moving up, the position takes from its successor; moving
-/// down, it gives to it. <see cref="Moving"/> is that range, at the new layout's epoch.
+/// A change of the ring, computed from the layout it starts from, as one move of a range from a giver to a
+/// taker (docs/architecture.md, "Moving a range"): the layout after it (one epoch on), which position gives
+/// and which takes, and <see cref="Moving"/>, the identifiers that change hands, at the new epoch.
+/// <list type="bullet">
+/// <item><see cref="Boundary"/>: one position's ring id moves between its neighbours' ids; the keys between its old id and the new change hands with its successor (the position owning the ids just past it).</item>
+/// <item><see cref="Add"/>: a spare position joins at a ring id and takes the keys up to it from their owner.</item>
+/// <item><see cref="Remove"/>: the newest position gives all its keys to its successor and leaves the ring.</item>
+/// </list>
 /// </summary>
 public sealed record MovePlan(RingLayout Before, RingLayout After, int Giver, int Taker, OwnedRange Moving)
 {
+    /// <summary>What the giver keeps: its fence, from which it serves nothing of <see cref="Moving"/> (nothing at all when it leaves the ring).</summary>
+    public OwnedRange GiverClaim => ClaimIn(After, Giver, After.Epoch);
+
+    /// <summary>What the taker owns once it has the copy.</summary>
+    public OwnedRange TakerClaim => OwnedRange.Of(After, Taker);
+
+    /// <summary>The giver's range as it was, at the move's epoch (so that it replaces the fence): a move given up.</summary>
+    public OwnedRange GiverRollback => ClaimIn(Before, Giver, After.Epoch);
+
+    /// <summary>What the plan does, for logs and progress.</summary>
+    public string Describe() => (Before.Positions - After.Positions) switch
+    {
+        < 0 => $"position {Taker} joins at ring id 0x{After.PositionIds[Taker]:x}, taking {Moving} from position {Giver}",
+        > 0 => $"position {Giver} leaves, giving {Moving} to position {Taker}",
+        _ => $"position {Giver} gives {Moving} to position {Taker}",
+    };
+
     /// <exception cref="ArgumentException">No such move: the message says why.</exception>
     public static MovePlan Boundary(RingLayout before, int position, ulong ringId)
     {
@@ -19,8 +40,7 @@ public sealed record MovePlan(RingLayout Before, RingLayout After, int Giver, in
         if (before.Positions == 1)
             throw new ArgumentException("a ring of one position has no boundary to move");
         var ring = before.Ring();
-        if (ringId > ring.MaxId)
-            throw new ArgumentException($"ring id {ringId} is past the highest {before.IdBits}-bit identifier, {ring.MaxId}");
+        CheckInSpace(ring, ringId);
         var old = before.PositionIds[position];
         if (ringId == old)
             throw new ArgumentException($"position {position} is at ring id {old} already");
@@ -46,12 +66,67 @@ public sealed record MovePlan(RingLayout Before, RingLayout After, int Giver, in
         return new MovePlan(before, after, giver, taker, new OwnedRange(after.Epoch, before.IdBits, before.PlacementTags, Math.Min(old, ringId), Math.Max(old, ringId)));
     }
 
-    /// <summary>What the giver keeps: its fence, from which it serves nothing of <see cref="Moving"/>.</summary>
-    public OwnedRange GiverClaim => OwnedRange.Of(After, Giver);
+    /// <summary>
+    /// Position <paramref name="position"/>, served by <paramref name="members"/> (its spares), joins at
+    /// <paramref name="ringId"/>, by default the middle of the widest arc: it takes the keys from the next
+    /// lower ring id up to its own from their owner.
+    /// </summary>
+    /// <exception cref="ArgumentException">No such move: the message says why.</exception>
+    public static MovePlan Add(RingLayout before, int position, IReadOnlyList<RingMember> members, ulong? ringId)
+    {
+        if (position != before.Positions)
+            throw new ArgumentException($"the next position to add is {before.Positions} (the ring's are 0 to {before.Positions - 1}), not {position}");
+        if (members.Count == 0)
+            throw new ArgumentException($"position {position} has no nodes in the topology: name its spares there (\"Spare\": true)");
+        var ring = before.Ring();
+        var id = ringId ?? MiddleOfWidestArc(ring);
+        CheckInSpace(ring, id);
+        if (Array.IndexOf([.. before.PositionIds], id) is var taken and >= 0)
+            throw new ArgumentException($"ring id {id} is position {taken}'s");
+        var after = before with { Epoch = before.Epoch + 1, PositionIds = [.. before.PositionIds, id], Members = [.. before.Members, .. members] };
+        return new MovePlan(before, after, ring.Owner(id), position, OwnedRange.Of(after, position));
+    }
 
-    /// <summary>What the taker owns once it has the copy.</summary>
-    public OwnedRange TakerClaim => OwnedRange.Of(After, Taker);
+    /// <summary>Position <paramref name="position"/>, the newest, gives all its keys to its successor and leaves the ring.</summary>
+    /// <exception cref="ArgumentException">No such move: the message says why.</exception>
+    public static MovePlan Remove(RingLayout before, int position)
+    {
+        if (before.Positions == 1)
+            throw new ArgumentException("the ring's one position cannot leave it");
+        if (position != before.Positions - 1)
+            throw new ArgumentException($"only the newest position, {before.Positions - 1}, can leave the ring (positions are numbered without gaps), not {position}");
+        var after = before with
+        {
+            Epoch = before.Epoch + 1,
+            PositionIds = [.. before.PositionIds.Take(position)],
+            Members = [.. before.Members.Where(m => m.Position != position)],
+        };
+        var taker = after.Ring().Owner(before.PositionIds[position]);
+        return new MovePlan(before, after, position, taker, OwnedRange.Of(before, position) with { Epoch = after.Epoch });
+    }
 
-    /// <summary>The giver's range as it was, at the move's epoch (so that it replaces the fence): a move given up.</summary>
-    public OwnedRange GiverRollback => OwnedRange.Of(Before, Giver) with { Epoch = After.Epoch };
+    /// <summary>The middle of the widest arc between two neighbouring ring ids (the wrap-around arc included).</summary>
+    public static ulong MiddleOfWidestArc(RingMath ring)
+    {
+        var ids = ring.PositionIds.Order().ToArray();
+        var space = (UInt128)ring.MaxId + 1;
+        var (start, width) = ((UInt128)ids[^1], space - ids[^1] + ids[0]);
+        for (var i = 1; i < ids.Length; i++)
+        {
+            if (ids[i] - ids[i - 1] > width)
+                (start, width) = (ids[i - 1], ids[i] - ids[i - 1]);
+        }
+        return (ulong)((start + width / 2) % space);
+    }
+
+    private static OwnedRange ClaimIn(RingLayout layout, int position, long epoch) =>
+        position < layout.Positions
+            ? OwnedRange.Of(layout, position) with { Epoch = epoch }
+            : OwnedRange.None(epoch, layout.IdBits, layout.PlacementTags);
+
+    private static void CheckInSpace(RingMath ring, ulong ringId)
+    {
+        if (ringId > ring.MaxId)
+            throw new ArgumentException($"ring id {ringId} is past the highest {ring.IdBits}-bit identifier, {ring.MaxId}");
+    }
 }

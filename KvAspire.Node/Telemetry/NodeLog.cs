@@ -130,11 +130,11 @@ public static partial class NodeLog
     [LoggerMessage(41, LogLevel.Information, "Entry {Index}: the keys outside this position's claim dropped ({Dropped}); {Keys} keys left")]
     public static partial void UnclaimedDropped(ILogger logger, long index, int dropped, int keys);
 
-    [LoggerMessage(42, LogLevel.Information, "Move: position {Position}'s ring id {From} -> {To}; position {Giver} gives {Range} to position {Taker}")]
-    public static partial void MoveStarted(ILogger logger, int position, ulong from, ulong to, int giver, int taker, string range);
+    [LoggerMessage(42, LogLevel.Information, "Move to ring epoch {Epoch}: {Plan}")]
+    public static partial void MoveStarted(ILogger logger, long epoch, string plan);
 
-    [LoggerMessage(43, LogLevel.Information, "Move done: position {Position} at ring id {RingId}, epoch {Epoch}; {Keys} keys ({Bytes} bytes) copied")]
-    public static partial void MoveDone(ILogger logger, int position, ulong ringId, long epoch, long keys, long bytes);
+    [LoggerMessage(43, LogLevel.Information, "Move done: ring epoch {Epoch}; {Keys} keys ({Bytes} bytes) copied")]
+    public static partial void MoveDone(ILogger logger, long epoch, long keys, long bytes);
 
     [LoggerMessage(44, LogLevel.Warning, "Move given up: position {Giver} claims {Range} again: {Reason}")]
     public static partial void MoveRolledBack(ILogger logger, int giver, string range, string reason);

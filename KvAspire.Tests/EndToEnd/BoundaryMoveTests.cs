@@ -10,12 +10,13 @@ using KvAspire.V1;
 namespace KvAspire.Tests.EndToEnd;
 
 /// <summary>
-/// Boundary moves on a ring of 2 positions × 3 replicas, run by the console's <c>ring move</c> while
-/// clients keep updating keys of the moving range: position 1's ring id moves up (position 0 gives it the
-/// keys between), then down past where it started (position 1 gives keys to position 0). No acknowledged
+/// Changes of a ring of 2 positions × 3 replicas (and a third position's spares), each run by the console
+/// while clients keep updating keys: position 1's ring id moves up (position 0 gives it the keys between),
+/// then down past where it started (position 1 gives keys to position 0); position 2 joins at the middle of
+/// the widest arc (taking its keys from position 0), then leaves again (giving them back). No acknowledged
 /// update is lost, every key is served afterwards by the position the final layout names (answered without
-/// a hop by its replica), and each giver dropped what it gave. A move whose range holds a key attached to a
-/// lease is given up: the ring stays as it was, one epoch on.
+/// a hop by its replica), and each giver dropped what it gave. A move whose range holds a key attached to
+/// a lease is given up: the ring stays as it was, one epoch on.
 /// </summary>
 [Trait("Category", "EndToEnd")]
 public sealed class BoundaryMoveTests : IDisposable
@@ -29,7 +30,7 @@ public sealed class BoundaryMoveTests : IDisposable
     [Fact]
     public async Task Keys_change_hands_under_writes_with_nothing_lost_and_each_served_by_its_new_owner()
     {
-        var topology = TestTopology.Ring(_directory, positions: 2, replicas: 3);
+        var topology = TestTopology.Ring(_directory, positions: 2, replicas: 3, spares: 1);
         await using var cluster = await LocalCluster.StartAsync(topology);
         using var client = new KvClient(topology.ClientOptions(topology.Nodes));
         var first = RingLayout.Of(TopologyLoader.Load(topology.Path));
@@ -68,19 +69,17 @@ public sealed class BoundaryMoveTests : IDisposable
         })).ToArray();
 
         Volatile.Write(ref moving, true);
-        var moveUp = await ClientProcess.RunAsync(["--cluster", topology.Path, "ring", "move", "1", $"0x{up:x}"]);
-        Assert.True(moveUp.ExitCode == 0, moveUp.Output + moveUp.Errors);
-        Assert.Contains("(epoch 2): position 0 gave", moveUp.Output);
-        Assert.Matches(@"copy: [1-9]\d* of [1-9]\d* keys", moveUp.Errors);
-        var moveDown = await ClientProcess.RunAsync(["--cluster", topology.Path, "ring", "move", "1", $"0x{down:x}"]);
-        Assert.True(moveDown.ExitCode == 0, moveDown.Output + moveDown.Errors);
-        Assert.Contains("(epoch 3): position 1 gave", moveDown.Output);
+        Assert.Matches(@"copy: [1-9]\d* of [1-9]\d* keys", (await ChangeAsync("move", "1", $"0x{up:x}", "epoch 2:", "position 0 gave")).Errors);
+        await ChangeAsync("move", "1", $"0x{down:x}", "epoch 3:", "position 1 gave");
+        var joined = await ChangeAsync("add-position", "2", null, "epoch 4:", "position 2 joins at ring id 0x9fffffffffffffff");
+        Assert.Matches("position 0 gave [1-9][0-9]* keys", joined.Output);
+        await ChangeAsync("remove-position", "2", null, "epoch 5:", "position 2 leaves");
         Volatile.Write(ref moving, false);
         await stop.CancelAsync();
         await Task.WhenAll(writers);
         Assert.True(acknowledgedDuringMoves > 0, "no update was acknowledged while the ring moved");
 
-        var final = first with { Epoch = 3, PositionIds = [first.PositionIds[0], down] };
+        var final = first with { Epoch = 5, PositionIds = [first.PositionIds[0], down] };
         Assert.Contains(keys, k => first.Ring().OwnerOfKey(k) == 1 && final.Ring().OwnerOfKey(k) == 0);
         var replicas = Enumerable.Range(0, 2).Select(p => GrpcChannel.ForAddress(topology.Nodes.First(n => n.Position == p).GrpcUrl)).ToArray();
         try
@@ -101,6 +100,7 @@ public sealed class BoundaryMoveTests : IDisposable
                 channel.Dispose();
         }
         await Wait.UntilAsync(() => topology.Nodes.All(n => cluster.LoggedEvent(n, UnclaimedDropped)), TimeSpan.FromSeconds(10), "every replica's drop of what it gave");
+        Assert.Contains("ring epoch 5", (await ClientProcess.RunAsync(["--cluster", topology.Path, "ring"])).Output);
         Assert.Equal(keys.Count, (await client.ListAllAsync("m-")).Items.Count);
 
         // A key of the next move's range held by a lease: the move is given up, the ring as it was, one epoch on.
@@ -110,12 +110,22 @@ public sealed class BoundaryMoveTests : IDisposable
         var refused = await ClientProcess.RunAsync(["--cluster", topology.Path, "ring", "move", "1", $"0x{up:x}"]);
         Assert.Equal(ExitCodes.OperationFailed, refused.ExitCode);
         Assert.Contains($"key '{leased}' to lease {lease.Id}", refused.Errors);
-        Assert.Contains("the move was given up, the ring is as it was, at epoch 4", refused.Errors);
+        Assert.Contains("the move was given up, the ring is as it was, at epoch 6", refused.Errors);
         Assert.Equal("held", (await client.ReadAsync(leased)).Text);
         Assert.Equal(keys.Count, (await client.ListAllAsync("m-")).Items.Count);
         var ring = await ClientProcess.RunAsync(["--cluster", topology.Path, "ring"]);
-        Assert.Contains("ring epoch 4", ring.Output);
+        Assert.Contains("ring epoch 6", ring.Output);
         Assert.Contains($"id 0x{down:x}", ring.Output);
-        Assert.Empty(cluster.LoggedErrors());
+        var errors = cluster.LoggedErrors().ToList();
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
+
+        async Task<ClientRun> ChangeAsync(string verb, string position, string? ringId, string epoch, string done)
+        {
+            var run = await ClientProcess.RunAsync(["--cluster", topology.Path, "ring", verb, position, .. ringId is null ? Array.Empty<string>() : [ringId]]);
+            Assert.True(run.ExitCode == 0, run.Output + run.Errors);
+            Assert.Contains(epoch, run.Output);
+            Assert.Contains(done, run.Output);
+            return run;
+        }
     }
 }

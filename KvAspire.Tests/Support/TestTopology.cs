@@ -88,9 +88,12 @@ public sealed class TestTopology
         Ring(directory, 1, maxValueBytes, snapshotIntervalSeconds);
 
     /// <param name="tls">Every port serves TLS, with development certificates written to <c>certs/</c>.</param>
+    /// <param name="spares">Positions after the ring's whose nodes are spares (<c>"Spare": true</c>), for <c>ring add-position</c>.</param>
     public static TestTopology Ring(TempDirectory directory, int positions, int maxValueBytes = 1024 * 1024,
-        int snapshotIntervalSeconds = 30, int replicas = 1, bool placementTags = false, int watchHistoryMiB = 64, bool tls = false)
+        int snapshotIntervalSeconds = 30, int replicas = 1, bool placementTags = false, int watchHistoryMiB = 64, bool tls = false, int spares = 0)
     {
+        var serving = positions;
+        positions += spares;
         var ports = TestPorts.Take(2 * positions * replicas);
         var authority = tls ? directory.File("certs/ca.crt") : null;
         var nodes = Enumerable.Range(0, positions * replicas).Select(n =>
@@ -103,7 +106,7 @@ public sealed class TestTopology
                 [new DevelopmentCertificates.Extra(ClientCertificate), new DevelopmentCertificates.Extra(ExpiredCertificate, Member: "p0r0", Expired: true)]);
         var path = directory.File("cluster.json");
         var entries = string.Join(",\n", nodes.Select(n =>
-            $$"""    { "Name": "{{n.Name}}", "Position": {{n.Position}}, "Host": "127.0.0.1", "GrpcPort": {{n.GrpcPort}}, "RaftPort": {{n.RaftPort}} }"""));
+            $$"""    { "Name": "{{n.Name}}", "Position": {{n.Position}}, "Host": "127.0.0.1", "GrpcPort": {{n.GrpcPort}}, "RaftPort": {{n.RaftPort}}{{(n.Position >= serving ? ", \"Spare\": true" : "")}} }"""));
         File.WriteAllText(path, $$"""
             { "Cluster": { "IdBits": 64, "Replicas": {{replicas}}, "DataDirectory": "data", "MaxValueBytes": {{maxValueBytes}},
               "SnapshotIntervalSeconds": {{snapshotIntervalSeconds}}, "PlacementTags": {{(placementTags ? "true" : "false")}},

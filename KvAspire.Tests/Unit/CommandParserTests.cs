@@ -18,6 +18,14 @@ public sealed class CommandParserTests
     public void A_ring_move_names_a_position_and_a_ring_id_in_decimal_or_hex(string line, int position, ulong ringId) =>
         Assert.Equal(new ParsedInput.RingMove(position, ringId), _parser.ParseLine(line));
 
+    [Fact]
+    public void Adding_a_position_takes_a_ring_id_or_none_and_removing_one_takes_none()
+    {
+        Assert.Equal(new ParsedInput.RingAdd(4, null), _parser.ParseLine("ring add-position 4"));
+        Assert.Equal(new ParsedInput.RingAdd(4, 0x10UL), _parser.ParseLine("ring add-position 4 0x10"));
+        Assert.Equal(new ParsedInput.RingRemove(4), _parser.ParseLine("ring remove-position 4"));
+    }
+
     [Theory]
     [InlineData("create a 1", OperationKind.Create, "a", "1", null)]
     [InlineData("CREATE k hello   big world", OperationKind.Create, "k", "hello big world", null)]
@@ -54,8 +62,10 @@ public sealed class CommandParserTests
     [InlineData("read \"\"", "the key is empty")]
     [InlineData("create k \"unclosed", "unclosed \" quote")]
     [InlineData("create k 123456789012345678901234567890123", "the value is 33 bytes; the limit is 32")]
-    [InlineData("ring x", "ring takes no arguments, or a move")]
-    [InlineData("ring move 1", "ring takes no arguments, or a move")]
+    [InlineData("ring x", "ring takes no arguments, or a change")]
+    [InlineData("ring move 1", "ring takes no arguments, or a change")]
+    [InlineData("ring remove-position 1 2", "ring takes no arguments, or a change")]
+    [InlineData("ring add-position x", "'x' is not a position number")]
     [InlineData("ring move -1 5", "'-1' is not a position number")]
     [InlineData("ring move 1 0xg", "'0xg' is not a ring id")]
     [InlineData("ring move 1 18446744073709551616", "is not a ring id")]

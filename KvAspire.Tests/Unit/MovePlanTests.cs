@@ -51,11 +51,53 @@ public sealed class MovePlanTests
     public void A_ring_of_one_position_has_no_boundary() =>
         Assert.Contains("no boundary", Assert.Throws<ArgumentException>(() => MovePlan.Boundary(new RingLayout(1, 16, [0xffff], [], false), 0, 5)).Message);
 
+    [Fact]
+    public void An_added_position_takes_the_keys_up_to_its_id_from_their_owner_and_a_removed_one_gives_them_to_its_successor()
+    {
+        RingMember[] spares = [new("p4r0", 4, "127.0.0.1:1")];
+        var add = MovePlan.Add(Ring, 4, spares, null);
+
+        // Every arc is as wide: the first, the one that wraps around from 0xffff to 0x3fff, owned by position 3.
+        Assert.Equal(0x1fffUL, add.After.PositionIds[4]);
+        Assert.Equal((3, 4, 4L), (add.Giver, add.Taker, add.After.Epoch));
+        Assert.Equal(new OwnedRange(4, 16, false, null, 0x1fff), add.Moving);
+        Assert.Equal(spares, add.After.Members);
+        Assert.Equal(new OwnedRange(4, 16, false, 0x1fff, 0x3fff), add.GiverClaim);
+        Assert.True(add.GiverRollback.Holds(Enumerable.Range(0, 1000).Select(i => $"k{i}").First(add.Moving.Holds)));
+        Assert.True(OwnedRange.None(4, 16, false).IsEmpty);
+
+        var remove = MovePlan.Remove(add.After, 4);
+
+        Assert.Equal((4, 3, 5L), (remove.Giver, remove.Taker, remove.After.Epoch));
+        Assert.Equal(Ring.PositionIds, remove.After.PositionIds);
+        Assert.Empty(remove.After.Members);
+        Assert.True(remove.GiverClaim.IsEmpty);
+        Assert.Equal(OwnedRange.Of(Ring, 3) with { Epoch = 5 }, remove.TakerClaim);
+        Assert.Equal(add.Moving with { Epoch = 5 }, remove.Moving);
+    }
+
+    [Fact]
+    public void Additions_and_removals_that_name_the_wrong_position_are_refused()
+    {
+        Assert.Contains("the next position to add is 4", Assert.Throws<ArgumentException>(() => MovePlan.Add(Ring, 5, [new("x", 5, "h:1")], null)).Message);
+        Assert.Contains("no nodes in the topology", Assert.Throws<ArgumentException>(() => MovePlan.Add(Ring, 4, [], null)).Message);
+        Assert.Contains("is position 1's", Assert.Throws<ArgumentException>(() => MovePlan.Add(Ring, 4, [new("x", 4, "h:1")], 0xbfff)).Message);
+        Assert.Contains("only the newest position, 3,", Assert.Throws<ArgumentException>(() => MovePlan.Remove(Ring, 1)).Message);
+    }
+
+    [Fact]
+    public void The_widest_arc_may_be_the_one_that_wraps_around()
+    {
+        var ring = new RingMath(16, [0x2000, 0x3000]);
+        Assert.Equal(0xa800UL, MovePlan.MiddleOfWidestArc(ring)); // (0x3000, 0x2000] wrapping: 0xf000 wide
+    }
+
     /// <summary>Whether a range holds an identifier (<see cref="OwnedRange.Holds"/> takes keys).</summary>
     private static bool Holds(OwnedRange range, ulong id) => range.AfterId switch
     {
         null => id <= range.UpToId,
         { } after when after < range.UpToId => id > after && id <= range.UpToId,
+        { } after when after == range.UpToId => false,
         { } after => id > after || id <= range.UpToId,
     };
 }

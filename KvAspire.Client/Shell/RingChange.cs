@@ -6,18 +6,29 @@ using KvAspire.V1;
 namespace KvAspire.Client.Shell;
 
 /// <summary>
-/// The <c>ring move &lt;position&gt; &lt;ring-id&gt;</c> command: asks a node (the first of the nodes given
-/// that answers) to move the position's ring id (the Admin service's <c>MoveBoundary</c>), and prints each
-/// step and the copy's progress (keys and bytes moved, of the total) to standard error as the node runs it.
-/// A move that fails part-way is resumed, or rolled back, by asking the same again. Sends the cluster
-/// secret from the environment when it is set.
+/// The commands that change the ring, <c>ring move &lt;position&gt; &lt;ring-id&gt;</c>, <c>ring add-position
+/// &lt;position&gt; [ring-id]</c> and <c>ring remove-position &lt;position&gt;</c>: asks a node (the first of the
+/// nodes given that answers) to run the move (the Admin service's <c>MoveBoundary</c>, <c>AddPosition</c>,
+/// <c>RemovePosition</c>), and prints each step and the copy's progress (keys and bytes moved, of the
+/// total) to standard error as the node runs it. A move that fails part-way is resumed, or rolled back, by
+/// asking the same again. Sends the cluster secret from the environment when it is set.
 /// </summary>
-public sealed class RingMove(IReadOnlyList<string> nodes, AdminAccess access, ReplyPrinter printer)
+public sealed class RingChange(IReadOnlyList<string> nodes, AdminAccess access, ReplyPrinter printer)
 {
     /// <summary>A move copies its range whole: as long as that takes, with each step's own limits inside.</summary>
     private static readonly TimeSpan CallTimeout = TimeSpan.FromMinutes(30);
 
-    public async Task<int> RunAsync(int position, ulong ringId)
+    public Task<int> MoveAsync(int position, ulong ringId) =>
+        RunAsync("ring move", (admin, headers, deadline) => admin.MoveBoundary(new MoveBoundaryRequest { Position = position, RingId = ringId }, headers, deadline));
+
+    public Task<int> AddAsync(int position, ulong? ringId) =>
+        RunAsync("ring add-position", (admin, headers, deadline) =>
+            admin.AddPosition(new AddPositionRequest { Position = position, RingId = ringId ?? 0, HasRingId = ringId.HasValue }, headers, deadline));
+
+    public Task<int> RemoveAsync(int position) =>
+        RunAsync("ring remove-position", (admin, headers, deadline) => admin.RemovePosition(new RemovePositionRequest { Position = position }, headers, deadline));
+
+    private async Task<int> RunAsync(string command, Func<Admin.AdminClient, Metadata, DateTime, AsyncServerStreamingCall<MoveProgress>> start)
     {
         var elapsed = Stopwatch.StartNew();
         var refusals = new List<string>();
@@ -27,8 +38,7 @@ public sealed class RingMove(IReadOnlyList<string> nodes, AdminAccess access, Re
             MoveProgress? last = null;
             try
             {
-                using var call = new Admin.AdminClient(channel).MoveBoundary(new MoveBoundaryRequest { Position = position, RingId = ringId },
-                    access.Headers, DateTime.UtcNow + CallTimeout);
+                using var call = start(new Admin.AdminClient(channel), access.Headers, DateTime.UtcNow + CallTimeout);
                 await foreach (var progress in call.ResponseStream.ReadAllAsync())
                 {
                     last = progress;
@@ -63,10 +73,10 @@ public sealed class RingMove(IReadOnlyList<string> nodes, AdminAccess access, Re
                 printer.PrintError($"{node} ended the move at step '{last?.Step ?? "none"}' without finishing it; ask the same move again to resume it");
                 return ExitCodes.Unavailable;
             }
-            printer.PrintResult($"position {position} moved to ring id {ringId} (epoch {last.Epoch}): position {last.Giver} gave {last.KeysMoved} keys " +
-                                $"({last.BytesMoved} bytes) to position {last.Taker} in {elapsed.Elapsed.TotalSeconds:F1} s, by {node}",
-                new { command = "ring move", position, ringId, epoch = last.Epoch, giver = last.Giver, taker = last.Taker, keys = last.KeysMoved,
-                    bytes = last.BytesMoved, seconds = elapsed.Elapsed.TotalSeconds, node });
+            printer.PrintResult($"{last.Detail}; position {last.Giver} gave {last.KeysMoved} keys ({last.BytesMoved} bytes) to position {last.Taker} " +
+                                $"in {elapsed.Elapsed.TotalSeconds:F1} s, by {node}",
+                new { command, epoch = last.Epoch, giver = last.Giver, taker = last.Taker, keys = last.KeysMoved, bytes = last.BytesMoved,
+                    seconds = elapsed.Elapsed.TotalSeconds, node });
             return ExitCodes.Success;
         }
         printer.PrintError($"no node answered: {string.Join("; ", refusals)}");

@@ -11,8 +11,8 @@ using KvAspire.V1;
 namespace KvAspire.Node.Ring;
 
 /// <summary>
-/// Runs a boundary move (<see cref="MovePlan"/>) from the node asked (docs/architecture.md, "Moving a
-/// range"), one step after the other, each a committed entry in a group's log or a layout every node
+/// Runs a move of a range between positions (<see cref="MovePlan"/>: a boundary moved, a position added or
+/// removed) from the node asked (docs/architecture.md, "Moving a range"), one step after the other, each a committed entry in a group's log or a layout every node
 /// writes down, each idempotent, so that the same move asked again after a failure resumes it:
 /// <list type="number">
 /// <item>fence: the giver claims its smaller range at the new epoch; from that entry on it serves no key of the range;</item>
@@ -26,8 +26,8 @@ namespace KvAspire.Node.Ring;
 /// the node that runs a move does not make it durable (a move cut short by this node's crash is resumed,
 /// or rolled back, by asking again).
 /// </summary>
-public sealed class BoundaryMove(LocalRing ring, ClusterTopology topology, PeerClients peers, Forwarder forwarder, NodeOptions options, TimeProvider clock,
-    NodeTelemetry telemetry, ILogger<BoundaryMove> logger)
+public sealed class RangeMoves(LocalRing ring, ClusterTopology topology, PeerClients peers, Forwarder forwarder, NodeOptions options, TimeProvider clock,
+    NodeTelemetry telemetry, ILogger<RangeMoves> logger)
 {
     /// <summary>How long one step may look for a leader of its position that answers.</summary>
     private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(30);
@@ -40,19 +40,21 @@ public sealed class BoundaryMove(LocalRing ring, ClusterTopology topology, PeerC
     private readonly System.Diagnostics.Metrics.Counter<long> _movedBytes = telemetry.Meter.CreateCounter<long>("kvaspire.ring.moved_bytes", "By",
         "Bytes of keys and values this node copied in the moves it ran");
 
-    /// <summary>Moves <paramref name="position"/>'s ring id to <paramref name="ringId"/>, reporting each step as it starts and each part copied.</summary>
-    /// <exception cref="ArgumentException">No such move (<see cref="MovePlan.Boundary"/>).</exception>
+    /// <summary>
+    /// Runs the move <paramref name="planOf"/> makes of the cluster's newest layout, reporting each step as it
+    /// starts and each part copied.
+    /// </summary>
+    /// <exception cref="ArgumentException">No such move (<see cref="MovePlan"/>'s).</exception>
     /// <exception cref="RequestFailedException">A step failed: Refused (the giver's keys hold leases; another move on this node; a claim of another move), Unavailable (no leader answered in time).</exception>
-    public async Task RunAsync(int position, ulong ringId, Func<MoveProgress, Task> report, CancellationToken cancellationToken)
+    public async Task RunAsync(Func<RingLayout, MovePlan> planOf, Func<MoveProgress, Task> report, CancellationToken cancellationToken)
     {
         if (!await _one.WaitAsync(0, cancellationToken))
             throw RequestFailedException.Refused("a move is under way on this node; one at a time");
         try
         {
-            var before = await NewestLayoutAsync(cancellationToken);
-            var plan = MovePlan.Boundary(before, position, ringId);
+            var plan = planOf(await NewestLayoutAsync(cancellationToken));
             var progress = new MoveProgress { Epoch = plan.After.Epoch, Giver = plan.Giver, Taker = plan.Taker };
-            NodeLog.MoveStarted(logger, position, before.PositionIds[position], ringId, plan.Giver, plan.Taker, plan.Moving.ToString());
+            NodeLog.MoveStarted(logger, plan.After.Epoch, plan.Describe());
 
             await Step(progress, "fence", $"position {plan.Giver} stops serving {plan.Moving}");
             await OnPositionAsync(plan.Giver, "fence", (node, deadline) => peers.ClaimRangeAsync(node, Claim(plan.Giver, plan.GiverClaim), deadline, cancellationToken),
@@ -86,8 +88,8 @@ public sealed class BoundaryMove(LocalRing ring, ClusterTopology topology, PeerC
                 (node, deadline) => peers.ClaimRangeAsync(node, new ClaimRangeRequest { Position = plan.Giver, DropUnclaimed = true }, deadline, cancellationToken),
                 cancellationToken);
 
-            await Step(progress, "done", $"epoch {plan.After.Epoch}: position {position} at ring id {ringId}");
-            NodeLog.MoveDone(logger, position, ringId, plan.After.Epoch, progress.KeysMoved, progress.BytesMoved);
+            await Step(progress, "done", $"epoch {plan.After.Epoch}: {plan.Describe()}");
+            NodeLog.MoveDone(logger, plan.After.Epoch, progress.KeysMoved, progress.BytesMoved);
         }
         finally
         {
@@ -181,8 +183,9 @@ public sealed class BoundaryMove(LocalRing ring, ClusterTopology topology, PeerC
     }
 
     /// <summary>
-    /// A step's call to a replica of <paramref name="position"/> (<see cref="Forwarder.CallPositionAsync"/>:
-    /// the one that answered last first; for a proposal, only the leader answers, a follower is Unavailable),
+    /// A step's call to a replica of <paramref name="position"/>, as the topology names them (a position being
+    /// added is not in the layout yet; <see cref="Forwarder.CallReplicasAsync"/>: the one that answered last
+    /// first; for a proposal, only the leader answers, a follower is Unavailable),
     /// tried again through elections until one answers or the step's time is up.
     /// </summary>
     private async Task<TReply> OnPositionAsync<TReply>(int position, string step, Func<NodeInfo, DateTime, Task<TReply>> call, CancellationToken cancellationToken)
@@ -192,7 +195,8 @@ public sealed class BoundaryMove(LocalRing ring, ClusterTopology topology, PeerC
         {
             try
             {
-                return await forwarder.CallPositionAsync(position, call, cancellationToken);
+                return await forwarder.CallReplicasAsync(position, [.. topology.Nodes.Where(n => n.Position == position).OrderBy(n => n.Replica)], call,
+                    cancellationToken);
             }
             catch (RequestFailedException e) when (e.IsWorthRetrying && !cancellationToken.IsCancellationRequested)
             {
