@@ -10,6 +10,7 @@
 #
 # Needs curl and python3. Runs in a temporary directory, stopped and removed at the end (bench/group.sh).
 set -euo pipefail
+
 rounds=${1:-3}
 keys=${2:-200000}
 seconds=${3:-20}
@@ -28,11 +29,11 @@ dotnet "$bench_dll" --cluster "$topology" --clients 64 --value-size 256 --key-pr
 
 load() { # prints ops/s of workload A over the measured seconds
   dotnet "$bench_dll" --cluster "$topology" --json --workload A --clients 16 --keys 10000 --value-size 256 \
-      --duration "$seconds" --warmup 2 --skip-preload bench 2>/dev/null |
+      --duration "$seconds" --warmup 2 --skip-preload bench 2>"$work/load.err" |
     python3 -c "import json,sys; d=json.load(sys.stdin); print(round(d['opsPerSecond']), round(d['p50Ms'],2), round(d['p99Ms'],2))"
 }
 move() { # $1 ring id; prints "keys bytes seconds" of the move
-  dotnet "$client_dll" --cluster "$topology" ring move 1 "$1" 2>/dev/null |
+  dotnet "$client_dll" --cluster "$topology" ring move 1 "$1" 2>"$work/move.err" |
     python3 -c "import re,sys; m=re.search(r'gave (\d+) keys \((\d+) bytes\) to position \d+ in ([0-9.]+) s', sys.stdin.read()); print(*m.groups())"
 }
 echo "preloading the client load's keys and warming up (unmeasured)…"
@@ -45,11 +46,11 @@ results=()
 for round in $(seq 1 "$rounds"); do
   target=$([ $((round % 2)) = 1 ] && echo "$up" || echo "$down")
   read -r q_ops q_p50 q_p99 <<<"$(load)"
-  load > "$work/with.txt" &
+  load > "$work/with.txt" 2>&1 &
   loading=$!
   sleep 4 # the load's 2 s warm-up, then 2 s of measuring before the move starts
   read -r m_keys m_bytes m_seconds <<<"$(move "$target")"
-  wait "$loading"
+  wait "$loading" || true
   read -r w_ops w_p50 w_p99 < "$work/with.txt"
   printf "%-5s | %10s %8s %8s | %10s %8s %8s | %s %s %s\n" "$round" "$q_ops" "$q_p50" "$q_p99" "$w_ops" "$w_p50" "$w_p99" "$m_keys" "$m_bytes" "$m_seconds"
   results+=("$q_ops $w_ops $m_keys $m_seconds")
