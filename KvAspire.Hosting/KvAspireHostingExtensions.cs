@@ -45,10 +45,28 @@ public static class KvAspireHostingExtensions
         var positions = new List<KvAspirePositionResource>();
         foreach (var position in topology.Nodes.GroupBy(n => n.Position).OrderBy(g => g.Key))
         {
+            // A spare position (its nodes "Spare" in the topology) is started on demand, then added to the ring by its command.
+            var spare = position.First().Spare;
+            var first = position.OrderBy(n => n.Replica).First();
             var positionResource = builder.AddResource(new KvAspirePositionResource($"{name}-p{position.Key}", position.Key, cluster.Resource))
                 .WithParentRelationship(cluster)
-                .WithInitialState(Snapshot("KvAspire position"));
-            positions.Add(positionResource.Resource);
+                .WithInitialState(spare ? Snapshot("KvAspire spare position") with { State = new(SpareState, KnownResourceStateStyles.Info) } : Snapshot("KvAspire position"));
+            if (spare)
+            {
+                positionResource.WithAdminCommand("add-position", "Add to the ring", first, topology.Tls, authority, secret,
+                    (admin, headers, cancel) => LastStepAsync(admin.AddPosition(new AddPositionRequest { Position = position.Key }, headers, cancellationToken: cancel), cancel),
+                    $"start its nodes first; it joins at the middle of the widest arc and takes the keys up to it (run by {first.Name})");
+            }
+            else
+            {
+                positions.Add(positionResource.Resource);
+                if (position.Key > 0)
+                {
+                    positionResource.WithAdminCommand("remove-position", "Remove from the ring", first, topology.Tls, authority, secret,
+                        (admin, headers, cancel) => LastStepAsync(admin.RemovePosition(new RemovePositionRequest { Position = position.Key }, headers, cancellationToken: cancel), cancel),
+                        $"the newest position only: its keys go to its successor (run by {first.Name})");
+                }
+            }
             foreach (var node in position.OrderBy(n => n.Replica))
             {
                 var resource = builder.AddProject<TNode>(node.Name)
@@ -80,6 +98,8 @@ public static class KvAspireHostingExtensions
                             ? $"{node.Name} wrote snap.{taken.Number} up to index {taken.LastIndex}"
                             : $"{node.Name} has nothing new since its newest snapshot")
                     .WithParentRelationship(positionResource);
+                if (spare)
+                    resource.WithExplicitStart();
             }
         }
 
@@ -130,13 +150,30 @@ public static class KvAspireHostingExtensions
         Properties = [],
     };
 
+    /// <summary>The state of a spare position's resource until it is added: its nodes wait to be started.</summary>
+    public const string SpareState = "Spare";
+
+    /// <summary>What a move that ran to the end says: its last step, and what it copied.</summary>
+    private static async Task<string> LastStepAsync(AsyncServerStreamingCall<MoveProgress> call, CancellationToken cancellationToken)
+    {
+        using (call)
+        {
+            MoveProgress? last = null;
+            await foreach (var progress in call.ResponseStream.ReadAllAsync(cancellationToken))
+                last = progress;
+            return last is { Step: "done" }
+                ? $"{last.Detail}; position {last.Giver} gave {last.KeysMoved} keys ({last.BytesMoved} bytes) to position {last.Taker}"
+                : $"the move ended at step '{last?.Step ?? "none"}' without finishing; run the command again to resume it";
+        }
+    }
+
     /// <summary>
     /// A dashboard command that calls the node's Admin service (with the cluster secret and, over TLS, the
     /// node's own member certificate) and shows its answer.
     /// </summary>
-    private static IResourceBuilder<ProjectResource> WithAdminCommand(this IResourceBuilder<ProjectResource> resource, string name, string displayName,
+    private static IResourceBuilder<T> WithAdminCommand<T>(this IResourceBuilder<T> resource, string name, string displayName,
         NodeInfo node, TopologyTls? tls, ClusterAuthority? authority, IResourceBuilder<ParameterResource> secret,
-        Func<Admin.AdminClient, Metadata, CancellationToken, Task<string>> call) =>
+        Func<Admin.AdminClient, Metadata, CancellationToken, Task<string>> call, string? description = null) where T : IResource =>
         resource.WithCommand(name, displayName, async context =>
         {
             try
@@ -153,5 +190,5 @@ public static class KvAspireHostingExtensions
             {
                 return CommandResults.Failure($"{node.Name}: {e.Status.StatusCode}: {e.Status.Detail}");
             }
-        }, new CommandOptions { Description = $"{displayName} ({node.Name})" });
+        }, new CommandOptions { Description = description ?? $"{displayName} ({node.Name})" });
 }

@@ -15,7 +15,8 @@ namespace KvAspire.Client.Shell;
 /// called, then a snapshot holding everything applied there), trying its replicas one after another. Each
 /// copy is checked against the SHA-256 its node sent and written durably; <c>backup.json</c> (the layout,
 /// each copy's size and SHA-256) is written last, so a directory without it is no backup. Every write
-/// acknowledged before the command began is in the backup. Progress goes to standard error. Sends the
+/// acknowledged before the command began is in the backup. A backup that spans a change of the ring (a
+/// copy's position holds a range newer than the layout it began with) is refused, not written. Progress goes to standard error. Sends the
 /// cluster secret from the environment when it is set.
 /// </summary>
 public sealed class RingBackup(IReadOnlyList<string> nodes, AdminAccess access, ReplyPrinter printer)
@@ -26,6 +27,7 @@ public sealed class RingBackup(IReadOnlyList<string> nodes, AdminAccess access, 
     private static readonly TimeSpan CallTimeout = TimeSpan.FromMinutes(10);
 
     private readonly Metadata _headers = access.Headers;
+    private readonly Dictionary<int, long> _claimEpochs = [];
 
     public async Task<int> RunAsync(string directory)
     {
@@ -70,6 +72,13 @@ public sealed class RingBackup(IReadOnlyList<string> nodes, AdminAccess access, 
         }
 
         var ring = RingLayout.FromMessage(layout);
+        // A copy whose position holds a range newer than the layout: the ring changed during the backup (or a move is under way).
+        if (_claimEpochs.MaxBy(pair => pair.Value) is var (changed, epoch) && epoch > ring.Epoch)
+        {
+            printer.PrintError($"position {changed} holds a range of ring epoch {epoch}, newer than the layout the backup began with (epoch {ring.Epoch}): " +
+                               $"the ring changed during the backup, or a move is under way; {directory} is no backup (no backup.json): run it again once the ring is still");
+            return ExitCodes.Unavailable;
+        }
         var manifest = new BackupManifest(BackupManifest.CurrentFormat, began, layout.IdBits, layout.Positions, layout.PlacementTags,
             layout.Nodes.Select(n => $"{n.Name} {n.GrpcEndpoint}").ToList(), copies, ring.Epoch, ring.PositionIds);
         manifest.Write(directory);
@@ -130,6 +139,7 @@ public sealed class RingBackup(IReadOnlyList<string> nodes, AdminAccess access, 
             file.Flush(flushToDisk: true);
         }
         var sha = Convert.ToHexStringLower(sha256.GetHashAndReset());
+        _claimEpochs[position] = header?.ClaimEpoch ?? 0;
         if (header is null || received != header.Bytes || sha != sentSha256)
         {
             File.Delete(path + ".tmp");

@@ -74,6 +74,14 @@ public sealed class RingReport(ClusterTopology topology, AdminAccess access, Rep
                     }),
                 });
         }
+        // Nodes of positions the layout does not have: spares, or the nodes of a position removed.
+        var spares = topology.Nodes.Where(n => !layout.Members.Any(m => m.Name == n.Name)).ToList();
+        if (spares.Count > 0)
+        {
+            printer.PrintResult($"spares  {string.Join(", ", spares.Select(n => $"{n.Name} (position {n.Position}) {n.GrpcEndPoint} {(status.GetValueOrDefault(n.Name) is null ? "DOWN" : "up")}"))}" +
+                                "  (ring add-position <position> adds a position whose spares are up)",
+                new { command = "ring", spares = spares.Select(n => new { name = n.Name, position = n.Position, address = n.GrpcEndPoint, up = status.GetValueOrDefault(n.Name) is not null }) });
+        }
         return ExitCodes.Success;
     }
 

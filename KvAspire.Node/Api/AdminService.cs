@@ -10,6 +10,7 @@ using KvAspire.Node.Consensus;
 using KvAspire.Node.Errors;
 using KvAspire.Node.Membership;
 using KvAspire.Node.Peers;
+using KvAspire.Node.Pipeline;
 using KvAspire.Node.Replication;
 using KvAspire.Node.Ring;
 using KvAspire.Node.Storage;
@@ -32,7 +33,7 @@ namespace KvAspire.Node.Api;
 /// Every call needs the cluster secret when there is one (<see cref="MemberCallInterceptor"/>).
 /// </summary>
 public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, ClusterTopology topology, CommittedOrder order, ReplicationPath replication,
-    RangeMoves moves, NodeOptions options, MemberTls tls, ILogger<AdminService> logger) : Admin.AdminBase
+    ApplyWorker applier, RangeMoves moves, NodeOptions options, MemberTls tls, ILogger<AdminService> logger) : Admin.AdminBase
 {
     private const int BackupChunkBytes = 1024 * 1024;
 
@@ -104,7 +105,8 @@ public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, Cluster
         {
             throw StatusMapping.ToRpcException(failure);
         }
-        var header = new BackupHeader { Node = self.Name, Position = self.Position, Revision = revision };
+        // Read after the snapshot: at or past the claim the snapshot holds.
+        var header = new BackupHeader { Node = self.Name, Position = self.Position, Revision = revision, ClaimEpoch = applier.Claim?.Epoch ?? 0 };
         if (snapshot is null)
         {
             await responseStream.WriteAsync(new BackupChunk { Header = header, Sha256 = Convert.ToHexStringLower(SHA256.HashData([])) });

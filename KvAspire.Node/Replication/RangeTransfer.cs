@@ -15,8 +15,12 @@ namespace KvAspire.Node.Replication;
 /// </summary>
 public sealed class RangeTransfer(RaftGroup group, WriteProposer proposer, ReplicationPath replication, CommittedOrder order, ApplyWorker applier)
 {
-    /// <summary>The largest part of a copy: one install entry, well under what one Raft entry may carry.</summary>
-    public const int PartBytes = 512 * 1024;
+    /// <summary>
+    /// The largest part of a copy: one install entry, a few batches of writes. Parts of 512 KiB took
+    /// longer than a Raft message may on a loaded machine (CI): the leader cut its send off part-way, a
+    /// follower logged "Unexpected end of request content", and the entry was sent again.
+    /// </summary>
+    public const int PartBytes = 128 * 1024;
 
     /// <summary>
     /// Commits <paramref name="claim"/> (when given) and, with <paramref name="dropUnclaimed"/>, the removal of

@@ -115,6 +115,7 @@ public sealed class BoundaryMoveTests : IDisposable
         Assert.Equal(keys.Count, (await client.ListAllAsync("m-")).Items.Count);
         var ring = await ClientProcess.RunAsync(["--cluster", topology.Path, "ring"]);
         Assert.Contains("ring epoch 6", ring.Output);
+        Assert.Contains("spares  p2r0 (position 2)", ring.Output);
         Assert.Contains($"id 0x{down:x}", ring.Output);
         var errors = cluster.LoggedErrors().ToList();
         Assert.True(errors.Count == 0, string.Join("\n", errors));

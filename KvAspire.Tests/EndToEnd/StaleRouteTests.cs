@@ -19,7 +19,8 @@ namespace KvAspire.Tests.EndToEnd;
 /// of the ring would leave it), whose groups committed their claims at epoch 2, with p0r0 then held on
 /// epoch 1: requests routed with the old layout are redirected with the new one, and a key p0r0 would
 /// place on its own position by epoch 1 is refused by its group's claim, not answered from the wrong
-/// position. Whoever was behind (a client, the node) takes the new layout and keeps it.
+/// position. Whoever was behind (a client, the node) takes the new layout and keeps it. A backup that
+/// began with the old layout finds its copies hold newer ranges, and is refused.
 /// </summary>
 [Trait("Category", "EndToEnd")]
 public sealed class StaleRouteTests : IDisposable
@@ -94,6 +95,13 @@ public sealed class StaleRouteTests : IDisposable
             Assert.Equal(0, (await new KeyValue.KeyValueClient(toP1).ReadAsync(new ReadRequest { Key = key })).Hops);
         var whereIs = await ClientProcess.RunAsync(["--cluster", topology.Path, "whereis", moved[0]]);
         Assert.Contains($"owner position 1: {p1.Name} {p1.GrpcEndPoint} (ring epoch 2)", whereIs.Output);
+
+        // A backup that began with epoch 1 (the layout of the node held on it) finds copies of ranges of epoch 2: it is no backup.
+        await HoldOnFirstEpochAsync();
+        var backup = await ClientProcess.RunAsync(["--node", p0.GrpcEndPoint, "backup", _directory.File("backup")]);
+        Assert.NotEqual(0, backup.ExitCode);
+        Assert.Contains("holds a range of ring epoch 2, newer than the layout the backup began with (epoch 1)", backup.Errors);
+        Assert.False(File.Exists(Path.Combine(_directory.File("backup"), "backup.json")));
         Assert.Empty(cluster.LoggedErrors());
 
         async Task HoldOnFirstEpochAsync()

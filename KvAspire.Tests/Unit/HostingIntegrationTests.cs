@@ -47,6 +47,30 @@ public sealed class HostingIntegrationTests : IDisposable
     }
 
     [Fact]
+    public async Task Spare_nodes_start_on_demand_and_their_position_has_the_command_that_adds_it_to_the_ring()
+    {
+        var builder = Builder();
+        var file = Path.Combine(_directory.Path, "spares.json");
+        File.WriteAllText(file, """
+            { "Cluster": { "IdBits": 64, "Replicas": 1, "DataDirectory": "data", "Nodes": [
+              { "Name": "p0r0", "Position": 0, "Host": "127.0.0.1", "GrpcPort": 7400, "RaftPort": 7500 },
+              { "Name": "p1r0", "Position": 1, "Host": "127.0.0.1", "GrpcPort": 7401, "RaftPort": 7501 },
+              { "Name": "p2r0", "Position": 2, "Host": "127.0.0.1", "GrpcPort": 7402, "RaftPort": 7502, "Spare": true } ] } }
+            """);
+
+        var kv = builder.AddKvAspireCluster<NodeProject>("kv", file);
+
+        var projects = builder.Resources.OfType<ProjectResource>().ToDictionary(p => p.Name);
+        Assert.Single(projects["p2r0"].Annotations.OfType<ExplicitStartupAnnotation>());
+        Assert.Empty(projects["p0r0"].Annotations.OfType<ExplicitStartupAnnotation>());
+        var positions = builder.Resources.OfType<KvAspirePositionResource>().ToDictionary(p => p.Name);
+        Assert.Contains(positions["kv-p2"].Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == "add-position");
+        Assert.Contains(positions["kv-p1"].Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == "remove-position");
+        Assert.Empty(positions["kv-p0"].Annotations.OfType<ResourceCommandAnnotation>());
+        Assert.Equal("Endpoints=127.0.0.1:7400,127.0.0.1:7401", await kv.Resource.ConnectionStringExpression.GetValueAsync(CancellationToken.None));
+    }
+
+    [Fact]
     public void Each_node_has_one_health_check_its_own_and_positions_and_the_cluster_none_so_one_position_without_quorum_turns_only_its_own_nodes_red()
     {
         var builder = Builder();

@@ -1,4 +1,5 @@
 using KvAspire.Cluster;
+using KvAspire.Routing;
 
 namespace KvAspire.Tests.Unit;
 
@@ -101,6 +102,8 @@ public sealed class TopologyTests
     [InlineData("\"Cluster\"", "\"Clusters\"", "missing the \"Cluster\" object")]
     [InlineData("\"Nodes\": [", "\"Nodes\": 3, \"X\": [", "Nodes is missing or not an array")]
     [InlineData("} ] } }", "} ", "not valid JSON")]
+    [InlineData("\"RaftPort\": 7102 }", "\"RaftPort\": 7102, \"Spare\": true }", "position 0 has spare and serving nodes")]
+    [InlineData("\"RaftPort\": 7100 }", "\"RaftPort\": 7100, \"Spare\": true }", "position 0 has spare and serving nodes")]
     public void Rejects_an_invalid_file_saying_why(string find, string replace, string expected)
     {
         Assert.Contains(find, Valid);
@@ -108,6 +111,24 @@ public sealed class TopologyTests
 
         Assert.Contains(expected, error.Message);
         Assert.StartsWith("cluster.json: ", error.Message);
+    }
+
+    [Fact]
+    public void Spare_positions_come_after_the_rings_and_are_not_counted_in_it()
+    {
+        string Node(int position, int replica, bool spare) =>
+            $$"""{ "Name": "p{{position}}r{{replica}}", "Position": {{position}}, "Host": "127.0.0.1", "GrpcPort": {{7000 + 3 * position + replica}}, "RaftPort": {{7100 + 3 * position + replica}}{{(spare ? ", \"Spare\": true" : "")}} }""";
+        string File(params bool[] spare) => $$"""
+            { "Cluster": { "IdBits": 16, "Replicas": 1, "Nodes": [ {{string.Join(", ", spare.Select((s, p) => Node(p, 0, s)))}} ] } }
+            """;
+
+        var topology = TopologyLoader.Parse(File(false, false, true), "cluster.json");
+
+        Assert.Equal(2, topology.Positions);
+        Assert.Equal(["p0r0", "p1r0"], RingLayout.Of(topology).Members.Select(m => m.Name));
+        Assert.Contains("position 1 serves, but position 0 is spare",
+            Assert.Throws<TopologyException>(() => TopologyLoader.Parse(File(true, false), "cluster.json")).Message);
+        Assert.Contains("every position is spare", Assert.Throws<TopologyException>(() => TopologyLoader.Parse(File(true), "cluster.json")).Message);
     }
 
     [Fact]
@@ -129,14 +150,16 @@ public sealed class TopologyTests
     }
 
     [Fact]
-    public void The_repository_default_is_4_positions_of_3_replicas()
+    public void The_repository_default_is_4_positions_of_3_replicas_and_a_spare_position()
     {
         var topology = TopologyLoader.Load(Support.Paths.RepositoryFile("cluster.json"));
 
         Assert.Equal(
-            from position in Enumerable.Range(0, 4) from replica in Enumerable.Range(0, 3) select $"p{position}r{replica}",
+            from position in Enumerable.Range(0, 5) from replica in Enumerable.Range(0, 3) select $"p{position}r{replica}",
             topology.Nodes.Select(n => n.Name));
+        Assert.Equal(topology.Nodes.Select(n => n.Position == 4), topology.Nodes.Select(n => n.Spare));
         Assert.Equal(4, topology.Positions);
+        Assert.Equal(4, RingLayout.Of(topology).Positions);
         Assert.Equal(3, topology.Replicas);
         Assert.Equal(topology.Nodes.Select((n, i) => (7000 + i, 7100 + i)), topology.Nodes.Select(n => (n.GrpcPort, n.RaftPort)));
     }
