@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Grpc.Core;
 using KvAspire.Cluster;
+using KvAspire.Routing;
 using KvAspire.V1;
 
 namespace KvAspire.Client.Shell;
@@ -47,7 +48,7 @@ public sealed class RingChange(IReadOnlyList<string> nodes, AdminAccess access, 
                         : $"{progress.Step}: {progress.Detail}");
                 }
             }
-            catch (RpcException e) when (last is null && e.StatusCode is StatusCode.Unavailable && e.Status.Detail.Contains("Error connecting", StringComparison.Ordinal))
+            catch (RpcException e) when (last is null && TransportFailure.IsUnreachable(e))
             {
                 refusals.Add($"{node}: {e.Status.Detail}");
                 continue;

@@ -58,6 +58,9 @@ public sealed record ClusterTopology(
     /// <summary>The positions the ring starts with (spare ones not counted).</summary>
     public int Positions => Nodes.Where(n => !n.Spare).Select(n => n.Position).Distinct().Count();
 
+    /// <summary>The nodes of <paramref name="position"/> (spares included), by replica number.</summary>
+    public IReadOnlyList<NodeInfo> ReplicasOf(int position) => [.. Nodes.Where(n => n.Position == position).OrderBy(n => n.Replica)];
+
     public NodeInfo GetNode(string name) =>
         Nodes.FirstOrDefault(n => string.Equals(n.Name, name, StringComparison.Ordinal))
         ?? throw new TopologyException(

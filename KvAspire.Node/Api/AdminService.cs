@@ -137,7 +137,7 @@ public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, Cluster
         MoveAsync(layout => MovePlan.Boundary(layout, request.Position, request.RingId), responseStream, context);
 
     public override Task AddPosition(AddPositionRequest request, IServerStreamWriter<MoveProgress> responseStream, ServerCallContext context) =>
-        MoveAsync(layout => MovePlan.Add(layout, request.Position, [.. topology.Nodes.Where(n => n.Position == request.Position).Select(RingMember.Of)],
+        MoveAsync(layout => MovePlan.Add(layout, request.Position, [.. topology.ReplicasOf(request.Position).Select(RingMember.Of)],
             request.HasRingId ? request.RingId : null), responseStream, context);
 
     public override Task RemovePosition(RemovePositionRequest request, IServerStreamWriter<MoveProgress> responseStream, ServerCallContext context) =>

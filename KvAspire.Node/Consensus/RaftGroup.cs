@@ -16,7 +16,7 @@ public sealed class RaftGroup(ClusterTopology topology, NodeInfo self)
     public NodeInfo Self { get; } = self;
 
     public IReadOnlyList<NodeInfo> Members { get; } =
-        [.. topology.Nodes.Where(n => n.Position == self.Position).OrderBy(n => n.Replica)];
+        topology.ReplicasOf(self.Position);
 
     /// <summary>The names of <see cref="Members"/>.</summary>
     public IReadOnlySet<string> MemberNames => field ??= Members.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);

@@ -74,9 +74,9 @@ public sealed class RangeMoves(LocalRing ring, ClusterTopology topology, PeerCli
             await Step(progress, "claim", $"position {plan.Taker} serves {plan.Moving}");
             var claimed = await OnPositionAsync(plan.Taker, "claim",
                 (node, deadline) => peers.ClaimRangeAsync(node, Claim(plan.Taker, plan.TakerClaim), deadline, cancellationToken), cancellationToken);
-            if (RangeClaimMessages.FromMessage(claimed.Claim) != plan.TakerClaim)
+            if (RangeClaimMessages.FromMessage(claimed.Claim) is var held && held != plan.TakerClaim)
             {
-                var why = $"position {plan.Taker} holds {RangeClaimMessages.FromMessage(claimed.Claim)}, not {plan.TakerClaim}: another move's claim at this epoch";
+                var why = $"position {plan.Taker} holds {held}, not {plan.TakerClaim}: another move's claim at this epoch";
                 await RollBackAsync(plan, why, cancellationToken);
                 throw RequestFailedException.Refused(why);
             }
@@ -195,7 +195,7 @@ public sealed class RangeMoves(LocalRing ring, ClusterTopology topology, PeerCli
         {
             try
             {
-                return await forwarder.CallReplicasAsync(position, [.. topology.Nodes.Where(n => n.Position == position).OrderBy(n => n.Replica)], call,
+                return await forwarder.CallReplicasAsync(position, topology.ReplicasOf(position), call,
                     cancellationToken);
             }
             catch (RequestFailedException e) when (e.IsWorthRetrying && !cancellationToken.IsCancellationRequested)
