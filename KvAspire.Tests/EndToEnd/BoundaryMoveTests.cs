@@ -19,6 +19,7 @@ namespace KvAspire.Tests.EndToEnd;
 /// a lease is given up: the ring stays as it was, one epoch on.
 /// </summary>
 [Trait("Category", "EndToEnd")]
+[Collection(NemesisCollection.Name)]
 public sealed class BoundaryMoveTests : IDisposable
 {
     private const int ClaimApplied = 39;
