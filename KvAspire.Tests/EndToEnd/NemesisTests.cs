@@ -173,7 +173,7 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
         checking.Stop();
         var loaded = TopologyLoader.Load(topology.Path);
         var ring = new RingMath(loaded.IdBits, loaded.Positions, loaded.PlacementTags);
-        var revisionViolations = RevisionChecker.Check(workload.History, key => ring.Owner(ring.KeyId(key)));
+        var revisionViolations = RevisionChecker.Check(workload.History, o => ring.Owner(ring.KeyId(o.Key)));
         var watched = watch.Events.ToList();
         var watchViolations = WatchChecker.Check(watched, workload.History, watch.Started, key => ring.Owner(ring.KeyId(key)))
             .Concat(WatchChecker.CheckProgress(watched, watch.Answers, watch.Requests, workload.History, watch.Started, key => ring.Owner(ring.KeyId(key))))
@@ -385,7 +385,7 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
 /// <summary>
 /// Six node processes or more: not alongside other end-to-end topologies on two cores. Beside another
 /// cluster the two cores stay saturated (CPU pressure 99 %, I/O none), and a leader's heartbeats miss
-/// their 1.2 s Raft deadline for seconds at a time: a first create then timed out (BoundaryMoveTests beside RingTests).
+/// their 1.2 s Raft deadline for seconds at a time: a first create then timed out (the ring-change test beside RingTests).
 /// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class NemesisCollection

@@ -56,11 +56,14 @@ public static class ClientProcess
     }
 }
 
-/// <summary>A client process left running: <see cref="Lines"/> fills as it prints; <see cref="InterruptAsync"/> is Ctrl+C.</summary>
+/// <summary>
+/// A client process left running: <see cref="Lines"/> and <see cref="ErrorLines"/> fill as it prints;
+/// <see cref="InterruptAsync"/> is Ctrl+C.
+/// </summary>
 public sealed class RunningClient : IDisposable
 {
     private readonly Process _process;
-    private readonly Task<string> _errors;
+    private readonly Stopwatch _running = Stopwatch.StartNew();
 
     public RunningClient(Process process)
     {
@@ -70,11 +73,26 @@ public sealed class RunningClient : IDisposable
             if (e.Data is not null)
                 Lines.Enqueue(e.Data);
         };
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+                ErrorLines.Enqueue(e.Data);
+        };
         _process.BeginOutputReadLine();
-        _errors = _process.StandardError.ReadToEndAsync();
+        _process.BeginErrorReadLine();
     }
 
     public System.Collections.Concurrent.ConcurrentQueue<string> Lines { get; } = new();
+
+    public System.Collections.Concurrent.ConcurrentQueue<string> ErrorLines { get; } = new();
+
+    /// <summary>Waits for it to end by itself (at most <paramref name="timeout"/>).</summary>
+    public async Task<ClientRun> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cancel.Token);
+        return new ClientRun(_process.ExitCode, string.Join(Environment.NewLine, Lines), string.Join(Environment.NewLine, ErrorLines), _running.Elapsed);
+    }
 
     /// <summary>Sends SIGINT, as Ctrl+C does, and returns the exit code and what it wrote to standard error.</summary>
     public async Task<(int ExitCode, string Errors)> InterruptAsync()
@@ -83,7 +101,7 @@ public sealed class RunningClient : IDisposable
             await kill.WaitForExitAsync();
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await _process.WaitForExitAsync(cancel.Token);
-        return (_process.ExitCode, await _errors);
+        return (_process.ExitCode, string.Join(Environment.NewLine, ErrorLines));
     }
 
     public void Dispose()

@@ -24,7 +24,7 @@ public enum HistoryOutcome
 /// One operation of a recorded history: what was asked, when (call and return, on one clock), and what
 /// came back: for a successful read the value and version seen, for a successful write the new version
 /// (a delete's, the version it removed); for either, the key's modify revision and its position's
-/// revision as answered.
+/// revision as answered, and the leader the answer named (the node whose group executed it).
 /// </summary>
 public sealed record HistoryOperation(
     string Key,
@@ -37,7 +37,8 @@ public sealed record HistoryOperation(
     string? SeenValue = null,
     long SeenVersion = 0,
     long ModRevision = 0,
-    long Revision = 0)
+    long Revision = 0,
+    string? Leader = null)
 {
     public override string ToString() =>
         $"{Kind.ToString().ToLowerInvariant()} {Key}{(Value is null ? "" : $" '{Value}'")}{(ExpectedVersion is { } v ? $" @{v}" : "")} " +

@@ -181,14 +181,14 @@ public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int client
         if (outcome.Succeeded)
         {
             History.Enqueue(new HistoryOperation(key.Name, HistoryKind.Update, value, before.Version, call, returned, HistoryOutcome.Ok,
-                SeenVersion: result.Version, ModRevision: result.ModRevision, Revision: reply.Result.Revision));
+                SeenVersion: result.Version, ModRevision: result.ModRevision, Revision: reply.Result.Revision, Leader: reply.Leader));
             Judge(key, new ConsoleCommand(OperationKind.Update, key.Name, value, before.Version),
                 reply with { Result = reply.Result with { Version = result.Version } }, before, after);
             return;
         }
         var seen = result.Found ? new KeyState(true, System.Text.Encoding.UTF8.GetString(result.Value.Span), result.Version) : KeyState.Absent;
         History.Enqueue(new HistoryOperation(key.Name, HistoryKind.Read, null, null, call, returned, result.Found ? HistoryOutcome.Ok : HistoryOutcome.NotFound,
-            seen.Value, seen.Version, result.ModRevision, reply.Result.Revision));
+            seen.Value, seen.Version, result.ModRevision, reply.Result.Revision, reply.Leader));
         Violations.Enqueue($"transaction on {key.Name} at {before} found it {seen}: its client is its only writer");
     }
 
@@ -226,7 +226,7 @@ public sealed class RegisterWorkload(IReadOnlyList<string> addresses, int client
         };
         History.Enqueue(new HistoryOperation(command.Key, kind, command.Value, command.ExpectedVersion, call,
             outcome == HistoryOutcome.Unknown ? long.MaxValue : _clock.ElapsedTicks, outcome,
-            reply.IsOk && kind == HistoryKind.Read ? reply.Text : null, reply.IsOk ? reply.Version : 0, reply.Result.ModRevision, reply.Result.Revision));
+            reply.IsOk && kind == HistoryKind.Read ? reply.Text : null, reply.IsOk ? reply.Version : 0, reply.Result.ModRevision, reply.Result.Revision, reply.Leader));
         return reply;
     }
 

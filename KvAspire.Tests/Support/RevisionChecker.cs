@@ -1,7 +1,8 @@
 namespace KvAspire.Tests.Support;
 
 /// <summary>
-/// Checks the revisions a history's answers carried, position by position: every acknowledged write has a
+/// Checks the revisions a history's answers carried, position by position (the position that executed each
+/// operation: the key's owner on a fixed ring, the one its answer's leader belongs to on a ring that changes): every acknowledged write has a
 /// revision of its own, and revisions never go backwards in real time (an operation called after another
 /// returned answers at least that one's revision, and a write a higher modify revision than any write
 /// that returned before it was called). Writes before the position's baseline all answer revision 0.
@@ -10,10 +11,10 @@ namespace KvAspire.Tests.Support;
 public static class RevisionChecker
 {
     /// <summary>What breaks those rules, at most <paramref name="limit"/> lines; empty when nothing does.</summary>
-    public static IReadOnlyList<string> Check(IEnumerable<HistoryOperation> history, Func<string, int> positionOf, int limit = 20)
+    public static IReadOnlyList<string> Check(IEnumerable<HistoryOperation> history, Func<HistoryOperation, int> positionOf, int limit = 20)
     {
         var violations = new List<string>();
-        foreach (var position in history.Where(o => o.Outcome == HistoryOutcome.Ok).GroupBy(o => positionOf(o.Key)))
+        foreach (var position in history.Where(o => o.Outcome == HistoryOutcome.Ok).GroupBy(positionOf))
         {
             var writes = position.Where(o => o.Kind != HistoryKind.Read && o.ModRevision > 0);
             foreach (var shared in writes.GroupBy(o => o.ModRevision).Where(g => g.Count() > 1))

@@ -14,7 +14,7 @@ public sealed class RevisionCheckerTests
 
     /// <summary>Keys "a…" on position 0, the rest on position 1.</summary>
     private static IReadOnlyList<string> Check(params HistoryOperation[] history) =>
-        RevisionChecker.Check(history, key => key.StartsWith('a') ? 0 : 1);
+        RevisionChecker.Check(history, o => o.Key.StartsWith('a') ? 0 : 1);
 
     [Fact]
     public void Revisions_that_rise_in_real_time_and_overlapping_operations_in_either_order_are_accepted()

@@ -1,0 +1,181 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Grpc.Net.Client;
+using KvAspire.Cluster;
+using KvAspire.Client.Shell;
+using KvAspire.Driver;
+using KvAspire.Node.Configuration;
+using KvAspire.Routing;
+using KvAspire.Tests.Support;
+using KvAspire.V1;
+using Xunit.Abstractions;
+
+namespace KvAspire.Tests.EndToEnd;
+
+/// <summary>
+/// The ring changes while the history clients run (<see cref="RegisterWorkload"/>) and a replica of a group
+/// taking part is killed (kill -9) during each change: on a ring of 2 positions × 3 replicas and a third
+/// position's spares, position 1's ring id moves up (position 0 gives it the keys between), then down past
+/// where it started (position 1 gives keys to position 0); position 2 joins at the middle of the widest arc
+/// (taking its keys from position 0), then leaves again (giving them back). A change the kill cut short
+/// (the node running it killed) is asked again, and resumes. Afterwards the history is linearizable, each
+/// position's revisions never go backwards, the replicas' logs agree, and every key is served by exactly
+/// the position the final layout names, with its latest acknowledged value. A move whose range holds a key
+/// attached to a lease is given up: the ring stays as it was, one epoch on.
+/// KVASPIRE_RING_CHANGE_ROUNDS sets how many rounds of the four changes run (1 by default).
+/// </summary>
+[Trait("Category", "EndToEnd")]
+[Trait("Category", "Nemesis")]
+[Collection(NemesisCollection.Name)]
+public sealed class RingChangeNemesisTests(ITestOutputHelper output) : IDisposable
+{
+    private const int ClaimApplied = 39;
+    private const ulong Up = 0xBFFF_FFFF_FFFF_FFFFUL, Down = 0x3FFF_FFFF_FFFF_FFFFUL;
+    private readonly TempDirectory _directory = new();
+
+    public void Dispose() => _directory.Dispose();
+
+    /// <summary>
+    /// One change of the ring: the console's arguments, the replica killed during it and the step at which,
+    /// what it says when done, and a line of the console's <c>ring</c> once it is.
+    /// </summary>
+    private sealed record Change(string[] Arguments, Func<LocalCluster, Task<TestNode>> Victim, string Step, string Done, string Layout);
+
+    [Fact]
+    public async Task Changes_of_the_ring_under_kills_lose_no_write_and_leave_every_key_served_by_its_final_owner()
+    {
+        var rounds = int.Parse(Environment.GetEnvironmentVariable("KVASPIRE_RING_CHANGE_ROUNDS") ?? "1", CultureInfo.InvariantCulture);
+        var topology = TestTopology.Ring(_directory, positions: 2, replicas: 3, spares: 1);
+        await using var cluster = await LocalCluster.StartAsync(topology);
+        var serving = topology.Nodes.Where(n => n.Position < 2).ToList();
+        // A leader hint names the node's address.
+        var positionOf = topology.Nodes.ToDictionary(n => n.GrpcEndPoint, n => n.Position);
+        // The serving nodes, as the connection string of the Aspire integration names them: a spare may not run.
+        using var client = new KvClient(topology.ClientOptions(serving));
+        var first = RingLayout.Of(TopologyLoader.Load(topology.Path));
+        // Keys nobody writes after their create: each must be found whole, at its final owner alone.
+        var still = Enumerable.Range(0, 60).Select(i => $"m-{i}").ToList();
+        await Wait.UntilAsync(() => topology.Nodes.All(n => cluster.LoggedEvent(n, ClaimApplied)), TimeSpan.FromSeconds(30), "every group's first claim");
+        await Parallel.ForEachAsync(still, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (key, _) => await client.CreateAsync(key, key));
+
+        var workload = new RegisterWorkload(serving.Select(n => n.GrpcEndPoint).ToList(), clients: 6, keysPerClient: 8,
+            NodeOptions.For(TopologyLoader.Load(topology.Path)));
+        using var stop = new CancellationTokenSource();
+        var running = workload.RunAsync(stop.Token);
+        Change[] changes =
+        [
+            // The taker's leader, while it commits the copy.
+            new(["move", "1", $"0x{Up:x}"], c => c.WaitForLeaderAsync(1, TimeSpan.FromSeconds(30)), "copy", "position 0 gave", $"position 1  id 0x{Up:x}"),
+            // The node the console asks first, which runs the move, once the giver is fenced: the move is asked again.
+            new(["move", "1", $"0x{Down:x}"], _ => Task.FromResult(topology.Nodes[0]), "fence", "position 1 gave", $"position 1  id 0x{Down:x}"),
+            // The giver's leader, as the taker claims.
+            new(["add-position", "2"], c => c.WaitForLeaderAsync(0, TimeSpan.FromSeconds(30)), "claim", "position 2 joins at ring id 0x9fffffffffffffff",
+                "position 2  id 0x9fffffffffffffff"),
+            // The giver's leader, as the layout switches (before it drops what it gave).
+            new(["remove-position", "2"], c => c.WaitForLeaderAsync(2, TimeSpan.FromSeconds(30)), "switch", "position 2 leaves", "spares  p2r0 (position 2)"),
+        ];
+        var epoch = 1L;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var acknowledgedBefore = 0L;
+        try
+        {
+            for (var round = 0; round < rounds; round++)
+            {
+                foreach (var change in changes)
+                {
+                    epoch++;
+                    var victim = await change.Victim(cluster);
+                    ClientRun run;
+                    using (var asked = ClientProcess.Start(["--cluster", topology.Path, "ring", .. change.Arguments]))
+                    {
+                        await Wait.UntilAsync(() => asked.ErrorLines.Any(l => l.StartsWith(change.Step + ":", StringComparison.Ordinal)),
+                            TimeSpan.FromSeconds(30), $"step {change.Step} of {string.Join(' ', change.Arguments)}");
+                        await cluster.KillAsync(victim);
+                        run = await asked.WaitForExitAsync(TimeSpan.FromMinutes(2));
+                    }
+                    output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: epoch {epoch}: {string.Join(' ', change.Arguments)}, {victim.Name} killed at {change.Step}: exit {run.ExitCode} {run.Errors.Split('\n')[^1]}");
+                    await cluster.StartAsync(victim);
+                    for (var again = 1; run.ExitCode != 0; again++)
+                    {
+                        // A change whose layout a node took before the kill has nothing left to resume.
+                        if (await RingAsync() is var shown && Epoch(shown) >= epoch && shown.Contains(change.Layout, StringComparison.Ordinal))
+                            break;
+                        Assert.True(again <= 3, $"{string.Join(' ', change.Arguments)} asked {again} times: {run.Output}{run.Errors}");
+                        run = await ClientProcess.RunAsync(["--cluster", topology.Path, "ring", .. change.Arguments]);
+                        output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: asked again: exit {run.ExitCode}");
+                    }
+                    var ring = await RingAsync();
+                    Assert.Equal(epoch, Epoch(ring));
+                    Assert.Contains(change.Layout, ring);
+                    if (run.ExitCode == 0)
+                        Assert.Contains(change.Done, run.Output);
+                }
+                if (round == 0)
+                    acknowledgedBefore = workload.Acknowledged;
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await running;
+        }
+        Assert.True(acknowledgedBefore > 0, "no write was acknowledged while the ring changed");
+
+        output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: changes done");
+        foreach (var node in topology.Nodes)
+            await cluster.WaitCaughtUpAsync(node, TimeSpan.FromSeconds(30));
+        await workload.VerifyAsync();
+        output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: every key read through every node");
+        var verdict = LinearizabilityChecker.Check(workload.History);
+        var answered = workload.History.Where(o => o.Leader is not null).ToList();
+        var revisionViolations = RevisionChecker.Check(answered, o => positionOf[o.Leader!]);
+        var disagreements = Enumerable.Range(0, 3).SelectMany(p => ReplicaAgreement.Check(topology, p).Disagreements).ToList();
+        output.WriteLine($"{workload.History.Count} operations, {workload.Acknowledged} writes acknowledged, {answered.Count} answers naming their leader");
+        foreach (var entry in cluster.LoggedErrors().Take(20))
+            output.WriteLine(entry);
+        Assert.True(workload.Violations.IsEmpty, string.Join(Environment.NewLine, workload.Violations.Take(20)));
+        Assert.True(verdict.IsLinearizable, $"{verdict.Key}: {verdict.Explanation}");
+        Assert.True(revisionViolations.Count == 0, string.Join(Environment.NewLine, revisionViolations));
+        Assert.True(disagreements.Count == 0, string.Join(Environment.NewLine, disagreements.Take(10)));
+
+        // Every key at exactly the position the final layout names: its replica answers it without a hop, the other position's with one.
+        var final = first with { Epoch = epoch, PositionIds = [first.PositionIds[0], Down] };
+        Assert.Contains(still, k => first.Ring().OwnerOfKey(k) == 1 && final.Ring().OwnerOfKey(k) == 0);
+        var replicas = Enumerable.Range(0, 2).Select(p => GrpcChannel.ForAddress(topology.Nodes.First(n => n.Position == p).GrpcUrl)).ToArray();
+        try
+        {
+            foreach (var key in still)
+            {
+                var owner = final.Ring().OwnerOfKey(key);
+                var atOwner = await new KeyValue.KeyValueClient(replicas[owner]).ReadAsync(new ReadRequest { Key = key });
+                var elsewhere = await new KeyValue.KeyValueClient(replicas[1 - owner]).ReadAsync(new ReadRequest { Key = key });
+                Assert.Equal((key, 0, 1), (atOwner.Value.ToStringUtf8(), atOwner.Hops, elsewhere.Hops));
+            }
+        }
+        finally
+        {
+            foreach (var channel in replicas)
+                channel.Dispose();
+        }
+        Assert.Equal(still.Count, (await client.ListAllAsync("m-")).Items.Count);
+
+        // A key of the next move's range held by a lease: the move is given up, the ring as it was, one epoch on.
+        var leased = still.First(k => final.Ring().OwnerOfKey(k) == 0 && new RingMath(64, [first.PositionIds[0], Up]).OwnerOfKey(k) == 1);
+        var lease = await client.GrantLeaseAsync(TimeSpan.FromMinutes(1), leased);
+        await client.UpdateAsync(leased, "held"u8.ToArray(), null, lease.Id);
+        var refused = await ClientProcess.RunAsync(["--cluster", topology.Path, "ring", "move", "1", $"0x{Up:x}"]);
+        Assert.Equal(ExitCodes.OperationFailed, refused.ExitCode);
+        Assert.Contains($"key '{leased}' to lease {lease.Id}", refused.Errors);
+        Assert.Contains($"the move was given up, the ring is as it was, at epoch {epoch + 1}", refused.Errors);
+        Assert.Equal("held", (await client.ReadAsync(leased)).Text);
+        Assert.Equal(still.Count, (await client.ListAllAsync("m-")).Items.Count);
+        var after = await RingAsync();
+        Assert.Equal(epoch + 1, Epoch(after));
+        Assert.Contains("spares  p2r0 (position 2)", after);
+        Assert.Contains($"position 1  id 0x{Down:x}", after);
+
+        async Task<string> RingAsync() => (await ClientProcess.RunAsync(["--cluster", topology.Path, "ring"])).Output;
+    }
+
+    private static long Epoch(string ring) => long.Parse(Regex.Match(ring, @"ring epoch (\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
+}
