@@ -27,6 +27,18 @@ public sealed class RingTests : IAsyncLifetime
         _topology = TestTopology.Ring(_directory, Positions, placementTags: true);
         _nodes = await LocalCluster.StartAllAsync(_topology, _topology.Nodes, n => _traces.EnvironmentFor(n.Name));
         _connections = _topology.Nodes.Select(n => new KvConnection([n.GrpcEndPoint], TimeSpan.FromSeconds(10))).ToArray();
+        // Every node answers for every position before a test begins: a node just started compiles its request and
+        // forwarding paths on first use, which on a loaded machine outlasted a client's 2 s attempt (CI: a first create
+        // through the ring timed out after 10 s).
+        var probes = Enumerable.Range(0, 4 * Positions).Select(i => $"<probe-{i}>").ToList();
+        await Wait.UntilAsync(async () =>
+        {
+            foreach (var connection in _connections)
+                foreach (var key in probes)
+                    if ((await connection.ExecuteAsync(Read(key))).Status != StatusCode.NotFound)
+                        return false;
+            return true;
+        }, TimeSpan.FromSeconds(60), "every node answering for every position");
     }
 
     public async Task DisposeAsync()
