@@ -114,6 +114,8 @@ public static class NodeServices
         services.AddSingleton<LeaseReadiness>();
         services.AddHostedService(provider => provider.GetRequiredService<LeaseReadiness>());
         services.AddHostedService<LeaseKeeper>();
+        services.AddSingleton<MoveDriver>();
+        services.AddHostedService(provider => provider.GetRequiredService<MoveDriver>());
         // Started and stopped by Program.cs around the host (and so around Raft), not as hosted services.
         services.AddSingleton<ApplyWorker>();
         services.AddSingleton<LogWorker>();

@@ -11,8 +11,8 @@ namespace KvAspire.Client.Shell;
 /// &lt;position&gt; [ring-id]</c> and <c>ring remove-position &lt;position&gt;</c>: asks a node (the first of the
 /// nodes given that answers) to run the move (the Admin service's <c>MoveBoundary</c>, <c>AddPosition</c>,
 /// <c>RemovePosition</c>), and prints each step and the copy's progress (keys and bytes moved, of the
-/// total) to standard error as the node runs it. A move that fails part-way is resumed, or rolled back, by
-/// asking the same again. Sends the cluster secret from the environment when it is set.
+/// total) to standard error as the giver's leader takes them. A move the giver has fenced for goes on by
+/// itself when the node asked, or a leader, fails. Sends the cluster secret from the environment when it is set.
 /// </summary>
 public sealed class RingChange(IReadOnlyList<string> nodes, AdminAccess access, ReplyPrinter printer)
 {
@@ -58,8 +58,10 @@ public sealed class RingChange(IReadOnlyList<string> nodes, AdminAccess access, 
                 var after = e.StatusCode switch
                 {
                     _ when last is null => "",
-                    StatusCode.FailedPrecondition => $" (during {last.Step}: the move was given up, the ring is as it was, at epoch {last.Epoch})",
-                    _ => $" (during {last.Step}; ask the same move again to resume it)",
+                    StatusCode.FailedPrecondition when last.Step == "fence" => " (the ring is as it was)",
+                    StatusCode.FailedPrecondition => "",
+                    _ when last.Step == "fence" => $" (during the fence; `ring` shows epoch {last.Epoch} if it was taken, and the move goes on without this node)",
+                    _ => $" (during {last.Step}; the giver's leader takes the move on by itself: `ring` shows epoch {last.Epoch} once it is done)",
                 };
                 printer.PrintError($"{node}: {e.StatusCode}: {e.Status.Detail}{after}");
                 return e.StatusCode switch
@@ -71,7 +73,7 @@ public sealed class RingChange(IReadOnlyList<string> nodes, AdminAccess access, 
             }
             if (last is not { Step: "done" })
             {
-                printer.PrintError($"{node} ended the move at step '{last?.Step ?? "none"}' without finishing it; ask the same move again to resume it");
+                printer.PrintError($"{node} ended the move at step '{last?.Step ?? "none"}' without finishing it; the giver's leader takes it on by itself");
                 return ExitCodes.Unavailable;
             }
             printer.PrintResult($"{last.Detail}; position {last.Giver} gave {last.KeysMoved} keys ({last.BytesMoved} bytes) to position {last.Taker} " +

@@ -28,8 +28,8 @@ namespace KvAspire.Node.Api;
 /// the replacement added (DotNext catches it up first). Each step is a Raft membership change, one at a time.
 /// <c>StepDown</c> and <c>TakeSnapshot</c> act on the node called (the dashboard's commands for a node);
 /// <c>Backup</c> streams a copy of its position at a linearizable point (the console's <c>backup</c>).
-/// <c>MoveBoundary</c>, <c>AddPosition</c> and <c>RemovePosition</c> run a move of a range from the node called
-/// (<see cref="RangeMoves"/>, <see cref="MovePlan"/>), streaming its progress.
+/// <c>MoveBoundary</c>, <c>AddPosition</c> and <c>RemovePosition</c> start a move of a range (the giver's fence;
+/// its leader drives the rest: <see cref="RangeMoves"/>, <see cref="MovePlan"/>) and stream its progress.
 /// Every call needs the cluster secret when there is one (<see cref="MemberCallInterceptor"/>).
 /// </summary>
 public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, ClusterTopology topology, CommittedOrder order, ReplicationPath replication,

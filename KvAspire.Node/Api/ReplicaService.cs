@@ -5,6 +5,7 @@ using KvAspire.Node.Peers;
 using KvAspire.Node.Pipeline;
 using KvAspire.Node.Replication;
 using KvAspire.Node.Ring;
+using KvAspire.Node.Storage;
 using KvAspire.Node.Telemetry;
 using KvAspire.Operations;
 using KvAspire.Routing;
@@ -18,13 +19,14 @@ namespace KvAspire.Node.Api;
 /// for the writes a follower's clients sent it (<see cref="LeaderHandOff"/>); and, of any replica,
 /// <c>ListPosition</c>, its position's part of a list another node gathers, and <c>WatchPosition</c>, its
 /// position's events for a watch another node serves, and <c>ReadRevision</c>, its position's revision
-/// at a linearizable point for a watch's progress request; and a move's steps, asked by the node that runs
-/// it (<see cref="RangeMoves"/>, <see cref="RangeTransfer"/>). Every call needs the
+/// at a linearizable point for a watch's progress request; and a move's steps, asked by the giver's
+/// leader that drives it (<see cref="RangeMoves"/>, <see cref="RangeTransfer"/>), and followed by the node
+/// that started it (<see cref="MoveDriver"/>). Every call needs the
 /// cluster secret when there is one (<see cref="MemberCallInterceptor"/>); none takes an admission
 /// slot, since each request it serves holds one on the follower.
 /// </summary>
 public sealed class ReplicaService(ClusterTopology topology, LocalRing ring, ReplicationPath replication, PositionEvents events, RangeTransfer transfer,
-    IHostApplicationLifetime lifetime) : Replica.ReplicaBase
+    MoveDriver driver, IHostApplicationLifetime lifetime) : Replica.ReplicaBase
 {
     public const string HandOffWritesPath = "/kvaspire.v1.Replica/HandOffWrites";
 
@@ -73,12 +75,28 @@ public sealed class ReplicaService(ClusterTopology topology, LocalRing ring, Rep
         EnsureServes(request.Position);
         try
         {
-            var claim = request.Claim is null ? null : RangeClaimMessages.FromMessage(request.Claim);
-            return new ClaimRangeReply { Claim = RangeClaimMessages.ToMessage(await transfer.ClaimAsync(claim, request.DropUnclaimed, context.CancellationToken)) };
+            var claim = request.Claim is null ? null : OwnedRange.FromMessage(request.Claim);
+            var fence = request.Fence is null ? null : MovePlan.FromMessage(request.Fence);
+            var (held, move) = await transfer.ClaimAsync(claim, fence, request.DropUnclaimed, context.CancellationToken);
+            return new ClaimRangeReply { Claim = held.ToMessage(), Move = move?.ToMessage() };
         }
         catch (FormatException e)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, e.Message));
+        }
+        catch (RequestFailedException failure)
+        {
+            throw StatusMapping.ToRpcException(failure);
+        }
+    }
+
+    public override async Task<MoveStatusReply> MoveStatus(MoveStatusRequest request, ServerCallContext context)
+    {
+        EnsureServes(request.Position);
+        try
+        {
+            var (claim, move) = await transfer.ClaimAsync(null, null, dropUnclaimed: false, context.CancellationToken);
+            return await driver.StatusAsync(request, claim, move, context.CancellationToken);
         }
         catch (RequestFailedException failure)
         {
@@ -91,7 +109,7 @@ public sealed class ReplicaService(ClusterTopology topology, LocalRing ring, Rep
         EnsureServes(request.Position);
         try
         {
-            var moving = RangeClaimMessages.FromMessage(request.Moving);
+            var moving = OwnedRange.FromMessage(request.Moving);
             await foreach (var (part, keys, bytes, whole) in transfer.ExportAsync(moving, context.CancellationToken))
             {
                 await responseStream.WriteAsync(new RangePart

@@ -174,6 +174,11 @@ public sealed class PeerClients : IDisposable
     public Task<ClaimRangeReply> ClaimRangeAsync(NodeInfo node, ClaimRangeRequest request, DateTime deadline, CancellationToken cancellationToken) =>
         CallAsync(node, replica => replica.ClaimRangeAsync(request, deadline: deadline, cancellationToken: cancellationToken));
 
+    /// <summary>Asks <paramref name="node"/>, which should lead the giver of a move, for the steps taken since the request's.</summary>
+    /// <exception cref="RequestFailedException">The node could not be reached, did not answer in time, or does not lead.</exception>
+    public Task<MoveStatusReply> MoveStatusAsync(NodeInfo node, MoveStatusRequest request, DateTime deadline, CancellationToken cancellationToken) =>
+        CallAsync(node, replica => replica.MoveStatusAsync(request, deadline: deadline, cancellationToken: cancellationToken));
+
     /// <summary>Asks <paramref name="node"/>, which should lead the request's position, to commit one part of a move's copy.</summary>
     /// <exception cref="RequestFailedException">The node could not be reached, did not answer in time, does not lead, or refused.</exception>
     public Task<InstallRangeReply> InstallRangeAsync(NodeInfo node, InstallRangeRequest request, DateTime deadline, CancellationToken cancellationToken) =>

@@ -21,6 +21,8 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
     private long _appliedIndex = recovered.Map.AppliedIndex;
     private long _revision = recovered.Map.Revision;
     private OwnedRange? _claim = recovered.Map.Claim;
+    private MovePlan? _move = recovered.Map.Move;
+    private string? _fenceRefused;
 
     /// <summary>The index of the last entry whose writes the map holds (Raft's own entries, which write nothing, do not reach it).</summary>
     public long AppliedIndex => Volatile.Read(ref _appliedIndex);
@@ -30,6 +32,12 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
 
     /// <summary>The range the position owns as the map holds it (<see cref="KvMap.Claim"/>): null until its first claim entry is applied here.</summary>
     public OwnedRange? Claim => Volatile.Read(ref _claim);
+
+    /// <summary>The move the position is fenced for (<see cref="KvMap.Move"/>), as applied here.</summary>
+    public MovePlan? Move => Volatile.Read(ref _move);
+
+    /// <summary>Why the last fence applied here was not taken (<see cref="KvMap.FenceRefused"/>).</summary>
+    public string? FenceRefused => Volatile.Read(ref _fenceRefused);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -51,6 +59,7 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
                     Volatile.Write(ref _appliedIndex, map.AppliedIndex);
                     Volatile.Write(ref _revision, map.Revision);
                     Volatile.Write(ref _claim, map.Claim);
+                    Volatile.Write(ref _move, map.Move);
                 }
                 writing = snapshotter.WriteAsync(marker, map.Freeze());
                 continue;
@@ -121,5 +130,7 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
         Volatile.Write(ref _appliedIndex, map.AppliedIndex);
         Volatile.Write(ref _revision, map.Revision);
         Volatile.Write(ref _claim, map.Claim);
+        Volatile.Write(ref _move, map.Move);
+        Volatile.Write(ref _fenceRefused, map.FenceRefused);
     }
 }

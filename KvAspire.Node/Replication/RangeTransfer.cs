@@ -23,21 +23,29 @@ public sealed class RangeTransfer(RaftGroup group, WriteProposer proposer, Repli
     public const int PartBytes = 128 * 1024;
 
     /// <summary>
-    /// Commits <paramref name="claim"/> (when given) and, with <paramref name="dropUnclaimed"/>, the removal of
-    /// the keys outside the claim; answers the claim this position holds after them, read at a linearizable
-    /// point (a claim of an older epoch than the one held changes nothing: the caller sees which holds).
+    /// Commits <paramref name="claim"/> (when given; with <paramref name="fence"/>, as the giver's fence for
+    /// that move) and, with <paramref name="dropUnclaimed"/>, the removal of the keys outside the claim (a
+    /// giver's release, which ends its move); answers the claim and the move this position holds after them,
+    /// read at a linearizable point (a claim of an older epoch than the one held changes nothing: the caller
+    /// sees which holds).
     /// </summary>
-    /// <exception cref="RequestFailedException">Unavailable: this node does not lead; Refused: the position has no claim yet.</exception>
-    public async Task<OwnedRange> ClaimAsync(OwnedRange? claim, bool dropUnclaimed, CancellationToken cancellationToken)
+    /// <exception cref="RequestFailedException">
+    /// Unavailable: this node does not lead; Refused: the position has no claim yet, or did not take the
+    /// fence (its keys held by leases, another move of its own under way, a claim as new).
+    /// </exception>
+    public async Task<(OwnedRange Claim, MovePlan? Move)> ClaimAsync(OwnedRange? claim, MovePlan? fence, bool dropUnclaimed, CancellationToken cancellationToken)
     {
         if (applier.Claim is null)
             throw RequestFailedException.Refused($"position {group.Self.Position} has no claim yet (its leader commits the first once every member reads claims)");
         if (claim is not null)
-            await proposer.ProposeClaimAsync(claim).WaitAsync(cancellationToken);
+            await (fence is null ? proposer.ProposeClaimAsync(claim) : proposer.ProposeFenceAsync(claim, fence)).WaitAsync(cancellationToken);
         if (dropUnclaimed)
             await proposer.ProposeDropUnclaimedAsync().WaitAsync(cancellationToken);
         await replication.ReadRevisionAsync(cancellationToken);
-        return applier.Claim!;
+        var move = applier.Move;
+        if (fence is not null && move?.IsSameMove(fence) != true)
+            throw RequestFailedException.Refused($"position {group.Self.Position} was not fenced for the move to epoch {fence.After.Epoch}: {applier.FenceRefused ?? "it holds " + applier.Claim}");
+        return (applier.Claim!, move);
     }
 
     /// <summary>
@@ -45,8 +53,8 @@ public sealed class RangeTransfer(RaftGroup group, WriteProposer proposer, Repli
     /// entry, the fence among them, applied here), from a snapshot holding all of it, in parts.
     /// </summary>
     /// <exception cref="RequestFailedException">
-    /// Refused: the position is not fenced for the move (its claim is older than the move's epoch, or still
-    /// holds the range), or a moving key is attached to a lease.
+    /// Refused: the position is not fenced for the move (its claim is older than the move's epoch). A fenced
+    /// range holds no key attached to a lease (<see cref="KvMap.Move"/>).
     /// </exception>
     public async IAsyncEnumerable<(byte[] Part, int Keys, long Bytes, RangeExport Whole)> ExportAsync(OwnedRange moving,
         [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -61,11 +69,6 @@ public sealed class RangeTransfer(RaftGroup group, WriteProposer proposer, Repli
                 $"position {group.Self.Position} is not fenced for the move to epoch {moving.Epoch}: its claim is {whole.Claim?.ToString() ?? "none"}");
         }
         var export = RangeExport.Of(whole, moving);
-        if (export.Leased.FirstOrDefault() is ({ } key, var lease))
-        {
-            throw RequestFailedException.Refused($"{export.Leased.Count()} of the moving keys are attached to leases (key '{key}' to lease {lease}): " +
-                "a lease lives at its position, so the range moves once they have ended");
-        }
         foreach (var (part, keys, bytes) in export.Parts(PartBytes))
             yield return (SnapshotFormat.Encode(part), keys, bytes, export);
     }

@@ -64,6 +64,14 @@ public sealed class WriteProposer
     public Task ProposeClaimAsync(OwnedRange claim) =>
         ReplicateAsync(LogRecordFormat.EncodeClaim(claim), Array.Empty<PendingRequest>());
 
+    /// <summary>
+    /// Proposes a giver's fence (<see cref="LogRecordFormat.EncodeFence"/>): its smaller range and the move; completes once it is
+    /// committed (taken or not: <see cref="KvMap.Move"/> says).
+    /// </summary>
+    /// <exception cref="RequestFailedException">Unavailable: this node does not lead, or stopped leading before the entry committed.</exception>
+    public Task ProposeFenceAsync(OwnedRange claim, MovePlan move) =>
+        ReplicateAsync(LogRecordFormat.EncodeFence(claim, move), Array.Empty<PendingRequest>());
+
     /// <summary>Proposes one part of a range another position gives this one (<see cref="LogRecordFormat.EncodeInstall"/>); completes once it is committed.</summary>
     /// <exception cref="RequestFailedException">Unavailable: this node does not lead, or stopped leading before the entry committed.</exception>
     public Task ProposeInstallAsync(long epoch, bool first, ReadOnlySpan<byte> part) =>

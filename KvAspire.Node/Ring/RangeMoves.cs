@@ -11,20 +11,21 @@ using KvAspire.V1;
 namespace KvAspire.Node.Ring;
 
 /// <summary>
-/// Runs a move of a range between positions (<see cref="MovePlan"/>: a boundary moved, a position added or
-/// removed) from the node asked (docs/architecture.md, "Moving a range"), one step after the other, each a committed entry in a group's log or a layout every node
-/// writes down, each idempotent, so that the same move asked again after a failure resumes it:
+/// A move of a range between positions (<see cref="MovePlan"/>: a boundary moved, a position added or
+/// removed; docs/architecture.md, "Moving a range"). The node asked starts it with the giver's fence, which
+/// carries the plan into the giver's log; from there the giver's leader drives it (<see cref="MoveDriver"/>),
+/// one step after the other, each a committed entry in a group's log or a layout every node writes down,
+/// each idempotent, so that the next leader takes the move on where the last one stopped:
 /// <list type="number">
 /// <item>fence: the giver claims its smaller range at the new epoch; from that entry on it serves no key of the range;</item>
 /// <item>copy: a replica of the giver reads the range's state after the fence from a snapshot; the taker's leader commits it in parts;</item>
 /// <item>claim: the taker claims its larger range at the new epoch, from which it serves the copy;</item>
 /// <item>switch: every node is given the new layout (one that misses it learns it when asked: stale routes);</item>
-/// <item>release: the giver drops the keys it no longer claims.</item>
+/// <item>release: the giver drops the keys it no longer claims, which ends its move.</item>
 /// </list>
-/// A move the giver refuses to copy (moving keys attached to leases) is rolled back: the giver claims its
-/// old range again at the new epoch, and the old layout is given that epoch. One move at a time on a node;
-/// the node that runs a move does not make it durable (a move cut short by this node's crash is resumed,
-/// or rolled back, by asking again).
+/// A fence the giver does not take (a moving key attached to a lease, a move of its own under way) leaves
+/// the ring as it was. A taker found holding another move's claim at the epoch gives the move up: the
+/// giver claims its old range again at the new epoch.
 /// </summary>
 public sealed class RangeMoves(LocalRing ring, ClusterTopology topology, PeerClients peers, Forwarder forwarder, NodeOptions options, TimeProvider clock,
     NodeTelemetry telemetry, ILogger<RangeMoves> logger)
@@ -34,88 +35,146 @@ public sealed class RangeMoves(LocalRing ring, ClusterTopology topology, PeerCli
 
     private static readonly TimeSpan RetryPause = TimeSpan.FromMilliseconds(200);
 
-    private readonly SemaphoreSlim _one = new(1, 1);
+    /// <summary>How soon the node that started a move asks again when the giver has no leader driving it yet.</summary>
+    private static readonly TimeSpan FollowInterval = TimeSpan.FromMilliseconds(200);
+
     private readonly System.Diagnostics.Metrics.Counter<long> _movedKeys = telemetry.Meter.CreateCounter<long>("kvaspire.ring.moved_keys", "{key}",
-        "Keys this node copied from a giver to a taker in the moves it ran");
+        "Keys this node copied from a giver to a taker in the moves it drove");
     private readonly System.Diagnostics.Metrics.Counter<long> _movedBytes = telemetry.Meter.CreateCounter<long>("kvaspire.ring.moved_bytes", "By",
-        "Bytes of keys and values this node copied in the moves it ran");
+        "Bytes of keys and values this node copied in the moves it drove");
 
     /// <summary>
-    /// Runs the move <paramref name="planOf"/> makes of the cluster's newest layout, reporting each step as it
-    /// starts and each part copied.
+    /// Starts the move <paramref name="planOf"/> makes of the cluster's newest layout (the giver's fence) and
+    /// follows it to its end as the giver's leaders drive it, reporting each step they take.
     /// </summary>
     /// <exception cref="ArgumentException">No such move (<see cref="MovePlan"/>'s).</exception>
-    /// <exception cref="RequestFailedException">A step failed: Refused (the giver's keys hold leases; another move on this node; a claim of another move), Unavailable (no leader answered in time).</exception>
+    /// <exception cref="RequestFailedException">
+    /// Refused: the giver did not take the fence (the ring is as it was), or the move was given up;
+    /// Unavailable: no replica of the giver answered in time (a move fenced goes on without this node).
+    /// </exception>
     public async Task RunAsync(Func<RingLayout, MovePlan> planOf, Func<MoveProgress, Task> report, CancellationToken cancellationToken)
     {
-        if (!await _one.WaitAsync(0, cancellationToken))
-            throw RequestFailedException.Refused("a move is under way on this node; one at a time");
-        try
+        var plan = planOf(await NewestLayoutAsync(cancellationToken));
+        NodeLog.MoveStarted(logger, plan.After.Epoch, plan.Describe());
+        await report(Progress(plan, "fence", $"position {plan.Giver} stops serving {plan.Moving}"));
+        await OnPositionAsync(plan.Giver, "fence", (node, deadline) => peers.ClaimRangeAsync(node,
+            new ClaimRangeRequest { Position = plan.Giver, Claim = plan.GiverClaim.ToMessage(), Fence = plan.ToMessage() }, deadline, cancellationToken), cancellationToken);
+        await FollowAsync(plan, report, cancellationToken);
+    }
+
+    /// <summary>
+    /// Reports the steps the giver's leader takes, until the move ends; a new leader's steps after the
+    /// last one's (it starts the move over from the first step not done).
+    /// </summary>
+    private async Task FollowAsync(MovePlan plan, Func<MoveProgress, Task> report, CancellationToken cancellationToken)
+    {
+        var (driver, from, last) = ("", 0, (MoveProgress?)null);
+        while (true)
         {
-            var plan = planOf(await NewestLayoutAsync(cancellationToken));
-            var progress = new MoveProgress { Epoch = plan.After.Epoch, Giver = plan.Giver, Taker = plan.Taker };
-            NodeLog.MoveStarted(logger, plan.After.Epoch, plan.Describe());
-
-            await Step(progress, "fence", $"position {plan.Giver} stops serving {plan.Moving}");
-            await OnPositionAsync(plan.Giver, "fence", (node, deadline) => peers.ClaimRangeAsync(node, Claim(plan.Giver, plan.GiverClaim), deadline, cancellationToken),
+            var request = new MoveStatusRequest { Position = plan.Giver, Epoch = plan.After.Epoch, Driver = driver, From = from };
+            var status = await OnPositionAsync(plan.Giver, "follow", (node, deadline) => peers.MoveStatusAsync(node, request, deadline, cancellationToken),
                 cancellationToken);
+            if (status.Driver.Length > 0 && status.Driver != driver)
+            {
+                if (driver.Length > 0)
+                    await report(Progress(plan, "resume", $"{status.Driver} leads position {plan.Giver} now and takes the move on"));
+                (driver, from) = (status.Driver, 0);
+            }
+            foreach (var step in status.Steps)
+                await report(last = step);
+            from += status.Steps.Count;
+            if (status.Finished)
+            {
+                if (last?.Step is "done")
+                    return;
+                var held = OwnedRange.FromMessage(status.Claim);
+                if (last?.Step is not "given up" && held == plan.GiverClaim)
+                {
+                    await report(Progress(plan, "done", $"epoch {plan.After.Epoch}: {plan.Describe()}"));
+                    return;
+                }
+                throw RequestFailedException.Refused(last?.Detail ?? $"the move to epoch {plan.After.Epoch} was given up: position {plan.Giver} holds {held}");
+            }
+            // A driver's answer waits for its next step; none yet means its leader has not taken the move on.
+            if (status.Driver.Length == 0)
+                await Task.Delay(FollowInterval, clock, cancellationToken);
+        }
+    }
 
+    /// <summary>The move position <paramref name="position"/> holds at a linearizable point, if any (<see cref="KvMap.Move"/>).</summary>
+    /// <exception cref="RequestFailedException">No replica of the position answered in time.</exception>
+    public async Task<MovePlan?> HeldMoveAsync(int position, CancellationToken cancellationToken)
+    {
+        var reply = await OnPositionAsync(position, "read the move",
+            (node, deadline) => peers.ClaimRangeAsync(node, new ClaimRangeRequest { Position = position }, deadline, cancellationToken), cancellationToken);
+        return reply.Move is null ? null : MovePlan.FromMessage(reply.Move);
+    }
+
+    /// <summary>
+    /// Takes the move <paramref name="plan"/> on from its first step not done, on the giver's leader: the
+    /// copy (read at <paramref name="exporter"/>, the leader itself: a stream from a replica that stopped
+    /// answering would wait for good) and the taker's claim unless the taker holds it already, then the
+    /// switch and the release.
+    /// </summary>
+    /// <exception cref="RequestFailedException">A step's position did not answer in time (the move stays fenced: try again).</exception>
+    public async Task DriveAsync(MovePlan plan, NodeInfo exporter, Func<MoveProgress, Task> report, CancellationToken cancellationToken)
+    {
+        var progress = Progress(plan, "claim", "");
+        var taker = await OnPositionAsync(plan.Taker, "claim",
+            (node, deadline) => peers.ClaimRangeAsync(node, new ClaimRangeRequest { Position = plan.Taker }, deadline, cancellationToken), cancellationToken);
+        if (OwnedRange.FromMessage(taker.Claim) != plan.TakerClaim)
+        {
             await Step(progress, "copy", $"from position {plan.Giver} to position {plan.Taker}");
-            try
-            {
-                await CopyAsync(plan, progress, report, cancellationToken);
-            }
-            catch (RequestFailedException refused) when (refused.Kind == FailureKind.Refused)
-            {
-                await RollBackAsync(plan, refused.Message, cancellationToken);
-                throw;
-            }
+            await CopyAsync(plan, exporter, progress, report, cancellationToken);
 
             await Step(progress, "claim", $"position {plan.Taker} serves {plan.Moving}");
             var claimed = await OnPositionAsync(plan.Taker, "claim",
                 (node, deadline) => peers.ClaimRangeAsync(node, Claim(plan.Taker, plan.TakerClaim), deadline, cancellationToken), cancellationToken);
-            if (RangeClaimMessages.FromMessage(claimed.Claim) is var held && held != plan.TakerClaim)
+            if (OwnedRange.FromMessage(claimed.Claim) is var held && held != plan.TakerClaim)
             {
                 var why = $"position {plan.Taker} holds {held}, not {plan.TakerClaim}: another move's claim at this epoch";
-                await RollBackAsync(plan, why, cancellationToken);
-                throw RequestFailedException.Refused(why);
+                NodeLog.MoveRolledBack(logger, plan.Giver, plan.GiverRollback.ToString(), why);
+                await OnPositionAsync(plan.Giver, "roll back",
+                    (node, deadline) => peers.ClaimRangeAsync(node, Claim(plan.Giver, plan.GiverRollback), deadline, cancellationToken), cancellationToken);
+                await Step(progress, "given up", $"the move to epoch {plan.After.Epoch} was given up ({why}); position {plan.Giver} serves {plan.GiverRollback}");
+                return;
             }
-
-            await Step(progress, "switch", await SwitchAsync(plan.After, cancellationToken));
-
-            await Step(progress, "release", $"position {plan.Giver} drops the keys it gave");
-            await OnPositionAsync(plan.Giver, "release",
-                (node, deadline) => peers.ClaimRangeAsync(node, new ClaimRangeRequest { Position = plan.Giver, DropUnclaimed = true }, deadline, cancellationToken),
-                cancellationToken);
-
-            await Step(progress, "done", $"epoch {plan.After.Epoch}: {plan.Describe()}");
-            NodeLog.MoveDone(logger, plan.After.Epoch, progress.KeysMoved, progress.BytesMoved);
-        }
-        finally
-        {
-            _one.Release();
         }
 
-        Task Step(MoveProgress progress, string step, string detail)
+        await Step(progress, "switch", await SwitchAsync(plan.After, cancellationToken));
+
+        await Step(progress, "release", $"position {plan.Giver} drops the keys it gave");
+        await OnPositionAsync(plan.Giver, "release",
+            (node, deadline) => peers.ClaimRangeAsync(node, new ClaimRangeRequest { Position = plan.Giver, DropUnclaimed = true }, deadline, cancellationToken),
+            cancellationToken);
+
+        await Step(progress, "done", $"epoch {plan.After.Epoch}: {plan.Describe()}");
+        NodeLog.MoveDone(logger, plan.After.Epoch, progress.KeysMoved, progress.BytesMoved);
+
+        Task Step(MoveProgress at, string step, string detail)
         {
-            progress.Step = step;
-            progress.Detail = detail;
-            return report(progress);
+            at.Step = step;
+            at.Detail = detail;
+            return report(at.Clone());
         }
     }
 
-    private static ClaimRangeRequest Claim(int position, OwnedRange claim) => new() { Position = position, Claim = RangeClaimMessages.ToMessage(claim) };
+    /// <summary>A step of <paramref name="plan"/>, for its reports.</summary>
+    public static MoveProgress Progress(MovePlan plan, string step, string detail) =>
+        new() { Epoch = plan.After.Epoch, Giver = plan.Giver, Taker = plan.Taker, Step = step, Detail = detail };
+
+    private static ClaimRangeRequest Claim(int position, OwnedRange claim) => new() { Position = position, Claim = claim.ToMessage() };
 
     /// <summary>
-    /// The copy, from a replica of the giver (a stream that breaks is started over, from the first part: the
-    /// first part of a copy makes the taker drop what an earlier one left).
+    /// The copy, from <paramref name="exporter"/>, a replica of the giver (a stream that breaks is started
+    /// over, from the first part: every copy of one move holds the same keys).
     /// </summary>
-    private Task CopyAsync(MovePlan plan, MoveProgress progress, Func<MoveProgress, Task> report, CancellationToken cancellationToken) =>
-        OnPositionAsync(plan.Giver, "copy", async (node, _) =>
+    private Task CopyAsync(MovePlan plan, NodeInfo exporter, MoveProgress progress, Func<MoveProgress, Task> report, CancellationToken cancellationToken) =>
+        OnReplicasAsync(plan.Giver, [exporter], "copy", async (node, _) =>
         {
             progress.KeysMoved = progress.BytesMoved = 0;
             var first = true;
-            var request = new ExportRangeRequest { Position = plan.Giver, Moving = RangeClaimMessages.ToMessage(plan.Moving) };
+            var request = new ExportRangeRequest { Position = plan.Giver, Moving = plan.Moving.ToMessage() };
             // No deadline: a range copies as long as it takes, each part's install within its own.
             await foreach (var part in peers.ExportRangeAsync(node, request, DateTime.MaxValue, cancellationToken))
             {
@@ -129,18 +188,10 @@ public sealed class RangeMoves(LocalRing ring, ClusterTopology topology, PeerCli
                 (progress.Step, progress.Detail) = ("copied", $"from {node.Name}");
                 _movedKeys.Add(part.Keys);
                 _movedBytes.Add(part.Bytes);
-                await report(progress);
+                await report(progress.Clone());
             }
             return true;
         }, cancellationToken);
-
-    private async Task RollBackAsync(MovePlan plan, string why, CancellationToken cancellationToken)
-    {
-        NodeLog.MoveRolledBack(logger, plan.Giver, plan.GiverRollback.ToString(), why);
-        await OnPositionAsync(plan.Giver, "roll back", (node, deadline) => peers.ClaimRangeAsync(node, Claim(plan.Giver, plan.GiverRollback), deadline, cancellationToken),
-            cancellationToken);
-        await SwitchAsync(plan.Before with { Epoch = plan.After.Epoch }, cancellationToken);
-    }
 
     /// <summary>Gives every node the new layout, this one first; says how many took it (the others learn it when asked).</summary>
     private async Task<string> SwitchAsync(RingLayout after, CancellationToken cancellationToken)
@@ -188,15 +239,18 @@ public sealed class RangeMoves(LocalRing ring, ClusterTopology topology, PeerCli
     /// first; for a proposal, only the leader answers, a follower is Unavailable),
     /// tried again through elections until one answers or the step's time is up.
     /// </summary>
-    private async Task<TReply> OnPositionAsync<TReply>(int position, string step, Func<NodeInfo, DateTime, Task<TReply>> call, CancellationToken cancellationToken)
+    private Task<TReply> OnPositionAsync<TReply>(int position, string step, Func<NodeInfo, DateTime, Task<TReply>> call, CancellationToken cancellationToken) =>
+        OnReplicasAsync(position, topology.ReplicasOf(position), step, call, cancellationToken);
+
+    private async Task<TReply> OnReplicasAsync<TReply>(int position, IReadOnlyList<NodeInfo> replicas, string step, Func<NodeInfo, DateTime, Task<TReply>> call,
+        CancellationToken cancellationToken)
     {
         var until = clock.GetUtcNow() + StepTimeout;
         while (true)
         {
             try
             {
-                return await forwarder.CallReplicasAsync(position, topology.ReplicasOf(position), call,
-                    cancellationToken);
+                return await forwarder.CallReplicasAsync(position, replicas, call, cancellationToken);
             }
             catch (RequestFailedException e) when (e.IsWorthRetrying && !cancellationToken.IsCancellationRequested)
             {

@@ -142,13 +142,12 @@ public sealed partial class KvMap
             ForgetSilentClients(entry.TimestampUnixMs);
         if (entry.StartsRevisions)
             StartRevisions();
-        // A claim of an older epoch than the one held (a leader's proposal that a newer one overtook) changes nothing.
-        if (entry.Claim is { } claim && (Claim is null || claim.Epoch >= Claim.Epoch))
-            Claim = claim;
+        if (entry.Claim is { } claim)
+            TakeClaim(claim, entry.Fence);
         if (entry.Install is { } install)
             Install(install);
         if (entry.DropsUnclaimed)
-            DropUnclaimed();
+            Release();
         for (var i = 0; i < results.Length; i++)
             results[i] = Apply(entry.Operations[i], entry.TimestampUnixMs);
         return results;
@@ -202,7 +201,7 @@ public sealed partial class KvMap
 
     /// <summary>The state as of now, for a snapshot; valid until <see cref="Thaw"/>.</summary>
     public MapSnapshot Freeze() =>
-        new(AppliedIndex, AppliedTerm, LastTimestampUnixMs, Revision, _values.Freeze(), _clients.Freeze(), _leases, LeasesGranted, Claim);
+        new(AppliedIndex, AppliedTerm, LastTimestampUnixMs, Revision, _values.Freeze(), _clients.Freeze(), _leases, LeasesGranted, Claim, Move, CopyEpoch);
 
     /// <summary>Folds the writes made since <see cref="Freeze"/> back in; the snapshot must no longer be read.</summary>
     public void Thaw()
@@ -222,6 +221,8 @@ public sealed partial class KvMap
             Revision = snapshot.Revision,
             LeasesGranted = snapshot.LeasesGranted,
             Claim = snapshot.Claim,
+            Move = snapshot.Move,
+            CopyEpoch = snapshot.CopyEpoch,
         };
         var leases = (snapshot.Leases ?? ImmutableDictionary<long, StoredLease>.Empty).ToDictionary(l => l.Key, l => l.Value.Keys.ToBuilder());
         foreach (var (key, value) in snapshot.Values)

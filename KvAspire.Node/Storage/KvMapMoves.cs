@@ -2,24 +2,78 @@ namespace KvAspire.Node.Storage;
 
 /// <summary>
 /// A map's side of a move between positions (docs/architecture.md, "Moving a range"): the giver's claim
-/// shrinks (its fence: the moving keys are no longer served), the taker installs the giver's copy, then
-/// claims the range, and the giver drops the keys it no longer claims.
+/// shrinks (its fence: the moving keys are no longer served, and the move is held until it ends), the taker
+/// installs the giver's copy, then claims the range, and the giver drops the keys it no longer claims.
 /// </summary>
 public sealed partial class KvMap
 {
+    /// <summary>
+    /// The move this position gives a range in, from its fence to its release (or a roll-back): durable in
+    /// the log and snapshots, so that whichever replica leads drives it to its end.
+    /// </summary>
+    public MovePlan? Move { get; private set; }
+
+    /// <summary>Why the last fence applied here was not taken (null when it was): for the node that proposed it.</summary>
+    public string? FenceRefused { get; private set; }
+
+    /// <summary>The epoch of the last copy this position installed a part of.</summary>
+    public long CopyEpoch { get; private set; }
+
+    /// <summary>
+    /// A fence is taken only when it moves the claim to a newer epoch, the position gives no other range,
+    /// and no moving key is attached to a lease (a lease lives at its position): decided at apply, so every
+    /// replica takes or refuses it alike, and a fenced range never holds a leased key (writes to it are
+    /// refused from the fence on). Any other claim replaces one of an older or the same epoch (an older one
+    /// is a leader's proposal that a newer one overtook); at the move's epoch or later, it ends the move
+    /// (a roll-back).
+    /// </summary>
+    private void TakeClaim(OwnedRange claim, MovePlan? fence)
+    {
+        if (fence is not null)
+        {
+            FenceRefused = Claim is not { } held ? "the position has no claim yet"
+                : Move is { } other ? $"the position gives {other.Moving} in the move to epoch {other.After.Epoch} already"
+                : claim.Epoch <= held.Epoch ? $"the position holds {held}, not older than the fence's epoch {claim.Epoch}"
+                : LeasedKeysIn(fence.Moving) is [var (key, lease), ..] leased
+                    ? $"{leased.Count} of the moving keys are attached to leases (key '{key}' to lease {lease}): a lease lives at its position, so the range moves once they have ended"
+                : null;
+            if (FenceRefused is null)
+                (Claim, Move) = (claim, fence);
+            return;
+        }
+        if (Claim is not null && claim.Epoch < Claim.Epoch)
+            return;
+        Claim = claim;
+        if (Move is { } move && claim.Epoch >= move.After.Epoch)
+            Move = null;
+    }
+
+    private List<(string Key, long Lease)> LeasedKeysIn(OwnedRange range) =>
+        [.. _leases.SelectMany(lease => lease.Value.Keys.Where(range.Holds).Select(key => (key, lease.Key)))];
+
+    /// <summary>The giver's release: the keys it gave are dropped, and its move ends.</summary>
+    private void Release()
+    {
+        DropUnclaimed();
+        Move = null;
+    }
     /// <summary>
     /// Installs one part of a range given to this position for the move to <see cref="RangeInstall.Epoch"/>:
     /// its keys as they were (outside the claim until the claim entry that follows the copy), its sessions
     /// merged into this position's, its revision if higher. A part of a move this position already claimed
     /// (a copy tried again after its claim) changes nothing: those keys may have changed here since. A
-    /// position with no claim takes none: it would serve the copy with every key it routes.
+    /// position with no claim takes none: it would serve the copy with every key it routes. The first part
+    /// of a copy for another epoch than the last drops what that one left; of the same epoch, it does not:
+    /// every copy of one move holds the same keys (the giver's range frozen at its fence), so two drivers
+    /// of one move (a leader deposed, still copying, and the next) cannot undo each other's parts.
     /// </summary>
     private void Install(RangeInstall install)
     {
         if (Claim is not { } claim || claim.Epoch >= install.Epoch)
             return;
-        if (install.First)
+        if (install.First && install.Epoch != CopyEpoch)
             DropUnclaimed();
+        CopyEpoch = install.Epoch;
         foreach (var (key, stored) in install.Part.Values)
             _values.Set(key, stored with { Lease = 0 });
         foreach (var (id, session) in install.Part.Clients)

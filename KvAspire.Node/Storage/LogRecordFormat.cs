@@ -18,6 +18,8 @@ namespace KvAspire.Node.Storage;
 ///         or the position's revision baseline: | 0 i64 | 0 i64 | 0 i64 | 0xB0 u8 |
 ///         or the range the position owns: | 0 i64 | 0 i64 | 0 i64 | 0xC1 u8 | epoch i64 | id bits u8 |
 ///            | placement tags u8 | has after u8 | after id u64 | up to id u64 |
+///         or a giver's fence: | 0 i64 | 0 i64 | 0 i64 | 0xC3 u8 | the claim's fields as above | the move
+///            (<see cref="MovePlan.Encode"/>) |
 ///         or a part of a range another position gives: | 0 i64 | 0 i64 | 0 i64 | 0xD1 u8 | epoch i64 |
 ///            | first u8 | the part as a snapshot (<see cref="SnapshotFormat"/>) |
 ///         or the drop of the keys outside the claim: | 0 i64 | 0 i64 | 0 i64 | 0xD2 u8 |
@@ -61,6 +63,7 @@ public static class LogRecordFormat
     private const byte BaselineMarker = 0xB0;
     private const byte ClaimMarker = 0xC1;
     private const int ClaimSize = 1 + 8 + 1 + 1 + 1 + 8 + 8;
+    private const byte FenceMarker = 0xC3;
     private const byte InstallMarker = 0xD1;
     private const int InstallHeaderSize = 1 + 8 + 1;
     private const byte DropUnclaimedMarker = 0xD2;
@@ -184,11 +187,20 @@ public static class LogRecordFormat
     /// Its marker is no operation's kind, so a release before claims reads it as an entry with nothing to
     /// apply; the leader proposes it only once every member reads it as it is meant.
     /// </summary>
-    public static ReadOnlyMemory<byte> EncodeClaim(OwnedRange claim)
+    public static ReadOnlyMemory<byte> EncodeClaim(OwnedRange claim) => EncodeClaim(ClaimMarker, claim, []);
+
+    /// <summary>
+    /// The body of a giver's fence (<see cref="CommittedEntry.Fence"/>): its smaller range, and the move it
+    /// gives the rest in, which the position holds until its release.
+    /// </summary>
+    public static ReadOnlyMemory<byte> EncodeFence(OwnedRange claim, MovePlan move) => EncodeClaim(FenceMarker, claim, move.Encode());
+
+    private static ReadOnlyMemory<byte> EncodeClaim(byte marker, OwnedRange claim, ReadOnlySpan<byte> move)
     {
-        var body = new byte[BodyHeaderSize + ClaimSize];
+        var body = new byte[BodyHeaderSize + ClaimSize + move.Length];
         var at = body.AsSpan(BodyHeaderSize);
-        at[0] = ClaimMarker;
+        at[0] = marker;
+        move.CopyTo(at[ClaimSize..]);
         BinaryPrimitives.WriteInt64LittleEndian(at[1..], claim.Epoch);
         at[9] = (byte)claim.IdBits;
         at[10] = claim.PlacementTags ? (byte)1 : (byte)0;
@@ -237,6 +249,20 @@ public static class LogRecordFormat
         }
     }
 
+    private static CommittedEntry? DecodeFence(ReadOnlySpan<byte> at)
+    {
+        if (DecodeClaim(at) is not { } claim)
+            return null;
+        try
+        {
+            return new CommittedEntry(0, 0, 0, [], Claim: claim, Fence: MovePlan.Decode(at[ClaimSize..]));
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
     private static OwnedRange? DecodeClaim(ReadOnlySpan<byte> at)
     {
         var (epoch, idBits) = (BinaryPrimitives.ReadInt64LittleEndian(at[1..]), at[9]);
@@ -264,6 +290,8 @@ public static class LogRecordFormat
             return new CommittedEntry(0, 0, 0, [], StartsRevisions: true);
         if (payload.Length == BodyHeaderSize + ClaimSize && payload[BodyHeaderSize] == ClaimMarker)
             return DecodeClaim(payload[BodyHeaderSize..]) is { } claim ? new CommittedEntry(0, 0, 0, [], Claim: claim) : null;
+        if (payload.Length > BodyHeaderSize + ClaimSize && payload[BodyHeaderSize] == FenceMarker)
+            return DecodeFence(payload[BodyHeaderSize..]);
         if (payload.Length == BodyHeaderSize + 1 && payload[BodyHeaderSize] == DropUnclaimedMarker)
             return new CommittedEntry(0, 0, 0, [], DropsUnclaimed: true);
         if (payload.Length > BodyHeaderSize + InstallHeaderSize && payload[BodyHeaderSize] == InstallMarker)

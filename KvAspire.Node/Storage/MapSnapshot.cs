@@ -24,7 +24,8 @@ public sealed record StoredLease(long TtlMs, long RemainingMs, long Renewals, Sy
 /// <see cref="Revision"/> is the position's revision there (0 before it counted revisions). Read-only; while
 /// the map is frozen it shares the map's storage. <see cref="Leases"/> hold no keys here: a restore finds
 /// them in the values. <see cref="LeasesGranted"/> numbers the next grant. <see cref="Claim"/>: the range
-/// the position owns, null before its first claim entry.
+/// the position owns, null before its first claim entry; <see cref="Move"/>: the move a giver is fenced for
+/// until its release; <see cref="CopyEpoch"/>: the epoch of the last copy a taker installed a part of.
 /// </summary>
 public sealed record MapSnapshot(
     long LastIndex,
@@ -35,4 +36,6 @@ public sealed record MapSnapshot(
     IReadOnlyDictionary<string, ClientSession> Clients,
     IReadOnlyDictionary<long, StoredLease>? Leases = null,
     long LeasesGranted = 0,
-    OwnedRange? Claim = null);
+    OwnedRange? Claim = null,
+    MovePlan? Move = null,
+    long CopyEpoch = 0);

@@ -1,4 +1,5 @@
 using KvAspire.Routing;
+using KvAspire.V1;
 
 namespace KvAspire.Node.Storage;
 
@@ -35,6 +36,23 @@ public sealed record OwnedRange(long Epoch, int IdBits, bool PlacementTags, ulon
     public static OwnedRange None(long epoch, int idBits, bool placementTags) => new(epoch, idBits, placementTags, 0, 0);
 
     public bool IsEmpty => AfterId == UpToId;
+
+    /// <summary>The claim as a move's calls between nodes carry it.</summary>
+    public RangeClaim ToMessage() => new()
+    {
+        Epoch = Epoch,
+        IdBits = IdBits,
+        PlacementTags = PlacementTags,
+        HasAfter = AfterId.HasValue,
+        AfterId = AfterId ?? 0,
+        UpToId = UpToId,
+    };
+
+    /// <exception cref="FormatException">Not a range: no identifier space, or no epoch.</exception>
+    public static OwnedRange FromMessage(RangeClaim message) =>
+        message.Epoch >= 1 && message.IdBits is >= 1 and <= 64
+            ? new OwnedRange(message.Epoch, message.IdBits, message.PlacementTags, message.HasAfter ? message.AfterId : null, message.UpToId)
+            : throw new FormatException($"a claim of epoch {message.Epoch} over {message.IdBits}-bit identifiers is not a range");
 
     public override string ToString() => IsEmpty ? $"no key at epoch {Epoch}" :
         $"{(AfterId is { } after ? $"(0x{after:x}" : "[0")}, 0x{UpToId:x}]{(AfterId >= UpToId ? " wrapping" : "")} at epoch {Epoch}";

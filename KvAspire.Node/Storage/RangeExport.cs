@@ -30,9 +30,6 @@ public sealed class RangeExport
 
     public long Revision => _whole.Revision;
 
-    /// <summary>The moving keys attached to a lease: a lease lives at its position, so such a range cannot move yet.</summary>
-    public IEnumerable<(string Key, long Lease)> Leased => _values.Where(pair => pair.Value.Lease != 0).Select(pair => (pair.Key, pair.Value.Lease));
-
     /// <summary>
     /// The parts, keys first, then sessions; at least one (an empty range still carries the revision and
     /// the sessions). Each part's key count and bytes say how far the copy has come.

@@ -138,4 +138,10 @@ public static partial class NodeLog
 
     [LoggerMessage(44, LogLevel.Warning, "Move given up: position {Giver} claims {Range} again: {Reason}")]
     public static partial void MoveRolledBack(ILogger logger, int giver, string range, string reason);
+
+    [LoggerMessage(45, LogLevel.Information, "Driving the move to ring epoch {Epoch} as its giver's leader: {Plan}")]
+    public static partial void MoveDriven(ILogger logger, long epoch, string plan);
+
+    [LoggerMessage(46, LogLevel.Warning, "The move to ring epoch {Epoch} is held up: {Reason}")]
+    public static partial void MoveStalled(ILogger logger, long epoch, string reason);
 }

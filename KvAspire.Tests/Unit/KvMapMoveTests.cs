@@ -9,8 +9,9 @@ namespace KvAspire.Tests.Unit;
 /// A move between two positions' maps, as their logs apply it: the giver's fence (a smaller claim), the
 /// copy read from the giver's snapshot and installed at the taker in parts, the taker's claim, the
 /// giver's drop. Keys keep their versions and revisions, sessions make a retry exactly-once across the
-/// move, the taker counts revisions on above the giver's, and a copy tried again leaves exactly the
-/// giver's keys.
+/// move, the taker counts revisions on above the giver's, a copy of a later move leaves exactly the
+/// giver's keys, two copies of one move cannot undo each other, and the fence holds its move (or refuses
+/// it) as every replica would.
 /// </summary>
 [Trait("Category", "Unit")]
 public sealed class KvMapMoveTests
@@ -48,22 +49,34 @@ public sealed class KvMapMoveTests
 
     private static KvOperation Update(string key, string value, ClientRequestId? id = null) => new(OperationKind.Update, key, Encoding.UTF8.GetBytes(value), null, id);
 
-    /// <summary>The giver's fence, then its copy (through the log's encoding) installed at the taker, and the taker's claim.</summary>
-    private RangeExport Move(int partBytes = 1 << 20)
+    private static readonly MovePlan Plan = MovePlan.Boundary(Before, 1, After.PositionIds[1]);
+
+    /// <summary>
+    /// The giver's fence (through the log's encoding; one already applied stays), then its copy installed at
+    /// the taker, and the taker's claim, at <paramref name="epoch"/>.
+    /// </summary>
+    private RangeExport Move(int partBytes = 1 << 20, long epoch = 2)
     {
-        Apply(_giver, ref _giverIndex, new CommittedEntry(0, 1, 0, [], Claim: OwnedRange.Of(After, 0)));
+        var after = After with { Epoch = epoch };
+        var plan = Plan with { Before = Before with { Epoch = epoch - 1 }, After = after, Moving = Moving with { Epoch = epoch } };
+        Apply(_giver, ref _giverIndex, LogRecordFormat.DecodePayload(LogRecordFormat.EncodeFence(OwnedRange.Of(after, 0), plan).Span)!);
+        Assert.True(_giver.Move?.IsSameMove(plan), _giver.FenceRefused);
         var export = RangeExport.Of(_giver.Freeze(), Moving);
         _giver.Thaw();
-        var first = true;
-        foreach (var (part, _, _) in export.Parts(partBytes))
-        {
-            var decoded = LogRecordFormat.DecodePayload(LogRecordFormat.EncodeInstall(2, first, SnapshotFormat.Encode(part)).Span)!;
-            Apply(_taker, ref _takerIndex, decoded);
-            first = false;
-        }
-        Apply(_taker, ref _takerIndex, new CommittedEntry(0, 1, 0, [], Claim: OwnedRange.Of(After, 1)));
+        InstallAt(_taker, ref _takerIndex, export, partBytes, epoch);
+        Apply(_taker, ref _takerIndex, new CommittedEntry(0, 1, 0, [], Claim: OwnedRange.Of(after, 1)));
         return export;
     }
+
+    /// <summary>A copy's parts as the taker's log carries them, the first marked.</summary>
+    private static void InstallAt(KvMap taker, ref long index, RangeExport export, int partBytes, long epoch, Func<int, bool>? keep = null)
+    {
+        var parts = export.Parts(partBytes).Select((part, i) => (part.Part, i)).Where(p => keep?.Invoke(p.i) ?? true);
+        foreach (var (part, i) in parts)
+            Apply(taker, ref index, LogRecordFormat.DecodePayload(LogRecordFormat.EncodeInstall(epoch, i == 0, SnapshotFormat.Encode(part)).Span)!);
+    }
+
+    private static CommittedEntry Release() => LogRecordFormat.DecodePayload(LogRecordFormat.EncodeDropUnclaimed().Span)!;
 
     [Fact]
     public void Moved_keys_keep_versions_and_revisions_and_the_taker_counts_on_above_the_giver()
@@ -87,8 +100,9 @@ public sealed class KvMapMoveTests
         Assert.All(Keys.Where(Moving.Holds), k => Assert.Equal(ResultCode.Ok, _taker.Read(k).Code));
 
         var held = _giver.Count;
-        Apply(_giver, ref _giverIndex, LogRecordFormat.DecodePayload(LogRecordFormat.EncodeDropUnclaimed().Span)!);
+        Apply(_giver, ref _giverIndex, Release());
         Assert.Equal(held - export.Keys, _giver.Count);
+        Assert.Null(_giver.Move);
     }
 
     [Fact]
@@ -98,7 +112,7 @@ public sealed class KvMapMoveTests
         var refused = new ClientRequestId("c", 6);
         var first = Write(_giver, ref _giverIndex, Create(MovingKey, "v", applied));
         Write(_taker, ref _takerIndex, Create(Keys.First(k => OwnedRange.Of(Before, 1).Holds(k)), "t", new ClientRequestId("c", 4)));
-        Apply(_giver, ref _giverIndex, new CommittedEntry(0, 1, 0, [], Claim: OwnedRange.Of(After, 0)));
+        Apply(_giver, ref _giverIndex, new CommittedEntry(0, 1, 0, [], Claim: OwnedRange.Of(After, 0), Fence: Plan));
         Assert.Equal(ResultCode.NotOwner, Write(_giver, ref _giverIndex, Update(MovingKey, "w", refused)).Code);
 
         Move();
@@ -110,7 +124,7 @@ public sealed class KvMapMoveTests
     }
 
     [Fact]
-    public void A_copy_tried_again_leaves_exactly_the_givers_keys_and_one_after_the_claim_changes_nothing()
+    public void A_copy_of_a_later_move_leaves_exactly_the_givers_keys_and_one_after_the_claim_changes_nothing()
     {
         var deletedLater = Keys.Where(Moving.Holds).Skip(1).First();
         Write(_giver, ref _giverIndex, Create(MovingKey, "v"));
@@ -120,25 +134,69 @@ public sealed class KvMapMoveTests
         _giver.Thaw();
         Write(_giver, ref _giverIndex, new KvOperation(OperationKind.Delete, deletedLater));
 
-        Move();
+        Move(epoch: 3);
 
         Assert.Equal(ResultCode.NotFound, _taker.Read(deletedLater).Code);
         Write(_taker, ref _takerIndex, Update(MovingKey, "newer"));
-        _taker.Apply(new CommittedEntry(++_takerIndex, 1, 0, [], Install: new RangeInstall(2, true, _giver.Freeze())));
+        _taker.Apply(new CommittedEntry(++_takerIndex, 1, 0, [], Install: new RangeInstall(3, true, _giver.Freeze())));
         _giver.Thaw();
         Assert.Equal("newer", Encoding.UTF8.GetString(_taker.Read(MovingKey).Value.Span));
     }
 
     [Fact]
-    public void An_export_names_its_leased_keys_and_always_has_a_part()
+    public void Two_drivers_copying_one_move_at_once_leave_every_key_however_their_parts_interleave()
+    {
+        foreach (var key in Keys.Where(Moving.Holds))
+            Write(_giver, ref _giverIndex, Create(key, "v"));
+        Apply(_giver, ref _giverIndex, new CommittedEntry(0, 1, 0, [], Claim: OwnedRange.Of(After, 0), Fence: Plan));
+        var export = RangeExport.Of(_giver.Freeze(), Moving);
+        _giver.Thaw();
+        Assert.True(export.Parts(200).Count() > 2);
+
+        // A deposed leader's copy gets all but its last part in; the next leader's starts over; the deposed one's last part lands after that.
+        InstallAt(_taker, ref _takerIndex, export, 200, 2, i => i < export.Parts(200).Count() - 1);
+        InstallAt(_taker, ref _takerIndex, export, 200, 2, i => i == 0);
+        InstallAt(_taker, ref _takerIndex, export, 200, 2, i => i == export.Parts(200).Count() - 1);
+        Apply(_taker, ref _takerIndex, new CommittedEntry(0, 1, 0, [], Claim: OwnedRange.Of(After, 1)));
+
+        Assert.All(Keys.Where(Moving.Holds), k => Assert.Equal(ResultCode.Ok, _taker.Read(k).Code));
+    }
+
+    [Fact]
+    public void A_fence_holds_its_move_through_a_snapshot_refuses_another_until_its_release_and_a_roll_back_ends_it()
+    {
+        Write(_giver, ref _giverIndex, Create(MovingKey, "v"));
+        Apply(_giver, ref _giverIndex, LogRecordFormat.DecodePayload(LogRecordFormat.EncodeFence(Plan.GiverClaim, Plan).Span)!);
+
+        var restored = KvMap.Restore(SnapshotFormat.Decode(SnapshotFormat.Encode(_giver.Freeze())));
+        _giver.Thaw();
+        Assert.True(restored.Move?.IsSameMove(Plan));
+        Assert.Equal(Plan.GiverClaim, restored.Claim);
+
+        var later = MovePlan.Boundary(Plan.After, 1, After.PositionIds[1] + (1UL << 40));
+        Apply(_giver, ref _giverIndex, new CommittedEntry(0, 1, 0, [], Claim: later.GiverClaim, Fence: later));
+        Assert.True(_giver.Move?.IsSameMove(Plan));
+        Assert.Equal(Plan.GiverClaim, _giver.Claim);
+        Assert.Contains("in the move to epoch 2 already", _giver.FenceRefused);
+
+        Apply(_giver, ref _giverIndex, new CommittedEntry(0, 1, 0, [], Claim: Plan.GiverRollback));
+        Assert.Null(_giver.Move);
+        Assert.Equal(ResultCode.Ok, _giver.Read(MovingKey).Code);
+    }
+
+    [Fact]
+    public void A_fence_over_a_key_attached_to_a_lease_is_refused_and_changes_nothing()
     {
         var grant = Write(_giver, ref _giverIndex, new KvOperation(OperationKind.LeaseGrant, StayingKey, LeaseIds.EncodeTtl(10_000), Lease: LeaseIds.Space(0)));
         Assert.Equal(ResultCode.Ok, grant.Code);
         Write(_giver, ref _giverIndex, Create(MovingKey, "v") with { Lease = grant.Lease!.Id });
 
-        var export = RangeExport.Of(_giver.Freeze(), Moving);
+        Apply(_giver, ref _giverIndex, new CommittedEntry(0, 1, 0, [], Claim: Plan.GiverClaim, Fence: Plan));
 
-        Assert.Equal([(MovingKey, grant.Lease.Id)], export.Leased);
+        Assert.Null(_giver.Move);
+        Assert.Equal(OwnedRange.Of(Before, 0), _giver.Claim);
+        Assert.Contains($"key '{MovingKey}' to lease {grant.Lease.Id}", _giver.FenceRefused);
+        Assert.Equal(ResultCode.Ok, _giver.Read(MovingKey).Code);
         Assert.Single(RangeExport.Of(new KvMap().Freeze(), Moving).Parts(1 << 20));
     }
 

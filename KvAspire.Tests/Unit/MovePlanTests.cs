@@ -1,4 +1,3 @@
-using KvAspire.Node.Ring;
 using KvAspire.Node.Storage;
 using KvAspire.Routing;
 
@@ -74,6 +73,26 @@ public sealed class MovePlanTests
         Assert.True(remove.GiverClaim.IsEmpty);
         Assert.Equal(OwnedRange.Of(Ring, 3) with { Epoch = 5 }, remove.TakerClaim);
         Assert.Equal(add.Moving with { Epoch = 5 }, remove.Moving);
+    }
+
+    [Fact]
+    public void A_plan_reads_back_from_its_bytes_and_damaged_bytes_are_no_plan()
+    {
+        var add = MovePlan.Add(Ring, 4, [new("p4r0", 4, "127.0.0.1:1")], null);
+
+        var read = MovePlan.Decode(add.Encode());
+
+        Assert.True(read.IsSameMove(add));
+        Assert.Equal(add.After.PositionIds, read.After.PositionIds);
+        Assert.Equal(add.After.Members, read.After.Members);
+        Assert.False(read.IsSameMove(MovePlan.Remove(add.After, 4)));
+        Assert.Throws<FormatException>(() => MovePlan.Decode([0x0a, 0xff]));
+        var elsewhere = add.ToMessage();
+        elsewhere.Taker = 9;
+        Assert.Throws<FormatException>(() => MovePlan.FromMessage(elsewhere));
+        var fence = LogRecordFormat.DecodePayload(LogRecordFormat.EncodeFence(add.GiverClaim, add).Span);
+        Assert.Equal(add.GiverClaim, fence?.Claim);
+        Assert.True(fence?.Fence?.IsSameMove(add));
     }
 
     [Fact]

@@ -1,7 +1,8 @@
-using KvAspire.Node.Storage;
+using Google.Protobuf;
 using KvAspire.Routing;
+using KvAspire.V1;
 
-namespace KvAspire.Node.Ring;
+namespace KvAspire.Node.Storage;
 
 /// <summary>
 /// A change of the ring, computed from the layout it starts from, as one move of a range from a giver to a
@@ -12,6 +13,8 @@ namespace KvAspire.Node.Ring;
 /// <item><see cref="Add"/>: a spare position joins at a ring id and takes the keys up to it from their owner.</item>
 /// <item><see cref="Remove"/>: the newest position gives all its keys to its successor and leaves the ring.</item>
 /// </list>
+/// The giver's fence carries the plan into its group's log (<see cref="KvMap.Move"/>): whichever replica
+/// leads the giver drives the move to its end from there.
 /// </summary>
 public sealed record MovePlan(RingLayout Before, RingLayout After, int Giver, int Taker, OwnedRange Moving)
 {
@@ -23,6 +26,39 @@ public sealed record MovePlan(RingLayout Before, RingLayout After, int Giver, in
 
     /// <summary>The giver's range as it was, at the move's epoch (so that it replaces the fence): a move given up.</summary>
     public OwnedRange GiverRollback => ClaimIn(Before, Giver, After.Epoch);
+
+    /// <summary>The same change of the ring: one epoch, one range, between the same positions (layouts are compared by these).</summary>
+    public bool IsSameMove(MovePlan other) => After.Epoch == other.After.Epoch && Giver == other.Giver && Taker == other.Taker && Moving == other.Moving;
+
+    public RingMove ToMessage() => new() { Before = Before.ToMessage(), After = After.ToMessage(), Giver = Giver, Taker = Taker, Moving = Moving.ToMessage() };
+
+    /// <exception cref="FormatException">Not a move: a layout or the range missing or impossible, or positions the layouts do not have.</exception>
+    public static MovePlan FromMessage(RingMove message)
+    {
+        if (message.Before is null || message.After is null || message.Moving is null)
+            throw new FormatException("a move names the layouts before and after it and the range moving");
+        var (before, after) = (RingLayout.FromMessage(message.Before), RingLayout.FromMessage(message.After));
+        var positions = Math.Max(before.Positions, after.Positions);
+        if (after.Epoch != before.Epoch + 1 || message.Giver < 0 || message.Giver >= positions || message.Taker < 0 || message.Taker >= positions)
+            throw new FormatException($"a move from epoch {before.Epoch} to {after.Epoch}, position {message.Giver} to {message.Taker}, is not one change of the ring");
+        return new MovePlan(before, after, message.Giver, message.Taker, OwnedRange.FromMessage(message.Moving));
+    }
+
+    /// <summary>The plan as the log and snapshots keep it (<see cref="ToMessage"/>'s bytes).</summary>
+    public byte[] Encode() => ToMessage().ToByteArray();
+
+    /// <exception cref="FormatException">Not a move (<see cref="FromMessage"/>), or not its bytes.</exception>
+    public static MovePlan Decode(ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            return FromMessage(RingMove.Parser.ParseFrom(bytes));
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new FormatException($"not a move: {e.Message}", e);
+        }
+    }
 
     /// <summary>What the plan does, for logs and progress.</summary>
     public string Describe() => (Before.Positions - After.Positions) switch
