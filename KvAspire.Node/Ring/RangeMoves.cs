@@ -119,7 +119,7 @@ public sealed class RangeMoves(LocalRing ring, ClusterTopology topology, PeerCli
     /// <exception cref="RequestFailedException">A step's position did not answer in time (the move stays fenced: try again).</exception>
     public async Task DriveAsync(MovePlan plan, NodeInfo exporter, Func<MoveProgress, Task> report, CancellationToken cancellationToken)
     {
-        var progress = Progress(plan, "claim", "");
+        var progress = Progress(plan, "", "");
         var taker = await OnPositionAsync(plan.Taker, "claim",
             (node, deadline) => peers.ClaimRangeAsync(node, new ClaimRangeRequest { Position = plan.Taker }, deadline, cancellationToken), cancellationToken);
         if (OwnedRange.FromMessage(taker.Claim) != plan.TakerClaim)
