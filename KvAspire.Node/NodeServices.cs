@@ -137,14 +137,16 @@ public static class NodeServices
         PeerAuthentication authentication, MemberTls tls)
     {
         // DotNext sends Raft messages through this named client: tuned sockets (RaftLinkSockets), TLS with
-        // this node's certificate to a server that proves a member of the position, and the cluster secret
-        // when one is set. (One client for every member: the server's certificate is checked against the
-        // position, not against the one member a connection was for.) No request logs: Raft talks many times a second.
+        // this node's certificate to a server that proves a member of the position, the cluster secret
+        // when one is set, and a deadline for each message by its kind (RaftMessageDeadlines). (One client
+        // for every member: the server's certificate is checked against the position, not against the one
+        // member a connection was for.) No request logs: Raft talks many times a second.
         builder.Services.AddHttpClient(RaftClient)
             .ConfigurePrimaryHttpMessageHandler(() => tls.Secure(RaftLinkSockets.Handler(options), group.IsMemberName))
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
             .RemoveAllLoggers()
-            .AddHttpMessageHandler(authentication.NewRaftMessageSigner);
+            .AddHttpMessageHandler(authentication.NewRaftMessageSigner)
+            .AddHttpMessageHandler(() => new RaftMessageDeadlines(options));
         builder.Services
             .AddSingleton(group)
             .AddSingleton(identity)
@@ -167,6 +169,9 @@ public static class NodeServices
                 raft.ColdStart = false;
                 raft.LowerElectionTimeout = (int)options.ElectionTimeout.TotalMilliseconds;
                 raft.UpperElectionTimeout = (int)options.UpperElectionTimeout.TotalMilliseconds;
+                // Each message's own deadline is RaftMessageDeadlines' (a snapshot's grows with its size); DotNext's is only the cap.
+                raft.RequestTimeout = options.RaftSnapshotTimeoutCap;
+                raft.RpcTimeout = options.RaftSnapshotTimeoutCap;
             });
         builder.Services.LogRaftTeardownsAsWarnings();
     }

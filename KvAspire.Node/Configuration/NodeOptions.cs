@@ -71,6 +71,28 @@ public sealed record NodeOptions
     public TimeSpan RaftConnectTimeout => ElectionTimeout;
 
     /// <summary>
+    /// How long a Raft message but a snapshot may take to be answered (half the upper election timeout, DotNext's
+    /// own default): a member that has not answered by then counts as unavailable for that round, and a candidate's
+    /// pre-vote, which waits for every member's answer, waits no longer than this for one cut off.
+    /// </summary>
+    public TimeSpan RaftMessageTimeout => UpperElectionTimeout / 2;
+
+    /// <summary>
+    /// The slowest a leader's snapshot may arrive and be installed by a follower (receiving, reading, writing
+    /// <c>snap.X</c>) before the send counts as failed: a tenth of what an idle 2-core machine here managed
+    /// (33 MB in 0.8 s), room for a loaded one.
+    /// </summary>
+    public long SnapshotSendFloorBytesPerSecond { get; init; } = 4L * 1024 * 1024;
+
+    /// <summary>The longest any snapshot send may take (also the bound when its size is not known).</summary>
+    public TimeSpan RaftSnapshotTimeoutCap { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long sending a snapshot of <paramref name="bytes"/> may take: a message's time, plus its bytes at the floor rate.</summary>
+    public TimeSpan SnapshotSendTimeout(long? bytes) => bytes is { } size
+        ? Min(RaftSnapshotTimeoutCap, RaftMessageTimeout + TimeSpan.FromSeconds((double)size / SnapshotSendFloorBytesPerSecond))
+        : RaftSnapshotTimeoutCap;
+
+    /// <summary>
     /// The lowest retransmission timeout of Raft's sockets: a few round trips of a local network, far
     /// under an election timeout (see <c>Peers/RaftLinkSockets</c>).
     /// </summary>
@@ -151,10 +173,14 @@ public sealed record NodeOptions
             throw new TopologyException($"retry pauses must grow from {FirstRetryBackoff.TotalMilliseconds} ms to at most {MaxRetryBackoff.TotalMilliseconds} ms, under the request timeout ({RequestTimeout.TotalSeconds} s)");
         if (PeerConnectTimeout >= RequestTimeout || PeerProbeTimeout >= RequestTimeout)
             throw new TopologyException($"connecting to or probing a peer must take less than a request may ({RequestTimeout.TotalSeconds} s)");
+        if (SnapshotSendFloorBytesPerSecond < 1 || RaftSnapshotTimeoutCap < RaftMessageTimeout)
+            throw new TopologyException($"a snapshot send needs a positive floor rate ({SnapshotSendFloorBytesPerSecond} B/s) and at least a Raft message's time ({RaftMessageTimeout.TotalMilliseconds} ms)");
         if (FirstPeerReconnectBackoff <= TimeSpan.Zero || MaxPeerReconnectBackoff < FirstPeerReconnectBackoff)
             throw new TopologyException("peer reconnect pauses must be positive and grow");
         return this;
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 }

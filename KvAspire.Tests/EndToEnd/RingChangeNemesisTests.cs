@@ -18,9 +18,10 @@ namespace KvAspire.Tests.EndToEnd;
 /// position's spares, position 1's ring id moves up (position 0 gives it the keys between), then down past
 /// where it started (position 1 gives keys to position 0); position 2 joins at the middle of the widest arc
 /// (taking its keys from position 0), then leaves again (giving them back). The victims: the taker's
-/// leader during the copy, the node the console asked, the giver's leader as it is asked to fence, and as
-/// the layout switches. No change is asked twice: a move its giver
-/// has fenced for is driven to its end by whichever replica leads the giver. Afterwards the history is
+/// leader during the copy, the node the console asked, the giver's leader as it is asked to fence, and the
+/// giver's leader frozen (SIGSTOP) during a copy of 4 MiB and thawed once the move is done: its group's next
+/// leader must take the move on, and the old one, thawed, must not undo it. No change is asked twice: a move
+/// its giver has fenced for is driven to its end by whichever replica leads the giver. Afterwards the history is
 /// linearizable, each position's revisions never go backwards, the replicas' logs agree, and every key is served by exactly
 /// the position the final layout names, with its latest acknowledged value. A move whose range holds a key
 /// attached to a lease is refused at the fence: the ring stays as it was.
@@ -41,7 +42,14 @@ public sealed class RingChangeNemesisTests(ITestOutputHelper output) : IDisposab
     /// One change of the ring: the console's arguments, the replica killed during it and the step at which,
     /// what it says when done, and a line of the console's <c>ring</c> once it is.
     /// </summary>
-    private sealed record Change(string[] Arguments, Func<LocalCluster, Task<TestNode>> Victim, string Step, string Done, string Layout);
+    /// <param name="Frozen">
+    /// The victim, the giver's leader, is frozen rather than killed, and thawed once the change is done: its
+    /// group's next leader must take the move on. Its range holds <see cref="FrozenRangeKeys"/> keys of 1 KiB
+    /// more, so that the copy lasts past the freeze.
+    /// </param>
+    private sealed record Change(string[] Arguments, Func<LocalCluster, Task<TestNode>> Victim, string Step, string Done, string Layout, bool Frozen = false);
+
+    private const int FrozenRangeKeys = 4000;
 
     [Fact]
     public async Task Changes_of_the_ring_under_kills_lose_no_write_and_leave_every_key_served_by_its_final_owner()
@@ -55,6 +63,9 @@ public sealed class RingChangeNemesisTests(ITestOutputHelper output) : IDisposab
         // The serving nodes, as the connection string of the Aspire integration names them: a spare may not run.
         using var client = new KvClient(topology.ClientOptions(serving));
         var first = RingLayout.Of(TopologyLoader.Load(topology.Path));
+        // Keys position 2 owns once it has joined (at 0x9fff…, after position 1 moved down to Down).
+        var joined = new RingMath(64, [first.PositionIds[0], Down, 0x9FFF_FFFF_FFFF_FFFFUL]);
+        var inPosition2 = Enumerable.Range(0, int.MaxValue).Select(i => $"s-{i}").Where(k => joined.OwnerOfKey(k) == 2);
         // Keys nobody writes after their create: each must be found whole, at its final owner alone.
         var still = Enumerable.Range(0, 60).Select(i => $"m-{i}").ToList();
         await Wait.UntilAsync(() => topology.Nodes.All(n => cluster.LoggedEvent(n, ClaimApplied)), TimeSpan.FromSeconds(30), "every group's first claim");
@@ -73,8 +84,8 @@ public sealed class RingChangeNemesisTests(ITestOutputHelper output) : IDisposab
             // The giver's leader, as it is asked to fence: the next leader finds the fence in the log and drives the move.
             new(["add-position", "2"], c => c.WaitForLeaderAsync(0, TimeSpan.FromSeconds(30)), "fence", "position 2 joins at ring id 0x9fffffffffffffff",
                 "position 2  id 0x9fffffffffffffff"),
-            // The giver's leader, as the layout switches (before it drops what it gave).
-            new(["remove-position", "2"], c => c.WaitForLeaderAsync(2, TimeSpan.FromSeconds(30)), "switch", "position 2 leaves", "spares  p2r0 (position 2)"),
+            // The giver's leader, frozen during the copy it drives.
+            new(["remove-position", "2"], c => c.WaitForLeaderAsync(2, TimeSpan.FromSeconds(30)), "copy", "position 2 leaves", "spares  p2r0 (position 2)", Frozen: true),
         ];
         var epoch = 1L;
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -87,20 +98,34 @@ public sealed class RingChangeNemesisTests(ITestOutputHelper output) : IDisposab
                 foreach (var change in changes)
                 {
                     epoch++;
+                    if (change.Frozen && round == 0)
+                    {
+                        // 100 keys a transaction (all of one position): 40 writes, not 4,000.
+                        await Parallel.ForEachAsync(inPosition2.Take(FrozenRangeKeys).Chunk(100), new ParallelOptions { MaxDegreeOfParallelism = 4 },
+                            async (keys, _) => await client.TxnAsync(keys.Aggregate(new KvTransaction(), (txn, key) => txn.ThenPut(key, new string('s', 1024)))));
+                        output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: {FrozenRangeKeys} keys of 1 KiB written to position 2");
+                    }
                     var victim = await change.Victim(cluster);
                     ClientRun run;
                     using (var asked = ClientProcess.Start(["--cluster", topology.Path, "ring", .. change.Arguments]))
                     {
                         await Wait.UntilAsync(() => asked.ErrorLines.Any(l => l.StartsWith(change.Step + ":", StringComparison.Ordinal)),
                             TimeSpan.FromSeconds(30), $"step {change.Step} of {string.Join(' ', change.Arguments)}");
-                        await cluster.KillAsync(victim);
+                        await (change.Frozen ? cluster.PauseAsync(victim) : cluster.KillAsync(victim));
                         run = await asked.WaitForExitAsync(TimeSpan.FromMinutes(2));
                     }
                     resumed += run.Errors.Split('\n').Count(l => l.StartsWith("resume:", StringComparison.Ordinal));
                     var drivers = topology.Nodes.Where(n => n != victim && cluster.OutputOf(n).Contains($"Driving the move to ring epoch {epoch} ", StringComparison.Ordinal));
-                    output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: epoch {epoch}: {string.Join(' ', change.Arguments)}, {victim.Name} killed at {change.Step}: exit {run.ExitCode} {run.Errors.Split('\n')[^1]}; " +
+                    output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: epoch {epoch}: {string.Join(' ', change.Arguments)}, {victim.Name} {(change.Frozen ? "frozen" : "killed")} at {change.Step}: exit {run.ExitCode} {run.Errors.Split('\n')[^1]}; " +
                                      $"driven by {string.Join(", ", drivers.Select(n => n.Name).DefaultIfEmpty("the victim alone"))} of the nodes alive");
-                    await cluster.StartAsync(victim);
+                    if (change.Frozen)
+                    {
+                        await cluster.ResumeAsync(victim);
+                        Assert.True(run.ExitCode == 0 && run.Errors.Contains("resume:", StringComparison.Ordinal),
+                            $"{string.Join(' ', change.Arguments)}: the giver's next leader did not take the move on from {victim.Name}, frozen: {run.Output}{run.Errors}");
+                    }
+                    else
+                        await cluster.StartAsync(victim);
                     // Never asked again: a fenced move is driven to its end by the giver's leader, whoever that is.
                     if (run.ExitCode != 0)
                     {
@@ -163,6 +188,7 @@ public sealed class RingChangeNemesisTests(ITestOutputHelper output) : IDisposab
                 channel.Dispose();
         }
         Assert.Equal(still.Count, (await client.ListAllAsync("m-")).Items.Count);
+        Assert.Equal(FrozenRangeKeys, (await client.ListAllAsync("s-")).Items.Count);
 
         // A key of the next move's range held by a lease: the giver does not take the fence, and the ring stays as it was.
         var leased = still.First(k => final.Ring().OwnerOfKey(k) == 0 && new RingMath(64, [first.PositionIds[0], Up]).OwnerOfKey(k) == 1);

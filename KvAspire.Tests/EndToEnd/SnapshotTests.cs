@@ -1,11 +1,14 @@
+using Grpc.Net.Client;
+using KvAspire.Driver;
 using KvAspire.Driver.Transport;
 using KvAspire.Node.Storage;
 using KvAspire.Tests.Support;
+using KvAspire.V1;
 using Xunit.Abstractions;
 
 namespace KvAspire.Tests.EndToEnd;
 
-/// <summary>A real node taking a snapshot every second: retention, crashes, damaged files.</summary>
+/// <summary>A real node taking a snapshot every second: retention, crashes, damaged files; and a follower brought back by its leader's snapshot.</summary>
 [Trait("Category", "EndToEnd")]
 public sealed class SnapshotTests : IDisposable
 {
@@ -103,5 +106,51 @@ public sealed class SnapshotTests : IDisposable
         Assert.True(restarted.LoggedEvent(8), $"no snapshot-fallback event (8) in:{Environment.NewLine}{restarted.Output}");
         Assert.Contains("cannot be used (cut short)", restarted.Output); // the reason it gives
         Assert.True(restarted.LoggedEvent(3), $"no torn-tail event (3) in:{Environment.NewLine}{restarted.Output}");
+    }
+
+    /// <summary>
+    /// A follower that missed more than its leader's log still holds is sent the leader's snapshot, 33 MB here:
+    /// more than half an election allows to arrive and be installed, the deadline of every other Raft message.
+    /// With DotNext's one timeout for all, the send was cut off while the follower installed it, and the
+    /// follower, refusing each resend of what it now held, stood for election every second until its leader
+    /// took a newer snapshot (never, here: no snapshot is due within the test). A snapshot's deadline now grows
+    /// with its size (Peers/RaftMessageDeadlines).
+    /// </summary>
+    [Fact]
+    public async Task A_follower_behind_by_a_33_MB_snapshot_catches_up_from_one_send()
+    {
+        using var directory = new TempDirectory();
+        var topology = TestTopology.Ring(directory, positions: 1, replicas: 3, snapshotIntervalSeconds: 3600);
+        await using var cluster = await LocalCluster.StartAsync(topology);
+        var leader = await cluster.WaitForLeaderAsync(0, TimeSpan.FromSeconds(30));
+        var follower = topology.ReplicasOf(0).First(n => n != leader);
+        using var client = new KvClient(topology.ClientOptions(topology.Nodes));
+        await client.CreateAsync("before", "v");
+        await cluster.WaitCaughtUpAsync(follower, TimeSpan.FromSeconds(30));
+        await cluster.KillAsync(follower);
+
+        // Raft's log is cut at the snapshot before the newest (a new one is announced once it is written), hence two.
+        await WriteKeysOfOneKiBAsync(client, 0, 30_000);
+        await TakeSnapshotAsync(leader);
+        await WriteKeysOfOneKiBAsync(client, 30_000, 2_000);
+        await TakeSnapshotAsync(leader);
+        await cluster.StartAsync(follower);
+        await client.CreateAsync("after", "v");
+
+        await cluster.WaitCaughtUpAsync(follower, TimeSpan.FromSeconds(15));
+        Assert.Contains("Installed the leader's snapshot", cluster.OutputOf(follower));
+    }
+
+    /// <summary>Keys <c>s-first</c> … of 1 KiB, 100 a transaction.</summary>
+    private static Task WriteKeysOfOneKiBAsync(KvClient client, int first, int count) =>
+        Parallel.ForEachAsync(Enumerable.Range(first, count).Chunk(100), new ParallelOptions { MaxDegreeOfParallelism = 4 },
+            async (keys, _) => await client.TxnAsync(keys.Aggregate(new KvTransaction(), (txn, i) => txn.ThenPut($"s-{i}", new string('s', 1024)))));
+
+    private static async Task TakeSnapshotAsync(TestNode node)
+    {
+        using var channel = GrpcChannel.ForAddress($"http://{node.GrpcEndPoint}");
+        var admin = new Admin.AdminClient(channel);
+        await Wait.UntilAsync(async () => (await admin.TakeSnapshotAsync(new TakeSnapshotRequest())).Taken, TimeSpan.FromSeconds(30),
+            $"{node.Name} to take a snapshot");
     }
 }

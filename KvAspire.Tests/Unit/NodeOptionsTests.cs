@@ -31,6 +31,17 @@ public sealed class NodeOptionsTests
     }
 
     [Fact]
+    public void A_raft_message_has_half_an_upper_election_and_a_snapshot_that_much_more_per_4_MiB_up_to_the_cap()
+    {
+        var options = At(600);
+        Assert.Equal(TimeSpan.FromMilliseconds(600), options.RaftMessageTimeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(600), options.SnapshotSendTimeout(0));
+        Assert.Equal(TimeSpan.FromMilliseconds(8600), options.SnapshotSendTimeout(32L * 1024 * 1024));
+        Assert.Equal(options.RaftSnapshotTimeoutCap, options.SnapshotSendTimeout(64L * 1024 * 1024 * 1024));
+        Assert.Equal(options.RaftSnapshotTimeoutCap, options.SnapshotSendTimeout(null));
+    }
+
+    [Fact]
     public void The_shortest_election_timeout_the_topology_allows_still_works() =>
         Assert.Equal(TimeSpan.FromSeconds(5), At(50).RequestTimeout);
 
