@@ -58,6 +58,7 @@ public sealed class RingChange(IReadOnlyList<string> nodes, AdminAccess access, 
                 var after = e.StatusCode switch
                 {
                     _ when last is null => "",
+                    _ when last.Step is "plan" or "waiting" => " (the ring is as it was)",
                     StatusCode.FailedPrecondition when last.Step == "fence" => " (the ring is as it was)",
                     StatusCode.FailedPrecondition => "",
                     _ when last.Step == "fence" => $" (during the fence; `ring` shows epoch {last.Epoch} if it was taken, and the move goes on without this node)",

@@ -38,6 +38,9 @@ public sealed class RangeMoves(LocalRing ring, ClusterTopology topology, PeerCli
     /// <summary>How soon the node that started a move asks again when the giver has no leader driving it yet.</summary>
     private static readonly TimeSpan FollowInterval = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>How long a change of the ring waits for one under way to end before it is refused.</summary>
+    private static readonly TimeSpan WaitForOtherMove = TimeSpan.FromSeconds(60);
+
     private readonly System.Diagnostics.Metrics.Counter<long> _movedKeys = telemetry.Meter.CreateCounter<long>("kvaspire.ring.moved_keys", "{key}",
         "Keys this node copied from a giver to a taker in the moves it drove");
     private readonly System.Diagnostics.Metrics.Counter<long> _movedBytes = telemetry.Meter.CreateCounter<long>("kvaspire.ring.moved_bytes", "By",
@@ -49,17 +52,57 @@ public sealed class RangeMoves(LocalRing ring, ClusterTopology topology, PeerCli
     /// </summary>
     /// <exception cref="ArgumentException">No such move (<see cref="MovePlan"/>'s).</exception>
     /// <exception cref="RequestFailedException">
-    /// Refused: the giver did not take the fence (the ring is as it was), or the move was given up;
-    /// Unavailable: no replica of the giver answered in time (a move fenced goes on without this node).
+    /// Refused: another move stayed under way, the giver did not take the fence (the ring is as it was), or the
+    /// move was given up; Unavailable: no replica of a position answered in time (a move fenced goes on without this node).
     /// </exception>
     public async Task RunAsync(Func<RingLayout, MovePlan> planOf, Func<MoveProgress, Task> report, CancellationToken cancellationToken)
     {
-        var plan = planOf(await NewestLayoutAsync(cancellationToken));
+        var plan = await PlanOnceNoneMovesAsync(planOf, report, cancellationToken);
         NodeLog.MoveStarted(logger, plan.After.Epoch, plan.Describe());
         await report(Progress(plan, "fence", $"position {plan.Giver} stops serving {plan.Moving}"));
         await OnPositionAsync(plan.Giver, "fence", (node, deadline) => peers.ClaimRangeAsync(node,
             new ClaimRangeRequest { Position = plan.Giver, Claim = plan.GiverClaim.ToMessage(), Fence = plan.ToMessage() }, deadline, cancellationToken), cancellationToken);
         await FollowAsync(plan, report, cancellationToken);
+    }
+
+    /// <summary>
+    /// The move <paramref name="planOf"/> makes of the newest layout, once no position of it holds a move: two
+    /// changes under way at once would both make the next epoch, each its own. One under way is waited for (up
+    /// to <see cref="WaitForOtherMove"/>), then the plan is made again from the layout it left; so is a plan
+    /// that a position's claim is already at the epoch of (a change ended between the reads of the layout and
+    /// the claims, or its layout has not reached the nodes that answered). Two asked at the same moment,
+    /// before either giver took its fence, can still both pass (docs/architecture.md).
+    /// </summary>
+    private async Task<MovePlan> PlanOnceNoneMovesAsync(Func<RingLayout, MovePlan> planOf, Func<MoveProgress, Task> report, CancellationToken cancellationToken)
+    {
+        var until = clock.GetUtcNow() + WaitForOtherMove;
+        var (planned, reported) = ("", "");
+        while (true)
+        {
+            var plan = planOf(await NewestLayoutAsync(cancellationToken));
+            var described = $"{plan.Describe()} (from epoch {plan.Before.Epoch})";
+            if (described != planned)
+                await report(Progress(plan, "plan", described));
+            planned = described;
+            var positions = Enumerable.Range(0, Math.Max(plan.Before.Positions, plan.After.Positions));
+            var replies = await Task.WhenAll(positions.Select(p => HeldAsync(p, cancellationToken)));
+            string under;
+            if (replies.FirstOrDefault(r => r.Move is not null)?.Move is { } message)
+            {
+                var held = MovePlan.FromMessage(message);
+                under = $"position {held.Giver} is moving {held.Moving} to position {held.Taker} (epoch {held.After.Epoch})";
+            }
+            else if (replies.Select((reply, position) => (reply.Claim, position)).FirstOrDefault(c => c.Claim?.Epoch >= plan.After.Epoch) is { Claim: { } ahead } past)
+                under = $"position {past.position} claims its range at epoch {ahead.Epoch}, past the layout the nodes answered (epoch {plan.Before.Epoch})";
+            else
+                return plan;
+            if (clock.GetUtcNow() >= until)
+                throw RequestFailedException.Refused($"another change of the ring is still under way after {WaitForOtherMove.TotalSeconds:F0} s: {under}");
+            if (under != reported)
+                await report(Progress(plan, "waiting", $"{under}; this change starts once it is done"));
+            reported = under;
+            await Task.Delay(FollowInterval, clock, cancellationToken);
+        }
     }
 
     /// <summary>
@@ -103,12 +146,13 @@ public sealed class RangeMoves(LocalRing ring, ClusterTopology topology, PeerCli
 
     /// <summary>The move position <paramref name="position"/> holds at a linearizable point, if any (<see cref="KvMap.Move"/>).</summary>
     /// <exception cref="RequestFailedException">No replica of the position answered in time.</exception>
-    public async Task<MovePlan?> HeldMoveAsync(int position, CancellationToken cancellationToken)
-    {
-        var reply = await OnPositionAsync(position, "read the move",
+    public async Task<MovePlan?> HeldMoveAsync(int position, CancellationToken cancellationToken) =>
+        (await HeldAsync(position, cancellationToken)).Move is { } move ? MovePlan.FromMessage(move) : null;
+
+    /// <summary>The claim and the move position <paramref name="position"/> holds, read at a linearizable point.</summary>
+    private Task<ClaimRangeReply> HeldAsync(int position, CancellationToken cancellationToken) =>
+        OnPositionAsync(position, "read the move",
             (node, deadline) => peers.ClaimRangeAsync(node, new ClaimRangeRequest { Position = position }, deadline, cancellationToken), cancellationToken);
-        return reply.Move is null ? null : MovePlan.FromMessage(reply.Move);
-    }
 
     /// <summary>
     /// Takes the move <paramref name="plan"/> on from its first step not done, on the giver's leader: the

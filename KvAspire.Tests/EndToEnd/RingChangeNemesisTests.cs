@@ -20,7 +20,8 @@ namespace KvAspire.Tests.EndToEnd;
 /// (taking its keys from position 0), then leaves again (giving them back). The victims: the taker's
 /// leader during the copy, the node the console asked, the giver's leader as it is asked to fence, and the
 /// giver's leader frozen (SIGSTOP) during a copy of 4 MiB and thawed once the move is done: its group's next
-/// leader must take the move on, and the old one, thawed, must not undo it. No change is asked twice: a move
+/// leader must take the move on, and the old one, thawed, must not undo it (the same change asked again
+/// meanwhile waits for it, then finds position 2 gone). No change is asked twice: a move
 /// its giver has fenced for is driven to its end by whichever replica leads the giver. Afterwards the history is
 /// linearizable, each position's revisions never go backwards, the replicas' logs agree, and every key is served by exactly
 /// the position the final layout names, with its latest acknowledged value. A move whose range holds a key
@@ -107,11 +108,14 @@ public sealed class RingChangeNemesisTests(ITestOutputHelper output) : IDisposab
                     }
                     var victim = await change.Victim(cluster);
                     ClientRun run;
+                    ClientRun? again = null;
                     using (var asked = ClientProcess.Start(["--cluster", topology.Path, "ring", .. change.Arguments]))
                     {
                         await Wait.UntilAsync(() => asked.ErrorLines.Any(l => l.StartsWith(change.Step + ":", StringComparison.Ordinal)),
                             TimeSpan.FromSeconds(30), $"step {change.Step} of {string.Join(' ', change.Arguments)}");
                         await (change.Frozen ? cluster.PauseAsync(victim) : cluster.KillAsync(victim));
+                        if (change.Frozen)
+                            again = await AskAgainWhileStalledAsync(change, victim);
                         run = await asked.WaitForExitAsync(TimeSpan.FromMinutes(2));
                     }
                     resumed += run.Errors.Split('\n').Count(l => l.StartsWith("resume:", StringComparison.Ordinal));
@@ -123,6 +127,10 @@ public sealed class RingChangeNemesisTests(ITestOutputHelper output) : IDisposab
                         await cluster.ResumeAsync(victim);
                         Assert.True(run.ExitCode == 0 && run.Errors.Contains("resume:", StringComparison.Ordinal),
                             $"{string.Join(' ', change.Arguments)}: the giver's next leader did not take the move on from {victim.Name}, frozen: {run.Output}{run.Errors}");
+                        Assert.True(again is { ExitCode: ExitCodes.InvalidInput } && again.Errors.Contains($"waiting: position {change.Arguments[^1]} ", StringComparison.Ordinal)
+                                    && again.Errors.Contains("(the ring is as it was)", StringComparison.Ordinal),
+                            $"{string.Join(' ', change.Arguments)} asked again during the first: exit {again?.ExitCode}: {again?.Output}{again?.Errors}");
+                        output.WriteLine($"asked again meanwhile: {again!.Errors.Split('\n').First(l => l.StartsWith("waiting:", StringComparison.Ordinal))} … exit {again.ExitCode}");
                     }
                     else
                         await cluster.StartAsync(victim);
@@ -204,6 +212,21 @@ public sealed class RingChangeNemesisTests(ITestOutputHelper output) : IDisposab
         Assert.Equal(epoch, Epoch(after));
         Assert.Contains("spares  p2r0 (position 2)", after);
         Assert.Contains($"position 1  id 0x{Down:x}", after);
+
+        // The same change asked again while the first is under way: a follower of the giver is frozen too, so the
+        // move stalls (no quorum) until the second console has made its plan from the layout before the move;
+        // thawed, the giver's next leader finishes the move, and the second console waits for it (the move held,
+        // or the giver's claim past that layout), then finds nothing to do.
+        async Task<ClientRun> AskAgainWhileStalledAsync(Change change, TestNode leader)
+        {
+            var follower = topology.ReplicasOf(leader.Position).First(n => n != leader);
+            await cluster.PauseAsync(follower);
+            using var again = ClientProcess.Start(["--cluster", topology.Path, "ring", .. change.Arguments]);
+            await Wait.UntilAsync(() => again.ErrorLines.Any(l => l.StartsWith("plan:", StringComparison.Ordinal)), TimeSpan.FromSeconds(30),
+                $"{string.Join(' ', change.Arguments)} asked again to make its plan");
+            await cluster.ResumeAsync(follower);
+            return await again.WaitForExitAsync(TimeSpan.FromMinutes(2));
+        }
 
         async Task<string> RingAsync() => (await ClientProcess.RunAsync(["--cluster", topology.Path, "ring"])).Output;
     }
