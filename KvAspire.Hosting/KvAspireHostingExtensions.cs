@@ -163,7 +163,7 @@ public static class KvAspireHostingExtensions
                 last = progress;
             return last is { Step: "done" }
                 ? $"{last.Detail}; position {last.Giver} gave {last.KeysMoved} keys ({last.BytesMoved} bytes) to position {last.Taker}"
-                : $"the move ended at step '{last?.Step ?? "none"}' without finishing; run the command again to resume it";
+                : $"the node's stream ended at step '{last?.Step ?? "none"}' before the move finished; the giver's leader takes it on by itself, and the layout shows its epoch once it is done";
         }
     }
 
