@@ -101,9 +101,7 @@ public sealed class RingChangeNemesisTests(ITestOutputHelper output) : IDisposab
                     epoch++;
                     if (change.Frozen && round == 0)
                     {
-                        // 100 keys a transaction (all of one position): 40 writes, not 4,000.
-                        await Parallel.ForEachAsync(inPosition2.Take(FrozenRangeKeys).Chunk(100), new ParallelOptions { MaxDegreeOfParallelism = 4 },
-                            async (keys, _) => await client.TxnAsync(keys.Aggregate(new KvTransaction(), (txn, key) => txn.ThenPut(key, new string('s', 1024)))));
+                        await KiBValues.WriteAsync(client, inPosition2.Take(FrozenRangeKeys));
                         output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: {FrozenRangeKeys} keys of 1 KiB written to position 2");
                     }
                     var victim = await change.Victim(cluster);

@@ -130,9 +130,9 @@ public sealed class SnapshotTests : IDisposable
         await cluster.KillAsync(follower);
 
         // Raft's log is cut at the snapshot before the newest (a new one is announced once it is written), hence two.
-        await WriteKeysOfOneKiBAsync(client, 0, 30_000);
+        await KiBValues.WriteAsync(client, Enumerable.Range(0, 30_000).Select(i => $"s-{i}"));
         await TakeSnapshotAsync(leader);
-        await WriteKeysOfOneKiBAsync(client, 30_000, 2_000);
+        await KiBValues.WriteAsync(client, Enumerable.Range(30_000, 2_000).Select(i => $"s-{i}"));
         await TakeSnapshotAsync(leader);
         await cluster.StartAsync(follower);
         await client.CreateAsync("after", "v");
@@ -140,11 +140,6 @@ public sealed class SnapshotTests : IDisposable
         await cluster.WaitCaughtUpAsync(follower, TimeSpan.FromSeconds(15));
         Assert.Contains("Installed the leader's snapshot", cluster.OutputOf(follower));
     }
-
-    /// <summary>Keys <c>s-first</c> … of 1 KiB, 100 a transaction.</summary>
-    private static Task WriteKeysOfOneKiBAsync(KvClient client, int first, int count) =>
-        Parallel.ForEachAsync(Enumerable.Range(first, count).Chunk(100), new ParallelOptions { MaxDegreeOfParallelism = 4 },
-            async (keys, _) => await client.TxnAsync(keys.Aggregate(new KvTransaction(), (txn, i) => txn.ThenPut($"s-{i}", new string('s', 1024)))));
 
     private static async Task TakeSnapshotAsync(TestNode node)
     {
