@@ -58,6 +58,9 @@ public sealed record ClusterTopology(
     /// <summary>The positions the ring starts with (spare ones not counted).</summary>
     public int Positions => Nodes.Where(n => !n.Spare).Select(n => n.Position).Distinct().Count();
 
+    /// <summary>Every position the cluster has nodes for, spare ones included: the ring's positions are numbered below it.</summary>
+    public int PositionsWithSpares => Nodes.Max(n => n.Position) + 1;
+
     /// <summary>The nodes of <paramref name="position"/> (spares included), by replica number.</summary>
     public IReadOnlyList<NodeInfo> ReplicasOf(int position) => [.. Nodes.Where(n => n.Position == position).OrderBy(n => n.Replica)];
 

@@ -28,14 +28,14 @@ public static class WatchMessages
         return new WatchQuery(create.Key, create.Prefix, create.PrevValue);
     }
 
-    /// <summary>Per position of a ring of <paramref name="positions"/>, the revision a watch starts after; INVALID_ARGUMENT when malformed.</summary>
+    /// <summary>Per position of a cluster of <paramref name="positions"/> (spare ones included: a watch follows its keys to one added), the revision a watch starts after; INVALID_ARGUMENT when malformed.</summary>
     public static IReadOnlyDictionary<int, long> ToStart(WatchCreate create, int positions)
     {
         var start = new Dictionary<int, long>();
         foreach (var part in create.Start)
         {
             if (part.Position < 0 || part.Position >= positions)
-                throw OperationMessages.Invalid($"the start names position {part.Position}; this ring has positions 0 to {positions - 1}");
+                throw OperationMessages.Invalid($"the start names position {part.Position}; this cluster has positions 0 to {positions - 1}");
             if (part.Revision < 0)
                 throw OperationMessages.Invalid($"the start's revision for position {part.Position} is negative ({part.Revision})");
             if (!start.TryAdd(part.Position, part.Revision))
@@ -52,14 +52,16 @@ public static class WatchMessages
         return create;
     }
 
-    public static WatchPositionRequest ToPositionRequest(int position, WatchQuery query, long? after) => new()
+    public static WatchPositionRequest ToPositionRequest(int position, WatchQuery query, WatchStart start) => new()
     {
-        Position = position, Key = query.Key, Prefix = query.Prefix, PrevValue = query.PreviousValues, Start = after ?? 0, FromNow = after is null,
+        Position = position, Key = query.Key, Prefix = query.Prefix, PrevValue = query.PreviousValues, Start = start.After ?? 0,
+        FromNow = start.After is null, ArrivalEpoch = start.ArrivalEpoch,
     };
 
     public static WatchQuery ToQuery(WatchPositionRequest request) => new(request.Key, request.Prefix, request.PrevValue);
 
-    public static long? ToStart(WatchPositionRequest request) => request.FromNow ? null : request.Start;
+    public static WatchStart ToStart(WatchPositionRequest request) =>
+        request.ArrivalEpoch > 0 ? WatchStart.Arrival(request.ArrivalEpoch) : new WatchStart(request.FromNow ? null : request.Start);
 
     public static WatchReply ToReply(WatchBatch batch)
     {
@@ -67,6 +69,11 @@ public static class WatchMessages
         {
             Position = batch.Position, Revision = batch.Revision, Progress = batch.AnsweredRequest is not null, ProgressId = batch.AnsweredRequest ?? 0,
         };
+        if (batch.Handover is { } handover)
+            reply.Handover = new V1.WatchHandover
+            {
+                Epoch = handover.Epoch, Giver = handover.Giver, Taker = handover.Taker, GiverRevision = handover.GiverRevision,
+            };
         foreach (var change in batch.Events)
         {
             var message = new WatchEvent
@@ -84,7 +91,8 @@ public static class WatchMessages
     public static WatchBatch ToBatch(WatchReply reply) =>
         new(reply.Position, reply.Revision, [.. reply.Events.Select(change => new KeyEvent(
             change.Type == WatchEvent.Types.Type.Delete ? KeyEventKind.Delete : KeyEventKind.Put,
-            ListMessages.ToKey(change.Kv), change.PrevKv is null ? null : ListMessages.ToKey(change.PrevKv)))], reply.Progress ? reply.ProgressId : null);
+            ListMessages.ToKey(change.Kv), change.PrevKv is null ? null : ListMessages.ToKey(change.PrevKv)))], reply.Progress ? reply.ProgressId : null,
+            reply.Handover is { } handover ? new WatchHandover(handover.Epoch, handover.Giver, handover.Taker, handover.GiverRevision) : null);
 
     /// <summary>The trailer naming a position's oldest start.</summary>
     public static Metadata.Entry CompactedEntry(int position, long floor) =>

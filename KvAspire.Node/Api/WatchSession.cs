@@ -1,9 +1,11 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Grpc.Core;
 using KvAspire.Node.Errors;
 using KvAspire.Node.Ring;
 using KvAspire.Operations;
 using KvAspire.V1;
+using WatchHandover = KvAspire.Operations.WatchHandover;
 
 namespace KvAspire.Node.Api;
 
@@ -23,9 +25,11 @@ public sealed class WatchSession(PositionEvents events, Func<int, CancellationTo
     {
         using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(watching.Token);
-        var replies = Channel.CreateBounded<WatchBatch>(new BoundedChannelOptions(positions.Length) { SingleReader = true });
-        var feeds = positions.Select(position => new Feed(position)).ToArray();
-        var running = feeds.Select(feed => FeedAsync(feed, start.TryGetValue(feed.Position, out var after) ? after : null)).ToList();
+        var replies = Channel.CreateBounded<WatchBatch>(new BoundedChannelOptions(positions.Length + 1) { SingleReader = true });
+        var feeds = new ConcurrentDictionary<int, Feed>();
+        var running = new List<Task>();
+        foreach (var position in positions)
+            Follow(position, new WatchStart(start.TryGetValue(position, out var after) ? after : null));
         var listening = ListenAsync();
         try
         {
@@ -43,24 +47,54 @@ public sealed class WatchSession(PositionEvents events, Func<int, CancellationTo
         finally
         {
             await stop.CancelAsync();
-            await Task.WhenAll(running);
+            Task[] all;
+            lock (running)
+                all = [.. running];
+            await Task.WhenAll(all);
             await listening;
         }
 
-        async Task FeedAsync(Feed feed, long? after)
+        // Starts the position's feed unless it runs already: the feed of a position the watched keys went to.
+        Feed Follow(int position, WatchStart from)
+        {
+            var feed = new Feed(position);
+            if (!feeds.TryAdd(position, feed))
+                return feeds[position];
+            lock (running)
+                running.Add(FeedAsync(feed, from));
+            return feed;
+        }
+
+        async Task FeedAsync(Feed feed, WatchStart from)
         {
             await Guarded(async () =>
             {
                 var first = true;
-                await foreach (var batch in events.WatchAsync(feed.Position, query, after, stop.Token))
+                await foreach (var batch in events.WatchAsync(feed.Position, query, from, stop.Token))
                 {
-                    if (batch.Events.Count > 0 || first || progressNotify)
+                    if (batch.Handover is { } handover)
+                        await FollowAsync(feed, handover);
+                    if (batch.Events.Count > 0 || first || progressNotify || batch.Handover is not null)
                         await replies.Writer.WriteAsync(batch, stop.Token);
+                    if (first)
+                        feed.Started();
                     first = false;
-                    if (feed.Reached(batch.Revision) is { } answer)
+                    if (feed.Reached(batch.Revision, batch.Handover) is { } answer)
                         await replies.Writer.WriteAsync(answer, stop.Token);
                 }
             });
+        }
+
+        // Keys leaving a position: the taker's feed starts (if it has not) and has said where it starts before
+        // the giver's goes past the handover, so a watcher that goes on elsewhere names the taker too. Keys
+        // arriving: the taker's events wait until the giver's feed (if the watch has one) has sent all of its
+        // events of them, so the events of a key come in its order across the move.
+        async Task FollowAsync(Feed feed, WatchHandover handover)
+        {
+            if (handover.Leaves(feed.Position))
+                await Follow(handover.Taker, WatchStart.Arrival(handover.Epoch)).StartedAsync(stop.Token);
+            else if (handover.Arrives(feed.Position) && feeds.TryGetValue(handover.Giver, out var giver))
+                await giver.PassedAsync(handover, stop.Token);
         }
 
         // Progress requests, each answered on its own; the client may also close its side, and the watch goes on.
@@ -71,7 +105,7 @@ public sealed class WatchSession(PositionEvents events, Func<int, CancellationTo
                 while (await requests.MoveNext(stop.Token))
                 {
                     if (requests.Current.Progress is { } progress)
-                        _ = Guarded(() => Task.WhenAll(feeds.Select(feed => AnswerProgressAsync(feed, progress.Id))));
+                        _ = Guarded(() => Task.WhenAll(feeds.Values.Select(feed => AnswerProgressAsync(feed, progress.Id))));
                 }
             });
         }
@@ -101,29 +135,65 @@ public sealed class WatchSession(PositionEvents events, Func<int, CancellationTo
     }
 
     /// <summary>
-    /// One position's feed: the revision it has sent everything up to, and the progress requests waiting for a
-    /// revision (one answer serves every request it is past).
+    /// One position's feed: the revision it has sent everything up to, the newest epoch it has sent keys away
+    /// at, and the progress requests waiting for a revision (one answer serves every request it is past).
     /// </summary>
     private sealed class Feed(int position)
     {
         private readonly Lock _gate = new();
         private readonly List<(long Request, long Revision)> _waiting = [];
+        private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private TaskCompletionSource _progressed = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private long _sent = -1;
+        private long _leftAt;
 
         public int Position { get; } = position;
 
-        /// <summary>Everything up to <paramref name="revision"/> is sent: the answer to the latest request waiting for it, if any.</summary>
-        public WatchBatch? Reached(long revision)
+        /// <summary>Its first notice, where it starts, is sent.</summary>
+        public void Started() => _started.TrySetResult();
+
+        public Task StartedAsync(CancellationToken cancellationToken) => _started.Task.WaitAsync(cancellationToken);
+
+        /// <summary>Completes once this giver's feed has sent every event of the keys <paramref name="handover"/> brought elsewhere.</summary>
+        public async Task PassedAsync(WatchHandover handover, CancellationToken cancellationToken)
         {
+            while (true)
+            {
+                Task progressed;
+                lock (_gate)
+                {
+                    if (_leftAt >= handover.Epoch || _sent >= handover.GiverRevision)
+                        return;
+                    progressed = _progressed.Task;
+                }
+                await progressed.WaitAsync(cancellationToken);
+            }
+        }
+
+        /// <summary>Everything up to <paramref name="revision"/> is sent: the answer to the latest request waiting for it, if any.</summary>
+        public WatchBatch? Reached(long revision, WatchHandover? handover = null)
+        {
+            TaskCompletionSource progressed;
+            WatchBatch? answer;
             lock (_gate)
             {
                 _sent = revision;
-                if (_waiting.Count == 0)
-                    return null;
-                var answered = _waiting.Where(w => w.Revision <= revision).Select(w => (long?)w.Request).Max();
-                _waiting.RemoveAll(w => w.Revision <= revision);
-                return answered is { } request ? Answer(revision, request) : null;
+                if (handover is not null && handover.Leaves(Position))
+                    _leftAt = Math.Max(_leftAt, handover.Epoch);
+                (progressed, _progressed) = (_progressed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+                answer = Answered(revision);
             }
+            progressed.TrySetResult();
+            return answer;
+        }
+
+        private WatchBatch? Answered(long revision)
+        {
+            if (_waiting.Count == 0)
+                return null;
+            var answered = _waiting.Where(w => w.Revision <= revision).Select(w => (long?)w.Request).Max();
+            _waiting.RemoveAll(w => w.Revision <= revision);
+            return answered is { } request ? Answer(revision, request) : null;
         }
 
         /// <summary>Request <paramref name="request"/> waits for <paramref name="revision"/>: its answer now if the feed is there, else once it is.</summary>

@@ -54,7 +54,7 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
                 if (marker.Install is { } installed)
                 {
                     map = KvMap.Restore(installed);
-                    events.Reset(map.Revision);
+                    events.Reset(map);
                     leases.Reset(map.Leases);
                     Volatile.Write(ref _appliedIndex, map.AppliedIndex);
                     Volatile.Write(ref _revision, map.Revision);
@@ -102,7 +102,7 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
         }
         var held = map.Count;
         var results = map.Apply(entry);
-        events.Append(map.Changes, map.Revision);
+        events.Append(map);
         leases.Apply(map.LeaseChanges);
         if (entry.StartsRevisions && Revision == 0)
             NodeLog.RevisionsStarted(logger, entry.Index, map.Revision);

@@ -83,7 +83,7 @@ public sealed class Forwarder
     /// </summary>
     /// <exception cref="RequestFailedException">No replica of the position answered, or one answered a failure.</exception>
     public Task<T> CallPositionAsync<T>(int position, Func<NodeInfo, DateTime, Task<T>> call, CancellationToken cancellationToken) =>
-        CallReplicasAsync(position, _ring.NodesByPosition[position], call, cancellationToken);
+        CallReplicasAsync(position, _ring.NodesOf(position), call, cancellationToken);
 
     /// <summary><see cref="CallPositionAsync"/> with the position's replicas given: a move's, whose position may not be in the layout yet.</summary>
     /// <exception cref="RequestFailedException">No replica of the position answered, or one answered a failure.</exception>

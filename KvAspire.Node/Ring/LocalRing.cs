@@ -47,6 +47,13 @@ public sealed class LocalRing
     /// <summary>The nodes of each position, by replica number.</summary>
     public IReadOnlyList<IReadOnlyList<NodeInfo>> NodesByPosition => Current.NodesByPosition;
 
+    /// <summary>
+    /// The nodes of <paramref name="position"/> by replica number: the layout's, or the topology's for a
+    /// position the layout does not have (one added since, or removed: its group still runs, as spares).
+    /// </summary>
+    public IReadOnlyList<NodeInfo> NodesOf(int position) =>
+        position < NodesByPosition.Count ? NodesByPosition[position] : _topology.ReplicasOf(position);
+
     /// <summary>Where <paramref name="key"/> lives: its identifier and the position that owns it.</summary>
     public (ulong KeyId, int Owner) Locate(string key) => Current.Locate(key);
 

@@ -47,15 +47,15 @@ public sealed class PositionEvents
     }
 
     /// <summary>
-    /// The events of <paramref name="position"/> after revision <paramref name="after"/> (after now when null),
-    /// starting with a notice of the revision it starts after; until cancelled.
+    /// The events of <paramref name="position"/> from <paramref name="start"/>, starting with a notice of the
+    /// revision it starts after; until cancelled.
     /// </summary>
     /// <exception cref="RequestFailedException">Every source failed in turn (the last failure, naming the others).</exception>
-    public async IAsyncEnumerable<WatchBatch> WatchAsync(int position, WatchQuery query, long? after,
+    public async IAsyncEnumerable<WatchBatch> WatchAsync(int position, WatchQuery query, WatchStart start,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var sources = SourcesOf(position);
-        var cursor = after;
+        long? cursor = null;
         var started = false;
         var failures = new List<RequestFailedException>();
         long? failingSince = null;
@@ -65,7 +65,8 @@ public sealed class PositionEvents
             var source = sources[attempt % sources.Count];
             if (attempt % sources.Count == 0)
                 failures.Clear();
-            await using var events = Events(source, position, query, cursor, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            await using var events = Events(source, position, query, cursor is { } sent ? new WatchStart(sent) : start, cancellationToken)
+                .GetAsyncEnumerator(cancellationToken);
             var tags = new TagList { { "source", source is null ? "local" : "relay" } };
             _feeds.Add(1, tags);
             try
@@ -103,7 +104,7 @@ public sealed class PositionEvents
                     }
                     var batch = events.Current;
                     // A source's first notice says where it starts: the watcher knows already when it is not the first.
-                    if (started && batch.Events.Count == 0 && batch.Revision <= cursor)
+                    if (started && batch.Events.Count == 0 && batch.Handover is null && batch.Revision <= cursor)
                         continue;
                     started = true;
                     cursor = batch.Revision;
@@ -128,7 +129,7 @@ public sealed class PositionEvents
     /// <summary>This node's own history when it serves the position, first, then the position's other replicas that are reachable.</summary>
     private List<NodeInfo?> SourcesOf(int position)
     {
-        var replicas = _ring.NodesByPosition[position];
+        var replicas = _ring.NodesOf(position);
         List<NodeInfo?> sources = position == _ring.Position ? [null] : [];
         sources.AddRange(replicas.Where(node => node.Name != _self.Name && _reachability.IsReachable(node)));
         if (sources.Count == 0)
@@ -136,16 +137,16 @@ public sealed class PositionEvents
         return sources;
     }
 
-    private IAsyncEnumerable<WatchBatch> Events(NodeInfo? source, int position, WatchQuery query, long? after, CancellationToken cancellationToken) =>
+    private IAsyncEnumerable<WatchBatch> Events(NodeInfo? source, int position, WatchQuery query, WatchStart start, CancellationToken cancellationToken) =>
         source is null
-            ? LocalAsync(query, after, cancellationToken)
-            : _peers.WatchPositionAsync(source, WatchMessages.ToPositionRequest(position, query, after), cancellationToken);
+            ? LocalAsync(query, start, cancellationToken)
+            : _peers.WatchPositionAsync(source, WatchMessages.ToPositionRequest(position, query, start), cancellationToken);
 
     /// <summary>This replica's own events of its position, while it has a leader.</summary>
     /// <exception cref="RequestFailedException">UNAVAILABLE: the replica has no leader (cut off, or an election is under way).</exception>
-    public async IAsyncEnumerable<WatchBatch> LocalAsync(WatchQuery query, long? after, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<WatchBatch> LocalAsync(WatchQuery query, WatchStart start, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (var batch in _history.WatchAsync(_ring.Position, query, after, _options.WatchProgressInterval, _clock, cancellationToken))
+        await foreach (var batch in _history.WatchAsync(_ring.Position, query, start, _options.WatchProgressInterval, _clock, cancellationToken))
         {
             if (_raft.Leader is null)
                 throw RequestFailedException.Unavailable($"position {_ring.Position} has no leader here: its events may be behind");

@@ -129,6 +129,7 @@ public sealed partial class KvMap
         var results = new OperationResult[entry.Operations.Count];
         _changes.Clear();
         _leaseChanges.Clear();
+        Handover = null;
         if (entry.Index <= AppliedIndex)
         {
             Array.Fill(results, new OperationResult(ResultCode.AlreadyApplied, Detail: $"entry {entry.Index} was already applied"));
@@ -201,7 +202,7 @@ public sealed partial class KvMap
 
     /// <summary>The state as of now, for a snapshot; valid until <see cref="Thaw"/>.</summary>
     public MapSnapshot Freeze() =>
-        new(AppliedIndex, AppliedTerm, LastTimestampUnixMs, Revision, _values.Freeze(), _clients.Freeze(), _leases, LeasesGranted, Claim, Move, CopyEpoch);
+        new(AppliedIndex, AppliedTerm, LastTimestampUnixMs, Revision, _values.Freeze(), _clients.Freeze(), _leases, LeasesGranted, Claim, Move, CopyEpoch, CopyRevision, CopyMove);
 
     /// <summary>Folds the writes made since <see cref="Freeze"/> back in; the snapshot must no longer be read.</summary>
     public void Thaw()
@@ -223,6 +224,8 @@ public sealed partial class KvMap
             Claim = snapshot.Claim,
             Move = snapshot.Move,
             CopyEpoch = snapshot.CopyEpoch,
+            CopyRevision = snapshot.CopyRevision,
+            CopyMove = snapshot.CopyMove,
         };
         var leases = (snapshot.Leases ?? ImmutableDictionary<long, StoredLease>.Empty).ToDictionary(l => l.Key, l => l.Value.Keys.ToBuilder());
         foreach (var (key, value) in snapshot.Values)

@@ -1,3 +1,5 @@
+using KvAspire.Operations;
+
 namespace KvAspire.Node.Storage;
 
 /// <summary>
@@ -19,6 +21,15 @@ public sealed partial class KvMap
     /// <summary>The epoch of the last copy this position installed a part of.</summary>
     public long CopyEpoch { get; private set; }
 
+    /// <summary>The giver's revision that copy was read at (the highest of its parts): the giver's events of the range end at or before it.</summary>
+    public long CopyRevision { get; private set; }
+
+    /// <summary>The move that copy was given in (null when its giver ran a release that did not send it).</summary>
+    public MovePlan? CopyMove { get; private set; }
+
+    /// <summary>The change of the keys the position holds that the last <see cref="Apply(CommittedEntry)"/> made, if any: what watchers follow.</summary>
+    public RangeHandover? Handover { get; private set; }
+
     /// <summary>
     /// A fence is taken only when it moves the claim to a newer epoch, the position gives no other range,
     /// and no moving key is attached to a lease (a lease lives at its position): decided at apply, so every
@@ -38,14 +49,37 @@ public sealed partial class KvMap
                     ? $"{leased.Count} of the moving keys are attached to leases (key '{key}' to lease {lease}): a lease lives at its position, so the range moves once they have ended"
                 : null;
             if (FenceRefused is null)
+            {
                 (Claim, Move) = (claim, fence);
+                HandOver(fence.Moving, fence, giverRevision: null);
+            }
             return;
         }
-        if (Claim is not null && claim.Epoch < Claim.Epoch)
+        var before = Claim;
+        if (before is not null && claim.Epoch < before.Epoch)
             return;
         Claim = claim;
+        var changed = before is not null && claim != before;
         if (Move is { } move && claim.Epoch >= move.After.Epoch)
+        {
             Move = null;
+            if (changed && claim == move.GiverRollback)
+                HandOver(move.Moving, move with { Taker = move.Giver }, giverRevision: null);
+        }
+        else if (changed && CopyMove is { } copy && claim.Epoch == CopyEpoch && claim == copy.TakerClaim)
+            HandOver(copy.Moving, copy, CopyRevision);
+    }
+
+    /// <summary>
+    /// The keys of <paramref name="range"/> change hands: a revision of its own, so a watcher's place in the
+    /// history says whether it has passed it. The giver's events of the range end at <paramref name="giverRevision"/>
+    /// (null: here, now).
+    /// </summary>
+    private void HandOver(OwnedRange range, MovePlan move, long? giverRevision)
+    {
+        var revision = NextRevision();
+        if (revision > 0)
+            Handover = new RangeHandover(revision, range, new WatchHandover(move.After.Epoch, move.Giver, move.Taker, giverRevision ?? revision));
     }
 
     private List<(string Key, long Lease)> LeasedKeysIn(OwnedRange range) =>
@@ -71,9 +105,15 @@ public sealed partial class KvMap
     {
         if (Claim is not { } claim || claim.Epoch >= install.Epoch)
             return;
-        if (install.First && install.Epoch != CopyEpoch)
-            DropUnclaimed();
+        if (install.Epoch != CopyEpoch)
+        {
+            if (install.First)
+                DropUnclaimed();
+            CopyRevision = 0;
+        }
         CopyEpoch = install.Epoch;
+        CopyRevision = Math.Max(CopyRevision, install.Part.Revision);
+        CopyMove = install.Part.Move ?? CopyMove;
         foreach (var (key, stored) in install.Part.Values)
             _values.Set(key, stored with { Lease = 0 });
         foreach (var (id, session) in install.Part.Clients)

@@ -25,7 +25,9 @@ public sealed record StoredLease(long TtlMs, long RemainingMs, long Renewals, Sy
 /// the map is frozen it shares the map's storage. <see cref="Leases"/> hold no keys here: a restore finds
 /// them in the values. <see cref="LeasesGranted"/> numbers the next grant. <see cref="Claim"/>: the range
 /// the position owns, null before its first claim entry; <see cref="Move"/>: the move a giver is fenced for
-/// until its release; <see cref="CopyEpoch"/>: the epoch of the last copy a taker installed a part of.
+/// until its release; <see cref="CopyEpoch"/>: the epoch of the last copy a taker installed a part of,
+/// <see cref="CopyRevision"/> the giver's revision it was read at and <see cref="CopyMove"/> the move it came in (a copy's
+/// part names the giver's move as its <see cref="Move"/>).
 /// </summary>
 public sealed record MapSnapshot(
     long LastIndex,
@@ -38,4 +40,6 @@ public sealed record MapSnapshot(
     long LeasesGranted = 0,
     OwnedRange? Claim = null,
     MovePlan? Move = null,
-    long CopyEpoch = 0);
+    long CopyEpoch = 0,
+    long CopyRevision = 0,
+    MovePlan? CopyMove = null);

@@ -68,5 +68,5 @@ public sealed class RangeExport
     }
 
     private MapSnapshot Part(Dictionary<string, StoredValue> values, Dictionary<string, ClientSession> clients) =>
-        new(_whole.LastIndex, _whole.LastTerm, _whole.LastTimestampUnixMs, _whole.Revision, values, clients);
+        new(_whole.LastIndex, _whole.LastTerm, _whole.LastTimestampUnixMs, _whole.Revision, values, clients, Move: _whole.Move);
 }

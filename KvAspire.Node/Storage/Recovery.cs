@@ -71,13 +71,13 @@ public static class Recovery
         // What the snapshot holds is committed, also when no log follows it (as after a restore).
         var commitIndex = Math.Min(Math.Max(raftLog.CommitIndex, snapshotIndex), raftLog.LastIndex);
         var events = new EventHistory(eventHistoryBytes);
-        events.Reset(map.Revision);
+        events.Reset(map);
         foreach (var entry in raftLog.Entries)
         {
             if (entry.Index <= commitIndex && LogRecordFormat.DecodePayload(entry.Body.Span) is { } writes)
             {
                 map.Apply(writes with { Index = entry.Index, Term = entry.Term, TimestampUnixMs = Math.Max(map.LastTimestampUnixMs, writes.TimestampUnixMs) });
-                events.Append(map.Changes, map.Revision);
+                events.Append(map);
             }
         }
 

@@ -24,11 +24,12 @@ public sealed class SnapshotCorruptException(string message) : Exception(message
 /// leases:  | leases granted i64 | lease count i64 | id i64 | ttl ms i64 | remaining ms i64 | renewals i64 |   × lease count
 /// claim:   | has claim u8 | (if it has) epoch i64 | id bits u8 | placement tags u8 | has after u8 | after id u64 | up to id u64 |
 /// move:    | length i32 | the move a giver is fenced for (<see cref="MovePlan.Encode"/>; none: length 0) | copy epoch i64 |
+///          | copy revision i64 | length i32 | the move of that copy (none: length 0) |
 /// trailer: | CRC-32 of every byte before it u32 |
 /// </code>
 /// Values, ranges and results are written in the map's order and the counts are checked on reading, so
 /// a snapshot cut short anywhere, or damaged anywhere, fails to load rather than loading wrong.
-/// Older versions still load. Version 6 had no move (no position was fenced for one across a restart). Version 5 had no claim (the position served every key routed to it). Version 4 had no leases (no lease per value and result, no leases section).
+/// Older versions still load. Version 7 had no copy's revision and move (a taker's watchers did not wait for the giver's events). Version 6 had no move (no position was fenced for one across a restart). Version 5 had no claim (the position served every key routed to it). Version 4 had no leases (no lease per value and result, no leases section).
 /// Version 3 had no revisions (they load as 0: the position had not started
 /// counting, as a release before revisions wrote only such snapshots). Version 2 had no ranges: a client's applied sequences were those of its
 /// results, and its horizon was the highest sequence it had forgotten. Version 1 also had no "last seen"
@@ -36,7 +37,7 @@ public sealed class SnapshotCorruptException(string message) : Exception(message
 /// </summary>
 public static class SnapshotFormat
 {
-    public const ushort FormatVersion = 7;
+    public const ushort FormatVersion = 8;
     private static ReadOnlySpan<byte> Magic => "KVSN"u8;
     private const int BufferSize = 1 << 20;
 
@@ -112,6 +113,10 @@ public static class SnapshotFormat
             writer.Write(move.Length);
             writer.Write(move);
             writer.Write(snapshot.CopyEpoch);
+            writer.Write(snapshot.CopyRevision);
+            var copyMove = snapshot.CopyMove?.Encode() ?? [];
+            writer.Write(copyMove.Length);
+            writer.Write(copyMove);
         }
         Span<byte> trailer = stackalloc byte[4];
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(trailer, checksummed.Checksum);
@@ -234,6 +239,7 @@ public static class SnapshotFormat
                 throw new SnapshotCorruptException($"a key is held by lease {orphan.Lease}, which the snapshot does not have");
             var claim = version >= 6 && reader.ReadBoolean() ? ReadClaim(reader) : null;
             var (move, copyEpoch) = version >= 7 ? (ReadMove(reader, length), reader.ReadInt64()) : (null, 0);
+            var (copyRevision, copyMove) = version >= 8 ? (reader.ReadInt64(), ReadMove(reader, length)) : (0, null);
             if (reader.Read(new byte[1], 0, 1) != 0)
                 throw new SnapshotCorruptException("bytes after the last section");
             Span<byte> trailer = stackalloc byte[4];
@@ -241,7 +247,7 @@ public static class SnapshotFormat
             var expected = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer);
             if (expected != checksummed.Checksum)
                 throw new SnapshotCorruptException("checksum mismatch");
-            return (number, new MapSnapshot(lastIndex, lastTerm, lastTimestamp, revision, values, clients, leases, leasesGranted, claim, move, copyEpoch));
+            return (number, new MapSnapshot(lastIndex, lastTerm, lastTimestamp, revision, values, clients, leases, leasesGranted, claim, move, copyEpoch, copyRevision, copyMove));
         }
         catch (EndOfStreamException)
         {

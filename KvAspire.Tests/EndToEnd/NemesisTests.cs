@@ -178,8 +178,8 @@ public sealed class NemesisTests(ITestOutputHelper output) : IDisposable
         var ring = new RingMath(loaded.IdBits, loaded.Positions, loaded.PlacementTags);
         var revisionViolations = RevisionChecker.Check(workload.History, o => ring.Owner(ring.KeyId(o.Key)));
         var watched = watch.Events.ToList();
-        var watchViolations = WatchChecker.Check(watched, workload.History, watch.Started, key => ring.Owner(ring.KeyId(key)))
-            .Concat(WatchChecker.CheckProgress(watched, watch.Answers, watch.Requests, workload.History, watch.Started, key => ring.Owner(ring.KeyId(key))))
+        var watchViolations = WatchChecker.Check(watched, workload.History, watch.Started, o => ring.Owner(ring.KeyId(o.Key)))
+            .Concat(WatchChecker.CheckProgress(watched, watch.Answers, watch.Requests, workload.History, watch.Started, o => ring.Owner(ring.KeyId(o.Key))))
             .ToList();
         var agreement = topology.Nodes.Select(n => n.Position).Distinct().Select(p => ReplicaAgreement.Check(topology, p)).ToList();
         var outcomes = workload.History.GroupBy(o => o.Outcome switch

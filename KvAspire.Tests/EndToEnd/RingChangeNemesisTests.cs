@@ -23,7 +23,9 @@ namespace KvAspire.Tests.EndToEnd;
 /// leader must take the move on, and the old one, thawed, must not undo it (the same change asked again
 /// meanwhile waits for it, then finds position 2 gone). No change is asked twice: a move
 /// its giver has fenced for is driven to its end by whichever replica leads the giver. Afterwards the history is
-/// linearizable, each position's revisions never go backwards, the replicas' logs agree, and every key is served by exactly
+/// linearizable, each position's revisions never go backwards, the replicas' logs agree, the watches of the
+/// workload's keys and of one key that every change moves followed them (each acknowledged write's event once, in
+/// order per position and per key across positions), and every key is served by exactly
 /// the position the final layout names, with its latest acknowledged value. A move whose range holds a key
 /// attached to a lease is refused at the fence: the ring stays as it was.
 /// KVASPIRE_RING_CHANGE_ROUNDS sets how many rounds of the four changes run (1 by default).
@@ -74,6 +76,14 @@ public sealed class RingChangeNemesisTests(ITestOutputHelper output) : IDisposab
 
         var workload = new RegisterWorkload(serving.Select(n => n.GrpcEndPoint).ToList(), clients: 6, keysPerClient: 8,
             NodeOptions.For(TopologyLoader.Load(topology.Path)));
+        // Watches through the library, from before the first write: every key the workload writes, and one key
+        // that changes hands in every change (position 0 to 1, back, to 2 and back): each must follow its keys.
+        var ringAfterFirst = new RingMath(64, [first.PositionIds[0], Up]);
+        var traveller = Enumerable.Range(0, 6).SelectMany(c => Enumerable.Range(0, 8).Select(k => $"rolling-{c}-{k}"))
+            .First(k => first.Ring().OwnerOfKey(k) == 0 && ringAfterFirst.OwnerOfKey(k) == 1 && joined.OwnerOfKey(k) == 2);
+        var servingAddresses = serving.Select(n => n.GrpcEndPoint).ToList();
+        await using var watch = await WatchRecorder.StartAsync(servingAddresses, null, "rolling-", positions: 2, () => workload.Now);
+        await using var keyWatch = await WatchRecorder.StartAsync(servingAddresses, null, traveller, positions: 1, () => workload.Now, prefix: false);
         using var stop = new CancellationTokenSource();
         var running = workload.RunAsync(stop.Token);
         Change[] changes =
@@ -164,14 +174,31 @@ public sealed class RingChangeNemesisTests(ITestOutputHelper output) : IDisposab
         var verdict = LinearizabilityChecker.Check(workload.History);
         var answered = workload.History.Where(o => o.Leader is not null).ToList();
         var revisionViolations = RevisionChecker.Check(answered, o => positionOf[o.Leader!]);
+        var finalRevisions = new Dictionary<int, long>();
+        foreach (var node in topology.Nodes)
+            finalRevisions[node.Position] = Math.Max(finalRevisions.GetValueOrDefault(node.Position), (await GroupProbe.StatusAsync(node))?.Revision ?? 0);
+        await watch.StopAtAsync(finalRevisions, TimeSpan.FromSeconds(60));
+        await keyWatch.StopAtAsync(keyWatch.Started.ToDictionary(p => p.Key, p => finalRevisions[p.Key]), TimeSpan.FromSeconds(60));
+        int? PlacedBy(HistoryOperation write) => write.Leader is { } leader ? positionOf[leader] : null;
+        var watched = watch.Events.ToList();
+        var keyWatched = keyWatch.Events.ToList();
+        var watchViolations = WatchChecker.Check(watched, workload.History, watch.Started, PlacedBy)
+            .Concat(WatchChecker.CheckProgress(watched, watch.Answers, watch.Requests, workload.History, watch.Started, PlacedBy))
+            .Concat(WatchChecker.Check(keyWatched, workload.History.Where(o => o.Key == traveller), keyWatch.Started, PlacedBy))
+            .ToList();
         var disagreements = Enumerable.Range(0, 3).SelectMany(p => ReplicaAgreement.Check(topology, p).Disagreements).ToList();
         output.WriteLine($"{workload.History.Count} operations, {workload.Acknowledged} writes acknowledged, {answered.Count} answers naming their leader; " +
-                         $"{resumed} moves taken on by a new leader of their giver, as the consoles saw");
+                         $"{resumed} moves taken on by a new leader of their giver, as the consoles saw; watches: {watched.Count} events of positions " +
+                         $"{string.Join(", ", watch.Started.Keys.Order())}, {keyWatched.Count} of {traveller} from positions " +
+                         $"{string.Join(", ", keyWatched.Select(e => e.Position).Distinct())}, {watchViolations.Count} violations");
         foreach (var entry in cluster.LoggedErrors().Take(20))
             output.WriteLine(entry);
         Assert.True(workload.Violations.IsEmpty, string.Join(Environment.NewLine, workload.Violations.Take(20)));
         Assert.True(verdict.IsLinearizable, $"{verdict.Key}: {verdict.Explanation}");
         Assert.True(revisionViolations.Count == 0, string.Join(Environment.NewLine, revisionViolations));
+        Assert.True(watchViolations.Count == 0, string.Join(Environment.NewLine, watchViolations));
+        Assert.Equal([0, 1, 2], watch.Started.Keys.Order());
+        Assert.Equal([0, 1, 2], keyWatched.Where(e => e.Revision > 0).Select(e => e.Position).Distinct().Order());
         Assert.True(disagreements.Count == 0, string.Join(Environment.NewLine, disagreements.Take(10)));
 
         // Every key at exactly the position the final layout names: its replica answers it without a hop, the other position's with one.

@@ -6,13 +6,16 @@ namespace KvAspire.Tests.Support;
 /// Checks what a watch saw against the history of the writes, position by position: events in revision
 /// order with the events of one revision together, none twice, one for every acknowledged write after the
 /// watch's start (same key, value and revision), and none for a write that did not happen (each event is a
-/// write of the history: acknowledged at that revision, or one whose answer never came).
+/// write of the history: acknowledged at that revision, or one whose answer never came); and key by key,
+/// events in revision order across positions (a key's revisions rise across a move of the ring).
+/// <c>positionOf</c> places each write: the key's owner on a fixed ring; on a ring that changes, the
+/// position its answer's leader belongs to (null: no answer named one, so the write is not placed).
 /// </summary>
 public static class WatchChecker
 {
     /// <summary>What breaks those rules, at most <paramref name="limit"/> lines; empty when nothing does.</summary>
     public static IReadOnlyList<string> Check(IReadOnlyList<KvEvent> events, IEnumerable<HistoryOperation> history,
-        IReadOnlyDictionary<int, long> started, Func<string, int> positionOf, int limit = 20)
+        IReadOnlyDictionary<int, long> started, Func<HistoryOperation, int?> positionOf, int limit = 20)
     {
         var violations = new List<string>();
         var writes = history.Where(o => o.Kind != HistoryKind.Read && o.Outcome is HistoryOutcome.Ok or HistoryOutcome.Unknown).ToList();
@@ -36,10 +39,16 @@ public static class WatchChecker
                 violations.Add($"position {position.Key}: {twice.Count()} events for {twice.Key.Key} at revision {twice.Key.Revision}");
         }
 
-        var seen = events.ToLookup(e => (e.Position, e.Revision, e.Key));
-        foreach (var write in writes.Where(w => w.Outcome == HistoryOutcome.Ok && w.ModRevision > started.GetValueOrDefault(positionOf(w.Key))))
+        foreach (var key in events.GroupBy(e => e.Key))
         {
-            var position = positionOf(write.Key);
+            foreach (var (earlier, later) in key.Zip(key.Skip(1)).Where(pair => pair.Second.Revision < pair.First.Revision))
+                violations.Add($"key {key.Key}: {Describe(later)} at position {later.Position} came after {Describe(earlier)} at position {earlier.Position}");
+        }
+
+        var seen = events.ToLookup(e => (e.Position, e.Revision, e.Key));
+        foreach (var write in writes.Where(w => w.Outcome == HistoryOutcome.Ok && positionOf(w) is { } at && w.ModRevision > started.GetValueOrDefault(at)))
+        {
+            var position = positionOf(write)!.Value;
             var match = seen[(position, write.ModRevision, write.Key)].FirstOrDefault();
             if (match is null)
                 violations.Add($"position {position}: no event for {write}");
@@ -51,7 +60,7 @@ public static class WatchChecker
         foreach (var change in events)
         {
             var position = change.Position;
-            var happened = positionOf(change.Key) == position && writesOf[change.Key].Any(w => Matches(change, w)
+            var happened = writesOf[change.Key].Any(w => Matches(change, w) && (positionOf(w) ?? position) == position
                 && (w.Outcome == HistoryOutcome.Unknown || w.ModRevision == change.Revision));
             if (!happened)
                 violations.Add($"position {position}: {Describe(change)} is no write of the history");
@@ -72,12 +81,12 @@ public static class WatchChecker
     /// </summary>
     public static IReadOnlyList<string> CheckProgress(IReadOnlyList<KvEvent> events, IReadOnlyList<WatchRecorder.ProgressAnswer> answers,
         IReadOnlyDictionary<long, long> requests, IEnumerable<HistoryOperation> history, IReadOnlyDictionary<int, long> started,
-        Func<string, int> positionOf, int limit = 20)
+        Func<HistoryOperation, int?> positionOf, int limit = 20)
     {
         var violations = new List<string>();
         var eventsOf = events.GroupBy(e => e.Position).ToDictionary(g => g.Key, g => g.ToList());
-        var acknowledged = history.Where(o => o.Kind != HistoryKind.Read && o.Outcome == HistoryOutcome.Ok && o.ModRevision > 0)
-            .GroupBy(o => positionOf(o.Key)).ToDictionary(g => g.Key, g => g.ToList());
+        var acknowledged = history.Where(o => o.Kind != HistoryKind.Read && o.Outcome == HistoryOutcome.Ok && o.ModRevision > 0 && positionOf(o) is not null)
+            .GroupBy(o => positionOf(o)!.Value).ToDictionary(g => g.Key, g => g.ToList());
         foreach (var answer in answers)
         {
             var before = requests[answer.Request];

@@ -4,7 +4,7 @@ using KvAspire.Driver;
 namespace KvAspire.Tests.Support;
 
 /// <summary>
-/// A watch of every key under a prefix through the client library, from now, on a client given every node
+/// A watch of every key under a prefix (or of one key) through the client library, from now, on a client given every node
 /// (the first it calls is the first given), recording every event it yields while the nemesis strikes; and
 /// asking it for progress again and again (the next request once every position answered the last),
 /// recording each answer with the events of its position yielded before it.
@@ -24,14 +24,14 @@ public sealed class WatchRecorder : IAsyncDisposable
     private readonly Func<long> _clock;
     private Task _asking = Task.CompletedTask;
 
-    private WatchRecorder(IReadOnlyList<string> addresses, string? authority, string prefix, Func<long> clock)
+    private WatchRecorder(IReadOnlyList<string> addresses, string? authority, string watched, bool prefix, Func<long> clock)
     {
         _clock = clock;
         _client = new KvClient(new KvClientOptions { Nodes = [.. addresses], Authority = authority, WatchRetryWindow = TimeSpan.FromSeconds(90) });
-        var options = new KvWatchOptions { Prefix = true, ProgressNotices = true, ProgressRequests = _progress };
+        var options = new KvWatchOptions { Prefix = prefix, ProgressNotices = true, ProgressRequests = _progress };
         _watching = Task.Run(async () =>
         {
-            await foreach (var change in _client.WatchAsync(prefix, options, _stop.Token))
+            await foreach (var change in _client.WatchAsync(watched, options, _stop.Token))
             {
                 _started.TryAdd(change.Position, change.Revision);
                 _reached[change.Position] = change.Revision;
@@ -72,10 +72,13 @@ public sealed class WatchRecorder : IAsyncDisposable
 
     /// <summary>Watching from now; returns once every one of <paramref name="positions"/> has said where it starts.</summary>
     /// <param name="authority">The cluster's CA, when it has TLS.</param>
+    /// <param name="watched">The prefix watched, or the key when not <paramref name="prefix"/>.</param>
+    /// <param name="positions">The positions the watch starts on; it may follow its keys to others, which answer progress too.</param>
     /// <param name="clock">The clock of the history the answers are held against.</param>
-    public static async Task<WatchRecorder> StartAsync(IReadOnlyList<string> addresses, string? authority, string prefix, int positions, Func<long> clock)
+    public static async Task<WatchRecorder> StartAsync(IReadOnlyList<string> addresses, string? authority, string watched, int positions, Func<long> clock,
+        bool prefix = true)
     {
-        var recorder = new WatchRecorder(addresses, authority, prefix, clock);
+        var recorder = new WatchRecorder(addresses, authority, watched, prefix, clock);
         await Wait.UntilAsync(() => recorder._started.Count == positions || recorder._watching.IsCompleted, TimeSpan.FromSeconds(60),
             "every position's watch to start");
         if (recorder._watching.IsFaulted)
@@ -94,7 +97,7 @@ public sealed class WatchRecorder : IAsyncDisposable
                 var request = await _progress.RequestAsync();
                 lock (_gate)
                     _requests[request] = made;
-                await Wait.UntilAsync(() => Answered(request) == positions || _stop.IsCancellationRequested || _watching.IsCompleted,
+                await Wait.UntilAsync(() => Answered(request) >= positions || _stop.IsCancellationRequested || _watching.IsCompleted,
                     TimeSpan.FromSeconds(120), $"every position to answer progress request {request}");
                 await Task.Delay(TimeSpan.FromMilliseconds(500), _stop.Token);
             }

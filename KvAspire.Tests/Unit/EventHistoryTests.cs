@@ -32,12 +32,12 @@ public sealed class EventHistoryTests
         history.Append([], 3);
         history.Append([Put("d", 4)], 4);
 
-        var (all, upToAll) = history.Read(1, 1 << 20)!.Value;
+        var (all, upToAll, _) = history.Read(1, 1 << 20)!.Value;
         // Past the byte bound after the first event: revision 2 alone, then 3 whole though it passes the bound.
-        var (first, upToFirst) = history.Read(1, 1)!.Value;
-        var (second, upToSecond) = history.Read(2, 1)!.Value;
-        var (none, upToNone) = history.Read(4, 1 << 20)!.Value;
-        var (ahead, upToAhead) = history.Read(9, 1 << 20)!.Value;
+        var (first, upToFirst, _) = history.Read(1, 1)!.Value;
+        var (second, upToSecond, _) = history.Read(2, 1)!.Value;
+        var (none, upToNone, _) = history.Read(4, 1 << 20)!.Value;
+        var (ahead, upToAhead, _) = history.Read(9, 1 << 20)!.Value;
 
         Assert.Equal(("a@2 b@3 c@3 d@4", 4L), (Described(all), upToAll));
         Assert.Equal(("a@2", 2L), (Described(first), upToFirst));
@@ -46,6 +46,74 @@ public sealed class EventHistoryTests
         Assert.Equal(("", 9L), (Described(ahead), upToAhead));
         Assert.Null(history.Read(0, 1 << 20));
     }
+
+    private static readonly OwnedRange Moving = new(2, 64, false, 1UL << 62, 1UL << 63);
+
+    private static readonly string MovingKey = Enumerable.Range(0, 100).Select(i => $"k{i}").First(Moving.Holds);
+
+    private static RangeHandover Handover(long revision, int giver, int taker, long giverRevision, long epoch = 2) =>
+        new(revision, Moving, new WatchHandover(epoch, giver, taker, giverRevision));
+
+    [Fact]
+    public void A_read_stops_at_a_handover_and_gives_it_with_the_events_before_it()
+    {
+        var history = new EventHistory(1 << 20);
+        history.Reset(1, claimEpoch: 1);
+        history.Append([Put("a", 2)], 2);
+        history.Append([], 3, Handover(3, giver: 0, taker: 1, giverRevision: 3), claimEpoch: 2);
+        history.Append([Put("b", 4)], 4);
+
+        var (before, upToBefore, handover) = history.Read(1, 1 << 20)!.Value;
+        var (after, upToAfter, none) = history.Read(3, 1 << 20)!.Value;
+
+        Assert.Equal(("a@2", 3L, 3L), (Described(before), upToBefore, handover?.Revision));
+        Assert.Equal(("b@4", 4L), (Described(after), upToAfter));
+        Assert.Null(none);
+    }
+
+    [Fact]
+    public void A_watch_following_keys_to_their_taker_starts_just_before_its_handover_or_now_if_it_has_not_taken_them()
+    {
+        var history = new EventHistory(3 * Put("k", 1, 1000).Bytes);
+        history.Reset(10, claimEpoch: 1);
+        Assert.Equal(10L, history.ArrivalStart(1, 2)); // not taken yet: whatever comes is after now
+
+        history.Append([Put("a", 11, 1000)], 11);
+        history.Append([], 12, Handover(12, giver: 0, taker: 1, giverRevision: 7), claimEpoch: 2);
+        Assert.Equal(11L, history.ArrivalStart(1, 2));
+        Assert.Equal(12L, history.ArrivalStart(1, 3)); // no claim of epoch 3 yet: now
+        history.Append([], 13, claimEpoch: 3);
+        Assert.Equal(10L, history.ArrivalStart(1, 3)); // epoch 3 claimed with nothing taken (a move given up): all kept from the floor
+
+        for (var revision = 14; revision < 18; revision++)
+            history.Append([Put("b", revision, 1000)], revision);
+        Assert.Null(history.ArrivalStart(1, 2)); // the handover is no longer kept
+    }
+
+    [Fact]
+    public async Task A_watch_of_a_key_gets_its_handover_and_one_started_after_it_is_told_where_the_key_went()
+    {
+        var history = new EventHistory(1 << 20);
+        history.Reset(1, claimEpoch: 1);
+        history.Append([Put(MovingKey, 2)], 2);
+        history.Append([], 3, Handover(3, giver: 0, taker: 1, giverRevision: 3), claimEpoch: 2);
+        var query = new WatchQuery(MovingKey, Prefix: false, PreviousValues: false);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        var watched = await history.WatchAsync(0, query, new WatchStart(1), Progress, TimeProvider.System, stop.Token).Take(2).ToListAsync(stop.Token);
+        var late = await history.WatchAsync(0, query, new WatchStart(null), Progress, TimeProvider.System, stop.Token).Take(2).ToListAsync(stop.Token);
+        var other = new WatchQuery(Enumerable.Range(0, 100).Select(i => $"k{i}").First(k => !Moving.Holds(k)), false, false);
+        history.Append([Put(other.Key, 4)], 4);
+        var unconcerned = await history.WatchAsync(0, other, new WatchStart(1), Progress, TimeProvider.System, stop.Token).Take(2).ToListAsync(stop.Token);
+
+        // The events before the handover come with it, in a batch at its revision.
+        Assert.Equal("1: | 3:" + MovingKey + "@2 handover 0->1", string.Join(" | ", watched.Select(Shown)));
+        Assert.Equal("3: | 3: handover 0->1", string.Join(" | ", late.Select(Shown)));
+        Assert.Equal("1: | 4:" + other.Key + "@4", string.Join(" | ", unconcerned.Select(Shown)));
+    }
+
+    private static string Shown(WatchBatch batch) =>
+        $"{batch.Revision}:{Described(batch.Events)}" + (batch.Handover is { } h ? $" handover {h.Giver}->{h.Taker}" : "");
 
     [Fact]
     public void Past_its_bound_the_history_drops_its_oldest_revisions_whole_and_raises_its_floor()
@@ -84,7 +152,7 @@ public sealed class EventHistoryTests
         history.Reset(1);
         history.Append([Put("app/a", 2), Put("other", 2)], 2);
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await using var watch = history.WatchAsync(3, new WatchQuery("app/", Prefix: true, PreviousValues: false), after: 1, Progress, clock, stop.Token)
+        await using var watch = history.WatchAsync(3, new WatchQuery("app/", Prefix: true, PreviousValues: false), new WatchStart(1), Progress, clock, stop.Token)
             .GetAsyncEnumerator(stop.Token);
 
         Assert.True(await watch.MoveNextAsync());
@@ -113,7 +181,7 @@ public sealed class EventHistoryTests
 
         var refused = await Assert.ThrowsAsync<EventsCompactedException>(async () =>
         {
-            await foreach (var _ in history.WatchAsync(2, new WatchQuery("k", false, false), after: 4, Progress, TimeProvider.System, CancellationToken.None))
+            await foreach (var _ in history.WatchAsync(2, new WatchQuery("k", false, false), new WatchStart(4), Progress, TimeProvider.System, CancellationToken.None))
             {
             }
         });
@@ -129,7 +197,7 @@ public sealed class EventHistoryTests
 
         var refused = await Assert.ThrowsAsync<RequestFailedException>(async () =>
         {
-            await foreach (var _ in history.WatchAsync(0, new WatchQuery("k", false, false), null, Progress, TimeProvider.System, CancellationToken.None))
+            await foreach (var _ in history.WatchAsync(0, new WatchQuery("k", false, false), new WatchStart(null), Progress, TimeProvider.System, CancellationToken.None))
             {
             }
         });

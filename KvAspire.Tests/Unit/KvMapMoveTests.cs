@@ -93,7 +93,7 @@ public sealed class KvMapMoveTests
         var moved = _taker.Read(MovingKey);
         Assert.Equal((ResultCode.Ok, "v2", 2L), (moved.Code, Encoding.UTF8.GetString(moved.Value.Span), moved.Version));
         Assert.Equal((before.CreateRevision, before.ModRevision), (moved.CreateRevision, moved.ModRevision));
-        Assert.Equal(_giver.Revision, _taker.Revision);
+        Assert.Equal(_giver.Revision + 1, _taker.Revision); // the taker's claim takes a revision of its own
         Assert.True(Write(_taker, ref _takerIndex, Update(MovingKey, "v3")).ModRevision > before.ModRevision);
         Assert.Equal(ResultCode.NotOwner, _giver.Read(MovingKey).Code);
         Assert.Equal(ResultCode.Ok, _giver.Read(StayingKey).Code);
@@ -160,6 +160,43 @@ public sealed class KvMapMoveTests
         Apply(_taker, ref _takerIndex, new CommittedEntry(0, 1, 0, [], Claim: OwnedRange.Of(After, 1)));
 
         Assert.All(Keys.Where(Moving.Holds), k => Assert.Equal(ResultCode.Ok, _taker.Read(k).Code));
+    }
+
+    [Fact]
+    public void The_fence_and_the_takers_claim_each_take_a_revision_and_say_who_gave_what_to_whom()
+    {
+        Write(_giver, ref _giverIndex, Create(MovingKey, "v"));
+        var giverBefore = _giver.Revision;
+        Apply(_giver, ref _giverIndex, LogRecordFormat.DecodePayload(LogRecordFormat.EncodeFence(Plan.GiverClaim, Plan).Span)!);
+        var left = _giver.Handover;
+        var export = RangeExport.Of(_giver.Freeze(), Moving);
+        _giver.Thaw();
+        Write(_taker, ref _takerIndex, Create(Keys.First(k => OwnedRange.Of(Before, 1).Holds(k)), "t"));
+        InstallAt(_taker, ref _takerIndex, export, 200, 2);
+        Assert.Null(_taker.Handover);
+        var restored = KvMap.Restore(SnapshotFormat.Decode(SnapshotFormat.Encode(_taker.Freeze())));
+        _taker.Thaw();
+        restored.Apply(new CommittedEntry(_takerIndex + 1, 1, 0, [], Claim: Plan.TakerClaim));
+        var arrived = restored.Handover;
+        restored.Apply(new CommittedEntry(_takerIndex + 2, 1, 0, [], Claim: Plan.TakerClaim));
+
+        Assert.Equal(new RangeHandover(giverBefore + 1, Moving, new WatchHandover(2, 0, 1, giverBefore + 1)), left);
+        Assert.Equal(giverBefore + 1, _giver.Revision);
+        Assert.Equal(new RangeHandover(giverBefore + 2, Moving, new WatchHandover(2, 0, 1, giverBefore + 1)), arrived);
+        Assert.Null(restored.Handover); // the same claim again changes nothing
+        Assert.Equal(giverBefore + 2, restored.Revision);
+    }
+
+    [Fact]
+    public void A_giver_that_takes_its_range_back_says_so_as_giver_and_taker()
+    {
+        Apply(_giver, ref _giverIndex, LogRecordFormat.DecodePayload(LogRecordFormat.EncodeFence(Plan.GiverClaim, Plan).Span)!);
+        var fenced = _giver.Revision;
+
+        Apply(_giver, ref _giverIndex, new CommittedEntry(0, 1, 0, [], Claim: Plan.GiverRollback));
+
+        Assert.Equal(new RangeHandover(fenced + 1, Moving, new WatchHandover(2, 0, 0, fenced + 1)), _giver.Handover);
+        Assert.False(_giver.Handover!.Handover.Leaves(0) || _giver.Handover.Handover.Arrives(0));
     }
 
     [Fact]

@@ -4,7 +4,7 @@ using KvAspire.Tests.Support;
 
 namespace KvAspire.Tests.Unit;
 
-/// <summary>The nemesis runs' watch checker finds each thing it is meant to: gaps, duplicates, disorder, split revisions, phantoms.</summary>
+/// <summary>The nemesis runs' watch checker finds each thing it is meant to: gaps, duplicates, disorder (of a position, or of a key across positions), split revisions, phantoms.</summary>
 [Trait("Category", "Unit")]
 public sealed class WatchCheckerTests
 {
@@ -47,5 +47,18 @@ public sealed class WatchCheckerTests
 
         Assert.Contains(split, line => line.Contains("revision 3 was split"));
         Assert.Contains(atStart, line => line.Contains("at or before the watch's start"));
+    }
+
+    [Fact]
+    public void A_keys_events_out_of_revision_order_across_positions_are_found()
+    {
+        var started = new Dictionary<int, long> { [0] = 1, [1] = 1 };
+        int? PositionOf(HistoryOperation write) => write is { Key: "a", Kind: HistoryKind.Update } ? 1 : 0;
+
+        var inOrder = WatchChecker.Check([Put("a", "1", 2), Put("b", "1", 3), Put("a", "2", 4) with { Position = 1 }, Delete("b", 5)], History, started, PositionOf);
+        var reversed = WatchChecker.Check([Put("a", "2", 4) with { Position = 1 }, Put("a", "1", 2), Put("b", "1", 3), Delete("b", 5)], History, started, PositionOf);
+
+        Assert.Empty(inOrder);
+        Assert.Contains("key a: PUT a '1' at revision 2 at position 0 came after PUT a '2' at revision 4 at position 1", Assert.Single(reversed), StringComparison.OrdinalIgnoreCase);
     }
 }
