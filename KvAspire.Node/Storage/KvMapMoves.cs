@@ -34,9 +34,11 @@ public sealed partial class KvMap
     /// A fence is taken only when it moves the claim to a newer epoch, the position gives no other range,
     /// and no moving key is attached to a lease (a lease lives at its position): decided at apply, so every
     /// replica takes or refuses it alike, and a fenced range never holds a leased key (writes to it are
-    /// refused from the fence on). Any other claim replaces one of an older or the same epoch (an older one
-    /// is a leader's proposal that a newer one overtook); at the move's epoch or later, it ends the move
-    /// (a roll-back).
+    /// refused from the fence on). Any other claim replaces one of an older epoch (a leader's proposal that
+    /// a newer one overtook) and, at the move's epoch or later, ends the move; at the held claim's own epoch
+    /// it is taken only as the held move's roll-back: another range at one epoch is another change's (two
+    /// changes of the ring asked at once), and taking it would give a range two owners (a taker's claim
+    /// over its own fence) or none (a second taker's claim over the first's).
     /// </summary>
     private void TakeClaim(OwnedRange claim, MovePlan? fence)
     {
@@ -56,7 +58,7 @@ public sealed partial class KvMap
             return;
         }
         var before = Claim;
-        if (before is not null && claim.Epoch < before.Epoch)
+        if (before is not null && (claim.Epoch < before.Epoch || claim.Epoch == before.Epoch && claim != before && claim != Move?.GiverRollback))
             return;
         Claim = claim;
         var changed = before is not null && claim != before;

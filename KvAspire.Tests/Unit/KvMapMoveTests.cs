@@ -188,6 +188,26 @@ public sealed class KvMapMoveTests
     }
 
     [Fact]
+    public void A_claim_of_another_change_at_the_same_epoch_is_refused_so_no_range_gets_two_owners_or_none()
+    {
+        // Asked at once: position 0 gives position 1 a range (Plan), and position 1 gives position 0 one (down).
+        var down = MovePlan.Boundary(Before, 1, Before.PositionIds[1] - (1UL << 60));
+        Apply(_giver, ref _giverIndex, LogRecordFormat.DecodePayload(LogRecordFormat.EncodeFence(Plan.GiverClaim, Plan).Span)!);
+        Apply(_taker, ref _takerIndex, LogRecordFormat.DecodePayload(LogRecordFormat.EncodeFence(down.GiverClaim, down).Span)!);
+
+        Apply(_taker, ref _takerIndex, new CommittedEntry(0, 1, 0, [], Claim: Plan.TakerClaim));
+        Apply(_giver, ref _giverIndex, new CommittedEntry(0, 1, 0, [], Claim: down.TakerClaim));
+
+        Assert.Equal((down.GiverClaim, true), (_taker.Claim, _taker.Move?.IsSameMove(down)));
+        Assert.Equal((Plan.GiverClaim, true), (_giver.Claim, _giver.Move?.IsSameMove(Plan)));
+        Assert.Null(_taker.Handover);
+
+        // Each giver's roll-back at that epoch is still taken.
+        Apply(_taker, ref _takerIndex, new CommittedEntry(0, 1, 0, [], Claim: down.GiverRollback));
+        Assert.Equal((down.GiverRollback, (MovePlan?)null), (_taker.Claim, _taker.Move));
+    }
+
+    [Fact]
     public void A_giver_that_takes_its_range_back_says_so_as_giver_and_taker()
     {
         Apply(_giver, ref _giverIndex, LogRecordFormat.DecodePayload(LogRecordFormat.EncodeFence(Plan.GiverClaim, Plan).Span)!);
