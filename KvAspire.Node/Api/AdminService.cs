@@ -143,11 +143,18 @@ public sealed class AdminService(IRaftHttpCluster raft, RaftGroup group, Cluster
     public override Task RemovePosition(RemovePositionRequest request, IServerStreamWriter<MoveProgress> responseStream, ServerCallContext context) =>
         MoveAsync(layout => MovePlan.Remove(layout, request.Position), responseStream, context);
 
-    private async Task MoveAsync(Func<RingLayout, MovePlan> planOf, IServerStreamWriter<MoveProgress> responseStream, ServerCallContext context)
+    public override Task FollowMove(FollowMoveRequest request, IServerStreamWriter<MoveProgress> responseStream, ServerCallContext context) =>
+        Reporting(report => moves.FollowAsync(request.Giver, request.Epoch, report, context.CancellationToken), responseStream, context);
+
+    private Task MoveAsync(Func<RingLayout, MovePlan> planOf, IServerStreamWriter<MoveProgress> responseStream, ServerCallContext context) =>
+        Reporting(report => moves.RunAsync(planOf, report, context.CancellationToken), responseStream, context);
+
+    /// <summary>Streams a move's progress as <paramref name="work"/> reports it; its failures as the caller's status.</summary>
+    private static async Task Reporting(Func<Func<MoveProgress, Task>, Task> work, IServerStreamWriter<MoveProgress> responseStream, ServerCallContext context)
     {
         try
         {
-            await moves.RunAsync(planOf, progress => responseStream.WriteAsync(progress, context.CancellationToken), context.CancellationToken);
+            await work(progress => responseStream.WriteAsync(progress, context.CancellationToken));
         }
         catch (ArgumentException e)
         {

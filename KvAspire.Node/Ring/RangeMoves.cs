@@ -106,6 +106,29 @@ public sealed class RangeMoves(LocalRing ring, ClusterTopology topology, PeerCli
     }
 
     /// <summary>
+    /// Reports the steps of the move to <paramref name="epoch"/> that <paramref name="giver"/> gives a range in,
+    /// until it ends: for a console whose node failed during the move. Done at once when the ring has reached
+    /// that epoch already (the move, or a later one, is over).
+    /// </summary>
+    /// <exception cref="RequestFailedException">
+    /// Refused: the giver holds no such move and the ring is older (given up, or never fenced); Unavailable: no
+    /// replica of a position answered in time.
+    /// </exception>
+    public async Task FollowAsync(int giver, long epoch, Func<MoveProgress, Task> report, CancellationToken cancellationToken)
+    {
+        if (await HeldMoveAsync(giver, cancellationToken) is { } plan && plan.After.Epoch == epoch)
+        {
+            await FollowAsync(plan, report, cancellationToken);
+            return;
+        }
+        var layout = await NewestLayoutAsync(cancellationToken);
+        if (layout.Epoch < epoch)
+            throw RequestFailedException.Refused(
+                $"position {giver} holds no move to ring epoch {epoch} and the ring is at epoch {layout.Epoch}: the move was given up, or its fence never taken");
+        await report(new MoveProgress { Step = "done", Epoch = epoch, Giver = giver, Detail = $"epoch {epoch}: the ring is at epoch {layout.Epoch}" });
+    }
+
+    /// <summary>
     /// Reports the steps the giver's leader takes, until the move ends; a new leader's steps after the
     /// last one's (it starts the move over from the first step not done).
     /// </summary>
