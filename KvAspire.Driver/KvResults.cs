@@ -88,7 +88,7 @@ public sealed record KvWatchOptions
     /// <summary>
     /// Per position, the revision the watch has every event up to (a list's <c>Revisions.Position</c> of each
     /// position, or the last revision of each position a former watch saw); positions not named are watched
-    /// from now.
+    /// from now, once the named have caught up (one that took the watched keys since is followed from then).
     /// </summary>
     public IReadOnlyDictionary<int, long>? After { get; init; }
 

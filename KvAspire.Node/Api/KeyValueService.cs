@@ -108,9 +108,7 @@ public sealed class KeyValueService(ClusterTopology topology, LocalRing ring, La
         var create = requestStream.Current.Create ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "a watch starts with a create request"));
         var query = WatchMessages.ToQuery(create);
         var start = WatchMessages.ToStart(create, topology.PositionsWithSpares);
-        // Besides the ring's, the positions the watcher already has events of: it may have followed its keys to
-        // one this node's layout does not have yet, and must not miss what the others still send.
-        int[] positions = [.. (query.Prefix ? Enumerable.Range(0, ring.Ids.Positions) : [ring.Locate(query.Key).Owner]).Union(start.Keys).Order()];
+        int[] positions = query.Prefix ? [.. Enumerable.Range(0, ring.Ids.Positions)] : [ring.Locate(query.Key).Owner];
         await new WatchSession(events, ReadRevisionAsync, lifetime).RunAsync(query, create.ProgressNotify, positions, start, requestStream, responseStream,
             context.CancellationToken);
     }

@@ -20,16 +20,28 @@ public sealed class WatchSession(PositionEvents events, Func<int, CancellationTo
 {
     /// <exception cref="RpcException">The watch's request is malformed, a position's events cannot be served, or the node is stopping.</exception>
     /// <param name="progressNotify">Pass on each position's notices when idle (its first, where it starts, always goes).</param>
+    /// <param name="positions">The positions the ring, as this node routes, gives the watch.</param>
+    /// <param name="start">Per position, the revision the watcher has every event up to: a watch going on from another node.</param>
     public async Task RunAsync(WatchQuery query, bool progressNotify, int[] positions, IReadOnlyDictionary<int, long> start,
         IAsyncStreamReader<WatchRequest> requests, IServerStreamWriter<WatchReply> responses, CancellationToken cancellationToken)
     {
         using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(watching.Token);
-        var replies = Channel.CreateBounded<WatchBatch>(new BoundedChannelOptions(positions.Length + 1) { SingleReader = true });
+        var replies = Channel.CreateBounded<WatchBatch>(new BoundedChannelOptions(positions.Length) { SingleReader = true });
         var feeds = new ConcurrentDictionary<int, Feed>();
         var running = new List<Task>();
-        foreach (var position in positions)
-            Follow(position, new WatchStart(start.TryGetValue(position, out var after) ? after : null));
+        foreach (var (position, after) in start)
+            Follow(position, new WatchStart(after));
+        if (start.Count == 0)
+        {
+            foreach (var position in positions)
+                Follow(position, new WatchStart(null));
+        }
+        else
+        {
+            lock (running)
+                running.Add(Guarded(StartTheOthersAsync));
+        }
         var listening = ListenAsync();
         try
         {
@@ -83,6 +95,18 @@ public sealed class WatchSession(PositionEvents events, Func<int, CancellationTo
                         await replies.Writer.WriteAsync(answer, stop.Token);
                 }
             });
+        }
+
+        // A watch going on from another node: the positions it names first. A position the ring now gives it and
+        // it does not name may have taken its keys while it was away, and is followed from that handover once a
+        // named position's feed meets it; so the others start (from now) only once every named feed has caught
+        // up with its position as it is now.
+        async Task StartTheOthersAsync()
+        {
+            foreach (var position in start.Keys)
+                await feeds[position].SentAsync(await readRevision(position, stop.Token), stop.Token);
+            foreach (var position in positions)
+                Follow(position, new WatchStart(null));
         }
 
         // Keys leaving a position: the taker's feed starts (if it has not) and has said where it starts before
@@ -155,14 +179,20 @@ public sealed class WatchSession(PositionEvents events, Func<int, CancellationTo
         public Task StartedAsync(CancellationToken cancellationToken) => _started.Task.WaitAsync(cancellationToken);
 
         /// <summary>Completes once this giver's feed has sent every event of the keys <paramref name="handover"/> brought elsewhere.</summary>
-        public async Task PassedAsync(WatchHandover handover, CancellationToken cancellationToken)
+        public Task PassedAsync(WatchHandover handover, CancellationToken cancellationToken) =>
+            UntilAsync(() => _leftAt >= handover.Epoch || _sent >= handover.GiverRevision, cancellationToken);
+
+        /// <summary>Completes once the feed has sent everything up to <paramref name="revision"/>.</summary>
+        public Task SentAsync(long revision, CancellationToken cancellationToken) => UntilAsync(() => _sent >= revision, cancellationToken);
+
+        private async Task UntilAsync(Func<bool> reached, CancellationToken cancellationToken)
         {
             while (true)
             {
                 Task progressed;
                 lock (_gate)
                 {
-                    if (_leftAt >= handover.Epoch || _sent >= handover.GiverRevision)
+                    if (reached())
                         return;
                     progressed = _progressed.Task;
                 }

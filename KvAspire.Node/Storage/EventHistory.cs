@@ -66,10 +66,11 @@ public sealed class EventHistory(long maxBytes)
     /// <summary>One entry's changes, in order, the revision the map reached with them, and what it did to the keys it holds.</summary>
     public void Append(IReadOnlyList<KeyEvent> changes, long revision, RangeHandover? handover = null, long claimEpoch = 0)
     {
-        if (changes.Count == 0 && revision == Revision && handover is null)
-            return;
         lock (_gate)
         {
+            _claimEpoch = Math.Max(_claimEpoch, claimEpoch);
+            if (changes.Count == 0 && revision == _revision && handover is null)
+                return;
             foreach (var change in changes)
             {
                 _events.Add(change);
@@ -78,7 +79,6 @@ public sealed class EventHistory(long maxBytes)
             if (handover is not null)
                 _handovers.Add(handover);
             _revision = revision;
-            _claimEpoch = Math.Max(_claimEpoch, claimEpoch);
             while (_bytes > maxBytes && _first < _events.Count)
                 DropOldestRevision();
             if (_first > 1024 && _first > _events.Count / 2)

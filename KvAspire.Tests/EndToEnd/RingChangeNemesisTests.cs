@@ -195,6 +195,16 @@ public sealed class RingChangeNemesisTests(ITestOutputHelper output) : IDisposab
         Assert.True(verdict.IsLinearizable, $"{verdict.Key}: {verdict.Explanation}");
         Assert.True(revisionViolations.Count == 0, string.Join(Environment.NewLine, revisionViolations));
         Assert.True(watchViolations.Count == 0, string.Join(Environment.NewLine, watchViolations));
+        // The key's watch again, from where it started, naming position 0 alone, through a node whose ring gives
+        // the key to position 0: it must follow the key through the four changes and see the same events.
+        var replayed = await ReplayAsync(traveller, new Dictionary<int, long> { [0] = keyWatch.Started[0] }, keyWatched.Count);
+        Assert.Equal(keyWatched.Select(Shown), replayed.Select(Shown));
+        // And from just before its first event at position 1, naming position 1 alone, which the ring no longer
+        // gives it: position 0 took the key from position 1 since, so it must be followed from that handover,
+        // not watched from now.
+        var fromPosition1 = keyWatched.SkipWhile(e => e.Position != 1).ToList();
+        var fromThere = await ReplayAsync(traveller, new Dictionary<int, long> { [1] = fromPosition1[0].Revision - 1 }, fromPosition1.Count);
+        Assert.Equal(fromPosition1.Select(Shown), fromThere.Select(Shown));
         Assert.Equal([0, 1, 2], watch.Started.Keys.Order());
         Assert.Equal([0, 1, 2], keyWatched.Where(e => e.Revision > 0).Select(e => e.Position).Distinct().Order());
         Assert.True(disagreements.Count == 0, string.Join(Environment.NewLine, disagreements.Take(10)));
@@ -263,7 +273,30 @@ public sealed class RingChangeNemesisTests(ITestOutputHelper output) : IDisposab
         }
 
         async Task<string> RingAsync() => (await ClientProcess.RunAsync(["--cluster", topology.Path, "ring"])).Output;
+
+        async Task<List<KvEvent>> ReplayAsync(string key, IReadOnlyDictionary<int, long> after, int count)
+        {
+            var seen = new List<KvEvent>();
+            using var until = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            try
+            {
+                await foreach (var change in client.WatchAsync(key, new KvWatchOptions { After = after }, until.Token))
+                {
+                    if (change.Kind != KvEventKind.Progress)
+                        seen.Add(change);
+                    if (seen.Count == count)
+                        break;
+                }
+            }
+            catch (OperationCanceledException) when (until.IsCancellationRequested)
+            {
+                Assert.Fail($"the watch of {key} from {string.Join(", ", after)} saw {seen.Count} of {count} events in 60 s: last {seen.Select(Shown).LastOrDefault()}");
+            }
+            return seen;
+        }
     }
+
+    private static string Shown(KvEvent change) => $"{change.Kind} {change.Key} '{change.Text}' at position {change.Position} revision {change.Revision}";
 
     private static long Epoch(string ring) => long.Parse(Regex.Match(ring, @"ring epoch (\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
 }
