@@ -162,7 +162,7 @@ public sealed class KvClient : IKvClient, IDisposable
         var message = reply.Error ?? reply.Status.ToString();
         return reply.Status switch
         {
-            StatusCode.NotFound when request.Lease != 0 && (LeaseMessages.RoutedByLease(request) || message.StartsWith("lease", StringComparison.Ordinal)) =>
+            StatusCode.NotFound when request.Lease != 0 && (LeaseMessages.CallsLease(request) || message.StartsWith("lease", StringComparison.Ordinal)) =>
                 new KvLeaseNotFoundException(request.Lease, message, reply.Node),
             StatusCode.NotFound => new KvKeyNotFoundException(request.Key, message, reply.Node),
             StatusCode.AlreadyExists => new KvKeyExistsException(request.Key, message, reply.Node),

@@ -30,7 +30,7 @@ public sealed class KvLease : IAsyncDisposable
 
     public TimeSpan Ttl { get; }
 
-    /// <summary>The position the lease and its keys live on.</summary>
+    /// <summary>The position that granted the lease (it moves with the key it was placed with when the ring changes).</summary>
     public int Position => Operations.LeaseIds.Position(Id);
 
     /// <summary>Cancelled once the lease is gone, or may be.</summary>

@@ -19,11 +19,11 @@ public static class LeaseMessages
         return new KvOperation(OperationKind.LeaseGrant, request.PlaceWith, LeaseIds.EncodeTtl(request.TtlMs), null, OperationMessages.ToRequestId(request.Id));
     }
 
-    public static KvOperation ToOperation(LeaseKeepAliveRequest request) => new(OperationKind.LeaseKeepAlive, "", Lease: Id(request.Lease));
+    public static KvOperation ToOperation(LeaseKeepAliveRequest request) => new(OperationKind.LeaseKeepAlive, PlacedWith(request.PlaceWith), Lease: Id(request.Lease));
 
-    public static KvOperation ToOperation(LeaseRevokeRequest request) => new(OperationKind.LeaseRevoke, "", Lease: Id(request.Lease));
+    public static KvOperation ToOperation(LeaseRevokeRequest request) => new(OperationKind.LeaseRevoke, PlacedWith(request.PlaceWith), Lease: Id(request.Lease));
 
-    public static KvOperation ToOperation(LeaseTimeToLiveRequest request) => new(OperationKind.LeaseRead, "", Lease: Id(request.Lease));
+    public static KvOperation ToOperation(LeaseTimeToLiveRequest request) => new(OperationKind.LeaseRead, PlacedWith(request.PlaceWith), Lease: Id(request.Lease));
 
     public static LeaseGrantRequest ToGrantRequest(KvOperation grant) =>
         new() { TtlMs = LeaseIds.DecodeTtl(grant.Value.Span), PlaceWith = grant.Key, Id = OperationMessages.ToMessage(grant.RequestId) };
@@ -44,6 +44,9 @@ public static class LeaseMessages
     public static OperationResult ToResult(LeaseTimeToLiveReply reply) =>
         new(ResultCode.Ok, Lease: new LeaseInfo(reply.Lease, reply.TtlMs, reply.RemainingMs, 0, [.. reply.Keys]));
 
+    /// <summary>The key a lease's call names it placed with (empty: none), checked as any key is.</summary>
+    private static string PlacedWith(string key) => key.Length == 0 ? key : OperationMessages.Key(key);
+
     private static long Id(long lease) =>
         LeaseIds.IsValid(lease) ? lease : throw OperationMessages.Invalid($"{lease} is not a lease id");
 
@@ -62,7 +65,7 @@ public static class LeaseMessages
             case OperationKind.LeaseKeepAlive:
                 using (var call = client.KeepAlive(options))
                 {
-                    await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { Lease = operation.Lease });
+                    await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { Lease = operation.Lease, PlaceWith = operation.Key });
                     await call.RequestStream.CompleteAsync();
                     if (!await call.ResponseStream.MoveNext(options.CancellationToken))
                         throw new RpcException(new Status(StatusCode.Unavailable, "the keep-alive ended without an answer"));
@@ -72,22 +75,28 @@ public static class LeaseMessages
                         : throw new RpcException(new Status(StatusCode.NotFound, $"lease {kept.Lease} not found: it expired, was revoked, or never was"));
                 }
             case OperationKind.LeaseRevoke:
-                using (var call = client.RevokeAsync(new LeaseRevokeRequest { Lease = operation.Lease }, options))
+                using (var call = client.RevokeAsync(new LeaseRevokeRequest { Lease = operation.Lease, PlaceWith = operation.Key }, options))
                 {
                     var reply = await call;
                     return new Answer(new OperationResult(ResultCode.Ok, Revision: reply.Revision), 0, Groups.LeaderHint.Of(call.GetTrailers()));
                 }
             case OperationKind.LeaseRead:
-                using (var call = client.TimeToLiveAsync(new LeaseTimeToLiveRequest { Lease = operation.Lease }, options))
+                using (var call = client.TimeToLiveAsync(new LeaseTimeToLiveRequest { Lease = operation.Lease, PlaceWith = operation.Key }, options))
                     return new Answer(ToResult(await call), 0, Groups.LeaderHint.Of(call.GetTrailers()));
             default:
                 throw new ArgumentException($"{operation.Kind} is not a lease operation", nameof(operation));
         }
     }
 
-    /// <summary>Whether an operation is the Lease service's, routed by its lease's position (all but a grant, routed by its key).</summary>
-    public static bool RoutedByLease(KvOperation operation) =>
+    /// <summary>Whether an operation is one of a lease's own calls (keep-alive, revoke, read), which name it by its id.</summary>
+    public static bool CallsLease(KvOperation operation) =>
         operation.Kind is OperationKind.LeaseKeepAlive or OperationKind.LeaseRevoke or OperationKind.LeaseRead;
 
-    public static bool IsLease(KvOperation operation) => RoutedByLease(operation) || operation.Kind == OperationKind.LeaseGrant;
+    /// <summary>
+    /// Whether an operation is routed by its lease's id, to the position that granted it: a lease's own call
+    /// naming no key it was placed with (one that does is routed by that key, as a grant is).
+    /// </summary>
+    public static bool RoutedByLease(KvOperation operation) => CallsLease(operation) && operation.Key.Length == 0;
+
+    public static bool IsLease(KvOperation operation) => CallsLease(operation) || operation.Kind == OperationKind.LeaseGrant;
 }

@@ -3,8 +3,9 @@ using System.Buffers.Binary;
 namespace KvAspire.Operations;
 
 /// <summary>
-/// Lease ids: the position the lease lives on in the high 32 bits, its number there (1, 2, … in grant order)
-/// in the low ones, so that any node routes a call naming only the id.
+/// Lease ids: the position that granted the lease in the high 32 bits, its number there (1, 2, … in grant
+/// order) in the low ones, so that any node routes a call naming only the id: to that position, which sends
+/// it on when the lease has moved with the key it was placed with.
 /// </summary>
 public static class LeaseIds
 {
@@ -61,5 +62,7 @@ public readonly record struct LeaseCheckpoint(long Lease, long Renewals, long Re
 /// <summary>
 /// A lease as the map answers it: its id, TTL, how long it had left at its last record (a grant or a keep-alive:
 /// its TTL; a checkpoint: what the leader's clock said), how often it was kept alive, and its keys (for a read).
+/// <paramref name="PlacedWith"/>: the key it lives with, in the answer of a position that does not serve it
+/// (it moved, or is moving, with that key), so that the call is routed by that key.
 /// </summary>
-public sealed record LeaseInfo(long Id, long TtlMs, long RemainingMs, long Renewals, IReadOnlyList<string> Keys);
+public sealed record LeaseInfo(long Id, long TtlMs, long RemainingMs, long Renewals, IReadOnlyList<string> Keys, string? PlacedWith = null);

@@ -227,7 +227,7 @@ public static class OperationMessages
     internal static V1.RequestId? ToMessage(ClientRequestId? id) =>
         id is { } requestId ? new V1.RequestId { ClientId = requestId.ClientId, Sequence = requestId.Sequence } : null;
 
-    private static string Key(string key)
+    internal static string Key(string key)
     {
         if (key.Length == 0)
             throw Invalid("the key is empty");

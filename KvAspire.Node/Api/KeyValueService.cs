@@ -27,7 +27,7 @@ public sealed class KeyValueService(ClusterTopology topology, LocalRing ring, La
     : KeyValue.KeyValueBase
 {
     public override async Task<WriteReply> Create(CreateRequest request, ServerCallContext context) =>
-        ToWriteReply(await ExecuteAsync(Leased(OperationMessages.ToOperation(request, topology.MaxValueBytes)), context));
+        ToWriteReply(await ExecuteAsync(OperationMessages.ToOperation(request, topology.MaxValueBytes), context));
 
     public override async Task<ReadReply> Read(ReadRequest request, ServerCallContext context)
     {
@@ -36,7 +36,7 @@ public sealed class KeyValueService(ClusterTopology topology, LocalRing ring, La
     }
 
     public override async Task<WriteReply> Update(UpdateRequest request, ServerCallContext context) =>
-        ToWriteReply(await ExecuteAsync(Leased(OperationMessages.ToOperation(request, topology.MaxValueBytes)), context));
+        ToWriteReply(await ExecuteAsync(OperationMessages.ToOperation(request, topology.MaxValueBytes), context));
 
     public override async Task<WriteReply> Delete(DeleteRequest request, ServerCallContext context) =>
         ToWriteReply(await ExecuteAsync(OperationMessages.ToOperation(request), context));
@@ -120,19 +120,6 @@ public sealed class KeyValueService(ClusterTopology topology, LocalRing ring, La
             : forwarder.CallPositionAsync(position, (node, deadline) => peers.ReadRevisionAsync(node, position, deadline, cancellationToken), cancellationToken);
 
     private Task<Answer> ExecuteAsync(KvOperation operation, ServerCallContext context) => execution.ExecuteAsync(operation, context);
-
-    /// <summary>A write that attaches its key to a lease: the key must live where the lease does.</summary>
-    private KvOperation Leased(KvOperation write)
-    {
-        if (write.Lease == 0)
-            return write;
-        var (held, owner) = (LeaseIds.Position(write.Lease), ring.Locate(write.Key).Owner);
-        if (held == owner)
-            return write;
-        throw new RpcException(new Status(StatusCode.InvalidArgument,
-            $"key '{write.Key}' lives on position {owner}, lease {write.Lease} on position {held}: a lease holds keys of its own position" +
-            (ring.Ids.PlacementTags ? " (give the key the {tag} the lease was granted with)" : " (this ring does not place keys by {tag})")));
-    }
 
     private static WriteReply ToWriteReply(Answer answer) => OperationMessages.ToWriteReply(answer.Result, answer.Hops);
 }

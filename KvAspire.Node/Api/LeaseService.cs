@@ -9,12 +9,13 @@ namespace KvAspire.Node.Api;
 
 /// <summary>
 /// The public gRPC API of leases: each call validated, then routed by <see cref="RequestExecution"/> (a
-/// grant by the key it is placed with, any other call by the position its lease id names); a grant gets at
+/// grant by the key it is placed with, any other call by that key when it names it, else by the position its
+/// lease id names, which sends it on when the lease moved with its key); a grant gets at
 /// least <see cref="NodeOptions.MinLeaseTtl"/>. A keep-alive
 /// stream answers each request in order; a lease that is gone is answered with TTL 0, and the stream goes on.
 /// </summary>
 [BindServiceMethod(typeof(V1.Lease), nameof(V1.Lease.BindService))]
-public sealed class LeaseService(RequestExecution execution, LocalRing ring, LeaseDeadlines deadlines, NodeOptions options) : V1.Lease.LeaseBase
+public sealed class LeaseService(RequestExecution execution, LeaseDeadlines deadlines, NodeOptions options) : V1.Lease.LeaseBase
 {
     /// <summary>A TTL below the lease minimum is raised to it; the reply says the TTL granted.</summary>
     public override async Task<LeaseGrantReply> Grant(LeaseGrantRequest request, ServerCallContext context)
@@ -48,11 +49,11 @@ public sealed class LeaseService(RequestExecution execution, LocalRing ring, Lea
     public override async Task<LeaseRevokeReply> Revoke(LeaseRevokeRequest request, ServerCallContext context) =>
         new() { Revision = (await execution.ExecuteAsync(LeaseMessages.ToOperation(request), context)).Result.Revision };
 
-    /// <summary>The lease's time left by the clock of this node when it is a replica of the lease's position, else as its replica answered.</summary>
+    /// <summary>The lease's time left by the clock of this node when its position serves the lease, else as the replica that answered says.</summary>
     public override async Task<LeaseTimeToLiveReply> TimeToLive(LeaseTimeToLiveRequest request, ServerCallContext context)
     {
         var lease = (await execution.ExecuteAsync(LeaseMessages.ToOperation(request), context)).Result.Lease!;
-        if (LeaseIds.Position(lease.Id) == ring.Position && deadlines.Remaining(lease.Id) is { } remaining)
+        if (deadlines.Remaining(lease.Id) is { } remaining)
             lease = lease with { RemainingMs = (long)remaining.TotalMilliseconds };
         return LeaseMessages.ToTimeToLiveReply(lease);
     }

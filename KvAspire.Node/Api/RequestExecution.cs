@@ -18,7 +18,8 @@ namespace KvAspire.Node.Api;
 /// node's is refused with the layout (<see cref="StaleRoute"/>), before anything is done with it; one
 /// routed with a newer layout waits until this node has it. A forward refused that way routes again with
 /// the newer layout, as does a request its own group refuses because it no longer owns the key (its
-/// claim): this node learns the newer layout first. It sends the executing leader's address as a trailer
+/// claim): this node learns the newer layout first. A lease's call its group refuses because the lease lives
+/// with a key elsewhere (it moved with it) is routed by that key. It sends the executing leader's address as a trailer
 /// and maps a failure (or a result that is not OK) to the status the client sees.
 /// </summary>
 public sealed class RequestExecution(LocalRing ring, LayoutCatchUp catchUp, ReplicationPath replication, Forwarder forwarder)
@@ -60,6 +61,12 @@ public sealed class RequestExecution(LocalRing ring, LayoutCatchUp catchUp, Repl
                 var answer = await replication.ExecuteAsync(request, context.CancellationToken);
                 if (answer.Result.Code != ResultCode.NotOwner)
                     return answer;
+                if (answer.Result.Lease?.PlacedWith is { } home && home != operation.Key)
+                {
+                    // The lease moved (or is moving) with the key it lives with: route its call by that key.
+                    operation = operation with { Key = home };
+                    continue;
+                }
                 // This position's group gave the key away in a layout this node has not seen: learn it, route again.
                 await catchUp.ReachAsync(view.Layout.Epoch + 1, $"position {ring.Position} does not own the key ({answer.Result.Detail})",
                     context.CancellationToken);

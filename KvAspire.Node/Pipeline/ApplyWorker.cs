@@ -55,7 +55,7 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
                 {
                     map = KvMap.Restore(installed);
                     events.Reset(map);
-                    leases.Reset(map.Leases);
+                    leases.Reset(map.ServedLeases);
                     Volatile.Write(ref _appliedIndex, map.AppliedIndex);
                     Volatile.Write(ref _revision, map.Revision);
                     Volatile.Write(ref _claim, map.Claim);
@@ -74,7 +74,7 @@ public sealed class ApplyWorker(PipelineQueues queues, RecoveredState recovered,
                     read.Complete(read.Operation switch
                     {
                         { List: { } list } => map.List(list),
-                        { Kind: Operations.OperationKind.LeaseRead } => map.ReadLease(read.Operation.Lease),
+                        { Kind: Operations.OperationKind.LeaseRead } => map.ReadLease(read.Operation),
                         _ => map.Read(read.Operation.Key),
                     });
             }

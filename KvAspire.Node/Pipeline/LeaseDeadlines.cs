@@ -6,8 +6,8 @@ namespace KvAspire.Node.Pipeline;
 /// <summary>
 /// When each of the position's leases is due, on this node's monotonic clock, as the applied entries say:
 /// a grant or keep-alive gives it its whole TTL from the moment it is applied here (never before the
-/// client sent it, so never early), a checkpoint at most the time its leader recorded, a restart or an
-/// installed snapshot the time left at its last record, from then. Every replica keeps them, so a new
+/// client sent it, so never early), a checkpoint at most the time its leader recorded, a restart, an
+/// installed snapshot or a lease arriving with its key from another position the time left at its last record, from then. Every replica keeps them, so a new
 /// leader starts from its own (never from the full TTL, which would keep a dying lease alive across
 /// elections), given the grace of one election for the keep-alives that could not commit meanwhile
 /// (<see cref="Promote"/>); only the leader acts on them (<c>LeaseKeeper</c>).
@@ -21,7 +21,7 @@ public sealed class LeaseDeadlines
     public LeaseDeadlines(RecoveredState recovered, TimeProvider clock)
     {
         _clock = clock;
-        Reset(recovered.Map.Leases);
+        Reset(recovered.Map.ServedLeases);
     }
 
     private readonly record struct Deadline(long DueTimestamp, long Renewals, long TtlMs);
@@ -31,8 +31,8 @@ public sealed class LeaseDeadlines
         get { lock (_gate) return _deadlines.Count; }
     }
 
-    /// <summary>Every lease, from its last record's time left, from now.</summary>
-    public void Reset(IReadOnlyDictionary<long, StoredLease> leases)
+    /// <summary>Every lease the position serves, from its last record's time left, from now.</summary>
+    public void Reset(IEnumerable<KeyValuePair<long, StoredLease>> leases)
     {
         var now = _clock.GetTimestamp();
         lock (_gate)
@@ -59,6 +59,9 @@ public sealed class LeaseDeadlines
                         break;
                     case LeaseChangeKind.Renewed:
                         _deadlines[change.Lease] = new Deadline(now + Ticks(change.RemainingMs), change.Renewals, change.RemainingMs);
+                        break;
+                    case LeaseChangeKind.Arrived:
+                        _deadlines[change.Lease] = new Deadline(now + Ticks(change.RemainingMs), change.Renewals, change.TtlMs);
                         break;
                     case LeaseChangeKind.Checkpointed when _deadlines.TryGetValue(change.Lease, out var known):
                         _deadlines[change.Lease] = known with { DueTimestamp = Math.Min(known.DueTimestamp, now + Ticks(change.RemainingMs)) };

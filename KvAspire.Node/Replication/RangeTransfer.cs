@@ -31,7 +31,7 @@ public sealed class RangeTransfer(RaftGroup group, WriteProposer proposer, Repli
     /// </summary>
     /// <exception cref="RequestFailedException">
     /// Unavailable: this node does not lead; Refused: the position has no claim yet, or did not take the
-    /// fence (its keys held by leases, another move of its own under way, a claim as new).
+    /// fence (a lease it would split, another move of its own under way, a claim as new).
     /// </exception>
     public async Task<(OwnedRange Claim, MovePlan? Move)> ClaimAsync(OwnedRange? claim, MovePlan? fence, bool dropUnclaimed, CancellationToken cancellationToken)
     {
@@ -53,8 +53,7 @@ public sealed class RangeTransfer(RaftGroup group, WriteProposer proposer, Repli
     /// entry, the fence among them, applied here), from a snapshot holding all of it, in parts.
     /// </summary>
     /// <exception cref="RequestFailedException">
-    /// Refused: the position is not fenced for the move (its claim is older than the move's epoch). A fenced
-    /// range holds no key attached to a lease (<see cref="KvMap.Move"/>).
+    /// Refused: the position is not fenced for the move (its claim is older than the move's epoch).
     /// </exception>
     public async IAsyncEnumerable<(byte[] Part, int Keys, long Bytes, RangeExport Whole)> ExportAsync(OwnedRange moving,
         [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -74,7 +73,7 @@ public sealed class RangeTransfer(RaftGroup group, WriteProposer proposer, Repli
     }
 
     /// <summary>Commits one part of a copy given to this position for the move to <paramref name="epoch"/>.</summary>
-    /// <exception cref="RequestFailedException">Unavailable: this node does not lead; InvalidArgument: the part is not a snapshot, or carries leases.</exception>
+    /// <exception cref="RequestFailedException">Unavailable: this node does not lead; InvalidArgument: the part is not a snapshot.</exception>
     public async Task InstallAsync(long epoch, bool first, ReadOnlyMemory<byte> part, CancellationToken cancellationToken)
     {
         MapSnapshot decoded;
@@ -86,8 +85,6 @@ public sealed class RangeTransfer(RaftGroup group, WriteProposer proposer, Repli
         {
             throw new RequestFailedException(FailureKind.InvalidArgument, $"the part of the copy for epoch {epoch} is not a snapshot: {e.Message}");
         }
-        if (decoded.Values.Values.Any(v => v.Lease != 0))
-            throw new RequestFailedException(FailureKind.InvalidArgument, $"the part of the copy for epoch {epoch} carries keys attached to leases");
         await proposer.ProposeInstallAsync(epoch, first, part.Span).WaitAsync(cancellationToken);
     }
 }

@@ -71,8 +71,6 @@ public sealed partial class KvMap
     /// <summary>The answer for an operation naming a key outside the position's claim (a transaction: any of its keys).</summary>
     private OperationResult? NotOwned(KvOperation command) => command switch
     {
-        // A lease's own calls name no key (a grant's key is where it is placed, and checked like any key).
-        { Kind: OperationKind.LeaseKeepAlive or OperationKind.LeaseRevoke or OperationKind.LeaseCheckpoint or OperationKind.LeaseRead } => null,
         { Txn: { } txn } => txn.Keys.Select(NotOwned).FirstOrDefault(answer => answer is not null),
         _ => NotOwned(command.Key),
     };
@@ -202,7 +200,7 @@ public sealed partial class KvMap
 
     /// <summary>The state as of now, for a snapshot; valid until <see cref="Thaw"/>.</summary>
     public MapSnapshot Freeze() =>
-        new(AppliedIndex, AppliedTerm, LastTimestampUnixMs, Revision, _values.Freeze(), _clients.Freeze(), _leases, LeasesGranted, Claim, Move, CopyEpoch, CopyRevision, CopyMove);
+        new(AppliedIndex, AppliedTerm, LastTimestampUnixMs, Revision, _values.Freeze(), _clients.Freeze(), _leases, LeasesGranted, Claim, Move, CopyEpoch, CopyRevision, CopyMove, _givenLeases);
 
     /// <summary>Folds the writes made since <see cref="Freeze"/> back in; the snapshot must no longer be read.</summary>
     public void Thaw()
@@ -226,6 +224,7 @@ public sealed partial class KvMap
             CopyEpoch = snapshot.CopyEpoch,
             CopyRevision = snapshot.CopyRevision,
             CopyMove = snapshot.CopyMove,
+            _givenLeases = (snapshot.GivenLeases ?? ImmutableDictionary<long, string>.Empty).ToImmutableDictionary(),
         };
         var leases = (snapshot.Leases ?? ImmutableDictionary<long, StoredLease>.Empty).ToDictionary(l => l.Key, l => l.Value.Keys.ToBuilder());
         foreach (var (key, value) in snapshot.Values)
@@ -250,8 +249,8 @@ public sealed partial class KvMap
         {
             case OperationKind.LeaseGrant or OperationKind.LeaseKeepAlive or OperationKind.LeaseRevoke or OperationKind.LeaseCheckpoint:
                 return ExecuteLease(command);
-            case OperationKind.Create or OperationKind.Update when command.Lease != 0 && !_leases.ContainsKey(command.Lease):
-                return LeaseNotFound(command.Lease);
+            case OperationKind.Create or OperationKind.Update when NotAttachable(command) is { } notAttachable:
+                return notAttachable;
             case OperationKind.Create when exists:
                 return Found(ResultCode.AlreadyExists, stored, $"key '{command.Key}' already exists");
             case OperationKind.Create:

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using KvAspire.Operations;
 
 namespace KvAspire.Node.Storage;
@@ -32,9 +33,9 @@ public sealed partial class KvMap
 
     /// <summary>
     /// A fence is taken only when it moves the claim to a newer epoch, the position gives no other range,
-    /// and no moving key is attached to a lease (a lease lives at its position): decided at apply, so every
-    /// replica takes or refuses it alike, and a fenced range never holds a leased key (writes to it are
-    /// refused from the fence on). Any other claim replaces one of an older epoch (a leader's proposal that
+    /// and no lease would be split (one living with a key on one side and holding a key on the other: a lease
+    /// moves whole, with the key it lives with): decided at apply, so every replica takes or refuses it alike.
+    /// The leases of the range leave with it (no call on them is served from the fence on). Any other claim replaces one of an older epoch (a leader's proposal that
     /// a newer one overtook) and, at the move's epoch or later, ends the move; at the held claim's own epoch
     /// it is taken only as the held move's roll-back: another range at one epoch is another change's (two
     /// changes of the ring asked at once), and taking it would give a range two owners (a taker's claim
@@ -47,12 +48,15 @@ public sealed partial class KvMap
             FenceRefused = Claim is not { } held ? "the position has no claim yet"
                 : Move is { } other ? $"the position gives {other.Moving} in the move to epoch {other.After.Epoch} already"
                 : claim.Epoch <= held.Epoch ? $"the position holds {held}, not older than the fence's epoch {claim.Epoch}"
-                : LeasedKeysIn(fence.Moving) is [var (key, lease), ..] leased
-                    ? $"{leased.Count} of the moving keys are attached to leases (key '{key}' to lease {lease}): a lease lives at its position, so the range moves once they have ended"
+                : SplitBy(fence.Moving) is var (lease, home, key)
+                    ? $"lease {lease} lives with key '{home}' and holds key '{key}' on the other side of the move's edge: a lease moves whole, " +
+                      "so the range moves once the lease has ended or the key has left it"
                 : null;
             if (FenceRefused is null)
             {
+                var was = Claim;
                 (Claim, Move) = (claim, fence);
+                ChangeServedLeases(was);
                 HandOver(fence.Moving, fence, giverRevision: null);
             }
             return;
@@ -61,6 +65,7 @@ public sealed partial class KvMap
         if (before is not null && (claim.Epoch < before.Epoch || claim.Epoch == before.Epoch && claim != before && claim != Move?.GiverRollback))
             return;
         Claim = claim;
+        ChangeServedLeases(before);
         var changed = before is not null && claim != before;
         if (Move is { } move && claim.Epoch >= move.After.Epoch)
         {
@@ -84,18 +89,15 @@ public sealed partial class KvMap
             Handover = new RangeHandover(revision, range, new WatchHandover(move.After.Epoch, move.Giver, move.Taker, giverRevision ?? revision));
     }
 
-    private List<(string Key, long Lease)> LeasedKeysIn(OwnedRange range) =>
-        [.. _leases.SelectMany(lease => lease.Value.Keys.Where(range.Holds).Select(key => (key, lease.Key)))];
-
-    /// <summary>The giver's release: the keys it gave are dropped, and its move ends.</summary>
+    /// <summary>The giver's release: the keys it gave are dropped, with their leases, and its move ends.</summary>
     private void Release()
     {
-        DropUnclaimed();
+        DropUnclaimed(given: true);
         Move = null;
     }
     /// <summary>
     /// Installs one part of a range given to this position for the move to <see cref="RangeInstall.Epoch"/>:
-    /// its keys as they were (outside the claim until the claim entry that follows the copy), its sessions
+    /// its leases and keys as they were (outside the claim until the claim entry that follows the copy), its sessions
     /// merged into this position's, its revision if higher. A part of a move this position already claimed
     /// (a copy tried again after its claim) changes nothing: those keys may have changed here since. A
     /// position with no claim takes none: it would serve the copy with every key it routes. The first part
@@ -110,25 +112,31 @@ public sealed partial class KvMap
         if (install.Epoch != CopyEpoch)
         {
             if (install.First)
-                DropUnclaimed();
+                DropUnclaimed(given: false);
             CopyRevision = 0;
         }
         CopyEpoch = install.Epoch;
         CopyRevision = Math.Max(CopyRevision, install.Part.Revision);
         CopyMove = install.Part.Move ?? CopyMove;
+        foreach (var (id, lease) in install.Part.Leases ?? ImmutableDictionary<long, StoredLease>.Empty)
+            InstallLease(id, lease);
         foreach (var (key, stored) in install.Part.Values)
-            _values.Set(key, stored with { Lease = 0 });
+            SetValue(key, _values.TryGetValue(key, out var before) ? before : null, stored);
         foreach (var (id, session) in install.Part.Clients)
             _clients.Set(id, _clients.TryGetValue(id, out var mine) ? mine.Merge(session) : session.Copy());
         Revision = Math.Max(Revision, install.Part.Revision);
     }
 
-    /// <summary>Removes the keys outside the claim: a giver's once the taker serves them, or those of a copy that never became a claim.</summary>
-    private void DropUnclaimed()
+    /// <summary>
+    /// Removes the keys outside the claim, and the leases not served: a giver's once the taker serves them
+    /// (<paramref name="given"/>), or those of a copy that never became a claim.
+    /// </summary>
+    private void DropUnclaimed(bool given)
     {
         if (Claim is not { } claim)
             return;
         foreach (var (key, stored) in _values.Current().Where(pair => !claim.Holds(pair.Key)).ToList())
             RemoveValue(key, stored);
+        DropUnserved(given);
     }
 }

@@ -9,14 +9,19 @@ public readonly record struct StoredValue(ReadOnlyMemory<byte> Value, long Versi
 
 /// <summary>
 /// A lease as the map stores it: its TTL, how long it had left at its last record (grant, keep-alive or
-/// checkpoint), how often it was kept alive, and its keys (in key order, so that every replica deletes them
-/// in one order).
+/// checkpoint), how often it was kept alive, its keys (in key order, so that every replica deletes them
+/// in one order), and the key it was placed with at its grant, which it lives and moves with (null for a
+/// lease granted before leases moved: it lives with its first key).
 /// </summary>
-public sealed record StoredLease(long TtlMs, long RemainingMs, long Renewals, System.Collections.Immutable.ImmutableSortedSet<string> Keys)
+public sealed record StoredLease(long TtlMs, long RemainingMs, long Renewals, System.Collections.Immutable.ImmutableSortedSet<string> Keys,
+    string? PlacedWith = null)
 {
     public static readonly System.Collections.Immutable.ImmutableSortedSet<string> NoKeys = System.Collections.Immutable.ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
 
-    public static StoredLease Granted(long ttlMs) => new(ttlMs, ttlMs, 0, NoKeys);
+    public static StoredLease Granted(long ttlMs, string placedWith) => new(ttlMs, ttlMs, 0, NoKeys, placedWith);
+
+    /// <summary>The key the lease lives with: the one it was placed with, else its first; null when it has neither (it stays where it is).</summary>
+    public string? Home => PlacedWith ?? (Keys.IsEmpty ? null : Keys.Min);
 }
 
 /// <summary>
@@ -27,7 +32,8 @@ public sealed record StoredLease(long TtlMs, long RemainingMs, long Renewals, Sy
 /// the position owns, null before its first claim entry; <see cref="Move"/>: the move a giver is fenced for
 /// until its release; <see cref="CopyEpoch"/>: the epoch of the last copy a taker installed a part of,
 /// <see cref="CopyRevision"/> the giver's revision it was read at and <see cref="CopyMove"/> the move it came in (a copy's
-/// part names the giver's move as its <see cref="Move"/>).
+/// part names the giver's move as its <see cref="Move"/>). <see cref="GivenLeases"/>: the leases the position
+/// gave away in moves, each with the key it lives with, so that a call naming only its id is sent on.
 /// </summary>
 public sealed record MapSnapshot(
     long LastIndex,
@@ -42,4 +48,5 @@ public sealed record MapSnapshot(
     MovePlan? Move = null,
     long CopyEpoch = 0,
     long CopyRevision = 0,
-    MovePlan? CopyMove = null);
+    MovePlan? CopyMove = null,
+    IReadOnlyDictionary<long, string>? GivenLeases = null);

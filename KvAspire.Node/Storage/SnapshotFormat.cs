@@ -21,15 +21,17 @@ public sealed class SnapshotCorruptException(string message) : Exception(message
 ///          | ops: key length u16 | key | found u8 | version i64 | create revision i64 | mod revision i64 |
 ///          |      value length u32 | value |
 /// lease:   | has lease u8 | (if it has) id i64 | ttl ms i64 | remaining ms i64 | renewals i64 |
-/// leases:  | leases granted i64 | lease count i64 | id i64 | ttl ms i64 | remaining ms i64 | renewals i64 |   × lease count
+/// leases:  | leases granted i64 | lease count i64 | id i64 | ttl ms i64 | remaining ms i64 | renewals i64 |
+///          | placed with: length u16 | key UTF-8 (none: length 0) |   × lease count
 /// claim:   | has claim u8 | (if it has) epoch i64 | id bits u8 | placement tags u8 | has after u8 | after id u64 | up to id u64 |
 /// move:    | length i32 | the move a giver is fenced for (<see cref="MovePlan.Encode"/>; none: length 0) | copy epoch i64 |
 ///          | copy revision i64 | length i32 | the move of that copy (none: length 0) |
+/// given:   | count i64 | lease id i64 | key length u16 | the key it lives with |   × count
 /// trailer: | CRC-32 of every byte before it u32 |
 /// </code>
 /// Values, ranges and results are written in the map's order and the counts are checked on reading, so
 /// a snapshot cut short anywhere, or damaged anywhere, fails to load rather than loading wrong.
-/// Older versions still load. Version 7 had no copy's revision and move (a taker's watchers did not wait for the giver's events). Version 6 had no move (no position was fenced for one across a restart). Version 5 had no claim (the position served every key routed to it). Version 4 had no leases (no lease per value and result, no leases section).
+/// Older versions still load. Version 8 had no lease's placement and no given leases (a lease did not move). Version 7 had no copy's revision and move (a taker's watchers did not wait for the giver's events). Version 6 had no move (no position was fenced for one across a restart). Version 5 had no claim (the position served every key routed to it). Version 4 had no leases (no lease per value and result, no leases section).
 /// Version 3 had no revisions (they load as 0: the position had not started
 /// counting, as a release before revisions wrote only such snapshots). Version 2 had no ranges: a client's applied sequences were those of its
 /// results, and its horizon was the highest sequence it had forgotten. Version 1 also had no "last seen"
@@ -37,7 +39,7 @@ public sealed class SnapshotCorruptException(string message) : Exception(message
 /// </summary>
 public static class SnapshotFormat
 {
-    public const ushort FormatVersion = 8;
+    public const ushort FormatVersion = 9;
     private static ReadOnlySpan<byte> Magic => "KVSN"u8;
     private const int BufferSize = 1 << 20;
 
@@ -98,7 +100,10 @@ public static class SnapshotFormat
             writer.Write(snapshot.LeasesGranted);
             writer.Write((long)leases.Count);
             foreach (var (id, lease) in leases)
+            {
                 WriteLease(writer, new LeaseInfo(id, lease.TtlMs, lease.RemainingMs, lease.Renewals, []), withFlag: false);
+                WriteString(writer, lease.PlacedWith ?? "");
+            }
             writer.Write(snapshot.Claim is not null);
             if (snapshot.Claim is { } claim)
             {
@@ -117,6 +122,13 @@ public static class SnapshotFormat
             var copyMove = snapshot.CopyMove?.Encode() ?? [];
             writer.Write(copyMove.Length);
             writer.Write(copyMove);
+            var given = snapshot.GivenLeases ?? new Dictionary<long, string>();
+            writer.Write((long)given.Count);
+            foreach (var (id, home) in given)
+            {
+                writer.Write(id);
+                WriteString(writer, home);
+            }
         }
         Span<byte> trailer = stackalloc byte[4];
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(trailer, checksummed.Checksum);
@@ -232,7 +244,8 @@ public static class SnapshotFormat
                 for (var i = 0L; i < leaseCount; i++)
                 {
                     var lease = ReadLease(reader);
-                    leases[lease.Id] = new StoredLease(lease.TtlMs, lease.RemainingMs, lease.Renewals, StoredLease.NoKeys);
+                    var placedWith = version >= 9 ? ReadString(reader) : "";
+                    leases[lease.Id] = new StoredLease(lease.TtlMs, lease.RemainingMs, lease.Renewals, StoredLease.NoKeys, placedWith.Length == 0 ? null : placedWith);
                 }
             }
             if (values.Values.FirstOrDefault(v => v.Lease != 0 && !leases.ContainsKey(v.Lease)) is { Lease: not 0 } orphan)
@@ -240,6 +253,15 @@ public static class SnapshotFormat
             var claim = version >= 6 && reader.ReadBoolean() ? ReadClaim(reader) : null;
             var (move, copyEpoch) = version >= 7 ? (ReadMove(reader, length), reader.ReadInt64()) : (null, 0);
             var (copyRevision, copyMove) = version >= 8 ? (reader.ReadInt64(), ReadMove(reader, length)) : (0, null);
+            var given = new Dictionary<long, string>();
+            if (version >= 9)
+            {
+                var givenCount = reader.ReadInt64();
+                if (givenCount < 0 || givenCount > length)
+                    throw new SnapshotCorruptException($"impossible count of leases given away {givenCount}");
+                for (var i = 0L; i < givenCount; i++)
+                    given[reader.ReadInt64()] = ReadString(reader);
+            }
             if (reader.Read(new byte[1], 0, 1) != 0)
                 throw new SnapshotCorruptException("bytes after the last section");
             Span<byte> trailer = stackalloc byte[4];
@@ -247,7 +269,7 @@ public static class SnapshotFormat
             var expected = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer);
             if (expected != checksummed.Checksum)
                 throw new SnapshotCorruptException("checksum mismatch");
-            return (number, new MapSnapshot(lastIndex, lastTerm, lastTimestamp, revision, values, clients, leases, leasesGranted, claim, move, copyEpoch, copyRevision, copyMove));
+            return (number, new MapSnapshot(lastIndex, lastTerm, lastTimestamp, revision, values, clients, leases, leasesGranted, claim, move, copyEpoch, copyRevision, copyMove, given));
         }
         catch (EndOfStreamException)
         {

@@ -27,8 +27,12 @@ namespace KvAspire.Tests.EndToEnd;
 /// linearizable, each position's revisions never go backwards, the replicas' logs agree, the watches of the
 /// workload's keys and of one key that every change moves followed them (each acknowledged write's event once, in
 /// order per position and per key across positions), and every key is served by exactly
-/// the position the final layout names, with its latest acknowledged value. A move whose range holds a key
-/// attached to a lease is refused at the fence: the ring stays as it was.
+/// the position the final layout names, with its latest acknowledged value. Leases move with the key each
+/// was placed with: one kept alive through the library on a key every change moves, and one granted on
+/// position 1 whose key ends on position 0, hold throughout, answer by their ids at the end (the second
+/// through position 1, which sends it on), and end there (expired, revoked); leases granted all along and
+/// let lapse end, none early (<see cref="LeaseProbe"/>). A move that would split a lease (its key moving,
+/// another of its keys not) is refused at the fence: the ring stays as it was.
 /// KVASPIRE_RING_CHANGE_ROUNDS sets how many rounds of the four changes run (1 by default).
 /// </summary>
 [Trait("Category", "EndToEnd")]
@@ -54,6 +58,14 @@ public sealed class RingChangeNemesisTests(ITestOutputHelper output) : IDisposab
     private sealed record Change(string[] Arguments, Func<LocalCluster, Task<TestNode>> Victim, string Step, string Done, string Layout, bool Frozen = false);
 
     private const int FrozenRangeKeys = 4000;
+
+    /// <summary>
+    /// The TTL of the leases kept alive through the changes: longer than a move's pause here plus the third
+    /// of it between renewals. A call on a moving lease waits from the giver's fence until the new layout is
+    /// known (as a call on a moving key does): up to 25 s here, where a kill or a freeze cuts a move short. A
+    /// lease that no renewal reaches for its TTL is lost to its holder (it lives on at the taker).
+    /// </summary>
+    private static readonly TimeSpan KeptTtl = TimeSpan.FromSeconds(60);
 
     [Fact]
     public async Task Changes_of_the_ring_under_kills_lose_no_write_and_leave_every_key_served_by_its_final_owner()
@@ -85,6 +97,21 @@ public sealed class RingChangeNemesisTests(ITestOutputHelper output) : IDisposab
         var servingAddresses = serving.Select(n => n.GrpcEndPoint).ToList();
         await using var watch = await WatchRecorder.StartAsync(servingAddresses, null, "rolling-", positions: 2, () => workload.Now);
         await using var keyWatch = await WatchRecorder.StartAsync(servingAddresses, null, traveller, positions: 1, () => workload.Now, prefix: false);
+        // Leases on keys that change hands: one every change moves (0, 1, 0, 2, 0), one granted on position 1 that ends on 0.
+        var final = first with { PositionIds = [first.PositionIds[0], Down] };
+        var travellingKey = Enumerable.Range(0, int.MaxValue).Select(i => $"lease-travel-{i}")
+            .First(k => first.Ring().OwnerOfKey(k) == 0 && ringAfterFirst.OwnerOfKey(k) == 1 && joined.OwnerOfKey(k) == 2);
+        var crossingKey = Enumerable.Range(0, int.MaxValue).Select(i => $"lease-cross-{i}").First(k => first.Ring().OwnerOfKey(k) == 1 && final.Ring().OwnerOfKey(k) == 0);
+        var travelling = await client.GrantLeaseAsync(KeptTtl, travellingKey);
+        var crossing = await client.GrantLeaseAsync(KeptTtl, crossingKey);
+        await client.CreateAsync(travellingKey, "held"u8.ToArray(), travelling.Id);
+        await client.CreateAsync(crossingKey, "held"u8.ToArray(), crossing.Id);
+        Assert.Equal((0, 1), (travelling.Position, crossing.Position));
+        await using var leases = await LeaseProbe.StartAsync(servingAddresses, keptTtl: KeptTtl);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var lost = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        travelling.Lost.Register(() => lost.Enqueue($"travelling at {clock.Elapsed.TotalSeconds:F1} s"));
+        crossing.Lost.Register(() => lost.Enqueue($"crossing at {clock.Elapsed.TotalSeconds:F1} s"));
         using var stop = new CancellationTokenSource();
         var running = workload.RunAsync(stop.Token);
         Change[] changes =
@@ -100,7 +127,6 @@ public sealed class RingChangeNemesisTests(ITestOutputHelper output) : IDisposab
             new(["remove-position", "2"], c => c.WaitForLeaderAsync(2, TimeSpan.FromSeconds(30)), "copy", "position 2 leaves", "spares  p2r0 (position 2)", Frozen: true),
         ];
         var epoch = 1L;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
         var acknowledgedBefore = 0L;
         var resumed = 0;
         try
@@ -162,6 +188,7 @@ public sealed class RingChangeNemesisTests(ITestOutputHelper output) : IDisposab
             await stop.CancelAsync();
             await running;
         }
+        await leases.StopAsync(TimeSpan.FromSeconds(30));
         Assert.True(acknowledgedBefore > 0, "no write was acknowledged while the ring changed");
 
         output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: changes done");
@@ -191,7 +218,12 @@ public sealed class RingChangeNemesisTests(ITestOutputHelper output) : IDisposab
                          $"{string.Join(", ", keyWatched.Select(e => e.Position).Distinct())}, {watchViolations.Count} violations");
         foreach (var entry in cluster.LoggedErrors().Take(20))
             output.WriteLine(entry);
+        output.WriteLine($"leases: {leases.Lapsed} lapsed, {leases.Violations.Count} early; the probe's kept lease {(leases.KeptHeld ? "held" : "lost")}, " +
+                         $"the travelling one {(travelling.Lost.IsCancellationRequested ? "lost" : "held")}, the crossing one {(crossing.Lost.IsCancellationRequested ? "lost" : "held")} {string.Join(", ", lost)}");
         Assert.True(workload.Violations.IsEmpty, string.Join(Environment.NewLine, workload.Violations.Take(20)));
+        Assert.True(leases.Violations.IsEmpty, string.Join(Environment.NewLine, leases.Violations.Take(20)));
+        Assert.True(leases.Lapsed > 0, "no lease was seen to lapse");
+        Assert.True(leases.KeptHeld && !travelling.Lost.IsCancellationRequested && !crossing.Lost.IsCancellationRequested, "a lease kept alive was lost");
         Assert.True(verdict.IsLinearizable, $"{verdict.Key}: {verdict.Explanation}");
         Assert.True(revisionViolations.Count == 0, string.Join(Environment.NewLine, revisionViolations));
         Assert.True(watchViolations.Count == 0, string.Join(Environment.NewLine, watchViolations));
@@ -210,7 +242,7 @@ public sealed class RingChangeNemesisTests(ITestOutputHelper output) : IDisposab
         Assert.True(disagreements.Count == 0, string.Join(Environment.NewLine, disagreements.Take(10)));
 
         // Every key at exactly the position the final layout names: its replica answers it without a hop, the other position's with one.
-        var final = first with { Epoch = epoch, PositionIds = [first.PositionIds[0], Down] };
+        final = final with { Epoch = epoch };
         Assert.Contains(still, k => first.Ring().OwnerOfKey(k) == 1 && final.Ring().OwnerOfKey(k) == 0);
         var replicas = Enumerable.Range(0, 2).Select(p => GrpcChannel.ForAddress(topology.Nodes.First(n => n.Position == p).GrpcUrl)).ToArray();
         try
@@ -231,13 +263,23 @@ public sealed class RingChangeNemesisTests(ITestOutputHelper output) : IDisposab
         Assert.Equal(still.Count, (await client.ListAllAsync("m-")).Items.Count);
         Assert.Equal(FrozenRangeKeys, (await client.ListAllAsync("s-")).Items.Count);
 
-        // A key of the next move's range held by a lease: the giver does not take the fence, and the ring stays as it was.
-        var leased = still.First(k => final.Ring().OwnerOfKey(k) == 0 && new RingMath(64, [first.PositionIds[0], Up]).OwnerOfKey(k) == 1);
+        // Both leases at position 0, with their keys, by their ids (the crossing one's names position 1, which sends the call on).
+        Assert.Equal([travellingKey], (await client.LeaseTimeToLiveAsync(travelling.Id)).Keys);
+        Assert.Equal([crossingKey], (await client.LeaseTimeToLiveAsync(crossing.Id)).Keys);
+        await client.RevokeLeaseAsync(crossing.Id);
+        await client.RevokeLeaseAsync(travelling.Id);
+        await Assert.ThrowsAsync<KvKeyNotFoundException>(() => client.ReadAsync(crossingKey));
+        await Assert.ThrowsAsync<KvKeyNotFoundException>(() => client.ReadAsync(travellingKey));
+
+        // A lease the next move would split (its key moves, another of its keys stays): the giver does not take the fence, and the ring stays as it was.
+        var leased = still.First(k => final.Ring().OwnerOfKey(k) == 0 && ringAfterFirst.OwnerOfKey(k) == 1);
+        var anchor = still.First(k => final.Ring().OwnerOfKey(k) == 0 && ringAfterFirst.OwnerOfKey(k) == 0);
         var lease = await client.GrantLeaseAsync(TimeSpan.FromMinutes(1), leased);
         await client.UpdateAsync(leased, "held"u8.ToArray(), null, lease.Id);
+        await client.UpdateAsync(anchor, "held"u8.ToArray(), null, lease.Id);
         var refused = await ClientProcess.RunAsync(["--cluster", topology.Path, "ring", "move", "1", $"0x{Up:x}"]);
         Assert.Equal(ExitCodes.OperationFailed, refused.ExitCode);
-        Assert.Contains($"key '{leased}' to lease {lease.Id}", refused.Errors);
+        Assert.Contains($"lease {lease.Id} lives with key '{leased}' and holds key '{anchor}' on the other side", refused.Errors);
         Assert.Contains("(the ring is as it was)", refused.Errors);
         Assert.Equal("held", (await client.ReadAsync(leased)).Text);
         Assert.Equal(still.Count, (await client.ListAllAsync("m-")).Items.Count);

@@ -48,10 +48,11 @@ public sealed class LeaseProbe : IAsyncDisposable
     public bool KeptHeld => _kept is { Lost.IsCancellationRequested: false };
 
     /// <param name="authority">The cluster's CA, when it has TLS.</param>
-    public static async Task<LeaseProbe> StartAsync(IReadOnlyList<string> addresses, string? authority = null)
+    /// <param name="keptTtl">The TTL of the lease held the whole run (5 s when not given).</param>
+    public static async Task<LeaseProbe> StartAsync(IReadOnlyList<string> addresses, string? authority = null, TimeSpan? keptTtl = null)
     {
         var probe = new LeaseProbe(addresses, authority);
-        probe._kept = await probe._client.GrantLeaseAsync(TimeSpan.FromSeconds(5), "lease-kept");
+        probe._kept = await probe._client.GrantLeaseAsync(keptTtl ?? TimeSpan.FromSeconds(5), "lease-kept");
         await probe._client.CreateAsync("lease-kept", "held"u8.ToArray(), probe._kept.Id);
         probe._running = probe.RunAsync();
         return probe;

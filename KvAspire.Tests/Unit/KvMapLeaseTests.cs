@@ -79,7 +79,7 @@ public sealed class KvMapLeaseTests : AppliedMap
 
         Assert.Empty(Map.Leases[first].Keys);
         Assert.Equal(["{t}a"], Map.Leases[second].Keys);
-        Assert.Equal(["{t}a"], Map.ReadLease(second).Lease!.Keys);
+        Assert.Equal(["{t}a"], Map.ReadLease(new KvOperation(OperationKind.LeaseRead, "", Lease: second)).Lease!.Keys);
         Assert.Equal(ResultCode.LeaseNotFound, unknown.Code);
         Assert.Equal(ResultCode.NotFound, Map.Read("{t}z").Code);
 

@@ -10,8 +10,8 @@ namespace KvAspire.Tests.Unit;
 /// copy read from the giver's snapshot and installed at the taker in parts, the taker's claim, the
 /// giver's drop. Keys keep their versions and revisions, sessions make a retry exactly-once across the
 /// move, the taker counts revisions on above the giver's, a copy of a later move leaves exactly the
-/// giver's keys, two copies of one move cannot undo each other, and the fence holds its move (or refuses
-/// it) as every replica would.
+/// giver's keys, two copies of one move cannot undo each other, the fence holds its move (or refuses
+/// it) as every replica would, and leases move whole with the key each lives with.
 /// </summary>
 [Trait("Category", "Unit")]
 public sealed class KvMapMoveTests
@@ -242,19 +242,79 @@ public sealed class KvMapMoveTests
     }
 
     [Fact]
-    public void A_fence_over_a_key_attached_to_a_lease_is_refused_and_changes_nothing()
+    public void A_fence_that_would_split_a_lease_is_refused_and_changes_nothing()
     {
-        var grant = Write(_giver, ref _giverIndex, new KvOperation(OperationKind.LeaseGrant, StayingKey, LeaseIds.EncodeTtl(10_000), Lease: LeaseIds.Space(0)));
-        Assert.Equal(ResultCode.Ok, grant.Code);
-        Write(_giver, ref _giverIndex, Create(MovingKey, "v") with { Lease = grant.Lease!.Id });
+        var lease = Grant(StayingKey);
+        Write(_giver, ref _giverIndex, Create(MovingKey, "v") with { Lease = lease });
 
         Apply(_giver, ref _giverIndex, new CommittedEntry(0, 1, 0, [], Claim: Plan.GiverClaim, Fence: Plan));
 
         Assert.Null(_giver.Move);
         Assert.Equal(OwnedRange.Of(Before, 0), _giver.Claim);
-        Assert.Contains($"key '{MovingKey}' to lease {grant.Lease.Id}", _giver.FenceRefused);
+        Assert.Contains($"lease {lease} lives with key '{StayingKey}' and holds key '{MovingKey}' on the other side", _giver.FenceRefused);
         Assert.Equal(ResultCode.Ok, _giver.Read(MovingKey).Code);
     }
+
+    [Fact]
+    public void A_lease_moves_with_the_key_it_lives_with_and_a_call_naming_its_id_is_sent_on_by_that_key()
+    {
+        var moving = Keys.Where(Moving.Holds).Take(3).ToList();
+        var travels = Grant(moving[0]);
+        var empty = Grant(moving[2]); // placed with a moving key, holding none yet
+        var stays = Grant(StayingKey);
+        Write(_giver, ref _giverIndex, Create(moving[0], "a") with { Lease = travels });
+        Write(_giver, ref _giverIndex, Create(moving[1], "b") with { Lease = travels });
+        Write(_giver, ref _giverIndex, Create(StayingKey, "s") with { Lease = stays });
+
+        var export = Move(partBytes: 120);
+
+        Assert.Equal(2, export.Leases);
+        Assert.Equal([travels, empty], _giver.LeaseChanges.Where(c => c.Kind == LeaseChangeKind.Removed).Select(c => c.Lease).Order());
+        Assert.Equal([(travels, 10_000L), (empty, 10_000L)],
+            _taker.LeaseChanges.Where(c => c.Kind == LeaseChangeKind.Arrived).Select(c => (c.Lease, c.TtlMs)).Order());
+        // Fenced, the giver serves neither moving lease; it names the key each lives with. A key that stays may not join one.
+        var atGiver = Write(_giver, ref _giverIndex, KeepAlive(travels));
+        Assert.Equal((ResultCode.NotOwner, moving[0]), (atGiver.Code, atGiver.Lease?.PlacedWith));
+        Assert.Equal(ResultCode.LeaseNotFound, Write(_giver, ref _giverIndex, Update(StayingKey, "t") with { Lease = travels }).Code);
+        Assert.Equal(ResultCode.Ok, Write(_giver, ref _giverIndex, KeepAlive(stays)).Code);
+        Assert.Equal(ResultCode.Ok, Write(_taker, ref _takerIndex, KeepAlive(travels)).Code);
+        Assert.Equal(moving.Take(2), _taker.ReadLease(new KvOperation(OperationKind.LeaseRead, "", Lease: travels)).Lease!.Keys);
+        Assert.Equal([travels, empty], _taker.ServedLeases.Select(l => l.Key).Order());
+
+        // Released, the giver remembers where each went, through a snapshot.
+        Apply(_giver, ref _giverIndex, Release());
+        var restored = KvMap.Restore(SnapshotFormat.Decode(SnapshotFormat.Encode(_giver.Freeze())));
+        _giver.Thaw();
+        Assert.Equal([stays], restored.Leases.Keys);
+        Assert.Equal(StayingKey, restored.Leases[stays].PlacedWith);
+        var named = restored.Apply(new CommittedEntry(_giverIndex + 1, 1, 0, [KeepAlive(empty)]))[0];
+        Assert.Equal((ResultCode.NotOwner, moving[2]), (named.Code, named.Lease?.PlacedWith));
+        Assert.Equal(ResultCode.LeaseNotFound, restored.ReadLease(new KvOperation(OperationKind.LeaseRead, "", Lease: LeaseIds.Space(0) + 99)).Code);
+
+        // At the taker it ends as any lease: its keys go at one revision.
+        var revoked = Write(_taker, ref _takerIndex, new KvOperation(OperationKind.LeaseRevoke, moving[0], Lease: travels));
+        Assert.Equal(ResultCode.Ok, revoked.Code);
+        Assert.All(moving.Take(2), key => Assert.Equal(ResultCode.NotFound, _taker.Read(key).Code));
+        Assert.Equal(ResultCode.NotOwner, Write(_taker, ref _takerIndex, new KvOperation(OperationKind.LeaseRevoke, StayingKey, Lease: stays)).Code);
+    }
+
+    [Fact]
+    public void A_move_rolled_back_gives_its_leases_back_to_the_giver()
+    {
+        var lease = Grant(MovingKey);
+        Apply(_giver, ref _giverIndex, new CommittedEntry(0, 1, 0, [], Claim: Plan.GiverClaim, Fence: Plan));
+        Assert.Equal(ResultCode.NotOwner, Write(_giver, ref _giverIndex, KeepAlive(lease)).Code);
+
+        Apply(_giver, ref _giverIndex, new CommittedEntry(0, 1, 0, [], Claim: Plan.GiverRollback));
+
+        Assert.Equal([new LeaseChange(LeaseChangeKind.Arrived, lease, 10_000, 0, 10_000)], _giver.LeaseChanges);
+        Assert.Equal(ResultCode.Ok, Write(_giver, ref _giverIndex, KeepAlive(lease)).Code);
+    }
+
+    private long Grant(string placeWith) =>
+        Write(_giver, ref _giverIndex, new KvOperation(OperationKind.LeaseGrant, placeWith, LeaseIds.EncodeTtl(10_000), Lease: LeaseIds.Space(0))).Lease!.Id;
+
+    private static KvOperation KeepAlive(long lease) => new(OperationKind.LeaseKeepAlive, "", Lease: lease);
 
     [Fact]
     public void An_export_of_an_empty_range_still_has_a_part() =>
