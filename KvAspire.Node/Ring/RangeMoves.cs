@@ -23,9 +23,10 @@ namespace KvAspire.Node.Ring;
 /// <item>switch: every node is given the new layout (one that misses it learns it when asked: stale routes);</item>
 /// <item>release: the giver drops the keys it no longer claims, which ends its move.</item>
 /// </list>
-/// A fence the giver does not take (a moving key attached to a lease, a move of its own under way) leaves
-/// the ring as it was. A taker found holding another move's claim at the epoch gives the move up: the
-/// giver claims its old range again at the new epoch.
+/// A fence the giver does not take (a lease it would split, a move of its own under way) leaves the ring
+/// as it was. A move that finds another change of the ring at its epoch after its fence (two asked at the
+/// same moment), or its taker holding another move's claim at the epoch, is given up: the giver claims its
+/// old range again at the new epoch.
 /// </summary>
 public sealed class RangeMoves(LocalRing ring, ClusterTopology topology, PeerClients peers, Forwarder forwarder, NodeOptions options, TimeProvider clock,
     NodeTelemetry telemetry, ILogger<RangeMoves> logger)
@@ -71,7 +72,7 @@ public sealed class RangeMoves(LocalRing ring, ClusterTopology topology, PeerCli
     /// to <see cref="WaitForOtherMove"/>), then the plan is made again from the layout it left; so is a plan
     /// that a position's claim is already at the epoch of (a change ended between the reads of the layout and
     /// the claims, or its layout has not reached the nodes that answered). Two asked at the same moment,
-    /// before either giver took its fence, can still both pass (docs/architecture.md).
+    /// before either giver took its fence, can both pass: the givers' drivers then let one go on (<see cref="DriveAsync"/>).
     /// </summary>
     private async Task<MovePlan> PlanOnceNoneMovesAsync(Func<RingLayout, MovePlan> planOf, Func<MoveProgress, Task> report, CancellationToken cancellationToken)
     {
@@ -181,7 +182,9 @@ public sealed class RangeMoves(LocalRing ring, ClusterTopology topology, PeerCli
     /// Takes the move <paramref name="plan"/> on from its first step not done, on the giver's leader: the
     /// copy (read at <paramref name="exporter"/>, the leader itself: a stream from a replica that stopped
     /// answering would wait for good) and the taker's claim unless the taker holds it already, then the
-    /// switch and the release.
+    /// switch and the release. Before the copy it reads every other position's claim and move, for another
+    /// change at its epoch (<see cref="MovePlan.OtherChangeAt"/>): two asked at the same moment both pass the
+    /// check before their fences (<see cref="PlanOnceNoneMovesAsync"/>); exactly one goes on.
     /// </summary>
     /// <exception cref="RequestFailedException">A step's position did not answer in time (the move stays fenced: try again).</exception>
     public async Task DriveAsync(MovePlan plan, NodeInfo exporter, Func<MoveProgress, Task> report, CancellationToken cancellationToken)
@@ -191,6 +194,17 @@ public sealed class RangeMoves(LocalRing ring, ClusterTopology topology, PeerCli
             (node, deadline) => peers.ClaimRangeAsync(node, new ClaimRangeRequest { Position = plan.Taker }, deadline, cancellationToken), cancellationToken);
         if (OwnedRange.FromMessage(taker.Claim) != plan.TakerClaim)
         {
+            while (await OtherChangeAsync(plan, cancellationToken) is { } other)
+            {
+                if (!other.Waits)
+                {
+                    await GiveUpAsync($"another change of the ring took epoch {plan.After.Epoch}: {other.What}");
+                    return;
+                }
+                if (progress.Step != "waiting")
+                    await Step(progress, "waiting", $"another change of the ring was asked for epoch {plan.After.Epoch} at the same moment ({other.What}); this one goes on if it is given up");
+                await Task.Delay(FollowInterval, clock, cancellationToken);
+            }
             await Step(progress, "copy", $"from position {plan.Giver} to position {plan.Taker}");
             await CopyAsync(plan, exporter, progress, report, cancellationToken);
 
@@ -199,11 +213,7 @@ public sealed class RangeMoves(LocalRing ring, ClusterTopology topology, PeerCli
                 (node, deadline) => peers.ClaimRangeAsync(node, Claim(plan.Taker, plan.TakerClaim), deadline, cancellationToken), cancellationToken);
             if (OwnedRange.FromMessage(claimed.Claim) is var held && held != plan.TakerClaim)
             {
-                var why = $"position {plan.Taker} holds {held}, not {plan.TakerClaim}: another move's claim at this epoch";
-                NodeLog.MoveRolledBack(logger, plan.Giver, plan.GiverRollback.ToString(), why);
-                await OnPositionAsync(plan.Giver, "roll back",
-                    (node, deadline) => peers.ClaimRangeAsync(node, Claim(plan.Giver, plan.GiverRollback), deadline, cancellationToken), cancellationToken);
-                await Step(progress, "given up", $"the move to epoch {plan.After.Epoch} was given up ({why}); position {plan.Giver} serves {plan.GiverRollback}");
+                await GiveUpAsync($"position {plan.Taker} holds {held}, not {plan.TakerClaim}: another move's claim at this epoch");
                 return;
             }
         }
@@ -224,6 +234,27 @@ public sealed class RangeMoves(LocalRing ring, ClusterTopology topology, PeerCli
             at.Detail = detail;
             return report(at.Clone());
         }
+
+        async Task GiveUpAsync(string why)
+        {
+            NodeLog.MoveRolledBack(logger, plan.Giver, plan.GiverRollback.ToString(), why);
+            await OnPositionAsync(plan.Giver, "roll back",
+                (node, deadline) => peers.ClaimRangeAsync(node, Claim(plan.Giver, plan.GiverRollback), deadline, cancellationToken), cancellationToken);
+            await Step(progress, "given up", $"the move to epoch {plan.After.Epoch} was given up ({why}); position {plan.Giver} serves {plan.GiverRollback}");
+        }
+    }
+
+    /// <summary>What the other positions of <paramref name="plan"/>'s layouts hold, read at a linearizable point each, shows of another change at its epoch (<see cref="MovePlan.OtherChangeAt"/>): one to give up for first, else one to wait for; null when nothing.</summary>
+    private async Task<OtherChange?> OtherChangeAsync(MovePlan plan, CancellationToken cancellationToken)
+    {
+        var positions = Enumerable.Range(0, Math.Max(plan.Before.Positions, plan.After.Positions)).Where(p => p != plan.Giver && p != plan.Taker).ToList();
+        var replies = await Task.WhenAll(positions.Select(p => HeldAsync(p, cancellationToken)));
+        return positions.Zip(replies)
+            .Select(held => plan.OtherChangeAt(held.First, held.Second.Claim is { } claim ? OwnedRange.FromMessage(claim) : null,
+                held.Second.Move is { } move ? MovePlan.FromMessage(move) : null))
+            .OfType<OtherChange>()
+            .OrderBy(other => other.Waits)
+            .FirstOrDefault();
     }
 
     /// <summary>A step of <paramref name="plan"/>, for its reports.</summary>

@@ -27,6 +27,24 @@ public sealed record MovePlan(RingLayout Before, RingLayout After, int Giver, in
     /// <summary>The giver's range as it was, at the move's epoch (so that it replaces the fence): a move given up.</summary>
     public OwnedRange GiverRollback => ClaimIn(Before, Giver, After.Epoch);
 
+    /// <summary>
+    /// What <paramref name="position"/>'s claim and move, read after this move's fence, show of another change
+    /// of the ring at this move's epoch or later (null: none): a move it gives in, or a claim that is not its
+    /// range before (a taker's, or a giver's past its fence; a giver's roll-back is its range before). Two
+    /// changes asked at the same moment may both pass the check before their fences, but each reads the
+    /// other positions after its own, so at least one sees the other: the one seen fenced by a lower giver
+    /// gives its move up; one that sees only higher givers fenced waits (<see cref="OtherChange.Waits"/>)
+    /// until each has given up (then it goes on) or gone past its own check (then it gives up). So exactly
+    /// one of two such changes goes on, and no giver ever waits for a lower one.
+    /// </summary>
+    public OtherChange? OtherChangeAt(int position, OwnedRange? claim, MovePlan? move) =>
+        position == Giver || position == Taker ? null
+        : move is { } other && other.After.Epoch >= After.Epoch
+            ? new OtherChange($"position {position} gives {other.Moving} in the move to epoch {other.After.Epoch}", Waits: other.Giver > Giver)
+        : claim is { } held && held.Epoch >= After.Epoch && held != ClaimIn(Before, position, held.Epoch)
+            ? new OtherChange($"position {position} claims {held}", Waits: false)
+        : null;
+
     /// <summary>The same change of the ring: one epoch, one range, between the same positions (layouts are compared by these).</summary>
     public bool IsSameMove(MovePlan other) => After.Epoch == other.After.Epoch && Giver == other.Giver && Taker == other.Taker && Moving == other.Moving;
 
@@ -166,3 +184,6 @@ public sealed record MovePlan(RingLayout Before, RingLayout After, int Giver, in
             throw new ArgumentException($"ring id {ringId} is past the highest {ring.IdBits}-bit identifier, {ring.MaxId}");
     }
 }
+
+/// <summary>Another change of the ring at a move's epoch, as <see cref="MovePlan.OtherChangeAt"/> sees it: what, and whether to wait for it to end rather than give up.</summary>
+public sealed record OtherChange(string What, bool Waits);

@@ -40,7 +40,6 @@ namespace KvAspire.Tests.EndToEnd;
 [Collection(NemesisCollection.Name)]
 public sealed class RingChangeNemesisTests(ITestOutputHelper output) : IDisposable
 {
-    private const int ClaimApplied = 39;
     private const ulong Up = 0xBFFF_FFFF_FFFF_FFFFUL, Down = 0x3FFF_FFFF_FFFF_FFFFUL;
     private readonly TempDirectory _directory = new();
 
@@ -84,7 +83,7 @@ public sealed class RingChangeNemesisTests(ITestOutputHelper output) : IDisposab
         var inPosition2 = Enumerable.Range(0, int.MaxValue).Select(i => $"s-{i}").Where(k => joined.OwnerOfKey(k) == 2);
         // Keys nobody writes after their create: each must be found whole, at its final owner alone.
         var still = Enumerable.Range(0, 60).Select(i => $"m-{i}").ToList();
-        await Wait.UntilAsync(() => topology.Nodes.All(n => cluster.LoggedEvent(n, ClaimApplied)), TimeSpan.FromSeconds(30), "every group's first claim");
+        await cluster.WaitForClaimsAsync();
         await Parallel.ForEachAsync(still, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (key, _) => await client.CreateAsync(key, key));
 
         var workload = new RegisterWorkload(serving.Select(n => n.GrpcEndPoint).ToList(), clients: 6, keysPerClient: 8,

@@ -25,7 +25,6 @@ namespace KvAspire.Tests.EndToEnd;
 [Trait("Category", "EndToEnd")]
 public sealed class StaleRouteTests : IDisposable
 {
-    private const int ClaimApplied = 39;
     private readonly TempDirectory _directory = new();
 
     public void Dispose() => _directory.Dispose();
@@ -40,7 +39,7 @@ public sealed class StaleRouteTests : IDisposable
         foreach (var node in topology.Nodes)
             RingLayoutFile.In(topology.DataDirectoryOf(node)).Save(second);
         await using var cluster = await LocalCluster.StartAsync(topology);
-        await Wait.UntilAsync(() => topology.Nodes.All(n => cluster.LoggedEvent(n, ClaimApplied)), TimeSpan.FromSeconds(30), "both groups' claims");
+        await cluster.WaitForClaimsAsync();
         var moved = Enumerable.Range(0, 1000).Select(i => $"moved-{i}")
             .Where(k => first.Ring().OwnerOfKey(k) == 0 && second.Ring().OwnerOfKey(k) == 1).Take(4).ToList();
         using var toP0 = GrpcChannel.ForAddress(p0.GrpcUrl);

@@ -80,6 +80,10 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>Whether <paramref name="node"/>, running, logged event <paramref name="eventId"/> (<see cref="NodeProcess.LoggedEvent"/>).</summary>
     public bool LoggedEvent(TestNode node, int eventId) => Running(node).LoggedEvent(eventId);
 
+    /// <summary>Waits until every node logged that its group's first claim was applied (event 39): the ring serves by claims from then.</summary>
+    public Task WaitForClaimsAsync() =>
+        Wait.UntilAsync(() => Topology.Nodes.All(n => LoggedEvent(n, 39)), TimeSpan.FromSeconds(30), "every group's first claim");
+
     public Task PauseAsync(TestNode node) => Running(node).PauseAsync();
 
     public int ProcessIdOf(TestNode node) => Running(node).ProcessId;

@@ -5,7 +5,8 @@ namespace KvAspire.Tests.Unit;
 
 /// <summary>
 /// A boundary move's plan: which position gives and which takes, the range that changes hands (exactly the
-/// keys whose owner differs between the two layouts), the claims on each side, and the moves refused.
+/// keys whose owner differs between the two layouts), the claims on each side, the moves refused, and what
+/// a move sees of another change at its epoch.
 /// </summary>
 [Trait("Category", "Unit")]
 public sealed class MovePlanTests
@@ -119,4 +120,24 @@ public sealed class MovePlanTests
         { } after when after == range.UpToId => false,
         { } after => id > after || id <= range.UpToId,
     };
+
+    [Fact]
+    public void After_its_fence_a_move_gives_up_for_a_lower_giver_or_a_change_past_its_check_waits_for_a_higher_giver_and_ignores_a_roll_back()
+    {
+        var first = MovePlan.Boundary(Ring, 0, 0xc000); // position 0 gives to position 3
+        var second = MovePlan.Boundary(Ring, 2, 0x9000); // position 1 gives to position 2: the two share no position
+
+        Assert.Equal((0, 3, 1, 2), (first.Giver, first.Taker, second.Giver, second.Taker));
+        // Both fenced: the lower giver waits for the higher, which gives up for it.
+        Assert.True(first.OtherChangeAt(1, second.GiverClaim, second)!.Waits);
+        Assert.Equal(new OtherChange($"position 0 gives {first.Moving} in the move to epoch 4", Waits: false), second.OtherChangeAt(0, first.GiverClaim, first));
+        // A change past its check (its taker claimed, or its giver released) is given up for; a roll-back is none.
+        Assert.Equal(new OtherChange($"position 2 claims {second.TakerClaim}", Waits: false), first.OtherChangeAt(2, second.TakerClaim, null));
+        Assert.False(first.OtherChangeAt(1, second.GiverClaim, null)!.Waits);
+        Assert.Null(first.OtherChangeAt(1, second.GiverRollback, null));
+        Assert.Null(first.OtherChangeAt(1, OwnedRange.Of(Ring, 1), null));
+        // Its own positions are no other change.
+        Assert.Null(first.OtherChangeAt(0, first.GiverClaim, first));
+        Assert.Null(first.OtherChangeAt(3, first.TakerClaim, null));
+    }
 }
