@@ -7,7 +7,8 @@ namespace KvAspire.Driver.Aspire.Locking;
 /// One lock: taken by creating its key under a lease of the taker's (kept alive while held), released by revoking
 /// that lease, which deletes the key; a holder that dies releases it when its lease lapses. A waiter reads the
 /// key and watches it from that read for its delete, so a release is never missed, then tries again (waiters are
-/// not queued: whoever creates the key first after a release takes it).
+/// not queued: whoever creates the key first after a release takes it). The read is a listing of the key, which
+/// names the position that holds it: the key (and its lease) move when the ring changes.
 /// </summary>
 public sealed class KvDistributedLock : IDistributedLock
 {
@@ -63,7 +64,7 @@ public sealed class KvDistributedLock : IDistributedLock
                     lease = null;
                     continue;
                 }
-                if (timeout == TimeSpan.Zero || !await ReleasedAsync(held.Position, deadline.Token, cancellationToken))
+                if (timeout == TimeSpan.Zero || !await ReleasedAsync(deadline.Token, cancellationToken))
                     return null;
             }
         }
@@ -75,22 +76,19 @@ public sealed class KvDistributedLock : IDistributedLock
     }
 
     /// <summary>Waits for the holder to release the lock: true once it is free, false when the deadline passed first.</summary>
-    private async Task<bool> ReleasedAsync(int position, CancellationToken deadline, CancellationToken cancellationToken)
+    private async Task<bool> ReleasedAsync(CancellationToken deadline, CancellationToken cancellationToken)
     {
         try
         {
-            var held = await _kv.ReadAsync(_key, deadline);
-            // The lock's key lives on the lease's position; its delete comes after this read's revision there.
-            var after = new Dictionary<int, long> { [position] = held.Revisions.Position };
+            if ((await _kv.ListAllAsync(_key, keysOnly: true, deadline)).Items.FirstOrDefault(item => item.Key == _key) is not { } held)
+                return true;
+            // Its delete comes after the listing's revision at the position that holds the key.
+            var after = new Dictionary<int, long> { [held.Position] = held.Revisions.Position };
             await foreach (var change in _kv.WatchAsync(_key, new KvWatchOptions { After = after }, deadline))
             {
                 if (change.Kind == KvEventKind.Delete)
                     return true;
             }
-            return true;
-        }
-        catch (KvKeyNotFoundException)
-        {
             return true;
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
